@@ -1,0 +1,186 @@
+//! Property tests of the engine: they mirror the `# Invariants` sections of `state`, `snapshot` and the
+//! book, and compare the O(1) engine with the naive reference.
+
+use alloy_primitives::{Address, U256};
+use proptest::prelude::*;
+
+use super::{AdminFee, Event, EventKey, EventKind, FEE_SCALE, UnionState, reference::Reference};
+use crate::book::{leaf_hash, verify_proof};
+
+/// Few addresses, so joins, parts, re-joins and owner changes collide often.
+fn address(i: u8) -> Address {
+    Address::with_last_byte(i + 1)
+}
+
+fn amount() -> impl Strategy<Value = U256> {
+    prop_oneof![
+        4 => (0u64..1_000).prop_map(U256::from),
+        2 => any::<u128>().prop_map(U256::from),
+        1 => any::<[u64; 3]>().prop_map(|[a, b, c]| U256::from_limbs([a, b, c >> 8, 0])),
+    ]
+}
+
+fn admin_fee() -> impl Strategy<Value = AdminFee> {
+    let fraction = prop_oneof![
+        Just(U256::ZERO),
+        Just(FEE_SCALE),
+        (0u64..=1_000_000_000_000_000_000).prop_map(U256::from)
+    ];
+    fraction.prop_map(|value| AdminFee::try_from(value).unwrap())
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Join(u8),
+    Part(u8),
+    Revenue(U256),
+    Fee(AdminFee),
+    Owner(u8),
+    Commit,
+    NextBlock,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0u8..6).prop_map(Step::Join),
+        2 => (0u8..6).prop_map(Step::Part),
+        5 => amount().prop_map(Step::Revenue),
+        1 => admin_fee().prop_map(Step::Fee),
+        1 => (0u8..8).prop_map(Step::Owner),
+        1 => Just(Step::Commit),
+        2 => Just(Step::NextBlock),
+    ]
+}
+
+/// A `created` event followed by the steps, with increasing keys.
+fn events() -> impl Strategy<Value = Vec<Event>> {
+    (admin_fee(), 0u8..8, prop::collection::vec(step(), 0..60)).prop_map(
+        |(admin_fee, owner, steps)| {
+            let mut key = EventKey::new(100, 0, 0);
+            let mut events = vec![Event {
+                key,
+                kind: EventKind::Created {
+                    owner: address(owner),
+                    admin_fee,
+                },
+            }];
+            for step in steps {
+                let kind = match step {
+                    Step::NextBlock => {
+                        key = EventKey::new(key.block + 1, 0, 0);
+                        continue;
+                    }
+                    Step::Join(i) => EventKind::MemberJoined { member: address(i) },
+                    Step::Part(i) => EventKind::MemberParted { member: address(i) },
+                    Step::Revenue(amount) => EventKind::Revenue { amount },
+                    Step::Fee(admin_fee) => EventKind::AdminFeeChanged { admin_fee },
+                    Step::Owner(i) => EventKind::OwnerChanged { owner: address(i) },
+                    Step::Commit => EventKind::Committed {
+                        book_block: key.block,
+                        root: Default::default(),
+                        book_hash: Default::default(),
+                        timestamp: key.block * 12,
+                    },
+                };
+                key.log_index += 1;
+                events.push(Event { key, kind });
+            }
+            events
+        },
+    )
+}
+
+fn one_by_one(events: &[Event]) -> UnionState {
+    let mut state = UnionState::from_created(&events[0]).unwrap();
+    for event in &events[1..] {
+        state.apply(event).unwrap();
+    }
+    state
+}
+
+fn sum_of_earnings(state: &UnionState) -> U256 {
+    state
+        .members()
+        .map(|m| m.earnings)
+        .fold(U256::ZERO, |sum, e| sum + e)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(192))]
+
+    #[test]
+    fn the_engine_equals_the_naive_reference_after_every_event(events in events()) {
+        let mut state = UnionState::from_created(&events[0]).unwrap();
+        let mut reference = Reference::default();
+        reference.apply(&events[0]);
+        for event in &events[1..] {
+            state.apply(event).unwrap();
+            reference.apply(event);
+            let leaves: Vec<_> = state.members().map(|m| (m.address, m.earnings, m.active)).collect();
+            let expected: Vec<_> = reference.leaves.iter().map(|l| (l.address, l.earnings, l.active)).collect();
+            prop_assert_eq!(leaves, expected);
+            prop_assert_eq!(state.carry(), reference.carry);
+            prop_assert_eq!(state.totals().revenue, reference.total_revenue);
+            prop_assert_eq!(state.owner(), reference.owner);
+            prop_assert_eq!(state.admin_fee().value(), reference.admin_fee);
+        }
+    }
+
+    #[test]
+    fn revenue_is_conserved_and_no_earnings_ever_decrease(events in events()) {
+        let mut state = UnionState::from_created(&events[0]).unwrap();
+        let mut previous: Vec<U256> = vec![];
+        for event in &events[1..] {
+            state.apply(event).unwrap();
+            let totals = state.totals();
+            prop_assert_eq!(sum_of_earnings(&state) + state.carry(), totals.revenue);
+            prop_assert_eq!(totals.admin_fees + totals.owner_without_members + totals.member_shares + state.carry(), totals.revenue);
+            let earnings: Vec<U256> = state.members().map(|m| m.earnings).collect();
+            prop_assert!(earnings.len() >= previous.len());
+            for (before, now) in previous.iter().zip(&earnings) {
+                prop_assert!(now >= before);
+            }
+            previous = earnings;
+        }
+    }
+
+    #[test]
+    fn replaying_resuming_from_any_snapshot_and_applying_one_by_one_give_identical_bytes(events in events(), split in any::<prop::sample::Index>()) {
+        let whole = UnionState::replay(&events, None).unwrap();
+        let mut stepwise = one_by_one(&events);
+        stepwise.advance_to(events.last().unwrap().key.block).unwrap();
+        prop_assert_eq!(&stepwise, &whole);
+
+        let split = 1 + split.index(events.len());
+        let snapshot = one_by_one(&events[..split]).to_snapshot();
+        let mut resumed = UnionState::from_snapshot(&snapshot).unwrap();
+        prop_assert_eq!(resumed.to_snapshot(), snapshot);
+        for event in &events[split..] {
+            resumed.apply(event).unwrap();
+        }
+        resumed.advance_to(events.last().unwrap().key.block).unwrap();
+        prop_assert_eq!(resumed.to_snapshot(), whole.to_snapshot());
+        prop_assert_eq!(&resumed, &whole);
+        prop_assert_eq!(resumed.book().root(), whole.book().root());
+    }
+
+    #[test]
+    fn the_state_at_a_block_depends_only_on_events_up_to_it(events in events(), cut in any::<prop::sample::Index>()) {
+        let blocks: Vec<u64> = events.iter().map(|e| e.key.block).collect();
+        let block = blocks[cut.index(blocks.len())];
+        let prefix: Vec<Event> = events.iter().filter(|e| e.key.block <= block).cloned().collect();
+        prop_assert_eq!(UnionState::replay(&events, Some(block)).unwrap().to_snapshot(), UnionState::replay(&prefix, Some(block)).unwrap().to_snapshot());
+    }
+
+    #[test]
+    fn every_leaf_proof_verifies_and_a_changed_amount_or_block_does_not(events in events()) {
+        let book = UnionState::replay(&events, None).unwrap().book();
+        let block = book.block();
+        for (i, &(address, earnings)) in book.leaves().iter().enumerate() {
+            let proof = book.proof(i).unwrap();
+            prop_assert!(verify_proof(book.root(), leaf_hash(address, earnings, block), &proof));
+            prop_assert!(!verify_proof(book.root(), leaf_hash(address, earnings + U256::from(1), block), &proof));
+            prop_assert!(!verify_proof(book.root(), leaf_hash(address, earnings, block + 1), &proof));
+        }
+    }
+}
