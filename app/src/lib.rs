@@ -1,0 +1,55 @@
+//! Coop's web app: routes, pages and components, rendered on the server and hydrated in the browser.
+//! The app never imports the server: what its server functions need comes in as context.
+
+pub mod components;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::StaticSegment;
+use leptos_router::components::{Route, Router, Routes};
+
+use crate::components::layout::{Footer, Header};
+use crate::pages::home::HomePage;
+use crate::pages::not_found::NotFound;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="description" content="Coop: a data marketplace where communities sell their data together" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-stone-50 text-stone-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/coop.css" />
+        <Title text="Coop: sell your data together" />
+        <Router>
+            <div class="flex min-h-screen flex-col">
+                <Header />
+                <main class="flex-1">
+                    <Routes fallback=NotFound>
+                        <Route path=StaticSegment("") view=HomePage />
+                    </Routes>
+                </main>
+                <Footer />
+            </div>
+        </Router>
+    }
+}

@@ -1,0 +1,196 @@
+//! Configuration: built-in defaults, then a TOML file (`--config FILE` or `COOP_CONFIG`), then
+//! `DATABASE_URL`, then `COOP_<KEY>` environment variables. Typed, and validated before anything
+//! starts: a bad value stops the start with a message naming its key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Every key, as written in the file and (upper-cased, prefixed `COOP_`) in the environment.
+pub const KEYS: &[&str] =
+    &["listen", "data_dir", "database_url", "rpc_url", "chain_id", "confirmations", "deployment_file", "log"];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Folder for the SQLite database and the deployment file; created on first start.
+    pub data_dir: PathBuf,
+    /// `sqlite:...` or `postgres://...`; default: `coop.db` in `data_dir`.
+    pub database_url: Option<String>,
+    /// JSON-RPC endpoint of the chain. `coop dev` starts its own anvil when this is unset.
+    pub rpc_url: Option<Url>,
+    /// Expected chain id; when set, a chain answering another id is refused at start.
+    pub chain_id: Option<u64>,
+    /// Blocks below the head before a block counts as final (commits and books use only those).
+    pub confirmations: u64,
+    /// Where the contract addresses are read from (written by `coop deploy`); default: in `data_dir`.
+    pub deployment_file: Option<PathBuf>,
+    /// Log filter directive (`RUST_LOG` wins when set).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            rpc_url: None,
+            chain_id: None,
+            confirmations: 2,
+            deployment_file: None,
+            log: "info,sqlx=warn".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: {0}")]
+    Source(#[from] Box<figment::Error>),
+    #[error("config key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Loads from the defaults, the optional file, and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::from_figment(Self::figment(file))
+    }
+
+    /// The layered sources; tests add their own layers on top.
+    pub fn figment(file: Option<&Path>) -> Figment {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment
+            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
+            // Only known keys: other COOP_* variables (COOP_CONFIG, test settings) are not config.
+            .merge(Env::prefixed("COOP_").filter(|key| KEYS.contains(&key.as_str())))
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.database_url {
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::Invalid {
+                    key: "database_url",
+                    message: "must start with `sqlite:`, `postgres://` or `postgresql://`".into(),
+                });
+            }
+        }
+        if let Some(url) = &self.rpc_url {
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(ConfigError::Invalid {
+                    key: "rpc_url",
+                    message: format!("scheme `{}` is not supported, use http or https", url.scheme()),
+                });
+            }
+        }
+        if self.chain_id == Some(0) {
+            return Err(ConfigError::Invalid { key: "chain_id", message: "must be at least 1".into() });
+        }
+        if self.confirmations > 10_000 {
+            return Err(ConfigError::Invalid {
+                key: "confirmations",
+                message: format!("{} is more than the maximum of 10000", self.confirmations),
+            });
+        }
+        if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log) {
+            return Err(ConfigError::Invalid { key: "log", message: error.to_string() });
+        }
+        Ok(())
+    }
+
+    /// The database to use: the configured URL, or a SQLite file in the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("coop.db").display()),
+        }
+    }
+
+    pub fn deployment_file(&self) -> PathBuf {
+        self.deployment_file.clone().unwrap_or_else(|| self.data_dir.join("deployment.json"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Serialized;
+
+    fn with(key: &str, value: impl Serialize) -> Result<Config, ConfigError> {
+        Config::from_figment(
+            Figment::from(Serialized::defaults(Config::default())).merge(Serialized::global(key, value)),
+        )
+    }
+
+    fn rejected_key(result: Result<Config, ConfigError>) -> String {
+        result.expect_err("the value should be refused").to_string()
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert_eq!(with("confirmations", 2).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn a_database_url_of_another_kind_is_refused_naming_the_key() {
+        assert!(rejected_key(with("database_url", "mysql://x")).contains("database_url"));
+    }
+
+    #[test]
+    fn a_non_numeric_confirmation_depth_is_refused_naming_the_key() {
+        assert!(rejected_key(with("confirmations", "many")).contains("confirmations"));
+    }
+
+    #[test]
+    fn an_rpc_url_that_is_not_http_is_refused() {
+        assert!(rejected_key(with("rpc_url", "ws://127.0.0.1:8545")).contains("rpc_url"));
+    }
+
+    #[test]
+    fn a_malformed_listen_address_is_refused_naming_the_key() {
+        assert!(rejected_key(with("listen", "localhost")).contains("listen"));
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("coop.toml");
+        std::fs::write(&file, "confirmatoins = 3\n").unwrap();
+        let error =
+            Config::from_figment(Figment::from(Serialized::defaults(Config::default())).merge(Toml::file_exact(&file)));
+        assert!(rejected_key(error).contains("confirmatoins"));
+    }
+
+    #[test]
+    fn the_file_sets_values_and_the_database_defaults_to_sqlite_in_the_data_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("coop.toml");
+        std::fs::write(&file, "data_dir = \"/srv/coop\"\nconfirmations = 12\n").unwrap();
+        let config =
+            Config::from_figment(Figment::from(Serialized::defaults(Config::default())).merge(Toml::file_exact(&file)))
+                .unwrap();
+        assert_eq!(config.confirmations, 12);
+        assert_eq!(config.database_url(), "sqlite:///srv/coop/coop.db?mode=rwc");
+    }
+
+    #[test]
+    fn a_bad_log_directive_is_refused() {
+        assert!(rejected_key(with("log", "info,[[")).contains("log"));
+    }
+}

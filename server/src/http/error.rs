@@ -1,0 +1,53 @@
+//! API errors: a JSON body `{ "error": { "code", "message", "field"? } }`. A 5xx body stays opaque;
+//! its cause chain goes to the log.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is wrong; `field` names the part of it.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String, field: Option<&'static str> },
+    #[error("{0}")]
+    NotFound(String),
+    /// A dependency (database, chain) is down; `reason` says which.
+    #[error("{reason}")]
+    Unavailable { code: &'static str, reason: String },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Detail<'a>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, field) = match &self {
+            ApiError::BadRequest { code, field, .. } => (StatusCode::BAD_REQUEST, *code, *field),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None),
+            ApiError::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, None),
+            ApiError::Unexpected(error) => {
+                tracing::error!(target: "http", error = format!("{error:#}"), "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
+            }
+        };
+        let message = match &self {
+            ApiError::Unexpected(_) => "internal error, see the server log".to_owned(),
+            other => other.to_string(),
+        };
+        (status, Json(Body { error: Detail { code, message, field } })).into_response()
+    }
+}

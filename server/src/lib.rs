@@ -1,0 +1,28 @@
+//! The `coop` server: the web app (SSR + hydration), the REST API, and the chain-facing workers.
+//!
+//! Modules, one concern each:
+
+/// Typed configuration: defaults, a TOML file, `COOP_*` environment overrides, validated at start-up.
+pub mod config;
+/// Deploys the contracts, Uniswap pools and demo funds; the deployment file.
+pub mod deploy;
+/// `coop dev`: local chain, deployment, server.
+pub mod dev;
+/// The local development chain (anvil from npm), killed when dropped.
+pub mod devnet;
+/// HTTP: health and readiness, and the REST API under `/api/v1`.
+pub mod http;
+/// Follows the chain into the store, with reorg rollback and exact resume.
+pub mod indexer;
+/// Keeps the in-memory unions equal to the stored event log.
+pub mod live;
+/// Offline commands over files: `coop replay` and `coop book`.
+pub mod offline;
+/// Builds the axum router and runs the server.
+pub mod startup;
+/// Storage behind one API, on SQLite (default) or PostgreSQL.
+pub mod store;
+/// Logging with an env filter.
+pub mod telemetry;
+/// The Data Unions in memory, built from the event log.
+pub mod unions;

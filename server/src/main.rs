@@ -1,0 +1,93 @@
+//! `coop`: the Coop server and its tools. `coop --help` lists the subcommands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use coop_server::config::Config;
+use coop_server::startup::{Server, shutdown_signal};
+use coop_server::{dev, offline, telemetry};
+use std::future::Future;
+
+#[derive(Parser)]
+#[command(name = "coop", version, about = "Coop: a data marketplace where communities sell their data together")]
+struct Cli {
+    /// Configuration file (TOML); `COOP_<KEY>` environment variables override it.
+    #[arg(long, global = true, env = "COOP_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and the API against the configured chain and database.
+    Serve,
+    /// Development: start a local anvil chain unless `rpc_url` is set, then serve.
+    Dev,
+    /// Deploy the contracts to the configured chain (key in COOP_DEPLOYER_KEY) and write the
+    /// deployment file; a deployment still on the chain is reused.
+    Deploy,
+    /// Print the state of a Data Union after replaying its events from a JSONL file.
+    Replay(offline::ReplayArgs),
+    /// Merkle book tools: compute a book's root and proofs, or verify it against a root.
+    Book {
+        #[command(subcommand)]
+        command: offline::BookCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Replay(args) => offline::run_replay(args),
+        Command::Book { command } => offline::run_book(command),
+        Command::Serve => run_async(cli.config, serve),
+        Command::Dev => run_async(cli.config, dev::run),
+        Command::Deploy => run_async(cli.config, deploy),
+    }
+}
+
+fn run_async<F: Future<Output = anyhow::Result<()>>>(
+    config_file: Option<PathBuf>,
+    command: fn(Config) -> F,
+) -> ExitCode {
+    let config = match Config::load(config_file.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("coop: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&config.log);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("coop: starting the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(target: "startup", "{error:#}");
+            eprintln!("coop: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let rpc_url =
+        config.rpc_url.clone().context("config key `rpc_url` is not set (use `coop dev` for a local chain)")?;
+    Server::build(&config, &rpc_url).await?.run(shutdown_signal()).await
+}
+
+async fn deploy(config: Config) -> anyhow::Result<()> {
+    let rpc_url = config.rpc_url.clone().context("config key `rpc_url` is not set")?;
+    let key = std::env::var("COOP_DEPLOYER_KEY").context("set COOP_DEPLOYER_KEY to the deployer's private key")?;
+    let deployment = dev::deploy(&config, &rpc_url, &key).await?;
+    println!("{}", serde_json::to_string_pretty(&deployment)?);
+    Ok(())
+}

@@ -1,0 +1,163 @@
+//! Builds the whole server (store, chain client, pages, API) and runs it until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use alloy::providers::{Provider, ProviderBuilder};
+use anyhow::{Context, bail};
+use app::{App, shell};
+use axum::Router;
+use leptos::config::get_configuration;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+use url::Url;
+
+use tokio::sync::{RwLock, mpsc, watch};
+
+use crate::config::Config;
+use crate::deploy::Deployment;
+use crate::http::{self, Services};
+use crate::indexer::{Indexer, Watched};
+use crate::live;
+use crate::store::Store;
+
+/// A bound, ready-to-run server.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    services: Arc<Services>,
+    indexer: Option<Indexer>,
+}
+
+impl Server {
+    /// Opens the store (creating the data folder and applying migrations), connects to the chain
+    /// at `rpc_url`, checks its chain id, and binds the listen address.
+    pub async fn build(config: &Config, rpc_url: &Url) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating the data folder {}", config.data_dir.display()))?;
+        let store = Store::open(&config.database_url()).await.context("opening the database")?;
+        tracing::info!(target: "startup", backend = ?store.backend(), "database ready");
+
+        let chain = ProviderBuilder::new().connect_http(rpc_url.clone()).erased();
+        let chain_id =
+            chain.get_chain_id().await.with_context(|| format!("asking the chain at {rpc_url} for its id"))?;
+        if let Some(expected) = config.chain_id {
+            if expected != chain_id {
+                bail!("the chain at {rpc_url} has id {chain_id}, but the config key `chain_id` says {expected}");
+            }
+        }
+        tracing::info!(target: "startup", %rpc_url, chain_id, "chain reachable");
+
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {} (config key `listen`)", config.listen))?;
+        let deployment = Deployment::load(&config.deployment_file())?;
+        if let Some(deployment) = &deployment {
+            if deployment.chain_id != chain_id {
+                bail!(
+                    "the deployment file {} is for chain {}, but the chain at {rpc_url} is {chain_id}",
+                    config.deployment_file().display(),
+                    deployment.chain_id
+                );
+            }
+        } else {
+            tracing::warn!(
+                target: "startup",
+                file = %config.deployment_file().display(),
+                "no deployment file: the chain is not indexed (run `coop deploy` or set `deployment_file`)"
+            );
+        }
+        let indexer = match &deployment {
+            Some(deployment) => Some(
+                Indexer::new(
+                    store.clone(),
+                    chain.clone(),
+                    Watched {
+                        factory: deployment.data_union_factory,
+                        marketplace: deployment.marketplace,
+                        data_token: deployment.data_token,
+                    },
+                    deployment.deploy_block,
+                    config.confirmations,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        let unions = Arc::new(RwLock::new(live::load(&store).await?));
+        let services = Arc::new(Services { store, chain, chain_id, deployment, unions });
+        let router = router(listener.local_addr()?, services.clone())?;
+        Ok(Self { listener, router, services, indexer })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn services(&self) -> Arc<Services> {
+        self.services.clone()
+    }
+
+    /// Serves, indexes and keeps the unions current until `shutdown` completes; then finishes the
+    /// requests in flight and stops the workers.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let address = self.local_addr();
+        let (stop, stopped) = watch::channel(false);
+        let mut workers = Vec::new();
+        if let Some(indexer) = self.indexer {
+            let (steps, step_reports) = mpsc::unbounded_channel();
+            workers.push(tokio::spawn(indexer.run(stopped.clone(), move |step| {
+                let _ = steps.send(step.clone());
+            })));
+            let services = self.services.clone();
+            workers.push(tokio::spawn(live::follow(services.store.clone(), services.unions.clone(), step_reports)));
+        }
+        tracing::info!(target: "startup", "listening on http://{address}");
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let _ = stop.send(true);
+        for worker in workers {
+            let _ = worker.await;
+        }
+        self.services.store.close().await;
+        served.context("serving HTTP")
+    }
+}
+
+fn router(addr: SocketAddr, services: Arc<Services>) -> anyhow::Result<Router> {
+    let mut leptos_options = get_configuration(None).context("reading the Leptos site options")?.leptos_options;
+    leptos_options.site_addr = addr;
+    // The bundle name cargo-leptos builds (`output-name` in Cargo.toml), also when run without it.
+    leptos_options.output_name = "coop".into();
+    let routes = generate_route_list(App);
+    let pages = Router::new()
+        .leptos_routes(&leptos_options, routes, {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options);
+    Ok(http::routes(services).merge(pages).layer(CompressionLayer::new()).layer(TraceLayer::new_for_http()))
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!(target: "startup", "stopping");
+}

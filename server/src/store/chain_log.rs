@@ -1,0 +1,203 @@
+//! The chain log: the indexer's checkpoint, the block hashes of the unconfirmed window, and every
+//! event taken from the chain, in `(block, transaction index, log index)` order.
+
+use std::collections::HashSet;
+
+use alloy::primitives::{Address, B256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, from_db, parse_db, to_db};
+
+/// The kind of a Data Union's creation event (the engine's `created`).
+pub const CREATED: &str = "created";
+
+/// Where a stream has indexed up to (inclusive), and the hash it saw for that block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub block: u64,
+    pub hash: B256,
+}
+
+/// One decoded contract event. `payload` is the event's fields as JSON, amounts as decimal strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub block: u64,
+    pub tx_index: u64,
+    pub log_index: u64,
+    pub block_hash: B256,
+    pub contract: Address,
+    pub kind: String,
+    pub payload: serde_json::Value,
+}
+
+/// What one indexing step produces: the events of a block range, the hashes of its blocks that are
+/// still within the reorg window, and the new checkpoint. Stored all together or not at all.
+#[derive(Debug, Clone, Default)]
+pub struct IndexedRange {
+    pub events: Vec<StoredEvent>,
+    pub block_hashes: Vec<(u64, B256)>,
+    pub checkpoint: Option<Checkpoint>,
+}
+
+impl Store {
+    pub async fn checkpoint(&self, stream: &str) -> Result<Option<Checkpoint>, StoreError> {
+        let row = sqlx::query("SELECT block_number, block_hash FROM checkpoints WHERE stream = $1")
+            .bind(stream)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(Checkpoint {
+                block: from_db("block_number", row.try_get(0)?)?,
+                hash: parse_db("block_hash", row.try_get(1)?)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Appends a range atomically. An event already stored is an error and nothing is written,
+    /// so a range can never be counted twice.
+    pub async fn append_range(&self, stream: &str, range: &IndexedRange) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for event in &range.events {
+            let inserted = sqlx::query(
+                "INSERT INTO chain_events \
+                 (block_number, tx_index, log_index, block_hash, contract, kind, payload) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            )
+            .bind(to_db(event.block)?)
+            .bind(to_db(event.tx_index)?)
+            .bind(to_db(event.log_index)?)
+            .bind(event.block_hash.to_string())
+            .bind(event.contract.to_checksum(None))
+            .bind(&event.kind)
+            .bind(event.payload.to_string())
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
+                return Err(StoreError::DuplicateEvent { block: event.block, log_index: event.log_index });
+            }
+        }
+        for (block, hash) in &range.block_hashes {
+            sqlx::query(
+                "INSERT INTO block_hashes (stream, block_number, block_hash) VALUES ($1, $2, $3) \
+                 ON CONFLICT (stream, block_number) DO UPDATE SET block_hash = excluded.block_hash",
+            )
+            .bind(stream)
+            .bind(to_db(*block)?)
+            .bind(hash.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(checkpoint) = range.checkpoint {
+            set_checkpoint(&mut tx, stream, checkpoint).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets everything above `checkpoint.block` (events and block hashes) and moves the
+    /// checkpoint there, in one transaction: what a reorg needs.
+    pub async fn roll_back_to(&self, stream: &str, checkpoint: Checkpoint) -> Result<u64, StoreError> {
+        let above = to_db(checkpoint.block)?;
+        let mut tx = self.pool.begin().await?;
+        let removed = sqlx::query("DELETE FROM chain_events WHERE block_number > $1")
+            .bind(above)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM block_hashes WHERE stream = $1 AND block_number > $2")
+            .bind(stream)
+            .bind(above)
+            .execute(&mut *tx)
+            .await?;
+        set_checkpoint(&mut tx, stream, checkpoint).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    /// Forgets block hashes at or below `block`: they are final and no reorg can reach them.
+    pub async fn prune_block_hashes(&self, stream: &str, block: u64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM block_hashes WHERE stream = $1 AND block_number <= $2")
+            .bind(stream)
+            .bind(to_db(block)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn block_hash(&self, stream: &str, block: u64) -> Result<Option<B256>, StoreError> {
+        let row = sqlx::query("SELECT block_hash FROM block_hashes WHERE stream = $1 AND block_number = $2")
+            .bind(stream)
+            .bind(to_db(block)?)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| parse_db("block_hash", row.try_get(0)?)).transpose()
+    }
+
+    /// Every stored block hash of the stream, for finding where a reorg forked.
+    pub async fn block_hashes(&self, stream: &str) -> Result<Vec<(u64, B256)>, StoreError> {
+        let rows = sqlx::query("SELECT block_number, block_hash FROM block_hashes WHERE stream = $1")
+            .bind(stream)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((from_db("block_number", row.try_get(0)?)?, parse_db("block_hash", row.try_get(1)?)?)))
+            .collect()
+    }
+
+    /// The Data Unions whose creation is in the log.
+    pub async fn union_addresses(&self) -> Result<HashSet<Address>, StoreError> {
+        let rows = sqlx::query("SELECT contract FROM chain_events WHERE kind = $1")
+            .bind(CREATED)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| parse_db("contract", row.try_get(0)?)).collect()
+    }
+
+    /// Events with `from <= block <= to`, in chain order.
+    pub async fn events(&self, from: u64, to: u64) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT block_number, tx_index, log_index, block_hash, contract, kind, payload \
+             FROM chain_events WHERE block_number >= $1 AND block_number <= $2 \
+             ORDER BY block_number, tx_index, log_index",
+        )
+        .bind(to_db(from)?)
+        .bind(to_db(to.min(i64::MAX as u64))?)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode_event).collect()
+    }
+}
+
+async fn set_checkpoint(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    stream: &str,
+    checkpoint: Checkpoint,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO checkpoints (stream, block_number, block_hash) VALUES ($1, $2, $3) \
+         ON CONFLICT (stream) DO UPDATE SET block_number = excluded.block_number, \
+         block_hash = excluded.block_hash",
+    )
+    .bind(stream)
+    .bind(to_db(checkpoint.block)?)
+    .bind(checkpoint.hash.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn decode_event(row: &AnyRow) -> Result<StoredEvent, StoreError> {
+    let payload: String = row.try_get(6)?;
+    Ok(StoredEvent {
+        block: from_db("block_number", row.try_get(0)?)?,
+        tx_index: from_db("tx_index", row.try_get(1)?)?,
+        log_index: from_db("log_index", row.try_get(2)?)?,
+        block_hash: parse_db("block_hash", row.try_get(3)?)?,
+        contract: parse_db("contract", row.try_get(4)?)?,
+        kind: row.try_get(5)?,
+        payload: serde_json::from_str(&payload)
+            .map_err(|_| StoreError::Corrupt { column: "payload", value: payload.clone() })?,
+    })
+}

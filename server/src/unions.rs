@@ -1,0 +1,233 @@
+//! The Data Unions in memory, built from the stored event log and kept current as it grows. Every
+//! server instance builds the same states from the same log, and answers reads from them.
+//!
+//! Each union keeps its engine inputs, so the book of any past block (a commit's) can be rebuilt
+//! exactly; books are cached by block.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use alloy::primitives::{Address, U256};
+use coop::book::Book;
+use coop::engine::{
+    CommittedBook, EngineError, Event, MemberFigures, UnionState, latest_commit, member_figures, parse_events,
+    unlocked_commit,
+};
+use serde_json::Value;
+
+use crate::indexer::decode::{FREEZE_PERIOD, kinds};
+use crate::store::{CREATED, StoredEvent};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UnionsError {
+    #[error("stored event at block {block} log {log_index} ({kind}) is not valid: {reason}")]
+    BadEvent { block: u64, log_index: u64, kind: String, reason: String },
+    #[error("union {union}: {source}")]
+    Engine { union: Address, source: EngineError },
+    #[error("union {union} has no book at block {block}: {reason}")]
+    NoBook { union: Address, block: u64, reason: String },
+}
+
+/// A point of a union's history, one per block where something changed: what charts draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct HistoryPoint {
+    pub block: u64,
+    pub active_members: u64,
+    pub total_members: u64,
+    pub revenue: U256,
+}
+
+/// One Data Union.
+#[derive(Debug, Clone)]
+pub struct Union {
+    pub address: Address,
+    pub created_block: u64,
+    /// Seconds a commit stays frozen before members can withdraw with it.
+    pub freeze_period: u64,
+    events: Vec<Event>,
+    state: UnionState,
+    withdrawn: HashMap<Address, U256>,
+    first_joined: HashMap<Address, u64>,
+    history: Vec<HistoryPoint>,
+    books: BTreeMap<u64, Arc<Book>>,
+}
+
+impl Union {
+    pub fn state(&self) -> &UnionState {
+        &self.state
+    }
+
+    pub fn withdrawn(&self, member: &Address) -> U256 {
+        self.withdrawn.get(member).copied().unwrap_or_default()
+    }
+
+    pub fn total_withdrawn(&self) -> U256 {
+        self.withdrawn.values().fold(U256::ZERO, |sum, amount| sum + *amount)
+    }
+
+    /// The block of the member's first join (`None` for the owner's leaf if it never joined).
+    pub fn first_joined(&self, member: &Address) -> Option<u64> {
+        self.first_joined.get(member).copied()
+    }
+
+    pub fn history(&self) -> &[HistoryPoint] {
+        &self.history
+    }
+
+    /// The book at the end of `block`, rebuilt from the union's events and cached.
+    pub fn book_at(&mut self, block: u64) -> Result<Arc<Book>, UnionsError> {
+        if let Some(book) = self.books.get(&block) {
+            return Ok(book.clone());
+        }
+        let no_book = |reason: String| UnionsError::NoBook { union: self.address, block, reason };
+        let state = UnionState::replay(self.events.iter().take_while(|e| e.key.block <= block), Some(block))
+            .map_err(|error| no_book(error.to_string()))?;
+        let book = Arc::new(state.book());
+        self.books.insert(block, book.clone());
+        Ok(book)
+    }
+
+    /// A member's figures at chain time `now` (seconds), with the proof for the withdrawable commit.
+    /// Commits whose book does not match what the chain committed are skipped: members are never
+    /// given a proof that fails.
+    pub fn figures(&mut self, member: &Address, now: u64) -> Result<MemberFigures, UnionsError> {
+        let earnings = self.state.member(member).map(|m| m.earnings).unwrap_or_default();
+        let commits = self.state.commits().to_vec();
+        let latest = latest_commit(&commits).copied();
+        let unlocked = unlocked_commit(&commits, now, self.freeze_period).copied();
+        let latest_book = latest.map(|c| self.book_at(c.book_block)).transpose()?;
+        let unlocked_book = unlocked.map(|c| self.book_at(c.book_block)).transpose()?;
+        let pair = |commit: &Option<coop::engine::Commit>, book: &Option<Arc<Book>>| match (commit, book) {
+            (Some(commit), Some(book)) => Some((*commit, book.clone())),
+            _ => None,
+        };
+        let (latest, unlocked) = (pair(&latest, &latest_book), pair(&unlocked, &unlocked_book));
+        let latest = latest.as_ref().and_then(|(c, b)| CommittedBook::new(c, b).ok());
+        let unlocked = unlocked.as_ref().and_then(|(c, b)| CommittedBook::new(c, b).ok());
+        Ok(member_figures(member, earnings, latest, unlocked, self.withdrawn(member)))
+    }
+
+    fn apply(&mut self, event: Event) -> Result<(), UnionsError> {
+        self.state.apply(&event).map_err(|source| UnionsError::Engine { union: self.address, source })?;
+        if let coop::engine::EventKind::MemberJoined { member } = event.kind {
+            self.first_joined.entry(member).or_insert(event.key.block);
+        }
+        self.record_history(event.key.block);
+        self.events.push(event);
+        Ok(())
+    }
+
+    fn record_history(&mut self, block: u64) {
+        let point = HistoryPoint {
+            block,
+            active_members: self.state.active_count(),
+            total_members: self.first_joined.len() as u64,
+            revenue: self.state.totals().revenue,
+        };
+        match self.history.last_mut() {
+            Some(last) if last.block == block => *last = point,
+            _ => self.history.push(point),
+        }
+    }
+}
+
+/// Every union, as of the end of block `as_of`.
+#[derive(Debug, Clone, Default)]
+pub struct Unions {
+    unions: HashMap<Address, Union>,
+    as_of: u64,
+}
+
+impl Unions {
+    /// Builds every union from the stored events, in chain order, up to block `as_of`.
+    pub fn build(events: &[StoredEvent], as_of: u64) -> Result<Self, UnionsError> {
+        let mut unions = Unions::default();
+        unions.apply(events, as_of)?;
+        Ok(unions)
+    }
+
+    /// Applies the events of the blocks after `as_of` up to `to` (in chain order) and stands at `to`.
+    pub fn apply(&mut self, events: &[StoredEvent], to: u64) -> Result<(), UnionsError> {
+        for stored in events {
+            self.apply_one(stored)?;
+        }
+        self.as_of = self.as_of.max(to);
+        Ok(())
+    }
+
+    pub fn as_of(&self) -> u64 {
+        self.as_of
+    }
+
+    pub fn get(&self, address: &Address) -> Option<&Union> {
+        self.unions.get(address)
+    }
+
+    pub fn get_mut(&mut self, address: &Address) -> Option<&mut Union> {
+        self.unions.get_mut(address)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Union> {
+        self.unions.values()
+    }
+
+    fn apply_one(&mut self, stored: &StoredEvent) -> Result<(), UnionsError> {
+        let bad = |reason: String| UnionsError::BadEvent {
+            block: stored.block,
+            log_index: stored.log_index,
+            kind: stored.kind.clone(),
+            reason,
+        };
+        if stored.kind == kinds::WITHDRAWN {
+            let Some(union) = self.unions.get_mut(&stored.contract) else { return Ok(()) };
+            let member: Address = field(&stored.payload, "member").map_err(bad)?;
+            let amount: U256 = field(&stored.payload, "amount").map_err(bad)?;
+            *union.withdrawn.entry(member).or_default() += amount;
+            return Ok(());
+        }
+        let mut payload = stored.payload.clone();
+        let freeze_period = payload.as_object_mut().and_then(|object| object.remove(FREEZE_PERIOD));
+        let line = payload.to_string();
+        let Ok(mut parsed) = parse_events(&line) else {
+            // Not an engine input (a product or a subscription): another reader's concern.
+            return Ok(());
+        };
+        let Some((_, event)) = parsed.pop() else { return Ok(()) };
+        if stored.kind == CREATED {
+            let freeze_period: u64 = freeze_period
+                .as_ref()
+                .and_then(Value::as_str)
+                .and_then(|text| text.parse().ok())
+                .ok_or_else(|| bad(format!("`{FREEZE_PERIOD}` is missing or not a number")))?;
+            let state = UnionState::from_created(&event)
+                .map_err(|source| UnionsError::Engine { union: stored.contract, source })?;
+            let mut union = Union {
+                address: stored.contract,
+                created_block: stored.block,
+                freeze_period,
+                events: vec![event],
+                state,
+                withdrawn: HashMap::new(),
+                first_joined: HashMap::new(),
+                history: Vec::new(),
+                books: BTreeMap::new(),
+            };
+            union.record_history(stored.block);
+            self.unions.insert(stored.contract, union);
+            return Ok(());
+        }
+        match self.unions.get_mut(&stored.contract) {
+            Some(union) => union.apply(event),
+            None => Err(bad(format!("no union {} was created before it", stored.contract))),
+        }
+    }
+}
+
+fn field<T: std::str::FromStr>(payload: &Value, name: &str) -> Result<T, String> {
+    payload
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("`{name}` is missing"))?
+        .parse()
+        .map_err(|_| format!("`{name}` is not valid"))
+}

@@ -1,0 +1,333 @@
+//! UniswapAdapter: buying with ETH, DAI and DATA (permit) through the real Uniswap V2, exact accounting,
+//! nothing left in the adapter, and the revert paths.
+
+use alloy::{
+    primitives::{Address, B256, U256},
+    signers::SignerSync,
+    sol,
+    sol_types::{SolStruct, eip712_domain},
+};
+use coop::contracts::{
+    DataToken,
+    Marketplace,
+    UniswapAdapter::{self, UniswapAdapterErrors as E},
+    UniswapV2Router02, WETH9,
+};
+
+use crate::helpers::*;
+
+sol! {
+    struct Permit {
+        address owner;
+        address spender;
+        uint256 value;
+        uint256 nonce;
+        uint256 deadline;
+    }
+}
+
+/// 0.01 DATA a second, at least a minute; bought for ten minutes (6 DATA).
+const PRICE_PER_SECOND: u128 = TOKEN / 100;
+const SECONDS: u64 = 600;
+/// 0.5 % slippage on top of the quote, as the checkout allows by default.
+const SLIPPAGE_PER_MILLE: u64 = 5;
+
+struct Shop {
+    chain: Chain,
+    id: B256,
+    beneficiary: Address,
+    price: U256,
+}
+
+async fn shop() -> Shop {
+    let chain = Chain::start().await;
+    shop_paying(chain, None).await
+}
+
+/// A product paying `beneficiary` (default: the account `OTHER`).
+async fn shop_paying(chain: Chain, beneficiary: Option<Address>) -> Shop {
+    let id = product_id("air quality");
+    let beneficiary = beneficiary.unwrap_or(chain.address(OTHER));
+    send(chain.marketplace(OWNER).createProduct(
+        id,
+        "Air quality".into(),
+        beneficiary,
+        U256::from(PRICE_PER_SECOND),
+        U256::from(60),
+    ))
+    .await;
+    let price = U256::from(PRICE_PER_SECOND) * U256::from(SECONDS);
+    Shop { chain, id, beneficiary, price }
+}
+
+impl Shop {
+    fn seconds(&self) -> U256 {
+        U256::from(SECONDS)
+    }
+
+    async fn deadline(&self) -> U256 {
+        U256::from(self.chain.timestamp().await + 20 * 60)
+    }
+
+    /// The router's quote for the DATA price, paying with `token_in` (WETH for ETH).
+    async fn quote(&self, token_in: Address) -> U256 {
+        let quoted = self.chain.adapter(BUYER).quote(self.id, self.seconds(), token_in).call().await.unwrap();
+        let router = UniswapV2Router02::new(self.chain.deployment.uniswap_router, self.chain.wallet(BUYER));
+        let path = self.chain.adapter(BUYER).pathFrom(token_in).call().await.unwrap();
+        let amounts = router.getAmountsIn(self.price, path).call().await.unwrap();
+        assert_eq!(quoted, amounts[0], "the adapter quotes what the router does");
+        quoted
+    }
+
+    /// The adapter holds nothing of anything.
+    async fn assert_adapter_is_empty(&self) {
+        let adapter = self.chain.deployment.uniswap_adapter;
+        assert_eq!(self.chain.eth_balance(adapter).await, U256::ZERO, "ETH in the adapter");
+        assert_eq!(self.chain.data_balance(adapter).await, U256::ZERO, "DATA in the adapter");
+        assert_eq!(self.chain.dai_balance(adapter).await, U256::ZERO, "DAI in the adapter");
+        let weth = WETH9::new(self.chain.deployment.weth, self.chain.wallet(BUYER));
+        assert_eq!(weth.balanceOf(adapter).call().await.unwrap(), U256::ZERO, "WETH in the adapter");
+        let data = self.chain.data(BUYER);
+        let allowance = data.allowance(adapter, self.chain.deployment.marketplace).call().await.unwrap();
+        assert_eq!(allowance, U256::ZERO, "DATA allowance left to the marketplace");
+    }
+
+    async fn assert_buyer_subscribed(&self) {
+        let buyer = self.chain.address(BUYER);
+        let market = Marketplace::new(self.chain.deployment.marketplace, self.chain.wallet(BUYER));
+        assert!(market.hasValidSubscription(self.id, buyer).call().await.unwrap());
+    }
+
+    /// A permit for the adapter to take `value` DATA from the buyer, signed by the buyer.
+    async fn permit(&self, value: U256, deadline: U256) -> (u8, B256, B256) {
+        let chain = &self.chain;
+        let owner = chain.address(BUYER);
+        let nonce = chain.data(BUYER).nonces(owner).call().await.unwrap();
+        let domain = eip712_domain! {
+            name: "Coop Test DATA",
+            version: "1",
+            chain_id: chain.deployment.chain_id,
+            verifying_contract: chain.deployment.data_token,
+        };
+        let permit = Permit { owner, spender: chain.deployment.uniswap_adapter, value, nonce, deadline };
+        let signature = chain.signer(BUYER).sign_hash_sync(&permit.eip712_signing_hash(&domain)).unwrap();
+        (27 + u8::from(signature.v()), signature.r().into(), signature.s().into())
+    }
+}
+
+fn with_slippage(quote: U256) -> U256 {
+    quote * U256::from(1000 + SLIPPAGE_PER_MILLE) / U256::from(1000)
+}
+
+#[tokio::test]
+async fn buying_with_eth_pays_the_quote_and_refunds_the_rest() {
+    let shop = shop().await;
+    let buyer = shop.chain.address(BUYER);
+    let quote = shop.quote(shop.chain.deployment.weth).await;
+    let sent = with_slippage(quote);
+    let (eth_before, beneficiary_before) =
+        (shop.chain.eth_balance(buyer).await, shop.chain.data_balance(shop.beneficiary).await);
+
+    let receipt = send(
+        shop.chain
+            .adapter(BUYER)
+            .buyWithETH(shop.id, shop.seconds(), shop.deadline().await)
+            .value(sent),
+    )
+    .await;
+    report_gas("UniswapAdapter.buyWithETH", &receipt);
+
+    assert_eq!(shop.chain.eth_balance(buyer).await, eth_before - quote - fee_of(&receipt));
+    assert_eq!(shop.chain.data_balance(shop.beneficiary).await, beneficiary_before + shop.price);
+    shop.assert_adapter_is_empty().await;
+    shop.assert_buyer_subscribed().await;
+}
+
+#[tokio::test]
+async fn buying_with_dai_takes_exactly_the_quote() {
+    let shop = shop().await;
+    let buyer = shop.chain.address(BUYER);
+    let quote = shop.quote(shop.chain.deployment.dai_token).await;
+    let max_in = with_slippage(quote);
+    send(shop.chain.dai(BUYER).approve(shop.chain.deployment.uniswap_adapter, max_in)).await;
+    let (dai_before, beneficiary_before) =
+        (shop.chain.dai_balance(buyer).await, shop.chain.data_balance(shop.beneficiary).await);
+
+    let receipt = send(shop.chain.adapter(BUYER).buyWithERC20(
+        shop.id,
+        shop.seconds(),
+        shop.chain.deployment.dai_token,
+        max_in,
+        shop.deadline().await,
+    ))
+    .await;
+    report_gas("UniswapAdapter.buyWithERC20 (DAI, after approve)", &receipt);
+
+    assert_eq!(shop.chain.dai_balance(buyer).await, dai_before - quote);
+    assert_eq!(shop.chain.data_balance(shop.beneficiary).await, beneficiary_before + shop.price);
+    // The unused part of the maximum was never taken.
+    let left = shop.chain.dai(BUYER).allowance(buyer, shop.chain.deployment.uniswap_adapter).call().await.unwrap();
+    assert_eq!(left, max_in - quote);
+    shop.assert_adapter_is_empty().await;
+    shop.assert_buyer_subscribed().await;
+}
+
+#[tokio::test]
+async fn buying_with_data_and_a_permit_is_one_transaction() {
+    let shop = shop().await;
+    let buyer = shop.chain.address(BUYER);
+    assert_eq!(shop.quote(shop.chain.deployment.data_token).await, shop.price);
+    let deadline = shop.deadline().await;
+    let (v, r, s) = shop.permit(shop.price, deadline).await;
+    let (data_before, beneficiary_before) =
+        (shop.chain.data_balance(buyer).await, shop.chain.data_balance(shop.beneficiary).await);
+
+    let receipt =
+        send(shop.chain.adapter(BUYER).buyWithDataPermit(shop.id, shop.seconds(), deadline, v, r, s)).await;
+    report_gas("UniswapAdapter.buyWithDataPermit", &receipt);
+
+    assert_eq!(shop.chain.data_balance(buyer).await, data_before - shop.price);
+    assert_eq!(shop.chain.data_balance(shop.beneficiary).await, beneficiary_before + shop.price);
+    let allowance =
+        shop.chain.data(BUYER).allowance(buyer, shop.chain.deployment.uniswap_adapter).call().await.unwrap();
+    assert_eq!(allowance, U256::ZERO);
+    shop.assert_adapter_is_empty().await;
+    shop.assert_buyer_subscribed().await;
+}
+
+#[tokio::test]
+async fn a_used_or_wrong_permit_is_refused() {
+    let shop = shop().await;
+    let deadline = shop.deadline().await;
+    let (v, r, s) = shop.permit(shop.price, deadline).await;
+    let adapter = shop.chain.adapter(BUYER);
+    send(adapter.buyWithDataPermit(shop.id, shop.seconds(), deadline, v, r, s)).await;
+
+    // The same signature again: the nonce has moved on and there is no allowance left.
+    let error = revert::<E, _, _>(adapter.buyWithDataPermit(shop.id, shop.seconds(), deadline, v, r, s)).await;
+    assert_eq!(error, E::PermitFailed(UniswapAdapter::PermitFailed {}));
+    // A permit for less than the price.
+    let (v, r, s) = shop.permit(shop.price - U256::from(1), deadline).await;
+    let error = revert::<E, _, _>(adapter.buyWithDataPermit(shop.id, shop.seconds(), deadline, v, r, s)).await;
+    assert_eq!(error, E::PermitFailed(UniswapAdapter::PermitFailed {}));
+}
+
+#[tokio::test]
+async fn a_permit_front_run_by_someone_else_still_buys() {
+    let shop = shop().await;
+    let deadline = shop.deadline().await;
+    let (v, r, s) = shop.permit(shop.price, deadline).await;
+    let owner = shop.chain.address(BUYER);
+    send(shop.chain.data(OTHER).permit(owner, shop.chain.deployment.uniswap_adapter, shop.price, deadline, v, r, s))
+        .await;
+
+    send(shop.chain.adapter(BUYER).buyWithDataPermit(shop.id, shop.seconds(), deadline, v, r, s)).await;
+
+    shop.assert_buyer_subscribed().await;
+    shop.assert_adapter_is_empty().await;
+}
+
+#[tokio::test]
+async fn an_expired_deadline_is_refused() {
+    let shop = shop().await;
+    let adapter = shop.chain.adapter(BUYER);
+    let expired = U256::from(shop.chain.timestamp().await - 1);
+    send(shop.chain.dai(BUYER).approve(shop.chain.deployment.uniswap_adapter, U256::MAX)).await;
+    let (v, r, s) = shop.permit(shop.price, expired).await;
+
+    let calls = [
+        revert::<E, _, _>(adapter.buyWithETH(shop.id, shop.seconds(), expired).value(tokens(1))).await,
+        revert::<E, _, _>(adapter.buyWithERC20(shop.id, shop.seconds(), shop.chain.deployment.dai_token, tokens(100), expired))
+            .await,
+        revert::<E, _, _>(adapter.buyWithDataPermit(shop.id, shop.seconds(), expired, v, r, s)).await,
+    ];
+
+    for error in calls {
+        let E::DeadlineExpired(UniswapAdapter::DeadlineExpired { deadline, timestamp }) = error else {
+            panic!("expected DeadlineExpired, got {error:?}");
+        };
+        assert_eq!(deadline, expired);
+        assert!(timestamp > expired);
+    }
+}
+
+#[tokio::test]
+async fn too_small_a_maximum_input_is_refused() {
+    let shop = shop().await;
+    let adapter = shop.chain.adapter(BUYER);
+    let deadline = shop.deadline().await;
+    let deployment = &shop.chain.deployment;
+    send(shop.chain.dai(BUYER).approve(deployment.uniswap_adapter, U256::MAX)).await;
+    send(shop.chain.data(BUYER).approve(deployment.uniswap_adapter, U256::MAX)).await;
+    let eth_quote = shop.quote(deployment.weth).await;
+    let dai_quote = shop.quote(deployment.dai_token).await;
+    let one = U256::from(1);
+
+    let error = revert::<E, _, _>(adapter.buyWithETH(shop.id, shop.seconds(), deadline).value(eth_quote - one)).await;
+    let expected = UniswapAdapter::MaxInputTooSmall { requiredInput: eth_quote, maxInput: eth_quote - one };
+    assert_eq!(error, E::MaxInputTooSmall(expected));
+    let error = revert::<E, _, _>(adapter.buyWithERC20(shop.id, shop.seconds(), deployment.dai_token, dai_quote - one, deadline))
+        .await;
+    let expected = UniswapAdapter::MaxInputTooSmall { requiredInput: dai_quote, maxInput: dai_quote - one };
+    assert_eq!(error, E::MaxInputTooSmall(expected));
+    let error =
+        revert::<E, _, _>(adapter.buyWithERC20(shop.id, shop.seconds(), deployment.data_token, shop.price - one, deadline))
+            .await;
+    let expected = UniswapAdapter::MaxInputTooSmall { requiredInput: shop.price, maxInput: shop.price - one };
+    assert_eq!(error, E::MaxInputTooSmall(expected));
+
+    // Exactly the quote is enough.
+    send(adapter.buyWithETH(shop.id, shop.seconds(), deadline).value(eth_quote)).await;
+    send(adapter.buyWithERC20(shop.id, shop.seconds(), deployment.dai_token, dai_quote, deadline)).await;
+    shop.assert_adapter_is_empty().await;
+}
+
+#[tokio::test]
+async fn buying_with_data_through_erc20_takes_exactly_the_price() {
+    let shop = shop().await;
+    let buyer = shop.chain.address(BUYER);
+    send(shop.chain.data(BUYER).approve(shop.chain.deployment.uniswap_adapter, tokens(1000))).await;
+    let before = shop.chain.data_balance(buyer).await;
+
+    send(shop.chain.adapter(BUYER).buyWithERC20(
+        shop.id,
+        shop.seconds(),
+        shop.chain.deployment.data_token,
+        tokens(1000),
+        shop.deadline().await,
+    ))
+    .await;
+
+    assert_eq!(shop.chain.data_balance(buyer).await, before - shop.price);
+    shop.assert_adapter_is_empty().await;
+}
+
+#[tokio::test]
+async fn a_data_union_product_purchase_lands_its_data_in_the_data_union() {
+    let chain = Chain::start().await;
+    let du = chain.create_data_union(U256::ZERO, 0).await;
+    let shop = shop_paying(chain, Some(du)).await;
+
+    let receipt = send(
+        shop.chain
+            .adapter(BUYER)
+            .buyWithETH(shop.id, shop.seconds(), shop.deadline().await)
+            .value(tokens(1)),
+    )
+    .await;
+
+    assert_eq!(shop.chain.data_balance(du).await, shop.price);
+    // The revenue event the engine consumes: a DATA Transfer whose `to` is the DU.
+    let revenue: Vec<_> = receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|log| log.address() == shop.chain.deployment.data_token)
+        .filter_map(|log| log.log_decode::<DataToken::Transfer>().ok())
+        .map(|log| log.inner.data)
+        .filter(|transfer| transfer.to == du)
+        .collect();
+    assert_eq!(revenue.len(), 1);
+    assert_eq!(revenue[0].value, shop.price);
+    shop.assert_adapter_is_empty().await;
+}

@@ -1,0 +1,348 @@
+//! DataUnion: roles, commits, proofs, withdrawals and every revert path.
+
+use alloy::primitives::{Address, B256, U256};
+use coop::{
+    book::Book,
+    contracts::DataUnion::{self, DataUnionErrors as E},
+};
+
+use crate::helpers::*;
+
+/// A DU with no admin fee and the given freeze period.
+async fn setup(freeze_seconds: u64) -> (Chain, Address) {
+    let chain = Chain::start().await;
+    let du = chain.create_data_union(U256::ZERO, freeze_seconds).await;
+    (chain, du)
+}
+
+/// The book of the latest block with these leaves, committed by the operator.
+async fn commit(chain: &Chain, du: Address, leaves: Vec<(Address, U256)>) -> Book {
+    let book = Book::new(chain.block_number().await, leaves).unwrap();
+    let receipt = send(chain.du(du, OPERATOR).commit(U256::from(book.block()), book.root(), book.book_hash())).await;
+    report_gas("DataUnion.commit", &receipt);
+    book
+}
+
+fn proof(book: &Book, index: usize) -> Vec<B256> {
+    book.proof(index).unwrap()
+}
+
+#[tokio::test]
+async fn only_the_operator_commits() {
+    let (chain, du) = setup(0).await;
+    let block = U256::from(chain.block_number().await);
+    let root = B256::repeat_byte(7);
+
+    let error = revert::<E, _, _>(chain.du(du, OWNER).commit(block, root, B256::ZERO)).await;
+    assert_eq!(error, E::NotOperator(DataUnion::NotOperator { caller: chain.address(OWNER) }));
+
+    // A new operator takes over and the old one is refused.
+    send(chain.du(du, OWNER).setOperator(chain.address(OTHER))).await;
+    let error = revert::<E, _, _>(chain.du(du, OPERATOR).commit(block, root, B256::ZERO)).await;
+    assert_eq!(error, E::NotOperator(DataUnion::NotOperator { caller: chain.address(OPERATOR) }));
+    send(chain.du(du, OTHER).commit(block, root, B256::ZERO)).await;
+}
+
+#[tokio::test]
+async fn a_commit_is_recorded_and_never_overwritten() {
+    let (chain, du) = setup(0).await;
+    let operator = chain.du(du, OPERATOR);
+    let block = chain.block_number().await;
+    let (root, book_hash) = (B256::repeat_byte(1), B256::repeat_byte(2));
+
+    let receipt = send(operator.commit(U256::from(block), root, book_hash)).await;
+
+    let commit = event::<DataUnion::NewCommit>(&receipt);
+    assert_eq!((commit.blockNumber, commit.root, commit.bookHash), (U256::from(block), root, book_hash));
+    assert_eq!(operator.committedRoot(U256::from(block)).call().await.unwrap(), root);
+    assert_eq!(operator.committedBookHash(U256::from(block)).call().await.unwrap(), book_hash);
+    let committed_at = operator.commitTimestamp(U256::from(block)).call().await.unwrap();
+    assert_eq!(committed_at, U256::from(chain.timestamp().await));
+    assert_eq!(operator.latestCommitBlock().call().await.unwrap(), U256::from(block));
+
+    let error = revert::<E, _, _>(operator.commit(U256::from(block), B256::repeat_byte(9), book_hash)).await;
+    assert_eq!(error, E::CommitExists(DataUnion::CommitExists { blockNumber: U256::from(block) }));
+    assert_eq!(operator.committedRoot(U256::from(block)).call().await.unwrap(), root);
+}
+
+#[tokio::test]
+async fn commits_come_in_block_order_for_mined_blocks_with_a_root() {
+    let (chain, du) = setup(0).await;
+    let operator = chain.du(du, OPERATOR);
+    let latest = chain.block_number().await;
+    send(operator.commit(U256::from(latest), B256::repeat_byte(1), B256::ZERO)).await;
+
+    let error = revert::<E, _, _>(operator.commit(U256::from(latest - 1), B256::repeat_byte(1), B256::ZERO)).await;
+    assert_eq!(
+        error,
+        E::CommitOutOfOrder(DataUnion::CommitOutOfOrder {
+            blockNumber: U256::from(latest - 1),
+            latestCommitBlock: U256::from(latest),
+        })
+    );
+    // The block the commit itself is mined in (and any later one) is not final yet.
+    let pending = U256::from(chain.block_number().await + 1);
+    let error = revert::<E, _, _>(operator.commit(pending, B256::repeat_byte(1), B256::ZERO)).await;
+    assert_eq!(error, E::BlockNotMined(DataUnion::BlockNotMined { blockNumber: pending }));
+    let mined = U256::from(chain.block_number().await);
+    let error = revert::<E, _, _>(operator.commit(mined, B256::ZERO, B256::ZERO)).await;
+    assert_eq!(error, E::EmptyRoot(DataUnion::EmptyRoot {}));
+}
+
+#[tokio::test]
+async fn only_join_part_agents_add_and_part_members() {
+    let (chain, du) = setup(0).await;
+    let members = vec![chain.address(MEMBER), chain.address(OTHER)];
+
+    for account in [OWNER, MEMBER] {
+        let caller = chain.address(account);
+        let error = revert::<E, _, _>(chain.du(du, account).addMembers(members.clone())).await;
+        assert_eq!(error, E::NotJoinPartAgent(DataUnion::NotJoinPartAgent { caller }));
+        let error = revert::<E, _, _>(chain.du(du, account).partMembers(members.clone())).await;
+        assert_eq!(error, E::NotJoinPartAgent(DataUnion::NotJoinPartAgent { caller }));
+    }
+
+    let agent = chain.du(du, AGENT);
+    let receipt = send(agent.addMembers(members.clone())).await;
+    let joined: Vec<Address> = events::<DataUnion::MemberJoined>(&receipt).iter().map(|e| e.member).collect();
+    assert_eq!(joined, members);
+    // An active member joining again changes nothing and says nothing.
+    let receipt = send(agent.addMembers(vec![chain.address(MEMBER)])).await;
+    assert!(events::<DataUnion::MemberJoined>(&receipt).is_empty());
+    assert_eq!(agent.activeMemberCount().call().await.unwrap(), U256::from(2));
+
+    let receipt = send(agent.partMembers(vec![chain.address(MEMBER), chain.address(BUYER)])).await;
+    let parted: Vec<Address> = events::<DataUnion::MemberParted>(&receipt).iter().map(|e| e.member).collect();
+    assert_eq!(parted, vec![chain.address(MEMBER)]);
+    assert!(!agent.isMember(chain.address(MEMBER)).call().await.unwrap());
+    assert!(agent.isMember(chain.address(OTHER)).call().await.unwrap());
+    assert_eq!(agent.activeMemberCount().call().await.unwrap(), U256::from(1));
+
+    let error = revert::<E, _, _>(agent.addMembers(vec![Address::ZERO])).await;
+    assert_eq!(error, E::ZeroAddress(DataUnion::ZeroAddress {}));
+}
+
+#[tokio::test]
+async fn the_owner_manages_join_part_agents() {
+    let (chain, du) = setup(0).await;
+    let error = revert::<E, _, _>(chain.du(du, AGENT).addJoinPartAgent(chain.address(OTHER))).await;
+    assert_eq!(
+        error,
+        E::OwnableUnauthorizedAccount(DataUnion::OwnableUnauthorizedAccount { account: chain.address(AGENT) })
+    );
+
+    let receipt = send(chain.du(du, OWNER).addJoinPartAgent(chain.address(OTHER))).await;
+    assert_eq!(event::<DataUnion::JoinPartAgentAdded>(&receipt).agent, chain.address(OTHER));
+    send(chain.du(du, OTHER).addMembers(vec![chain.address(MEMBER)])).await;
+
+    let receipt = send(chain.du(du, OWNER).removeJoinPartAgent(chain.address(AGENT))).await;
+    assert_eq!(event::<DataUnion::JoinPartAgentRemoved>(&receipt).agent, chain.address(AGENT));
+    let error = revert::<E, _, _>(chain.du(du, AGENT).partMembers(vec![chain.address(MEMBER)])).await;
+    assert_eq!(error, E::NotJoinPartAgent(DataUnion::NotJoinPartAgent { caller: chain.address(AGENT) }));
+}
+
+#[tokio::test]
+async fn the_admin_fee_is_checked_on_the_new_value() {
+    let (chain, du) = setup(0).await;
+    let owner = chain.du(du, OWNER);
+    let full = U256::from(TOKEN);
+
+    let receipt = send(owner.setAdminFee(full)).await;
+    assert_eq!(event::<DataUnion::AdminFeeChanged>(&receipt).adminFee, full);
+    // From 100 % down to 50 % is fine: only the new value is checked.
+    send(owner.setAdminFee(full / U256::from(2))).await;
+    let error = revert::<E, _, _>(owner.setAdminFee(full + U256::from(1))).await;
+    assert_eq!(error, E::AdminFeeTooHigh(DataUnion::AdminFeeTooHigh { adminFee: full + U256::from(1) }));
+    assert_eq!(owner.adminFee().call().await.unwrap(), full / U256::from(2));
+
+    let error = revert::<E, _, _>(chain.du(du, OPERATOR).setAdminFee(U256::ZERO)).await;
+    assert_eq!(
+        error,
+        E::OwnableUnauthorizedAccount(DataUnion::OwnableUnauthorizedAccount { account: chain.address(OPERATOR) })
+    );
+}
+
+#[tokio::test]
+async fn ownership_moves_in_two_steps_and_cannot_be_renounced() {
+    let (chain, du) = setup(0).await;
+    let (owner, next) = (chain.du(du, OWNER), chain.du(du, OTHER));
+
+    let receipt = send(owner.transferOwnership(chain.address(OTHER))).await;
+    let started = event::<DataUnion::OwnershipTransferStarted>(&receipt);
+    assert_eq!((started.previousOwner, started.newOwner), (chain.address(OWNER), chain.address(OTHER)));
+    assert_eq!(owner.owner().call().await.unwrap(), chain.address(OWNER));
+    assert_eq!(owner.pendingOwner().call().await.unwrap(), chain.address(OTHER));
+
+    let error = revert::<E, _, _>(chain.du(du, MEMBER).acceptOwnership()).await;
+    assert_eq!(
+        error,
+        E::OwnableUnauthorizedAccount(DataUnion::OwnableUnauthorizedAccount { account: chain.address(MEMBER) })
+    );
+    let error = revert::<E, _, _>(next.setAdminFee(U256::ZERO)).await;
+    assert_eq!(
+        error,
+        E::OwnableUnauthorizedAccount(DataUnion::OwnableUnauthorizedAccount { account: chain.address(OTHER) })
+    );
+
+    let receipt = send(next.acceptOwnership()).await;
+    let moved = event::<DataUnion::OwnershipTransferred>(&receipt);
+    assert_eq!((moved.previousOwner, moved.newOwner), (chain.address(OWNER), chain.address(OTHER)));
+    assert_eq!(next.owner().call().await.unwrap(), chain.address(OTHER));
+    assert_eq!(next.pendingOwner().call().await.unwrap(), Address::ZERO);
+    let error = revert::<E, _, _>(owner.setAdminFee(U256::ZERO)).await;
+    assert_eq!(
+        error,
+        E::OwnableUnauthorizedAccount(DataUnion::OwnableUnauthorizedAccount { account: chain.address(OWNER) })
+    );
+
+    let error = revert::<E, _, _>(next.renounceOwnership()).await;
+    assert_eq!(error, E::RenounceOwnershipDisabled(DataUnion::RenounceOwnershipDisabled {}));
+}
+
+#[tokio::test]
+async fn a_frozen_commit_cannot_be_proven() {
+    let (chain, du) = setup(3600).await;
+    let member = chain.address(MEMBER);
+    chain.mint_data(du, tokens(10)).await;
+    let book = commit(&chain, du, vec![(member, tokens(10))]).await;
+    let block = U256::from(book.block());
+    let provable_at = chain.du(du, MEMBER).provableAt(block).call().await.unwrap();
+    assert_eq!(provable_at, U256::from(chain.timestamp().await + 3600));
+
+    let error = revert::<E, _, _>(chain.du(du, MEMBER).prove(block, member, tokens(10), proof(&book, 0))).await;
+    assert_eq!(error, E::CommitFrozen(DataUnion::CommitFrozen { blockNumber: block, provableAt: provable_at }));
+
+    chain.advance_time(3600).await;
+    let receipt = send(chain.du(du, MEMBER).prove(block, member, tokens(10), proof(&book, 0))).await;
+    let proven = event::<DataUnion::EarningsProven>(&receipt);
+    assert_eq!((proven.member, proven.blockNumber, proven.totalEarnings), (member, block, tokens(10)));
+    assert_eq!(chain.du(du, MEMBER).earnings(member).call().await.unwrap(), tokens(10));
+}
+
+#[tokio::test]
+async fn a_proof_must_match_a_commit() {
+    let (chain, du) = setup(0).await;
+    let (member, other) = (chain.address(MEMBER), chain.address(OTHER));
+    chain.mint_data(du, tokens(30)).await;
+    let book = commit(&chain, du, vec![(member, tokens(10)), (other, tokens(20))]).await;
+    let block = U256::from(book.block());
+    let du_member = chain.du(du, MEMBER);
+
+    let unknown = block - U256::from(1);
+    let error = revert::<E, _, _>(du_member.prove(unknown, member, tokens(10), proof(&book, 0))).await;
+    assert_eq!(error, E::CommitNotFound(DataUnion::CommitNotFound { blockNumber: unknown }));
+    for (account, earnings, path) in [
+        (member, tokens(11), proof(&book, 0)),
+        (other, tokens(10), proof(&book, 0)),
+        (member, tokens(10), proof(&book, 1)),
+        (member, tokens(10), vec![]),
+    ] {
+        let error = revert::<E, _, _>(du_member.prove(block, account, earnings, path)).await;
+        assert_eq!(error, E::InvalidProof(DataUnion::InvalidProof {}));
+    }
+    assert!(du_member.proofIsValid(block, other, tokens(20), proof(&book, 1)).call().await.unwrap());
+}
+
+#[tokio::test]
+async fn earnings_must_strictly_grow() {
+    let (chain, du) = setup(0).await;
+    let member = chain.address(MEMBER);
+    chain.mint_data(du, tokens(10)).await;
+    let first = commit(&chain, du, vec![(member, tokens(5))]).await;
+    let du_other = chain.du(du, OTHER);
+    // Anyone may prove for anyone.
+    send(du_other.prove(U256::from(first.block()), member, tokens(5), proof(&first, 0))).await;
+
+    let error = revert::<E, _, _>(du_other.prove(U256::from(first.block()), member, tokens(5), proof(&first, 0))).await;
+    let same = DataUnion::EarningsNotIncreased { member, provenEarnings: tokens(5), claimedEarnings: tokens(5) };
+    assert_eq!(error, E::EarningsNotIncreased(same));
+
+    let lower = commit(&chain, du, vec![(member, tokens(4))]).await;
+    let error = revert::<E, _, _>(du_other.prove(U256::from(lower.block()), member, tokens(4), proof(&lower, 0))).await;
+    let less = DataUnion::EarningsNotIncreased { member, provenEarnings: tokens(5), claimedEarnings: tokens(4) };
+    assert_eq!(error, E::EarningsNotIncreased(less));
+}
+
+#[tokio::test]
+async fn the_bank_run_guard_never_proves_more_than_the_balance() {
+    let (chain, du) = setup(0).await;
+    let (member, other) = (chain.address(MEMBER), chain.address(OTHER));
+    // A bad root promises 15 DATA out of 10 held: the first prover is paid, the second refused.
+    chain.mint_data(du, tokens(10)).await;
+    let book = commit(&chain, du, vec![(member, tokens(6)), (other, tokens(9))]).await;
+    let block = U256::from(book.block());
+
+    send(chain.du(du, MEMBER).withdrawAll(block, tokens(6), proof(&book, 0))).await;
+    let error = revert::<E, _, _>(chain.du(du, OTHER).prove(block, other, tokens(9), proof(&book, 1))).await;
+    assert_eq!(
+        error,
+        E::InsufficientBalance(DataUnion::InsufficientBalance { owed: tokens(9), balance: tokens(4) })
+    );
+    assert_eq!(chain.data_balance(member).await, tokens(10_000 + 6));
+    assert_eq!(chain.du(du, OTHER).totalProven().call().await.unwrap(), tokens(6));
+}
+
+#[tokio::test]
+async fn withdrawing_pays_exactly_the_proven_earnings() {
+    let (chain, du) = setup(0).await;
+    let (member, other, buyer) = (chain.address(MEMBER), chain.address(OTHER), chain.address(BUYER));
+    chain.mint_data(du, tokens(100)).await;
+    let book = commit(&chain, du, vec![(member, tokens(10)), (other, tokens(20)), (buyer, tokens(30))]).await;
+    let block = U256::from(book.block());
+    let before = chain.data_balance(member).await;
+
+    // Prove, then take part of it, then the rest.
+    send(chain.du(du, MEMBER).prove(block, member, tokens(10), proof(&book, 0))).await;
+    let receipt = send(chain.du(du, MEMBER).withdraw(tokens(4))).await;
+    let withdrawn = event::<DataUnion::Withdrawn>(&receipt);
+    assert_eq!((withdrawn.member, withdrawn.recipient, withdrawn.amount), (member, member, tokens(4)));
+    let error = revert::<E, _, _>(chain.du(du, MEMBER).withdraw(tokens(7))).await;
+    let overdraft = DataUnion::Overdraft { member, amount: tokens(7), available: tokens(6) };
+    assert_eq!(error, E::Overdraft(overdraft));
+    // Proven already: withdrawAll with the same claim needs no new proof.
+    send(chain.du(du, MEMBER).withdrawAll(block, tokens(10), vec![])).await;
+    assert_eq!(chain.data_balance(member).await, before + tokens(10));
+    let error = revert::<E, _, _>(chain.du(du, MEMBER).withdraw(U256::ZERO)).await;
+    assert_eq!(error, E::ZeroWithdraw(DataUnion::ZeroWithdraw {}));
+    let error = revert::<E, _, _>(chain.du(du, MEMBER).withdrawAll(block, tokens(10), vec![])).await;
+    assert_eq!(error, E::ZeroWithdraw(DataUnion::ZeroWithdraw {}));
+
+    // Anyone may pay a member out, to the member only.
+    let before = chain.data_balance(other).await;
+    let receipt = send(chain.du(du, BUYER).withdrawAllFor(other, block, tokens(20), proof(&book, 1))).await;
+    assert_eq!(event::<DataUnion::Withdrawn>(&receipt).recipient, other);
+    assert_eq!(chain.data_balance(other).await, before + tokens(20));
+
+    // A member may send its earnings elsewhere, but not back into the DU (that would look like revenue).
+    let error = revert::<E, _, _>(chain.du(du, BUYER).withdrawAllTo(du, block, tokens(30), proof(&book, 2))).await;
+    assert_eq!(error, E::InvalidRecipient(DataUnion::InvalidRecipient { recipient: du }));
+    let before = chain.data_balance(chain.address(DEPLOYER)).await;
+    let receipt =
+        send(chain.du(du, BUYER).withdrawAllTo(chain.address(DEPLOYER), block, tokens(30), proof(&book, 2))).await;
+    let withdrawn = event::<DataUnion::Withdrawn>(&receipt);
+    assert_eq!((withdrawn.member, withdrawn.recipient), (buyer, chain.address(DEPLOYER)));
+    assert_eq!(chain.data_balance(chain.address(DEPLOYER)).await, before + tokens(30));
+
+    let du_view = chain.du(du, OTHER);
+    assert_eq!(du_view.totalProven().call().await.unwrap(), tokens(60));
+    assert_eq!(du_view.totalWithdrawn().call().await.unwrap(), tokens(60));
+    assert_eq!(du_view.withdrawn(other).call().await.unwrap(), tokens(20));
+    assert_eq!(du_view.withdrawable(other).call().await.unwrap(), U256::ZERO);
+    assert_eq!(chain.data_balance(du).await, tokens(40));
+}
+
+#[tokio::test]
+async fn later_commits_pay_only_the_growth() {
+    let (chain, du) = setup(0).await;
+    let member = chain.address(MEMBER);
+    chain.mint_data(du, tokens(10)).await;
+    let first = commit(&chain, du, vec![(member, tokens(3))]).await;
+    send(chain.du(du, MEMBER).withdrawAll(U256::from(first.block()), tokens(3), proof(&first, 0))).await;
+    let second = commit(&chain, du, vec![(member, tokens(8))]).await;
+    let before = chain.data_balance(member).await;
+
+    let receipt = send(chain.du(du, MEMBER).withdrawAll(U256::from(second.block()), tokens(8), proof(&second, 0))).await;
+
+    assert_eq!(event::<DataUnion::Withdrawn>(&receipt).amount, tokens(5));
+    assert_eq!(chain.data_balance(member).await, before + tokens(5));
+}

@@ -1,0 +1,199 @@
+//! The store conformance suite: every case runs on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL cases need `COOP_TEST_POSTGRES_URL` (a role that may create databases); each case
+//! gets a database of its own and drops it afterwards. Without the variable they are skipped,
+//! unless `COOP_REQUIRE_POSTGRES=1` (as `make test` sets), which makes a missing server a failure.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use alloy::primitives::{Address, B256, U256, address, b256};
+use coop_server::store::{Checkpoint, IndexedRange, Store, StoreError, StoredEvent};
+use serde_json::json;
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+
+/// A database for one case, removed at the end.
+struct Db {
+    url: String,
+    store: Store,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Db {
+    async fn sqlite() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("nested/coop.db").display());
+        let store = Store::open(&url).await.expect("open sqlite");
+        Db { url, store, cleanup: Cleanup::Sqlite(dir) }
+    }
+
+    async fn postgres() -> Option<Db> {
+        let Ok(admin_url) = std::env::var("COOP_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("COOP_REQUIRE_POSTGRES").is_err(),
+                "COOP_REQUIRE_POSTGRES is set but COOP_TEST_POSTGRES_URL is not"
+            );
+            eprintln!("skipped: COOP_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!("coop_store_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        let mut admin = PgConnection::connect(&admin_url).await.expect("connect to the test PostgreSQL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+        admin.close().await.unwrap();
+        let base = admin_url.rsplit_once('/').expect("a database in the URL").0;
+        let url = format!("{base}/{name}");
+        let store = Store::open(&url).await.expect("open postgres");
+        Some(Db { url, store, cleanup: Cleanup::Postgres { admin_url, name } })
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Cleanup::Postgres { admin_url, name } = self.cleanup {
+            let mut admin = PgConnection::connect(&admin_url).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $case() {
+                let db = super::Db::sqlite().await;
+                super::cases::$case(&db).await;
+                db.finish().await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $case() {
+                let Some(db) = super::Db::postgres().await else { return };
+                super::cases::$case(&db).await;
+                db.finish().await;
+            })*
+        }
+    };
+}
+
+conformance!(
+    a_new_store_has_no_checkpoint,
+    an_appended_range_reads_back_in_chain_order_with_exact_amounts,
+    a_range_holding_an_already_stored_event_is_refused_and_changes_nothing,
+    a_rollback_forgets_everything_above_its_block_and_moves_the_checkpoint,
+    block_hashes_are_kept_for_the_window_and_pruned_below_it,
+    a_reopened_store_has_everything_it_had,
+);
+
+const STREAM: &str = "chain";
+const DU: Address = address!("00000000000000000000000000000000000000d0");
+
+fn hash(n: u8) -> B256 {
+    B256::repeat_byte(n)
+}
+
+fn event(block: u64, tx_index: u64, log_index: u64, amount: U256) -> StoredEvent {
+    StoredEvent {
+        block,
+        tx_index,
+        log_index,
+        block_hash: hash(block as u8),
+        contract: DU,
+        kind: "revenue".into(),
+        payload: json!({ "amount": amount.to_string() }),
+    }
+}
+
+fn range(events: Vec<StoredEvent>, to: u64) -> IndexedRange {
+    IndexedRange {
+        block_hashes: (to.saturating_sub(2)..=to).map(|block| (block, hash(block as u8))).collect(),
+        events,
+        checkpoint: Some(Checkpoint { block: to, hash: hash(to as u8) }),
+    }
+}
+
+mod cases {
+    use super::*;
+
+    pub async fn a_new_store_has_no_checkpoint(db: &Db) {
+        assert_eq!(db.store.checkpoint(STREAM).await.unwrap(), None);
+        assert!(db.store.events(0, u64::MAX).await.unwrap().is_empty());
+        db.store.ping().await.unwrap();
+    }
+
+    pub async fn an_appended_range_reads_back_in_chain_order_with_exact_amounts(db: &Db) {
+        let events = vec![event(5, 1, 3, U256::MAX), event(3, 0, 0, U256::from(7)), event(5, 0, 1, U256::ZERO)];
+        db.store.append_range(STREAM, &range(events, 6)).await.unwrap();
+
+        let stored = db.store.events(0, 10).await.unwrap();
+        let keys: Vec<_> = stored.iter().map(|e| (e.block, e.tx_index, e.log_index)).collect();
+        assert_eq!(keys, vec![(3, 0, 0), (5, 0, 1), (5, 1, 3)]);
+        assert_eq!(stored[2].payload["amount"], U256::MAX.to_string());
+        assert_eq!(stored[2].contract, DU);
+        assert_eq!(stored[2].block_hash, hash(5));
+        assert_eq!(db.store.events(4, 5).await.unwrap().len(), 2);
+        assert_eq!(db.store.checkpoint(STREAM).await.unwrap(), Some(Checkpoint { block: 6, hash: hash(6) }));
+    }
+
+    pub async fn a_range_holding_an_already_stored_event_is_refused_and_changes_nothing(db: &Db) {
+        db.store.append_range(STREAM, &range(vec![event(3, 0, 0, U256::from(1))], 3)).await.unwrap();
+
+        let again = range(vec![event(4, 0, 0, U256::from(2)), event(3, 0, 0, U256::from(1))], 4);
+        let error = db.store.append_range(STREAM, &again).await.unwrap_err();
+
+        assert!(matches!(error, StoreError::DuplicateEvent { block: 3, log_index: 0 }), "{error}");
+        assert_eq!(db.store.events(0, 10).await.unwrap().len(), 1, "the new event was not kept either");
+        assert_eq!(db.store.checkpoint(STREAM).await.unwrap().unwrap().block, 3);
+        assert_eq!(db.store.block_hash(STREAM, 4).await.unwrap(), None);
+    }
+
+    pub async fn a_rollback_forgets_everything_above_its_block_and_moves_the_checkpoint(db: &Db) {
+        let events = (1..=6).map(|block| event(block, 0, 0, U256::from(block))).collect();
+        db.store.append_range(STREAM, &range(events, 6)).await.unwrap();
+
+        let removed = db.store.roll_back_to(STREAM, Checkpoint { block: 4, hash: hash(4) }).await.unwrap();
+
+        assert_eq!(removed, 2);
+        let blocks: Vec<_> = db.store.events(0, 10).await.unwrap().iter().map(|e| e.block).collect();
+        assert_eq!(blocks, vec![1, 2, 3, 4]);
+        assert_eq!(db.store.checkpoint(STREAM).await.unwrap(), Some(Checkpoint { block: 4, hash: hash(4) }));
+        assert_eq!(db.store.block_hash(STREAM, 5).await.unwrap(), None);
+        assert_eq!(db.store.block_hash(STREAM, 4).await.unwrap(), Some(hash(4)));
+        // The log continues from the rollback point with the new chain's events.
+        db.store.append_range(STREAM, &range(vec![event(5, 0, 0, U256::from(50))], 5)).await.unwrap();
+        assert_eq!(db.store.events(5, 5).await.unwrap()[0].payload["amount"], "50");
+    }
+
+    pub async fn block_hashes_are_kept_for_the_window_and_pruned_below_it(db: &Db) {
+        db.store.append_range(STREAM, &range(vec![], 10)).await.unwrap();
+        let replaced = b256!("00000000000000000000000000000000000000000000000000000000000000aa");
+        let update = IndexedRange { block_hashes: vec![(10, replaced)], ..Default::default() };
+        db.store.append_range(STREAM, &update).await.unwrap();
+
+        db.store.prune_block_hashes(STREAM, 8).await.unwrap();
+
+        assert_eq!(db.store.block_hash(STREAM, 8).await.unwrap(), None);
+        assert_eq!(db.store.block_hash(STREAM, 9).await.unwrap(), Some(hash(9)));
+        assert_eq!(db.store.block_hash(STREAM, 10).await.unwrap(), Some(replaced));
+        assert_eq!(db.store.checkpoint(STREAM).await.unwrap().unwrap().block, 10, "no checkpoint in the update");
+    }
+
+    pub async fn a_reopened_store_has_everything_it_had(db: &Db) {
+        db.store.append_range(STREAM, &range(vec![event(2, 0, 0, U256::from(9))], 2)).await.unwrap();
+
+        let reopened = Store::open(&db.url).await.unwrap();
+
+        assert_eq!(reopened.events(0, 10).await.unwrap(), db.store.events(0, 10).await.unwrap());
+        assert_eq!(reopened.checkpoint(STREAM).await.unwrap(), Some(Checkpoint { block: 2, hash: hash(2) }));
+        reopened.close().await;
+    }
+}
