@@ -1,0 +1,199 @@
+//! Indexer scenarios on a real anvil with the contracts deployed: following a Data Union's life,
+//! a reorg, a restart in the middle, and an RPC that refuses wide block ranges.
+
+#[allow(dead_code)]
+#[path = "contracts/helpers.rs"]
+mod chain;
+
+use std::net::SocketAddr;
+
+use alloy::primitives::{Address, U256};
+use alloy::providers::ext::AnvilApi;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use axum::Json;
+use axum::extract::State;
+use chain::{AGENT, BUYER, Chain, DEPLOYER, MEMBER, OTHER, OWNER, send, tokens};
+use coop_server::indexer::{Indexer, STREAM, Step, Watched};
+use coop_server::live;
+use coop_server::store::Store;
+use serde_json::{Value, json};
+
+async fn fresh_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}?mode=rwc", dir.path().join("coop.db").display())).await.unwrap();
+    (store, dir)
+}
+
+async fn indexer_for(chain: &Chain, store: &Store, rpc: DynProvider) -> Indexer {
+    let watched = Watched {
+        factory: chain.deployment.data_union_factory,
+        marketplace: chain.deployment.marketplace,
+        data_token: chain.deployment.data_token,
+    };
+    Indexer::new(store.clone(), rpc, watched, chain.deployment.deploy_block, 0).await.unwrap()
+}
+
+fn provider(url: &url::Url) -> DynProvider {
+    ProviderBuilder::new().connect_http(url.clone()).erased()
+}
+
+/// Steps until the indexer reports that it has caught up; returns every step it took.
+async fn catch_up(indexer: &mut Indexer) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for _ in 0..10_000 {
+        let step = indexer.step().await.expect("an indexing step");
+        let done = matches!(step, Step::CaughtUp { .. });
+        steps.push(step);
+        if done {
+            return steps;
+        }
+    }
+    panic!("never caught up: {steps:?}")
+}
+
+/// A DU with a 10 % fee, members MEMBER and OTHER, and `revenue` DATA paid into it.
+async fn union_with_revenue(chain: &Chain, revenue: U256) -> Address {
+    let du = chain.create_data_union(U256::from(10u64).pow(U256::from(17)), 0).await;
+    send(chain.du(du, AGENT).addMembers(vec![chain.address(MEMBER), chain.address(OTHER)])).await;
+    chain.mint_data(du, revenue).await;
+    du
+}
+
+async fn earnings(store: &Store, du: Address, member: Address) -> U256 {
+    let unions = live::load(store).await.unwrap();
+    unions.get(&du).expect("the union is indexed").state().member(&member).map(|m| m.earnings).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_union_is_discovered_and_its_revenue_split_exactly() {
+    let chain = Chain::start().await;
+    let du = union_with_revenue(&chain, U256::from(1001u64)).await;
+    let (store, _dir) = fresh_store().await;
+    let mut indexer = indexer_for(&chain, &store, chain.wallet(DEPLOYER)).await;
+
+    catch_up(&mut indexer).await;
+
+    // fee = floor(1001 / 10) = 100 to the owner; 901 split between two members, 1 wei carried.
+    assert_eq!(earnings(&store, du, chain.address(OWNER)).await, U256::from(100));
+    assert_eq!(earnings(&store, du, chain.address(MEMBER)).await, U256::from(450));
+    assert_eq!(earnings(&store, du, chain.address(OTHER)).await, U256::from(450));
+    let unions = live::load(&store).await.unwrap();
+    let union = unions.get(&du).unwrap();
+    assert_eq!(union.state().carry(), U256::from(1));
+    assert_eq!(union.state().totals().revenue, U256::from(1001));
+    assert_eq!(store.checkpoint(STREAM).await.unwrap().unwrap().block, chain.block_number().await);
+}
+
+#[tokio::test]
+async fn a_marketplace_purchase_of_a_union_product_is_revenue_of_the_union() {
+    let chain = Chain::start().await;
+    let du = union_with_revenue(&chain, U256::ZERO).await;
+    let id = chain::product_id("weather");
+    send(chain.marketplace(OWNER).createProduct(id, "Weather".into(), du, U256::from(3u64), U256::from(10u64))).await;
+    chain.mint_data(chain.address(BUYER), tokens(1)).await;
+    send(chain.data(BUYER).approve(chain.deployment.marketplace, U256::MAX)).await;
+    send(chain.marketplace(BUYER).buy(id, U256::from(100u64))).await;
+    let (store, _dir) = fresh_store().await;
+    let mut indexer = indexer_for(&chain, &store, chain.wallet(DEPLOYER)).await;
+
+    catch_up(&mut indexer).await;
+
+    let unions = live::load(&store).await.unwrap();
+    assert_eq!(unions.get(&du).unwrap().state().totals().revenue, U256::from(300));
+    let kinds: Vec<String> = store.events(0, u64::MAX).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&"product".to_owned()) && kinds.contains(&"purchased".to_owned()), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn a_reorg_rolls_back_what_left_the_chain_and_indexes_the_new_blocks() {
+    let chain = Chain::start().await;
+    let du = union_with_revenue(&chain, U256::from(1000u64)).await;
+    let (store, _dir) = fresh_store().await;
+    let rpc = chain.wallet(DEPLOYER);
+    let mut indexer = indexer_for(&chain, &store, rpc.clone()).await;
+    catch_up(&mut indexer).await;
+    // A second revenue, indexed, then taken off the chain by a fork that is longer.
+    let fork_point = rpc.anvil_snapshot().await.unwrap();
+    chain.mint_data(du, U256::from(5000u64)).await;
+    catch_up(&mut indexer).await;
+    assert_eq!(earnings(&store, du, chain.address(MEMBER)).await, U256::from(450 + 2250));
+    assert!(rpc.anvil_revert(fork_point).await.unwrap());
+    rpc.anvil_mine(Some(3), None).await.unwrap();
+
+    let steps = catch_up(&mut indexer).await;
+
+    assert!(matches!(steps[0], Step::RolledBack { removed: 1, .. }), "{steps:?}");
+    assert_eq!(earnings(&store, du, chain.address(MEMBER)).await, U256::from(450));
+    assert_eq!(store.checkpoint(STREAM).await.unwrap().unwrap().block, chain.block_number().await);
+}
+
+#[tokio::test]
+async fn a_restart_in_the_middle_ends_with_the_same_log_as_one_uninterrupted_run() {
+    let chain = Chain::start().await;
+    let du = union_with_revenue(&chain, U256::from(777u64)).await;
+    for round in 1..=5u64 {
+        chain.mint_data(du, U256::from(round * 1000)).await;
+        send(chain.du(du, AGENT).partMembers(vec![chain.address(OTHER)])).await;
+        send(chain.du(du, AGENT).addMembers(vec![chain.address(OTHER)])).await;
+    }
+    let (whole, _dir1) = fresh_store().await;
+    catch_up(&mut indexer_for(&chain, &whole, chain.wallet(DEPLOYER)).await).await;
+
+    let (resumed, _dir2) = fresh_store().await;
+    let mut first = indexer_for(&chain, &resumed, chain.wallet(DEPLOYER)).await;
+    first.set_max_span(3);
+    for _ in 0..4 {
+        first.step().await.unwrap();
+    }
+    drop(first);
+    let mut second = indexer_for(&chain, &resumed, chain.wallet(DEPLOYER)).await;
+    second.set_max_span(2);
+    catch_up(&mut second).await;
+
+    assert_eq!(resumed.events(0, u64::MAX).await.unwrap(), whole.events(0, u64::MAX).await.unwrap());
+    assert_eq!(resumed.checkpoint(STREAM).await.unwrap(), whole.checkpoint(STREAM).await.unwrap());
+}
+
+#[tokio::test]
+async fn ranges_an_rpc_refuses_are_read_in_smaller_pieces_with_nothing_lost() {
+    let chain = Chain::start().await;
+    let du = union_with_revenue(&chain, U256::from(10u64)).await;
+    for _ in 0..6 {
+        chain.mint_data(du, U256::from(10u64)).await;
+    }
+    let proxy = refusing_proxy(chain.anvil.endpoint(), 4).await;
+    let (store, _dir) = fresh_store().await;
+    let mut indexer = indexer_for(&chain, &store, provider(&proxy)).await;
+
+    let steps = catch_up(&mut indexer).await;
+
+    assert!(steps.iter().any(|s| matches!(s, Step::Retry { .. })), "the proxy refused something: {steps:?}");
+    let unions = live::load(&store).await.unwrap();
+    assert_eq!(unions.get(&du).unwrap().state().totals().revenue, U256::from(70));
+}
+
+/// A JSON-RPC proxy in front of anvil that refuses `eth_getLogs` over more than `max_blocks`
+/// blocks, as hosted RPCs do.
+async fn refusing_proxy(upstream: url::Url, max_blocks: u64) -> url::Url {
+    #[derive(Clone)]
+    struct Upstream(url::Url, u64);
+    async fn forward(State(Upstream(url, max)): State<Upstream>, Json(request): Json<Value>) -> Json<Value> {
+        if request["method"] == "eth_getLogs" {
+            let block = |key: &str| {
+                u64::from_str_radix(request["params"][0][key].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+            };
+            if block("toBlock") - block("fromBlock") + 1 > max {
+                return Json(
+                    json!({ "jsonrpc": "2.0", "id": request["id"], "error": { "code": -32005, "message": "query returned more than 10000 results" } }),
+                );
+            }
+        }
+        let answer = reqwest::Client::new().post(url).json(&request).send().await.unwrap();
+        Json(answer.json().await.unwrap())
+    }
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = axum::Router::new().route("/", axum::routing::post(forward)).with_state(Upstream(upstream, max_blocks));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{address}/").parse().unwrap()
+}
