@@ -5,6 +5,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use alloy::primitives::U256;
+use alloy::signers::local::PrivateKeySigner;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,35 @@ pub struct Config {
     pub deployment_file: Option<PathBuf>,
     /// Log filter directive (`RUST_LOG` wins when set).
     pub log: String,
+    /// Private key of the operator: commits the books of the unions it operates. None: no commits.
+    pub operator_key: Option<Secret>,
+    /// Private key of the join-part agent: adds approved members to the unions. None: no joins.
+    pub agent_key: Option<Secret>,
+    /// The operator commits a union's book at most every this many blocks (when it changed) ...
+    pub commit_every_blocks: u64,
+    /// ... or sooner, once this much revenue (wei) is not yet committed.
+    pub commit_revenue_threshold: Option<U256>,
+}
+
+/// A private key from the configuration: never printed, never logged.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn signer(&self) -> Option<PrivateKeySigner> {
+        self.0.parse().ok()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(hidden)")
+    }
 }
 
 impl Default for Config {
@@ -46,6 +77,10 @@ impl Default for Config {
             confirmations: 2,
             deployment_file: None,
             log: "info,sqlx=warn".to_owned(),
+            operator_key: None,
+            agent_key: None,
+            commit_every_blocks: 20,
+            commit_revenue_threshold: None,
         }
     }
 }
@@ -107,6 +142,14 @@ impl Config {
                 key: "confirmations",
                 message: format!("{} is more than the maximum of 10000", self.confirmations),
             });
+        }
+        for (key, secret) in [("operator_key", &self.operator_key), ("agent_key", &self.agent_key)] {
+            if secret.as_ref().is_some_and(|secret| secret.signer().is_none()) {
+                return Err(ConfigError::Invalid { key, message: "is not a 32-byte hex private key".into() });
+            }
+        }
+        if self.commit_every_blocks == 0 {
+            return Err(ConfigError::Invalid { key: "commit_every_blocks", message: "must be at least 1".into() });
         }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log) {
             return Err(ConfigError::Invalid { key: "log", message: error.to_string() });
@@ -187,6 +230,26 @@ mod tests {
                 .unwrap();
         assert_eq!(config.confirmations, 12);
         assert_eq!(config.database_url(), "sqlite:///srv/coop/coop.db?mode=rwc");
+    }
+
+    #[test]
+    fn a_malformed_operator_key_is_refused_without_echoing_it() {
+        let message = rejected_key(with("operator_key", "0xnotakey-secret"));
+        assert!(message.contains("operator_key") && !message.contains("notakey"), "{message}");
+    }
+
+    #[test]
+    fn a_secret_is_hidden_when_the_config_is_printed() {
+        let key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+        let config = with("agent_key", key).unwrap();
+        assert!(config.agent_key.as_ref().unwrap().signer().is_some());
+        assert!(!format!("{config:?}").contains("ac0974"));
+    }
+
+    #[test]
+    fn a_revenue_threshold_is_read_as_exact_wei() {
+        let config = with("commit_revenue_threshold", "1000000000000000000000").unwrap();
+        assert_eq!(config.commit_revenue_threshold, Some(U256::from(10u64).pow(U256::from(21))));
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub mod http;
 pub mod indexer;
 /// Keeps the in-memory unions equal to the stored event log.
 pub mod live;
+/// Commits the books of confirmed blocks, batched by a policy.
+pub mod operator;
 /// Offline commands over files: `coop replay` and `coop book`.
 pub mod offline;
 /// Builds the axum router and runs the server.

@@ -15,7 +15,7 @@ use coop::engine::{
 };
 use serde_json::Value;
 
-use crate::indexer::decode::{FREEZE_PERIOD, kinds};
+use crate::indexer::decode::{FREEZE_PERIOD, OPERATOR, kinds};
 use crate::store::{CREATED, StoredEvent};
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +44,8 @@ pub struct Union {
     pub created_block: u64,
     /// Seconds a commit stays frozen before members can withdraw with it.
     pub freeze_period: u64,
+    /// The address allowed to commit its books.
+    pub operator: Address,
     events: Vec<Event>,
     state: UnionState,
     withdrawn: HashMap<Address, U256>,
@@ -186,7 +188,8 @@ impl Unions {
             return Ok(());
         }
         let mut payload = stored.payload.clone();
-        let freeze_period = payload.as_object_mut().and_then(|object| object.remove(FREEZE_PERIOD));
+        let mut extra = |name: &str| payload.as_object_mut().and_then(|object| object.remove(name));
+        let (freeze_period, operator) = (extra(FREEZE_PERIOD), extra(OPERATOR));
         let line = payload.to_string();
         let Ok(mut parsed) = parse_events(&line) else {
             // Not an engine input (a product or a subscription): another reader's concern.
@@ -199,12 +202,16 @@ impl Unions {
                 .and_then(Value::as_str)
                 .and_then(|text| text.parse().ok())
                 .ok_or_else(|| bad(format!("`{FREEZE_PERIOD}` is missing or not a number")))?;
+            let operator: Address = operator
+                .and_then(|value| serde_json::from_value(value).ok())
+                .ok_or_else(|| bad(format!("`{OPERATOR}` is missing or not an address")))?;
             let state = UnionState::from_created(&event)
                 .map_err(|source| UnionsError::Engine { union: stored.contract, source })?;
             let mut union = Union {
                 address: stored.contract,
                 created_block: stored.block,
                 freeze_period,
+                operator,
                 events: vec![event],
                 state,
                 withdrawn: HashMap::new(),

@@ -25,6 +25,9 @@ pub struct Watched {
 /// The extra field of a stored `created` event: the union's freeze period in seconds.
 pub const FREEZE_PERIOD: &str = "freezePeriod";
 
+/// The other extra field of a stored `created` event: the address allowed to commit.
+pub const OPERATOR: &str = "operator";
+
 /// Kinds of the stored events that are not engine inputs.
 pub mod kinds {
     pub const WITHDRAWN: &str = "withdrawn";
@@ -121,6 +124,7 @@ pub fn decode(
         let mut event = engine_event(at, created.du, EventKind::Created { owner: created.owner, admin_fee });
         // Not an engine input, but members' withdrawable figures depend on it.
         event.payload[FREEZE_PERIOD] = json!(created.freezePeriod.to_string());
+        event.payload[OPERATOR] = json!(created.operator);
         return Ok(Some(event));
     }
     if emitter == watched.data_token && topic == DataToken::Transfer::SIGNATURE_HASH {

@@ -4,6 +4,7 @@
 //! Writes that belong together (a range of events, its block hashes and the checkpoint; or a
 //! rollback and the checkpoint) happen in one transaction, so a crash leaves either all or none.
 
+mod books;
 mod chain_log;
 
 use std::str::FromStr;
@@ -11,6 +12,7 @@ use std::str::FromStr;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
+pub use books::StoredBook;
 pub use chain_log::{CREATED, Checkpoint, IndexedRange, StoredEvent};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

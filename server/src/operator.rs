@@ -1,0 +1,178 @@
+//! The operator commits the books of the unions it operates: the book of a **confirmed** block
+//! (head minus the confirmation depth), never live state, and only when it changed since the last
+//! commit, batched by a policy: every `commit_every_blocks` blocks, or sooner once the revenue not
+//! yet committed passes `commit_revenue_threshold`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::{Address, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::Context;
+use coop::book::Book;
+use coop::contracts::DataUnion;
+use tokio::sync::{RwLock, watch};
+use url::Url;
+
+use crate::store::{Store, StoredBook};
+use crate::unions::Unions;
+
+/// When a union's book is worth a commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitPolicy {
+    pub every_blocks: u64,
+    pub revenue_threshold: Option<U256>,
+}
+
+impl CommitPolicy {
+    /// `since` is how many blocks passed since the last commit (None: never committed);
+    /// `uncommitted` is the growth of all earnings since then. Nothing new is never committed.
+    pub fn is_due(&self, since: Option<u64>, uncommitted: U256) -> bool {
+        if uncommitted.is_zero() {
+            return false;
+        }
+        let waited = since.is_none_or(|blocks| blocks >= self.every_blocks);
+        let enough = self.revenue_threshold.is_some_and(|threshold| uncommitted >= threshold);
+        waited || enough
+    }
+}
+
+/// A commit the operator sent and saw mined.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub union: Address,
+    pub block: u64,
+    pub book: Arc<Book>,
+}
+
+pub struct Operator {
+    store: Store,
+    chain: DynProvider,
+    address: Address,
+    policy: CommitPolicy,
+    confirmations: u64,
+    /// The newest block committed per union, including commits the indexer has not seen yet.
+    sent: HashMap<Address, u64>,
+}
+
+impl Operator {
+    pub fn new(store: Store, rpc_url: &Url, key: PrivateKeySigner, policy: CommitPolicy, confirmations: u64) -> Self {
+        let address = key.address();
+        let chain = ProviderBuilder::new().wallet(key).connect_http(rpc_url.clone()).erased();
+        Self { store, chain, address, policy, confirmations, sent: HashMap::new() }
+    }
+
+    pub fn address(&self) -> Address {
+        self.address
+    }
+
+    /// Commits every due book of the confirmed block; returns what it committed.
+    pub async fn step(&mut self, unions: &RwLock<Unions>) -> anyhow::Result<Vec<Committed>> {
+        let head = self.chain.get_block_number().await.context("asking for the head block")?;
+        let confirmed = {
+            let unions = unions.read().await;
+            head.saturating_sub(self.confirmations).min(unions.as_of())
+        };
+        let due = self.due_books(unions, confirmed).await?;
+        let mut committed = Vec::new();
+        for (union, book) in due {
+            let contract = DataUnion::new(union, &self.chain);
+            let receipt = contract
+                .commit(U256::from(confirmed), book.root(), book.book_hash())
+                .send()
+                .await
+                .with_context(|| format!("sending the commit of block {confirmed} to {union}"))?
+                .get_receipt()
+                .await
+                .with_context(|| format!("waiting for the commit of block {confirmed} to {union}"))?;
+            anyhow::ensure!(receipt.status(), "the commit of block {confirmed} to {union} reverted");
+            let stored =
+                StoredBook { root: book.root(), book_hash: book.book_hash(), canonical_json: book.to_canonical_json() };
+            self.store.save_book(union, confirmed, &stored).await?;
+            self.sent.insert(union, confirmed);
+            tracing::info!(target: "operator", %union, block = confirmed, root = %book.root(), leaves = book.len(), "committed");
+            committed.push(Committed { union, block: confirmed, book });
+        }
+        Ok(committed)
+    }
+
+    async fn due_books(&self, unions: &RwLock<Unions>, confirmed: u64) -> anyhow::Result<Vec<(Address, Arc<Book>)>> {
+        let mut unions = unions.write().await;
+        let mine: Vec<Address> = unions
+            .iter()
+            .filter(|union| union.operator == self.address && union.created_block <= confirmed)
+            .map(|union| union.address)
+            .collect();
+        let mut due = Vec::new();
+        for address in mine {
+            let union = unions.get_mut(&address).expect("listed just above");
+            let on_chain = union.state().commits().iter().map(|c| c.book_block).max();
+            let last = on_chain.max(self.sent.get(&address).copied());
+            if last.is_some_and(|last| last >= confirmed) {
+                continue;
+            }
+            let book = union.book_at(confirmed)?;
+            let before = match last {
+                Some(block) => total_earnings(&*union.book_at(block)?),
+                None => U256::ZERO,
+            };
+            let uncommitted = total_earnings(&book).saturating_sub(before);
+            if self.policy.is_due(last.map(|block| confirmed - block), uncommitted) {
+                due.push((address, book));
+            }
+        }
+        Ok(due)
+    }
+
+    /// Steps every second until `stop` turns true; errors are logged and retried.
+    pub async fn run(mut self, unions: Arc<RwLock<Unions>>, mut stop: watch::Receiver<bool>) {
+        tracing::info!(target: "operator", address = %self.address, "operating");
+        while !*stop.borrow() {
+            if let Err(error) = self.step(&unions).await {
+                tracing::warn!(target: "operator", "commit failed, will retry: {error:#}");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}
+
+fn total_earnings(book: &Book) -> U256 {
+    book.leaves().iter().fold(U256::ZERO, |sum, (_, earnings)| sum + *earnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: CommitPolicy =
+        CommitPolicy { every_blocks: 10, revenue_threshold: Some(U256::from_limbs([500, 0, 0, 0])) };
+
+    #[test]
+    fn nothing_new_is_never_committed() {
+        assert!(!POLICY.is_due(None, U256::ZERO));
+        assert!(!POLICY.is_due(Some(1_000), U256::ZERO));
+    }
+
+    #[test]
+    fn a_first_book_with_earnings_is_committed_at_once() {
+        assert!(POLICY.is_due(None, U256::from(1)));
+    }
+
+    #[test]
+    fn small_changes_wait_for_the_batch_interval() {
+        assert!(!POLICY.is_due(Some(9), U256::from(499)));
+        assert!(POLICY.is_due(Some(10), U256::from(1)));
+    }
+
+    #[test]
+    fn enough_uncommitted_revenue_commits_before_the_interval() {
+        assert!(POLICY.is_due(Some(1), U256::from(500)));
+        let without_threshold = CommitPolicy { revenue_threshold: None, ..POLICY };
+        assert!(!without_threshold.is_due(Some(1), U256::from(10u64.pow(18))));
+    }
+}

@@ -1,0 +1,125 @@
+//! The operator on anvil: it commits the book of a confirmed block only when it changed, batched
+//! by its policy, and members withdraw exactly their earnings with the proofs the server computes.
+
+#[allow(dead_code)]
+#[path = "contracts/helpers.rs"]
+mod chain;
+
+use alloy::primitives::{Address, U256};
+use alloy::providers::ext::AnvilApi;
+use chain::{AGENT, Chain, DEPLOYER, MEMBER, OPERATOR, OTHER, send};
+use coop_server::indexer::{Indexer, Step, Watched};
+use coop_server::live;
+use coop_server::operator::{CommitPolicy, Operator};
+use coop_server::store::Store;
+use tokio::sync::RwLock;
+
+struct Server {
+    store: Store,
+    indexer: Indexer,
+    operator: Operator,
+    unions: RwLock<coop_server::unions::Unions>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start(chain: &Chain, policy: CommitPolicy) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}?mode=rwc", dir.path().join("coop.db").display())).await.unwrap();
+        let watched = Watched {
+            factory: chain.deployment.data_union_factory,
+            marketplace: chain.deployment.marketplace,
+            data_token: chain.deployment.data_token,
+        };
+        let indexer = Indexer::new(store.clone(), chain.wallet(DEPLOYER), watched, chain.deployment.deploy_block, 0)
+            .await
+            .unwrap();
+        let operator = Operator::new(store.clone(), &chain.anvil.endpoint(), chain.signer(OPERATOR), policy, 0);
+        Server { store, indexer, operator, unions: RwLock::default(), _dir: dir }
+    }
+
+    /// Indexes to the head and reloads the unions from the log.
+    async fn sync(&mut self) {
+        while !matches!(self.indexer.step().await.unwrap(), Step::CaughtUp { .. }) {}
+        *self.unions.write().await = live::load(&self.store).await.unwrap();
+    }
+
+    async fn commit(&mut self) -> Vec<u64> {
+        self.sync().await;
+        let committed = self.operator.step(&self.unions).await.unwrap();
+        committed.into_iter().map(|c| c.block).collect()
+    }
+}
+
+const EVERY_TEN: CommitPolicy = CommitPolicy { every_blocks: 10, revenue_threshold: None };
+
+async fn union_with_members(chain: &Chain) -> Address {
+    let du = chain.create_data_union(U256::ZERO, 0).await;
+    send(chain.du(du, AGENT).addMembers(vec![chain.address(MEMBER), chain.address(OTHER)])).await;
+    du
+}
+
+#[tokio::test]
+async fn a_changed_book_is_committed_and_an_unchanged_one_is_not() {
+    let chain = Chain::start().await;
+    let du = union_with_members(&chain).await;
+    let mut server = Server::start(&chain, EVERY_TEN).await;
+    assert_eq!(server.commit().await, Vec::<u64>::new(), "no earnings yet, nothing to commit");
+
+    chain.mint_data(du, U256::from(1000u64)).await;
+    let first = server.commit().await;
+    assert_eq!(first, vec![chain.block_number().await - 1], "the book of the head before the commit");
+    let root = chain.du(du, DEPLOYER).committedRoot(U256::from(first[0])).call().await.unwrap();
+    let stored = server.store.book(du, first[0]).await.unwrap().expect("the book is stored");
+    assert_eq!(stored.root, root);
+
+    chain.wallet(DEPLOYER).anvil_mine(Some(20), None).await.unwrap();
+    assert_eq!(server.commit().await, Vec::<u64>::new(), "20 blocks later, but nothing changed");
+}
+
+#[tokio::test]
+async fn small_revenue_waits_for_the_interval_unless_it_passes_the_threshold() {
+    let chain = Chain::start().await;
+    let du = union_with_members(&chain).await;
+    let policy = CommitPolicy { every_blocks: 10, revenue_threshold: Some(U256::from(5000u64)) };
+    let mut server = Server::start(&chain, policy).await;
+    chain.mint_data(du, U256::from(100u64)).await;
+    assert_eq!(server.commit().await.len(), 1, "the first book");
+
+    chain.mint_data(du, U256::from(100u64)).await;
+    assert_eq!(server.commit().await.len(), 0, "small and soon after: waits");
+    chain.mint_data(du, U256::from(5000u64)).await;
+    assert_eq!(server.commit().await.len(), 1, "past the threshold: commits at once");
+    chain.mint_data(du, U256::from(10u64)).await;
+    chain.wallet(DEPLOYER).anvil_mine(Some(10), None).await.unwrap();
+    assert_eq!(server.commit().await.len(), 1, "small, but the interval has passed");
+}
+
+#[tokio::test]
+async fn members_withdraw_exactly_their_earnings_with_the_servers_proofs() {
+    let chain = Chain::start().await;
+    let du = union_with_members(&chain).await;
+    let mut server = Server::start(&chain, EVERY_TEN).await;
+    chain.mint_data(du, U256::from(1001u64)).await;
+    server.commit().await;
+    send(chain.du(du, AGENT).partMembers(vec![chain.address(OTHER)])).await;
+    // The freeze period is zero, but a commit is provable only after the second it was made in.
+    chain.advance_time(1).await;
+    server.sync().await;
+    let now = chain.timestamp().await;
+
+    for account in [MEMBER, OTHER] {
+        let member = chain.address(account);
+        let figures = server.unions.write().await.get_mut(&du).unwrap().figures(&member, now).unwrap();
+        assert_eq!(figures.withdrawable, U256::from(500), "parted members keep their earnings");
+        let proof = figures.proof.expect("a proof for the withdrawable commit");
+        let before = chain.data_balance(member).await;
+
+        send(chain.du(du, account).withdrawAll(U256::from(proof.block), proof.earnings, proof.proof)).await;
+
+        assert_eq!(chain.data_balance(member).await - before, U256::from(500));
+        server.sync().await;
+        let after = server.unions.write().await.get_mut(&du).unwrap().figures(&member, now).unwrap();
+        assert_eq!((after.withdrawable, after.withdrawn), (U256::ZERO, U256::from(500)));
+    }
+}
