@@ -16,12 +16,7 @@ const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 
 fn leaves(count: usize) -> Vec<(Address, U256)> {
     (0..count as u64)
-        .map(|i| {
-            (
-                Address::from_word(keccak256(i.to_be_bytes())),
-                U256::from(i) * U256::from(1_000_000_007u64),
-            )
-        })
+        .map(|i| (Address::from_word(keccak256(i.to_be_bytes())), U256::from(i) * U256::from(1_000_000_007u64)))
         .collect()
 }
 
@@ -58,11 +53,7 @@ fn build(c: &mut Criterion) {
         let leaves = leaves(size);
         group.throughput(Throughput::Elements(size as u64));
         group.bench_with_input(BenchmarkId::new("build", size), &size, |b, _| {
-            b.iter_batched(
-                || leaves.clone(),
-                |leaves| Book::new(1, leaves).unwrap(),
-                BatchSize::LargeInput,
-            )
+            b.iter_batched(|| leaves.clone(), |leaves| Book::new(1, leaves).unwrap(), BatchSize::LargeInput)
         });
         let book = Book::new(1, leaves.clone()).unwrap();
         group.bench_with_input(BenchmarkId::new("all_proofs", size), &size, |b, _| {
@@ -72,26 +63,20 @@ fn build(c: &mut Criterion) {
                 }
             })
         });
-        group.bench_with_input(
-            BenchmarkId::new("build_and_all_proofs", size),
-            &size,
-            |b, _| {
-                b.iter_batched(
-                    || leaves.clone(),
-                    |leaves| {
-                        let book = Book::new(1, leaves).unwrap();
-                        for i in 0..size {
-                            black_box(book.proof(i));
-                        }
-                        book
-                    },
-                    BatchSize::LargeInput,
-                )
-            },
-        );
-        group.bench_with_input(BenchmarkId::new("book_hash", size), &size, |b, _| {
-            b.iter(|| book.book_hash())
+        group.bench_with_input(BenchmarkId::new("build_and_all_proofs", size), &size, |b, _| {
+            b.iter_batched(
+                || leaves.clone(),
+                |leaves| {
+                    let book = Book::new(1, leaves).unwrap();
+                    for i in 0..size {
+                        black_box(book.proof(i));
+                    }
+                    book
+                },
+                BatchSize::LargeInput,
+            )
         });
+        group.bench_with_input(BenchmarkId::new("book_hash", size), &size, |b, _| b.iter(|| book.book_hash()));
     }
     group.finish();
 }
@@ -101,34 +86,19 @@ fn from_state(c: &mut Criterion) {
     let mut group = c.benchmark_group("state");
     group.sample_size(10);
     let size = 1_000_000u64;
-    let mut state = UnionState::new(
-        EventKey::new(1, 0, 0),
-        Address::repeat_byte(0xee),
-        AdminFee::ZERO,
-    );
+    let mut state = UnionState::new(EventKey::new(1, 0, 0), Address::repeat_byte(0xee), AdminFee::ZERO);
     for i in 0..size {
         let member = Address::from_word(keccak256(i.to_be_bytes()));
-        state
-            .apply(&Event {
-                key: EventKey::new(1, 1, i + 1),
-                kind: EventKind::MemberJoined { member },
-            })
-            .unwrap();
+        state.apply(&Event { key: EventKey::new(1, 1, i + 1), kind: EventKind::MemberJoined { member } }).unwrap();
     }
     state
         .apply(&Event {
             key: EventKey::new(2, 0, 0),
-            kind: EventKind::Revenue {
-                amount: U256::from(10).pow(U256::from(24)),
-            },
+            kind: EventKind::Revenue { amount: U256::from(10).pow(U256::from(24)) },
         })
         .unwrap();
-    group.bench_with_input(BenchmarkId::new("book", size), &size, |b, _| {
-        b.iter(|| state.book())
-    });
-    group.bench_with_input(BenchmarkId::new("to_snapshot", size), &size, |b, _| {
-        b.iter(|| state.to_snapshot())
-    });
+    group.bench_with_input(BenchmarkId::new("book", size), &size, |b, _| b.iter(|| state.book()));
+    group.bench_with_input(BenchmarkId::new("to_snapshot", size), &size, |b, _| b.iter(|| state.to_snapshot()));
     let snapshot = state.to_snapshot();
     group.bench_with_input(BenchmarkId::new("from_snapshot", size), &size, |b, _| {
         b.iter(|| UnionState::from_snapshot(&snapshot).unwrap())

@@ -170,11 +170,12 @@ pub fn replay_report(
     proof_for: &[Address],
 ) -> Result<ReplayReport, ReportError> {
     let events = parse_events(events_text)?;
-    let state = UnionState::replay_tagged(events.iter().map(|(line, event)| (*line, event)), block)
-        .map_err(|(line, source)| match line {
+    let state = UnionState::replay_tagged(events.iter().map(|(line, event)| (*line, event)), block).map_err(
+        |(line, source)| match line {
             Some(line) => ReportError::Engine { line, source },
             None => ReportError::NoEvents,
-        })?;
+        },
+    )?;
     let book = state.book();
     let totals = state.totals();
     Ok(ReplayReport {
@@ -216,11 +217,7 @@ pub fn replay_report(
 }
 
 /// Reads a book file (CSV needs `block`) and reports its root, hash and the requested proofs.
-pub fn book_report(
-    book_text: &str,
-    block: Option<u64>,
-    proof_for: &[Address],
-) -> Result<BookReport, ReportError> {
+pub fn book_report(book_text: &str, block: Option<u64>, proof_for: &[Address]) -> Result<BookReport, ReportError> {
     let book = parse_book(book_text, block)?;
     Ok(BookReport {
         block: book.block(),
@@ -232,27 +229,16 @@ pub fn book_report(
 }
 
 /// Reads a book file and compares its root with `expected`.
-pub fn verify_report(
-    book_text: &str,
-    block: Option<u64>,
-    expected: B256,
-) -> Result<VerifyReport, ReportError> {
+pub fn verify_report(book_text: &str, block: Option<u64>, expected: B256) -> Result<VerifyReport, ReportError> {
     let book = parse_book(book_text, block)?;
-    Ok(VerifyReport {
-        block: book.block(),
-        root: book.root(),
-        expected,
-        matches: book.root() == expected,
-    })
+    Ok(VerifyReport { block: book.block(), root: book.root(), expected, matches: book.root() == expected })
 }
 
 fn proofs(book: &Book, addresses: &[Address]) -> Result<Vec<ProofReport>, ReportError> {
     addresses
         .iter()
         .map(|&address| {
-            let index = book
-                .index_of(&address)
-                .ok_or(ReportError::UnknownAddress { address })?;
+            let index = book.index_of(&address).ok_or(ReportError::UnknownAddress { address })?;
             let (_, earnings) = book.leaves()[index];
             Ok(ProofReport {
                 address: address.to_checksum(None),
@@ -292,20 +278,9 @@ mod tests {
         let alice = address!("0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359");
         let report = replay_report(&events(), Some(13), &[alice]).unwrap();
         assert_eq!(report.block, 13);
-        let earnings: Vec<(&str, bool)> = report
-            .members
-            .iter()
-            .map(|m| (m.earnings.as_str(), m.active))
-            .collect();
+        let earnings: Vec<(&str, bool)> = report.members.iter().map(|m| (m.earnings.as_str(), m.active)).collect();
         assert_eq!(earnings, vec![("300", false), ("350", true), ("350", true)]);
-        assert_eq!(
-            (
-                report.carry.as_str(),
-                report.totals.revenue.as_str(),
-                report.active_members
-            ),
-            ("1", "1001", 2)
-        );
+        assert_eq!((report.carry.as_str(), report.totals.revenue.as_str(), report.active_members), ("1", "1001", 2));
         let proof = &report.proofs[0];
         assert_eq!((proof.address.as_str(), proof.index), (ALICE, 1));
         assert_eq!(proof.leaf, leaf_hash(alice, "350".parse().unwrap(), 13));
@@ -317,52 +292,22 @@ mod tests {
         let mut lines: Vec<String> = events().lines().map(str::to_owned).collect();
         lines.swap(3, 4);
         let error = replay_report(&lines.join("\n"), None, &[]).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                ReportError::Engine {
-                    line: 5,
-                    source: EngineError::OutOfOrder { .. }
-                }
-            ),
-            "{error}"
-        );
+        assert!(matches!(error, ReportError::Engine { line: 5, source: EngineError::OutOfOrder { .. } }), "{error}");
     }
 
     #[test]
     fn a_proof_for_an_unknown_address_and_an_empty_file_are_errors() {
-        assert!(matches!(
-            replay_report(&events(), None, &[Address::ZERO]),
-            Err(ReportError::UnknownAddress { .. })
-        ));
-        assert!(matches!(
-            replay_report("\n\n", None, &[]),
-            Err(ReportError::NoEvents)
-        ));
+        assert!(matches!(replay_report(&events(), None, &[Address::ZERO]), Err(ReportError::UnknownAddress { .. })));
+        assert!(matches!(replay_report("\n\n", None, &[]), Err(ReportError::NoEvents)));
     }
 
     #[test]
     fn a_book_report_and_a_verify_report_agree_with_the_replayed_root() {
         let replay = replay_report(&events(), None, &[]).unwrap();
-        let csv: String = replay
-            .members
-            .iter()
-            .map(|m| format!("{},{}\n", m.address, m.earnings))
-            .collect();
+        let csv: String = replay.members.iter().map(|m| format!("{},{}\n", m.address, m.earnings)).collect();
         let book = book_report(&csv, Some(replay.block), &[]).unwrap();
-        assert_eq!(
-            (book.root, book.book_hash, book.leaves),
-            (replay.root, replay.book_hash, 3)
-        );
-        assert!(
-            verify_report(&csv, Some(replay.block), replay.root)
-                .unwrap()
-                .matches
-        );
-        assert!(
-            !verify_report(&csv, Some(replay.block + 1), replay.root)
-                .unwrap()
-                .matches
-        );
+        assert_eq!((book.root, book.book_hash, book.leaves), (replay.root, replay.book_hash, 3));
+        assert!(verify_report(&csv, Some(replay.block), replay.root).unwrap().matches);
+        assert!(!verify_report(&csv, Some(replay.block + 1), replay.root).unwrap().matches);
     }
 }

@@ -56,24 +56,17 @@ pub enum TextError {
 
 /// Parses an address written as `0x` and 40 hex digits, checking the EIP-55 checksum when the case is mixed.
 pub fn parse_address(text: &str) -> Result<Address, TextError> {
-    let hex = text
-        .strip_prefix("0x")
-        .filter(|hex| hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    let hex = text.strip_prefix("0x").filter(|hex| hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
     let Some(hex) = hex else {
-        return Err(TextError::AddressFormat {
-            value: shorten(text),
-        });
+        return Err(TextError::AddressFormat { value: shorten(text) });
     };
     let has_lower = hex.bytes().any(|b| b.is_ascii_lowercase());
     let has_upper = hex.bytes().any(|b| b.is_ascii_uppercase());
     if has_lower && has_upper {
-        return Address::parse_checksummed(text, None).map_err(|_| TextError::AddressChecksum {
-            value: text.to_owned(),
-        });
+        return Address::parse_checksummed(text, None)
+            .map_err(|_| TextError::AddressChecksum { value: text.to_owned() });
     }
-    text.parse().map_err(|_| TextError::AddressFormat {
-        value: shorten(text),
-    })
+    text.parse().map_err(|_| TextError::AddressFormat { value: shorten(text) })
 }
 
 /// Parses a decimal amount of wei (digits only; leading zeros are allowed).
@@ -82,16 +75,10 @@ pub fn parse_amount(text: &str) -> Result<U256, TextError> {
         return Err(TextError::AmountEmpty);
     }
     if text.bytes().all(|b| b.is_ascii_digit()) {
-        return U256::from_str_radix(text, 10).map_err(|_| TextError::AmountTooLarge {
-            value: shorten(text),
-        });
+        return U256::from_str_radix(text, 10).map_err(|_| TextError::AmountTooLarge { value: shorten(text) });
     }
     let value = shorten(text);
-    let numeric = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
-    };
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b));
     if text.starts_with('-') && numeric(&text[1..]) {
         Err(TextError::AmountNegative { value })
     } else if numeric(text) && text.bytes().any(|b| b"eE.".contains(&b)) {
@@ -126,19 +113,13 @@ mod tests {
     fn a_checksummed_lowercase_or_uppercase_address_parses_to_the_same_value() {
         let expected = parse_address(CHECKSUMMED).unwrap();
         assert_eq!(parse_address(&CHECKSUMMED.to_lowercase()), Ok(expected));
-        assert_eq!(
-            parse_address(&format!("0x{}", CHECKSUMMED[2..].to_uppercase())),
-            Ok(expected)
-        );
+        assert_eq!(parse_address(&format!("0x{}", CHECKSUMMED[2..].to_uppercase())), Ok(expected));
     }
 
     #[test]
     fn a_mixed_case_address_with_a_wrong_checksum_is_refused() {
         let wrong = CHECKSUMMED.replace("aA", "Aa");
-        assert!(matches!(
-            parse_address(&wrong),
-            Err(TextError::AddressChecksum { .. })
-        ));
+        assert!(matches!(parse_address(&wrong), Err(TextError::AddressChecksum { .. })));
     }
 
     #[test]
@@ -151,45 +132,21 @@ mod tests {
             &format!("{CHECKSUMMED}00"),
             "0xzzaeb6053f3e94c9b9a09f33669435e7ef1beaed",
         ] {
-            assert!(
-                matches!(parse_address(text), Err(TextError::AddressFormat { .. })),
-                "{text}"
-            );
+            assert!(matches!(parse_address(text), Err(TextError::AddressFormat { .. })), "{text}");
         }
     }
 
     #[test]
     fn amounts_that_are_not_plain_non_negative_integers_are_refused_with_the_reason() {
         assert_eq!(parse_amount(""), Err(TextError::AmountEmpty));
-        assert!(matches!(
-            parse_amount("-5"),
-            Err(TextError::AmountNegative { .. })
-        ));
-        assert!(matches!(
-            parse_amount("1.5"),
-            Err(TextError::AmountNotInteger { .. })
-        ));
-        assert!(matches!(
-            parse_amount("1e18"),
-            Err(TextError::AmountNotInteger { .. })
-        ));
-        assert!(matches!(
-            parse_amount("0x10"),
-            Err(TextError::AmountNotDecimal { .. })
-        ));
-        assert!(matches!(
-            parse_amount(" 1"),
-            Err(TextError::AmountNotDecimal { .. })
-        ));
-        assert!(matches!(
-            parse_amount("1_000"),
-            Err(TextError::AmountNotDecimal { .. })
-        ));
+        assert!(matches!(parse_amount("-5"), Err(TextError::AmountNegative { .. })));
+        assert!(matches!(parse_amount("1.5"), Err(TextError::AmountNotInteger { .. })));
+        assert!(matches!(parse_amount("1e18"), Err(TextError::AmountNotInteger { .. })));
+        assert!(matches!(parse_amount("0x10"), Err(TextError::AmountNotDecimal { .. })));
+        assert!(matches!(parse_amount(" 1"), Err(TextError::AmountNotDecimal { .. })));
+        assert!(matches!(parse_amount("1_000"), Err(TextError::AmountNotDecimal { .. })));
         let too_large = format!("{}0", U256::MAX);
-        assert!(matches!(
-            parse_amount(&too_large),
-            Err(TextError::AmountTooLarge { .. })
-        ));
+        assert!(matches!(parse_amount(&too_large), Err(TextError::AmountTooLarge { .. })));
     }
 
     #[test]

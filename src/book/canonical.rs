@@ -49,11 +49,7 @@ fn write_canonical(book: &Book, mut sink: impl FnMut(&str)) {
         if i > 0 {
             buffer.push(',');
         }
-        let _ = write!(
-            buffer,
-            r#"{{"address":"{}","earnings":"{earnings}"}}"#,
-            lowercase_address(address)
-        );
+        let _ = write!(buffer, r#"{{"address":"{}","earnings":"{earnings}"}}"#, lowercase_address(address));
         if buffer.len() >= CHUNK {
             sink(&buffer);
             buffer.clear();
@@ -74,14 +70,8 @@ mod tests {
         let book = Book::new(
             7,
             vec![
-                (
-                    address!("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
-                    U256::from(1000),
-                ),
-                (
-                    address!("0x0000000000000000000000000000000000000001"),
-                    U256::ZERO,
-                ),
+                (address!("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"), U256::from(1000)),
+                (address!("0x0000000000000000000000000000000000000001"), U256::ZERO),
             ],
         )
         .unwrap();
@@ -94,12 +84,7 @@ mod tests {
     #[test]
     fn the_book_hash_is_the_keccak_of_the_canonical_json_even_across_chunks() {
         let leaves = (1..=3000u64)
-            .map(|i| {
-                (
-                    alloy_primitives::Address::from_word(keccak256(i.to_be_bytes())),
-                    U256::from(i) << 100,
-                )
-            })
+            .map(|i| (alloy_primitives::Address::from_word(keccak256(i.to_be_bytes())), U256::from(i) << 100))
             .collect();
         let book = Book::new(u64::MAX, leaves).unwrap();
         let json = book.to_canonical_json();

@@ -104,28 +104,23 @@ struct JsonLeaf {
 fn parse_json(text: &str, block: Option<u64>) -> Result<Book, BookFileError> {
     let file: JsonBook = serde_json::from_str(text).map_err(BookFileError::Json)?;
     if let Some(given) = block.filter(|&given| given != file.block) {
-        return Err(BookFileError::BlockMismatch {
-            file: file.block,
-            given,
-        });
+        return Err(BookFileError::BlockMismatch { file: file.block, given });
     }
     let leaves = file
         .leaves
         .iter()
         .enumerate()
         .map(|(leaf, entry)| {
-            let address =
-                parse_address(&entry.address).map_err(|source| BookFileError::JsonLeaf {
-                    leaf,
-                    field: "address",
-                    source,
-                })?;
-            let earnings =
-                parse_amount(&entry.earnings).map_err(|source| BookFileError::JsonLeaf {
-                    leaf,
-                    field: "earnings",
-                    source,
-                })?;
+            let address = parse_address(&entry.address).map_err(|source| BookFileError::JsonLeaf {
+                leaf,
+                field: "address",
+                source,
+            })?;
+            let earnings = parse_amount(&entry.earnings).map_err(|source| BookFileError::JsonLeaf {
+                leaf,
+                field: "earnings",
+                source,
+            })?;
             Ok((address, earnings))
         })
         .collect::<Result<Vec<_>, BookFileError>>()?;
@@ -135,11 +130,7 @@ fn parse_json(text: &str, block: Option<u64>) -> Result<Book, BookFileError> {
 fn parse_csv(text: &str, block: u64) -> Result<Book, BookFileError> {
     let mut leaves: Vec<(Address, U256)> = Vec::new();
     let mut lines = Vec::new();
-    for (line, content) in text
-        .lines()
-        .enumerate()
-        .map(|(i, content)| (i + 1, content.trim()))
-    {
+    for (line, content) in text.lines().enumerate().map(|(i, content)| (i + 1, content.trim())) {
         if content.is_empty() {
             continue;
         }
@@ -149,31 +140,18 @@ fn parse_csv(text: &str, block: u64) -> Result<Book, BookFileError> {
             continue;
         }
         let [address, earnings] = fields[..] else {
-            return Err(BookFileError::Columns {
-                line,
-                found: fields.len(),
-            });
+            return Err(BookFileError::Columns { line, found: fields.len() });
         };
-        let address = parse_address(address).map_err(|source| BookFileError::CsvField {
-            line,
-            field: "address",
-            source,
-        })?;
-        let earnings = parse_amount(earnings).map_err(|source| BookFileError::CsvField {
-            line,
-            field: "earnings",
-            source,
-        })?;
+        let address =
+            parse_address(address).map_err(|source| BookFileError::CsvField { line, field: "address", source })?;
+        let earnings =
+            parse_amount(earnings).map_err(|source| BookFileError::CsvField { line, field: "earnings", source })?;
         leaves.push((address, earnings));
         lines.push(line);
     }
     let header = lines.len() - leaves.len();
     Book::new(block, leaves).map_err(|error| match error {
-        BookError::DuplicateAddress {
-            address,
-            first,
-            second,
-        } => BookFileError::DuplicateLine {
+        BookError::DuplicateAddress { address, first, second } => BookFileError::DuplicateLine {
             address,
             first_line: lines[first + header],
             second_line: lines[second + header],
@@ -195,56 +173,29 @@ mod tests {
 
     #[test]
     fn a_csv_book_with_a_header_blank_lines_and_spaces_parses_in_file_order() {
-        let book = parse_book(
-            &format!("address,earnings\n\n{BOB} , 5\r\n{ALICE},0\n"),
-            Some(9),
-        )
-        .unwrap();
+        let book = parse_book(&format!("address,earnings\n\n{BOB} , 5\r\n{ALICE},0\n"), Some(9)).unwrap();
         assert_eq!(book.block(), 9);
         assert_eq!(
             book.leaves(),
-            &[
-                (parse_address(BOB).unwrap(), U256::from(5)),
-                (parse_address(ALICE).unwrap(), U256::ZERO)
-            ]
+            &[(parse_address(BOB).unwrap(), U256::from(5)), (parse_address(ALICE).unwrap(), U256::ZERO)]
         );
     }
 
     #[test]
     fn a_csv_book_needs_a_block() {
-        assert!(matches!(
-            parse_book(&format!("{ALICE},1"), None),
-            Err(BookFileError::MissingBlock)
-        ));
+        assert!(matches!(parse_book(&format!("{ALICE},1"), None), Err(BookFileError::MissingBlock)));
     }
 
     #[test]
     fn csv_errors_name_the_line_and_the_field() {
         let error = parse_book(&format!("{ALICE},1\n0x12,2"), Some(1)).unwrap_err();
-        assert!(
-            matches!(
-                error,
-                BookFileError::CsvField {
-                    line: 2,
-                    field: "address",
-                    ..
-                }
-            ),
-            "{error}"
-        );
-        assert!(
-            error.to_string().starts_with("line 2, field address:"),
-            "{error}"
-        );
+        assert!(matches!(error, BookFileError::CsvField { line: 2, field: "address", .. }), "{error}");
+        assert!(error.to_string().starts_with("line 2, field address:"), "{error}");
         let error = parse_book(&format!("\n{ALICE},-1"), Some(1)).unwrap_err();
         assert!(
             matches!(
                 error,
-                BookFileError::CsvField {
-                    line: 2,
-                    field: "earnings",
-                    source: TextError::AmountNegative { .. }
-                }
+                BookFileError::CsvField { line: 2, field: "earnings", source: TextError::AmountNegative { .. } }
             ),
             "{error}"
         );
@@ -252,67 +203,36 @@ mod tests {
         assert!(
             matches!(
                 error,
-                BookFileError::CsvField {
-                    line: 1,
-                    field: "earnings",
-                    source: TextError::AmountNotInteger { .. }
-                }
+                BookFileError::CsvField { line: 1, field: "earnings", source: TextError::AmountNotInteger { .. } }
             ),
             "{error}"
         );
         let error = parse_book(&format!("{ALICE},1,2"), Some(1)).unwrap_err();
-        assert!(
-            matches!(error, BookFileError::Columns { line: 1, found: 3 }),
-            "{error}"
-        );
+        assert!(matches!(error, BookFileError::Columns { line: 1, found: 3 }), "{error}");
     }
 
     #[test]
     fn a_repeated_address_names_both_lines() {
-        let error = parse_book(
-            &format!(
-                "address,earnings\n{ALICE},1\n{BOB},2\n{},3",
-                ALICE.to_lowercase()
-            ),
-            Some(1),
-        )
-        .unwrap_err();
-        assert!(
-            matches!(
-                error,
-                BookFileError::DuplicateLine {
-                    first_line: 2,
-                    second_line: 4,
-                    ..
-                }
-            ),
-            "{error}"
-        );
+        let error = parse_book(&format!("address,earnings\n{ALICE},1\n{BOB},2\n{},3", ALICE.to_lowercase()), Some(1))
+            .unwrap_err();
+        assert!(matches!(error, BookFileError::DuplicateLine { first_line: 2, second_line: 4, .. }), "{error}");
     }
 
     #[test]
     fn an_empty_book_is_refused_in_either_format() {
-        assert!(matches!(
-            parse_book("address,earnings\n", Some(1)),
-            Err(BookFileError::Book(BookError::Empty))
-        ));
-        assert!(matches!(
-            parse_book("", Some(1)),
-            Err(BookFileError::Book(BookError::Empty))
-        ));
-        assert!(matches!(
-            parse_book(r#"{"block":1,"leaves":[]}"#, None),
-            Err(BookFileError::Book(BookError::Empty))
-        ));
+        assert!(matches!(parse_book("address,earnings\n", Some(1)), Err(BookFileError::Book(BookError::Empty))));
+        assert!(matches!(parse_book("", Some(1)), Err(BookFileError::Book(BookError::Empty))));
+        assert!(matches!(parse_book(r#"{"block":1,"leaves":[]}"#, None), Err(BookFileError::Book(BookError::Empty))));
     }
 
     #[test]
     fn a_json_book_round_trips_and_checks_the_given_block() {
-        let book = parse_book(&format!("{{ \"block\": 4,\n \"leaves\": [ {{\"address\": \"{ALICE}\", \"earnings\": \"12\"}} ] }}"), None).unwrap();
-        assert_eq!(
-            parse_book(&book.to_canonical_json(), Some(4)).unwrap(),
-            book
-        );
+        let book = parse_book(
+            &format!("{{ \"block\": 4,\n \"leaves\": [ {{\"address\": \"{ALICE}\", \"earnings\": \"12\"}} ] }}"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(parse_book(&book.to_canonical_json(), Some(4)).unwrap(), book);
         assert!(matches!(
             parse_book(&book.to_canonical_json(), Some(5)),
             Err(BookFileError::BlockMismatch { file: 4, given: 5 })
@@ -322,15 +242,8 @@ mod tests {
     #[test]
     fn json_errors_name_the_leaf_and_the_field() {
         let error = parse_book(&format!(r#"{{"block":1,"leaves":[{{"address":"{ALICE}","earnings":"1"}},{{"address":"{BOB}","earnings":"x"}}]}}"#), None).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "leaves[1].earnings: amount \"x\" is not a decimal number"
-        );
-        let error = parse_book(
-            r#"{"block":1,"leaves":[{"address":"0x1","earnings":5}]}"#,
-            None,
-        )
-        .unwrap_err();
+        assert_eq!(error.to_string(), "leaves[1].earnings: amount \"x\" is not a decimal number");
+        let error = parse_book(r#"{"block":1,"leaves":[{"address":"0x1","earnings":5}]}"#, None).unwrap_err();
         assert!(matches!(error, BookFileError::Json(_)), "{error}");
         assert!(error.to_string().contains("line 1"), "{error}");
     }

@@ -3,7 +3,9 @@
 //!
 //! The tree follows the rules in [`tree`]: leaves in leaf order (never sorted), sorted-pair parents, an odd
 //! last node promoted unchanged, proofs without the missing siblings. Building costs O(n) hashes spread
-//! over both cores; a proof is then O(log n) lookups.
+//! over both cores; a proof is then O(log n) lookups. Finding a leaf by address uses a copy of the
+//! addresses sorted once (cheaper to build than a hash map of a million entries, whose inserts are each a
+//! cache miss); a book made by the engine sorts it only when first asked.
 //!
 //! # Invariants
 //! - A book has at least one leaf and at most one leaf per address.
@@ -18,7 +20,9 @@ mod canonical;
 mod file;
 mod tree;
 
-use alloy_primitives::{Address, B256, U256, map::AddressMap};
+use std::sync::OnceLock;
+
+use alloy_primitives::{Address, B256, U256};
 
 pub use file::{BookFileError, parse_book};
 pub use tree::{hash_pair, leaf_hash, verify_proof};
@@ -48,7 +52,8 @@ pub struct Book {
     leaves: Vec<(Address, U256)>,
     /// Level 0 holds the leaf hashes, the last level holds the root.
     levels: Vec<Vec<B256>>,
-    index: AddressMap<usize>,
+    /// `(address, leaf index)` sorted by address, for lookups by address.
+    by_address: OnceLock<Vec<(Address, usize)>>,
 }
 
 impl PartialEq for Book {
@@ -65,38 +70,16 @@ impl Book {
         if leaves.is_empty() {
             return Err(BookError::Empty);
         }
-        let (index, hashes) = join(
-            || index_leaves(&leaves),
-            || tree::hash_leaves(&leaves, block),
-        );
-        let index = index?;
-        Ok(Book {
-            block,
-            leaves,
-            levels: tree::build_levels(hashes),
-            index,
-        })
+        let (by_address, hashes) = join(|| sort_by_address(&leaves), || tree::hash_leaves(&leaves, block));
+        check_distinct(&by_address)?;
+        Ok(Book { block, leaves, levels: tree::build_levels(hashes), by_address: OnceLock::from(by_address) })
     }
 
     /// A book from leaves known to be non-empty and distinct (the engine's leaves).
     pub(crate) fn from_distinct(block: u64, leaves: Vec<(Address, U256)>) -> Book {
         debug_assert!(!leaves.is_empty(), "the engine always has the owner's leaf");
-        let (index, hashes) = join(
-            || {
-                leaves
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (address, _))| (*address, i))
-                    .collect()
-            },
-            || tree::hash_leaves(&leaves, block),
-        );
-        Book {
-            block,
-            leaves,
-            levels: tree::build_levels(hashes),
-            index,
-        }
+        let levels = tree::build_levels(tree::hash_leaves(&leaves, block));
+        Book { block, leaves, levels, by_address: OnceLock::new() }
     }
 
     /// The block the earnings are as of (it salts every leaf).
@@ -124,9 +107,11 @@ impl Book {
         &self.leaves
     }
 
-    /// The leaf index of `address`, in O(1).
+    /// The leaf index of `address`, in O(log n).
     pub fn index_of(&self, address: &Address) -> Option<usize> {
-        self.index.get(address).copied()
+        let by_address = self.by_address.get_or_init(|| sort_by_address(&self.leaves));
+        let found = by_address.binary_search_by(|(candidate, _)| candidate.cmp(address)).ok()?;
+        Some(by_address[found].1)
     }
 
     /// The earnings of `address` in this book.
@@ -150,18 +135,32 @@ impl Book {
     }
 }
 
-fn index_leaves(leaves: &[(Address, U256)]) -> Result<AddressMap<usize>, BookError> {
-    let mut index = AddressMap::with_capacity_and_hasher(leaves.len(), Default::default());
-    for (second, &(address, _)) in leaves.iter().enumerate() {
-        if let Some(first) = index.insert(address, second) {
-            return Err(BookError::DuplicateAddress {
-                address,
-                first,
-                second,
-            });
+/// `(address, leaf index)` sorted by address, then index.
+fn sort_by_address(leaves: &[(Address, U256)]) -> Vec<(Address, usize)> {
+    let mut by_address: Vec<(Address, usize)> =
+        leaves.iter().enumerate().map(|(i, &(address, _))| (address, i)).collect();
+    #[cfg(not(target_arch = "wasm32"))]
+    rayon::slice::ParallelSliceMut::par_sort_unstable(&mut by_address[..]);
+    #[cfg(target_arch = "wasm32")]
+    by_address.sort_unstable();
+    by_address
+}
+
+/// Refuses a repeated address, naming the earliest repeat in leaf order and its first leaf.
+fn check_distinct(by_address: &[(Address, usize)]) -> Result<(), BookError> {
+    let mut repeat: Option<(usize, usize, Address)> = None;
+    let mut first = 0;
+    for (i, &(address, index)) in by_address.iter().enumerate() {
+        if i == 0 || by_address[i - 1].0 != address {
+            first = index;
+        } else if repeat.is_none_or(|(second, _, _)| index < second) {
+            repeat = Some((index, first, address));
         }
     }
-    Ok(index)
+    match repeat {
+        Some((second, first, address)) => Err(BookError::DuplicateAddress { address, first, second }),
+        None => Ok(()),
+    }
 }
 
 /// Runs both closures, on both cores where there are threads.

@@ -37,10 +37,7 @@ pub fn hash_pair(a: B256, b: B256) -> B256 {
 /// Whether `proof` (siblings from the leaf upward) leads from `leaf` to `root`, as OpenZeppelin's
 /// `MerkleProof.verify` decides it.
 pub fn verify_proof(root: B256, leaf: B256, proof: &[B256]) -> bool {
-    proof
-        .iter()
-        .fold(leaf, |node, &sibling| hash_pair(node, sibling))
-        == root
+    proof.iter().fold(leaf, |node, &sibling| hash_pair(node, sibling)) == root
 }
 
 /// Leaf hashes in leaf order.
@@ -56,10 +53,7 @@ pub(super) fn hash_leaves(leaves: &[(Address, U256)], block: u64) -> Vec<B256> {
     }
     #[cfg(target_arch = "wasm32")]
     {
-        leaves
-            .iter()
-            .map(|&(address, earnings)| leaf_hash(address, earnings, block))
-            .collect()
+        leaves.iter().map(|&(address, earnings)| leaf_hash(address, earnings, block)).collect()
     }
 }
 
@@ -85,11 +79,7 @@ fn parent_level(level: &[B256]) -> Vec<B256> {
     #[cfg(not(target_arch = "wasm32"))]
     if level.len() >= PARALLEL_MIN {
         use rayon::prelude::*;
-        return level
-            .par_chunks(2)
-            .with_min_len(PARALLEL_MIN / 2)
-            .map(parent)
-            .collect();
+        return level.par_chunks(2).with_min_len(PARALLEL_MIN / 2).map(parent).collect();
     }
     level.chunks(2).map(parent).collect()
 }
@@ -145,18 +135,12 @@ mod tests {
         let levels = build_levels(vec![B256::repeat_byte(9)]);
         assert_eq!(levels.len(), 1);
         assert!(proof(&levels, 0).is_empty());
-        assert!(verify_proof(
-            B256::repeat_byte(9),
-            B256::repeat_byte(9),
-            &[]
-        ));
+        assert!(verify_proof(B256::repeat_byte(9), B256::repeat_byte(9), &[]));
     }
 
     #[test]
     fn parallel_and_sequential_levels_agree_on_a_level_large_enough_to_split() {
-        let nodes: Vec<B256> = (0..PARALLEL_MIN as u64 * 2 + 1)
-            .map(|i| keccak256(i.to_be_bytes()))
-            .collect();
+        let nodes: Vec<B256> = (0..PARALLEL_MIN as u64 * 2 + 1).map(|i| keccak256(i.to_be_bytes())).collect();
         let sequential: Vec<B256> = nodes.chunks(2).map(parent).collect();
         assert_eq!(parent_level(&nodes), sequential);
     }

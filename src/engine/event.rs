@@ -24,21 +24,13 @@ pub struct EventKey {
 impl EventKey {
     /// The key of the log at `(block, transaction_index, log_index)`.
     pub const fn new(block: u64, transaction_index: u64, log_index: u64) -> Self {
-        EventKey {
-            block,
-            transaction_index,
-            log_index,
-        }
+        EventKey { block, transaction_index, log_index }
     }
 }
 
 impl fmt::Display for EventKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "({}, {}, {})",
-            self.block, self.transaction_index, self.log_index
-        )
+        write!(f, "({}, {}, {})", self.block, self.transaction_index, self.log_index)
     }
 }
 
@@ -143,21 +135,12 @@ mod tests {
 
     #[test]
     fn keys_order_by_block_then_transaction_then_log() {
-        let mut keys = vec![
-            EventKey::new(2, 0, 0),
-            EventKey::new(1, 3, 9),
-            EventKey::new(1, 3, 2),
-            EventKey::new(1, 0, 7),
-        ];
+        let mut keys =
+            vec![EventKey::new(2, 0, 0), EventKey::new(1, 3, 9), EventKey::new(1, 3, 2), EventKey::new(1, 0, 7)];
         keys.sort();
         assert_eq!(
             keys,
-            vec![
-                EventKey::new(1, 0, 7),
-                EventKey::new(1, 3, 2),
-                EventKey::new(1, 3, 9),
-                EventKey::new(2, 0, 0)
-            ]
+            vec![EventKey::new(1, 0, 7), EventKey::new(1, 3, 2), EventKey::new(1, 3, 9), EventKey::new(2, 0, 0)]
         );
     }
 

@@ -28,8 +28,7 @@ use super::{
 };
 use crate::text::{TextError, parse_address, parse_amount};
 
-const TYPES: &str =
-    "created, memberJoined, memberParted, adminFeeChanged, ownerChanged, revenue, commit";
+const TYPES: &str = "created, memberJoined, memberParted, adminFeeChanged, ownerChanged, revenue, commit";
 
 /// Why an events file cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -118,10 +117,7 @@ pub enum EventsFileError {
 
 /// Reads an events file into events with the 1-based line each came from.
 pub fn parse_events(text: &str) -> Result<Vec<(usize, Event)>, EventsFileError> {
-    let lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, content)| (i + 1, content.trim()));
+    let lines = text.lines().enumerate().map(|(i, content)| (i + 1, content.trim()));
     lines
         .filter(|(_, content)| !content.is_empty())
         .map(|(line, content)| Ok((line, parse_line(line, content)?)))
@@ -146,12 +142,7 @@ pub fn format_event(event: &Event) -> String {
         EventKind::AdminFeeChanged { admin_fee } => json!({ "adminFee": admin_fee.to_string() }),
         EventKind::OwnerChanged { owner } => json!({ "owner": owner.to_checksum(None) }),
         EventKind::Revenue { amount } => json!({ "amount": amount.to_string() }),
-        EventKind::Committed {
-            book_block,
-            root,
-            book_hash,
-            timestamp,
-        } => {
+        EventKind::Committed { book_block, root, book_hash, timestamp } => {
             json!({ "bookBlock": book_block, "root": root.to_string(), "bookHash": book_hash.to_string(), "timestamp": timestamp })
         }
     };
@@ -164,10 +155,7 @@ pub fn format_event(event: &Event) -> String {
 fn parse_line(line: usize, content: &str) -> Result<Event, EventsFileError> {
     let object: Map<String, Value> =
         serde_json::from_str(content).map_err(|source| EventsFileError::Json { line, source })?;
-    let fields = Fields {
-        line,
-        object: &object,
-    };
+    let fields = Fields { line, object: &object };
     let key = EventKey {
         block: fields.integer("block")?,
         transaction_index: fields.integer("transactionIndex")?,
@@ -176,42 +164,14 @@ fn parse_line(line: usize, content: &str) -> Result<Event, EventsFileError> {
     let kind_name = fields.string("type", "")?;
     let (kind, own_fields): (EventKind, &[&str]) = match kind_name {
         "created" => (
-            EventKind::Created {
-                owner: fields.address("owner")?,
-                admin_fee: fields.admin_fee("adminFee")?,
-            },
+            EventKind::Created { owner: fields.address("owner")?, admin_fee: fields.admin_fee("adminFee")? },
             &["owner", "adminFee"],
         ),
-        "memberJoined" => (
-            EventKind::MemberJoined {
-                member: fields.address("member")?,
-            },
-            &["member"],
-        ),
-        "memberParted" => (
-            EventKind::MemberParted {
-                member: fields.address("member")?,
-            },
-            &["member"],
-        ),
-        "adminFeeChanged" => (
-            EventKind::AdminFeeChanged {
-                admin_fee: fields.admin_fee("adminFee")?,
-            },
-            &["adminFee"],
-        ),
-        "ownerChanged" => (
-            EventKind::OwnerChanged {
-                owner: fields.address("owner")?,
-            },
-            &["owner"],
-        ),
-        "revenue" => (
-            EventKind::Revenue {
-                amount: fields.amount("amount")?,
-            },
-            &["amount"],
-        ),
+        "memberJoined" => (EventKind::MemberJoined { member: fields.address("member")? }, &["member"]),
+        "memberParted" => (EventKind::MemberParted { member: fields.address("member")? }, &["member"]),
+        "adminFeeChanged" => (EventKind::AdminFeeChanged { admin_fee: fields.admin_fee("adminFee")? }, &["adminFee"]),
+        "ownerChanged" => (EventKind::OwnerChanged { owner: fields.address("owner")? }, &["owner"]),
+        "revenue" => (EventKind::Revenue { amount: fields.amount("amount")? }, &["amount"]),
         "commit" => (
             EventKind::Committed {
                 book_block: fields.integer("bookBlock")?,
@@ -222,22 +182,14 @@ fn parse_line(line: usize, content: &str) -> Result<Event, EventsFileError> {
             &["bookBlock", "root", "bookHash", "timestamp"],
         ),
         other => {
-            return Err(EventsFileError::UnknownType {
-                line,
-                value: other.to_owned(),
-            });
+            return Err(EventsFileError::UnknownType { line, value: other.to_owned() });
         }
     };
     let common = ["type", "block", "transactionIndex", "logIndex"];
-    if let Some(field) = object
-        .keys()
-        .find(|field| !common.contains(&field.as_str()) && !own_fields.contains(&field.as_str()))
+    if let Some(field) =
+        object.keys().find(|field| !common.contains(&field.as_str()) && !own_fields.contains(&field.as_str()))
     {
-        return Err(EventsFileError::UnknownField {
-            line,
-            field: field.clone(),
-            kind: kind.name(),
-        });
+        return Err(EventsFileError::UnknownField { line, field: field.clone(), kind: kind.name() });
     }
     Ok(Event { key, kind })
 }
@@ -250,27 +202,15 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     fn get(&self, field: &'static str) -> Result<&Value, EventsFileError> {
-        self.object.get(field).ok_or(EventsFileError::Missing {
-            line: self.line,
-            field,
-        })
+        self.object.get(field).ok_or(EventsFileError::Missing { line: self.line, field })
     }
 
     fn integer(&self, field: &'static str) -> Result<u64, EventsFileError> {
-        self.get(field)?
-            .as_u64()
-            .ok_or(EventsFileError::NotInteger {
-                line: self.line,
-                field,
-            })
+        self.get(field)?.as_u64().ok_or(EventsFileError::NotInteger { line: self.line, field })
     }
 
     fn string(&self, field: &'static str, hint: &'static str) -> Result<&str, EventsFileError> {
-        self.get(field)?.as_str().ok_or(EventsFileError::NotString {
-            line: self.line,
-            field,
-            hint,
-        })
+        self.get(field)?.as_str().ok_or(EventsFileError::NotString { line: self.line, field, hint })
     }
 
     fn address(&self, field: &'static str) -> Result<Address, EventsFileError> {
@@ -289,31 +229,15 @@ impl Fields<'_> {
             Value::Number(number) => {
                 let text = number.to_string();
                 return match parse_amount(&text) {
-                    Err(source) => Err(EventsFileError::Value {
-                        line,
-                        field,
-                        source,
-                    }),
-                    Ok(_) => Err(EventsFileError::NotString {
-                        line,
-                        field,
-                        hint: " of decimal digits, like \"1000\"",
-                    }),
+                    Err(source) => Err(EventsFileError::Value { line, field, source }),
+                    Ok(_) => Err(EventsFileError::NotString { line, field, hint: " of decimal digits, like \"1000\"" }),
                 };
             }
             _ => {
-                return Err(EventsFileError::NotString {
-                    line,
-                    field,
-                    hint: " of decimal digits, like \"1000\"",
-                });
+                return Err(EventsFileError::NotString { line, field, hint: " of decimal digits, like \"1000\"" });
             }
         };
-        parse_amount(text).map_err(|source| EventsFileError::Value {
-            line,
-            field,
-            source,
-        })
+        parse_amount(text).map_err(|source| EventsFileError::Value { line, field, source })
     }
 
     fn amount(&self, field: &'static str) -> Result<U256, EventsFileError> {
@@ -330,14 +254,8 @@ impl Fields<'_> {
 
     fn hash(&self, field: &'static str) -> Result<B256, EventsFileError> {
         let text = self.string(field, "")?;
-        let hex = text
-            .strip_prefix("0x")
-            .filter(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
-        hex.and_then(|_| text.parse().ok())
-            .ok_or(EventsFileError::Hash {
-                line: self.line,
-                field,
-            })
+        let hex = text.strip_prefix("0x").filter(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        hex.and_then(|_| text.parse().ok()).ok_or(EventsFileError::Hash { line: self.line, field })
     }
 }
 
@@ -366,10 +284,7 @@ mod tests {
             r = "ab".repeat(32)
         );
         let events = parse_events(&text).unwrap();
-        assert_eq!(
-            events.iter().map(|(line, _)| *line).collect::<Vec<_>>(),
-            vec![1, 3, 4, 5, 6, 7, 8]
-        );
+        assert_eq!(events.iter().map(|(line, _)| *line).collect::<Vec<_>>(), vec![1, 3, 4, 5, 6, 7, 8]);
         for (_, event) in &events {
             let again = parse_events(&format_event(event)).unwrap();
             assert_eq!(again, vec![(1, event.clone())]);
@@ -378,31 +293,18 @@ mod tests {
 
     #[test]
     fn an_unknown_event_type_names_the_line_and_the_field() {
-        let error =
-            error_of("\n{\"block\":1,\"transactionIndex\":0,\"logIndex\":0,\"type\":\"burn\"}");
-        assert!(
-            matches!(&error, EventsFileError::UnknownType { line: 2, value } if value == "burn"),
-            "{error}"
-        );
-        assert!(
-            error.to_string().starts_with("line 2: field `type`"),
-            "{error}"
-        );
+        let error = error_of("\n{\"block\":1,\"transactionIndex\":0,\"logIndex\":0,\"type\":\"burn\"}");
+        assert!(matches!(&error, EventsFileError::UnknownType { line: 2, value } if value == "burn"), "{error}");
+        assert!(error.to_string().starts_with("line 2: field `type`"), "{error}");
     }
 
     #[test]
     fn a_malformed_address_names_the_field() {
-        let error = error_of(
-            r#"{"block":1,"transactionIndex":0,"logIndex":0,"type":"memberJoined","member":"0x12"}"#,
-        );
+        let error = error_of(r#"{"block":1,"transactionIndex":0,"logIndex":0,"type":"memberJoined","member":"0x12"}"#);
         assert!(
             matches!(
                 error,
-                EventsFileError::Value {
-                    line: 1,
-                    field: "member",
-                    source: TextError::AddressFormat { .. }
-                }
+                EventsFileError::Value { line: 1, field: "member", source: TextError::AddressFormat { .. } }
             ),
             "{error}"
         );
@@ -411,105 +313,51 @@ mod tests {
     #[test]
     fn negative_fractional_and_numeric_amounts_are_refused_with_the_reason() {
         let line = |amount: &str| {
-            format!(
-                r#"{{"block":1,"transactionIndex":0,"logIndex":0,"type":"revenue","amount":{amount}}}"#
-            )
+            format!(r#"{{"block":1,"transactionIndex":0,"logIndex":0,"type":"revenue","amount":{amount}}}"#)
         };
         assert!(matches!(
             error_of(&line("\"-5\"")),
-            EventsFileError::Value {
-                field: "amount",
-                source: TextError::AmountNegative { .. },
-                ..
-            }
+            EventsFileError::Value { field: "amount", source: TextError::AmountNegative { .. }, .. }
         ));
         assert!(matches!(
             error_of(&line("-5")),
-            EventsFileError::Value {
-                field: "amount",
-                source: TextError::AmountNegative { .. },
-                ..
-            }
+            EventsFileError::Value { field: "amount", source: TextError::AmountNegative { .. }, .. }
         ));
         assert!(matches!(
             error_of(&line("\"2.5\"")),
-            EventsFileError::Value {
-                field: "amount",
-                source: TextError::AmountNotInteger { .. },
-                ..
-            }
+            EventsFileError::Value { field: "amount", source: TextError::AmountNotInteger { .. }, .. }
         ));
         assert!(matches!(
             error_of(&line("2.5")),
-            EventsFileError::Value {
-                field: "amount",
-                source: TextError::AmountNotInteger { .. },
-                ..
-            }
+            EventsFileError::Value { field: "amount", source: TextError::AmountNotInteger { .. }, .. }
         ));
-        assert!(matches!(
-            error_of(&line("1000")),
-            EventsFileError::NotString {
-                field: "amount",
-                ..
-            }
-        ));
+        assert!(matches!(error_of(&line("1000")), EventsFileError::NotString { field: "amount", .. }));
     }
 
     #[test]
     fn missing_unknown_and_mistyped_fields_are_refused() {
         let missing = error_of(r#"{"block":1,"transactionIndex":0,"type":"revenue","amount":"1"}"#);
-        assert!(
-            matches!(
-                missing,
-                EventsFileError::Missing {
-                    line: 1,
-                    field: "logIndex"
-                }
-            ),
-            "{missing}"
-        );
-        let unknown = error_of(
-            r#"{"block":1,"transactionIndex":0,"logIndex":0,"type":"revenue","amount":"1","ammount":"2"}"#,
-        );
+        assert!(matches!(missing, EventsFileError::Missing { line: 1, field: "logIndex" }), "{missing}");
+        let unknown =
+            error_of(r#"{"block":1,"transactionIndex":0,"logIndex":0,"type":"revenue","amount":"1","ammount":"2"}"#);
         assert!(
             matches!(&unknown, EventsFileError::UnknownField { field, kind: "revenue", .. } if field == "ammount"),
             "{unknown}"
         );
-        let negative_block = error_of(
-            r#"{"block":-1,"transactionIndex":0,"logIndex":0,"type":"revenue","amount":"1"}"#,
-        );
-        assert!(
-            matches!(
-                negative_block,
-                EventsFileError::NotInteger { field: "block", .. }
-            ),
-            "{negative_block}"
-        );
+        let negative_block =
+            error_of(r#"{"block":-1,"transactionIndex":0,"logIndex":0,"type":"revenue","amount":"1"}"#);
+        assert!(matches!(negative_block, EventsFileError::NotInteger { field: "block", .. }), "{negative_block}");
         let fee = error_of(&format!(
             r#"{{"block":1,"transactionIndex":0,"logIndex":0,"type":"created","owner":"{OWNER}","adminFee":"1000000000000000001"}}"#
         ));
         assert!(
-            matches!(
-                fee,
-                EventsFileError::AdminFee {
-                    field: "adminFee",
-                    source: AdminFeeError::AboveOne { .. },
-                    ..
-                }
-            ),
+            matches!(fee, EventsFileError::AdminFee { field: "adminFee", source: AdminFeeError::AboveOne { .. }, .. }),
             "{fee}"
         );
         let hash = error_of(
             r#"{"block":1,"transactionIndex":0,"logIndex":0,"type":"commit","bookBlock":1,"root":"0x12","bookHash":"0x12","timestamp":0}"#,
         );
-        assert!(
-            matches!(hash, EventsFileError::Hash { field: "root", .. }),
-            "{hash}"
-        );
-        assert!(matches!(
-            error_of("[1,2]"),
-            EventsFileError::Json { line: 1, .. }
-        ));
+        assert!(matches!(hash, EventsFileError::Hash { field: "root", .. }), "{hash}");
+        assert!(matches!(error_of("[1,2]"), EventsFileError::Json { line: 1, .. }));
     }
 }

@@ -55,11 +55,7 @@ impl TryFrom<U256> for AdminFee {
     type Error = AdminFeeError;
 
     fn try_from(value: U256) -> Result<Self, Self::Error> {
-        if value > FEE_SCALE {
-            Err(AdminFeeError::AboveOne { value })
-        } else {
-            Ok(AdminFee(value))
-        }
+        if value > FEE_SCALE { Err(AdminFeeError::AboveOne { value }) } else { Ok(AdminFee(value)) }
     }
 }
 
@@ -95,10 +91,7 @@ mod tests {
         assert_eq!(thirty_percent.fee_on(U256::from(1000)), U256::from(300));
         assert_eq!(thirty_percent.fee_on(U256::from(9)), U256::from(2));
         assert_eq!(thirty_percent.fee_on(U256::from(3)), U256::ZERO);
-        assert_eq!(
-            fee("1").fee_on(U256::from(999_999_999_999_999_999u64)),
-            U256::ZERO
-        );
+        assert_eq!(fee("1").fee_on(U256::from(999_999_999_999_999_999u64)), U256::ZERO);
         assert_eq!(fee("1").fee_on(FEE_SCALE), U256::from(1));
     }
 
@@ -112,18 +105,9 @@ mod tests {
     #[test]
     fn a_fee_above_one_hundred_percent_is_refused() {
         let above = FEE_SCALE + U256::from(1);
-        assert_eq!(
-            AdminFee::try_from(above),
-            Err(AdminFeeError::AboveOne { value: above })
-        );
-        assert!(matches!(
-            "2000000000000000000".parse::<AdminFee>(),
-            Err(AdminFeeError::AboveOne { .. })
-        ));
-        assert!(matches!(
-            "0.3".parse::<AdminFee>(),
-            Err(AdminFeeError::Text(TextError::AmountNotInteger { .. }))
-        ));
+        assert_eq!(AdminFee::try_from(above), Err(AdminFeeError::AboveOne { value: above }));
+        assert!(matches!("2000000000000000000".parse::<AdminFee>(), Err(AdminFeeError::AboveOne { .. })));
+        assert!(matches!("0.3".parse::<AdminFee>(), Err(AdminFeeError::Text(TextError::AmountNotInteger { .. }))));
     }
 
     proptest! {

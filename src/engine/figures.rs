@@ -50,10 +50,7 @@ impl<'a> CommittedBook<'a> {
     /// Pairs `commit` with `book` after checking the block and the root.
     pub fn new(commit: &'a Commit, book: &'a Book) -> Result<Self, FiguresError> {
         if book.block() != commit.book_block {
-            return Err(FiguresError::BlockMismatch {
-                book: book.block(),
-                commit: commit.book_block,
-            });
+            return Err(FiguresError::BlockMismatch { book: book.block(), commit: commit.book_block });
         }
         if book.root() != commit.root {
             return Err(FiguresError::RootMismatch {
@@ -78,9 +75,7 @@ impl<'a> CommittedBook<'a> {
 
 /// The newest commit (highest book block; the later one on a tie).
 pub fn latest_commit(commits: &[Commit]) -> Option<&Commit> {
-    commits
-        .iter()
-        .max_by_key(|commit| (commit.book_block, commit.key))
+    commits.iter().max_by_key(|commit| (commit.book_block, commit.key))
 }
 
 /// The newest commit whose freeze period has passed at `now` (seconds): the one members withdraw with.
@@ -128,20 +123,13 @@ pub fn member_figures(
     unlocked: Option<CommittedBook<'_>>,
     withdrawn: U256,
 ) -> MemberFigures {
-    let in_book = |committed: Option<CommittedBook<'_>>| {
-        committed
-            .and_then(|c| c.book.earnings_of(address))
-            .unwrap_or_default()
-    };
+    let in_book =
+        |committed: Option<CommittedBook<'_>>| committed.and_then(|c| c.book.earnings_of(address)).unwrap_or_default();
     let committed = in_book(latest);
     let unlocked_earnings = in_book(unlocked);
     let proof = unlocked.and_then(|c| {
         let proof = c.book.proof_of(address)?;
-        Some(WithdrawProof {
-            block: c.commit.book_block,
-            earnings: unlocked_earnings,
-            proof,
-        })
+        Some(WithdrawProof { block: c.commit.book_block, earnings: unlocked_earnings, proof })
     });
     MemberFigures {
         earnings,
@@ -193,28 +181,12 @@ mod tests {
             U256::from(40),
         );
         assert_eq!(
-            (
-                figures.earnings,
-                figures.committed,
-                figures.withdrawable,
-                figures.frozen,
-                figures.withdrawn
-            ),
-            (
-                U256::from(300),
-                U256::from(250),
-                U256::from(60),
-                U256::from(150),
-                U256::from(40)
-            )
+            (figures.earnings, figures.committed, figures.withdrawable, figures.frozen, figures.withdrawn),
+            (U256::from(300), U256::from(250), U256::from(60), U256::from(150), U256::from(40))
         );
         let proof = figures.proof.unwrap();
         assert_eq!((proof.block, proof.earnings), (10, U256::from(100)));
-        assert!(verify_proof(
-            old.root(),
-            leaf_hash(ALICE, proof.earnings, 10),
-            &proof.proof
-        ));
+        assert!(verify_proof(old.root(), leaf_hash(ALICE, proof.earnings, 10), &proof.proof));
     }
 
     #[test]
@@ -225,12 +197,7 @@ mod tests {
         let latest = CommittedBook::new(&commits[0], &book).unwrap();
         let figures = member_figures(&ALICE, U256::from(100), Some(latest), None, U256::ZERO);
         assert_eq!(
-            (
-                figures.committed,
-                figures.frozen,
-                figures.withdrawable,
-                figures.proof
-            ),
+            (figures.committed, figures.frozen, figures.withdrawable, figures.proof),
             (U256::from(100), U256::from(100), U256::ZERO, None)
         );
     }
@@ -240,17 +207,11 @@ mod tests {
         let book = Book::new(10, vec![(ALICE, U256::from(100))]).unwrap();
         let other = Book::new(10, vec![(ALICE, U256::from(101))]).unwrap();
         let commit = commit_of(&book, 0);
-        assert!(matches!(
-            CommittedBook::new(&commit, &other),
-            Err(FiguresError::RootMismatch { block: 10, .. })
-        ));
+        assert!(matches!(CommittedBook::new(&commit, &other), Err(FiguresError::RootMismatch { block: 10, .. })));
         let later = Book::new(11, vec![(ALICE, U256::from(100))]).unwrap();
         assert_eq!(
             CommittedBook::new(&commit, &later).unwrap_err(),
-            FiguresError::BlockMismatch {
-                book: 11,
-                commit: 10
-            }
+            FiguresError::BlockMismatch { book: 11, commit: 10 }
         );
     }
 }

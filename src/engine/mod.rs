@@ -28,8 +28,7 @@ pub use event::{Commit, Event, EventKey, EventKind};
 pub use events_file::{EventsFileError, format_event, parse_events};
 pub use fee::{AdminFee, AdminFeeError, FEE_SCALE};
 pub use figures::{
-    CommittedBook, FiguresError, MemberFigures, WithdrawProof, latest_commit, member_figures,
-    unlocked_commit,
+    CommittedBook, FiguresError, MemberFigures, WithdrawProof, latest_commit, member_figures, unlocked_commit,
 };
 pub use snapshot::SnapshotError;
 pub use state::{EngineError, MemberView, Totals, UnionState};

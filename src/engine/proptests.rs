@@ -21,11 +21,8 @@ fn amount() -> impl Strategy<Value = U256> {
 }
 
 fn admin_fee() -> impl Strategy<Value = AdminFee> {
-    let fraction = prop_oneof![
-        Just(U256::ZERO),
-        Just(FEE_SCALE),
-        (0u64..=1_000_000_000_000_000_000).prop_map(U256::from)
-    ];
+    let fraction =
+        prop_oneof![Just(U256::ZERO), Just(FEE_SCALE), (0u64..=1_000_000_000_000_000_000).prop_map(U256::from)];
     fraction.prop_map(|value| AdminFee::try_from(value).unwrap())
 }
 
@@ -54,40 +51,32 @@ fn step() -> impl Strategy<Value = Step> {
 
 /// A `created` event followed by the steps, with increasing keys.
 fn events() -> impl Strategy<Value = Vec<Event>> {
-    (admin_fee(), 0u8..8, prop::collection::vec(step(), 0..60)).prop_map(
-        |(admin_fee, owner, steps)| {
-            let mut key = EventKey::new(100, 0, 0);
-            let mut events = vec![Event {
-                key,
-                kind: EventKind::Created {
-                    owner: address(owner),
-                    admin_fee,
+    (admin_fee(), 0u8..8, prop::collection::vec(step(), 0..60)).prop_map(|(admin_fee, owner, steps)| {
+        let mut key = EventKey::new(100, 0, 0);
+        let mut events = vec![Event { key, kind: EventKind::Created { owner: address(owner), admin_fee } }];
+        for step in steps {
+            let kind = match step {
+                Step::NextBlock => {
+                    key = EventKey::new(key.block + 1, 0, 0);
+                    continue;
+                }
+                Step::Join(i) => EventKind::MemberJoined { member: address(i) },
+                Step::Part(i) => EventKind::MemberParted { member: address(i) },
+                Step::Revenue(amount) => EventKind::Revenue { amount },
+                Step::Fee(admin_fee) => EventKind::AdminFeeChanged { admin_fee },
+                Step::Owner(i) => EventKind::OwnerChanged { owner: address(i) },
+                Step::Commit => EventKind::Committed {
+                    book_block: key.block,
+                    root: Default::default(),
+                    book_hash: Default::default(),
+                    timestamp: key.block * 12,
                 },
-            }];
-            for step in steps {
-                let kind = match step {
-                    Step::NextBlock => {
-                        key = EventKey::new(key.block + 1, 0, 0);
-                        continue;
-                    }
-                    Step::Join(i) => EventKind::MemberJoined { member: address(i) },
-                    Step::Part(i) => EventKind::MemberParted { member: address(i) },
-                    Step::Revenue(amount) => EventKind::Revenue { amount },
-                    Step::Fee(admin_fee) => EventKind::AdminFeeChanged { admin_fee },
-                    Step::Owner(i) => EventKind::OwnerChanged { owner: address(i) },
-                    Step::Commit => EventKind::Committed {
-                        book_block: key.block,
-                        root: Default::default(),
-                        book_hash: Default::default(),
-                        timestamp: key.block * 12,
-                    },
-                };
-                key.log_index += 1;
-                events.push(Event { key, kind });
-            }
-            events
-        },
-    )
+            };
+            key.log_index += 1;
+            events.push(Event { key, kind });
+        }
+        events
+    })
 }
 
 fn one_by_one(events: &[Event]) -> UnionState {
@@ -99,10 +88,7 @@ fn one_by_one(events: &[Event]) -> UnionState {
 }
 
 fn sum_of_earnings(state: &UnionState) -> U256 {
-    state
-        .members()
-        .map(|m| m.earnings)
-        .fold(U256::ZERO, |sum, e| sum + e)
+    state.members().map(|m| m.earnings).fold(U256::ZERO, |sum, e| sum + e)
 }
 
 proptest! {

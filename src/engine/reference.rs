@@ -28,11 +28,7 @@ impl Reference {
 
     fn ensure_leaf(&mut self, address: Address) {
         if self.position(address).is_none() {
-            self.leaves.push(Leaf {
-                address,
-                earnings: U256::ZERO,
-                active: false,
-            });
+            self.leaves.push(Leaf { address, earnings: U256::ZERO, active: false });
         }
     }
 
@@ -66,9 +62,7 @@ impl Reference {
     fn revenue(&mut self, amount: U256) {
         self.total_revenue += amount;
         let owner = self.position(self.owner).unwrap();
-        let active: Vec<usize> = (0..self.leaves.len())
-            .filter(|&i| self.leaves[i].active)
-            .collect();
+        let active: Vec<usize> = (0..self.leaves.len()).filter(|&i| self.leaves[i].active).collect();
         if active.is_empty() {
             self.leaves[owner].earnings += amount + self.carry;
             self.carry = U256::ZERO;

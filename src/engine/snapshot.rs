@@ -105,9 +105,7 @@ pub enum SnapshotError {
 impl UnionState {
     /// The canonical bytes of this state (see the module docs).
     pub fn to_snapshot(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(
-            7 + 200 + self.commits.len() * COMMIT_LEN + self.members.len() * MEMBER_LEN,
-        );
+        let mut out = Vec::with_capacity(7 + 200 + self.commits.len() * COMMIT_LEN + self.members.len() * MEMBER_LEN);
         out.extend_from_slice(MAGIC);
         out.push(VERSION);
         out.extend_from_slice(&self.block.to_be_bytes());
@@ -159,8 +157,7 @@ impl UnionState {
         let last_key = r.key()?;
         let owner = r.u64()?;
         let admin_fee = r.u256()?;
-        let admin_fee = AdminFee::try_from(admin_fee)
-            .map_err(|_| SnapshotError::AdminFee { value: admin_fee })?;
+        let admin_fee = AdminFee::try_from(admin_fee).map_err(|_| SnapshotError::AdminFee { value: admin_fee })?;
         let acc = r.u256()?;
         let carry = r.u256()?;
         let totals = Totals {
@@ -191,17 +188,12 @@ impl UnionState {
             });
         }
         if r.at != bytes.len() {
-            return Err(SnapshotError::TrailingBytes {
-                count: bytes.len() - r.at,
-            });
+            return Err(SnapshotError::TrailingBytes { count: bytes.len() - r.at });
         }
         let owner = usize::try_from(owner)
             .ok()
             .filter(|&o| o < members.len())
-            .ok_or(SnapshotError::OwnerOutOfRange {
-                owner,
-                leaves: members.len(),
-            })?;
+            .ok_or(SnapshotError::OwnerOutOfRange { owner, leaves: members.len() })?;
         if block < last_key.block
             || (!block_closed && block != last_key.block)
             || commits.iter().any(|c| c.key > last_key)
@@ -214,34 +206,18 @@ impl UnionState {
         let mut active_count = 0u64;
         for (i, member) in members.iter().enumerate() {
             if index.insert(member.address, i).is_some() {
-                return Err(SnapshotError::DuplicateLeaf {
-                    address: member.address,
-                });
+                return Err(SnapshotError::DuplicateLeaf { address: member.address });
             }
             if member.acc_at_join > acc {
-                return Err(SnapshotError::AccumulatorAhead {
-                    address: member.address,
-                });
+                return Err(SnapshotError::AccumulatorAhead { address: member.address });
             }
-            let own = if member.active {
-                member.settled.checked_add(acc - member.acc_at_join)
-            } else {
-                Some(member.settled)
-            };
-            earnings = own
-                .and_then(|own| earnings.checked_add(own))
-                .ok_or(SnapshotError::Inconsistent)?;
+            let own =
+                if member.active { member.settled.checked_add(acc - member.acc_at_join) } else { Some(member.settled) };
+            earnings = own.and_then(|own| earnings.checked_add(own)).ok_or(SnapshotError::Inconsistent)?;
             active_count += u64::from(member.active);
         }
-        let parts = [
-            totals.admin_fees,
-            totals.owner_without_members,
-            totals.member_shares,
-            carry,
-        ];
-        let split = parts
-            .iter()
-            .try_fold(U256::ZERO, |sum, part| sum.checked_add(*part));
+        let parts = [totals.admin_fees, totals.owner_without_members, totals.member_shares, carry];
+        let split = parts.iter().try_fold(U256::ZERO, |sum, part| sum.checked_add(*part));
         if earnings.checked_add(carry) != Some(totals.revenue) || split != Some(totals.revenue) {
             return Err(SnapshotError::Inconsistent);
         }
@@ -276,15 +252,11 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
         let len = self.bytes.len();
-        let slice = self
-            .bytes
-            .get(self.at..)
-            .and_then(|rest| rest.get(..n))
-            .ok_or(SnapshotError::Truncated {
-                at: self.at,
-                needed: n,
-                len,
-            })?;
+        let slice = self.bytes.get(self.at..).and_then(|rest| rest.get(..n)).ok_or(SnapshotError::Truncated {
+            at: self.at,
+            needed: n,
+            len,
+        })?;
         self.at += n;
         Ok(slice)
     }
@@ -317,11 +289,7 @@ impl<'a> Reader<'a> {
     }
 
     fn key(&mut self) -> Result<EventKey, SnapshotError> {
-        Ok(EventKey {
-            block: self.u64()?,
-            transaction_index: self.u64()?,
-            log_index: self.u64()?,
-        })
+        Ok(EventKey { block: self.u64()?, transaction_index: self.u64()?, log_index: self.u64()? })
     }
 
     /// A record count, checked against the bytes left so a corrupt count cannot allocate wildly.
@@ -329,16 +297,9 @@ impl<'a> Reader<'a> {
         let at = self.at;
         let count = self.u64()?;
         let left = self.bytes.len() - self.at;
-        match usize::try_from(count)
-            .ok()
-            .and_then(|c| c.checked_mul(record_len))
-        {
+        match usize::try_from(count).ok().and_then(|c| c.checked_mul(record_len)) {
             Some(needed) if needed <= left => Ok(count as usize),
-            needed => Err(SnapshotError::Truncated {
-                at,
-                needed: needed.unwrap_or(usize::MAX),
-                len: self.bytes.len(),
-            }),
+            needed => Err(SnapshotError::Truncated { at, needed: needed.unwrap_or(usize::MAX), len: self.bytes.len() }),
         }
     }
 }
@@ -353,16 +314,10 @@ mod tests {
     fn sample() -> UnionState {
         let owner = address!("0x00000000000000000000000000000000000000aa");
         let member = address!("0x00000000000000000000000000000000000000bb");
-        let mut state = UnionState::new(
-            EventKey::new(1, 0, 0),
-            owner,
-            "100000000000000000".parse().unwrap(),
-        );
+        let mut state = UnionState::new(EventKey::new(1, 0, 0), owner, "100000000000000000".parse().unwrap());
         let events = [
             EventKind::MemberJoined { member },
-            EventKind::Revenue {
-                amount: U256::from(1001),
-            },
+            EventKind::Revenue { amount: U256::from(1001) },
             EventKind::Committed {
                 book_block: 2,
                 root: B256::repeat_byte(1),
@@ -371,12 +326,7 @@ mod tests {
             },
         ];
         for (i, kind) in events.into_iter().enumerate() {
-            state
-                .apply(&Event {
-                    key: EventKey::new(2, i as u64, 0),
-                    kind,
-                })
-                .unwrap();
+            state.apply(&Event { key: EventKey::new(2, i as u64, 0), kind }).unwrap();
         }
         state
     }
@@ -394,10 +344,7 @@ mod tests {
     fn every_truncation_of_a_snapshot_is_refused() {
         let bytes = sample().to_snapshot();
         for len in 0..bytes.len() {
-            assert!(
-                UnionState::from_snapshot(&bytes[..len]).is_err(),
-                "length {len}"
-            );
+            assert!(UnionState::from_snapshot(&bytes[..len]).is_err(), "length {len}");
         }
     }
 
@@ -406,33 +353,18 @@ mod tests {
         let bytes = sample().to_snapshot();
         let mut trailing = bytes.clone();
         trailing.push(0);
-        assert_eq!(
-            UnionState::from_snapshot(&trailing),
-            Err(SnapshotError::TrailingBytes { count: 1 })
-        );
+        assert_eq!(UnionState::from_snapshot(&trailing), Err(SnapshotError::TrailingBytes { count: 1 }));
         let mut flag = bytes.clone();
         flag[15] = 2;
-        assert_eq!(
-            UnionState::from_snapshot(&flag),
-            Err(SnapshotError::BadFlag { at: 15, value: 2 })
-        );
+        assert_eq!(UnionState::from_snapshot(&flag), Err(SnapshotError::BadFlag { at: 15, value: 2 }));
         let mut version = bytes.clone();
         version[6] = 9;
-        assert_eq!(
-            UnionState::from_snapshot(&version),
-            Err(SnapshotError::UnsupportedVersion { version: 9 })
-        );
+        assert_eq!(UnionState::from_snapshot(&version), Err(SnapshotError::UnsupportedVersion { version: 9 }));
         let mut earnings = bytes.clone();
         let last_settled = bytes.len() - 1 - 32 - 1;
         earnings[last_settled] ^= 1;
-        assert_eq!(
-            UnionState::from_snapshot(&earnings),
-            Err(SnapshotError::Inconsistent)
-        );
-        assert_eq!(
-            UnionState::from_snapshot(b"COOPDX\x01"),
-            Err(SnapshotError::BadMagic)
-        );
+        assert_eq!(UnionState::from_snapshot(&earnings), Err(SnapshotError::Inconsistent));
+        assert_eq!(UnionState::from_snapshot(b"COOPDX\x01"), Err(SnapshotError::BadMagic));
     }
 
     #[test]
@@ -440,9 +372,6 @@ mod tests {
         let mut bytes = sample().to_snapshot();
         let count_at = bytes.len() - 2 * MEMBER_LEN - 8;
         bytes[count_at..count_at + 8].copy_from_slice(&u64::MAX.to_be_bytes());
-        assert!(matches!(
-            UnionState::from_snapshot(&bytes),
-            Err(SnapshotError::Truncated { .. })
-        ));
+        assert!(matches!(UnionState::from_snapshot(&bytes), Err(SnapshotError::Truncated { .. })));
     }
 }

@@ -16,7 +16,10 @@
 //! - Events apply in strictly increasing key order, and never into a block already closed by
 //!   [`UnionState::advance_to`].
 
-use alloy_primitives::{Address, U256, map::AddressMap};
+use alloy_primitives::{
+    Address, U256,
+    map::{AddressMap, Entry},
+};
 
 use super::{
     event::{Commit, Event, EventKey, EventKind},
@@ -154,31 +157,22 @@ impl UnionState {
             members: Vec::new(),
             index: AddressMap::default(),
         };
-        state.owner = state.leaf_for(owner, false);
+        state.owner = state.leaf_for(owner, false).0;
         state
     }
 
     /// The state from a `created` event.
     pub fn from_created(event: &Event) -> Result<Self, EngineError> {
         match event.kind {
-            EventKind::Created { owner, admin_fee } => {
-                Ok(UnionState::new(event.key, owner, admin_fee))
-            }
-            ref other => Err(EngineError::NotCreated {
-                key: event.key,
-                kind: other.name(),
-            }),
+            EventKind::Created { owner, admin_fee } => Ok(UnionState::new(event.key, owner, admin_fee)),
+            ref other => Err(EngineError::NotCreated { key: event.key, kind: other.name() }),
         }
     }
 
     /// The state at the end of block `through` (default: the last event's block) from the events in chain
     /// order, the first being `created`. Events after `through` are not read.
-    pub fn replay<'a>(
-        events: impl IntoIterator<Item = &'a Event>,
-        through: Option<u64>,
-    ) -> Result<Self, EngineError> {
-        UnionState::replay_tagged(events.into_iter().map(|event| ((), event)), through)
-            .map_err(|(_, error)| error)
+    pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>, through: Option<u64>) -> Result<Self, EngineError> {
+        UnionState::replay_tagged(events.into_iter().map(|event| ((), event)), through).map_err(|(_, error)| error)
     }
 
     /// [`replay`](Self::replay) over events that carry a tag (a line number, say); an error comes back
@@ -190,17 +184,10 @@ impl UnionState {
         let mut events = events.into_iter().peekable();
         let (tag, first) = events.next().ok_or((None, EngineError::NoEvents))?;
         if let Some(requested) = through.filter(|&block| block < first.key.block) {
-            return Err((
-                Some(tag),
-                EngineError::BeforeCreation {
-                    created: first.key.block,
-                    requested,
-                },
-            ));
+            return Err((Some(tag), EngineError::BeforeCreation { created: first.key.block, requested }));
         }
         let mut state = UnionState::from_created(first).map_err(|error| (Some(tag), error))?;
-        while let Some((tag, event)) =
-            events.next_if(|(_, event)| through.is_none_or(|block| event.key.block <= block))
+        while let Some((tag, event)) = events.next_if(|(_, event)| through.is_none_or(|block| event.key.block <= block))
         {
             state.apply(event).map_err(|error| (Some(tag), error))?;
         }
@@ -214,37 +201,20 @@ impl UnionState {
     pub fn apply(&mut self, event: &Event) -> Result<(), EngineError> {
         let key = event.key;
         if key <= self.last_key {
-            return Err(EngineError::OutOfOrder {
-                previous: self.last_key,
-                next: key,
-            });
+            return Err(EngineError::OutOfOrder { previous: self.last_key, next: key });
         }
         if key.block < self.block || (key.block == self.block && self.block_closed) {
-            return Err(EngineError::BlockClosed {
-                key,
-                block: self.block,
-            });
+            return Err(EngineError::BlockClosed { key, block: self.block });
         }
         match event.kind {
             EventKind::Created { .. } => return Err(EngineError::AlreadyCreated { key }),
             EventKind::MemberJoined { member } => self.join(member),
             EventKind::MemberParted { member } => self.part(member),
             EventKind::AdminFeeChanged { admin_fee } => self.admin_fee = admin_fee,
-            EventKind::OwnerChanged { owner } => self.owner = self.leaf_for(owner, false),
+            EventKind::OwnerChanged { owner } => self.owner = self.leaf_for(owner, false).0,
             EventKind::Revenue { amount } => self.add_revenue(key, amount)?,
-            EventKind::Committed {
-                book_block,
-                root,
-                book_hash,
-                timestamp,
-            } => {
-                self.commits.push(Commit {
-                    key,
-                    book_block,
-                    root,
-                    book_hash,
-                    timestamp,
-                });
+            EventKind::Committed { book_block, root, book_hash, timestamp } => {
+                self.commits.push(Commit { key, book_block, root, book_hash, timestamp });
             }
         }
         self.last_key = key;
@@ -257,14 +227,17 @@ impl UnionState {
     /// end of `block`, and later events must come from later blocks.
     pub fn advance_to(&mut self, block: u64) -> Result<(), EngineError> {
         if block < self.block {
-            return Err(EngineError::Backwards {
-                block: self.block,
-                to: block,
-            });
+            return Err(EngineError::Backwards { block: self.block, to: block });
         }
         self.block = block;
         self.block_closed = true;
         Ok(())
+    }
+
+    /// Makes room for `additional` new leaves, so a batch of joins does not reallocate midway.
+    pub fn reserve(&mut self, additional: usize) {
+        self.members.reserve(additional);
+        self.index.reserve(additional);
     }
 
     /// The block the state stands at (see [`is_block_closed`](Self::is_block_closed)).
@@ -329,56 +302,38 @@ impl UnionState {
 
     /// The book at [`block`](Self::block): every leaf's lifetime earnings, in O(n).
     pub fn book(&self) -> Book {
-        let leaves = self
-            .members
-            .iter()
-            .map(|m| (m.address, self.earnings(m)))
-            .collect();
+        let leaves = self.members.iter().map(|m| (m.address, self.earnings(m))).collect();
         Book::from_distinct(self.block, leaves)
     }
 
     fn view(&self, index: usize) -> MemberView {
         let member = &self.members[index];
-        MemberView {
-            index,
-            address: member.address,
-            earnings: self.earnings(member),
-            active: member.active,
-        }
+        MemberView { index, address: member.address, earnings: self.earnings(member), active: member.active }
     }
 
     fn earnings(&self, member: &Member) -> U256 {
-        if member.active {
-            member.settled + (self.acc - member.acc_at_join)
-        } else {
-            member.settled
-        }
+        if member.active { member.settled + (self.acc - member.acc_at_join) } else { member.settled }
     }
 
     /// The leaf of `address`, appended (with the given activity) if unknown.
-    fn leaf_for(&mut self, address: Address, active: bool) -> usize {
-        if let Some(&index) = self.index.get(&address) {
-            return index;
+    /// The leaf of `address`, appended (with the given activity) if unknown; one hash lookup either way.
+    fn leaf_for(&mut self, address: Address, active: bool) -> (usize, bool) {
+        match self.index.entry(address) {
+            Entry::Occupied(entry) => (*entry.get(), false),
+            Entry::Vacant(entry) => {
+                let index = self.members.len();
+                entry.insert(index);
+                self.members.push(Member { address, settled: U256::ZERO, acc_at_join: self.acc, active });
+                self.active_count += u64::from(active);
+                (index, true)
+            }
         }
-        let index = self.members.len();
-        self.members.push(Member {
-            address,
-            settled: U256::ZERO,
-            acc_at_join: self.acc,
-            active,
-        });
-        self.index.insert(address, index);
-        self.active_count += u64::from(active);
-        index
     }
 
     fn join(&mut self, address: Address) {
-        let Some(&index) = self.index.get(&address) else {
-            self.leaf_for(address, true);
-            return;
-        };
+        let (index, appended) = self.leaf_for(address, true);
         let member = &mut self.members[index];
-        if !member.active {
+        if !appended && !member.active {
             member.active = true;
             member.acc_at_join = self.acc;
             self.active_count += 1;
@@ -399,11 +354,7 @@ impl UnionState {
 
     fn add_revenue(&mut self, key: EventKey, amount: U256) -> Result<(), EngineError> {
         // Every other sum is bounded by the total revenue, so this is the only check needed.
-        self.totals.revenue = self
-            .totals
-            .revenue
-            .checked_add(amount)
-            .ok_or(EngineError::RevenueOverflow { key })?;
+        self.totals.revenue = self.totals.revenue.checked_add(amount).ok_or(EngineError::RevenueOverflow { key })?;
         if self.active_count == 0 {
             let credit = amount + self.carry;
             self.members[self.owner].settled += credit;

@@ -25,20 +25,12 @@ struct Script {
 impl Script {
     fn new(admin_fee: AdminFee) -> Self {
         let key = EventKey::new(1, 0, 0);
-        Script {
-            state: UnionState::new(key, OWNER, admin_fee),
-            key,
-        }
+        Script { state: UnionState::new(key, OWNER, admin_fee), key }
     }
 
     fn apply(&mut self, kind: EventKind) -> &mut Self {
         self.key.transaction_index += 1;
-        self.state
-            .apply(&Event {
-                key: self.key,
-                kind,
-            })
-            .unwrap();
+        self.state.apply(&Event { key: self.key, kind }).unwrap();
         self
     }
 
@@ -51,9 +43,7 @@ impl Script {
     }
 
     fn revenue(&mut self, amount: u64) -> &mut Self {
-        self.apply(EventKind::Revenue {
-            amount: wei(amount),
-        })
+        self.apply(EventKind::Revenue { amount: wei(amount) })
     }
 
     fn earnings(&self, address: Address) -> U256 {
@@ -66,19 +56,11 @@ fn the_admin_fee_rounds_down_and_the_remainder_is_carried() {
     let mut s = Script::new(fee("300000000000000000"));
     s.join(ALICE).join(BOB).join(CAROL).revenue(1000);
     assert_eq!(s.earnings(OWNER), wei(300));
-    assert_eq!(
-        [s.earnings(ALICE), s.earnings(BOB), s.earnings(CAROL)],
-        [wei(233); 3]
-    );
+    assert_eq!([s.earnings(ALICE), s.earnings(BOB), s.earnings(CAROL)], [wei(233); 3]);
     assert_eq!(s.state.carry(), wei(1));
     assert_eq!(
         s.state.totals(),
-        Totals {
-            revenue: wei(1000),
-            admin_fees: wei(300),
-            owner_without_members: U256::ZERO,
-            member_shares: wei(699)
-        }
+        Totals { revenue: wei(1000), admin_fees: wei(300), owner_without_members: U256::ZERO, member_shares: wei(699) }
     );
 }
 
@@ -89,12 +71,7 @@ fn the_carry_joins_the_next_revenue_so_nothing_is_lost() {
     assert_eq!((s.earnings(ALICE), s.state.carry()), (wei(3), wei(1)));
     s.revenue(2);
     assert_eq!(
-        (
-            s.earnings(ALICE),
-            s.earnings(BOB),
-            s.earnings(CAROL),
-            s.state.carry()
-        ),
+        (s.earnings(ALICE), s.earnings(BOB), s.earnings(CAROL), s.state.carry()),
         (wei(4), wei(4), wei(4), wei(0))
     );
     s.revenue(1).revenue(1);
@@ -105,20 +82,11 @@ fn the_carry_joins_the_next_revenue_so_nothing_is_lost() {
 fn the_fee_is_taken_from_the_amount_only_not_from_the_carry() {
     let mut s = Script::new(fee("500000000000000000"));
     s.join(ALICE).join(BOB).revenue(3);
-    assert_eq!(
-        (s.earnings(OWNER), s.earnings(ALICE), s.state.carry()),
-        (wei(1), wei(1), wei(0))
-    );
+    assert_eq!((s.earnings(OWNER), s.earnings(ALICE), s.state.carry()), (wei(1), wei(1), wei(0)));
     s.revenue(5);
-    assert_eq!(
-        (s.earnings(OWNER), s.earnings(ALICE), s.state.carry()),
-        (wei(3), wei(2), wei(1))
-    );
+    assert_eq!((s.earnings(OWNER), s.earnings(ALICE), s.state.carry()), (wei(3), wei(2), wei(1)));
     s.revenue(1);
-    assert_eq!(
-        (s.earnings(OWNER), s.earnings(ALICE), s.state.carry()),
-        (wei(3), wei(3), wei(0))
-    );
+    assert_eq!((s.earnings(OWNER), s.earnings(ALICE), s.state.carry()), (wei(3), wei(3), wei(0)));
 }
 
 #[test]
@@ -127,10 +95,7 @@ fn with_no_active_member_the_owner_gets_the_amount_and_the_carry() {
     s.revenue(50);
     assert_eq!(s.earnings(OWNER), wei(50));
     s.join(ALICE).join(BOB).revenue(11);
-    assert_eq!(
-        (s.earnings(OWNER), s.earnings(ALICE), s.state.carry()),
-        (wei(51), wei(5), wei(0))
-    );
+    assert_eq!((s.earnings(OWNER), s.earnings(ALICE), s.state.carry()), (wei(51), wei(5), wei(0)));
     s.revenue(3);
     assert_eq!((s.earnings(ALICE), s.state.carry()), (wei(6), wei(1)));
     s.part(ALICE).part(BOB).revenue(7);
@@ -147,10 +112,7 @@ fn a_rejoining_member_keeps_its_earnings_and_its_leaf() {
     s.join(ALICE).join(BOB).revenue(10).part(ALICE).revenue(10);
     assert_eq!((s.earnings(ALICE), s.earnings(BOB)), (wei(5), wei(15)));
     s.join(CAROL).join(ALICE).revenue(9);
-    assert_eq!(
-        (s.earnings(ALICE), s.earnings(BOB), s.earnings(CAROL)),
-        (wei(8), wei(18), wei(3))
-    );
+    assert_eq!((s.earnings(ALICE), s.earnings(BOB), s.earnings(CAROL)), (wei(8), wei(18), wei(3)));
     let order: Vec<Address> = s.state.members().map(|m| m.address).collect();
     assert_eq!(order, vec![OWNER, ALICE, BOB, CAROL]);
 }
@@ -171,10 +133,7 @@ fn joining_twice_or_parting_a_stranger_changes_nothing() {
     s.join(ALICE).revenue(10);
     let before = s.state.clone();
     s.join(ALICE).part(BOB);
-    assert_eq!(
-        s.state.members().collect::<Vec<_>>(),
-        before.members().collect::<Vec<_>>()
-    );
+    assert_eq!(s.state.members().collect::<Vec<_>>(), before.members().collect::<Vec<_>>());
     assert_eq!(s.state.active_count(), 1);
     assert_eq!(s.state.member(&BOB), None);
 }
@@ -183,19 +142,11 @@ fn joining_twice_or_parting_a_stranger_changes_nothing() {
 fn an_owner_change_moves_where_the_fee_goes_and_gives_the_new_owner_a_leaf() {
     let mut s = Script::new(fee("100000000000000000"));
     s.join(ALICE).revenue(100);
-    s.apply(EventKind::OwnerChanged { owner: NEW_OWNER })
-        .revenue(100);
-    assert_eq!(
-        (s.earnings(OWNER), s.earnings(NEW_OWNER), s.earnings(ALICE)),
-        (wei(10), wei(10), wei(180))
-    );
+    s.apply(EventKind::OwnerChanged { owner: NEW_OWNER }).revenue(100);
+    assert_eq!((s.earnings(OWNER), s.earnings(NEW_OWNER), s.earnings(ALICE)), (wei(10), wei(10), wei(180)));
     assert_eq!(s.state.owner(), NEW_OWNER);
-    assert_eq!(
-        s.state.member(&NEW_OWNER).map(|m| (m.index, m.active)),
-        Some((2, false))
-    );
-    s.apply(EventKind::OwnerChanged { owner: ALICE })
-        .revenue(100);
+    assert_eq!(s.state.member(&NEW_OWNER).map(|m| (m.index, m.active)), Some((2, false)));
+    s.apply(EventKind::OwnerChanged { owner: ALICE }).revenue(100);
     assert_eq!(s.state.leaf_count(), 3, "an existing leaf is reused");
     assert_eq!(s.earnings(ALICE), wei(180 + 10 + 90));
 }
@@ -204,10 +155,7 @@ fn an_owner_change_moves_where_the_fee_goes_and_gives_the_new_owner_a_leaf() {
 fn an_admin_fee_change_applies_to_later_revenue_only() {
     let mut s = Script::new(AdminFee::ZERO);
     s.join(ALICE).revenue(100);
-    s.apply(EventKind::AdminFeeChanged {
-        admin_fee: AdminFee::ALL,
-    })
-    .revenue(100);
+    s.apply(EventKind::AdminFeeChanged { admin_fee: AdminFee::ALL }).revenue(100);
     assert_eq!((s.earnings(OWNER), s.earnings(ALICE)), (wei(100), wei(100)));
 }
 
@@ -225,25 +173,10 @@ fn events_out_of_order_or_repeated_are_refused_and_change_nothing() {
     s.join(ALICE);
     let before = s.state.clone();
     let last = s.state.last_key();
-    let revenue = |key| Event {
-        key,
-        kind: EventKind::Revenue { amount: wei(5) },
-    };
-    assert_eq!(
-        s.state.apply(&revenue(last)),
-        Err(EngineError::OutOfOrder {
-            previous: last,
-            next: last
-        })
-    );
+    let revenue = |key| Event { key, kind: EventKind::Revenue { amount: wei(5) } };
+    assert_eq!(s.state.apply(&revenue(last)), Err(EngineError::OutOfOrder { previous: last, next: last }));
     let earlier = EventKey::new(1, 0, 0);
-    assert_eq!(
-        s.state.apply(&revenue(earlier)),
-        Err(EngineError::OutOfOrder {
-            previous: last,
-            next: earlier
-        })
-    );
+    assert_eq!(s.state.apply(&revenue(earlier)), Err(EngineError::OutOfOrder { previous: last, next: earlier }));
     assert_eq!(s.state, before);
 }
 
@@ -254,22 +187,11 @@ fn a_closed_block_takes_no_more_events() {
     s.state.advance_to(5).unwrap();
     let key = EventKey::new(5, 99, 0);
     assert_eq!(
-        s.state.apply(&Event {
-            key,
-            kind: EventKind::Revenue { amount: wei(1) }
-        }),
+        s.state.apply(&Event { key, kind: EventKind::Revenue { amount: wei(1) } }),
         Err(EngineError::BlockClosed { key, block: 5 })
     );
-    assert_eq!(
-        s.state.advance_to(4),
-        Err(EngineError::Backwards { block: 5, to: 4 })
-    );
-    s.state
-        .apply(&Event {
-            key: EventKey::new(6, 0, 0),
-            kind: EventKind::Revenue { amount: wei(1) },
-        })
-        .unwrap();
+    assert_eq!(s.state.advance_to(4), Err(EngineError::Backwards { block: 5, to: 4 }));
+    s.state.apply(&Event { key: EventKey::new(6, 0, 0), kind: EventKind::Revenue { amount: wei(1) } }).unwrap();
     assert_eq!((s.state.block(), s.state.is_block_closed()), (6, false));
 }
 
@@ -277,28 +199,10 @@ fn a_closed_block_takes_no_more_events() {
 fn a_second_created_or_a_first_event_that_is_not_created_is_refused() {
     let mut s = Script::new(AdminFee::ZERO);
     let key = EventKey::new(9, 0, 0);
-    let created = Event {
-        key,
-        kind: EventKind::Created {
-            owner: ALICE,
-            admin_fee: AdminFee::ZERO,
-        },
-    };
-    assert_eq!(
-        s.state.apply(&created),
-        Err(EngineError::AlreadyCreated { key })
-    );
-    let join = Event {
-        key,
-        kind: EventKind::MemberJoined { member: ALICE },
-    };
-    assert_eq!(
-        UnionState::from_created(&join),
-        Err(EngineError::NotCreated {
-            key,
-            kind: "memberJoined"
-        })
-    );
+    let created = Event { key, kind: EventKind::Created { owner: ALICE, admin_fee: AdminFee::ZERO } };
+    assert_eq!(s.state.apply(&created), Err(EngineError::AlreadyCreated { key }));
+    let join = Event { key, kind: EventKind::MemberJoined { member: ALICE } };
+    assert_eq!(UnionState::from_created(&join), Err(EngineError::NotCreated { key, kind: "memberJoined" }));
     assert_eq!(UnionState::replay([], None), Err(EngineError::NoEvents));
 }
 
@@ -309,10 +213,7 @@ fn revenue_that_would_overflow_the_total_is_refused_and_changes_nothing() {
     let before = s.state.clone();
     let key = EventKey::new(2, 0, 0);
     assert_eq!(
-        s.state.apply(&Event {
-            key,
-            kind: EventKind::Revenue { amount: wei(1) }
-        }),
+        s.state.apply(&Event { key, kind: EventKind::Revenue { amount: wei(1) } }),
         Err(EngineError::RevenueOverflow { key })
     );
     assert_eq!(s.state, before);
@@ -321,44 +222,16 @@ fn revenue_that_would_overflow_the_total_is_refused_and_changes_nothing() {
 #[test]
 fn a_replay_through_a_block_ignores_later_events_and_closes_the_block() {
     let events = vec![
-        Event {
-            key: EventKey::new(10, 0, 0),
-            kind: EventKind::Created {
-                owner: OWNER,
-                admin_fee: AdminFee::ZERO,
-            },
-        },
-        Event {
-            key: EventKey::new(11, 0, 0),
-            kind: EventKind::MemberJoined { member: ALICE },
-        },
-        Event {
-            key: EventKey::new(12, 0, 0),
-            kind: EventKind::Revenue { amount: wei(7) },
-        },
-        Event {
-            key: EventKey::new(14, 0, 0),
-            kind: EventKind::Revenue { amount: wei(7) },
-        },
+        Event { key: EventKey::new(10, 0, 0), kind: EventKind::Created { owner: OWNER, admin_fee: AdminFee::ZERO } },
+        Event { key: EventKey::new(11, 0, 0), kind: EventKind::MemberJoined { member: ALICE } },
+        Event { key: EventKey::new(12, 0, 0), kind: EventKind::Revenue { amount: wei(7) } },
+        Event { key: EventKey::new(14, 0, 0), kind: EventKind::Revenue { amount: wei(7) } },
     ];
     let at_13 = UnionState::replay(&events, Some(13)).unwrap();
-    assert_eq!(
-        (
-            at_13.block(),
-            at_13.is_block_closed(),
-            at_13.totals().revenue
-        ),
-        (13, true, wei(7))
-    );
+    assert_eq!((at_13.block(), at_13.is_block_closed(), at_13.totals().revenue), (13, true, wei(7)));
     let at_end = UnionState::replay(&events, None).unwrap();
     assert_eq!((at_end.block(), at_end.totals().revenue), (14, wei(14)));
-    assert_eq!(
-        UnionState::replay(&events, Some(9)),
-        Err(EngineError::BeforeCreation {
-            created: 10,
-            requested: 9
-        })
-    );
+    assert_eq!(UnionState::replay(&events, Some(9)), Err(EngineError::BeforeCreation { created: 10, requested: 9 }));
 }
 
 #[test]
@@ -368,8 +241,5 @@ fn the_book_lists_every_leaf_in_order_at_the_states_block() {
     s.state.advance_to(3).unwrap();
     let book = s.state.book();
     assert_eq!(book.block(), 3);
-    assert_eq!(
-        book.leaves(),
-        &[(OWNER, wei(10)), (ALICE, wei(45)), (BOB, wei(45))]
-    );
+    assert_eq!(book.leaves(), &[(OWNER, wei(10)), (ALICE, wei(45)), (BOB, wei(45))]);
 }
