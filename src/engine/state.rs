@@ -16,6 +16,8 @@
 //! - Events apply in strictly increasing key order, and never into a block already closed by
 //!   [`UnionState::advance_to`].
 
+use std::mem::take;
+
 use alloy_primitives::{
     Address, U256,
     map::{AddressMap, Entry},
@@ -124,7 +126,7 @@ pub struct MemberView {
 
 /// The state of one Data Union after a sequence of events. Built from a `created` event, advanced by
 /// [`apply`](Self::apply) and [`advance_to`](Self::advance_to), saved and restored by snapshots.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct UnionState {
     pub(crate) block: u64,
     pub(crate) block_closed: bool,
@@ -138,6 +140,21 @@ pub struct UnionState {
     pub(crate) commits: Vec<Commit>,
     pub(crate) members: Vec<Member>,
     pub(crate) index: AddressMap<usize>,
+}
+
+impl Clone for UnionState {
+    fn clone(&self) -> Self {
+        UnionState { commits: self.commits.clone(), members: self.members.clone(), index: self.index.clone(), ..*self }
+    }
+
+    /// Reuses this state's allocations, so refreshing a working copy of a large union does not allocate.
+    fn clone_from(&mut self, source: &Self) {
+        let (commits, members, index) = (take(&mut self.commits), take(&mut self.members), take(&mut self.index));
+        *self = UnionState { commits, members, index, ..*source };
+        self.commits.clone_from(&source.commits);
+        self.members.clone_from(&source.members);
+        self.index.clone_from(&source.index);
+    }
 }
 
 impl UnionState {

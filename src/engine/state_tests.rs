@@ -243,3 +243,15 @@ fn the_book_lists_every_leaf_in_order_at_the_states_block() {
     assert_eq!(book.block(), 3);
     assert_eq!(book.leaves(), &[(OWNER, wei(10)), (ALICE, wei(45)), (BOB, wei(45))]);
 }
+
+#[test]
+fn a_working_copy_refreshed_from_a_source_equals_it() {
+    let mut source = Script::new(fee("100000000000000000"));
+    source.join(ALICE).join(BOB).revenue(100);
+    let mut copy = Script::new(AdminFee::ZERO);
+    copy.join(CAROL).revenue(5).part(CAROL);
+    copy.state.clone_from(&source.state);
+    assert_eq!(copy.state, source.state);
+    assert_eq!(copy.state.to_snapshot(), source.state.to_snapshot());
+    assert_eq!(source.state.clone(), source.state);
+}
