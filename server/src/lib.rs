@@ -2,6 +2,10 @@
 //!
 //! Modules, one concern each:
 
+/// The REST API under `/api/v1`: unions, members, books, products, subscriptions, quotes, OpenAPI.
+pub mod api;
+/// The Marketplace's products and subscriptions in memory, built from the event log.
+pub mod catalog;
 /// Typed configuration: defaults, a TOML file, `COOP_*` environment overrides, validated at start-up.
 pub mod config;
 /// Deploys the contracts, Uniswap pools and demo funds; the deployment file.
@@ -14,7 +18,7 @@ pub mod devnet;
 pub mod http;
 /// Follows the chain into the store, with reorg rollback and exact resume.
 pub mod indexer;
-/// Keeps the in-memory unions equal to the stored event log.
+/// Keeps the in-memory unions and catalog equal to the stored event log.
 pub mod live;
 /// Commits the books of confirmed blocks, batched by a policy.
 pub mod operator;

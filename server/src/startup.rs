@@ -88,7 +88,16 @@ impl Server {
             None => None,
         };
         let unions = Arc::new(RwLock::new(live::load(&store).await?));
-        let services = Arc::new(Services { store, chain, chain_id, deployment, unions });
+        let services = Arc::new(Services {
+            catalog: Arc::new(RwLock::new(live::load_catalog(&store).await?)),
+            store,
+            chain,
+            chain_id,
+            deployment,
+            unions,
+            metrics: Default::default(),
+            clock: Default::default(),
+        });
         let router = router(listener.local_addr()?, services.clone())?;
         Ok(Self { listener, router, services, indexer })
     }
@@ -113,7 +122,12 @@ impl Server {
                 let _ = steps.send(step.clone());
             })));
             let services = self.services.clone();
-            workers.push(tokio::spawn(live::follow(services.store.clone(), services.unions.clone(), step_reports)));
+            workers.push(tokio::spawn(live::follow(
+                services.store.clone(),
+                services.unions.clone(),
+                services.catalog.clone(),
+                step_reports,
+            )));
         }
         tracing::info!(target: "startup", "listening on http://{address}");
         let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;

@@ -13,6 +13,13 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String, field: Option<&'static str> },
     #[error("{0}")]
     NotFound(String),
+    /// Not signed in, or the sign-in was refused; `field` names the part of the request at fault.
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String, field: Option<&'static str> },
+    /// The request is well formed but the thing is not in a state to answer it (a product that is
+    /// not listed cannot be quoted).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
     /// A dependency (database, chain) is down; `reason` says which.
     #[error("{reason}")]
     Unavailable { code: &'static str, reason: String },
@@ -38,6 +45,8 @@ impl IntoResponse for ApiError {
         let (status, code, field) = match &self {
             ApiError::BadRequest { code, field, .. } => (StatusCode::BAD_REQUEST, *code, *field),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None),
+            ApiError::Unauthorized { code, field, .. } => (StatusCode::UNAUTHORIZED, *code, *field),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, *code, None),
             ApiError::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, None),
             ApiError::Unexpected(error) => {
                 tracing::error!(target: "http", error = format!("{error:#}"), "request failed");

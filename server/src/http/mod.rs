@@ -1,20 +1,30 @@
-//! HTTP endpoints that are not pages: liveness, readiness, and (later) the REST API.
+//! HTTP endpoints that are not pages: liveness, readiness, metrics, and the REST API under `/api/v1`.
+//!
+//! Routes are declared in a [`RouteTable`], which records each `(method, path)` as it adds it, so the
+//! OpenAPI document can be checked against exactly what is served ([`route_list`]).
 
 mod error;
 mod health;
+pub mod metrics;
 
 use std::sync::Arc;
 
 use alloy::providers::DynProvider;
 use axum::Router;
-use axum::routing::get;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{MethodFilter, on};
+use tokio::sync::RwLock;
 
 pub use error::ApiError;
+pub use metrics::Metrics;
 
+use crate::api::{self, ChainClock};
+use crate::catalog::Catalog;
 use crate::deploy::Deployment;
 use crate::store::Store;
 use crate::unions::Unions;
-use tokio::sync::RwLock;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -27,8 +37,77 @@ pub struct Services {
     pub deployment: Option<Deployment>,
     /// Every Data Union, as of the last indexed block.
     pub unions: Arc<RwLock<Unions>>,
+    /// Every Marketplace product and subscription, as of the last indexed block.
+    pub catalog: Arc<RwLock<Catalog>>,
+    /// Request counts for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// The chain time of the block the answers are as of.
+    pub clock: Arc<ChainClock>,
+}
+
+/// A router that remembers what it routes.
+pub struct RouteTable {
+    router: Router<Arc<Services>>,
+    routes: Vec<(Method, &'static str)>,
+}
+
+impl Default for RouteTable {
+    fn default() -> Self {
+        Self { router: Router::new(), routes: Vec::new() }
+    }
+}
+
+impl RouteTable {
+    pub fn get<H: Handler<T, Arc<Services>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.on(Method::GET, path, handler)
+    }
+
+    pub fn post<H: Handler<T, Arc<Services>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.on(Method::POST, path, handler)
+    }
+
+    pub fn delete<H: Handler<T, Arc<Services>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.on(Method::DELETE, path, handler)
+    }
+
+    /// Adds `handler` for `method` on `path`; several methods on one path are merged.
+    pub fn on<H: Handler<T, Arc<Services>>, T: 'static>(
+        mut self,
+        method: Method,
+        path: &'static str,
+        handler: H,
+    ) -> Self {
+        let filter = MethodFilter::try_from(method.clone()).expect("a standard HTTP method");
+        self.router = self.router.route(path, on(filter, handler));
+        self.routes.push((method, path));
+        self
+    }
+
+    pub fn routes(&self) -> &[(Method, &'static str)] {
+        &self.routes
+    }
+}
+
+/// The operational endpoints, outside `/api/v1`.
+fn operations() -> RouteTable {
+    RouteTable::default()
+        .get("/healthz", health::healthz)
+        .get("/readyz", health::readyz)
+        .get("/metrics", metrics::metrics)
+}
+
+/// Every `(method, path)` that [`routes`] serves.
+pub fn route_list() -> Vec<(Method, &'static str)> {
+    let mut list = operations().routes;
+    list.extend(api::routes().routes);
+    list
 }
 
 pub fn routes(services: Arc<Services>) -> Router {
-    Router::new().route("/healthz", get(health::healthz)).route("/readyz", get(health::readyz)).with_state(services)
+    let api = api::routes().router.layer(from_fn_with_state(services.clone(), api::as_of_header));
+    operations()
+        .router
+        .merge(api)
+        .layer(from_fn_with_state(services.clone(), metrics::count_requests))
+        .with_state(services)
 }

@@ -1,39 +1,120 @@
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use coop_server::config::Config;
 use coop_server::devnet::{DevChain, spawn_anvil};
 use coop_server::startup::Server;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
 use tokio::sync::oneshot;
+
+use crate::chain::Chain;
 
 /// A running server and what it runs on; everything stops when it is dropped.
 pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     pub chain: Option<DevChain>,
+    /// The chain with every contract deployed, when the app was spawned with contracts.
+    pub contracts: Option<Chain>,
     _data_dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
+}
+
+/// One API answer: status, headers and the JSON body.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The block in the `x-coop-block` header.
+    pub fn as_of_header(&self) -> u64 {
+        self.headers["x-coop-block"].to_str().unwrap().parse().unwrap()
+    }
+
+    /// The error's `(code, field)` of a 4xx answer.
+    pub fn error(&self) -> (&str, Option<&str>) {
+        let error = &self.body["error"];
+        (error["code"].as_str().unwrap_or_else(|| panic!("no error code in {}", self.body)), error["field"].as_str())
+    }
 }
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
+
+    /// The deployed chain; panics for an app spawned without contracts.
+    pub fn chain(&self) -> &Chain {
+        self.contracts.as_ref().expect("spawned with contracts")
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("GET {path}: {status} not JSON: {text}"));
+        Reply { status, headers, body }
+    }
+
+    /// GETs a path that must answer 200.
+    pub async fn ok(&self, path: &str) -> Value {
+        let reply = self.get(path).await;
+        assert_eq!(reply.status, StatusCode::OK, "GET {path}: {}", reply.body);
+        reply.body
+    }
+
+    /// Waits until the unions and the catalog both stand at the chain's latest block.
+    pub async fn caught_up(&self) {
+        let head = self.chain().block_number().await;
+        for _ in 0..600 {
+            let unions = self.ok("/api/v1/unions?limit=1").await["asOfBlock"].as_u64().unwrap();
+            let products = self.ok("/api/v1/products?limit=1").await["asOfBlock"].as_u64().unwrap();
+            if unions >= head && products >= head {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the server did not index up to block {head} within a minute");
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
     let chain = spawn_anvil(None).expect("start anvil");
     let data_dir = tempfile::tempdir().unwrap();
+    let endpoint = chain.endpoint();
+    spawn_on(&endpoint, data_dir, Some(chain), None).await
+}
+
+/// A server on a fresh anvil with every contract deployed, indexing it from the deployment's block.
+pub async fn spawn_app_with_contracts() -> TestApp {
+    let contracts = Chain::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    contracts.deployment.save(&data_dir.path().join("deployment.json")).unwrap();
+    let endpoint = contracts.anvil.endpoint();
+    spawn_on(&endpoint, data_dir, None, Some(contracts)).await
+}
+
+async fn spawn_on(
+    endpoint: &url::Url,
+    data_dir: tempfile::TempDir,
+    chain: Option<DevChain>,
+    contracts: Option<Chain>,
+) -> TestApp {
     let config = Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data_dir.path().to_owned(),
-        rpc_url: Some(chain.endpoint()),
+        rpc_url: Some(endpoint.clone()),
         ..Config::default()
     };
-    let server = Server::build(&config, &chain.endpoint()).await.expect("build the server");
+    let server = Server::build(&config, endpoint).await.expect("build the server");
     let address = server.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(server.run(async {
         let _ = stopped.await;
     }));
-    TestApp { address, client: reqwest::Client::new(), chain: Some(chain), _data_dir: data_dir, _stop: stop }
+    TestApp { address, client: reqwest::Client::new(), chain, contracts, _data_dir: data_dir, _stop: stop }
 }

@@ -1,4 +1,14 @@
-//! HTTP tests against a spawned server: a free port, a fresh database, a fresh anvil.
+//! HTTP tests against a spawned server: a free port, a fresh database, a fresh anvil (with every
+//! contract deployed for the API tests, driven by real transactions).
 
+#[allow(dead_code)]
+#[path = "../contracts/helpers.rs"]
+mod chain;
+
+mod errors;
 mod health;
 mod helpers;
+mod metrics;
+mod openapi;
+mod products;
+mod unions;

@@ -1,0 +1,39 @@
+//! Chain time: the timestamp of the block an answer is as of. Freeze periods and subscriptions are
+//! judged by it, never by the wall clock, so every replica at the same block gives the same answer.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use alloy::eips::BlockNumberOrTag;
+use alloy::providers::{DynProvider, Provider};
+
+use crate::http::ApiError;
+
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The timestamp of the last block asked for, kept so that repeated reads at one block ask the chain
+/// once.
+#[derive(Debug, Default)]
+pub struct ChainClock {
+    last: Mutex<Option<(u64, u64)>>,
+}
+
+impl ChainClock {
+    /// The timestamp (seconds) of `block`.
+    pub async fn time_of(&self, chain: &DynProvider, block: u64) -> Result<u64, ApiError> {
+        if let Some((cached, time)) = *self.last.lock().unwrap_or_else(PoisonError::into_inner)
+            && cached == block
+        {
+            return Ok(time);
+        }
+        let unavailable = |reason: String| ApiError::Unavailable { code: "chain_unavailable", reason };
+        let header = tokio::time::timeout(TIMEOUT, chain.get_block_by_number(BlockNumberOrTag::Number(block)))
+            .await
+            .map_err(|_| unavailable(format!("chain: no answer within {} s", TIMEOUT.as_secs())))?
+            .map_err(|error| unavailable(format!("chain: {error}")))?
+            .ok_or_else(|| unavailable(format!("chain: block {block} is not on the chain (a reorg?)")))?;
+        let time = header.header.timestamp;
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((block, time));
+        Ok(time)
+    }
+}

@@ -1,0 +1,147 @@
+//! The REST API under `/api/v1`, read side: Data Unions, their stats, history, members, figures with
+//! proofs and books; Marketplace products and subscriptions; quotes; the OpenAPI document.
+//!
+//! Handlers answer from the in-memory read models (`Services::unions`, `Services::catalog`), so every
+//! answer is as of the block those stand at: the `x-coop-block` header and the `asOfBlock` field say
+//! which. Amounts are decimal strings of wei, never floats. Bad input is a 400 naming the field.
+
+mod clock;
+mod members;
+mod params;
+mod products;
+mod quotes;
+mod unions;
+
+use std::sync::Arc;
+
+use alloy::primitives::U256;
+use axum::extract::{Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::{Serialize, Serializer};
+
+pub use clock::ChainClock;
+
+use crate::http::{RouteTable, Services};
+
+/// The response header that carries the block an answer is as of.
+pub const AS_OF_HEADER: HeaderName = HeaderName::from_static("x-coop-block");
+
+/// The OpenAPI 3.1 document of every route, kept by hand next to the handlers.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub(crate) fn routes() -> RouteTable {
+    RouteTable::default()
+        .get("/api/v1/openapi.json", openapi)
+        .get("/api/v1/unions", unions::list)
+        .get("/api/v1/unions/{address}", unions::one)
+        .get("/api/v1/unions/{address}/history", unions::history)
+        .get("/api/v1/unions/{address}/books/{block}", unions::book)
+        .get("/api/v1/unions/{address}/members", members::list)
+        .get("/api/v1/unions/{address}/members/{member}", members::one)
+        .get("/api/v1/products", products::list)
+        .get("/api/v1/products/{id}", products::one)
+        .get("/api/v1/subscriptions", products::subscriptions)
+        .get("/api/v1/quotes", quotes::quote)
+}
+
+async fn openapi() -> Response {
+    ([(CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// Gives every API answer that does not carry the as-of header (errors, the OpenAPI document) the
+/// block the unions stand at.
+pub async fn as_of_header(State(services): State<Arc<Services>>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if !response.headers().contains_key(&AS_OF_HEADER) {
+        let as_of = services.unions.read().await.as_of();
+        response.headers_mut().insert(AS_OF_HEADER, HeaderValue::from(as_of));
+    }
+    response
+}
+
+/// A JSON answer as of a block: `{"asOfBlock": n, ...body}` with the `x-coop-block` header.
+pub struct Answer<T> {
+    as_of: u64,
+    body: T,
+    /// A field whose value is JSON text written as is (a book's canonical form, byte for byte).
+    raw: Option<(&'static str, String)>,
+}
+
+impl<T: Serialize> Answer<T> {
+    pub fn new(as_of: u64, body: T) -> Self {
+        Self { as_of, body, raw: None }
+    }
+
+    /// Adds the field `name` with `json` (valid JSON) as its value, unchanged.
+    pub fn with_raw(mut self, name: &'static str, json: String) -> Self {
+        self.raw = Some((name, json));
+        self
+    }
+}
+
+impl<T: Serialize> IntoResponse for Answer<T> {
+    fn into_response(self) -> Response {
+        #[derive(Serialize)]
+        struct Wire<'a, T> {
+            #[serde(rename = "asOfBlock")]
+            as_of: u64,
+            #[serde(flatten)]
+            body: &'a T,
+        }
+        let mut json = match serde_json::to_string(&Wire { as_of: self.as_of, body: &self.body }) {
+            Ok(json) => json,
+            Err(error) => return crate::http::ApiError::Unexpected(error.into()).into_response(),
+        };
+        if let Some((name, raw)) = self.raw {
+            // `Wire` always serialises to an object with at least `asOfBlock`, so it ends with `}`.
+            json.pop();
+            json.push_str(&format!(",\"{name}\":{raw}}}"));
+        }
+        let mut response = ([(CONTENT_TYPE, "application/json")], json).into_response();
+        response.headers_mut().insert(AS_OF_HEADER, HeaderValue::from(self.as_of));
+        response
+    }
+}
+
+/// An amount in wei, written as a decimal string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wei(pub U256);
+
+impl Serialize for Wei {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+/// `1e18` is 100 %: the percentage as an exact decimal string (`"12.5"` for `125e15`).
+pub fn percent_of_1e18(value: U256) -> String {
+    let unit = U256::from(10u64).pow(U256::from(16));
+    let (whole, fraction) = (value / unit, value % unit);
+    if fraction.is_zero() {
+        return whole.to_string();
+    }
+    let digits = format!("{:0>16}", fraction.to_string());
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_are_exact_decimals_without_trailing_zeros() {
+        let cases = [
+            (U256::ZERO, "0"),
+            (U256::from(10u64).pow(U256::from(17)), "10"),
+            (U256::from(125u64) * U256::from(10u64).pow(U256::from(15)), "12.5"),
+            (U256::from(10u64).pow(U256::from(18)), "100"),
+            (U256::from(1u64), "0.0000000000000001"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(percent_of_1e18(value), expected, "{value}");
+        }
+    }
+}

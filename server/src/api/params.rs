@@ -1,0 +1,142 @@
+//! Parsing of path segments and query parameters. Every failure is a 400 whose `field` names the
+//! parameter and whose message says what is wrong with it.
+
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
+
+use alloy::primitives::{Address, B256, U256};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query};
+use coop::text::{TextError, parse_address, parse_amount};
+
+use crate::http::ApiError;
+
+/// Page size when none is asked for, and the largest one allowed.
+pub const DEFAULT_LIMIT: u64 = 50;
+pub const MAX_LIMIT: u64 = 1000;
+
+fn bad(code: &'static str, field: &'static str, message: String) -> ApiError {
+    ApiError::BadRequest { code, message, field: Some(field) }
+}
+
+/// The path's segments, or a 400 when they cannot be read (bad percent-encoding).
+pub fn path<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+    path.map(|Path(value)| value).map_err(|rejection| ApiError::BadRequest {
+        code: "invalid_path",
+        message: rejection.body_text(),
+        field: None,
+    })
+}
+
+pub fn address(text: &str, field: &'static str) -> Result<Address, ApiError> {
+    parse_address(text).map_err(|error| {
+        let code = if matches!(error, TextError::AddressChecksum { .. }) { "bad_checksum" } else { "invalid_address" };
+        bad(code, field, format!("`{field}`: {error}"))
+    })
+}
+
+/// A product id: `0x` and 64 hex digits.
+pub fn product_id(text: &str, field: &'static str) -> Result<B256, ApiError> {
+    let valid =
+        text.strip_prefix("0x").is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+    match text.parse() {
+        Ok(id) if valid => Ok(id),
+        _ => Err(bad(
+            "invalid_product_id",
+            field,
+            format!("`{field}`: {text:?} is not a product id (0x and 64 hex digits)"),
+        )),
+    }
+}
+
+/// A whole number in plain digits that fits 64 bits.
+pub fn integer(text: &str, field: &'static str) -> Result<u64, ApiError> {
+    let amount = parse_amount(text).map_err(|error| bad("invalid_integer", field, format!("`{field}`: {error}")))?;
+    u64::try_from(amount).map_err(|_| bad("out_of_range", field, format!("`{field}`: {text} is too large")))
+}
+
+/// A positive amount (of wei, of seconds) in plain digits.
+pub fn positive_amount(text: &str, field: &'static str) -> Result<U256, ApiError> {
+    let amount = parse_amount(text).map_err(|error| bad("invalid_amount", field, format!("`{field}`: {error}")))?;
+    if amount.is_zero() {
+        return Err(bad("out_of_range", field, format!("`{field}` must be at least 1")));
+    }
+    Ok(amount)
+}
+
+/// The query string's parameters.
+pub struct Params(HashMap<String, String>);
+
+/// Which slice of a list to answer with.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Page {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+impl Page {
+    /// The items of this page out of `items`.
+    pub fn of<T>(&self, items: impl Iterator<Item = T>) -> Vec<T> {
+        let offset = usize::try_from(self.offset).unwrap_or(usize::MAX);
+        items.skip(offset).take(self.limit as usize).collect()
+    }
+}
+
+impl Params {
+    pub fn from_query(query: Result<Query<HashMap<String, String>>, QueryRejection>) -> Result<Self, ApiError> {
+        query.map(|Query(map)| Params(map)).map_err(|rejection| ApiError::BadRequest {
+            code: "invalid_query",
+            message: rejection.body_text(),
+            field: None,
+        })
+    }
+
+    /// The text of `name`; an empty value counts as absent.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|text| !text.is_empty())
+    }
+
+    pub fn required(&self, name: &'static str) -> Result<&str, ApiError> {
+        self.text(name).ok_or_else(|| bad("missing_parameter", name, format!("`{name}` is required")))
+    }
+
+    pub fn address(&self, name: &'static str) -> Result<Option<Address>, ApiError> {
+        self.text(name).map(|text| address(text, name)).transpose()
+    }
+
+    /// One of `choices` (compared without case); the first when absent.
+    pub fn choice(&self, name: &'static str, choices: &[&'static str]) -> Result<&'static str, ApiError> {
+        let Some(text) = self.text(name) else { return Ok(choices[0]) };
+        choices.iter().find(|choice| choice.eq_ignore_ascii_case(text)).copied().ok_or_else(|| {
+            bad("invalid_choice", name, format!("`{name}` is {text:?}, but must be one of {}", choices.join(", ")))
+        })
+    }
+
+    /// A whole number within `range`; `default` when absent.
+    pub fn integer(&self, name: &'static str, default: u64, range: RangeInclusive<u64>) -> Result<u64, ApiError> {
+        let Some(text) = self.text(name) else { return Ok(default) };
+        let value = integer(text, name)?;
+        if !range.contains(&value) {
+            let (low, high) = (range.start(), range.end());
+            return Err(bad("out_of_range", name, format!("`{name}` is {value}, but must be from {low} to {high}")));
+        }
+        Ok(value)
+    }
+
+    /// `offset` (from 0) and `limit` (1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`]).
+    pub fn page(&self) -> Result<Page, ApiError> {
+        Ok(Page {
+            offset: self.integer("offset", 0, 0..=u64::MAX)?,
+            limit: self.integer("limit", DEFAULT_LIMIT, 1..=MAX_LIMIT)?,
+        })
+    }
+
+    /// Free text to search for, at most `max` characters.
+    pub fn search(&self, name: &'static str, max: usize) -> Result<Option<String>, ApiError> {
+        let Some(text) = self.text(name) else { return Ok(None) };
+        if text.chars().count() > max {
+            return Err(bad("too_long", name, format!("`{name}` is longer than {max} characters")));
+        }
+        Ok(Some(text.to_lowercase()))
+    }
+}

@@ -1,0 +1,272 @@
+//! The Marketplace in memory: products and subscriptions, built from the stored event log and kept
+//! current as it grows, like the unions. Every server instance builds the same catalog from the same
+//! log.
+//!
+//! A subscription is what the chain says it is: each `Subscribed` event carries the subscription's
+//! new end, so an extension replaces the end instead of adding to it, and a purchase is never counted
+//! twice however many events it emitted.
+
+use std::collections::{BTreeMap, HashMap};
+
+use alloy::primitives::{Address, B256, U256};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::indexer::decode::kinds;
+use crate::store::StoredEvent;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("stored event at block {block} log {log_index} ({kind}) is not valid: {reason}")]
+    BadEvent { block: u64, log_index: u64, kind: String, reason: String },
+}
+
+/// One Marketplace product, as of the catalog's block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub id: B256,
+    pub name: String,
+    pub owner: Address,
+    /// Who is paid: a Data Union's address for a Data Union product.
+    pub beneficiary: Address,
+    pub price_per_second: U256,
+    pub minimum_subscription_seconds: U256,
+    /// Listed (can be bought); `false` after `deleteProduct` until `redeployProduct`.
+    pub deployed: bool,
+    pub created_block: u64,
+    /// The block of the last change to the product itself (not its sales).
+    pub updated_block: u64,
+    /// Paid purchases (grants are not purchases).
+    pub purchases: u64,
+    /// DATA paid for it, in wei.
+    pub revenue: U256,
+    /// Addresses that have ever had a subscription to it.
+    pub subscribers: u64,
+}
+
+/// One subscriber's subscription to one product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscription {
+    pub product: B256,
+    pub subscriber: Address,
+    /// Seconds since the epoch; valid while the chain's time is before it.
+    pub end_timestamp: U256,
+    /// The block of the last purchase, extension or grant.
+    pub updated_block: u64,
+}
+
+/// Every product and subscription, as of the end of block `as_of`.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    products: HashMap<B256, Product>,
+    /// Product ids in order of creation.
+    order: Vec<B256>,
+    subscriptions: HashMap<Address, BTreeMap<B256, Subscription>>,
+    as_of: u64,
+}
+
+impl Catalog {
+    /// Builds the catalog from the stored events, in chain order, up to block `as_of`.
+    pub fn build(events: &[StoredEvent], as_of: u64) -> Result<Self, CatalogError> {
+        let mut catalog = Catalog::default();
+        catalog.apply(events, as_of)?;
+        Ok(catalog)
+    }
+
+    /// Applies the events of the blocks after `as_of` up to `to` (in chain order) and stands at `to`.
+    pub fn apply(&mut self, events: &[StoredEvent], to: u64) -> Result<(), CatalogError> {
+        for stored in events {
+            self.apply_one(stored)?;
+        }
+        self.as_of = self.as_of.max(to);
+        Ok(())
+    }
+
+    pub fn as_of(&self) -> u64 {
+        self.as_of
+    }
+
+    pub fn product(&self, id: &B256) -> Option<&Product> {
+        self.products.get(id)
+    }
+
+    /// Every product, oldest first.
+    pub fn products(&self) -> impl DoubleEndedIterator<Item = &Product> + ExactSizeIterator {
+        self.order.iter().map(|id| &self.products[id])
+    }
+
+    /// A subscriber's subscriptions, one per product, by product id.
+    pub fn subscriptions_of(&self, subscriber: &Address) -> impl Iterator<Item = &Subscription> {
+        self.subscriptions.get(subscriber).into_iter().flat_map(BTreeMap::values)
+    }
+
+    fn apply_one(&mut self, stored: &StoredEvent) -> Result<(), CatalogError> {
+        let bad = |reason: String| CatalogError::BadEvent {
+            block: stored.block,
+            log_index: stored.log_index,
+            kind: stored.kind.clone(),
+            reason,
+        };
+        let payload = &stored.payload;
+        match stored.kind.as_str() {
+            kinds::PRODUCT => {
+                let id: B256 = json_field(payload, "id").map_err(bad)?;
+                let state: String = json_field(payload, "state").map_err(bad)?;
+                if state == "created" {
+                    let product = Product {
+                        id,
+                        name: json_field(payload, "name").map_err(bad)?,
+                        owner: json_field(payload, "owner").map_err(bad)?,
+                        beneficiary: json_field(payload, "beneficiary").map_err(bad)?,
+                        price_per_second: text_field(payload, "pricePerSecond").map_err(bad)?,
+                        minimum_subscription_seconds: text_field(payload, "minimumSubscriptionSeconds").map_err(bad)?,
+                        deployed: true,
+                        created_block: stored.block,
+                        updated_block: stored.block,
+                        purchases: 0,
+                        revenue: U256::ZERO,
+                        subscribers: 0,
+                    };
+                    if self.products.insert(id, product).is_some() {
+                        return Err(bad(format!("product {id} was already created")));
+                    }
+                    self.order.push(id);
+                    return Ok(());
+                }
+                let product = self.products.get_mut(&id).ok_or_else(|| bad(format!("no product {id} was created")))?;
+                product.updated_block = stored.block;
+                match state.as_str() {
+                    "ownerChanged" => product.owner = json_field(payload, "owner").map_err(bad)?,
+                    "updated" | "deleted" | "redeployed" => {
+                        product.name = json_field(payload, "name").map_err(bad)?;
+                        product.owner = json_field(payload, "owner").map_err(bad)?;
+                        product.beneficiary = json_field(payload, "beneficiary").map_err(bad)?;
+                        product.price_per_second = text_field(payload, "pricePerSecond").map_err(bad)?;
+                        product.minimum_subscription_seconds =
+                            text_field(payload, "minimumSubscriptionSeconds").map_err(bad)?;
+                        match state.as_str() {
+                            "deleted" => product.deployed = false,
+                            "redeployed" => product.deployed = true,
+                            _ => {}
+                        }
+                    }
+                    other => return Err(bad(format!("unknown product state `{other}`"))),
+                }
+            }
+            kinds::SUBSCRIBED => {
+                let product: B256 = json_field(payload, "productId").map_err(bad)?;
+                let subscriber: Address = json_field(payload, "subscriber").map_err(bad)?;
+                let end_timestamp: U256 = text_field(payload, "endTimestamp").map_err(bad)?;
+                let known = self.products.get_mut(&product).ok_or_else(|| bad(format!("no product {product}")))?;
+                let subscription = Subscription { product, subscriber, end_timestamp, updated_block: stored.block };
+                if self.subscriptions.entry(subscriber).or_default().insert(product, subscription).is_none() {
+                    known.subscribers += 1;
+                }
+            }
+            kinds::PURCHASED => {
+                let product: B256 = json_field(payload, "productId").map_err(bad)?;
+                let price: U256 = text_field(payload, "price").map_err(bad)?;
+                let known = self.products.get_mut(&product).ok_or_else(|| bad(format!("no product {product}")))?;
+                known.purchases += 1;
+                known.revenue += price;
+            }
+            // Data Union events: the unions' concern.
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// A field stored in its JSON form (an address, an id, a name).
+fn json_field<T: DeserializeOwned>(payload: &Value, name: &str) -> Result<T, String> {
+    let value = payload.get(name).ok_or_else(|| format!("`{name}` is missing"))?;
+    serde_json::from_value(value.clone()).map_err(|_| format!("`{name}` is not valid"))
+}
+
+/// An amount stored as a decimal string.
+fn text_field(payload: &Value, name: &str) -> Result<U256, String> {
+    let text = payload.get(name).and_then(Value::as_str).ok_or_else(|| format!("`{name}` is missing"))?;
+    coop::text::parse_amount(text).map_err(|error| format!("`{name}`: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const ID: B256 = B256::repeat_byte(7);
+    const OWNER: Address = Address::repeat_byte(1);
+    const BUYER: Address = Address::repeat_byte(2);
+
+    fn event(block: u64, kind: &str, payload: Value) -> StoredEvent {
+        StoredEvent {
+            block,
+            tx_index: 0,
+            log_index: 0,
+            block_hash: B256::ZERO,
+            contract: Address::ZERO,
+            kind: kind.to_owned(),
+            payload,
+        }
+    }
+
+    fn product(block: u64, state: &str, price: u64) -> StoredEvent {
+        event(
+            block,
+            kinds::PRODUCT,
+            json!({ "state": state, "id": ID, "owner": OWNER, "name": "Weather", "beneficiary": OWNER,
+                    "pricePerSecond": price.to_string(), "minimumSubscriptionSeconds": "10" }),
+        )
+    }
+
+    fn subscribed(block: u64, end: u64) -> StoredEvent {
+        event(
+            block,
+            kinds::SUBSCRIBED,
+            json!({ "productId": ID, "subscriber": BUYER, "endTimestamp": end.to_string() }),
+        )
+    }
+
+    fn purchased(block: u64, price: u64) -> StoredEvent {
+        event(
+            block,
+            kinds::PURCHASED,
+            json!({ "productId": ID, "subscriber": BUYER, "payer": BUYER, "addSeconds": "1", "price": price.to_string() }),
+        )
+    }
+
+    #[test]
+    fn an_extension_replaces_the_end_of_a_subscription_instead_of_adding_one() {
+        let events =
+            [product(1, "created", 3), subscribed(2, 100), purchased(2, 30), subscribed(3, 150), purchased(3, 15)];
+
+        let catalog = Catalog::build(&events, 3).unwrap();
+
+        let subscriptions: Vec<_> = catalog.subscriptions_of(&BUYER).collect();
+        assert_eq!(subscriptions.len(), 1);
+        assert_eq!((subscriptions[0].end_timestamp, subscriptions[0].updated_block), (U256::from(150), 3));
+        let product = catalog.product(&ID).unwrap();
+        assert_eq!((product.purchases, product.revenue, product.subscribers), (2, U256::from(45), 1));
+    }
+
+    #[test]
+    fn a_deleted_product_is_unlisted_and_a_redeployed_one_listed_again_with_its_new_terms() {
+        let mut catalog = Catalog::build(&[product(1, "created", 3), product(2, "deleted", 3)], 2).unwrap();
+        assert!(!catalog.product(&ID).unwrap().deployed);
+
+        catalog.apply(&[product(4, "updated", 9), product(5, "redeployed", 9)], 6).unwrap();
+
+        let product = catalog.product(&ID).unwrap();
+        assert!(product.deployed);
+        assert_eq!((product.price_per_second, product.created_block, product.updated_block), (U256::from(9), 1, 5));
+        assert_eq!(catalog.as_of(), 6);
+    }
+
+    #[test]
+    fn an_event_for_an_unknown_product_is_refused() {
+        let error = Catalog::build(&[subscribed(2, 100)], 2).unwrap_err();
+
+        assert!(error.to_string().contains("no product"), "{error}");
+    }
+}

@@ -1,0 +1,222 @@
+//! Data Unions through the API: stats, history, members, figures, books and proofs, after real
+//! transactions on anvil.
+
+use alloy::primitives::{Address, B256, U256, keccak256};
+use serde_json::Value;
+
+use crate::chain::{AGENT, MEMBER, OPERATOR, OTHER, OWNER, send};
+use crate::helpers::{TestApp, spawn_app_with_contracts};
+
+/// 10 % in the contract's 1e18 scale.
+fn ten_percent() -> U256 {
+    U256::from(10u64).pow(U256::from(17))
+}
+
+fn amount(value: &Value) -> U256 {
+    value.as_str().unwrap_or_else(|| panic!("{value} is not a decimal string")).parse().unwrap()
+}
+
+fn lower(address: Address) -> String {
+    format!("{address:#x}")
+}
+
+/// A DU owned by OWNER with `members` added by the agent.
+async fn union_with(app: &TestApp, admin_fee: U256, freeze: u64, members: &[Address]) -> Address {
+    let chain = app.chain();
+    let du = chain.create_data_union(admin_fee, freeze).await;
+    send(chain.du(du, AGENT).addMembers(members.to_vec())).await;
+    du
+}
+
+#[tokio::test]
+async fn revenue_paid_into_a_union_is_split_exactly_and_shown_in_its_stats_and_history() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let members = [chain.address(MEMBER), chain.address(OTHER), Address::repeat_byte(0x77)];
+    let du = union_with(&app, ten_percent(), 3600, &members).await;
+
+    // fee 100, 901 shared by three: 300 each and 1 carried; then fee 200, 1801 shared: 600 each, 1 carried.
+    chain.mint_data(du, U256::from(1001u64)).await;
+    chain.mint_data(du, U256::from(2000u64)).await;
+    app.caught_up().await;
+
+    let list = app.ok("/api/v1/unions").await;
+    assert_eq!(list["total"], 1);
+    let summary = &list["unions"][0];
+    assert_eq!(summary["address"].as_str().unwrap().to_lowercase(), lower(du));
+    assert_eq!(summary["owner"].as_str().unwrap().to_lowercase(), lower(chain.address(OWNER)));
+    assert_eq!(summary["adminFee"], "100000000000000000");
+    assert_eq!(summary["adminFeePercent"], "10");
+    assert_eq!((summary["activeMembers"].as_u64(), summary["totalMembers"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(summary["totalRevenue"], "3001");
+    assert_eq!(summary["latestCommit"], Value::Null);
+    assert_eq!(summary["freezePeriod"], 3600);
+
+    let stats = app.ok(&format!("/api/v1/unions/{du}")).await;
+    assert_eq!(stats["totals"]["revenue"], "3001");
+    assert_eq!(stats["totals"]["adminFees"], "300");
+    assert_eq!(stats["totals"]["memberShares"], "2700");
+    assert_eq!(stats["totals"]["ownerWithoutMembers"], "0");
+    assert_eq!(stats["carry"], "1");
+    assert_eq!(stats["averageRevenuePerMember"], "900");
+    assert_eq!(stats["totalWithdrawn"], "0");
+    assert_eq!(stats["leafCount"], 4, "the owner's leaf and three members");
+    assert_eq!(stats["commits"], Value::Array(vec![]));
+
+    for member in members {
+        let figures = app.ok(&format!("/api/v1/unions/{du}/members/{member}")).await;
+        assert_eq!((amount(&figures["earnings"]), amount(&figures["committed"])), (U256::from(900), U256::ZERO));
+        assert_eq!(figures["proof"], Value::Null);
+    }
+    let owner = app.ok(&format!("/api/v1/unions/{du}/members/{}", chain.address(OWNER))).await;
+    assert_eq!((owner["earnings"].as_str(), owner["firstJoinedBlock"].as_u64()), (Some("300"), None));
+
+    let history = app.ok(&format!("/api/v1/unions/{du}/history")).await;
+    let points = history["points"].as_array().unwrap();
+    let last = points.last().unwrap();
+    assert_eq!((last["revenue"].as_str(), last["activeMembers"].as_u64()), (Some("3001"), Some(3)));
+    let revenues: Vec<&str> = points.iter().map(|p| p["revenue"].as_str().unwrap()).collect();
+    assert_eq!(revenues, ["0", "0", "1001", "3001"], "creation, joins, then each revenue");
+}
+
+#[tokio::test]
+async fn members_are_paged_in_leaf_order_and_a_parted_member_is_still_listed_with_its_earnings() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let members: Vec<Address> = (1..=5u8).map(|i| Address::repeat_byte(i * 0x11)).collect();
+    let du = union_with(&app, U256::ZERO, 0, &members).await;
+    chain.mint_data(du, U256::from(500u64)).await;
+    let parted = members[1];
+    send(chain.du(du, AGENT).partMembers(vec![parted])).await;
+    chain.mint_data(du, U256::from(400u64)).await;
+    app.caught_up().await;
+
+    let first = app.ok(&format!("/api/v1/unions/{du}/members?limit=2")).await;
+    let last = app.ok(&format!("/api/v1/unions/{du}/members?offset=4&limit=2")).await;
+    let parted_only = app.ok(&format!("/api/v1/unions/{du}/members?status=parted")).await;
+    let active = app.ok(&format!("/api/v1/unions/{du}/members?status=active&limit=1000")).await;
+    let searched = app.ok(&format!("/api/v1/unions/{du}/members?search=0x2222")).await;
+    let figures = app.ok(&format!("/api/v1/unions/{du}/members/{parted}")).await;
+
+    assert_eq!(
+        (first["total"].as_u64(), first["offset"].as_u64(), first["limit"].as_u64()),
+        (Some(5), Some(0), Some(2))
+    );
+    let page: Vec<(u64, String)> = first["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["leafIndex"].as_u64().unwrap(), m["address"].as_str().unwrap().to_lowercase()))
+        .collect();
+    assert_eq!(page, [(1, lower(members[0])), (2, lower(members[1]))], "leaf 0 is the owner's, not a member");
+    assert_eq!(last["members"].as_array().unwrap().len(), 1);
+    assert_eq!(last["members"][0]["leafIndex"], 5);
+
+    assert_eq!(parted_only["total"], 1);
+    let listed = &parted_only["members"][0];
+    assert_eq!(listed["address"].as_str().unwrap().to_lowercase(), lower(parted));
+    assert_eq!((listed["status"].as_str(), listed["active"].as_bool()), (Some("parted"), Some(false)));
+    assert_eq!(listed["earnings"], "100");
+    assert_eq!(listed["withdrawn"], "0");
+    assert!(listed["firstJoinedBlock"].as_u64().unwrap() > 0);
+
+    assert_eq!(active["total"], 4);
+    assert!(active["members"].as_array().unwrap().iter().all(|m| m["earnings"] == "200" && m["active"] == true));
+    assert_eq!(searched["total"], 1);
+    assert_eq!(searched["members"][0]["address"].as_str().unwrap().to_lowercase(), lower(parted));
+
+    assert_eq!((figures["earnings"].as_str(), figures["active"].as_bool()), (Some("100"), Some(false)));
+}
+
+/// The `book` field of a book answer, byte for byte: the last field of the body.
+fn canonical_book(body: &str) -> &str {
+    let start = body.find(",\"book\":").expect("a book field") + ",\"book\":".len();
+    &body[start..body.len() - 1]
+}
+
+#[tokio::test]
+async fn a_member_gets_the_proof_of_the_unfrozen_commit_and_withdraws_exactly_its_share_with_it() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let (member, parted) = (chain.address(MEMBER), chain.address(OTHER));
+    let du = union_with(&app, U256::ZERO, 100, &[member, parted]).await;
+    chain.mint_data(du, U256::from(1001u64)).await;
+    send(chain.du(du, AGENT).partMembers(vec![parted])).await;
+    app.caught_up().await;
+    let book_block = chain.block_number().await;
+
+    // The operator commits the book the API serves.
+    let response = app.client.get(app.url(&format!("/api/v1/unions/{du}/books/{book_block}"))).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    let served: Value = serde_json::from_str(&text).unwrap();
+    let (root, book_hash): (B256, B256) =
+        (served["root"].as_str().unwrap().parse().unwrap(), served["bookHash"].as_str().unwrap().parse().unwrap());
+    assert_eq!(keccak256(canonical_book(&text)), book_hash, "bookHash is the hash of the served canonical book");
+    assert_eq!(served["commit"], Value::Null);
+    assert_eq!(served["book"]["leaves"][1]["earnings"], "500");
+    send(chain.du(du, OPERATOR).commit(U256::from(book_block), root, book_hash)).await;
+    app.caught_up().await;
+
+    let frozen = app.ok(&format!("/api/v1/unions/{du}/members/{member}")).await;
+    assert_eq!(
+        [&frozen["committed"], &frozen["frozen"], &frozen["withdrawable"]].map(|v| v.as_str().unwrap()),
+        ["500", "500", "0"]
+    );
+    assert_eq!(frozen["proof"], Value::Null);
+    let committed = app.ok(&format!("/api/v1/unions/{du}/books/{book_block}")).await;
+    assert_eq!(committed["commit"]["matches"], true);
+
+    chain.advance_time(101).await;
+    app.caught_up().await;
+    let unfrozen = app.ok(&format!("/api/v1/unions/{du}/members/{member}")).await;
+    let parted_figures = app.ok(&format!("/api/v1/unions/{du}/members/{parted}")).await;
+
+    assert_eq!([&unfrozen["withdrawable"], &unfrozen["frozen"]].map(|v| v.as_str().unwrap()), ["500", "0"]);
+    assert!(unfrozen["chainTime"].as_u64().unwrap() >= chain.timestamp().await);
+    let proof = &unfrozen["proof"];
+    assert_eq!((proof["block"].as_u64(), proof["earnings"].as_str()), (Some(book_block), Some("500")));
+    assert_eq!(
+        (parted_figures["withdrawable"].as_str(), parted_figures["active"].as_bool()),
+        (Some("500"), Some(false))
+    );
+    assert!(parted_figures["proof"]["proof"].is_array());
+
+    let before = chain.data_balance(member).await;
+    let siblings: Vec<B256> =
+        proof["proof"].as_array().unwrap().iter().map(|h| h.as_str().unwrap().parse().unwrap()).collect();
+    send(chain.du(du, MEMBER).withdrawAll(U256::from(book_block), amount(&proof["earnings"]), siblings)).await;
+    assert_eq!(chain.data_balance(member).await - before, U256::from(500u64));
+
+    app.caught_up().await;
+    let after = app.ok(&format!("/api/v1/unions/{du}/members/{member}")).await;
+    assert_eq!([&after["withdrawn"], &after["withdrawable"]].map(|v| v.as_str().unwrap()), ["500", "0"]);
+    assert_eq!(app.ok(&format!("/api/v1/unions/{du}")).await["totalWithdrawn"], "500");
+}
+
+#[tokio::test]
+async fn every_answer_says_the_block_it_is_as_of_in_a_header_and_a_field() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let member = chain.address(MEMBER);
+    let du = union_with(&app, U256::ZERO, 0, &[member]).await;
+    chain.mint_data(du, U256::from(10u64)).await;
+    app.caught_up().await;
+    let head = chain.block_number().await;
+
+    for path in [
+        "/api/v1/unions".to_owned(),
+        format!("/api/v1/unions/{du}"),
+        format!("/api/v1/unions/{du}/history"),
+        format!("/api/v1/unions/{du}/members"),
+        format!("/api/v1/unions/{du}/members/{member}"),
+        format!("/api/v1/unions/{du}/books/{head}"),
+        "/api/v1/products".to_owned(),
+        format!("/api/v1/subscriptions?subscriber={member}"),
+    ] {
+        let reply = app.get(&path).await;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        assert_eq!(reply.as_of_header(), head, "{path}");
+        assert_eq!(reply.body["asOfBlock"].as_u64(), Some(head), "{path}");
+    }
+}
