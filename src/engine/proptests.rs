@@ -4,7 +4,10 @@
 use alloy_primitives::{Address, U256};
 use proptest::prelude::*;
 
-use super::{AdminFee, Event, EventKey, EventKind, FEE_SCALE, UnionState, reference::Reference};
+use super::{
+    AdminFee, Commit, CommittedBook, Event, EventKey, EventKind, FEE_SCALE, UnionState, format_event, latest_commit,
+    member_figures, parse_events, reference::Reference, unlocked_commit,
+};
 use crate::book::{leaf_hash, verify_proof};
 
 /// Few addresses, so joins, parts, re-joins and owner changes collide often.
@@ -167,6 +170,52 @@ proptest! {
             prop_assert!(verify_proof(book.root(), leaf_hash(address, earnings, block), &proof));
             prop_assert!(!verify_proof(book.root(), leaf_hash(address, earnings + U256::from(1), block), &proof));
             prop_assert!(!verify_proof(book.root(), leaf_hash(address, earnings, block + 1), &proof));
+        }
+    }
+
+    #[test]
+    fn every_event_formats_to_a_line_that_parses_back(events in events()) {
+        let text: Vec<String> = events.iter().map(format_event).collect();
+        let parsed = parse_events(&text.join("\n")).unwrap();
+        prop_assert_eq!(parsed.into_iter().map(|(_, event)| event).collect::<Vec<_>>(), events);
+    }
+
+    #[test]
+    fn member_figures_split_committed_earnings_and_prove_the_withdrawable_ones(
+        events in events(),
+        cut in any::<prop::sample::Index>(),
+        withdrawn in 0u64..2_000,
+        freeze in 0u64..150,
+        now in 0u64..400,
+    ) {
+        let (first, last) = (events[0].key.block, events.last().unwrap().key.block);
+        let early_block = first + cut.index((last - first + 1) as usize) as u64;
+        let early = UnionState::replay(&events, Some(early_block)).unwrap().book();
+        let state = UnionState::replay(&events, None).unwrap();
+        let late = state.book();
+        let commit = |book: &crate::book::Book, log_index, timestamp| Commit {
+            key: EventKey::new(last + 1, 0, log_index),
+            book_block: book.block(),
+            root: book.root(),
+            book_hash: book.book_hash(),
+            timestamp,
+        };
+        let commits = [commit(&early, 0, 100), commit(&late, 1, 200)];
+        let paired = |c: Option<&Commit>| c.map(|c| (*c, if c.key.log_index == 0 { &early } else { &late }));
+        let (latest, unlocked) = (paired(latest_commit(&commits)), paired(unlocked_commit(&commits, now, freeze)));
+        let latest = latest.as_ref().map(|(c, book)| CommittedBook::new(c, book).unwrap());
+        let unlocked = unlocked.as_ref().map(|(c, book)| CommittedBook::new(c, book).unwrap());
+        let withdrawn = U256::from(withdrawn);
+        for member in state.members() {
+            let figures = member_figures(&member.address, member.earnings, latest, unlocked, withdrawn);
+            let unlocked_earnings = unlocked.and_then(|c| c.book().earnings_of(&member.address)).unwrap_or_default();
+            prop_assert_eq!(figures.committed, late.earnings_of(&member.address).unwrap());
+            prop_assert_eq!(figures.withdrawable, unlocked_earnings.saturating_sub(withdrawn));
+            prop_assert_eq!(figures.frozen + unlocked_earnings, figures.committed);
+            prop_assert!(figures.committed <= figures.earnings);
+            if let (Some(proof), Some(book)) = (&figures.proof, unlocked.map(|c| c.book())) {
+                prop_assert!(verify_proof(book.root(), leaf_hash(member.address, proof.earnings, proof.block), &proof.proof));
+            }
         }
     }
 }
