@@ -3,6 +3,7 @@
 
 pub mod components;
 pub mod pages;
+pub mod wallet;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -37,6 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    wallet::provide_wallet();
     view! {
         <Stylesheet id="leptos" href="/pkg/coop.css" />
         <Title text="Coop: sell your data together" />

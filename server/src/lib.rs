@@ -6,6 +6,10 @@
 pub mod api;
 /// The Marketplace's products and subscriptions in memory, built from the event log.
 pub mod catalog;
+/// Sign-in with Ethereum (EIP-4361), sessions, and the `SignedIn` extractor for owner actions.
+pub mod auth;
+/// `GET /api/v1/chain`: the chain and contracts, as wallets need them.
+pub mod chain_info;
 /// Typed configuration: defaults, a TOML file, `COOP_*` environment overrides, validated at start-up.
 pub mod config;
 /// Deploys the contracts, Uniswap pools and demo funds; the deployment file.

@@ -17,6 +17,8 @@ use url::Url;
 
 use tokio::sync::{RwLock, mpsc, watch};
 
+use crate::auth;
+use crate::chain_info;
 use crate::config::Config;
 use crate::deploy::Deployment;
 use crate::http::{self, Services};
@@ -98,7 +100,7 @@ impl Server {
             metrics: Default::default(),
             clock: Default::default(),
         });
-        let router = router(listener.local_addr()?, services.clone())?;
+        let router = router(listener.local_addr()?, services.clone(), rpc_url)?;
         Ok(Self { listener, router, services, indexer })
     }
 
@@ -140,7 +142,7 @@ impl Server {
     }
 }
 
-fn router(addr: SocketAddr, services: Arc<Services>) -> anyhow::Result<Router> {
+fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url) -> anyhow::Result<Router> {
     let mut leptos_options = get_configuration(None).context("reading the Leptos site options")?.leptos_options;
     leptos_options.site_addr = addr;
     // The bundle name cargo-leptos builds (`output-name` in Cargo.toml), also when run without it.
@@ -153,7 +155,16 @@ fn router(addr: SocketAddr, services: Arc<Services>) -> anyhow::Result<Router> {
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options);
-    Ok(http::routes(services).merge(pages).layer(CompressionLayer::new()).layer(TraceLayer::new_for_http()))
+    let chain = chain_info::describe(services.chain_id, rpc_url, services.deployment.as_ref());
+    let sign_in = auth::routes().merge(chain_info::routes(chain)).with_state(services.clone());
+    Ok(http::routes(services.clone())
+        .merge(sign_in)
+        .merge(pages)
+        // Inside out: the session layer loads the session, then the pages get to read it.
+        .layer(axum::middleware::from_fn(auth::provide_session_reader))
+        .layer(auth::session_layer(services.store.clone()))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http()))
 }
 
 /// Completes on Ctrl-C or SIGTERM.

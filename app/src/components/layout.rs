@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::wallet::WalletMenu;
+
 #[component]
 pub fn Header() -> impl IntoView {
     view! {
@@ -13,6 +15,7 @@ pub fn Header() -> impl IntoView {
                 </a>
                 <div class="flex items-center gap-5 text-sm text-stone-600">
                     <a href="/" class="hover:text-stone-900">"Marketplace"</a>
+                    <WalletMenu />
                 </div>
             </nav>
         </header>

@@ -6,6 +6,7 @@
 
 mod books;
 mod chain_log;
+mod sessions;
 
 use std::str::FromStr;
 
@@ -14,6 +15,7 @@ use sqlx::{AnyPool, Row};
 
 pub use books::StoredBook;
 pub use chain_log::{CREATED, Checkpoint, IndexedRange, StoredEvent};
+pub use sessions::NonceUse;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

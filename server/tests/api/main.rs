@@ -5,6 +5,7 @@
 #[path = "../contracts/helpers.rs"]
 mod chain;
 
+mod auth;
 mod errors;
 mod health;
 mod helpers;

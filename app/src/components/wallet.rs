@@ -1,0 +1,246 @@
+//! The header's wallet corner: connect (choosing among several wallets), switch to Coop's network,
+//! sign in, and the account menu with sign out and disconnect. Problems show in plain words below it.
+//!
+//! Rendered on the server with the session's signed-in address, so a signed-in visitor sees it at
+//! once, and signing out works as a plain form post without JavaScript.
+
+use leptos::prelude::*;
+
+use crate::wallet::session::SIGN_OUT_PATH;
+use crate::wallet::{SignInState, SignedInAs, WalletInfo, WalletStatus, short_address, use_wallet};
+
+const BUTTON: &str = "inline-flex items-center gap-2 rounded-full px-4 py-2 text-sm font-medium shadow-sm \
+                      transition focus:outline-none focus-visible:ring-2 focus-visible:ring-emerald-500 \
+                      disabled:cursor-not-allowed disabled:opacity-60";
+const PRIMARY: &str = "bg-emerald-600 text-white hover:bg-emerald-700";
+const SECONDARY: &str = "border border-stone-300 bg-white text-stone-800 hover:bg-stone-100";
+const MENU_ITEM: &str = "block w-full rounded-lg px-3 py-2 text-left text-sm text-stone-700 hover:bg-stone-100";
+
+#[component]
+pub fn WalletMenu() -> impl IntoView {
+    let wallet = use_wallet();
+    view! {
+        <div class="relative flex items-center gap-2">
+            <Transition fallback=|| view! { <ConnectButton /> }>
+                <NetworkWarning />
+                {move || match wallet.signed_in() {
+                    Some(who) => view! { <AccountMenu who /> }.into_any(),
+                    None => view! { <ConnectOrSignIn /> }.into_any(),
+                }}
+            </Transition>
+            <WalletNotice />
+        </div>
+    }
+}
+
+/// "Switch to ..." when the connected wallet is on another chain.
+#[component]
+fn NetworkWarning() -> impl IntoView {
+    let wallet = use_wallet();
+    let wrong = move || wallet.is_connected() && !wallet.is_right_chain();
+    view! {
+        <Show when=wrong>
+            <button
+                type="button"
+                class=format!("{BUTTON} bg-amber-500 text-white hover:bg-amber-600")
+                title="Your wallet is on another network"
+                disabled=move || wallet.switching.get()
+                on:click=move |_| wallet.switch_chain()
+            >
+                <span class="h-2 w-2 rounded-full bg-white" aria-hidden="true"></span>
+                {move || {
+                    if wallet.switching.get() {
+                        "Switching…".to_owned()
+                    } else {
+                        format!("Switch to {}", wallet.chain_name())
+                    }
+                }}
+            </button>
+        </Show>
+    }
+}
+
+/// Connect, or (connected) the address and "Sign in".
+#[component]
+fn ConnectOrSignIn() -> impl IntoView {
+    let wallet = use_wallet();
+    move || match (wallet.status.get(), wallet.address.get()) {
+        (WalletStatus::Connected, Some(address)) => {
+            let signing = move || wallet.sign_in.get() == SignInState::SigningIn;
+            view! {
+                <span class="hidden font-mono text-sm text-stone-600 sm:inline" title=address.to_checksum(None)>
+                    {short_address(&address)}
+                </span>
+                <button
+                    type="button"
+                    class=format!("{BUTTON} {PRIMARY}")
+                    disabled=move || signing() || !wallet.is_right_chain()
+                    on:click=move |_| wallet.sign_in()
+                >
+                    {move || if signing() { "Check your wallet…" } else { "Sign in" }}
+                </button>
+            }
+            .into_any()
+        }
+        (WalletStatus::Connecting | WalletStatus::Reconnecting, _) => view! {
+            <button type="button" class=format!("{BUTTON} {SECONDARY}") disabled=true>
+                "Connecting…"
+            </button>
+        }
+        .into_any(),
+        _ => view! { <ConnectButton /> }.into_any(),
+    }
+}
+
+/// "Connect wallet"; with several wallets in the browser, a list to choose from.
+#[component]
+fn ConnectButton() -> impl IntoView {
+    let wallet = use_wallet();
+    let choosing = RwSignal::new(false);
+    let on_click = move |_| {
+        let wallets = wallet.wallets.get_untracked();
+        if wallets.len() > 1 {
+            choosing.update(|open| *open = !*open);
+        } else {
+            wallet.connect(None);
+        }
+    };
+    view! {
+        <button
+            type="button"
+            class=format!("{BUTTON} {PRIMARY}")
+            aria-haspopup="dialog"
+            aria-expanded=move || choosing.get().to_string()
+            on:click=on_click
+        >
+            "Connect wallet"
+        </button>
+        <Show when=move || choosing.get()>
+            <WalletChooser on_choose=move |rdns| {
+                choosing.set(false);
+                wallet.connect(Some(rdns));
+            } on_cancel=move || choosing.set(false) />
+        </Show>
+    }
+}
+
+#[component]
+fn WalletChooser(
+    on_choose: impl Fn(String) + Copy + Send + Sync + 'static,
+    on_cancel: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let wallet = use_wallet();
+    view! {
+        <div
+            role="dialog"
+            aria-label="Choose a wallet"
+            class="absolute right-0 top-full z-20 mt-2 w-72 rounded-2xl border border-stone-200 bg-white p-2 shadow-xl"
+        >
+            <p class="px-3 pb-2 pt-1 text-xs font-medium uppercase tracking-wide text-stone-500">"Choose a wallet"</p>
+            <ul>
+                <For each=move || wallet.wallets.get() key=|info: &WalletInfo| info.uuid.clone() let:info>
+                    <li>
+                        <button
+                            type="button"
+                            class=format!("{MENU_ITEM} flex items-center gap-3")
+                            on:click={
+                                let rdns = info.rdns.clone();
+                                move |_| on_choose(rdns.clone())
+                            }
+                        >
+                            <WalletIcon info=info.clone() />
+                            <span class="font-medium">{info.name.clone()}</span>
+                        </button>
+                    </li>
+                </For>
+            </ul>
+            <button type="button" class=format!("{MENU_ITEM} text-stone-500") on:click=move |_| on_cancel()>
+                "Cancel"
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn WalletIcon(info: WalletInfo) -> impl IntoView {
+    if info.icon.is_empty() {
+        view! { <span class="h-7 w-7 rounded-lg bg-stone-200" aria-hidden="true"></span> }.into_any()
+    } else {
+        view! { <img src=info.icon alt="" class="h-7 w-7 rounded-lg" /> }.into_any()
+    }
+}
+
+/// The signed-in account: a `<details>` menu, so it opens without JavaScript too.
+#[component]
+fn AccountMenu(who: SignedInAs) -> impl IntoView {
+    let wallet = use_wallet();
+    let short = short_address(&who.address);
+    let full = who.address.to_checksum(None);
+    view! {
+        <details class="group relative">
+            <summary
+                class=format!("{BUTTON} {SECONDARY} cursor-pointer list-none [&::-webkit-details-marker]:hidden")
+                aria-label=format!("Account {short}, signed in")
+            >
+                <span class="h-2 w-2 rounded-full bg-emerald-500" aria-hidden="true"></span>
+                <span class="font-mono">{short.clone()}</span>
+                <span class="hidden text-xs text-emerald-700 sm:inline">"Signed in"</span>
+            </summary>
+            <div class="absolute right-0 top-full z-20 mt-2 w-72 rounded-2xl border border-stone-200 bg-white p-2 shadow-xl">
+                <p class="px-3 pt-1 text-xs font-medium uppercase tracking-wide text-stone-500">"Signed in as"</p>
+                <p class="break-all px-3 pb-2 font-mono text-xs text-stone-700">{full}</p>
+                <Show when=move || wallet.current.get().is_some()>
+                    <p class="px-3 pb-2 text-xs text-stone-500">
+                        {move || wallet.current.get().map(|info| format!("Wallet: {}", info.name))}
+                    </p>
+                </Show>
+                <form
+                    method="post"
+                    action=SIGN_OUT_PATH
+                    on:submit=move |event| {
+                        event.prevent_default();
+                        wallet.sign_out();
+                    }
+                >
+                    <button type="submit" class=MENU_ITEM>"Sign out"</button>
+                </form>
+                <Show when=move || wallet.is_connected()>
+                    <button type="button" class=MENU_ITEM on:click=move |_| wallet.disconnect()>
+                        "Disconnect wallet"
+                    </button>
+                </Show>
+            </div>
+        </details>
+    }
+}
+
+/// The last problem, in plain words, with a way to dismiss it.
+#[component]
+fn WalletNotice() -> impl IntoView {
+    let wallet = use_wallet();
+    move || {
+        wallet.error.get().map(|error| {
+            let tone = if error.is_rejection() {
+                "border-stone-200 bg-white text-stone-700"
+            } else {
+                "border-red-200 bg-red-50 text-red-800"
+            };
+            view! {
+                <div
+                    role="alert"
+                    class=format!("absolute right-0 top-full z-30 mt-2 flex w-80 items-start gap-3 rounded-2xl border p-3 text-sm shadow-lg {tone}")
+                >
+                    <p class="flex-1">{error.to_string()}</p>
+                    <button
+                        type="button"
+                        class="rounded-full px-2 text-stone-500 hover:bg-stone-100"
+                        aria-label="Dismiss"
+                        on:click=move |_| wallet.error.set(None)
+                    >
+                        "×"
+                    </button>
+                </div>
+            }
+        })
+    }
+}

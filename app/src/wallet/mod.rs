@@ -1,0 +1,270 @@
+//! The browser wallet and Sign-in with Ethereum, as one reactive context the whole app reads.
+//!
+//! [`provide_wallet`] (called once, in `App`) puts a [`Wallet`] into context; [`use_wallet`] takes it
+//! out. Its signals say who is connected, on which chain, whether that is Coop's chain, and who is
+//! signed in; its methods connect, switch chains, sign in and out, and send transactions. On the
+//! server they render the signed-out, disconnected state (plus the signed-in address the session
+//! cookie names); in the browser (`hydrate`) they talk to the wallet through EIP-1193, found with
+//! EIP-6963. All JavaScript interop of the app lives in this module.
+
+pub mod error;
+pub mod reason;
+pub mod session;
+pub mod siwe;
+pub mod transaction;
+
+#[cfg(feature = "hydrate")]
+mod connection;
+#[cfg(feature = "hydrate")]
+mod discovery;
+#[cfg(feature = "hydrate")]
+mod js;
+#[cfg(feature = "hydrate")]
+mod provider;
+
+use std::collections::BTreeMap;
+
+use alloy_primitives::Address;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub use error::WalletError;
+pub use session::{SignInState, SignedInAs};
+pub use transaction::{TxFailure, TxProgress, UnsignedTx};
+
+/// Where the chain the app works on is described: `GET` answers a [`ChainInfo`].
+pub const CHAIN_INFO_PATH: &str = "/api/v1/chain";
+
+/// The chain Coop runs on, as the server describes it to wallets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChainInfo {
+    pub chain_id: u64,
+    /// A name a person recognises ("Ethereum", "Sepolia", "Coop dev chain").
+    pub name: String,
+    /// A JSON-RPC endpoint the browser's wallet may use, for `wallet_addEthereumChain`; `None` when
+    /// the server's own endpoint is not one to hand out.
+    pub rpc_url: Option<String>,
+    pub native_currency: NativeCurrency,
+    /// Coop's contracts on this chain by name (`marketplace`, `data_token`, ...); empty without a
+    /// deployment.
+    pub contracts: BTreeMap<String, Address>,
+}
+
+impl ChainInfo {
+    /// The chain id as EIP-1193 writes it: `0x` and lowercase hex.
+    pub fn hex_id(&self) -> String {
+        format!("{:#x}", self.chain_id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NativeCurrency {
+    pub name: String,
+    pub symbol: String,
+    pub decimals: u8,
+}
+
+/// A wallet that announced itself (EIP-6963), or the legacy `window.ethereum` one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletInfo {
+    pub uuid: String,
+    pub name: String,
+    /// A data URI (EIP-6963 requires one); empty for the legacy provider.
+    pub icon: String,
+    /// Reverse DNS id (`io.metamask`); remembered to reconnect on the next visit.
+    pub rdns: String,
+}
+
+/// Where the connection to the wallet stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WalletStatus {
+    #[default]
+    Disconnected,
+    /// Asking the wallet for access; the wallet is showing its prompt.
+    Connecting,
+    /// Quietly restoring last visit's connection, without a prompt.
+    Reconnecting,
+    Connected,
+}
+
+/// The wallet context: signals to read, and the actions that change them.
+#[derive(Clone, Copy)]
+pub struct Wallet {
+    pub status: RwSignal<WalletStatus>,
+    /// The connected account.
+    pub address: RwSignal<Option<Address>>,
+    /// The chain the wallet is on.
+    pub chain_id: RwSignal<Option<u64>>,
+    /// The chain Coop runs on, once the server told.
+    pub chain: RwSignal<Option<ChainInfo>>,
+    /// Every wallet found in the browser.
+    pub wallets: RwSignal<Vec<WalletInfo>>,
+    /// The wallet in use.
+    pub current: RwSignal<Option<WalletInfo>>,
+    /// The last problem, in plain words; cleared by the next action.
+    pub error: RwSignal<Option<WalletError>>,
+    /// Who is signed in, as far as this page knows.
+    pub sign_in: RwSignal<SignInState>,
+    /// A chain switch is waiting for the wallet.
+    pub switching: RwSignal<bool>,
+    /// Who the session cookie names, as the server rendered the page (read inside `Suspense`).
+    pub(crate) server_session: Resource<Option<SignedInAs>>,
+}
+
+/// Puts the [`Wallet`] into context and, in the browser, starts wallet discovery, asks the server for
+/// its chain, and restores last visit's connection.
+pub fn provide_wallet() -> Wallet {
+    let wallet = Wallet {
+        status: RwSignal::new(WalletStatus::Disconnected),
+        address: RwSignal::new(None),
+        chain_id: RwSignal::new(None),
+        chain: RwSignal::new(None),
+        wallets: RwSignal::new(Vec::new()),
+        current: RwSignal::new(None),
+        error: RwSignal::new(None),
+        sign_in: RwSignal::new(SignInState::FromServer),
+        switching: RwSignal::new(false),
+        server_session: Resource::new_blocking(|| (), |()| async { session::signed_in().await.ok().flatten() }),
+    };
+    provide_context(wallet);
+    #[cfg(feature = "hydrate")]
+    {
+        // Effects run once hydration is done, so the first render matches the server's.
+        Effect::new(move |_| connection::start(wallet));
+    }
+    wallet
+}
+
+/// The wallet context that [`provide_wallet`] put in place.
+pub fn use_wallet() -> Wallet {
+    expect_context::<Wallet>()
+}
+
+impl Wallet {
+    /// Whether the wallet is on Coop's chain. `true` while either is unknown: nothing to warn about yet.
+    pub fn is_right_chain(&self) -> bool {
+        match (self.chain_id.get(), self.chain.get()) {
+            (Some(have), Some(want)) => have == want.chain_id,
+            _ => true,
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.status.get() == WalletStatus::Connected
+    }
+
+    /// The name of Coop's chain, for messages ("Switch to ...").
+    pub fn chain_name(&self) -> String {
+        self.chain.get().map(|chain| chain.name).unwrap_or_else(|| "Coop's network".to_owned())
+    }
+
+    /// Who is signed in: what this page did, or else what the server rendered. Read it inside
+    /// `Suspense` or `Transition`, which wait for the server's answer.
+    pub fn signed_in(&self) -> Option<SignedInAs> {
+        match self.sign_in.get() {
+            SignInState::FromServer => self.server_session.get().flatten(),
+            SignInState::SignedIn(who) => Some(who),
+            SignInState::SignedOut | SignInState::SigningIn => None,
+        }
+    }
+
+    /// Asks the wallet for access. With several wallets, `rdns` says which; `None` takes the only one
+    /// (or the legacy `window.ethereum`).
+    pub fn connect(&self, rdns: Option<String>) {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(connection::connect(*self, rdns));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = rdns;
+    }
+
+    /// Forgets the connection (and asks the wallet to forget it too, where it can), and signs out.
+    pub fn disconnect(&self) {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(connection::disconnect(*self));
+    }
+
+    /// Asks the wallet to switch to Coop's chain, adding it to the wallet first if it does not know it.
+    pub fn switch_chain(&self) {
+        #[cfg(feature = "hydrate")]
+        {
+            let wallet = *self;
+            leptos::task::spawn_local(async move {
+                let _ = connection::switch_chain(wallet).await;
+            });
+        }
+    }
+
+    /// Signs in with Ethereum: a nonce from the server, a message signed in the wallet, a session.
+    pub fn sign_in(&self) {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(session::sign_in(*self));
+    }
+
+    pub fn sign_out(&self) {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(session::sign_out(*self));
+    }
+
+    /// Sends `tx` through the wallet and follows it; the returned signal reports each step.
+    pub fn send_transaction(&self, tx: UnsignedTx) -> ReadSignal<TxProgress> {
+        let (progress, set_progress) = signal(TxProgress::Idle);
+        #[cfg(feature = "hydrate")]
+        {
+            let wallet = *self;
+            leptos::task::spawn_local(async move {
+                let _ = wallet.send_transaction_and_wait(tx, move |step| set_progress.set(step)).await;
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (tx, set_progress);
+        progress
+    }
+
+    /// Sends `tx` and waits until it is mined, telling `report` each step; for flows of several
+    /// transactions (approve, then buy). The result is the last step.
+    pub async fn send_transaction_and_wait(
+        &self,
+        tx: UnsignedTx,
+        report: impl Fn(TxProgress) + 'static,
+    ) -> Result<transaction::Confirmed, TxFailure> {
+        #[cfg(feature = "hydrate")]
+        {
+            transaction::send(*self, tx, report).await
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = (tx, &report);
+            Err(TxFailure { hash: None, reason: WalletError::NoWallet.to_string() })
+        }
+    }
+}
+
+/// `0xf39F…2266`: an address short enough for a button.
+pub fn short_address(address: &Address) -> String {
+    let full = address.to_checksum(None);
+    format!("{}…{}", &full[..6], &full[full.len() - 4..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::address;
+
+    #[test]
+    fn a_short_address_keeps_the_checksummed_ends() {
+        assert_eq!(short_address(&address!("f39fd6e51aad88f6f4ce6ab8827279cfffb92266")), "0xf39F…2266");
+    }
+
+    #[test]
+    fn a_chain_id_is_written_as_lowercase_hex() {
+        let chain = ChainInfo {
+            chain_id: 31337,
+            name: "x".into(),
+            rpc_url: None,
+            native_currency: NativeCurrency { name: "Ether".into(), symbol: "ETH".into(), decimals: 18 },
+            contracts: BTreeMap::new(),
+        };
+        assert_eq!(chain.hex_id(), "0x7a69");
+    }
+}

@@ -1,0 +1,86 @@
+//! The sign-in endpoints.
+
+use std::sync::Arc;
+
+use alloy::primitives::FixedBytes;
+use anyhow::Context;
+use app::wallet::SignedInAs;
+use app::wallet::session::{NonceGrant, SignInRequest};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::header::{ACCEPT, CACHE_CONTROL, HOST};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+use tower_sessions::cookie::time::{Duration, OffsetDateTime};
+
+use super::session::{SIGNED_IN_KEY, signed_in_as};
+use super::verify::{Expected, SignInError, check_message, check_signature, format_time};
+use crate::http::{ApiError, Services};
+
+/// How long a nonce, and so the message written with it, stays good.
+const NONCE_LIFETIME: Duration = Duration::minutes(10);
+
+/// `GET /api/v1/auth/nonce`: a fresh single-use nonce, with the times to put into the message.
+pub async fn nonce(State(services): State<Arc<Services>>) -> Result<Response, ApiError> {
+    let now = OffsetDateTime::now_utc();
+    // 128 random bits as 32 hex digits: alphanumeric, as EIP-4361 requires, and unguessable.
+    let nonce = alloy::primitives::hex::encode(FixedBytes::<16>::random());
+    let expires = now + NONCE_LIFETIME;
+    services
+        .store
+        .issue_nonce(&nonce, expires.unix_timestamp(), now.unix_timestamp())
+        .await
+        .context("storing a sign-in nonce")?;
+    let grant = NonceGrant { nonce, issued_at: format_time(now), expiration_time: format_time(expires) };
+    Ok(([(CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(grant)).into_response())
+}
+
+/// `POST /api/v1/auth/sign-in` with `{message, signature}`: checks the message against this host and
+/// chain, its times, the signature and the nonce, then opens a session for the address.
+pub async fn sign_in(
+    State(services): State<Arc<Services>>,
+    session: Session,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<SignedInAs>, ApiError> {
+    let request: SignInRequest = serde_json::from_slice(&body).map_err(|_| SignInError::MalformedBody)?;
+    let domain = headers.get(HOST).and_then(|host| host.to_str().ok()).ok_or_else(|| ApiError::BadRequest {
+        code: "missing_host",
+        message: "the request has no Host header".to_owned(),
+        field: None,
+    })?;
+    let now = OffsetDateTime::now_utc();
+    let message = check_message(&request.message, Expected { domain, chain_id: services.chain_id, now })?;
+    check_signature(&request.message, &message, &request.signature)?;
+    // Last, so that a message refused for another reason leaves its nonce usable.
+    let used = services.store.use_nonce(&message.nonce, now.unix_timestamp()).await.context("using a nonce")?;
+    if let Some(refusal) = SignInError::from_nonce_use(used) {
+        return Err(refusal.into());
+    }
+    let who = SignedInAs { address: message.address, chain_id: message.chain_id };
+    // A new session id on every sign-in: an id planted before cannot ride along.
+    session.cycle_id().await.map_err(|error| anyhow::anyhow!("renewing the session id: {error}"))?;
+    session.insert(SIGNED_IN_KEY, &who).await.map_err(|error| anyhow::anyhow!("writing the session: {error}"))?;
+    tracing::info!(target: "auth", address = %who.address, "signed in");
+    Ok(Json(who))
+}
+
+/// `POST /api/v1/auth/sign-out`: ends the session. A plain form post (no JavaScript) is sent back to
+/// the home page; an API call gets 204.
+pub async fn sign_out(session: Session, headers: HeaderMap) -> Result<Response, ApiError> {
+    session.flush().await.map_err(|error| anyhow::anyhow!("deleting the session: {error}"))?;
+    let from_a_form =
+        headers.get(ACCEPT).and_then(|accept| accept.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
+    Ok(if from_a_form { Redirect::to("/").into_response() } else { StatusCode::NO_CONTENT.into_response() })
+}
+
+/// `GET /api/v1/auth/me`: who is signed in, or 401 `not_signed_in`.
+pub async fn me(session: Session) -> Result<Json<SignedInAs>, ApiError> {
+    signed_in_as(&session).await?.map(Json).ok_or_else(|| ApiError::Unauthorized {
+        code: "not_signed_in",
+        message: "nobody is signed in with this session".to_owned(),
+        field: None,
+    })
+}

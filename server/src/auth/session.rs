@@ -1,0 +1,101 @@
+//! Sessions: the layer that loads them from the store, the [`SignedIn`] extractor, and the port that
+//! lends the web app's server rendering the session's signed-in address.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use alloy::primitives::Address;
+use app::wallet::SignedInAs;
+use app::wallet::session::ssr::{RequestSession, SessionReader};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+use crate::http::ApiError;
+use crate::store::Store;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "coop_session";
+/// The session field that holds the [`SignedInAs`].
+pub(super) const SIGNED_IN_KEY: &str = "signed_in";
+/// A session ends after this long without a request.
+const IDLE_EXPIRY: Duration = Duration::days(7);
+
+/// Loads and saves sessions in `store`. The cookie is `HttpOnly` and `SameSite=Lax`, so other sites
+/// can neither read it nor send it with their forms' posts.
+pub fn session_layer(store: Store) -> SessionManagerLayer<Store> {
+    SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        // Plain-HTTP development servers on 127.0.0.1 must get the cookie too; behind TLS the
+        // proxy can add `Secure`.
+        .with_secure(false)
+        .with_expiry(Expiry::OnInactivity(IDLE_EXPIRY))
+}
+
+/// Who the request's session says is signed in, if anyone.
+pub(super) async fn signed_in_as(session: &Session) -> Result<Option<SignedInAs>, ApiError> {
+    session
+        .get::<SignedInAs>(SIGNED_IN_KEY)
+        .await
+        .map_err(|error| ApiError::Unexpected(anyhow::anyhow!("reading the session: {error}")))
+}
+
+fn session_of(parts: &Parts) -> Result<Session, ApiError> {
+    parts
+        .extensions
+        .get::<Session>()
+        .cloned()
+        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("the session layer is not installed")))
+}
+
+/// The signed-in address. As an extractor it refuses anyone not signed in with 401 `not_signed_in`;
+/// `Option<SignedIn>` lets a handler serve both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignedIn(pub Address);
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(signed_in_as(&session_of(parts)?).await?.map(|who| SignedIn(who.address)))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        <Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?.ok_or_else(|| {
+            ApiError::Unauthorized {
+                code: "not_signed_in",
+                message: "sign in with your wallet first".to_owned(),
+                field: None,
+            }
+        })
+    }
+}
+
+/// The web app's view of a request's session.
+struct Reader(Session);
+
+impl SessionReader for Reader {
+    fn signed_in(&self) -> Pin<Box<dyn Future<Output = Option<SignedInAs>> + Send + '_>> {
+        Box::pin(async move { signed_in_as(&self.0).await.ok().flatten() })
+    }
+}
+
+/// Middleware (inside [`session_layer`]): hands each request's session to the web app as its port.
+/// Nothing is read from the store unless a page asks.
+pub async fn provide_session_reader(mut request: Request, next: Next) -> Response {
+    if let Some(session) = request.extensions().get::<Session>().cloned() {
+        request.extensions_mut().insert(RequestSession(Arc::new(Reader(session))));
+    }
+    next.run(request).await
+}

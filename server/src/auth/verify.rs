@@ -1,0 +1,292 @@
+//! Checking a Sign-in with Ethereum message against what this server expects: the domain the request
+//! came to, the chain it serves, the message's time bounds, and the EIP-191 signature. The nonce is
+//! checked last, against the store, by the caller. Pure: the time comes in as an argument.
+
+use alloy::primitives::{Address, Signature, hex};
+use app::wallet::siwe::{SiweMessage, SiweParseError};
+use tower_sessions::cookie::time::format_description::well_known::Rfc3339;
+use tower_sessions::cookie::time::{Duration, OffsetDateTime};
+use url::Url;
+
+use crate::http::ApiError;
+use crate::store::NonceUse;
+
+/// How far a wallet's or browser's clock may run ahead of the server's.
+const CLOCK_SKEW: Duration = Duration::minutes(5);
+/// A message longer than this is not a sign-in message.
+pub const MAX_MESSAGE_LEN: usize = 4096;
+
+/// What a message must match to be accepted here.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected<'a> {
+    /// The host (and port) the request was sent to.
+    pub domain: &'a str,
+    pub chain_id: u64,
+    pub now: OffsetDateTime,
+}
+
+/// Why a sign-in is refused. Each has its own code, and names the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignInError {
+    #[error("the request body is not JSON with the fields message and signature")]
+    MalformedBody,
+    #[error("the message is longer than {MAX_MESSAGE_LEN} characters")]
+    MessageTooLong,
+    #[error("the message is not a sign-in message ({0})")]
+    MalformedMessage(SiweParseError),
+    #[error("the {field} is not an RFC 3339 time")]
+    MalformedTime { field: &'static str },
+    #[error("the signature is not 65 bytes of hex")]
+    MalformedSignature,
+    #[error("the message is for {got}, but this is {expected}")]
+    WrongDomain { expected: String, got: String },
+    #[error("the message's uri {uri} is not on {domain}")]
+    WrongUri { uri: String, domain: String },
+    #[error("the message is for chain {got}, but this server runs on chain {expected}")]
+    WrongChain { expected: u64, got: u64 },
+    #[error("the message expired; sign a new one")]
+    Expired,
+    #[error("the message is not valid yet")]
+    NotYetValid,
+    #[error("the message was issued in the future; check your clock")]
+    IssuedInFuture,
+    #[error("the signature is not by the address in the message")]
+    BadSignature,
+    #[error("the nonce was already used; ask for a new one")]
+    NonceUsed,
+    #[error("the nonce expired; ask for a new one")]
+    NonceExpired,
+    #[error("the nonce was not issued by this server; ask for a new one")]
+    NonceUnknown,
+}
+
+impl SignInError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignInError::MalformedBody => "malformed_body",
+            SignInError::MessageTooLong => "message_too_long",
+            SignInError::MalformedMessage(_) => "malformed_message",
+            SignInError::MalformedTime { .. } => "malformed_time",
+            SignInError::MalformedSignature => "malformed_signature",
+            SignInError::WrongDomain { .. } => "wrong_domain",
+            SignInError::WrongUri { .. } => "wrong_uri",
+            SignInError::WrongChain { .. } => "wrong_chain",
+            SignInError::Expired => "message_expired",
+            SignInError::NotYetValid => "message_not_yet_valid",
+            SignInError::IssuedInFuture => "issued_in_future",
+            SignInError::BadSignature => "bad_signature",
+            SignInError::NonceUsed => "nonce_used",
+            SignInError::NonceExpired => "nonce_expired",
+            SignInError::NonceUnknown => "nonce_unknown",
+        }
+    }
+
+    pub fn field(&self) -> &'static str {
+        match self {
+            SignInError::MalformedBody | SignInError::MessageTooLong => "message",
+            SignInError::MalformedMessage(error) => error.field,
+            SignInError::MalformedTime { field } => field,
+            SignInError::MalformedSignature | SignInError::BadSignature => "signature",
+            SignInError::WrongDomain { .. } => "domain",
+            SignInError::WrongUri { .. } => "uri",
+            SignInError::WrongChain { .. } => "chain_id",
+            SignInError::Expired => "expiration_time",
+            SignInError::NotYetValid => "not_before",
+            SignInError::IssuedInFuture => "issued_at",
+            SignInError::NonceUsed | SignInError::NonceExpired | SignInError::NonceUnknown => "nonce",
+        }
+    }
+
+    /// The refusals a second try of the same message cannot fix, against input that is not even
+    /// well formed.
+    fn is_malformed(&self) -> bool {
+        matches!(
+            self,
+            SignInError::MalformedBody
+                | SignInError::MessageTooLong
+                | SignInError::MalformedMessage(_)
+                | SignInError::MalformedTime { .. }
+                | SignInError::MalformedSignature
+        )
+    }
+
+    /// The refusal for a nonce that is not fresh; `None` for a fresh one.
+    pub fn from_nonce_use(used: NonceUse) -> Option<Self> {
+        match used {
+            NonceUse::Fresh => None,
+            NonceUse::AlreadyUsed => Some(SignInError::NonceUsed),
+            NonceUse::Expired => Some(SignInError::NonceExpired),
+            NonceUse::Unknown => Some(SignInError::NonceUnknown),
+        }
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(error: SignInError) -> Self {
+        let (code, field, message) = (error.code(), Some(error.field()), error.to_string());
+        if error.is_malformed() {
+            ApiError::BadRequest { code, message, field }
+        } else {
+            ApiError::Unauthorized { code, message, field }
+        }
+    }
+}
+
+/// Parses the message text and checks it: domain, uri, chain and time bounds. The nonce and the
+/// signature are checked separately.
+pub fn check_message(text: &str, expected: Expected<'_>) -> Result<SiweMessage, SignInError> {
+    if text.len() > MAX_MESSAGE_LEN {
+        return Err(SignInError::MessageTooLong);
+    }
+    let message: SiweMessage = text.parse().map_err(SignInError::MalformedMessage)?;
+    if !message.domain.eq_ignore_ascii_case(expected.domain) {
+        return Err(SignInError::WrongDomain { expected: expected.domain.to_owned(), got: message.domain });
+    }
+    if authority(&message.uri).is_none_or(|authority| !authority.eq_ignore_ascii_case(expected.domain)) {
+        return Err(SignInError::WrongUri { uri: message.uri, domain: expected.domain.to_owned() });
+    }
+    if message.chain_id != expected.chain_id {
+        return Err(SignInError::WrongChain { expected: expected.chain_id, got: message.chain_id });
+    }
+    let issued_at = time("issued_at", &message.issued_at)?;
+    if issued_at > expected.now + CLOCK_SKEW {
+        return Err(SignInError::IssuedInFuture);
+    }
+    if let Some(expiration) = &message.expiration_time
+        && time("expiration_time", expiration)? <= expected.now
+    {
+        return Err(SignInError::Expired);
+    }
+    if let Some(not_before) = &message.not_before
+        && time("not_before", not_before)? > expected.now + CLOCK_SKEW
+    {
+        return Err(SignInError::NotYetValid);
+    }
+    Ok(message)
+}
+
+/// Checks that `signature` (hex, 65 bytes) is `message`'s signer's EIP-191 `personal_sign` of `text`.
+pub fn check_signature(text: &str, message: &SiweMessage, signature: &str) -> Result<(), SignInError> {
+    let bytes = hex::decode(signature.trim()).map_err(|_| SignInError::MalformedSignature)?;
+    if bytes.len() != 65 {
+        return Err(SignInError::MalformedSignature);
+    }
+    let signature = Signature::from_raw(&bytes).map_err(|_| SignInError::MalformedSignature)?;
+    let signer: Address = signature.recover_address_from_msg(text).map_err(|_| SignInError::BadSignature)?;
+    if signer != message.address {
+        return Err(SignInError::BadSignature);
+    }
+    Ok(())
+}
+
+fn time(field: &'static str, text: &str) -> Result<OffsetDateTime, SignInError> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|_| SignInError::MalformedTime { field })
+}
+
+/// `host[:port]` of a URI, as written in a SIWE `domain`.
+fn authority(uri: &str) -> Option<String> {
+    let url = Url::parse(uri).ok()?;
+    let host = url.host_str()?;
+    Some(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
+/// An RFC 3339 time to the second, as the nonce endpoint hands them out.
+pub fn format_time(time: OffsetDateTime) -> String {
+    let time = time.replace_nanosecond(0).unwrap_or(time);
+    time.format(&Rfc3339).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::signers::SignerSync;
+    use alloy::signers::local::PrivateKeySigner;
+
+    const NOW: i64 = 1_777_777_777;
+
+    fn expected() -> Expected<'static> {
+        Expected { domain: "127.0.0.1:3000", chain_id: 31337, now: OffsetDateTime::from_unix_timestamp(NOW).unwrap() }
+    }
+
+    fn message(signer: &PrivateKeySigner) -> SiweMessage {
+        let now = expected().now;
+        SiweMessage {
+            domain: "127.0.0.1:3000".into(),
+            address: signer.address(),
+            statement: Some("Sign in to Coop.".into()),
+            uri: "http://127.0.0.1:3000".into(),
+            chain_id: 31337,
+            nonce: "0123456789abcdef".into(),
+            issued_at: format_time(now - Duration::seconds(30)),
+            expiration_time: Some(format_time(now + Duration::minutes(9))),
+            not_before: None,
+            request_id: None,
+            resources: vec![],
+        }
+    }
+
+    fn sign(signer: &PrivateKeySigner, text: &str) -> String {
+        hex::encode_prefixed(signer.sign_message_sync(text.as_bytes()).unwrap().as_bytes())
+    }
+
+    fn refusal(message: SiweMessage) -> Option<&'static str> {
+        check_message(&message.to_string(), expected()).err().map(|error| error.code())
+    }
+
+    #[test]
+    fn a_well_formed_signed_message_for_this_domain_and_chain_is_accepted() {
+        let signer = PrivateKeySigner::random();
+        let text = message(&signer).to_string();
+        let parsed = check_message(&text, expected()).unwrap();
+        assert_eq!(check_signature(&text, &parsed, &sign(&signer, &text)), Ok(()));
+    }
+
+    #[test]
+    fn each_mismatch_is_refused_with_its_own_code() {
+        let signer = PrivateKeySigner::random();
+        let now = expected().now;
+        let base = message(&signer);
+        assert_eq!(refusal(SiweMessage { domain: "evil.example".into(), ..base.clone() }), Some("wrong_domain"));
+        assert_eq!(refusal(SiweMessage { uri: "http://evil.example/".into(), ..base.clone() }), Some("wrong_uri"));
+        assert_eq!(refusal(SiweMessage { chain_id: 1, ..base.clone() }), Some("wrong_chain"));
+        assert_eq!(
+            refusal(SiweMessage { expiration_time: Some(format_time(now - Duration::seconds(1))), ..base.clone() }),
+            Some("message_expired")
+        );
+        assert_eq!(
+            refusal(SiweMessage { not_before: Some(format_time(now + Duration::hours(1))), ..base.clone() }),
+            Some("message_not_yet_valid")
+        );
+        assert_eq!(
+            refusal(SiweMessage { issued_at: format_time(now + Duration::hours(1)), ..base.clone() }),
+            Some("issued_in_future")
+        );
+        assert_eq!(refusal(SiweMessage { issued_at: "yesterday".into(), ..base.clone() }), Some("malformed_time"));
+        assert_eq!(refusal(SiweMessage { domain: "127.0.0.1:3000".into(), ..base }), None);
+    }
+
+    #[test]
+    fn a_signature_by_someone_else_or_of_other_text_is_refused() {
+        let (signer, other) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+        let text = message(&signer).to_string();
+        let parsed = check_message(&text, expected()).unwrap();
+        assert_eq!(check_signature(&text, &parsed, &sign(&other, &text)), Err(SignInError::BadSignature));
+        assert_eq!(check_signature(&text, &parsed, &sign(&signer, "other")), Err(SignInError::BadSignature));
+        assert_eq!(check_signature(&text, &parsed, "0x1234"), Err(SignInError::MalformedSignature));
+        assert_eq!(check_signature(&text, &parsed, "not hex"), Err(SignInError::MalformedSignature));
+    }
+
+    #[test]
+    fn malformed_input_is_a_bad_request_and_a_refusal_is_unauthorized() {
+        let malformed: ApiError = SignInError::MalformedSignature.into();
+        let refused: ApiError = SignInError::NonceUsed.into();
+        assert!(matches!(
+            malformed,
+            ApiError::BadRequest { code: "malformed_signature", field: Some("signature"), .. }
+        ));
+        assert!(matches!(refused, ApiError::Unauthorized { code: "nonce_used", field: Some("nonce"), .. }));
+    }
+}

@@ -1,0 +1,253 @@
+//! Sign-in with Ethereum against a spawned server: nonce, message, signature, session, sign-out, and
+//! every refusal with its own code.
+
+use alloy::primitives::hex;
+use alloy::signers::SignerSync;
+use alloy::signers::local::PrivateKeySigner;
+use app::wallet::short_address;
+use app::wallet::siwe::SiweMessage;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app};
+
+/// GETs a path that must answer 200 with JSON.
+async fn get_ok(app: &TestApp, path: &str) -> Value {
+    let response = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    response.json().await.unwrap()
+}
+
+/// A nonce grant from the server: `(nonce, issuedAt, expirationTime)`.
+async fn grant(app: &TestApp) -> (String, String, String) {
+    let body = get_ok(app, "/api/v1/auth/nonce").await;
+    let field = |name: &str| body[name].as_str().unwrap().to_owned();
+    (field("nonce"), field("issuedAt"), field("expirationTime"))
+}
+
+/// A message for this server, as the web page writes it, with a fresh nonce.
+async fn message_for(app: &TestApp, signer: &PrivateKeySigner) -> SiweMessage {
+    let (nonce, issued_at, expiration_time) = grant(app).await;
+    let domain = app.address.to_string();
+    SiweMessage {
+        uri: format!("http://{domain}"),
+        domain,
+        address: signer.address(),
+        statement: Some("Sign in to Coop.".to_owned()),
+        chain_id: 31337,
+        nonce,
+        issued_at,
+        expiration_time: Some(expiration_time),
+        not_before: None,
+        request_id: None,
+        resources: Vec::new(),
+    }
+}
+
+fn sign(signer: &PrivateKeySigner, message: &SiweMessage) -> String {
+    hex::encode_prefixed(signer.sign_message_sync(message.to_string().as_bytes()).unwrap().as_bytes())
+}
+
+struct SignInReply {
+    status: StatusCode,
+    body: Value,
+    cookie: Option<String>,
+}
+
+impl SignInReply {
+    fn error(&self) -> (&str, &str) {
+        (self.body["error"]["code"].as_str().unwrap(), self.body["error"]["field"].as_str().unwrap_or_default())
+    }
+}
+
+async fn post_sign_in(app: &TestApp, body: Value) -> SignInReply {
+    let response = app.client.post(app.url("/api/v1/auth/sign-in")).json(&body).send().await.unwrap();
+    let status = response.status();
+    let cookie = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("coop_session="))
+        .map(|value| value.split(';').next().unwrap().to_owned());
+    SignInReply { status, body: response.json().await.unwrap(), cookie }
+}
+
+async fn sign_in(app: &TestApp, message: &SiweMessage, signature: &str) -> SignInReply {
+    post_sign_in(app, json!({ "message": message.to_string(), "signature": signature })).await
+}
+
+async fn me(app: &TestApp, cookie: Option<&str>) -> (StatusCode, Value) {
+    let mut request = app.client.get(app.url("/api/v1/auth/me"));
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, cookie);
+    }
+    let response = request.send().await.unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_signed_message_opens_a_session_that_me_reports_until_sign_out() {
+    let app = spawn_app().await;
+    let signer = PrivateKeySigner::random();
+    let message = message_for(&app, &signer).await;
+
+    let reply = sign_in(&app, &message, &sign(&signer, &message)).await;
+
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body, json!({ "address": signer.address(), "chainId": 31337 }));
+    let cookie = reply.cookie.expect("a session cookie");
+    assert_eq!(me(&app, Some(&cookie)).await, (StatusCode::OK, reply.body.clone()));
+
+    let out = app.client.post(app.url("/api/v1/auth/sign-out")).header(COOKIE, &cookie).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let (status, body) = me(&app, Some(&cookie)).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_signed_in")));
+}
+
+#[tokio::test]
+async fn me_without_a_session_is_401_not_signed_in() {
+    let app = spawn_app().await;
+    let (status, body) = me(&app, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "not_signed_in");
+}
+
+#[tokio::test]
+async fn a_nonce_is_good_for_one_sign_in_only() {
+    let app = spawn_app().await;
+    let signer = PrivateKeySigner::random();
+    let message = message_for(&app, &signer).await;
+    let signature = sign(&signer, &message);
+    assert_eq!(sign_in(&app, &message, &signature).await.status, StatusCode::OK);
+
+    let replay = sign_in(&app, &message, &signature).await;
+
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(replay.error(), ("nonce_used", "nonce"));
+    assert_eq!(replay.cookie, None);
+}
+
+#[tokio::test]
+async fn a_nonce_the_server_never_issued_is_refused() {
+    let app = spawn_app().await;
+    let signer = PrivateKeySigner::random();
+    let message = SiweMessage { nonce: "madeUp12345678".to_owned(), ..message_for(&app, &signer).await };
+
+    let reply = sign_in(&app, &message, &sign(&signer, &message)).await;
+
+    assert_eq!((reply.status, reply.error()), (StatusCode::UNAUTHORIZED, ("nonce_unknown", "nonce")));
+}
+
+#[tokio::test]
+async fn a_message_for_another_site_is_refused_and_leaves_the_nonce_usable() {
+    let app = spawn_app().await;
+    let signer = PrivateKeySigner::random();
+    let message = message_for(&app, &signer).await;
+    let phished =
+        SiweMessage { domain: "coop.example".to_owned(), uri: "https://coop.example".to_owned(), ..message.clone() };
+
+    let reply = sign_in(&app, &phished, &sign(&signer, &phished)).await;
+
+    assert_eq!((reply.status, reply.error()), (StatusCode::UNAUTHORIZED, ("wrong_domain", "domain")));
+    assert_eq!(sign_in(&app, &message, &sign(&signer, &message)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_message_for_another_chain_is_refused() {
+    let app = spawn_app().await;
+    let signer = PrivateKeySigner::random();
+    let message = SiweMessage { chain_id: 1, ..message_for(&app, &signer).await };
+
+    let reply = sign_in(&app, &message, &sign(&signer, &message)).await;
+
+    assert_eq!((reply.status, reply.error()), (StatusCode::UNAUTHORIZED, ("wrong_chain", "chain_id")));
+}
+
+#[tokio::test]
+async fn an_expired_message_is_refused() {
+    let app = spawn_app().await;
+    let signer = PrivateKeySigner::random();
+    let message = SiweMessage {
+        issued_at: "2020-01-01T00:00:00Z".to_owned(),
+        expiration_time: Some("2020-01-01T00:10:00Z".to_owned()),
+        ..message_for(&app, &signer).await
+    };
+
+    let reply = sign_in(&app, &message, &sign(&signer, &message)).await;
+
+    assert_eq!((reply.status, reply.error()), (StatusCode::UNAUTHORIZED, ("message_expired", "expiration_time")));
+}
+
+#[tokio::test]
+async fn a_signature_by_another_key_is_refused_and_a_malformed_one_is_a_bad_request() {
+    let app = spawn_app().await;
+    let (signer, impostor) = (PrivateKeySigner::random(), PrivateKeySigner::random());
+    let message = message_for(&app, &signer).await;
+
+    let forged = sign_in(&app, &message, &sign(&impostor, &message)).await;
+    let garbled = sign_in(&app, &message, "0xnothex").await;
+
+    assert_eq!((forged.status, forged.error()), (StatusCode::UNAUTHORIZED, ("bad_signature", "signature")));
+    assert_eq!((garbled.status, garbled.error()), (StatusCode::BAD_REQUEST, ("malformed_signature", "signature")));
+    assert_eq!(sign_in(&app, &message, &sign(&signer, &message)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_sign_in_is_a_bad_request_naming_the_field() {
+    let app = spawn_app().await;
+    let not_json = app
+        .client
+        .post(app.url("/api/v1/auth/sign-in"))
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(not_json.json::<Value>().await.unwrap()["error"]["code"], "malformed_body");
+
+    let not_siwe = post_sign_in(&app, json!({ "message": "hello", "signature": "0x00" })).await;
+    assert_eq!((not_siwe.status, not_siwe.error()), (StatusCode::BAD_REQUEST, ("malformed_message", "domain")));
+
+    let huge = post_sign_in(&app, json!({ "message": "x".repeat(10_000), "signature": "0x00" })).await;
+    assert_eq!((huge.status, huge.error()), (StatusCode::BAD_REQUEST, ("message_too_long", "message")));
+}
+
+#[tokio::test]
+async fn the_page_is_rendered_with_the_signed_in_address_and_a_form_post_signs_out() {
+    let app = spawn_app().await;
+    let signer = PrivateKeySigner::random();
+    let message = message_for(&app, &signer).await;
+    let cookie = sign_in(&app, &message, &sign(&signer, &message)).await.cookie.unwrap();
+
+    let page = app.client.get(app.url("/")).header(COOKIE, &cookie).send().await.unwrap().text().await.unwrap();
+    let anonymous = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+
+    let short = short_address(&signer.address());
+    assert!(page.contains(&short) && page.contains("Sign out"), "{page}");
+    assert!(!anonymous.contains(&short) && anonymous.contains("Connect wallet"), "{anonymous}");
+
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let out = no_redirects
+        .post(app.url("/api/v1/auth/sign-out"))
+        .header(COOKIE, &cookie)
+        .header(ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(out.headers()[LOCATION], "/");
+    assert_eq!(me(&app, Some(&cookie)).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_chain_endpoint_describes_the_chain_for_wallets() {
+    let app = spawn_app().await;
+    let body = get_ok(&app, "/api/v1/chain").await;
+    assert_eq!(body["chainId"], 31337);
+    assert_eq!(body["name"], "Coop dev chain");
+    assert_eq!(body["rpcUrl"].as_str(), Some(app.chain.as_ref().unwrap().endpoint().as_str().trim_end_matches('/')));
+    assert_eq!(body["nativeCurrency"]["symbol"], "ETH");
+}
