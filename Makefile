@@ -15,7 +15,8 @@ export LEPTOS_SITE_ROOT := $(CURDIR)/target/site
 
 dev: ## install what is missing, start a local chain, serve http://127.0.0.1:3000
 	scripts/setup.sh
-	cargo leptos build
+	cargo leptos build --frontend-only
+	cargo build -p coop-server
 	"$(CARGO_TARGET_DIR)/debug/coop" dev
 
 test: ## install what is missing, then run every check and test
@@ -26,7 +27,8 @@ setup:
 	scripts/setup.sh
 
 build:
-	cargo leptos build
+	cargo leptos build --frontend-only
+	cargo build -p coop-server
 
 fmt:
 	cargo fmt --all

@@ -10,6 +10,13 @@ export LEPTOS_OUTPUT_NAME=coop
 export LEPTOS_SITE_ROOT="$PWD/target/site"
 what="${1:-all}"
 
+# The wasm bundle, CSS and assets through cargo-leptos; the server with plain cargo, so it shares its
+# build with the tests and clippy (cargo-leptos would build it with other RUSTFLAGS).
+build_site() {
+  cargo leptos build --frontend-only
+  cargo build -p coop-server
+}
+
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 start_postgres() {
@@ -49,7 +56,7 @@ rust_tests() {
 
 e2e() {
   step "building the site"
-  cargo leptos build
+  build_site
   step "Playwright tests"
   npx playwright test -c end2end/playwright.config.mjs
 }

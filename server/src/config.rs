@@ -108,7 +108,11 @@ impl Config {
         figment
             .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database_url".into()))
             // Only known keys: other COOP_* variables (COOP_CONFIG, test settings) are not config.
-            .merge(Env::prefixed("COOP_").filter(|key| KEYS.contains(&key.as_str())))
+            .merge(
+                Env::prefixed("COOP_")
+                    .filter(|key| KEYS.iter().any(|known| key.as_str().eq_ignore_ascii_case(known)))
+                    .map(|key| key.as_str().to_ascii_lowercase().into()),
+            )
     }
 
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
@@ -250,6 +254,24 @@ mod tests {
     fn a_revenue_threshold_is_read_as_exact_wei() {
         let config = with("commit_revenue_threshold", "1000000000000000000000").unwrap();
         assert_eq!(config.commit_revenue_threshold, Some(U256::from(10u64).pow(U256::from(21))));
+    }
+
+    #[test]
+    fn environment_variables_override_the_file_and_other_coop_variables_are_ignored() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("coop.toml", "confirmations = 3\nlisten = \"127.0.0.1:4000\"\n")?;
+            jail.set_env("COOP_CONFIRMATIONS", "7");
+            jail.set_env("COOP_CONFIG", "coop.toml");
+            jail.set_env("DATABASE_URL", "postgres://db/coop");
+            let config = Config::load(Some(Path::new("coop.toml"))).expect("valid");
+            assert_eq!(config.confirmations, 7);
+            assert_eq!(config.listen, SocketAddr::from(([127, 0, 0, 1], 4000)));
+            assert_eq!(config.database_url(), "postgres://db/coop");
+            jail.set_env("COOP_CONFIRMATIONS", "many");
+            let error = Config::load(Some(Path::new("coop.toml"))).expect_err("refused").to_string();
+            assert!(error.contains("CONFIRMATIONS") && error.contains("COOP_"), "{error}");
+            Ok(())
+        });
     }
 
     #[test]

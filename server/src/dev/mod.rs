@@ -1,10 +1,13 @@
 //! `coop dev`: a whole local marketplace in one command. Starts anvil unless `rpc_url` is set,
-//! deploys the contracts (or reuses a deployment still on the chain), then serves.
+//! deploys the contracts (or reuses a deployment still on the chain), seeds a demo marketplace on a
+//! chain it started, then serves.
+
+mod seed;
 
 use anyhow::Context;
 use url::Url;
 
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::deploy::{Deployment, deploy_all};
 use crate::devnet::{self, DevChain};
 use crate::startup::{Server, shutdown_signal};
@@ -14,15 +17,29 @@ const BLOCK_TIME_SECS: u64 = 1;
 
 pub async fn run(mut config: Config) -> anyhow::Result<()> {
     // Dropping the chain stops anvil, so it lives until the server has stopped.
-    let (rpc_url, _chain) = match config.rpc_url.clone() {
+    let (rpc_url, chain) = match config.rpc_url.clone() {
         Some(url) => (url, None),
         None => {
             let chain = start_chain(&mut config)?;
             (chain.endpoint(), Some(chain))
         }
     };
-    deploy(&config, &rpc_url, devnet::DEV_DEPLOYER_KEY).await?;
+    let deployment = deploy(&config, &rpc_url, devnet::DEV_DEPLOYER_KEY).await?;
+    if let Some(chain) = &chain {
+        // The server commits and adds members with anvil keys unless the config names its own.
+        config.operator_key.get_or_insert_with(|| key_of(chain, OPERATOR));
+        config.agent_key.get_or_insert_with(|| key_of(chain, AGENT));
+        seed::demo(chain, &deployment).await.context("seeding the demo marketplace")?;
+    }
     Server::build(&config, &rpc_url).await?.run(shutdown_signal()).await
+}
+
+/// anvil accounts the dev server signs with: 9 commits books, 8 adds members.
+pub const OPERATOR: usize = 9;
+pub const AGENT: usize = 8;
+
+fn key_of(chain: &DevChain, account: usize) -> Secret {
+    Secret::new(chain.signer(account).to_bytes().to_string())
 }
 
 fn start_chain(config: &mut Config) -> anyhow::Result<DevChain> {
