@@ -1,6 +1,8 @@
 //! Coop's pure core: no I/O, no clock, no randomness; everything it needs comes in as arguments.
 //! It builds for wasm32 too, so the web app computes with the same code as the server.
 
+/// Token amounts as decimal text with exact integer maths, and prices per period.
+pub mod amount;
 /// Contract bindings (`sol!` over `contracts/artifacts`): call encoding, event and error decoding.
 pub mod contracts;
 
