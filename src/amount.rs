@@ -49,17 +49,17 @@ pub fn format_units(amount: U256, decimals: u8) -> String {
     if fraction.is_empty() { whole.to_owned() } else { format!("{whole}.{fraction}") }
 }
 
-/// Like [`format_units`] but with at most `max_fraction` fractional digits, cut (never rounded up) and
-/// marked with a leading `~` when digits were cut; for cards where space is short.
-pub fn format_units_short(amount: U256, decimals: u8, max_fraction: usize) -> String {
-    let exact = format_units(amount, decimals);
-    match exact.split_once('.') {
-        Some((whole, fraction)) if fraction.len() > max_fraction => {
-            let kept = fraction[..max_fraction].trim_end_matches('0');
-            if kept.is_empty() { format!("~{whole}") } else { format!("~{whole}.{kept}") }
-        }
-        _ => exact,
-    }
+/// Like [`format_units`] but rounded (half up) to at most `max_fraction` fractional digits, and marked
+/// with a leading `≈` when it was rounded; for cards where space is short.
+pub fn format_units_short(amount: U256, decimals: u8, max_fraction: u8) -> String {
+    let Some(cut) = decimals.checked_sub(max_fraction).filter(|cut| *cut > 0) else {
+        return format_units(amount, decimals);
+    };
+    let unit = U256::from(10u8).pow(U256::from(cut));
+    let remainder = amount % unit;
+    let down = amount - remainder;
+    let rounded = if remainder >= unit - remainder { down.checked_add(unit).unwrap_or(down) } else { down };
+    if rounded == amount { format_units(amount, decimals) } else { format!("≈{}", format_units(rounded, decimals)) }
 }
 
 /// Reads a decimal number of tokens (`"1.5"`, `"0.000001"`, `"12"`, `".5"`) as wei with `decimals`
@@ -165,11 +165,14 @@ mod tests {
     }
 
     #[test]
-    fn short_formatting_cuts_and_marks_what_it_cut() {
+    fn short_formatting_rounds_half_up_and_marks_what_it_rounded() {
         assert_eq!(format_units_short(U256::from(ETHER * 3 / 2), 18, 4), "1.5");
-        assert_eq!(format_units_short(U256::from(57_870_370_370_370u64), 18, 4), "~0");
-        assert_eq!(format_units_short(U256::from(4_999_999_999_999_980_800u64), 18, 4), "~4.9999");
-        assert_eq!(format_units_short(U256::from(1_230_000_000_000_000_001u64), 18, 4), "~1.23");
+        assert_eq!(format_units_short(U256::from(57_870_370_370_370u64), 18, 4), "≈0.0001");
+        assert_eq!(format_units_short(U256::from(40_000_000_000_000u64), 18, 4), "≈0");
+        assert_eq!(format_units_short(U256::from(4_999_999_999_999_980_800u64), 18, 4), "≈5");
+        assert_eq!(format_units_short(U256::from(1_230_000_000_000_000_001u64), 18, 4), "≈1.23");
+        assert_eq!(format_units_short(U256::from(123u8), 2, 4), "1.23");
+        assert_eq!(format_units_short(U256::MAX, 0, 4), U256::MAX.to_string());
     }
 
     #[test]

@@ -2,17 +2,19 @@
 //! The app never imports the server: what its server functions need comes in as context.
 
 pub mod components;
+pub mod market;
 pub mod pages;
 pub mod wallet;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::StaticSegment;
+use leptos_router::{ParamSegment, StaticSegment};
 use leptos_router::components::{Route, Router, Routes};
 
 use crate::components::layout::{Footer, Header};
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
+use crate::pages::product::ProductPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -48,6 +50,7 @@ pub fn App() -> impl IntoView {
                 <main class="flex-1">
                     <Routes fallback=NotFound>
                         <Route path=StaticSegment("") view=HomePage />
+                        <Route path=(StaticSegment("products"), ParamSegment("id")) view=ProductPage />
                     </Routes>
                 </main>
                 <Footer />

@@ -28,6 +28,8 @@ pub mod live;
 pub mod operator;
 /// Offline commands over files: `coop replay` and `coop book`.
 pub mod offline;
+/// Products for the web app: the marketplace port its pages read through.
+pub mod products;
 /// Builds the axum router and runs the server.
 pub mod startup;
 /// Storage behind one API, on SQLite (default) or PostgreSQL.

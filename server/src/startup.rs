@@ -24,6 +24,7 @@ use crate::deploy::Deployment;
 use crate::http::{self, Services};
 use crate::indexer::{Indexer, Watched};
 use crate::live;
+use crate::products::{ApiMarket, provide_market};
 use crate::store::Store;
 
 /// A bound, ready-to-run server.
@@ -162,6 +163,7 @@ fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url) -> anyhow::R
         .merge(pages)
         // Inside out: the session layer loads the session, then the pages get to read it.
         .layer(axum::middleware::from_fn(auth::provide_session_reader))
+        .layer(axum::middleware::from_fn_with_state(ApiMarket::new(services.clone()), provide_market))
         .layer(auth::session_layer(services.store.clone()))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http()))

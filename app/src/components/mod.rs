@@ -2,3 +2,4 @@
 
 pub mod layout;
 pub mod wallet;
+pub mod product_card;

@@ -1,6 +1,8 @@
-//! The marketplace home: what Coop is, and how each kind of user takes part.
+//! The marketplace home: what Coop is, the products on sale, and how each kind of user takes part.
 
 use leptos::prelude::*;
+
+use crate::pages::marketplace::Marketplace;
 
 /// The three roles the home page explains, one tab each.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -47,7 +49,7 @@ pub fn HomePage() -> impl IntoView {
     let (role, set_role) = signal(Role::Seller);
     view! {
         <section class="bg-gradient-to-b from-emerald-50 to-stone-50">
-            <div class="mx-auto max-w-6xl px-4 py-16 sm:py-24">
+            <div class="mx-auto max-w-6xl px-4 py-10 sm:py-14">
                 <h1 class="max-w-3xl text-4xl font-bold tracking-tight sm:text-5xl">
                     "Sell your data together."
                 </h1>
@@ -58,6 +60,8 @@ pub fn HomePage() -> impl IntoView {
                 </p>
             </div>
         </section>
+
+        <Marketplace />
 
         <section class="mx-auto max-w-6xl px-4 py-12" aria-labelledby="how-it-works">
             <h2 id="how-it-works" class="text-2xl font-semibold">"How it works"</h2>

@@ -1,0 +1,48 @@
+//! A product as a card on the marketplace: cover, name, price per day and week, Data Union badge.
+
+use coop::amount::Period;
+use leptos::prelude::*;
+
+use crate::market::{ProductCard, price_label, short_address};
+
+/// A cover drawn from the product id, until products carry an uploaded image.
+pub fn cover_style(card: &ProductCard) -> String {
+    let bytes = card.id.as_slice();
+    let (a, b) = (u16::from(bytes[0]) * 360 / 256, u16::from(bytes[1]) * 360 / 256);
+    format!("background-image: linear-gradient(135deg, hsl({a} 70% 45%), hsl({b} 75% 60%))")
+}
+
+#[component]
+pub fn ProductCardView(card: ProductCard) -> impl IntoView {
+    let href = format!("/products/{}", card.id);
+    let initial = card.name.chars().next().unwrap_or('?').to_uppercase().to_string();
+    let per_day = price_label(card.price_per_second, Period::Day);
+    let per_week = price_label(card.price_per_second, Period::Week);
+    let badge = card.data_union.then(|| {
+        let members = card.members.unwrap_or(0);
+        let noun = if members == 1 { "member" } else { "members" };
+        view! {
+            <span class="absolute left-3 top-3 rounded-full bg-white/90 px-2.5 py-1 text-xs font-semibold text-emerald-800 shadow-sm">
+                {format!("Data Union · {members} {noun}")}
+            </span>
+        }
+    });
+    view! {
+        <li class="group overflow-hidden rounded-2xl border border-stone-200 bg-white shadow-sm transition hover:-translate-y-0.5 hover:shadow-md">
+            <a href=href class="block" aria-label=card.name.clone()>
+                <div class="relative flex aspect-[16/9] items-center justify-center" style=cover_style(&card)>
+                    <span class="text-5xl font-bold text-white/80" aria-hidden="true">{initial}</span>
+                    {badge}
+                </div>
+                <div class="p-4">
+                    <h3 class="truncate text-base font-semibold group-hover:text-emerald-700">{card.name.clone()}</h3>
+                    <p class="mt-1 text-xs text-stone-500">"by " {short_address(&card.owner)}</p>
+                    <p class="mt-3 flex items-baseline justify-between gap-2">
+                        <span class="text-lg font-semibold" data-testid="price-per-day">{per_day} <span class="text-sm font-normal text-stone-500">" / day"</span></span>
+                        <span class="text-xs text-stone-500">{per_week} " / week"</span>
+                    </p>
+                </div>
+            </a>
+        </li>
+    }
+}

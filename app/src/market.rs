@@ -1,0 +1,156 @@
+//! The marketplace as the pages read it: products (with their Data Union's figures) through server
+//! functions over a port the server fills in, so the pages render on the server and again after
+//! hydration from the same data.
+
+use alloy_primitives::{Address, B256, U256};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// How many products a page of the marketplace shows.
+pub const PAGE_SIZE: usize = 12;
+
+/// The orders the marketplace can list products in.
+pub const SORTS: [(&str, &str); 2] = [("newest", "Newest"), ("price", "Lowest price")];
+
+/// What the marketplace is asked for: a search, an order and where the page starts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProductQuery {
+    pub q: String,
+    /// `newest` or `price`.
+    pub sort: String,
+    pub offset: usize,
+}
+
+/// One product as the marketplace lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductCard {
+    pub id: B256,
+    pub name: String,
+    pub owner: Address,
+    pub beneficiary: Address,
+    pub data_union: bool,
+    /// DATA wei per second.
+    #[serde(with = "wei_text")]
+    pub price_per_second: U256,
+    #[serde(with = "wei_text")]
+    pub minimum_subscription_seconds: U256,
+    /// `deployed` or `deleted`.
+    pub state: String,
+    #[serde(default)]
+    pub purchases: u64,
+    #[serde(with = "wei_text", default)]
+    pub revenue: U256,
+    #[serde(default)]
+    pub subscribers: u64,
+    /// The Data Union's active members, for a Data Union product.
+    #[serde(default)]
+    pub members: Option<u64>,
+}
+
+/// A page of the marketplace.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProductPage {
+    pub total: usize,
+    pub offset: usize,
+    pub products: Vec<ProductCard>,
+}
+
+/// A Data Union's figures, for its product's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnionFigures {
+    pub address: Address,
+    pub active_members: u64,
+    pub total_members: u64,
+    #[serde(with = "wei_text")]
+    pub total_revenue: U256,
+    /// The admin fee as an exact percentage (`"12.5"`).
+    pub admin_fee_percent: String,
+}
+
+/// A product's page: the product, and its Data Union when the beneficiary is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductDetail {
+    pub product: ProductCard,
+    pub union: Option<UnionFigures>,
+}
+
+/// Why the marketplace could not answer; the text is safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum MarketError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("the marketplace is not available right now; try again in a moment")]
+    Unavailable,
+}
+
+/// A page of products for `query`.
+#[server(endpoint = "list_products")]
+pub async fn list_products(query: ProductQuery) -> Result<Result<ProductPage, MarketError>, ServerFnError> {
+    let Some(market) = ssr::market() else { return Ok(Err(MarketError::Unavailable)) };
+    Ok(market.products(query).await)
+}
+
+/// The product `id` (`0x` and 64 hex digits), `None` when there is no such product.
+#[server(endpoint = "get_product")]
+pub async fn get_product(id: String) -> Result<Result<Option<ProductDetail>, MarketError>, ServerFnError> {
+    let Ok(id) = id.parse::<B256>() else { return Ok(Ok(None)) };
+    let Some(market) = ssr::market() else { return Ok(Err(MarketError::Unavailable)) };
+    Ok(market.product(id).await)
+}
+
+/// The port the server implements; it puts a [`ssr::RequestMarket`] into every request's extensions.
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+
+    use alloy_primitives::B256;
+    use leptos::prelude::use_context;
+
+    use super::{MarketError, ProductDetail, ProductPage, ProductQuery};
+
+    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, MarketError>> + Send + 'a>>;
+
+    pub trait Market: Send + Sync {
+        fn products(&self, query: ProductQuery) -> Answer<'_, ProductPage>;
+        fn product(&self, id: B256) -> Answer<'_, Option<ProductDetail>>;
+    }
+
+    #[derive(Clone)]
+    pub struct RequestMarket(pub Arc<dyn Market>);
+
+    pub(super) fn market() -> Option<Arc<dyn Market>> {
+        let parts = use_context::<http::request::Parts>()?;
+        parts.extensions.get::<RequestMarket>().map(|market| market.0.clone())
+    }
+}
+
+/// `U256` as a decimal string of wei, as the REST API writes amounts.
+mod wei_text {
+    use alloy_primitives::U256;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &U256, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(value)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<U256, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        coop::text::parse_amount(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A price per second for a period, in DATA, short enough for a card (`"5 DATA"`, `"~0.0416 DATA"`).
+pub fn price_label(price_per_second: U256, period: coop::amount::Period) -> String {
+    let amount = coop::amount::per_period(price_per_second, period);
+    format!("{} DATA", coop::amount::format_units_short(amount, coop::amount::DATA_DECIMALS, 4))
+}
+
+/// `0x1234…abcd`.
+pub fn short_address(address: &Address) -> String {
+    let text = address.to_checksum(None);
+    format!("{}…{}", &text[..6], &text[text.len() - 4..])
+}

@@ -1,0 +1,125 @@
+//! The marketplace on the home page: search, sort, a page of product cards, and paging. The search
+//! form is a plain `GET` form, so it works before hydration and without JavaScript.
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::product_card::ProductCardView;
+use crate::market::{PAGE_SIZE, ProductPage, ProductQuery, SORTS, list_products};
+
+/// The query the address bar holds; unknown sorts fall back to newest, bad offsets to the start.
+fn query_from_url() -> Memo<ProductQuery> {
+    let params = use_query_map();
+    Memo::new(move |_| {
+        params.with(|params| {
+            let sort = params.get("sort").filter(|sort| SORTS.iter().any(|(name, _)| name == sort));
+            ProductQuery {
+                q: params.get("q").unwrap_or_default().trim().chars().take(200).collect(),
+                sort: sort.unwrap_or_else(|| "newest".to_owned()),
+                offset: params.get("offset").and_then(|offset| offset.parse().ok()).unwrap_or(0),
+            }
+        })
+    })
+}
+
+fn page_href(query: &ProductQuery, offset: usize) -> String {
+    let mut href = format!("/?sort={}&offset={offset}", query.sort);
+    if !query.q.is_empty() {
+        href.push_str("&q=");
+        href.push_str(&url_encode(&query.q));
+    }
+    href
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+pub fn Marketplace() -> impl IntoView {
+    let query = query_from_url();
+    let products = Resource::new(move || query.get(), list_products);
+    view! {
+        <section class="mx-auto max-w-6xl px-4 py-10" aria-labelledby="products-heading">
+            <div class="flex flex-col gap-4 sm:flex-row sm:items-end sm:justify-between">
+                <h2 id="products-heading" class="text-2xl font-semibold">"Data products"</h2>
+                <Form method="get" action="/" attr:class="flex w-full flex-col gap-2 sm:w-auto sm:flex-row" attr:role="search">
+                    <label class="sr-only" for="search">"Search products"</label>
+                    <input
+                        id="search"
+                        name="q"
+                        type="search"
+                        placeholder="Search products"
+                        prop:value=move || query.get().q
+                        class="w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm sm:w-64"
+                    />
+                    <label class="sr-only" for="sort">"Sort by"</label>
+                    <select id="sort" name="sort" class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm">
+                        {SORTS
+                            .into_iter()
+                            .map(|(value, label)| {
+                                view! {
+                                    <option value=value selected=move || query.get().sort == value>
+                                        {label}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                    <button type="submit" class="rounded-lg bg-emerald-700 px-4 py-2 text-sm font-medium text-white hover:bg-emerald-800">
+                        "Search"
+                    </button>
+                </Form>
+            </div>
+            <Transition fallback=|| view! { <p class="mt-8 text-stone-500">"Loading products…"</p> }>
+                {move || Suspend::new(async move {
+                    match products.await {
+                        Ok(Ok(page)) => view! { <ProductGrid page query=query.get_untracked() /> }.into_any(),
+                        Ok(Err(error)) => view! { <p class="mt-8 text-red-700" role="alert">{error.to_string()}</p> }.into_any(),
+                        Err(_) => view! {
+                            <p class="mt-8 text-red-700" role="alert">"the marketplace is not available right now; try again in a moment"</p>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ProductGrid(page: ProductPage, query: ProductQuery) -> impl IntoView {
+    if page.products.is_empty() {
+        let text = if query.q.is_empty() {
+            "No products yet. Be the first to sell your data.".to_owned()
+        } else {
+            format!("No products match \u{201c}{}\u{201d}.", query.q)
+        };
+        return view! { <p class="mt-8 rounded-xl border border-dashed border-stone-300 p-8 text-center text-stone-500">{text}</p> }
+            .into_any();
+    }
+    let first = page.offset + 1;
+    let last = page.offset + page.products.len();
+    let previous = (page.offset > 0).then(|| page_href(&query, page.offset.saturating_sub(PAGE_SIZE)));
+    let next = (last < page.total).then(|| page_href(&query, last));
+    view! {
+        <ul class="mt-6 grid gap-5 sm:grid-cols-2 lg:grid-cols-3">
+            {page.products.into_iter().map(|card| view! { <ProductCardView card /> }).collect_view()}
+        </ul>
+        <nav class="mt-6 flex items-center justify-between text-sm text-stone-600" aria-label="Pages">
+            <span>{format!("{first}–{last} of {}", page.total)}</span>
+            <span class="flex gap-3">
+                {previous.map(|href| view! { <a href=href class="rounded-lg border border-stone-300 bg-white px-3 py-1.5 hover:bg-stone-100">"Previous"</a> })}
+                {next.map(|href| view! { <a href=href class="rounded-lg border border-stone-300 bg-white px-3 py-1.5 hover:bg-stone-100">"Next"</a> })}
+            </span>
+        </nav>
+    }
+    .into_any()
+}

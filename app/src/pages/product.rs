@@ -1,0 +1,127 @@
+//! A product's page: what it is, its price per period, its seller and, for a Data Union, its members
+//! and revenue. Rendered on the server, so it reads the same without JavaScript.
+
+use coop::amount::{DATA_DECIMALS, Period, format_units};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::product_card::cover_style;
+use crate::market::{ProductDetail, UnionFigures, get_product, price_label};
+use crate::pages::not_found::NotFound;
+
+#[component]
+pub fn ProductPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
+    let detail = Resource::new(move || id.get(), get_product);
+    view! {
+        <Suspense fallback=|| view! { <p class="mx-auto max-w-4xl px-4 py-10 text-stone-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(Ok(Some(detail))) => view! { <ProductView detail /> }.into_any(),
+                    Ok(Ok(None)) => view! { <NotFound /> }.into_any(),
+                    Ok(Err(error)) => view! {
+                        <p class="mx-auto max-w-4xl px-4 py-10 text-red-700" role="alert">{error.to_string()}</p>
+                    }
+                    .into_any(),
+                    Err(_) => view! {
+                        <p class="mx-auto max-w-4xl px-4 py-10 text-red-700" role="alert">
+                            "the marketplace is not available right now; try again in a moment"
+                        </p>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ProductView(detail: ProductDetail) -> impl IntoView {
+    let product = detail.product;
+    let unlisted = product.state != "deployed";
+    let minimum_days = product.minimum_subscription_seconds / alloy_primitives::U256::from(Period::Day.seconds());
+    let minimum = if product.minimum_subscription_seconds.is_zero() {
+        "none".to_owned()
+    } else if (product.minimum_subscription_seconds % alloy_primitives::U256::from(Period::Day.seconds())).is_zero() {
+        format!("{minimum_days} day(s)")
+    } else {
+        format!("{} seconds", product.minimum_subscription_seconds)
+    };
+    let prices = [Period::Hour, Period::Day, Period::Week, Period::Month]
+        .into_iter()
+        .map(|period| {
+            view! {
+                <div class="rounded-xl bg-stone-50 p-3">
+                    <dt class="text-xs uppercase tracking-wide text-stone-500">{format!("per {}", period.name())}</dt>
+                    <dd class="mt-1 font-semibold">{price_label(product.price_per_second, period)}</dd>
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <Title text=format!("{} · Coop", product.name) />
+        <article class="mx-auto max-w-4xl px-4 py-8">
+            <div class="flex aspect-[21/9] items-end rounded-2xl p-6 shadow-sm" style=cover_style(&product)>
+                {product.data_union.then(|| view! {
+                    <span class="rounded-full bg-white/90 px-3 py-1 text-xs font-semibold text-emerald-800">"Data Union"</span>
+                })}
+            </div>
+            <h1 class="mt-6 text-3xl font-bold tracking-tight">{product.name.clone()}</h1>
+            {unlisted.then(|| view! {
+                <p class="mt-2 inline-block rounded bg-amber-100 px-2 py-1 text-sm text-amber-900">
+                    "Unlisted: the seller took this product off the marketplace. Running subscriptions go on."
+                </p>
+            })}
+            <p class="mt-3 text-stone-600">
+                "Seller " <span class="font-mono text-sm">{product.owner.to_checksum(None)}</span>
+            </p>
+            <section class="mt-6 rounded-2xl border border-stone-200 bg-white p-5 shadow-sm" aria-labelledby="price-heading">
+                <h2 id="price-heading" class="text-lg font-semibold">"Price"</h2>
+                <dl class="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-4">{prices}</dl>
+                <p class="mt-3 text-sm text-stone-500">
+                    {format!(
+                        "Exactly {} DATA per second. Minimum subscription: {minimum}.",
+                        format_units(product.price_per_second, DATA_DECIMALS),
+                    )}
+                </p>
+                <p class="mt-1 text-sm text-stone-500">
+                    {format!("{} subscribers, {} purchases.", product.subscribers, product.purchases)}
+                </p>
+            </section>
+            {detail.union.map(|union| view! { <UnionSection union /> })}
+            <section class="mt-6 text-sm text-stone-600">
+                <h2 class="text-lg font-semibold text-stone-900">"Payments go to"</h2>
+                <p class="mt-1 break-all font-mono">{product.beneficiary.to_checksum(None)}</p>
+            </section>
+        </article>
+    }
+}
+
+#[component]
+fn UnionSection(union: UnionFigures) -> impl IntoView {
+    view! {
+        <section class="mt-6 rounded-2xl border border-emerald-200 bg-emerald-50 p-5" aria-labelledby="union-heading">
+            <h2 id="union-heading" class="text-lg font-semibold">"Data Union"</h2>
+            <dl class="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-4">
+                <div>
+                    <dt class="text-xs uppercase tracking-wide text-stone-500">"Members"</dt>
+                    <dd class="mt-1 text-xl font-semibold">{union.active_members}</dd>
+                </div>
+                <div>
+                    <dt class="text-xs uppercase tracking-wide text-stone-500">"Ever joined"</dt>
+                    <dd class="mt-1 text-xl font-semibold">{union.total_members}</dd>
+                </div>
+                <div>
+                    <dt class="text-xs uppercase tracking-wide text-stone-500">"Revenue"</dt>
+                    <dd class="mt-1 text-xl font-semibold">{format!("{} DATA", format_units(union.total_revenue, DATA_DECIMALS))}</dd>
+                </div>
+                <div>
+                    <dt class="text-xs uppercase tracking-wide text-stone-500">"Admin fee"</dt>
+                    <dd class="mt-1 text-xl font-semibold">{format!("{} %", union.admin_fee_percent)}</dd>
+                </div>
+            </dl>
+        </section>
+    }
+}

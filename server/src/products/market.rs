@@ -1,0 +1,143 @@
+//! The web app's marketplace port, answered by the REST API itself, in process: the pages show exactly
+//! what `/api/v1/products` and `/api/v1/unions/{address}` answer, with no second query path to keep in step.
+
+use std::sync::Arc;
+
+use alloy::primitives::{Address, B256};
+use anyhow::Context;
+use app::market::ssr::{Answer, Market, RequestMarket};
+use app::market::{MarketError, PAGE_SIZE, ProductCard, ProductDetail, ProductPage, ProductQuery, UnionFigures};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tower::ServiceExt;
+
+use crate::http::{self, Services};
+
+/// The REST API's router, asked in process.
+#[derive(Clone)]
+pub struct ApiMarket {
+    api: Router,
+}
+
+impl ApiMarket {
+    pub fn new(services: Arc<Services>) -> Self {
+        Self { api: http::routes(services) }
+    }
+
+    /// `Ok(None)` on a 404; the API's message on a 400.
+    async fn get<T: DeserializeOwned>(&self, uri: String) -> Result<Option<T>, MarketError> {
+        match self.fetch(&uri).await {
+            Ok(Fetched::Found(body)) => serde_json::from_slice(&body)
+                .with_context(|| format!("reading the answer to {uri}"))
+                .map(Some)
+                .map_err(unavailable),
+            Ok(Fetched::NotFound) => Ok(None),
+            Ok(Fetched::Refused(message)) => Err(MarketError::BadRequest(message)),
+            Err(error) => Err(unavailable(error)),
+        }
+    }
+
+    async fn fetch(&self, uri: &str) -> anyhow::Result<Fetched> {
+        let request = Request::get(uri).body(Body::empty()).context("building the request")?;
+        let response = self.api.clone().oneshot(request).await.context("asking the API")?;
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 16 << 20).await.context("reading the body")?;
+        Ok(match status {
+            StatusCode::OK => Fetched::Found(body.to_vec()),
+            StatusCode::NOT_FOUND => Fetched::NotFound,
+            status if status.is_client_error() => {
+                let message = serde_json::from_slice::<ErrorBody>(&body)
+                    .map(|body| body.error.message)
+                    .unwrap_or_else(|_| "the search could not be read".to_owned());
+                Fetched::Refused(message)
+            }
+            status => anyhow::bail!("{uri} answered {status}"),
+        })
+    }
+
+    async fn union(&self, address: Address) -> Result<Option<UnionFigures>, MarketError> {
+        self.get(format!("/api/v1/unions/{address}")).await
+    }
+}
+
+enum Fetched {
+    Found(Vec<u8>),
+    NotFound,
+    Refused(String),
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorMessage,
+}
+
+#[derive(Deserialize)]
+struct ErrorMessage {
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct ProductList {
+    total: usize,
+    products: Vec<ProductCard>,
+}
+
+fn unavailable(error: anyhow::Error) -> MarketError {
+    tracing::error!(target: "products::market", error = format!("{error:#}"), "the marketplace could not answer");
+    MarketError::Unavailable
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+impl Market for ApiMarket {
+    fn products(&self, query: ProductQuery) -> Answer<'_, ProductPage> {
+        Box::pin(async move {
+            let uri = format!(
+                "/api/v1/products?state=deployed&sort={}&offset={}&limit={PAGE_SIZE}&q={}",
+                encode(&query.sort),
+                query.offset,
+                encode(&query.q),
+            );
+            let list: ProductList = self.get(uri).await?.ok_or(MarketError::Unavailable)?;
+            let mut products = list.products;
+            for card in products.iter_mut().filter(|card| card.data_union) {
+                card.members = self.union(card.beneficiary).await?.map(|union| union.active_members);
+            }
+            Ok(ProductPage { total: list.total, offset: query.offset, products })
+        })
+    }
+
+    fn product(&self, id: B256) -> Answer<'_, Option<ProductDetail>> {
+        Box::pin(async move {
+            let Some(mut product) = self.get::<ProductCard>(format!("/api/v1/products/{id}")).await? else {
+                return Ok(None);
+            };
+            let union = if product.data_union { self.union(product.beneficiary).await? } else { None };
+            product.members = union.as_ref().map(|union| union.active_members);
+            Ok(Some(ProductDetail { product, union }))
+        })
+    }
+}
+
+/// Middleware: hands each request the marketplace port, for the pages' server functions.
+pub async fn provide_market(
+    axum::extract::State(market): axum::extract::State<ApiMarket>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    request.extensions_mut().insert(RequestMarket(Arc::new(market)));
+    next.run(request).await
+}
