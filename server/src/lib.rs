@@ -22,6 +22,8 @@ pub mod devnet;
 pub mod http;
 /// Follows the chain into the store, with reorg rollback and exact resume.
 pub mod indexer;
+/// Join requests, shared secrets, and the join-part agent that adds and removes members.
+pub mod joins;
 /// Keeps the in-memory unions and catalog equal to the stored event log.
 pub mod live;
 /// Commits the books of confirmed blocks, batched by a policy.
@@ -38,3 +40,5 @@ pub mod store;
 pub mod telemetry;
 /// The Data Unions in memory, built from the event log.
 pub mod unions;
+/// Rebuilds every committed book and reports the ones that differ from the chain's.
+pub mod validator;

@@ -23,7 +23,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web app and the API against the configured chain and database.
-    Serve,
+    Serve {
+        /// Rebuild every committed book and log each one that differs from the chain's as an error.
+        #[arg(long)]
+        validate: bool,
+    },
     /// Development: start a local anvil chain unless `rpc_url` is set, then serve.
     Dev,
     /// Deploy the contracts to the configured chain (key in COOP_DEPLOYER_KEY) and write the
@@ -43,7 +47,8 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Replay(args) => offline::run_replay(args),
         Command::Book { command } => offline::run_book(command),
-        Command::Serve => run_async(cli.config, serve),
+        Command::Serve { validate: false } => run_async(cli.config, serve),
+        Command::Serve { validate: true } => run_async(cli.config, serve_validating),
         Command::Dev => run_async(cli.config, dev::run),
         Command::Deploy => run_async(cli.config, deploy),
     }
@@ -82,6 +87,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let rpc_url =
         config.rpc_url.clone().context("config key `rpc_url` is not set (use `coop dev` for a local chain)")?;
     Server::build(&config, &rpc_url).await?.run(shutdown_signal()).await
+}
+
+async fn serve_validating(config: Config) -> anyhow::Result<()> {
+    let rpc_url =
+        config.rpc_url.clone().context("config key `rpc_url` is not set (use `coop dev` for a local chain)")?;
+    Server::build(&config, &rpc_url).await?.validating(true).run(shutdown_signal()).await
 }
 
 async fn deploy(config: Config) -> anyhow::Result<()> {

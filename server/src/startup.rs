@@ -33,6 +33,8 @@ pub struct Server {
     router: Router,
     services: Arc<Services>,
     indexer: Option<Indexer>,
+    /// Whether the validator logs mismatches as errors (`coop serve --validate`).
+    validate: bool,
 }
 
 impl Server {
@@ -102,7 +104,13 @@ impl Server {
             clock: Default::default(),
         });
         let router = router(listener.local_addr()?, services.clone(), rpc_url)?;
-        Ok(Self { listener, router, services, indexer })
+        Ok(Self { listener, router, services, indexer, validate: false })
+    }
+
+    /// Makes the validator loud: every mismatch is logged as an error (`coop serve --validate`).
+    pub fn validating(mut self, validate: bool) -> Self {
+        self.validate = validate;
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -132,6 +140,7 @@ impl Server {
                 step_reports,
             )));
         }
+        workers.push(tokio::spawn(crate::validator::run(self.services.unions.clone(), self.validate, stopped.clone())));
         tracing::info!(target: "startup", "listening on http://{address}");
         let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
         let _ = stop.send(true);

@@ -7,7 +7,7 @@
 
 mod clock;
 mod members;
-mod params;
+pub(crate) mod params;
 mod products;
 mod quotes;
 mod unions;
@@ -33,7 +33,7 @@ pub const AS_OF_HEADER: HeaderName = HeaderName::from_static("x-coop-block");
 pub const OPENAPI: &str = include_str!("openapi.json");
 
 pub(crate) fn routes() -> RouteTable {
-    RouteTable::default()
+    let table = RouteTable::default()
         .get("/api/v1/openapi.json", openapi)
         .get("/api/v1/unions", unions::list)
         .get("/api/v1/unions/{address}", unions::one)
@@ -45,6 +45,8 @@ pub(crate) fn routes() -> RouteTable {
         .get("/api/v1/products/{id}", products::one)
         .get("/api/v1/subscriptions", products::subscriptions)
         .get("/api/v1/quotes", quotes::quote)
+        .get("/api/v1/validation", crate::validator::validation);
+    crate::joins::routes(table)
 }
 
 async fn openapi() -> Response {

@@ -16,6 +16,9 @@ pub enum ApiError {
     /// Not signed in, or the sign-in was refused; `field` names the part of the request at fault.
     #[error("{message}")]
     Unauthorized { code: &'static str, message: String, field: Option<&'static str> },
+    /// Signed in, but not allowed to do this (an owner action by someone else).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     /// The request is well formed but the thing is not in a state to answer it (a product that is
     /// not listed cannot be quoted).
     #[error("{message}")]
@@ -46,6 +49,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest { code, field, .. } => (StatusCode::BAD_REQUEST, *code, *field),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None),
             ApiError::Unauthorized { code, field, .. } => (StatusCode::UNAUTHORIZED, *code, *field),
+            ApiError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, *code, None),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, *code, None),
             ApiError::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, None),
             ApiError::Unexpected(error) => {

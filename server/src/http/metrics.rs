@@ -53,6 +53,7 @@ pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
         });
         (unions.as_of(), unions.iter().count(), active, total)
     };
+    let validation = crate::validator::check(&mut *services.unions.write().await);
     let (products, listed) = {
         let catalog = services.catalog.read().await;
         (catalog.products().len(), catalog.products().filter(|p| p.deployed).count())
@@ -71,6 +72,9 @@ pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
     help(&mut text, "coop_products", "Marketplace products (listed: deployed).", "gauge");
     sample(&mut text, "coop_products", &[("status", "listed")], listed as u64);
     sample(&mut text, "coop_products", &[("status", "total")], products as u64);
+    gauge(&mut text, "coop_validator_checked", "Commits whose book was rebuilt and compared.", &[], validation.checked);
+    let mismatches = validation.mismatches.len() as u64;
+    gauge(&mut text, "coop_validator_mismatches", "Commits whose rebuilt book differs from the chain's.", &[], mismatches);
     help(&mut text, "coop_http_requests_total", "HTTP requests by route and status.", "counter");
     for ((route, status), count) in services.metrics.requests() {
         sample(&mut text, "coop_http_requests_total", &[("route", &route), ("status", &status.to_string())], count);

@@ -6,6 +6,7 @@
 
 mod books;
 mod chain_log;
+mod joins;
 mod sessions;
 
 use std::str::FromStr;
@@ -15,6 +16,7 @@ use sqlx::{AnyPool, Row};
 
 pub use books::StoredBook;
 pub use chain_log::{CREATED, Checkpoint, IndexedRange, StoredEvent};
+pub use joins::{Filed, JoinRequest, JoinSecret};
 pub use sessions::NonceUse;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,142 @@
+//! The join-part agent: sends approved joins to their unions in batches (`addMembers`), marks them
+//! joined once the indexer has seen `MemberJoined`, and sends the removals the owners asked for
+//! (`partMembers`). Only unions whose join-part agent is this key accept its transactions; a refused
+//! batch is logged and retried.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use alloy::primitives::Address;
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::Context;
+use coop::contracts::DataUnion;
+use tokio::sync::{RwLock, watch};
+use url::Url;
+
+use crate::store::Store;
+use crate::unions::Unions;
+
+/// At most this many members per transaction.
+pub const BATCH: usize = 100;
+
+/// What one step did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Members sent in `addMembers`, by union.
+    pub added: Vec<(Address, Vec<Address>)>,
+    /// Members sent in `partMembers`, by union.
+    pub parted: Vec<(Address, Vec<Address>)>,
+    /// Requests marked joined.
+    pub joined: usize,
+}
+
+pub struct Agent {
+    store: Store,
+    chain: DynProvider,
+    address: Address,
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Agent {
+    pub fn new(store: Store, rpc_url: &Url, key: PrivateKeySigner) -> Self {
+        let address = key.address();
+        let chain = ProviderBuilder::new().wallet(key).connect_http(rpc_url.clone()).erased();
+        Self { store, chain, address }
+    }
+
+    pub fn address(&self) -> Address {
+        self.address
+    }
+
+    pub async fn step(&self, unions: &RwLock<Unions>) -> anyhow::Result<Step> {
+        let mut step = Step::default();
+        // Sent or approved requests whose member the chain shows active are joined.
+        let mut waiting: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
+        for status in ["sent", "approved"] {
+            for request in self.store.join_requests_with_status(status).await? {
+                let active = {
+                    let unions = unions.read().await;
+                    let Some(union) = unions.get(&request.union) else { continue };
+                    union.state().member(&request.member).is_some_and(|m| m.active)
+                };
+                if active {
+                    if self.store.move_join_request(request.union, request.member, &[status], "joined", now()).await? {
+                        step.joined += 1;
+                    }
+                } else if status == "approved" {
+                    waiting.entry(request.union).or_default().push(request.member);
+                }
+            }
+        }
+        for (union, members) in waiting {
+            for batch in members.chunks(BATCH) {
+                let contract = DataUnion::new(union, &self.chain);
+                let receipt = contract
+                    .addMembers(batch.to_vec())
+                    .send()
+                    .await
+                    .with_context(|| format!("sending addMembers of {} to {union}", batch.len()))?
+                    .get_receipt()
+                    .await
+                    .with_context(|| format!("waiting for addMembers to {union}"))?;
+                anyhow::ensure!(receipt.status(), "addMembers to {union} reverted");
+                for member in batch {
+                    self.store.move_join_request(union, *member, &["approved"], "sent", now()).await?;
+                }
+                tracing::info!(target: "agent", %union, members = batch.len(), "members added");
+                step.added.push((union, batch.to_vec()));
+            }
+        }
+        let mut parting: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
+        for (union, member) in self.store.part_requests().await? {
+            let active = {
+                let unions = unions.read().await;
+                unions.get(&union).and_then(|u| u.state().member(&member)).is_some_and(|m| m.active)
+            };
+            if active {
+                parting.entry(union).or_default().push(member);
+            } else {
+                self.store.forget_part_request(union, member).await?;
+            }
+        }
+        for (union, members) in parting {
+            for batch in members.chunks(BATCH) {
+                let contract = DataUnion::new(union, &self.chain);
+                let receipt = contract
+                    .partMembers(batch.to_vec())
+                    .send()
+                    .await
+                    .with_context(|| format!("sending partMembers of {} to {union}", batch.len()))?
+                    .get_receipt()
+                    .await
+                    .with_context(|| format!("waiting for partMembers to {union}"))?;
+                anyhow::ensure!(receipt.status(), "partMembers to {union} reverted");
+                for member in batch {
+                    self.store.forget_part_request(union, *member).await?;
+                }
+                tracing::info!(target: "agent", %union, members = batch.len(), "members parted");
+                step.parted.push((union, batch.to_vec()));
+            }
+        }
+        Ok(step)
+    }
+
+    /// Steps every second until `stop` turns true; errors are logged and retried.
+    pub async fn run(self, unions: Arc<RwLock<Unions>>, mut stop: watch::Receiver<bool>) {
+        tracing::info!(target: "agent", address = %self.address, "join-part agent running");
+        while !*stop.borrow() {
+            if let Err(error) = self.step(&unions).await {
+                tracing::warn!(target: "agent", "join-part batch failed, will retry: {error:#}");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! Joining a Data Union: join requests signed by the member's wallet (EIP-191), shared secrets that
+//! approve a request at once, the owner's approvals, rejections and removals, and the join-part agent
+//! that sends approved joins and removals to the contract in batches.
+//!
+//! The signed message names the union, the member, the chain and the time it was issued:
+//!
+//! ```text
+//! Join the Data Union 0x… on Coop
+//! Member: 0x…
+//! Chain ID: 31337
+//! Issued At: 1700000000
+//! ```
+//!
+//! A request older than [`MAX_AGE_SECS`] (or from the future) is stale; one not newer than the
+//! member's last request is a replay. Secrets are 32 random bytes, shown once; only their keccak256
+//! is stored.
+
+pub mod agent;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use alloy::primitives::{Address, B256, Signature, hex, keccak256};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::api::params::{self, Params};
+use crate::auth::SignedIn;
+use crate::http::{ApiError, RouteTable, Services};
+use crate::store::{Filed, JoinRequest, JoinSecret, StoreError};
+
+/// How old a signed join request may be, in seconds (and how far ahead of the server's clock).
+pub const MAX_AGE_SECS: i64 = 10 * 60;
+const MAX_AHEAD_SECS: i64 = 60;
+/// The statuses a request can be listed by.
+pub const STATUSES: &[&str] = &["pending", "approved", "rejected", "sent", "joined"];
+
+/// The message a member signs to ask to join `union`.
+pub fn join_message(union: Address, member: Address, chain_id: u64, issued_at: i64) -> String {
+    format!("Join the Data Union {union} on Coop\nMember: {member}\nChain ID: {chain_id}\nIssued At: {issued_at}")
+}
+
+pub(crate) fn routes(table: RouteTable) -> RouteTable {
+    table
+        .post("/api/v1/unions/{address}/join-requests", file)
+        .get("/api/v1/unions/{address}/join-requests", list)
+        .get("/api/v1/unions/{address}/join-requests/{member}", status)
+        .post("/api/v1/unions/{address}/join-requests/{member}/approve", approve)
+        .post("/api/v1/unions/{address}/join-requests/{member}/reject", reject)
+        .post("/api/v1/unions/{address}/members/{member}/remove", remove)
+        .post("/api/v1/unions/{address}/secrets", create_secret)
+        .get("/api/v1/unions/{address}/secrets", secrets)
+        .delete("/api/v1/unions/{address}/secrets/{id}", delete_secret)
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn db(error: StoreError) -> ApiError {
+    ApiError::Unexpected(anyhow::Error::new(error).context("join requests store"))
+}
+
+fn bad(code: &'static str, field: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest { code, message: message.into(), field: Some(field) }
+}
+
+fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    json.map(|Json(value)| value).map_err(|rejection| bad("invalid_body", "body", rejection.body_text()))
+}
+
+/// What the API shows of a request.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestView {
+    union: Address,
+    member: Address,
+    status: String,
+    issued_at: i64,
+    /// Whether a shared secret approved it.
+    by_secret: bool,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<JoinRequest> for RequestView {
+    fn from(request: JoinRequest) -> Self {
+        Self {
+            union: request.union,
+            member: request.member,
+            status: request.status,
+            issued_at: request.issued_at,
+            by_secret: request.secret_id.is_some(),
+            created_at: request.created_at,
+            updated_at: request.updated_at,
+        }
+    }
+}
+
+/// The union must be indexed; returns whether `member` is an active member of it.
+async fn union_membership(services: &Services, union: Address, member: Address) -> Result<bool, ApiError> {
+    let unions = services.unions.read().await;
+    let union = unions.get(&union).ok_or_else(|| ApiError::NotFound(format!("no Data Union at {union}")))?;
+    Ok(union.state().member(&member).is_some_and(|m| m.active))
+}
+
+/// Refuses anyone but the union's current owner: 404 for an unknown union, 403 for another address.
+async fn owner_only(services: &Services, union: Address, who: SignedIn) -> Result<(), ApiError> {
+    let unions = services.unions.read().await;
+    let found = unions.get(&union).ok_or_else(|| ApiError::NotFound(format!("no Data Union at {union}")))?;
+    if found.state().owner() != who.0 {
+        return Err(ApiError::Forbidden {
+            code: "not_owner",
+            message: format!("only the owner of {union} can do this, and {} is not", who.0),
+        });
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewRequest {
+    member: String,
+    issued_at: i64,
+    signature: String,
+    secret: Option<String>,
+}
+
+/// `POST /api/v1/unions/{address}/join-requests`
+async fn file(
+    State(services): State<Arc<Services>>,
+    segments: Result<Path<String>, PathRejection>,
+    json: Result<Json<NewRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let union = params::address(&params::path(segments)?, "address")?;
+    let request = body(json)?;
+    let member = params::address(&request.member, "member")?;
+    let now = now();
+    if request.issued_at < now - MAX_AGE_SECS || request.issued_at > now + MAX_AHEAD_SECS {
+        return Err(bad(
+            "stale_request",
+            "issuedAt",
+            format!("`issuedAt` must be within {MAX_AGE_SECS} seconds of now ({now}); sign a new request"),
+        ));
+    }
+    let bytes = hex::decode(request.signature.trim())
+        .map_err(|_| bad("malformed_signature", "signature", "`signature` is not hex"))?;
+    let signature = Signature::from_raw(&bytes)
+        .map_err(|_| bad("malformed_signature", "signature", "`signature` is not a 65-byte signature"))?;
+    let message = join_message(union, member, services.chain_id, request.issued_at);
+    let signer = signature
+        .recover_address_from_msg(&message)
+        .map_err(|_| bad("bad_signature", "signature", "`signature` does not recover to an address"))?;
+    if signer != member {
+        return Err(bad("bad_signature", "signature", "`signature` is not the member's signature of the join message"));
+    }
+    let secret_id = match request.secret.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => None,
+        Some(secret) => {
+            let value: B256 = secret
+                .trim()
+                .parse()
+                .map_err(|_| bad("malformed_secret", "secret", "`secret` is not 0x and 64 hex digits"))?;
+            let id = services.store.find_join_secret(union, keccak256(value)).await.map_err(db)?;
+            Some(id.ok_or_else(|| bad("unknown_secret", "secret", "`secret` is not a secret of this Data Union"))?)
+        }
+    };
+    if union_membership(&services, union, member).await? {
+        return Err(ApiError::Conflict { code: "already_member", message: format!("{member} is already a member") });
+    }
+    let status = if secret_id.is_some() { "approved" } else { "pending" };
+    let filed = services
+        .store
+        .file_join_request(union, member, status, request.issued_at, &request.signature, secret_id.as_deref(), now)
+        .await
+        .map_err(db)?;
+    match filed {
+        Filed::Stored(stored) => {
+            tracing::info!(target: "joins", %union, %member, status, "join request filed");
+            Ok((StatusCode::CREATED, Json(RequestView::from(stored))).into_response())
+        }
+        Filed::NotNewer => Err(bad(
+            "replayed_request",
+            "issuedAt",
+            "a request as new as this one was already filed; sign a new request",
+        )),
+        Filed::AlreadyRequested(existing) => Err(ApiError::Conflict {
+            code: "already_requested",
+            message: format!("{member} already has a request that is {}", existing.status),
+        }),
+    }
+}
+
+#[derive(Serialize)]
+pub struct RequestList {
+    requests: Vec<RequestView>,
+}
+
+/// `GET /api/v1/unions/{address}/join-requests?status=`, owner only.
+async fn list(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    segments: Result<Path<String>, PathRejection>,
+    query: Result<Query<std::collections::HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<RequestList>, ApiError> {
+    let union = params::address(&params::path(segments)?, "address")?;
+    let query = Params::from_query(query)?;
+    let status = match query.text("status") {
+        None => None,
+        Some(_) => Some(query.choice("status", STATUSES)?),
+    };
+    owner_only(&services, union, who).await?;
+    let requests = services.store.join_requests(union, status).await.map_err(db)?;
+    Ok(Json(RequestList { requests: requests.into_iter().map(RequestView::from).collect() }))
+}
+
+/// `GET /api/v1/unions/{address}/join-requests/{member}`: a member's request status; `joined` also
+/// when the chain says so.
+async fn status(
+    State(services): State<Arc<Services>>,
+    segments: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<RequestView>, ApiError> {
+    let (union, member) = params::path(segments)?;
+    let (union, member) = (params::address(&union, "address")?, params::address(&member, "member")?);
+    let active = union_membership(&services, union, member).await?;
+    let request = services.store.join_request(union, member).await.map_err(db)?;
+    let mut view = RequestView::from(
+        request.ok_or_else(|| ApiError::NotFound(format!("{member} has not asked to join {union}")))?,
+    );
+    if active && view.status != "rejected" {
+        view.status = "joined".to_owned();
+    }
+    Ok(Json(view))
+}
+
+async fn decide(
+    services: &Services,
+    who: SignedIn,
+    segments: Result<Path<(String, String)>, PathRejection>,
+    from: &[&str],
+    to: &str,
+) -> Result<Json<RequestView>, ApiError> {
+    let (union, member) = params::path(segments)?;
+    let (union, member) = (params::address(&union, "address")?, params::address(&member, "member")?);
+    owner_only(services, union, who).await?;
+    let existing = services
+        .store
+        .join_request(union, member)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| ApiError::NotFound(format!("{member} has not asked to join {union}")))?;
+    if !services.store.move_join_request(union, member, from, to, now()).await.map_err(db)? {
+        return Err(ApiError::Conflict {
+            code: "not_decidable",
+            message: format!(
+                "the request of {member} is {}; only {} ones can be {to}",
+                existing.status,
+                from.join(" or ")
+            ),
+        });
+    }
+    tracing::info!(target: "joins", %union, %member, to, "join request decided");
+    let request = services.store.join_request(union, member).await.map_err(db)?;
+    Ok(Json(RequestView::from(request.unwrap_or(existing))))
+}
+
+/// `POST .../join-requests/{member}/approve`, owner only.
+async fn approve(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    segments: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<RequestView>, ApiError> {
+    decide(&services, who, segments, &["pending", "rejected"], "approved").await
+}
+
+/// `POST .../join-requests/{member}/reject`, owner only.
+async fn reject(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    segments: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<RequestView>, ApiError> {
+    decide(&services, who, segments, &["pending", "approved"], "rejected").await
+}
+
+#[derive(Serialize)]
+pub struct Removal {
+    union: Address,
+    member: Address,
+    status: &'static str,
+}
+
+/// `POST /api/v1/unions/{address}/members/{member}/remove`, owner only: queued for the agent.
+async fn remove(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    segments: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let (union, member) = params::path(segments)?;
+    let (union, member) = (params::address(&union, "address")?, params::address(&member, "member")?);
+    owner_only(&services, union, who).await?;
+    if !union_membership(&services, union, member).await? {
+        return Err(ApiError::Conflict { code: "not_a_member", message: format!("{member} is not an active member") });
+    }
+    services.store.request_part(union, member, now()).await.map_err(db)?;
+    tracing::info!(target: "joins", %union, %member, "removal queued");
+    Ok((StatusCode::ACCEPTED, Json(Removal { union, member, status: "queued" })).into_response())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretView {
+    id: String,
+    name: String,
+    created_at: i64,
+    /// The secret itself: only in the answer that creates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<B256>,
+}
+
+impl SecretView {
+    fn new(secret: JoinSecret, value: Option<B256>) -> Self {
+        Self { id: secret.id, name: secret.name, created_at: secret.created_at, secret: value }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSecret {
+    name: String,
+}
+
+/// `POST /api/v1/unions/{address}/secrets`, owner only: the secret is in this answer and nowhere else.
+async fn create_secret(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    segments: Result<Path<String>, PathRejection>,
+    json: Result<Json<NewSecret>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let union = params::address(&params::path(segments)?, "address")?;
+    let request = body(json)?;
+    let name = request.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(bad("invalid_name", "name", "`name` must be 1 to 100 characters"));
+    }
+    owner_only(&services, union, who).await?;
+    let value = B256::random();
+    let id = format!("{:x}", B256::random())[..16].to_owned();
+    let secret = services.store.add_join_secret(union, &id, name, keccak256(value), now()).await.map_err(db)?;
+    tracing::info!(target: "joins", %union, id, "secret created");
+    Ok((StatusCode::CREATED, Json(SecretView::new(secret, Some(value)))).into_response())
+}
+
+#[derive(Serialize)]
+pub struct SecretList {
+    secrets: Vec<SecretView>,
+}
+
+/// `GET /api/v1/unions/{address}/secrets`, owner only: names and ids, never the values.
+async fn secrets(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    segments: Result<Path<String>, PathRejection>,
+) -> Result<Json<SecretList>, ApiError> {
+    let union = params::address(&params::path(segments)?, "address")?;
+    owner_only(&services, union, who).await?;
+    let secrets = services.store.join_secrets(union).await.map_err(db)?;
+    Ok(Json(SecretList { secrets: secrets.into_iter().map(|s| SecretView::new(s, None)).collect() }))
+}
+
+/// `DELETE /api/v1/unions/{address}/secrets/{id}`, owner only.
+async fn delete_secret(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    segments: Result<Path<(String, String)>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let (union, id) = params::path(segments)?;
+    let union = params::address(&union, "address")?;
+    owner_only(&services, union, who).await?;
+    if !services.store.delete_join_secret(union, &id).await.map_err(db)? {
+        return Err(ApiError::NotFound(format!("{union} has no secret {id}")));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

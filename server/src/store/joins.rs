@@ -1,0 +1,278 @@
+//! Join requests, shared secrets (hashed) and removals waiting for the join-part agent.
+//!
+//! Addresses are stored as lower-case 0x hex, times as Unix seconds.
+
+use alloy::primitives::{Address, B256};
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+/// One member's latest join request to one union.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinRequest {
+    pub union: Address,
+    pub member: Address,
+    pub status: String,
+    pub issued_at: i64,
+    pub secret_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A shared secret, without its value (only its hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinSecret {
+    pub id: String,
+    pub union: Address,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// What happened to a new join request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filed {
+    /// Stored with this status.
+    Stored(JoinRequest),
+    /// Not newer than the member's last request: a replay or a stale one.
+    NotNewer,
+    /// The member already has a request that is not rejected.
+    AlreadyRequested(JoinRequest),
+}
+
+fn hex(address: &Address) -> String {
+    format!("{address:#x}")
+}
+
+fn request(row: &sqlx::any::AnyRow) -> Result<JoinRequest, StoreError> {
+    let parse = |text: String| {
+        text.parse::<Address>().map_err(|_| StoreError::Corrupt { column: "address", value: text.clone() })
+    };
+    Ok(JoinRequest {
+        union: parse(row.try_get("union_address")?)?,
+        member: parse(row.try_get("member")?)?,
+        status: row.try_get("status")?,
+        issued_at: row.try_get("issued_at")?,
+        secret_id: row.try_get("secret_id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    /// Files a join request with `status` (pending, or approved by a secret). A member may file again
+    /// only after a rejection, and only with a newer `issued_at`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn file_join_request(
+        &self,
+        union: Address,
+        member: Address,
+        status: &str,
+        issued_at: i64,
+        signature: &str,
+        secret_id: Option<&str>,
+        now: i64,
+    ) -> Result<Filed, StoreError> {
+        if let Some(existing) = self.join_request(union, member).await? {
+            if issued_at <= existing.issued_at {
+                return Ok(Filed::NotNewer);
+            }
+            if existing.status != "rejected" {
+                return Ok(Filed::AlreadyRequested(existing));
+            }
+            let updated = sqlx::query(
+                "UPDATE join_requests SET status = $1, issued_at = $2, signature = $3, secret_id = $4, \
+                 updated_at = $5 WHERE union_address = $6 AND member = $7 AND issued_at = $8",
+            )
+            .bind(status)
+            .bind(issued_at)
+            .bind(signature)
+            .bind(secret_id)
+            .bind(now)
+            .bind(hex(&union))
+            .bind(hex(&member))
+            .bind(existing.issued_at)
+            .execute(&self.pool)
+            .await?;
+            if updated.rows_affected() != 1 {
+                return Ok(Filed::NotNewer);
+            }
+        } else {
+            let inserted = sqlx::query(
+                "INSERT INTO join_requests (union_address, member, status, issued_at, signature, secret_id, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (union_address, member) DO NOTHING",
+            )
+            .bind(hex(&union))
+            .bind(hex(&member))
+            .bind(status)
+            .bind(issued_at)
+            .bind(signature)
+            .bind(secret_id)
+            .bind(now)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+            if inserted.rows_affected() != 1 {
+                return Ok(Filed::NotNewer);
+            }
+        }
+        let stored = self
+            .join_request(union, member)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt { column: "member", value: format!("{member:#x}") })?;
+        Ok(Filed::Stored(stored))
+    }
+
+    pub async fn join_request(&self, union: Address, member: Address) -> Result<Option<JoinRequest>, StoreError> {
+        let row = sqlx::query("SELECT union_address, member, status, issued_at, secret_id, created_at, updated_at FROM join_requests WHERE union_address = $1 AND member = $2")
+            .bind(hex(&union))
+            .bind(hex(&member))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(request).transpose()
+    }
+
+    /// A union's requests, oldest first, optionally of one status.
+    pub async fn join_requests(&self, union: Address, status: Option<&str>) -> Result<Vec<JoinRequest>, StoreError> {
+        let rows = sqlx::query("SELECT union_address, member, status, issued_at, secret_id, created_at, updated_at FROM join_requests WHERE union_address = $1 AND ($2 = '' OR status = $2) \
+             ORDER BY created_at, member"
+        )
+        .bind(hex(&union))
+        .bind(status.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(request).collect()
+    }
+
+    /// Every request of `status` in every union (what the agent works on).
+    pub async fn join_requests_with_status(&self, status: &str) -> Result<Vec<JoinRequest>, StoreError> {
+        let rows =
+            sqlx::query("SELECT union_address, member, status, issued_at, secret_id, created_at, updated_at FROM join_requests WHERE status = $1 ORDER BY created_at, member")
+                .bind(status)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(request).collect()
+    }
+
+    /// Moves a request from one of `from` to `to`; false when it was in none of them.
+    pub async fn move_join_request(
+        &self,
+        union: Address,
+        member: Address,
+        from: &[&str],
+        to: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        for status in from {
+            let moved = sqlx::query(
+                "UPDATE join_requests SET status = $1, updated_at = $2 \
+                 WHERE union_address = $3 AND member = $4 AND status = $5",
+            )
+            .bind(to)
+            .bind(now)
+            .bind(hex(&union))
+            .bind(hex(&member))
+            .bind(*status)
+            .execute(&self.pool)
+            .await?;
+            if moved.rows_affected() == 1 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Stores a secret's hash under a new id.
+    pub async fn add_join_secret(
+        &self,
+        union: Address,
+        id: &str,
+        name: &str,
+        secret_hash: B256,
+        now: i64,
+    ) -> Result<JoinSecret, StoreError> {
+        sqlx::query(
+            "INSERT INTO join_secrets (id, union_address, name, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(hex(&union))
+        .bind(name)
+        .bind(format!("{secret_hash:#x}"))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(JoinSecret { id: id.to_owned(), union, name: name.to_owned(), created_at: now })
+    }
+
+    pub async fn join_secrets(&self, union: Address) -> Result<Vec<JoinSecret>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, created_at FROM join_secrets WHERE union_address = $1 ORDER BY created_at, id",
+        )
+        .bind(hex(&union))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(JoinSecret {
+                    id: row.try_get("id")?,
+                    union,
+                    name: row.try_get("name")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The id of the union's secret with this hash, if any.
+    pub async fn find_join_secret(&self, union: Address, secret_hash: B256) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT id FROM join_secrets WHERE union_address = $1 AND secret_hash = $2")
+            .bind(hex(&union))
+            .bind(format!("{secret_hash:#x}"))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.try_get("id")).transpose()?)
+    }
+
+    /// Deletes a secret; false when the union has none with this id.
+    pub async fn delete_join_secret(&self, union: Address, id: &str) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("DELETE FROM join_secrets WHERE union_address = $1 AND id = $2")
+            .bind(hex(&union))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
+    /// Queues a removal for the agent (once).
+    pub async fn request_part(&self, union: Address, member: Address, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO part_requests (union_address, member, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (union_address, member) DO NOTHING",
+        )
+        .bind(hex(&union))
+        .bind(hex(&member))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn part_requests(&self) -> Result<Vec<(Address, Address)>, StoreError> {
+        let rows = sqlx::query("SELECT union_address, member FROM part_requests ORDER BY created_at, member")
+            .fetch_all(&self.pool)
+            .await?;
+        let parse = |text: String| {
+            text.parse::<Address>().map_err(|_| StoreError::Corrupt { column: "address", value: text.clone() })
+        };
+        rows.iter().map(|row| Ok((parse(row.try_get(0)?)?, parse(row.try_get(1)?)?))).collect()
+    }
+
+    pub async fn forget_part_request(&self, union: Address, member: Address) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM part_requests WHERE union_address = $1 AND member = $2")
+            .bind(hex(&union))
+            .bind(hex(&member))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
