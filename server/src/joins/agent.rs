@@ -9,7 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::Address;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolCall;
 use anyhow::Context;
 use coop::contracts::DataUnion;
 use tokio::sync::{RwLock, watch};
@@ -75,16 +77,8 @@ impl Agent {
         }
         for (union, members) in waiting {
             for batch in members.chunks(BATCH) {
-                let contract = DataUnion::new(union, &self.chain);
-                let receipt = contract
-                    .addMembers(batch.to_vec())
-                    .send()
-                    .await
-                    .with_context(|| format!("sending addMembers of {} to {union}", batch.len()))?
-                    .get_receipt()
-                    .await
-                    .with_context(|| format!("waiting for addMembers to {union}"))?;
-                anyhow::ensure!(receipt.status(), "addMembers to {union} reverted");
+                let call = DataUnion::addMembersCall { members: batch.to_vec() };
+                self.send(union, "addMembers", call.abi_encode()).await?;
                 for member in batch {
                     self.store.move_join_request(union, *member, &["approved"], "sent", now()).await?;
                 }
@@ -106,16 +100,8 @@ impl Agent {
         }
         for (union, members) in parting {
             for batch in members.chunks(BATCH) {
-                let contract = DataUnion::new(union, &self.chain);
-                let receipt = contract
-                    .partMembers(batch.to_vec())
-                    .send()
-                    .await
-                    .with_context(|| format!("sending partMembers of {} to {union}", batch.len()))?
-                    .get_receipt()
-                    .await
-                    .with_context(|| format!("waiting for partMembers to {union}"))?;
-                anyhow::ensure!(receipt.status(), "partMembers to {union} reverted");
+                let call = DataUnion::partMembersCall { members: batch.to_vec() };
+                self.send(union, "partMembers", call.abi_encode()).await?;
                 for member in batch {
                     self.store.forget_part_request(union, *member).await?;
                 }
@@ -124,6 +110,21 @@ impl Agent {
             }
         }
         Ok(step)
+    }
+
+    /// Sends `input` to `union` and waits for it to be mined successfully.
+    async fn send(&self, union: Address, what: &str, input: Vec<u8>) -> anyhow::Result<()> {
+        let request = TransactionRequest::default().to(union).input(input.into());
+        let receipt = self
+            .chain
+            .send_transaction(request)
+            .await
+            .with_context(|| format!("sending {what} to {union}"))?
+            .get_receipt()
+            .await
+            .with_context(|| format!("waiting for {what} to {union}"))?;
+        anyhow::ensure!(receipt.status(), "{what} to {union} reverted");
+        Ok(())
     }
 
     /// Steps every second until `stop` turns true; errors are logged and retried.
