@@ -23,7 +23,9 @@ use crate::config::Config;
 use crate::deploy::Deployment;
 use crate::http::{self, Services};
 use crate::indexer::{Indexer, Watched};
+use crate::joins::agent::Agent;
 use crate::live;
+use crate::operator::{CommitPolicy, Operator};
 use crate::products::{ApiMarket, provide_market};
 use crate::store::Store;
 
@@ -33,6 +35,8 @@ pub struct Server {
     router: Router,
     services: Arc<Services>,
     indexer: Option<Indexer>,
+    operator: Option<Operator>,
+    agent: Option<Agent>,
     /// Whether the validator logs mismatches as errors (`coop serve --validate`).
     validate: bool,
 }
@@ -104,7 +108,25 @@ impl Server {
             clock: Default::default(),
         });
         let router = router(listener.local_addr()?, services.clone(), rpc_url)?;
-        Ok(Self { listener, router, services, indexer, validate: false })
+        let operator = match (&config.operator_key, &services.deployment) {
+            (Some(key), Some(_)) => {
+                let key = key.signer().context("config key `operator_key` is not a private key")?;
+                let policy = CommitPolicy {
+                    every_blocks: config.commit_every_blocks,
+                    revenue_threshold: config.commit_revenue_threshold,
+                };
+                Some(Operator::new(services.store.clone(), rpc_url, key, policy, config.confirmations))
+            }
+            _ => None,
+        };
+        let agent = match (&config.agent_key, &services.deployment) {
+            (Some(key), Some(_)) => {
+                let key = key.signer().context("config key `agent_key` is not a private key")?;
+                Some(Agent::new(services.store.clone(), rpc_url, key))
+            }
+            _ => None,
+        };
+        Ok(Self { listener, router, services, indexer, operator, agent, validate: false })
     }
 
     /// Makes the validator loud: every mismatch is logged as an error (`coop serve --validate`).
@@ -139,6 +161,12 @@ impl Server {
                 services.catalog.clone(),
                 step_reports,
             )));
+        }
+        if let Some(operator) = self.operator {
+            workers.push(tokio::spawn(operator.run(self.services.unions.clone(), stopped.clone())));
+        }
+        if let Some(agent) = self.agent {
+            workers.push(tokio::spawn(agent.run(self.services.unions.clone(), stopped.clone())));
         }
         workers.push(tokio::spawn(crate::validator::run(self.services.unions.clone(), self.validate, stopped.clone())));
         tracing::info!(target: "startup", "listening on http://{address}");

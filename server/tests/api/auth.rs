@@ -27,7 +27,7 @@ async fn grant(app: &TestApp) -> (String, String, String) {
 }
 
 /// A message for this server, as the web page writes it, with a fresh nonce.
-async fn message_for(app: &TestApp, signer: &PrivateKeySigner) -> SiweMessage {
+pub(crate) async fn message_for(app: &TestApp, signer: &PrivateKeySigner) -> SiweMessage {
     let (nonce, issued_at, expiration_time) = grant(app).await;
     let domain = app.address.to_string();
     SiweMessage {
@@ -45,14 +45,14 @@ async fn message_for(app: &TestApp, signer: &PrivateKeySigner) -> SiweMessage {
     }
 }
 
-fn sign(signer: &PrivateKeySigner, message: &SiweMessage) -> String {
+pub(crate) fn sign(signer: &PrivateKeySigner, message: &SiweMessage) -> String {
     hex::encode_prefixed(signer.sign_message_sync(message.to_string().as_bytes()).unwrap().as_bytes())
 }
 
-struct SignInReply {
+pub(crate) struct SignInReply {
     status: StatusCode,
     body: Value,
-    cookie: Option<String>,
+    pub(crate) cookie: Option<String>,
 }
 
 impl SignInReply {
@@ -74,7 +74,7 @@ async fn post_sign_in(app: &TestApp, body: Value) -> SignInReply {
     SignInReply { status, body: response.json().await.unwrap(), cookie }
 }
 
-async fn sign_in(app: &TestApp, message: &SiweMessage, signature: &str) -> SignInReply {
+pub(crate) async fn sign_in(app: &TestApp, message: &SiweMessage, signature: &str) -> SignInReply {
     post_sign_in(app, json!({ "message": message.to_string(), "signature": signature })).await
 }
 

@@ -1,7 +1,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use coop_server::config::Config;
+use coop_server::config::{Config, Secret};
 use coop_server::devnet::{DevChain, spawn_anvil};
 use coop_server::startup::Server;
 use reqwest::StatusCode;
@@ -86,16 +86,26 @@ pub async fn spawn_app() -> TestApp {
     let chain = spawn_anvil(None).expect("start anvil");
     let data_dir = tempfile::tempdir().unwrap();
     let endpoint = chain.endpoint();
-    spawn_on(&endpoint, data_dir, Some(chain), None).await
+    spawn_on(&endpoint, data_dir, Some(chain), None, false).await
 }
 
 /// A server on a fresh anvil with every contract deployed, indexing it from the deployment's block.
 pub async fn spawn_app_with_contracts() -> TestApp {
+    spawn_with_contracts(false).await
+}
+
+/// Like [`spawn_app_with_contracts`], with the server holding the operator's and the join-part
+/// agent's keys (the accounts `chain::OPERATOR` and `chain::AGENT`), so it commits and adds members.
+pub async fn spawn_app_with_roles() -> TestApp {
+    spawn_with_contracts(true).await
+}
+
+async fn spawn_with_contracts(roles: bool) -> TestApp {
     let contracts = Chain::start().await;
     let data_dir = tempfile::tempdir().unwrap();
     contracts.deployment.save(&data_dir.path().join("deployment.json")).unwrap();
     let endpoint = contracts.anvil.endpoint();
-    spawn_on(&endpoint, data_dir, None, Some(contracts)).await
+    spawn_on(&endpoint, data_dir, None, Some(contracts), roles).await
 }
 
 async fn spawn_on(
@@ -103,8 +113,17 @@ async fn spawn_on(
     data_dir: tempfile::TempDir,
     chain: Option<DevChain>,
     contracts: Option<Chain>,
+    roles: bool,
 ) -> TestApp {
+    let key = |account: usize| {
+        let signer = contracts.as_ref().expect("roles need the contracts").signer(account);
+        Secret::new(alloy::primitives::hex::encode_prefixed(signer.to_bytes()))
+    };
+    let (operator_key, agent_key) =
+        if roles { (Some(key(crate::chain::OPERATOR)), Some(key(crate::chain::AGENT))) } else { (None, None) };
     let config = Config {
+        operator_key,
+        agent_key,
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data_dir.path().to_owned(),
         rpc_url: Some(endpoint.clone()),

@@ -12,4 +12,5 @@ mod helpers;
 mod metrics;
 mod openapi;
 mod products;
+mod story;
 mod unions;

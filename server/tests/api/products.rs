@@ -9,7 +9,7 @@ use crate::chain::{AGENT, BUYER, DEPLOYER, MEMBER, OTHER, OWNER, product_id, sen
 use crate::helpers::{TestApp, spawn_app_with_contracts};
 
 /// Lists a product owned by OWNER.
-async fn list_product(app: &TestApp, name: &str, beneficiary: Address, price_per_second: U256) -> B256 {
+pub(crate) async fn list_product(app: &TestApp, name: &str, beneficiary: Address, price_per_second: U256) -> B256 {
     let id = product_id(name);
     let market = app.chain().marketplace(OWNER);
     send(market.createProduct(id, name.into(), beneficiary, price_per_second, U256::from(10u64))).await;
@@ -17,7 +17,7 @@ async fn list_product(app: &TestApp, name: &str, beneficiary: Address, price_per
 }
 
 /// Gives BUYER DATA and lets the Marketplace take it.
-async fn fund_buyer(app: &TestApp) {
+pub(crate) async fn fund_buyer(app: &TestApp) {
     let chain = app.chain();
     chain.mint_data(chain.address(BUYER), tokens(1000)).await;
     send(chain.data(BUYER).approve(chain.deployment.marketplace, U256::MAX)).await;
