@@ -8,7 +8,7 @@ pub mod wallet;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::{ParamSegment, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 use leptos_router::components::{Route, Router, Routes};
 
 use crate::components::layout::{Footer, Header};
@@ -49,8 +49,9 @@ pub fn App() -> impl IntoView {
                 <Header />
                 <main class="flex-1">
                     <Routes fallback=NotFound>
-                        <Route path=StaticSegment("") view=HomePage />
-                        <Route path=(StaticSegment("products"), ParamSegment("id")) view=ProductPage />
+                        // Whole pages at once: their content reads without JavaScript, and the status (404) is right.
+                        <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("products"), ParamSegment("id")) view=ProductPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />
