@@ -13,6 +13,9 @@
 //!   inner nodes hash the sorted pair, as `crate::book` builds them.
 //! - A commit can be proven from `commitTimestamp + freezePeriod` on (`provableAt`), never before.
 
+// The generated call builders take one argument per Solidity parameter.
+#![allow(clippy::too_many_arguments)]
+
 /// Declares every binding with the same extra attributes (`#[sol(rpc)]` or none).
 macro_rules! bind_contracts {
     ($(#[$attr:meta])*) => {
@@ -115,25 +118,16 @@ mod tests {
 
     #[test]
     fn event_signatures_are_the_ones_the_indexer_filters_on() {
-        assert_eq!(
-            DataUnion::NewCommit::SIGNATURE,
-            "NewCommit(uint256,bytes32,bytes32)"
-        );
+        assert_eq!(DataUnion::NewCommit::SIGNATURE, "NewCommit(uint256,bytes32,bytes32)");
         assert_eq!(DataUnion::MemberJoined::SIGNATURE, "MemberJoined(address)");
         assert_eq!(DataUnion::MemberParted::SIGNATURE, "MemberParted(address)");
         assert_eq!(DataUnion::AdminFeeChanged::SIGNATURE, "AdminFeeChanged(uint256)");
-        assert_eq!(
-            DataUnion::Withdrawn::SIGNATURE,
-            "Withdrawn(address,address,uint256)"
-        );
+        assert_eq!(DataUnion::Withdrawn::SIGNATURE, "Withdrawn(address,address,uint256)");
         assert_eq!(
             DataUnionFactory::DataUnionCreated::SIGNATURE,
             "DataUnionCreated(address,address,address,uint256,uint256)"
         );
-        assert_eq!(
-            DataToken::Transfer::SIGNATURE,
-            "Transfer(address,address,uint256)"
-        );
+        assert_eq!(DataToken::Transfer::SIGNATURE, "Transfer(address,address,uint256)");
     }
 
     #[test]
@@ -141,10 +135,7 @@ mod tests {
         let caller = address!("00000000000000000000000000000000000000aa");
         let data = DataUnion::NotOperator { caller }.abi_encode();
         let decoded = DataUnion::DataUnionErrors::abi_decode(&data).expect("a DataUnion error");
-        assert_eq!(
-            decoded,
-            DataUnion::DataUnionErrors::NotOperator(DataUnion::NotOperator { caller })
-        );
+        assert_eq!(decoded, DataUnion::DataUnionErrors::NotOperator(DataUnion::NotOperator { caller }));
     }
 
     #[test]

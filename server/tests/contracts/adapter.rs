@@ -8,8 +8,7 @@ use alloy::{
     sol_types::{SolStruct, eip712_domain},
 };
 use coop::contracts::{
-    DataToken,
-    Marketplace,
+    DataToken, Marketplace,
     UniswapAdapter::{self, UniswapAdapterErrors as E},
     UniswapV2Router02, WETH9,
 };
@@ -72,6 +71,9 @@ impl Shop {
     /// The router's quote for the DATA price, paying with `token_in` (WETH for ETH).
     async fn quote(&self, token_in: Address) -> U256 {
         let quoted = self.chain.adapter(BUYER).quote(self.id, self.seconds(), token_in).call().await.unwrap();
+        if token_in == self.chain.deployment.data_token {
+            return quoted;
+        }
         let router = UniswapV2Router02::new(self.chain.deployment.uniswap_router, self.chain.wallet(BUYER));
         let path = self.chain.adapter(BUYER).pathFrom(token_in).call().await.unwrap();
         let amounts = router.getAmountsIn(self.price, path).call().await.unwrap();
@@ -128,13 +130,8 @@ async fn buying_with_eth_pays_the_quote_and_refunds_the_rest() {
     let (eth_before, beneficiary_before) =
         (shop.chain.eth_balance(buyer).await, shop.chain.data_balance(shop.beneficiary).await);
 
-    let receipt = send(
-        shop.chain
-            .adapter(BUYER)
-            .buyWithETH(shop.id, shop.seconds(), shop.deadline().await)
-            .value(sent),
-    )
-    .await;
+    let receipt =
+        send(shop.chain.adapter(BUYER).buyWithETH(shop.id, shop.seconds(), shop.deadline().await).value(sent)).await;
     report_gas("UniswapAdapter.buyWithETH", &receipt);
 
     assert_eq!(shop.chain.eth_balance(buyer).await, eth_before - quote - fee_of(&receipt));
@@ -182,8 +179,7 @@ async fn buying_with_data_and_a_permit_is_one_transaction() {
     let (data_before, beneficiary_before) =
         (shop.chain.data_balance(buyer).await, shop.chain.data_balance(shop.beneficiary).await);
 
-    let receipt =
-        send(shop.chain.adapter(BUYER).buyWithDataPermit(shop.id, shop.seconds(), deadline, v, r, s)).await;
+    let receipt = send(shop.chain.adapter(BUYER).buyWithDataPermit(shop.id, shop.seconds(), deadline, v, r, s)).await;
     report_gas("UniswapAdapter.buyWithDataPermit", &receipt);
 
     assert_eq!(shop.chain.data_balance(buyer).await, data_before - shop.price);
@@ -237,8 +233,14 @@ async fn an_expired_deadline_is_refused() {
 
     let calls = [
         revert::<E, _, _>(adapter.buyWithETH(shop.id, shop.seconds(), expired).value(tokens(1))).await,
-        revert::<E, _, _>(adapter.buyWithERC20(shop.id, shop.seconds(), shop.chain.deployment.dai_token, tokens(100), expired))
-            .await,
+        revert::<E, _, _>(adapter.buyWithERC20(
+            shop.id,
+            shop.seconds(),
+            shop.chain.deployment.dai_token,
+            tokens(100),
+            expired,
+        ))
+        .await,
         revert::<E, _, _>(adapter.buyWithDataPermit(shop.id, shop.seconds(), expired, v, r, s)).await,
     ];
 
@@ -266,18 +268,30 @@ async fn too_small_a_maximum_input_is_refused() {
     let error = revert::<E, _, _>(adapter.buyWithETH(shop.id, shop.seconds(), deadline).value(eth_quote - one)).await;
     let expected = UniswapAdapter::MaxInputTooSmall { requiredInput: eth_quote, maxInput: eth_quote - one };
     assert_eq!(error, E::MaxInputTooSmall(expected));
-    let error = revert::<E, _, _>(adapter.buyWithERC20(shop.id, shop.seconds(), deployment.dai_token, dai_quote - one, deadline))
-        .await;
+    let error = revert::<E, _, _>(adapter.buyWithERC20(
+        shop.id,
+        shop.seconds(),
+        deployment.dai_token,
+        dai_quote - one,
+        deadline,
+    ))
+    .await;
     let expected = UniswapAdapter::MaxInputTooSmall { requiredInput: dai_quote, maxInput: dai_quote - one };
     assert_eq!(error, E::MaxInputTooSmall(expected));
-    let error =
-        revert::<E, _, _>(adapter.buyWithERC20(shop.id, shop.seconds(), deployment.data_token, shop.price - one, deadline))
-            .await;
+    let error = revert::<E, _, _>(adapter.buyWithERC20(
+        shop.id,
+        shop.seconds(),
+        deployment.data_token,
+        shop.price - one,
+        deadline,
+    ))
+    .await;
     let expected = UniswapAdapter::MaxInputTooSmall { requiredInput: shop.price, maxInput: shop.price - one };
     assert_eq!(error, E::MaxInputTooSmall(expected));
 
-    // Exactly the quote is enough.
+    // Exactly the quote is enough (the ETH purchase moved the DATA/WETH price, so quote DAI again).
     send(adapter.buyWithETH(shop.id, shop.seconds(), deadline).value(eth_quote)).await;
+    let dai_quote = shop.quote(deployment.dai_token).await;
     send(adapter.buyWithERC20(shop.id, shop.seconds(), deployment.dai_token, dai_quote, deadline)).await;
     shop.assert_adapter_is_empty().await;
 }
@@ -308,13 +322,9 @@ async fn a_data_union_product_purchase_lands_its_data_in_the_data_union() {
     let du = chain.create_data_union(U256::ZERO, 0).await;
     let shop = shop_paying(chain, Some(du)).await;
 
-    let receipt = send(
-        shop.chain
-            .adapter(BUYER)
-            .buyWithETH(shop.id, shop.seconds(), shop.deadline().await)
-            .value(tokens(1)),
-    )
-    .await;
+    let receipt =
+        send(shop.chain.adapter(BUYER).buyWithETH(shop.id, shop.seconds(), shop.deadline().await).value(tokens(1)))
+            .await;
 
     assert_eq!(shop.chain.data_balance(du).await, shop.price);
     // The revenue event the engine consumes: a DATA Transfer whose `to` is the DU.

@@ -274,10 +274,7 @@ async fn the_bank_run_guard_never_proves_more_than_the_balance() {
 
     send(chain.du(du, MEMBER).withdrawAll(block, tokens(6), proof(&book, 0))).await;
     let error = revert::<E, _, _>(chain.du(du, OTHER).prove(block, other, tokens(9), proof(&book, 1))).await;
-    assert_eq!(
-        error,
-        E::InsufficientBalance(DataUnion::InsufficientBalance { owed: tokens(9), balance: tokens(4) })
-    );
+    assert_eq!(error, E::InsufficientBalance(DataUnion::InsufficientBalance { owed: tokens(9), balance: tokens(4) }));
     assert_eq!(chain.data_balance(member).await, tokens(10_000 + 6));
     assert_eq!(chain.du(du, OTHER).totalProven().call().await.unwrap(), tokens(6));
 }
@@ -341,7 +338,8 @@ async fn later_commits_pay_only_the_growth() {
     let second = commit(&chain, du, vec![(member, tokens(8))]).await;
     let before = chain.data_balance(member).await;
 
-    let receipt = send(chain.du(du, MEMBER).withdrawAll(U256::from(second.block()), tokens(8), proof(&second, 0))).await;
+    let receipt =
+        send(chain.du(du, MEMBER).withdrawAll(U256::from(second.block()), tokens(8), proof(&second, 0))).await;
 
     assert_eq!(event::<DataUnion::Withdrawn>(&receipt).amount, tokens(5));
     assert_eq!(chain.data_balance(member).await, before + tokens(5));

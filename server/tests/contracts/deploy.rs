@@ -57,9 +57,7 @@ async fn a_deployment_for_another_chain_or_without_code_is_replaced() {
     let elsewhere = Deployment { chain_id: 1, ..chain.deployment.clone() };
     assert!(!elsewhere.is_live(&provider).await.unwrap());
 
-    let fresh = deploy::deploy_all(&chain.anvil.endpoint(), chain.signer(DEPLOYER), Some(elsewhere))
-        .await
-        .unwrap();
+    let fresh = deploy::deploy_all(&chain.anvil.endpoint(), chain.signer(DEPLOYER), Some(elsewhere)).await.unwrap();
 
     assert_eq!(fresh.chain_id, chain.deployment.chain_id);
     assert_ne!(fresh.marketplace, chain.deployment.marketplace);

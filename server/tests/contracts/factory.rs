@@ -46,13 +46,9 @@ async fn an_admin_fee_above_100_percent_or_no_operator_is_refused_at_creation() 
     let factory = chain.du_factory(OWNER);
     let too_high = U256::from(TOKEN) + U256::from(1);
 
-    let error = revert::<DataUnionErrors, _, _>(factory.createDataUnion(
-        chain.address(OPERATOR),
-        vec![],
-        too_high,
-        U256::ZERO,
-    ))
-    .await;
+    let error =
+        revert::<DataUnionErrors, _, _>(factory.createDataUnion(chain.address(OPERATOR), vec![], too_high, U256::ZERO))
+            .await;
     assert_eq!(error, DataUnionErrors::AdminFeeTooHigh(DataUnion::AdminFeeTooHigh { adminFee: too_high }));
 
     let error = revert::<DataUnionErrors, _, _>(factory.createDataUnion(
@@ -70,8 +66,7 @@ async fn a_factory_off_a_dev_chain_refuses_a_freeze_period_under_a_day() {
     let chain = Chain::start().await;
     let minimum = U256::from(deploy::minimum_freeze_period(1));
     let deployer = chain.wallet(DEPLOYER);
-    let factory =
-        DataUnionFactory::deploy(deployer, chain.deployment.data_token, minimum).await.unwrap();
+    let factory = DataUnionFactory::deploy(deployer, chain.deployment.data_token, minimum).await.unwrap();
     let factory = DataUnionFactory::new(*factory.address(), chain.wallet(OWNER));
 
     let error = revert::<DataUnionFactoryErrors, _, _>(factory.createDataUnion(

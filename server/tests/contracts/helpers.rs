@@ -37,9 +37,8 @@ impl Chain {
     /// A fresh anvil with `deploy_all` run on it by account 0.
     pub async fn start() -> Chain {
         let anvil = devnet::spawn_anvil(None).expect("anvil starts");
-        let deployment = deploy::deploy_all(&anvil.endpoint(), signer_of(&anvil, DEPLOYER), None)
-            .await
-            .expect("everything deploys");
+        let deployment =
+            deploy::deploy_all(&anvil.endpoint(), signer_of(&anvil, DEPLOYER), None).await.expect("everything deploys");
         Chain { anvil, deployment }
     }
 
@@ -51,9 +50,14 @@ impl Chain {
         self.anvil.addresses()[account]
     }
 
-    /// A provider that signs as `account`.
+    /// A provider that signs as `account`. It asks the node for the nonce of every transaction: a
+    /// cached nonce would be used up by each expected revert and leave a gap that is never mined.
     pub fn wallet(&self, account: usize) -> DynProvider {
         ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .with_gas_estimation()
+            .with_simple_nonce_management()
+            .fetch_chain_id()
             .wallet(self.signer(account))
             .connect_http(self.anvil.endpoint())
             .erased()
@@ -119,11 +123,7 @@ impl Chain {
 
     pub async fn timestamp(&self) -> u64 {
         let provider = self.wallet(DEPLOYER);
-        let block = provider
-            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
-            .await
-            .unwrap()
-            .unwrap();
+        let block = provider.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest).await.unwrap().unwrap();
         block.header.timestamp
     }
 
@@ -141,9 +141,7 @@ fn signer_of(anvil: &DevChain, account: usize) -> PrivateKeySigner {
 
 /// Sends a call that must succeed and returns its receipt.
 pub async fn send<P: Provider, D: CallDecoder>(call: CallBuilder<P, D, Ethereum>) -> TransactionReceipt {
-    deploy::confirmed(call, "a test transaction")
-        .await
-        .unwrap_or_else(|e| panic!("{e:#}"))
+    deploy::confirmed(call, "a test transaction").await.unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// Sends a call that must revert, and decodes the revert against the contract's error enum `E`.
@@ -158,21 +156,12 @@ pub async fn revert<E: SolInterface, P: Provider, D: CallDecoder>(call: CallBuil
 
 /// The first `E` in a receipt's logs.
 pub fn event<E: SolEvent>(receipt: &TransactionReceipt) -> E {
-    events::<E>(receipt)
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| panic!("no {} event", E::SIGNATURE))
+    events::<E>(receipt).into_iter().next().unwrap_or_else(|| panic!("no {} event", E::SIGNATURE))
 }
 
 /// Every `E` in a receipt's logs, in order.
 pub fn events<E: SolEvent>(receipt: &TransactionReceipt) -> Vec<E> {
-    receipt
-        .inner
-        .logs()
-        .iter()
-        .filter_map(|log| log.log_decode::<E>().ok())
-        .map(|log| log.inner.data)
-        .collect()
+    receipt.inner.logs().iter().filter_map(|log| log.log_decode::<E>().ok()).map(|log| log.inner.data).collect()
 }
 
 /// What a transaction cost its sender in ETH.

@@ -2,6 +2,7 @@
 //! Every revert is asserted by its custom error. `TEST_LOG=1` prints the gas of the main calls.
 
 mod adapter;
+mod agreement;
 mod data_union;
 mod deploy;
 mod factory;

@@ -37,12 +37,14 @@ async fn a_product_is_created_updated_deleted_and_redeployed_by_its_owner() {
     let market = chain.marketplace(OWNER);
     let id = product_id("traffic");
 
-    let receipt = send(market.createProduct(id, "Traffic".into(), chain.address(OTHER), U256::from(5), U256::from(10))).await;
+    let receipt =
+        send(market.createProduct(id, "Traffic".into(), chain.address(OTHER), U256::from(5), U256::from(10))).await;
     let created = event::<Marketplace::ProductCreated>(&receipt);
     assert_eq!((created.owner, created.id, created.name.as_str()), (chain.address(OWNER), id, "Traffic"));
     assert_eq!((created.pricePerSecond, created.minimumSubscriptionSeconds), (U256::from(5), U256::from(10)));
 
-    let receipt = send(market.updateProduct(id, "Traffic 2".into(), chain.address(MEMBER), U256::from(7), U256::from(20))).await;
+    let receipt =
+        send(market.updateProduct(id, "Traffic 2".into(), chain.address(MEMBER), U256::from(7), U256::from(20))).await;
     let updated = event::<Marketplace::ProductUpdated>(&receipt);
     assert_eq!((updated.name.as_str(), updated.beneficiary), ("Traffic 2", chain.address(MEMBER)));
     let product = market.getProduct(id).call().await.unwrap();
@@ -74,14 +76,16 @@ async fn bad_product_terms_are_refused() {
     let market = chain.marketplace(MEMBER);
     let beneficiary = chain.address(MEMBER);
 
-    let error = revert::<E, _, _>(market.createProduct(B256::ZERO, "x".into(), beneficiary, U256::from(1), U256::ZERO)).await;
+    let error =
+        revert::<E, _, _>(market.createProduct(B256::ZERO, "x".into(), beneficiary, U256::from(1), U256::ZERO)).await;
     assert_eq!(error, E::ZeroProductId(Marketplace::ZeroProductId {}));
     let error = revert::<E, _, _>(market.createProduct(id, "x".into(), beneficiary, U256::from(1), U256::ZERO)).await;
     assert_eq!(error, E::ProductExists(Marketplace::ProductExists { productId: id }));
     let other = product_id("other");
     let error = revert::<E, _, _>(market.createProduct(other, "x".into(), beneficiary, U256::ZERO, U256::ZERO)).await;
     assert_eq!(error, E::FreeProduct(Marketplace::FreeProduct {}));
-    let error = revert::<E, _, _>(market.createProduct(other, "x".into(), Address::ZERO, U256::from(1), U256::ZERO)).await;
+    let error =
+        revert::<E, _, _>(market.createProduct(other, "x".into(), Address::ZERO, U256::from(1), U256::ZERO)).await;
     assert_eq!(error, E::ZeroAddress(Marketplace::ZeroAddress {}));
 
     // An id stays taken after its product is deleted.
@@ -90,7 +94,8 @@ async fn bad_product_terms_are_refused() {
     assert_eq!(error, E::ProductExists(Marketplace::ProductExists { productId: id }));
 
     let missing = product_id("missing");
-    let error = revert::<E, _, _>(market.updateProduct(missing, "x".into(), beneficiary, U256::from(1), U256::ZERO)).await;
+    let error =
+        revert::<E, _, _>(market.updateProduct(missing, "x".into(), beneficiary, U256::from(1), U256::ZERO)).await;
     assert_eq!(error, E::ProductNotFound(Marketplace::ProductNotFound { productId: missing }));
     let error = revert::<E, _, _>(market.buy(missing, U256::from(1))).await;
     assert_eq!(error, E::ProductNotFound(Marketplace::ProductNotFound { productId: missing }));
@@ -110,7 +115,10 @@ async fn only_the_product_owner_changes_a_product() {
     assert_eq!(revert::<E, _, _>(stranger.deleteProduct(id)).await, not_owner);
     assert_eq!(revert::<E, _, _>(stranger.redeployProduct(id)).await, not_owner);
     assert_eq!(revert::<E, _, _>(stranger.offerProductOwnership(id, beneficiary)).await, not_owner);
-    assert_eq!(revert::<E, _, _>(stranger.grantSubscription(id, U256::from(MINIMUM_SECONDS), beneficiary)).await, not_owner);
+    assert_eq!(
+        revert::<E, _, _>(stranger.grantSubscription(id, U256::from(MINIMUM_SECONDS), beneficiary)).await,
+        not_owner
+    );
 }
 
 #[tokio::test]
@@ -125,7 +133,10 @@ async fn product_ownership_moves_in_two_steps() {
     assert_eq!(owner.getProduct(id).call().await.unwrap().newOwnerCandidate, chain.address(MEMBER));
 
     let error = revert::<E, _, _>(chain.marketplace(BUYER).claimProductOwnership(id)).await;
-    assert_eq!(error, E::NotOwnershipCandidate(Marketplace::NotOwnershipCandidate { productId: id, caller: chain.address(BUYER) }));
+    assert_eq!(
+        error,
+        E::NotOwnershipCandidate(Marketplace::NotOwnershipCandidate { productId: id, caller: chain.address(BUYER) })
+    );
 
     let receipt = send(next.claimProductOwnership(id)).await;
     let changed = event::<Marketplace::ProductOwnershipChanged>(&receipt);
@@ -134,7 +145,10 @@ async fn product_ownership_moves_in_two_steps() {
     let error = revert::<E, _, _>(owner.deleteProduct(id)).await;
     assert_eq!(error, E::NotProductOwner(Marketplace::NotProductOwner { productId: id, caller: chain.address(OWNER) }));
     let error = revert::<E, _, _>(next.claimProductOwnership(id)).await;
-    assert_eq!(error, E::NotOwnershipCandidate(Marketplace::NotOwnershipCandidate { productId: id, caller: chain.address(MEMBER) }));
+    assert_eq!(
+        error,
+        E::NotOwnershipCandidate(Marketplace::NotOwnershipCandidate { productId: id, caller: chain.address(MEMBER) })
+    );
 }
 
 #[tokio::test]
@@ -193,7 +207,8 @@ async fn buy_for_gives_the_subscription_to_someone_else() {
     assert_eq!((purchased.subscriber, purchased.payer), (member, chain.address(BUYER)));
     assert!(chain.marketplace(BUYER).hasValidSubscription(id, member).call().await.unwrap());
     assert!(!chain.marketplace(BUYER).hasValidSubscription(id, chain.address(BUYER)).call().await.unwrap());
-    let error = revert::<E, _, _>(chain.marketplace(BUYER).buyFor(id, U256::from(MINIMUM_SECONDS), Address::ZERO)).await;
+    let error =
+        revert::<E, _, _>(chain.marketplace(BUYER).buyFor(id, U256::from(MINIMUM_SECONDS), Address::ZERO)).await;
     assert_eq!(error, E::ZeroAddress(Marketplace::ZeroAddress {}));
 }
 
