@@ -14,3 +14,4 @@ mod openapi;
 mod products;
 mod story;
 mod unions;
+mod validation;
