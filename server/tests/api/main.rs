@@ -9,6 +9,7 @@ mod auth;
 mod errors;
 mod health;
 mod helpers;
+mod joins;
 mod metrics;
 mod openapi;
 mod products;

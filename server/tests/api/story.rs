@@ -27,7 +27,7 @@ async fn signed_in(app: &TestApp, signer: &PrivateKeySigner) -> String {
     sign_in(app, &message, &sign(signer, &message)).await.cookie.expect("a session cookie")
 }
 
-async fn post(app: &TestApp, path: &str, cookie: Option<&str>, body: Value) -> (StatusCode, Value) {
+pub(crate) async fn post(app: &TestApp, path: &str, cookie: Option<&str>, body: Value) -> (StatusCode, Value) {
     let mut request = app.client.post(app.url(path)).json(&body);
     if let Some(cookie) = cookie {
         request = request.header(COOKIE, cookie);
@@ -43,13 +43,13 @@ async fn get_as(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, Value) 
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn join_body(du: Address, member: &PrivateKeySigner, issued_at: i64, secret: Option<&str>) -> Value {
+pub(crate) fn join_body(du: Address, member: &PrivateKeySigner, issued_at: i64, secret: Option<&str>) -> Value {
     let message = join_message(du, member.address(), 31337, issued_at);
     let signature = hex::encode_prefixed(member.sign_message_sync(message.as_bytes()).unwrap().as_bytes());
     json!({ "member": member.address(), "issuedAt": issued_at, "signature": signature, "secret": secret })
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 

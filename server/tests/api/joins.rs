@@ -1,0 +1,54 @@
+//! Join requests that must be refused, each with its code and field, changing nothing.
+
+use alloy::primitives::{Address, U256};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::chain::{MEMBER, OTHER};
+use crate::helpers::spawn_app_with_contracts;
+use crate::story::{join_body, now, post};
+
+#[tokio::test]
+async fn bad_join_requests_are_refused_naming_the_field_and_owner_actions_need_a_sign_in() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let du = chain.create_data_union(U256::ZERO, 0).await;
+    app.caught_up().await;
+    let path = format!("/api/v1/unions/{du}/join-requests");
+    let member = chain.signer(MEMBER);
+
+    let mut by_other = join_body(du, &chain.signer(OTHER), now(), None);
+    by_other["member"] = json!(member.address());
+    let mut malformed = join_body(du, &member, now(), None);
+    malformed["signature"] = json!("0x1234");
+    let unknown_secret = join_body(du, &member, now(), Some(&format!("{:#x}", U256::from(7u64))));
+    let bad_secret = join_body(du, &member, now(), Some("nope"));
+    let future = join_body(du, &member, now() + 3600, None);
+    for (body, code, field) in [
+        (by_other, "bad_signature", "signature"),
+        (malformed, "malformed_signature", "signature"),
+        (unknown_secret, "malformed_secret", "secret"),
+        (bad_secret, "malformed_secret", "secret"),
+        (future, "stale_request", "issuedAt"),
+        (json!({"member": member.address()}), "invalid_body", "body"),
+    ] {
+        let (status, reply) = post(&app, &path, None, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {reply}");
+        assert_eq!((reply["error"]["code"].as_str(), reply["error"]["field"].as_str()), (Some(code), Some(field)));
+    }
+    let secret = format!("0x{}", "11".repeat(32));
+    let (status, reply) = post(&app, &path, None, join_body(du, &member, now(), Some(&secret))).await;
+    assert_eq!((status, reply["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("unknown_secret")));
+
+    let nowhere = Address::repeat_byte(0x42);
+    let (status, _) =
+        post(&app, &format!("/api/v1/unions/{nowhere}/join-requests"), None, join_body(nowhere, &member, now(), None))
+            .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let reply = app.get(&format!("/api/v1/unions/{du}/join-requests/{}", member.address())).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "nothing was filed: {}", reply.body);
+
+    let (status, reply) = post(&app, &format!("/api/v1/unions/{du}/secrets"), None, json!({"name": "x"})).await;
+    assert_eq!((status, reply["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_signed_in")));
+    assert_eq!(app.get(&format!("/api/v1/unions/{du}/join-requests")).await.status, StatusCode::UNAUTHORIZED);
+}
