@@ -219,7 +219,7 @@ async fn list(
 }
 
 /// `GET /api/v1/unions/{address}/join-requests/{member}`: a member's request status; `joined` also
-/// when the chain says so.
+/// when the chain says so, `parted` once a joined member was removed.
 async fn status(
     State(services): State<Arc<Services>>,
     segments: Result<Path<(String, String)>, PathRejection>,
@@ -233,6 +233,9 @@ async fn status(
     );
     if active && view.status != "rejected" {
         view.status = "joined".to_owned();
+    } else if !active && view.status == "joined" {
+        // Joined once, removed since (the store keeps the request as it was when it joined).
+        view.status = "parted".to_owned();
     }
     Ok(Json(view))
 }

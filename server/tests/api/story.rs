@@ -174,6 +174,8 @@ async fn members_join_through_the_api_earn_from_a_purchase_and_withdraw_exactly_
         post(&app, &format!("/api/v1/unions/{du}/members/{removed}/remove"), Some(&owner), Value::Null).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{reply}");
     until(&app, &format!("/api/v1/unions/{du}/members/{removed}"), |m| m["active"] == false).await;
+    let request = app.ok(&format!("/api/v1/unions/{du}/join-requests/{removed}")).await;
+    assert_eq!(request["status"], "parted");
     app.caught_up().await;
     assert_eq!(withdraw(&app, du, members[1]).await, U256::from(675u64));
 
