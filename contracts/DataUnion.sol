@@ -13,7 +13,8 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 /// After the freeze period a member proves its earnings against a commit and withdraws them.
 ///
 /// Leaf: `keccak256(abi.encodePacked(account, earnings, blockNumber))`; inner nodes hash the sorted pair
-/// (OpenZeppelin `MerkleProof`). A commit is provable from `commitTimestamp + freezePeriod` on.
+/// (OpenZeppelin `MerkleProof`). A commit is frozen while `block.timestamp <= commitTimestamp + freezePeriod`
+/// and provable after that, as in Monoplasma (`provableAt` is the first provable second).
 ///
 /// The constructor emits only OpenZeppelin's `OwnershipTransferred(0, owner)` and `JoinPartAgentAdded`;
 /// the initial operator, admin fee and freeze period are in the factory's `DataUnionCreated`.
@@ -208,10 +209,11 @@ contract DataUnion is Ownable2Step {
             && MerkleProof.verifyCalldata(proof, root, leafHash(account, totalEarnings, blockNumber));
     }
 
-    /// The first second at which the commit at `blockNumber` can be proven (0 if there is none).
+    /// The first second at which the commit at `blockNumber` can be proven: strictly after its freeze
+    /// period (0 if there is no such commit).
     function provableAt(uint256 blockNumber) public view returns (uint256) {
         uint256 committedAt = commitTimestamp[blockNumber];
-        return committedAt == 0 ? 0 : committedAt + freezePeriod;
+        return committedAt == 0 ? 0 : committedAt + freezePeriod + 1;
     }
 
     /// Proven earnings not yet withdrawn.

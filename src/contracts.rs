@@ -11,7 +11,8 @@
 //! # Invariants
 //! - The leaf a `DataUnion` checks is `keccak256(abi.encodePacked(account, earnings, blockNumber))` and
 //!   inner nodes hash the sorted pair, as `crate::book` builds them.
-//! - A commit can be proven from `commitTimestamp + freezePeriod` on (`provableAt`), never before.
+//! - A commit is frozen while `block.timestamp <= commitTimestamp + freezePeriod` and provable after it
+//!   (`provableAt` is the first provable second), the rule `engine::Commit::is_unlocked` follows.
 
 // The generated call builders take one argument per Solidity parameter.
 #![allow(clippy::too_many_arguments)]

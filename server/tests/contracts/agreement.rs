@@ -34,6 +34,7 @@ async fn agree_on_a_book_of(n: usize, seed: u64) {
     let block = U256::from(book.block());
     let receipt = send(chain.du(du, OPERATOR).commit(block, book.root(), book.book_hash())).await;
     report_gas(&format!("DataUnion.commit ({n} leaves)"), &receipt);
+    chain.advance_time(1).await;
     let viewer = chain.du(du, OTHER);
 
     for (index, &(address, earnings)) in leaves.iter().enumerate() {

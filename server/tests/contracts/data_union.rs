@@ -15,11 +15,13 @@ async fn setup(freeze_seconds: u64) -> (Chain, Address) {
     (chain, du)
 }
 
-/// The book of the latest block with these leaves, committed by the operator.
+/// The book of the latest block with these leaves, committed by the operator; then the clock moves a
+/// second on, so with no freeze period the commit is provable (it is frozen up to its own second).
 async fn commit(chain: &Chain, du: Address, leaves: Vec<(Address, U256)>) -> Book {
     let book = Book::new(chain.block_number().await, leaves).unwrap();
     let receipt = send(chain.du(du, OPERATOR).commit(U256::from(book.block()), book.root(), book.book_hash())).await;
     report_gas("DataUnion.commit", &receipt);
+    chain.advance_time(1).await;
     book
 }
 
@@ -206,13 +208,19 @@ async fn a_frozen_commit_cannot_be_proven() {
     chain.mint_data(du, tokens(10)).await;
     let book = commit(&chain, du, vec![(member, tokens(10))]).await;
     let block = U256::from(book.block());
+    let committed_at: u64 = chain.du(du, MEMBER).commitTimestamp(block).call().await.unwrap().to();
     let provable_at = chain.du(du, MEMBER).provableAt(block).call().await.unwrap();
-    assert_eq!(provable_at, U256::from(chain.timestamp().await + 3600));
+    assert_eq!(provable_at, U256::from(committed_at + 3601));
 
     let error = revert::<E, _, _>(chain.du(du, MEMBER).prove(block, member, tokens(10), proof(&book, 0))).await;
     assert_eq!(error, E::CommitFrozen(DataUnion::CommitFrozen { blockNumber: block, provableAt: provable_at }));
 
-    chain.advance_time(3600).await;
+    // In a block at the last second of the freeze the proof still fails ...
+    chain.set_next_timestamp(committed_at + 3600).await;
+    let pending = chain.du(du, MEMBER).prove(block, member, tokens(10), proof(&book, 0)).gas(300_000).send().await;
+    assert!(!pending.unwrap().get_receipt().await.unwrap().status(), "proven while frozen");
+    // ... and one second later it succeeds.
+    chain.set_next_timestamp(committed_at + 3601).await;
     let receipt = send(chain.du(du, MEMBER).prove(block, member, tokens(10), proof(&book, 0))).await;
     let proven = event::<DataUnion::EarningsProven>(&receipt);
     assert_eq!((proven.member, proven.blockNumber, proven.totalEarnings), (member, block, tokens(10)));

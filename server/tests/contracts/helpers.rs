@@ -127,6 +127,11 @@ impl Chain {
         block.header.timestamp
     }
 
+    /// The timestamp the next block will have.
+    pub async fn set_next_timestamp(&self, timestamp: u64) {
+        self.wallet(DEPLOYER).anvil_set_next_block_timestamp(timestamp).await.unwrap();
+    }
+
     /// Moves the chain's clock forward and mines a block at the new time.
     pub async fn advance_time(&self, seconds: u64) {
         let provider = self.wallet(DEPLOYER);
