@@ -122,21 +122,21 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(url) = &self.database_url {
-            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err(ConfigError::Invalid {
-                    key: "database_url",
-                    message: "must start with `sqlite:`, `postgres://` or `postgresql://`".into(),
-                });
-            }
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "database_url",
+                message: "must start with `sqlite:`, `postgres://` or `postgresql://`".into(),
+            });
         }
-        if let Some(url) = &self.rpc_url {
-            if !matches!(url.scheme(), "http" | "https") {
-                return Err(ConfigError::Invalid {
-                    key: "rpc_url",
-                    message: format!("scheme `{}` is not supported, use http or https", url.scheme()),
-                });
-            }
+        if let Some(url) = &self.rpc_url
+            && !matches!(url.scheme(), "http" | "https")
+        {
+            return Err(ConfigError::Invalid {
+                key: "rpc_url",
+                message: format!("scheme `{}` is not supported, use http or https", url.scheme()),
+            });
         }
         if self.chain_id == Some(0) {
             return Err(ConfigError::Invalid { key: "chain_id", message: "must be at least 1".into() });
@@ -257,6 +257,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure returns its own error type
     fn environment_variables_override_the_file_and_other_coop_variables_are_ignored() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("coop.toml", "confirmations = 3\nlisten = \"127.0.0.1:4000\"\n")?;

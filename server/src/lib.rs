@@ -4,10 +4,10 @@
 
 /// The REST API under `/api/v1`: unions, members, books, products, subscriptions, quotes, OpenAPI.
 pub mod api;
-/// The Marketplace's products and subscriptions in memory, built from the event log.
-pub mod catalog;
 /// Sign-in with Ethereum (EIP-4361), sessions, and the `SignedIn` extractor for owner actions.
 pub mod auth;
+/// The Marketplace's products and subscriptions in memory, built from the event log.
+pub mod catalog;
 /// `GET /api/v1/chain`: the chain and contracts, as wallets need them.
 pub mod chain_info;
 /// Typed configuration: defaults, a TOML file, `COOP_*` environment overrides, validated at start-up.
@@ -32,6 +32,8 @@ pub mod operator;
 pub mod offline;
 /// Products for the web app: the marketplace port its pages read through.
 pub mod products;
+/// The chain role (indexer and operator), held by one instance at a time.
+pub mod role;
 /// Builds the axum router and runs the server.
 pub mod startup;
 /// Storage behind one API, on SQLite (default) or PostgreSQL.

@@ -4,11 +4,13 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use tokio::sync::{RwLock, mpsc};
+use std::time::Duration;
+
+use tokio::sync::{Notify, RwLock, watch};
 
 use crate::catalog::Catalog;
 use crate::indexer::{STREAM, Step};
-use crate::store::{Store, StoredEvent};
+use crate::store::{LogPosition, Store, StoredEvent};
 use crate::unions::Unions;
 
 /// Builds the unions from everything stored up to the checkpoint.
@@ -29,21 +31,59 @@ async fn stored_events(store: &Store) -> anyhow::Result<(Vec<StoredEvent>, u64)>
     Ok((events, as_of))
 }
 
-/// Applies each step the indexer reports to the unions and the catalog, until the indexer goes away.
+/// Follows the stored log until `stop`: every instance, the one indexing included, reads what was
+/// stored since it last looked (woken by `nudge` or every quarter second), and rebuilds after a
+/// rollback. Replicas on one database so give the same answers block for block.
 pub async fn follow(
     store: Store,
     unions: Arc<RwLock<Unions>>,
     catalog: Arc<RwLock<Catalog>>,
-    mut steps: mpsc::UnboundedReceiver<Step>,
+    nudge: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
 ) {
-    while let Some(step) = steps.recv().await {
-        if let Err(error) = apply(&store, &unions, &catalog, &step).await {
-            tracing::error!(target: "live", ?step, "could not apply indexed events, rebuilding: {error:#}");
-            if let Err(error) = rebuild(&store, &unions, &catalog).await {
-                tracing::error!(target: "live", "rebuilding failed: {error:#}");
+    let mut applied = store.log_position(STREAM).await.ok().flatten().unwrap_or_default();
+    applied.block = applied.block.max(unions.read().await.as_of());
+    while !*stop.borrow() {
+        match catch_up(&store, &unions, &catalog, applied).await {
+            Ok(position) => applied = position,
+            Err(error) => {
+                tracing::error!(target: "live", "could not apply the stored log, rebuilding: {error:#}");
+                match resync(&store, &unions, &catalog).await {
+                    Ok(position) => applied = position,
+                    Err(error) => tracing::error!(target: "live", "rebuilding failed: {error:#}"),
+                }
             }
         }
+        tokio::select! {
+            _ = nudge.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = stop.changed() => {}
+        }
     }
+}
+
+const POLL: Duration = Duration::from_millis(250);
+
+/// Brings the models from `applied` to the log's current end.
+async fn catch_up(
+    store: &Store,
+    unions: &RwLock<Unions>,
+    catalog: &RwLock<Catalog>,
+    applied: LogPosition,
+) -> anyhow::Result<LogPosition> {
+    let Some(now) = store.log_position(STREAM).await? else { return Ok(applied) };
+    if now.rollbacks != applied.rollbacks || now.block < applied.block {
+        return resync(store, unions, catalog).await;
+    } else if now.block > applied.block {
+        apply(
+            store,
+            unions,
+            catalog,
+            &Step::Indexed { from: applied.block + 1, to: now.block, head: now.block, events: 0 },
+        )
+        .await?;
+    }
+    Ok(now)
 }
 
 async fn apply(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>, step: &Step) -> anyhow::Result<()> {
@@ -53,17 +93,30 @@ async fn apply(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>
             unions.write().await.apply(&events, to)?;
             catalog.write().await.apply(&events, to)?;
         }
-        Step::RolledBack { .. } => rebuild(store, unions, catalog).await?,
+        Step::RolledBack { .. } => {
+            resync(store, unions, catalog).await?;
+        }
         Step::CaughtUp { .. } | Step::Retry { .. } => {}
     }
     Ok(())
 }
 
-/// Replaces both models by fresh ones built from the log, reading it once.
-async fn rebuild(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>) -> anyhow::Result<()> {
-    let (events, as_of) = stored_events(store).await?;
-    let fresh_unions = Unions::build(&events, as_of)?;
-    let fresh_catalog = Catalog::build(&events, as_of)?;
+/// Replaces both models by fresh ones built from the whole log, and says where the log ended.
+async fn resync(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>) -> anyhow::Result<LogPosition> {
+    let position = store.log_position(STREAM).await?.unwrap_or_default();
+    let events = store.events(0, position.block).await.context("reading the event log")?;
+    replace(unions, catalog, &events, position.block).await?;
+    Ok(position)
+}
+
+async fn replace(
+    unions: &RwLock<Unions>,
+    catalog: &RwLock<Catalog>,
+    events: &[StoredEvent],
+    as_of: u64,
+) -> anyhow::Result<()> {
+    let fresh_unions = Unions::build(events, as_of)?;
+    let fresh_catalog = Catalog::build(events, as_of)?;
     *unions.write().await = fresh_unions;
     *catalog.write().await = fresh_catalog;
     Ok(())

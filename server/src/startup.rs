@@ -8,25 +8,27 @@ use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::{Context, bail};
 use app::{App, shell};
 use axum::Router;
+use axum::http::{HeaderName, HeaderValue};
 use leptos::config::get_configuration;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use url::Url;
 
-use tokio::sync::{RwLock, mpsc, watch};
+use tokio::sync::{Notify, RwLock, watch};
 
 use crate::auth;
 use crate::chain_info;
 use crate::config::Config;
 use crate::deploy::Deployment;
 use crate::http::{self, Services};
-use crate::indexer::{Indexer, Watched};
-use crate::joins::agent::Agent;
+use crate::indexer::Watched;
 use crate::live;
-use crate::operator::{CommitPolicy, Operator};
+use crate::operator::CommitPolicy;
 use crate::products::{ApiMarket, provide_market};
+use crate::role::{ChainRole, OperatorSettings};
 use crate::store::Store;
 
 /// A bound, ready-to-run server.
@@ -34,9 +36,8 @@ pub struct Server {
     listener: TcpListener,
     router: Router,
     services: Arc<Services>,
-    indexer: Option<Indexer>,
-    operator: Option<Operator>,
-    agent: Option<Agent>,
+    /// Indexing and committing, for whichever instance holds the role; `None` without a deployment.
+    role: Option<ChainRole>,
     /// Whether the validator logs mismatches as errors (`coop serve --validate`).
     validate: bool,
 }
@@ -53,10 +54,10 @@ impl Server {
         let chain = ProviderBuilder::new().connect_http(rpc_url.clone()).erased();
         let chain_id =
             chain.get_chain_id().await.with_context(|| format!("asking the chain at {rpc_url} for its id"))?;
-        if let Some(expected) = config.chain_id {
-            if expected != chain_id {
-                bail!("the chain at {rpc_url} has id {chain_id}, but the config key `chain_id` says {expected}");
-            }
+        if let Some(expected) = config.chain_id
+            && expected != chain_id
+        {
+            bail!("the chain at {rpc_url} has id {chain_id}, but the config key `chain_id` says {expected}");
         }
         tracing::info!(target: "startup", %rpc_url, chain_id, "chain reachable");
 
@@ -79,23 +80,6 @@ impl Server {
                 "no deployment file: the chain is not indexed (run `coop deploy` or set `deployment_file`)"
             );
         }
-        let indexer = match &deployment {
-            Some(deployment) => Some(
-                Indexer::new(
-                    store.clone(),
-                    chain.clone(),
-                    Watched {
-                        factory: deployment.data_union_factory,
-                        marketplace: deployment.marketplace,
-                        data_token: deployment.data_token,
-                    },
-                    deployment.deploy_block,
-                    config.confirmations,
-                )
-                .await?,
-            ),
-            None => None,
-        };
         let unions = Arc::new(RwLock::new(live::load(&store).await?));
         let services = Arc::new(Services {
             catalog: Arc::new(RwLock::new(live::load_catalog(&store).await?)),
@@ -106,27 +90,41 @@ impl Server {
             unions,
             metrics: Default::default(),
             clock: Default::default(),
+            leading: Default::default(),
         });
         let router = router(listener.local_addr()?, services.clone(), rpc_url)?;
-        let operator = match (&config.operator_key, &services.deployment) {
-            (Some(key), Some(_)) => {
-                let key = key.signer().context("config key `operator_key` is not a private key")?;
-                let policy = CommitPolicy {
-                    every_blocks: config.commit_every_blocks,
-                    revenue_threshold: config.commit_revenue_threshold,
-                };
-                Some(Operator::new(services.store.clone(), rpc_url, key, policy, config.confirmations))
-            }
-            _ => None,
+        let role = match &services.deployment {
+            Some(deployment) => Some(ChainRole {
+                store: services.store.clone(),
+                chain: services.chain.clone(),
+                watched: Watched {
+                    factory: deployment.data_union_factory,
+                    marketplace: deployment.marketplace,
+                    data_token: deployment.data_token,
+                },
+                start_block: deployment.deploy_block,
+                confirmations: config.confirmations,
+                operator: match &config.operator_key {
+                    Some(key) => Some(OperatorSettings {
+                        rpc_url: rpc_url.clone(),
+                        key: key.signer().context("config key `operator_key` is not a private key")?,
+                        policy: CommitPolicy {
+                            every_blocks: config.commit_every_blocks,
+                            revenue_threshold: config.commit_revenue_threshold,
+                        },
+                    }),
+                    None => None,
+                },
+                agent: match &config.agent_key {
+                    Some(key) => {
+                        Some((rpc_url.clone(), key.signer().context("config key `agent_key` is not a private key")?))
+                    }
+                    None => None,
+                },
+            }),
+            None => None,
         };
-        let agent = match (&config.agent_key, &services.deployment) {
-            (Some(key), Some(_)) => {
-                let key = key.signer().context("config key `agent_key` is not a private key")?;
-                Some(Agent::new(services.store.clone(), rpc_url, key))
-            }
-            _ => None,
-        };
-        Ok(Self { listener, router, services, indexer, operator, agent, validate: false })
+        Ok(Self { listener, router, services, role, validate: false })
     }
 
     /// Makes the validator loud: every mismatch is logged as an error (`coop serve --validate`).
@@ -149,24 +147,22 @@ impl Server {
         let address = self.local_addr();
         let (stop, stopped) = watch::channel(false);
         let mut workers = Vec::new();
-        if let Some(indexer) = self.indexer {
-            let (steps, step_reports) = mpsc::unbounded_channel();
-            workers.push(tokio::spawn(indexer.run(stopped.clone(), move |step| {
-                let _ = steps.send(step.clone());
-            })));
-            let services = self.services.clone();
-            workers.push(tokio::spawn(live::follow(
-                services.store.clone(),
+        let services = self.services.clone();
+        let nudge = Arc::new(Notify::new());
+        workers.push(tokio::spawn(live::follow(
+            services.store.clone(),
+            services.unions.clone(),
+            services.catalog.clone(),
+            nudge.clone(),
+            stopped.clone(),
+        )));
+        if let Some(role) = self.role {
+            workers.push(tokio::spawn(role.run(
                 services.unions.clone(),
-                services.catalog.clone(),
-                step_reports,
+                nudge,
+                services.leading.clone(),
+                stopped.clone(),
             )));
-        }
-        if let Some(operator) = self.operator {
-            workers.push(tokio::spawn(operator.run(self.services.unions.clone(), stopped.clone())));
-        }
-        if let Some(agent) = self.agent {
-            workers.push(tokio::spawn(agent.run(self.services.unions.clone(), stopped.clone())));
         }
         workers.push(tokio::spawn(crate::validator::run(self.services.unions.clone(), self.validate, stopped.clone())));
         tracing::info!(target: "startup", "listening on http://{address}");
@@ -203,7 +199,20 @@ fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url) -> anyhow::R
         .layer(axum::middleware::from_fn_with_state(ApiMarket::new(services.clone()), provide_market))
         .layer(auth::session_layer(services.store.clone()))
         .layer(CompressionLayer::new())
+        // Which instance answered, for operators behind a load balancer.
+        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("x-coop-instance"), instance_id()))
         .layer(TraceLayer::new_for_http()))
+}
+
+/// A random id for this process, as a header value.
+fn instance_id() -> HeaderValue {
+    let id: u64 = rand_id();
+    HeaderValue::from_str(&format!("{id:016x}")).expect("hex is a valid header value")
+}
+
+fn rand_id() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::process::id())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -43,6 +43,8 @@ pub struct Services {
     pub metrics: Arc<Metrics>,
     /// The chain time of the block the answers are as of.
     pub clock: Arc<ChainClock>,
+    /// Whether this instance holds the chain role (indexer and operator) right now.
+    pub leading: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A router that remembers what it routes.

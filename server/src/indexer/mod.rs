@@ -78,10 +78,10 @@ impl Indexer {
     pub async fn step(&mut self) -> anyhow::Result<Step> {
         let head = self.chain.get_block_number().await.context("asking for the head block")?;
         let checkpoint = self.store.checkpoint(STREAM).await?;
-        if let Some(checkpoint) = checkpoint {
-            if self.block_hash(checkpoint.block).await? != Some(checkpoint.hash) {
-                return self.roll_back(checkpoint).await;
-            }
+        if let Some(checkpoint) = checkpoint
+            && self.block_hash(checkpoint.block).await? != Some(checkpoint.hash)
+        {
+            return self.roll_back(checkpoint).await;
         }
         let from = checkpoint.map_or(self.start_block, |c| c.block + 1);
         if from > head {
@@ -156,7 +156,7 @@ impl Indexer {
     /// and forgets everything above it.
     async fn roll_back(&mut self, checkpoint: Checkpoint) -> anyhow::Result<Step> {
         let mut candidates = self.store.block_hashes(STREAM).await?;
-        candidates.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        candidates.sort_unstable_by_key(|&(block, _)| std::cmp::Reverse(block));
         for (block, hash) in candidates {
             if block < checkpoint.block && self.block_hash(block).await? == Some(hash) {
                 let removed = self.store.roll_back_to(STREAM, Checkpoint { block, hash }).await?;

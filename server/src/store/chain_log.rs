@@ -19,6 +19,13 @@ pub struct Checkpoint {
     pub hash: B256,
 }
 
+/// The end of a stream's log and its rollback count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogPosition {
+    pub block: u64,
+    pub rollbacks: u64,
+}
+
 /// One decoded contract event. `payload` is the event's fields as JSON, amounts as decimal strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
@@ -50,6 +57,22 @@ impl Store {
             Ok(Checkpoint {
                 block: from_db("block_number", row.try_get(0)?)?,
                 hash: parse_db("block_hash", row.try_get(1)?)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// How far the log goes and how often it was rolled back: what an instance following the log
+    /// compares with what it has applied.
+    pub async fn log_position(&self, stream: &str) -> Result<Option<LogPosition>, StoreError> {
+        let row = sqlx::query("SELECT block_number, rollbacks FROM checkpoints WHERE stream = $1")
+            .bind(stream)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(LogPosition {
+                block: from_db("block_number", row.try_get(0)?)?,
+                rollbacks: from_db("rollbacks", row.try_get(1)?)?,
             })
         })
         .transpose()
@@ -112,6 +135,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         set_checkpoint(&mut tx, stream, checkpoint).await?;
+        sqlx::query("UPDATE checkpoints SET rollbacks = rollbacks + 1 WHERE stream = $1")
+            .bind(stream)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(removed)
     }

@@ -7,6 +7,7 @@
 mod books;
 mod chain_log;
 mod joins;
+mod leadership;
 mod sessions;
 
 use std::str::FromStr;
@@ -15,8 +16,9 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
 pub use books::StoredBook;
-pub use chain_log::{CREATED, Checkpoint, IndexedRange, StoredEvent};
+pub use chain_log::{CREATED, Checkpoint, IndexedRange, LogPosition, StoredEvent};
 pub use joins::{Filed, JoinRequest, JoinSecret};
+pub use leadership::Lease;
 pub use sessions::NonceUse;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
