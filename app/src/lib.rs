@@ -8,8 +8,8 @@ pub mod wallet;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::components::layout::{Footer, Header};
 use crate::pages::home::HomePage;

@@ -26,10 +26,10 @@ pub mod indexer;
 pub mod joins;
 /// Keeps the in-memory unions and catalog equal to the stored event log.
 pub mod live;
-/// Commits the books of confirmed blocks, batched by a policy.
-pub mod operator;
 /// Offline commands over files: `coop replay` and `coop book`.
 pub mod offline;
+/// Commits the books of confirmed blocks, batched by a policy.
+pub mod operator;
 /// Products for the web app: the marketplace port its pages read through.
 pub mod products;
 /// The chain role (indexer and operator), held by one instance at a time.

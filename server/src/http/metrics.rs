@@ -74,7 +74,13 @@ pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
     sample(&mut text, "coop_products", &[("status", "total")], products as u64);
     gauge(&mut text, "coop_validator_checked", "Commits whose book was rebuilt and compared.", &[], validation.checked);
     let mismatches = validation.mismatches.len() as u64;
-    gauge(&mut text, "coop_validator_mismatches", "Commits whose rebuilt book differs from the chain's.", &[], mismatches);
+    gauge(
+        &mut text,
+        "coop_validator_mismatches",
+        "Commits whose rebuilt book differs from the chain's.",
+        &[],
+        mismatches,
+    );
     help(&mut text, "coop_http_requests_total", "HTTP requests by route and status.", "counter");
     for ((route, status), count) in services.metrics.requests() {
         sample(&mut text, "coop_http_requests_total", &[("route", &route), ("status", &status.to_string())], count);
