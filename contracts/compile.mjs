@@ -20,8 +20,17 @@ const require = createRequire(join(root, "package.json"));
 const solc = require("solc");
 
 const SOLC_VERSION = "0.8.37";
-// Contracts of ours that get an artifact (interfaces and libraries do not).
-const OURS = ["DataToken", "TestDai", "DataUnion", "DataUnionFactory", "Marketplace", "UniswapAdapter"];
+// Contracts of ours that get an artifact (interfaces and libraries do not), by source file.
+const OURS = {
+  DataToken: "contracts/DataToken.sol",
+  TestDai: "contracts/TestDai.sol",
+  DataUnion: "contracts/DataUnion.sol",
+  DataUnionFactory: "contracts/DataUnionFactory.sol",
+  Marketplace: "contracts/Marketplace.sol",
+  UniswapAdapter: "contracts/UniswapAdapter.sol",
+  // Test only: reaches a revert path no ordinary account can.
+  EtherRefusingBuyer: "contracts/test/EtherRefusingBuyer.sol",
+};
 // Third-party artifacts copied verbatim: [name, npm build file, keep bytecode?]
 const THIRD_PARTY = [
   ["UniswapV2Factory", "@uniswap/v2-core/build/UniswapV2Factory.json", true],
@@ -40,8 +49,10 @@ function compile() {
     fail(`solc ${SOLC_VERSION} expected, node_modules has ${solc.version()} (run npm ci)`);
   }
   const sources = {};
-  for (const file of readdirSync(here).filter((f) => f.endsWith(".sol")).sort()) {
-    sources[`contracts/${file}`] = { content: readFileSync(join(here, file), "utf8") };
+  for (const dir of [".", "test"]) {
+    for (const file of readdirSync(join(here, dir)).filter((f) => f.endsWith(".sol")).sort()) {
+      sources[`contracts/${dir === "." ? "" : `${dir}/`}${file}`] = { content: readFileSync(join(here, dir, file), "utf8") };
+    }
   }
   const input = {
     language: "Solidity",
@@ -66,9 +77,9 @@ function compile() {
   if (problems.length > 0) fail(`${problems.length} error(s) or warning(s)`);
 
   const artifacts = {};
-  for (const name of OURS) {
-    const contract = output.contracts[`contracts/${name}.sol`]?.[name];
-    if (!contract) fail(`no contract ${name} in contracts/${name}.sol`);
+  for (const [name, source] of Object.entries(OURS)) {
+    const contract = output.contracts[source]?.[name];
+    if (!contract) fail(`no contract ${name} in ${source}`);
     artifacts[name] = { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
   }
   for (const [name, file, withBytecode] of THIRD_PARTY) {

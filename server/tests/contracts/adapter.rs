@@ -15,6 +15,12 @@ use coop::contracts::{
 
 use crate::helpers::*;
 
+sol!(
+    #[sol(rpc)]
+    EtherRefusingBuyer,
+    "../contracts/artifacts/EtherRefusingBuyer.json"
+);
+
 sol! {
     struct Permit {
         address owner;
@@ -339,5 +345,22 @@ async fn a_data_union_product_purchase_lands_its_data_in_the_data_union() {
         .collect();
     assert_eq!(revenue.len(), 1);
     assert_eq!(revenue[0].value, shop.price);
+    shop.assert_adapter_is_empty().await;
+}
+
+#[tokio::test]
+async fn a_buyer_that_cannot_take_its_refund_is_refused() {
+    let shop = shop().await;
+    let buyer = EtherRefusingBuyer::deploy(shop.chain.wallet(BUYER)).await.unwrap();
+    let adapter = shop.chain.deployment.uniswap_adapter;
+    let quote = shop.quote(shop.chain.deployment.weth).await;
+    let deadline = shop.deadline().await;
+
+    let error =
+        revert::<E, _, _>(buyer.buyWithETH(adapter, shop.id, shop.seconds(), deadline).value(quote + tokens(1))).await;
+
+    assert_eq!(error, E::RefundFailed(UniswapAdapter::RefundFailed { buyer: *buyer.address(), amount: tokens(1) }));
+    // Sending exactly the quote leaves nothing to refund.
+    send(buyer.buyWithETH(adapter, shop.id, shop.seconds(), deadline).value(quote)).await;
     shop.assert_adapter_is_empty().await;
 }

@@ -141,6 +141,11 @@ async fn the_owner_manages_join_part_agents() {
     assert_eq!(event::<DataUnion::JoinPartAgentRemoved>(&receipt).agent, chain.address(AGENT));
     let error = revert::<E, _, _>(chain.du(du, AGENT).partMembers(vec![chain.address(MEMBER)])).await;
     assert_eq!(error, E::NotJoinPartAgent(DataUnion::NotJoinPartAgent { caller: chain.address(AGENT) }));
+
+    let error = revert::<E, _, _>(chain.du(du, OWNER).addJoinPartAgent(Address::ZERO)).await;
+    assert_eq!(error, E::ZeroAddress(DataUnion::ZeroAddress {}));
+    let error = revert::<E, _, _>(chain.du(du, OWNER).setOperator(Address::ZERO)).await;
+    assert_eq!(error, E::ZeroAddress(DataUnion::ZeroAddress {}));
 }
 
 #[tokio::test]
@@ -321,6 +326,9 @@ async fn withdrawing_pays_exactly_the_proven_earnings() {
     // A member may send its earnings elsewhere, but not back into the DU (that would look like revenue).
     let error = revert::<E, _, _>(chain.du(du, BUYER).withdrawAllTo(du, block, tokens(30), proof(&book, 2))).await;
     assert_eq!(error, E::InvalidRecipient(DataUnion::InvalidRecipient { recipient: du }));
+    let error =
+        revert::<E, _, _>(chain.du(du, BUYER).withdrawAllTo(Address::ZERO, block, tokens(30), proof(&book, 2))).await;
+    assert_eq!(error, E::InvalidRecipient(DataUnion::InvalidRecipient { recipient: Address::ZERO }));
     let before = chain.data_balance(chain.address(DEPLOYER)).await;
     let receipt =
         send(chain.du(du, BUYER).withdrawAllTo(chain.address(DEPLOYER), block, tokens(30), proof(&book, 2))).await;
