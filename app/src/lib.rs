@@ -12,7 +12,6 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::components::layout::{Footer, Header};
-use crate::pages::editor::EditorPage;
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
 use crate::pages::product::ProductPage;
@@ -52,7 +51,6 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         // Whole pages at once: their content reads without JavaScript, and the status (404) is right.
                         <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
-                        <Route path=(StaticSegment("products"), StaticSegment("new")) view=EditorPage />
                         <Route path=(StaticSegment("products"), ParamSegment("id")) view=ProductPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
