@@ -7,10 +7,13 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use alloy::primitives::{Address, B256, U256, address, b256};
-use coop_server::store::{Checkpoint, IndexedRange, Store, StoreError, StoredEvent};
+use coop_server::store::{Checkpoint, IndexedRange, NonceUse, Store, StoreError, StoredEvent};
 use serde_json::json;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
+use tower_sessions::SessionStore;
+use tower_sessions::cookie::time::{Duration, OffsetDateTime};
+use tower_sessions::session::{Id, Record};
 
 /// A database for one case, removed at the end.
 struct Db {
@@ -92,6 +95,8 @@ conformance!(
     a_rollback_forgets_everything_above_its_block_and_moves_the_checkpoint,
     block_hashes_are_kept_for_the_window_and_pruned_below_it,
     a_reopened_store_has_everything_it_had,
+    a_sign_in_nonce_is_good_for_one_use_before_it_expires,
+    a_session_is_saved_loaded_and_deleted_and_an_expired_one_is_not_loaded,
 );
 
 const STREAM: &str = "chain";
@@ -195,5 +200,35 @@ mod cases {
         assert_eq!(reopened.events(0, 10).await.unwrap(), db.store.events(0, 10).await.unwrap());
         assert_eq!(reopened.checkpoint(STREAM).await.unwrap(), Some(Checkpoint { block: 2, hash: hash(2) }));
         reopened.close().await;
+    }
+
+    pub async fn a_sign_in_nonce_is_good_for_one_use_before_it_expires(db: &Db) {
+        db.store.issue_nonce("fresh0001", 1_100, 1_000).await.unwrap();
+        db.store.issue_nonce("stale0001", 1_050, 1_000).await.unwrap();
+
+        assert_eq!(db.store.use_nonce("fresh0001", 1_060).await.unwrap(), NonceUse::Fresh);
+        assert_eq!(db.store.use_nonce("fresh0001", 1_061).await.unwrap(), NonceUse::AlreadyUsed);
+        assert_eq!(db.store.use_nonce("stale0001", 1_060).await.unwrap(), NonceUse::Expired);
+        assert_eq!(db.store.use_nonce("never0001", 1_060).await.unwrap(), NonceUse::Unknown);
+    }
+
+    pub async fn a_session_is_saved_loaded_and_deleted_and_an_expired_one_is_not_loaded(db: &Db) {
+        // The store keeps whole seconds.
+        let in_an_hour =
+            OffsetDateTime::from_unix_timestamp(OffsetDateTime::now_utc().unix_timestamp() + 3_600).unwrap();
+        let mut record = Record {
+            id: Id::default(),
+            data: [("signed_in".to_owned(), json!({ "address": "0x01", "chainId": 1 }))].into(),
+            expiry_date: in_an_hour,
+        };
+        db.store.create(&mut record).await.unwrap();
+        assert_eq!(db.store.load(&record.id).await.unwrap(), Some(record.clone()));
+
+        record.expiry_date = OffsetDateTime::now_utc() - Duration::seconds(1);
+        db.store.save(&record).await.unwrap();
+        assert_eq!(db.store.load(&record.id).await.unwrap(), None);
+
+        db.store.delete(&record.id).await.unwrap();
+        assert_eq!(db.store.load(&record.id).await.unwrap(), None);
     }
 }

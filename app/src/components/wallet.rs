@@ -21,13 +21,11 @@ pub fn WalletMenu() -> impl IntoView {
     let wallet = use_wallet();
     view! {
         <div class="relative flex items-center gap-2">
-            <Transition fallback=|| view! { <ConnectButton /> }>
-                <NetworkWarning />
-                {move || match wallet.signed_in() {
-                    Some(who) => view! { <AccountMenu who /> }.into_any(),
-                    None => view! { <ConnectOrSignIn /> }.into_any(),
-                }}
-            </Transition>
+            <NetworkWarning />
+            {move || match wallet.signed_in() {
+                Some(who) => view! { <AccountMenu who /> }.into_any(),
+                None => view! { <ConnectOrSignIn /> }.into_any(),
+            }}
             <WalletNotice />
         </div>
     }
@@ -44,15 +42,20 @@ fn NetworkWarning() -> impl IntoView {
                 type="button"
                 class=format!("{BUTTON} bg-amber-500 text-white hover:bg-amber-600")
                 title="Your wallet is on another network"
+                aria-label=move || format!("Switch to {}", wallet.chain_name())
                 disabled=move || wallet.switching.get()
                 on:click=move |_| wallet.switch_chain()
             >
                 <span class="h-2 w-2 rounded-full bg-white" aria-hidden="true"></span>
                 {move || {
                     if wallet.switching.get() {
-                        "Switching…".to_owned()
+                        view! { <span>"Switching…"</span> }.into_any()
                     } else {
-                        format!("Switch to {}", wallet.chain_name())
+                        view! {
+                            <span class="sm:hidden">"Wrong network"</span>
+                            <span class="hidden sm:inline">{format!("Switch to {}", wallet.chain_name())}</span>
+                        }
+                            .into_any()
                     }
                 }}
             </button>

@@ -108,8 +108,11 @@ pub struct Wallet {
     pub sign_in: RwSignal<SignInState>,
     /// A chain switch is waiting for the wallet.
     pub switching: RwSignal<bool>,
-    /// Who the session cookie names, as the server rendered the page (read inside `Suspense`).
+    /// Who the session cookie named when the server rendered the page, carried to the browser.
     pub(crate) server_session: Resource<Option<SignedInAs>>,
+    /// The same, as the server knew it before rendering began (so the page renders it in place).
+    #[cfg(feature = "ssr")]
+    rendered_as: StoredValue<Option<SignedInAs>>,
 }
 
 /// Puts the [`Wallet`] into context and, in the browser, starts wallet discovery, asks the server for
@@ -125,7 +128,9 @@ pub fn provide_wallet() -> Wallet {
         error: RwSignal::new(None),
         sign_in: RwSignal::new(SignInState::FromServer),
         switching: RwSignal::new(false),
-        server_session: Resource::new_blocking(|| (), |()| async { session::signed_in().await.ok().flatten() }),
+        server_session: Resource::new(|| (), |()| async { session::signed_in().await.ok().flatten() }),
+        #[cfg(feature = "ssr")]
+        rendered_as: StoredValue::new(session::signed_in_at_render()),
     };
     provide_context(wallet);
     #[cfg(feature = "hydrate")]
@@ -159,13 +164,24 @@ impl Wallet {
         self.chain.get().map(|chain| chain.name).unwrap_or_else(|| "Coop's network".to_owned())
     }
 
-    /// Who is signed in: what this page did, or else what the server rendered. Read it inside
-    /// `Suspense` or `Transition`, which wait for the server's answer.
+    /// Who is signed in: what this page did, or else what the server rendered.
     pub fn signed_in(&self) -> Option<SignedInAs> {
         match self.sign_in.get() {
-            SignInState::FromServer => self.server_session.get().flatten(),
+            SignInState::FromServer => self.signed_in_from_server(),
             SignInState::SignedIn(who) => Some(who),
             SignInState::SignedOut | SignInState::SigningIn => None,
+        }
+    }
+
+    fn signed_in_from_server(&self) -> Option<SignedInAs> {
+        #[cfg(feature = "ssr")]
+        {
+            self.rendered_as.get_value()
+        }
+        // In the browser the answer is in the page already: the server resolved it before rendering.
+        #[cfg(not(feature = "ssr"))]
+        {
+            self.server_session.get().flatten()
         }
     }
 

@@ -55,9 +55,14 @@ pub enum SignInState {
 /// Who the request's session cookie names; `None` when nobody signed in.
 #[server(endpoint = "signed_in")]
 pub async fn signed_in() -> Result<Option<SignedInAs>, ServerFnError> {
-    let Some(parts) = use_context::<http::request::Parts>() else { return Ok(None) };
-    let Some(session) = parts.extensions.get::<ssr::RequestSession>().cloned() else { return Ok(None) };
+    let Some(session) = ssr::request_session() else { return Ok(None) };
     Ok(session.0.signed_in().await)
+}
+
+/// While rendering a page on the server: who its session names, as read before rendering began.
+#[cfg(feature = "ssr")]
+pub fn signed_in_at_render() -> Option<SignedInAs> {
+    ssr::request_session().and_then(|session| session.0.signed_in_now())
 }
 
 /// The port through which the server lends the page its session; the server puts a
@@ -73,10 +78,19 @@ pub mod ssr {
     pub trait SessionReader: Send + Sync {
         /// Who is signed in; `None` for nobody, or when the session cannot be read.
         fn signed_in(&self) -> Pin<Box<dyn Future<Output = Option<SignedInAs>> + Send + '_>>;
+
+        /// Who is signed in, if the server read it before handing the request on (it does for pages).
+        fn signed_in_now(&self) -> Option<SignedInAs>;
     }
 
     #[derive(Clone)]
     pub struct RequestSession(pub Arc<dyn SessionReader>);
+
+    /// The session of the request being served, if the server lent one.
+    pub(crate) fn request_session() -> Option<RequestSession> {
+        let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+        parts.extensions.get::<RequestSession>().cloned()
+    }
 }
 
 #[cfg(feature = "hydrate")]

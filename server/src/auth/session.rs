@@ -9,6 +9,8 @@ use alloy::primitives::Address;
 use app::wallet::SignedInAs;
 use app::wallet::session::ssr::{RequestSession, SessionReader};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
+use axum::http::Method;
+use axum::http::header::ACCEPT;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -82,20 +84,42 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     }
 }
 
-/// The web app's view of a request's session.
-struct Reader(Session);
+/// The web app's view of a request's session. For a page, the signed-in address is read before
+/// rendering starts, so the header renders it in place (also for browsers without JavaScript);
+/// other requests read it only if asked.
+struct Reader {
+    session: Session,
+    preloaded: Option<Option<SignedInAs>>,
+}
 
 impl SessionReader for Reader {
     fn signed_in(&self) -> Pin<Box<dyn Future<Output = Option<SignedInAs>> + Send + '_>> {
-        Box::pin(async move { signed_in_as(&self.0).await.ok().flatten() })
+        match &self.preloaded {
+            Some(who) => Box::pin(std::future::ready(who.clone())),
+            None => Box::pin(async move { signed_in_as(&self.session).await.ok().flatten() }),
+        }
+    }
+
+    fn signed_in_now(&self) -> Option<SignedInAs> {
+        self.preloaded.clone().flatten()
     }
 }
 
 /// Middleware (inside [`session_layer`]): hands each request's session to the web app as its port.
-/// Nothing is read from the store unless a page asks.
 pub async fn provide_session_reader(mut request: Request, next: Next) -> Response {
     if let Some(session) = request.extensions().get::<Session>().cloned() {
-        request.extensions_mut().insert(RequestSession(Arc::new(Reader(session))));
+        let preloaded = if is_page(&request) { Some(signed_in_as(&session).await.ok().flatten()) } else { None };
+        request.extensions_mut().insert(RequestSession(Arc::new(Reader { session, preloaded })));
     }
     next.run(request).await
+}
+
+/// A browser asking for a page (not an asset, not an API call).
+fn is_page(request: &Request) -> bool {
+    request.method() == Method::GET
+        && request
+            .headers()
+            .get(ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
 }
