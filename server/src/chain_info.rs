@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use app::wallet::{CHAIN_INFO_PATH, ChainInfo, NativeCurrency};
-use axum::routing::get;
-use axum::{Json, Router};
+use std::sync::Arc;
+
+use app::wallet::{ChainInfo, NativeCurrency};
+use axum::{Extension, Json};
 use url::{Host, Url};
 
 use crate::deploy::Deployment;
@@ -26,8 +27,9 @@ pub fn describe(chain_id: u64, rpc_url: &Url, deployment: Option<&Deployment>) -
     }
 }
 
-pub fn routes<S: Clone + Send + Sync + 'static>(info: ChainInfo) -> Router<S> {
-    Router::new().route(CHAIN_INFO_PATH, get(move || async move { Json(info) }))
+/// `GET /api/v1/chain`, from the description the router holds as an extension.
+pub async fn chain(Extension(info): Extension<Arc<ChainInfo>>) -> Json<ChainInfo> {
+    Json(ChainInfo::clone(&info))
 }
 
 fn chain_name(chain_id: u64) -> String {

@@ -189,11 +189,10 @@ fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url) -> anyhow::R
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options);
-    let chain = chain_info::describe(services.chain_id, rpc_url, services.deployment.as_ref());
-    let sign_in = auth::routes().merge(chain_info::routes(chain)).with_state(services.clone());
+    let chain = Arc::new(chain_info::describe(services.chain_id, rpc_url, services.deployment.as_ref()));
     Ok(http::routes(services.clone())
-        .merge(sign_in)
         .merge(pages)
+        .layer(axum::Extension(chain))
         // Inside out: the session layer loads the session, then the pages get to read it.
         .layer(axum::middleware::from_fn(auth::provide_session_reader))
         .layer(axum::middleware::from_fn_with_state(ApiMarket::new(services.clone()), provide_market))

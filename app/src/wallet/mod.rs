@@ -48,6 +48,7 @@ pub struct ChainInfo {
     pub native_currency: NativeCurrency,
     /// Coop's contracts on this chain by name (`marketplace`, `data_token`, ...); empty without a
     /// deployment.
+    #[serde(serialize_with = "checksummed::serialize_map")]
     pub contracts: BTreeMap<String, Address>,
 }
 
@@ -55,6 +56,26 @@ impl ChainInfo {
     /// The chain id as EIP-1193 writes it: `0x` and lowercase hex.
     pub fn hex_id(&self) -> String {
         format!("{:#x}", self.chain_id)
+    }
+}
+
+/// Addresses in answers are written with their EIP-55 checksum, as everywhere in Coop's API.
+pub(crate) mod checksummed {
+    use std::collections::BTreeMap;
+
+    use alloy_primitives::Address;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(address: &Address, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&address.to_checksum(None))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Address, D::Error> {
+        Address::deserialize(deserializer)
+    }
+
+    pub fn serialize_map<S: Serializer>(map: &BTreeMap<String, Address>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(map.iter().map(|(name, address)| (name, address.to_checksum(None))))
     }
 }
 
@@ -109,6 +130,8 @@ pub struct Wallet {
     /// A chain switch is waiting for the wallet.
     pub switching: RwSignal<bool>,
     /// Who the session cookie named when the server rendered the page, carried to the browser.
+    /// The server renders from `rendered_as` and never reads it.
+    #[cfg_attr(feature = "ssr", allow(dead_code))]
     pub(crate) server_session: Resource<Option<SignedInAs>>,
     /// The same, as the server knew it before rendering began (so the page renders it in place).
     #[cfg(feature = "ssr")]

@@ -19,6 +19,7 @@ pub const STATEMENT: &str =
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignedInAs {
+    #[serde(with = "crate::wallet::checksummed")]
     pub address: Address,
     pub chain_id: u64,
 }

@@ -9,23 +9,22 @@ mod handlers;
 mod session;
 mod verify;
 
-use std::sync::Arc;
-
-use axum::Router;
-use axum::routing::{get, post};
-
+use app::wallet::CHAIN_INFO_PATH;
 use app::wallet::session::{ME_PATH, NONCE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH};
 
 pub use session::{SESSION_COOKIE, SignedIn, provide_session_reader, session_layer};
 pub use verify::{Expected, SignInError, check_message, check_signature};
 
-use crate::http::Services;
+use crate::chain_info;
+use crate::http::RouteTable;
 
-/// The sign-in endpoints; merge them into the router, inside [`session_layer`].
-pub fn routes() -> Router<Arc<Services>> {
-    Router::new()
-        .route(NONCE_PATH, get(handlers::nonce))
-        .route(SIGN_IN_PATH, post(handlers::sign_in))
-        .route(SIGN_OUT_PATH, post(handlers::sign_out))
-        .route(ME_PATH, get(handlers::me))
+/// The sign-in endpoints, and the chain description the wallet needs to sign in on the right chain.
+/// They need [`session_layer`] around them, and `chain_info::describe`'s answer as an extension.
+pub fn routes() -> RouteTable {
+    RouteTable::default()
+        .get(NONCE_PATH, handlers::nonce)
+        .post(SIGN_IN_PATH, handlers::sign_in)
+        .post(SIGN_OUT_PATH, handlers::sign_out)
+        .get(ME_PATH, handlers::me)
+        .get(CHAIN_INFO_PATH, chain_info::chain)
 }

@@ -21,6 +21,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 
 use crate::api::{self, ChainClock};
+use crate::auth;
 use crate::catalog::Catalog;
 use crate::deploy::Deployment;
 use crate::store::Store;
@@ -102,11 +103,15 @@ fn operations() -> RouteTable {
 pub fn route_list() -> Vec<(Method, &'static str)> {
     let mut list = operations().routes;
     list.extend(api::routes().routes);
+    list.extend(auth::routes().routes);
     list
 }
 
 pub fn routes(services: Arc<Services>) -> Router {
-    let api = api::routes().router.layer(from_fn_with_state(services.clone(), api::as_of_header));
+    let api = api::routes()
+        .router
+        .merge(auth::routes().router)
+        .layer(from_fn_with_state(services.clone(), api::as_of_header));
     operations()
         .router
         .merge(api)

@@ -96,7 +96,7 @@ async fn a_signed_message_opens_a_session_that_me_reports_until_sign_out() {
     let reply = sign_in(&app, &message, &sign(&signer, &message)).await;
 
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    assert_eq!(reply.body, json!({ "address": signer.address(), "chainId": 31337 }));
+    assert_eq!(reply.body, json!({ "address": signer.address().to_checksum(None), "chainId": 31337 }));
     let cookie = reply.cookie.expect("a session cookie");
     assert_eq!(me(&app, Some(&cookie)).await, (StatusCode::OK, reply.body.clone()));
 
