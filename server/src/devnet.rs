@@ -68,3 +68,18 @@ impl DevChain {
         self.instance.addresses()
     }
 }
+
+/// A provider that signs with `key` and asks the node for the nonce of every transaction. The
+/// default filler caches nonces and spends one even when a call reverts before it is sent, after which
+/// every later transaction from the key waits behind the gap forever.
+pub fn signing_provider(rpc_url: &url::Url, key: PrivateKeySigner) -> alloy::providers::DynProvider {
+    use alloy::providers::{Provider, ProviderBuilder};
+    ProviderBuilder::new()
+        .disable_recommended_fillers()
+        .with_gas_estimation()
+        .with_simple_nonce_management()
+        .fetch_chain_id()
+        .wallet(key)
+        .connect_http(rpc_url.clone())
+        .erased()
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::primitives::{Address, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::Context;
 use coop::book::Book;
@@ -16,6 +16,7 @@ use coop::contracts::DataUnion;
 use tokio::sync::{RwLock, watch};
 use url::Url;
 
+use crate::devnet::signing_provider;
 use crate::store::{Store, StoredBook};
 use crate::unions::Unions;
 
@@ -60,7 +61,7 @@ pub struct Operator {
 impl Operator {
     pub fn new(store: Store, rpc_url: &Url, key: PrivateKeySigner, policy: CommitPolicy, confirmations: u64) -> Self {
         let address = key.address();
-        let chain = ProviderBuilder::new().wallet(key).connect_http(rpc_url.clone()).erased();
+        let chain = signing_provider(rpc_url, key);
         Self { store, chain, address, policy, confirmations, sent: HashMap::new() }
     }
 

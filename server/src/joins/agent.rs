@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::Address;
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
@@ -17,6 +17,7 @@ use coop::contracts::DataUnion;
 use tokio::sync::{RwLock, watch};
 use url::Url;
 
+use crate::devnet::signing_provider;
 use crate::store::Store;
 use crate::unions::Unions;
 
@@ -47,7 +48,7 @@ fn now() -> i64 {
 impl Agent {
     pub fn new(store: Store, rpc_url: &Url, key: PrivateKeySigner) -> Self {
         let address = key.address();
-        let chain = ProviderBuilder::new().wallet(key).connect_http(rpc_url.clone()).erased();
+        let chain = signing_provider(rpc_url, key);
         Self { store, chain, address }
     }
 
