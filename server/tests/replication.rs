@@ -304,7 +304,10 @@ impl Nginx {
         let config_file = prefix.join("nginx.conf");
         std::fs::write(
             &config_file,
-            format!("daemon off;\nmaster_process off;\npid {}/nginx.pid;\nerror_log stderr;\n{config}", prefix.display()),
+            format!(
+                "daemon off;\nmaster_process off;\npid {}/nginx.pid;\nerror_log stderr;\n{config}",
+                prefix.display()
+            ),
         )
         .unwrap();
         let child = Command::new("/usr/sbin/nginx")
