@@ -4,6 +4,7 @@
 pub mod components;
 pub mod market;
 pub mod pages;
+pub mod products;
 pub mod wallet;
 
 use leptos::prelude::*;
@@ -51,6 +52,8 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         // Whole pages at once: their content reads without JavaScript, and the status (404) is right.
                         <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("products"), StaticSegment("new")) view=crate::pages::editor::NewProductPage />
+                        <Route path=(StaticSegment("products"), ParamSegment("id"), StaticSegment("edit")) view=crate::pages::editor::EditProductPage />
                         <Route path=(StaticSegment("products"), ParamSegment("id")) view=ProductPage ssr=SsrMode::Async />
                     </Routes>
                 </main>

@@ -19,6 +19,9 @@ pub struct ProductQuery {
     /// `newest` or `price`.
     pub sort: String,
     pub offset: usize,
+    /// One of `products::CATEGORIES`, or empty for all.
+    #[serde(default)]
+    pub category: String,
 }
 
 /// One product as the marketplace lists it.
@@ -46,6 +49,14 @@ pub struct ProductCard {
     /// The Data Union's active members, for a Data Union product.
     #[serde(default)]
     pub members: Option<u64>,
+    /// What the seller wrote beyond the chain (empty when nothing): see `products::ProductMetadata`.
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub category: String,
+    /// The cover's name under `products::COVERS_PATH`, or empty.
+    #[serde(default)]
+    pub cover: String,
 }
 
 /// A page of the marketplace.

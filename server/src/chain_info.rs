@@ -1,19 +1,38 @@
 //! `GET /api/v1/chain`: the chain this server runs on, as a wallet needs it to switch to it (or add
-//! it), and Coop's contract addresses there.
+//! it), Coop's contract addresses there, and the server's operator and join-part agent, whom a Data
+//! Union deployed from the editor names.
 
 use std::collections::BTreeMap;
 
 use std::sync::Arc;
 
+use alloy::primitives::Address;
 use app::wallet::{ChainInfo, NativeCurrency};
 use axum::{Extension, Json};
 use url::{Host, Url};
 
+use crate::config::Config;
 use crate::deploy::Deployment;
+
+/// The addresses of the keys this server signs with, for Data Unions it should serve.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Roles {
+    pub operator: Option<Address>,
+    pub join_agent: Option<Address>,
+}
+
+impl Roles {
+    /// From the configured keys (addresses only; the keys stay in the config).
+    pub fn of(config: &Config) -> Self {
+        let address =
+            |key: &Option<crate::config::Secret>| key.as_ref().and_then(|key| key.signer()).map(|s| s.address());
+        Self { operator: address(&config.operator_key), join_agent: address(&config.agent_key) }
+    }
+}
 
 /// Describes the chain. The RPC endpoint is handed out only when it is a local one (a development
 /// chain): a remote endpoint's URL often carries an API key, and wallets know public chains anyway.
-pub fn describe(chain_id: u64, rpc_url: &Url, deployment: Option<&Deployment>) -> ChainInfo {
+pub fn describe(chain_id: u64, rpc_url: &Url, deployment: Option<&Deployment>, roles: Roles) -> ChainInfo {
     ChainInfo {
         chain_id,
         name: chain_name(chain_id),
@@ -24,6 +43,8 @@ pub fn describe(chain_id: u64, rpc_url: &Url, deployment: Option<&Deployment>) -
             .into_iter()
             .flatten()
             .collect::<BTreeMap<_, _>>(),
+        operator: roles.operator,
+        join_agent: roles.join_agent,
     }
 }
 
@@ -62,10 +83,10 @@ mod tests {
 
     #[test]
     fn a_local_rpc_url_is_handed_out_and_a_remote_one_is_not() {
-        let local = describe(31337, &"http://127.0.0.1:8545/".parse().unwrap(), None);
+        let local = describe(31337, &"http://127.0.0.1:8545/".parse().unwrap(), None, Roles::default());
         assert_eq!(local.rpc_url.as_deref(), Some("http://127.0.0.1:8545"));
         assert_eq!(local.name, "Coop dev chain");
-        let remote = describe(11155111, &"https://rpc.example/v3/secret-key".parse().unwrap(), None);
+        let remote = describe(11155111, &"https://rpc.example/v3/secret-key".parse().unwrap(), None, Roles::default());
         assert_eq!(remote.rpc_url, None);
         assert_eq!(remote.name, "Sepolia");
         assert!(remote.contracts.is_empty());

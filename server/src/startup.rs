@@ -92,7 +92,7 @@ impl Server {
             clock: Default::default(),
             leading: Default::default(),
         });
-        let router = router(listener.local_addr()?, services.clone(), rpc_url)?;
+        let router = router(listener.local_addr()?, services.clone(), rpc_url, config)?;
         let role = match &services.deployment {
             Some(deployment) => Some(ChainRole {
                 store: services.store.clone(),
@@ -176,7 +176,7 @@ impl Server {
     }
 }
 
-fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url) -> anyhow::Result<Router> {
+fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url, config: &Config) -> anyhow::Result<Router> {
     let mut leptos_options = get_configuration(None).context("reading the Leptos site options")?.leptos_options;
     leptos_options.site_addr = addr;
     // The bundle name cargo-leptos builds (`output-name` in Cargo.toml), also when run without it.
@@ -189,13 +189,19 @@ fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url) -> anyhow::R
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options);
-    let chain = Arc::new(chain_info::describe(services.chain_id, rpc_url, services.deployment.as_ref()));
+    let roles = chain_info::Roles::of(config);
+    let chain = Arc::new(chain_info::describe(services.chain_id, rpc_url, services.deployment.as_ref(), roles));
     Ok(http::routes(services.clone())
         .merge(pages)
         .layer(axum::Extension(chain))
+        .layer(axum::Extension(crate::products::Covers::new(&config.data_dir)))
         // Inside out: the session layer loads the session, then the pages get to read it.
         .layer(axum::middleware::from_fn(auth::provide_session_reader))
         .layer(axum::middleware::from_fn_with_state(ApiMarket::new(services.clone()), provide_market))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::products::StoreEditor::new(services.store.clone()),
+            crate::products::provide_editor,
+        ))
         .layer(auth::session_layer(services.store.clone()))
         .layer(CompressionLayer::new())
         // Which instance answered, for operators behind a load balancer.

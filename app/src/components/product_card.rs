@@ -5,8 +5,15 @@ use leptos::prelude::*;
 
 use crate::market::{ProductCard, price_label, short_address};
 
-/// A cover drawn from the product id, until products carry an uploaded image.
+/// The uploaded cover, or else one drawn from the product id.
 pub fn cover_style(card: &ProductCard) -> String {
+    if crate::products::is_cover_name(&card.cover) {
+        return format!(
+            "background-image: url({}/{}); background-size: cover; background-position: center",
+            crate::products::COVERS_PATH,
+            card.cover
+        );
+    }
     let bytes = card.id.as_slice();
     let (a, b) = (u16::from(bytes[0]) * 360 / 256, u16::from(bytes[1]) * 360 / 256);
     format!("background-image: linear-gradient(135deg, hsl({a} 70% 45%), hsl({b} 75% 60%))")
@@ -15,7 +22,15 @@ pub fn cover_style(card: &ProductCard) -> String {
 #[component]
 pub fn ProductCardView(card: ProductCard) -> impl IntoView {
     let href = format!("/products/{}", card.id);
-    let initial = card.name.chars().next().unwrap_or('?').to_uppercase().to_string();
+    // The drawn cover carries the name's initial; an uploaded one speaks for itself.
+    let initial = if card.cover.is_empty() {
+        card.name.chars().next().unwrap_or('?').to_uppercase().to_string()
+    } else {
+        String::new()
+    };
+    let category = crate::products::category_label(&card.category).map(|label| {
+        view! { <span class="rounded-full bg-stone-100 px-2 py-0.5 text-xs text-stone-600">{label}</span> }
+    });
     let per_day = price_label(card.price_per_second, Period::Day);
     let per_week = price_label(card.price_per_second, Period::Week);
     let badge = card.data_union.then(|| {
@@ -36,7 +51,7 @@ pub fn ProductCardView(card: ProductCard) -> impl IntoView {
                 </div>
                 <div class="p-4">
                     <h3 class="truncate text-base font-semibold group-hover:text-emerald-700">{card.name.clone()}</h3>
-                    <p class="mt-1 text-xs text-stone-500">"by " {short_address(&card.owner)}</p>
+                    <p class="mt-1 flex items-center gap-2 text-xs text-stone-500"><span>"by " {short_address(&card.owner)}</span> {category}</p>
                     <p class="mt-3 flex items-baseline justify-between gap-2">
                         <span class="text-lg font-semibold" data-testid="price-per-day">{per_day} <span class="text-sm font-normal text-stone-500">" / day"</span></span>
                         <span class="text-xs text-stone-500">{per_week} " / week"</span>

@@ -18,6 +18,10 @@ fn query_from_url() -> Memo<ProductQuery> {
                 q: params.get("q").unwrap_or_default().trim().chars().take(200).collect(),
                 sort: sort.unwrap_or_else(|| "newest".to_owned()),
                 offset: params.get("offset").and_then(|offset| offset.parse().ok()).unwrap_or(0),
+                category: params
+                    .get("category")
+                    .filter(|category| crate::products::category_label(category).is_some())
+                    .unwrap_or_default(),
             }
         })
     })
@@ -25,6 +29,10 @@ fn query_from_url() -> Memo<ProductQuery> {
 
 fn page_href(query: &ProductQuery, offset: usize) -> String {
     let mut href = format!("/?sort={}&offset={offset}", query.sort);
+    if !query.category.is_empty() {
+        href.push_str("&category=");
+        href.push_str(&query.category);
+    }
     if !query.q.is_empty() {
         href.push_str("&q=");
         href.push_str(&url_encode(&query.q));
@@ -60,6 +68,20 @@ pub fn Marketplace() -> impl IntoView {
                         prop:value=move || query.get().q
                         class="w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm sm:w-64"
                     />
+                    <label class="sr-only" for="category">"Category"</label>
+                    <select id="category" name="category" class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm">
+                        <option value="" selected=move || query.get().category.is_empty()>"All categories"</option>
+                        {crate::products::CATEGORIES
+                            .into_iter()
+                            .map(|(value, label)| {
+                                view! {
+                                    <option value=value selected=move || query.get().category == value>
+                                        {label}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
                     <label class="sr-only" for="sort">"Sort by"</label>
                     <select id="sort" name="sort" class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm">
                         {SORTS
@@ -97,7 +119,9 @@ pub fn Marketplace() -> impl IntoView {
 #[component]
 fn ProductGrid(page: ProductPage, query: ProductQuery) -> impl IntoView {
     if page.products.is_empty() {
-        let text = if query.q.is_empty() {
+        let text = if query.q.is_empty() && !query.category.is_empty() {
+            "No products in this category yet.".to_owned()
+        } else if query.q.is_empty() {
             "No products yet. Be the first to sell your data.".to_owned()
         } else {
             format!("No products match \u{201c}{}\u{201d}.", query.q)

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod editor;
 pub mod home;
 pub mod marketplace;
 pub mod not_found;

@@ -50,6 +50,12 @@ pub struct ChainInfo {
     /// deployment.
     #[serde(serialize_with = "checksummed::serialize_map")]
     pub contracts: BTreeMap<String, Address>,
+    /// The server's operator (commits Data Union books) and join-part agent (adds members): a Data
+    /// Union deployed from the editor names them. `None` when this server holds no such key.
+    #[serde(default, serialize_with = "checksummed::serialize_option")]
+    pub operator: Option<Address>,
+    #[serde(default, serialize_with = "checksummed::serialize_option")]
+    pub join_agent: Option<Address>,
 }
 
 impl ChainInfo {
@@ -72,6 +78,13 @@ pub(crate) mod checksummed {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Address, D::Error> {
         Address::deserialize(deserializer)
+    }
+
+    pub fn serialize_option<S: Serializer>(address: &Option<Address>, serializer: S) -> Result<S::Ok, S::Error> {
+        match address {
+            Some(address) => serializer.serialize_some(&address.to_checksum(None)),
+            None => serializer.serialize_none(),
+        }
     }
 
     pub fn serialize_map<S: Serializer>(map: &BTreeMap<String, Address>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -303,6 +316,8 @@ mod tests {
             rpc_url: None,
             native_currency: NativeCurrency { name: "Ether".into(), symbol: "ETH".into(), decimals: 18 },
             contracts: BTreeMap::new(),
+            operator: None,
+            join_agent: None,
         };
         assert_eq!(chain.hex_id(), "0x7a69");
     }

@@ -46,6 +46,9 @@ pub(crate) fn routes() -> RouteTable {
         .get("/api/v1/subscriptions", products::subscriptions)
         .get("/api/v1/quotes", quotes::quote)
         .get("/api/v1/validation", crate::validator::validation);
+    // The editor's drafts, covers and product metadata (`crate::products`).
+    let table =
+        crate::products::metadata::routes(crate::products::covers::routes(crate::products::drafts::routes(table)));
     crate::joins::routes(table)
 }
 

@@ -23,11 +23,13 @@ use crate::http::{self, Services};
 #[derive(Clone)]
 pub struct ApiMarket {
     api: Router,
+    /// For the metadata the sellers saved (description, category, cover).
+    store: crate::store::Store,
 }
 
 impl ApiMarket {
     pub fn new(services: Arc<Services>) -> Self {
-        Self { api: http::routes(services) }
+        Self { store: services.store.clone(), api: http::routes(services) }
     }
 
     /// `Ok(None)` on a 404; the API's message on a 400.
@@ -59,6 +61,31 @@ impl ApiMarket {
             }
             status => anyhow::bail!("{uri} answered {status}"),
         })
+    }
+
+    /// A page of the products filed under `query.category`: every listed product matching the
+    /// search, in the asked order, kept when its owner filed it there.
+    async fn in_category(&self, query: &ProductQuery) -> Result<ProductList, MarketError> {
+        let filed =
+            super::metadata::in_category(&self.store, &query.category).await.map_err(|e| unavailable(e.into()))?;
+        let mut matching = Vec::new();
+        let mut offset = 0;
+        loop {
+            let uri = format!(
+                "/api/v1/products?state=deployed&sort={}&offset={offset}&limit=1000&q={}",
+                encode(&query.sort),
+                encode(&query.q),
+            );
+            let list: ProductList = self.get(uri).await?.ok_or(MarketError::Unavailable)?;
+            let seen = list.products.len();
+            matching.extend(list.products.into_iter().filter(|card| filed.contains(&(card.id, card.owner))));
+            offset += seen;
+            if seen == 0 || offset >= list.total {
+                break;
+            }
+        }
+        let total = matching.len();
+        Ok(ProductList { total, products: matching.into_iter().skip(query.offset).take(PAGE_SIZE).collect() })
     }
 
     async fn union(&self, address: Address) -> Result<Option<UnionFigures>, MarketError> {
@@ -111,8 +138,13 @@ impl Market for ApiMarket {
                 query.offset,
                 encode(&query.q),
             );
-            let list: ProductList = self.get(uri).await?.ok_or(MarketError::Unavailable)?;
+            let list: ProductList = if query.category.is_empty() {
+                self.get(uri).await?.ok_or(MarketError::Unavailable)?
+            } else {
+                self.in_category(&query).await?
+            };
             let mut products = list.products;
+            super::metadata::describe(&self.store, &mut products).await.map_err(|e| unavailable(e.into()))?;
             for card in products.iter_mut().filter(|card| card.data_union) {
                 card.members = self.union(card.beneficiary).await?.map(|union| union.active_members);
             }
@@ -127,6 +159,9 @@ impl Market for ApiMarket {
             };
             let union = if product.data_union { self.union(product.beneficiary).await? } else { None };
             product.members = union.as_ref().map(|union| union.active_members);
+            super::metadata::describe(&self.store, std::slice::from_mut(&mut product))
+                .await
+                .map_err(|e| unavailable(e.into()))?;
             Ok(Some(ProductDetail { product, union }))
         })
     }

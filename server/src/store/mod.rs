@@ -82,6 +82,11 @@ impl Store {
         self.backend
     }
 
+    /// The pool, for the tables a module keeps next to its own code (products' drafts and metadata).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let row = sqlx::query("SELECT CAST(1 AS BIGINT)").fetch_one(&self.pool).await?;

@@ -6,6 +6,7 @@
 mod chain;
 
 mod auth;
+mod drafts;
 mod errors;
 mod health;
 mod helpers;

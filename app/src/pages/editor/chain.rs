@@ -1,0 +1,64 @@
+//! The transactions the editor asks the wallet to send: the Marketplace's product calls and the
+//! Data Union factory's and union's.
+
+use alloy_primitives::{Address, B256, U256};
+use alloy_sol_types::SolCall;
+use coop::contracts::{DataUnion, DataUnionFactory, Marketplace};
+
+use crate::products::ProductInput;
+use crate::wallet::UnsignedTx;
+
+/// How long a Data Union's commits stay frozen before members can withdraw with them: one day, the
+/// factory's minimum on a public chain (a dev chain allows less, but a day is a sound default).
+pub const FREEZE_PERIOD_SECS: u64 = 86_400;
+
+fn call(to: Address, data: Vec<u8>) -> UnsignedTx {
+    UnsignedTx { to, data: data.into(), value: U256::ZERO }
+}
+
+pub fn create_product(marketplace: Address, id: B256, input: &ProductInput) -> UnsignedTx {
+    let data = Marketplace::createProductCall {
+        id,
+        name: input.name.clone(),
+        beneficiary: input.beneficiary,
+        pricePerSecond: input.price_per_second,
+        minimumSubscriptionSeconds: input.minimum_seconds,
+    };
+    call(marketplace, data.abi_encode())
+}
+
+pub fn update_product(marketplace: Address, id: B256, input: &ProductInput) -> UnsignedTx {
+    let data = Marketplace::updateProductCall {
+        productId: id,
+        name: input.name.clone(),
+        beneficiary: input.beneficiary,
+        pricePerSecond: input.price_per_second,
+        minimumSubscriptionSeconds: input.minimum_seconds,
+    };
+    call(marketplace, data.abi_encode())
+}
+
+/// Takes the product off the marketplace; running subscriptions go on.
+pub fn delete_product(marketplace: Address, id: B256) -> UnsignedTx {
+    call(marketplace, Marketplace::deleteProductCall { productId: id }.abi_encode())
+}
+
+/// Lists an unlisted product again.
+pub fn redeploy_product(marketplace: Address, id: B256) -> UnsignedTx {
+    call(marketplace, Marketplace::redeployProductCall { productId: id }.abi_encode())
+}
+
+/// A new Data Union owned by the sender, run by this server's operator and join-part agent.
+pub fn create_data_union(factory: Address, operator: Address, agent: Address, admin_fee: U256) -> UnsignedTx {
+    let data = DataUnionFactory::createDataUnionCall {
+        operator,
+        joinPartAgents: vec![agent],
+        adminFee: admin_fee,
+        freezePeriod: U256::from(FREEZE_PERIOD_SECS),
+    };
+    call(factory, data.abi_encode())
+}
+
+pub fn set_admin_fee(union: Address, admin_fee: U256) -> UnsignedTx {
+    call(union, DataUnion::setAdminFeeCall { newAdminFee: admin_fee }.abi_encode())
+}

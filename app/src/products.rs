@@ -1,0 +1,482 @@
+//! What a seller edits: product drafts (as typed, saved on the server per signed-in owner), the
+//! product metadata that is not on chain (description, category, cover), their checks field by field,
+//! and the server functions the editor calls, through a port the server fills in.
+//!
+//! The checks live here, not in the page, because the server runs the same ones on every draft it
+//! stores: the page names the wrong field before anything is sent, the server refuses it if it is sent
+//! anyway.
+
+use alloy_primitives::{Address, B256, U256};
+use coop::amount::{DATA_DECIMALS, Period, parse_units, per_second};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Categories a product can be filed under: `(value, label)`.
+pub const CATEGORIES: [(&str, &str); 8] = [
+    ("environment", "Environment"),
+    ("transport", "Transport"),
+    ("health", "Health"),
+    ("energy", "Energy"),
+    ("finance", "Finance"),
+    ("social", "Social media"),
+    ("location", "Location"),
+    ("other", "Other"),
+];
+
+/// The label of a category value; `None` for an unknown one.
+pub fn category_label(value: &str) -> Option<&'static str> {
+    CATEGORIES.iter().find(|(name, _)| *name == value).map(|(_, label)| *label)
+}
+
+/// What kind of product a draft is.
+pub const DATA_PRODUCT: &str = "data";
+pub const DATA_UNION: &str = "union";
+
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
+/// The longest minimum subscription the editor offers, in days.
+pub const MAX_MINIMUM_DAYS: u32 = 3_650;
+
+/// Where covers are uploaded (`POST`, the image as the body) and served from (`GET .../{name}`).
+pub const COVERS_PATH: &str = "/api/v1/covers";
+/// The largest cover the server takes.
+pub const COVER_MAX_BYTES: usize = 2 * 1024 * 1024;
+/// The image types a cover may have, with the file extension the server stores it under.
+pub const COVER_TYPES: [(&str, &str); 3] = [("image/png", "png"), ("image/jpeg", "jpg"), ("image/webp", "webp")];
+
+/// A product as the seller typed it. Every field is text as typed, so a half-finished draft can be
+/// saved; [`Draft::check`] says what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Draft {
+    /// Given by the server on the first save; empty before.
+    pub id: String,
+    /// [`DATA_PRODUCT`] or [`DATA_UNION`].
+    pub kind: String,
+    pub name: String,
+    pub description: String,
+    /// One of [`CATEGORIES`], or empty.
+    pub category: String,
+    /// The uploaded cover's name (under [`COVERS_PATH`]), or empty.
+    pub cover: String,
+    /// DATA per `period`, as a decimal.
+    pub price: String,
+    /// `hour`, `day`, `week` or `month`.
+    pub period: String,
+    pub minimum_days: String,
+    pub beneficiary: String,
+    /// A Data Union's admin fee in percent (0 to 100, decimals allowed).
+    pub admin_fee: String,
+    /// The deployed Data Union, once deployed.
+    pub union_address: String,
+    /// The Marketplace product id, once published.
+    pub product_id: String,
+    /// Unix seconds of the last save; set by the server.
+    pub updated_at: i64,
+}
+
+impl Default for Draft {
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            kind: DATA_PRODUCT.to_owned(),
+            name: String::new(),
+            description: String::new(),
+            category: String::new(),
+            cover: String::new(),
+            price: String::new(),
+            period: "day".to_owned(),
+            minimum_days: "1".to_owned(),
+            beneficiary: String::new(),
+            admin_fee: "10".to_owned(),
+            union_address: String::new(),
+            product_id: String::new(),
+            updated_at: 0,
+        }
+    }
+}
+
+/// A message about one field (`field` is the form's and the API's name for it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// How complete a draft must be: a draft may leave fields empty, a product to publish may not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Draft,
+    Publish,
+}
+
+/// A checked product, ready for the Marketplace's `createProduct` or `updateProduct`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductInput {
+    pub name: String,
+    /// DATA wei per second: the price per period divided by the period's seconds, rounded down.
+    pub price_per_second: U256,
+    pub minimum_seconds: U256,
+    pub beneficiary: Address,
+}
+
+struct Checker {
+    stage: Stage,
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    fn fail(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError { field: field.to_owned(), message: message.into() });
+    }
+
+    /// `None` (and no message) for an empty field in a draft; a message for an empty one to publish.
+    fn present<'a>(&mut self, field: &str, value: &'a str, missing: &str) -> Option<&'a str> {
+        let value = value.trim();
+        if value.is_empty() {
+            if self.stage == Stage::Publish {
+                self.fail(field, missing);
+            }
+            return None;
+        }
+        Some(value)
+    }
+}
+
+impl Draft {
+    pub fn is_union(&self) -> bool {
+        self.kind == DATA_UNION
+    }
+
+    pub fn period(&self) -> Period {
+        Period::from_name(&self.period).unwrap_or(Period::Day)
+    }
+
+    /// Every field that is wrong, each with its message; empty when the draft is fine for `stage`.
+    pub fn problems(&self, stage: Stage) -> Vec<FieldError> {
+        match self.check(stage) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors,
+        }
+    }
+
+    /// Checks every field. For [`Stage::Publish`] the result is the product to send; for a draft it
+    /// is `None` when some fields are still empty.
+    pub fn check(&self, stage: Stage) -> Result<Option<ProductInput>, Vec<FieldError>> {
+        let mut check = Checker { stage, errors: Vec::new() };
+        if self.kind != DATA_PRODUCT && self.kind != DATA_UNION {
+            check.fail("kind", "choose a data product or a Data Union");
+        }
+        let name = check.present("name", &self.name, "enter a name").map(str::to_owned);
+        if name.as_ref().is_some_and(|name| name.chars().count() > MAX_NAME_CHARS) {
+            check.fail("name", format!("the name is longer than {MAX_NAME_CHARS} characters"));
+        }
+        if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
+            check.fail("description", format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters"));
+        }
+        if let Some(category) = check.present("category", &self.category, "choose a category")
+            && category_label(category).is_none()
+        {
+            check.fail("category", "choose one of the categories");
+        }
+        if !self.cover.is_empty() && !is_cover_name(&self.cover) {
+            check.fail("cover", "upload the cover again");
+        }
+        if !self.product_id.is_empty() && self.product_id.parse::<B256>().is_err() {
+            check.fail("productId", "the product id is not 0x and 64 hex digits");
+        }
+        let price = self.check_price(&mut check);
+        let minimum_seconds = self.check_minimum(&mut check);
+        let beneficiary = self.check_beneficiary(&mut check);
+        self.check_union(&mut check);
+        if !check.errors.is_empty() {
+            return Err(check.errors);
+        }
+        Ok(match (name, price, minimum_seconds, beneficiary) {
+            (Some(name), Some(price_per_second), Some(minimum_seconds), Some(beneficiary)) => {
+                Some(ProductInput { name, price_per_second, minimum_seconds, beneficiary })
+            }
+            _ => None,
+        })
+    }
+
+    fn check_price(&self, check: &mut Checker) -> Option<U256> {
+        let period = match Period::from_name(&self.period).filter(|period| *period != Period::Second) {
+            Some(period) => period,
+            None => {
+                check.fail("period", "choose hour, day, week or month");
+                return None;
+            }
+        };
+        let text = check.present("price", &self.price, "enter a price in DATA")?;
+        match parse_units(text, DATA_DECIMALS) {
+            Ok(price) if price.is_zero() => check.fail("price", "the price must be more than 0 DATA"),
+            Ok(price) if per_second(price, period).is_zero() => check.fail(
+                "price",
+                format!(
+                    "the price is less than 1 wei per second; raise it or use a longer period than a {}",
+                    period.name()
+                ),
+            ),
+            Ok(price) => return Some(per_second(price, period)),
+            Err(error) => check.fail("price", error.to_string()),
+        }
+        None
+    }
+
+    fn check_minimum(&self, check: &mut Checker) -> Option<U256> {
+        let text = check.present("minimum", &self.minimum_days, "enter a minimum in days (0 for none)")?;
+        match text.parse::<u32>() {
+            Ok(days) if days <= MAX_MINIMUM_DAYS => Some(U256::from(u64::from(days) * Period::Day.seconds())),
+            _ => {
+                check.fail("minimum", format!("enter a whole number of days from 0 to {MAX_MINIMUM_DAYS}"));
+                None
+            }
+        }
+    }
+
+    fn check_beneficiary(&self, check: &mut Checker) -> Option<Address> {
+        // A Data Union's products pay the Data Union itself.
+        if self.is_union() {
+            if self.union_address.trim().is_empty() {
+                if check.stage == Stage::Publish {
+                    check.fail("union", "deploy the Data Union first: its contract receives the payments");
+                }
+                return None;
+            }
+            return match coop::text::parse_address(self.union_address.trim()) {
+                Ok(address) => Some(address),
+                Err(error) => {
+                    check.fail("union", error.to_string());
+                    None
+                }
+            };
+        }
+        let text = check.present("beneficiary", &self.beneficiary, "enter the address payments go to")?;
+        match coop::text::parse_address(text) {
+            Ok(address) if address == Address::ZERO => {
+                check.fail("beneficiary", "payments cannot go to the zero address");
+                None
+            }
+            Ok(address) => Some(address),
+            Err(error) => {
+                check.fail("beneficiary", error.to_string());
+                None
+            }
+        }
+    }
+
+    fn check_union(&self, check: &mut Checker) {
+        if self.is_union()
+            && let Some(text) = check.present("adminFee", &self.admin_fee, "enter the admin fee in percent")
+            && let Err(message) = admin_fee_wei(text)
+        {
+            check.fail("adminFee", message);
+        }
+    }
+}
+
+/// An admin fee in percent (`"12.5"`) as the contract takes it: 1e18 is 100 %.
+pub fn admin_fee_wei(percent: &str) -> Result<U256, String> {
+    // 1 % is 1e16, so a percentage is a decimal with 16 decimals.
+    let fee = parse_units(percent.trim(), 16).map_err(|error| error.to_string())?;
+    if fee > U256::from(10u64).pow(U256::from(18)) {
+        return Err("the admin fee is at most 100 %".to_owned());
+    }
+    Ok(fee)
+}
+
+/// Whether `name` is a cover name the server hands out: 32 hex digits and a known extension.
+pub fn is_cover_name(name: &str) -> bool {
+    let Some((stem, extension)) = name.split_once('.') else { return false };
+    stem.len() == 32
+        && stem.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && COVER_TYPES.iter().any(|(_, known)| *known == extension)
+}
+
+/// The product id a seller's product gets: the seller and the name, so one seller's names are unique.
+pub fn product_id(seller: Address, name: &str) -> B256 {
+    alloy_primitives::keccak256([seller.as_slice(), name.as_bytes()].concat())
+}
+
+/// What the marketplace shows of a product beyond the chain: kept by the server per product and owner.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProductMetadata {
+    pub description: String,
+    pub category: String,
+    /// The cover's name under [`COVERS_PATH`], or empty.
+    pub cover: String,
+}
+
+/// Why the editor's server call did not go through; the text is safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum EditorError {
+    #[error("sign in with your wallet to save drafts")]
+    NotSignedIn,
+    #[error("some fields need a change")]
+    Invalid(Vec<FieldError>),
+    #[error("there is no such draft")]
+    NotFound,
+    #[error("saving is not possible right now; try again in a moment")]
+    Unavailable,
+}
+
+type Reply<T> = Result<Result<T, EditorError>, ServerFnError>;
+
+/// The signed-in seller's drafts, newest first.
+#[server(endpoint = "my_drafts")]
+pub async fn my_drafts() -> Reply<Vec<Draft>> {
+    let (editor, owner) = match ssr::signed_in_editor().await {
+        Ok(found) => found,
+        Err(error) => return Ok(Err(error)),
+    };
+    Ok(editor.drafts(owner).await)
+}
+
+/// One of the signed-in seller's drafts.
+#[server(endpoint = "load_draft")]
+pub async fn load_draft(id: String) -> Reply<Draft> {
+    let (editor, owner) = match ssr::signed_in_editor().await {
+        Ok(found) => found,
+        Err(error) => return Ok(Err(error)),
+    };
+    Ok(editor.draft(owner, id).await)
+}
+
+/// The signed-in seller's draft for a published product, if they saved one.
+#[server(endpoint = "draft_of_product")]
+pub async fn draft_of_product(product_id: String) -> Reply<Option<Draft>> {
+    let (editor, owner) = match ssr::signed_in_editor().await {
+        Ok(found) => found,
+        Err(error) => return Ok(Err(error)),
+    };
+    Ok(editor.drafts(owner).await.map(|drafts| drafts.into_iter().find(|draft| draft.product_id == product_id)))
+}
+
+/// Saves `draft` (a new one when its id is empty) and answers it as stored. A draft with a product id
+/// also sets that product's description, category and cover on the marketplace.
+#[server(endpoint = "save_draft")]
+pub async fn save_draft(draft: Draft) -> Reply<Draft> {
+    let (editor, owner) = match ssr::signed_in_editor().await {
+        Ok(found) => found,
+        Err(error) => return Ok(Err(error)),
+    };
+    Ok(editor.save(owner, draft).await)
+}
+
+/// Deletes one of the signed-in seller's drafts.
+#[server(endpoint = "delete_draft")]
+pub async fn delete_draft(id: String) -> Reply<()> {
+    let (editor, owner) = match ssr::signed_in_editor().await {
+        Ok(found) => found,
+        Err(error) => return Ok(Err(error)),
+    };
+    Ok(editor.delete(owner, id).await)
+}
+
+/// The port the server implements; it puts a [`ssr::RequestEditor`] into every request's extensions.
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+
+    use alloy_primitives::Address;
+    use leptos::prelude::use_context;
+
+    use super::{Draft, EditorError};
+
+    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, EditorError>> + Send + 'a>>;
+
+    /// Drafts per owner; `owner` is always the signed-in address.
+    pub trait Editor: Send + Sync {
+        fn drafts(&self, owner: Address) -> Answer<'_, Vec<Draft>>;
+        fn draft(&self, owner: Address, id: String) -> Answer<'_, Draft>;
+        fn save(&self, owner: Address, draft: Draft) -> Answer<'_, Draft>;
+        fn delete(&self, owner: Address, id: String) -> Answer<'_, ()>;
+    }
+
+    #[derive(Clone)]
+    pub struct RequestEditor(pub Arc<dyn Editor>);
+
+    /// The editor port and the request's signed-in address.
+    pub(super) async fn signed_in_editor() -> Result<(Arc<dyn Editor>, Address), EditorError> {
+        let parts = use_context::<http::request::Parts>().ok_or(EditorError::Unavailable)?;
+        let editor = parts.extensions.get::<RequestEditor>().map(|editor| editor.0.clone());
+        let editor = editor.ok_or(EditorError::Unavailable)?;
+        let session = crate::wallet::session::ssr::request_session().ok_or(EditorError::NotSignedIn)?;
+        let who = session.0.signed_in().await.ok_or(EditorError::NotSignedIn)?;
+        Ok((editor, who.address))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ADDRESS: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+    fn filled() -> Draft {
+        Draft {
+            name: "Weather".into(),
+            category: "environment".into(),
+            price: "5".into(),
+            beneficiary: ADDRESS.into(),
+            ..Draft::default()
+        }
+    }
+
+    fn fields(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|error| error.field.as_str()).collect()
+    }
+
+    #[test]
+    fn a_price_per_day_becomes_whole_wei_per_second() {
+        let input = filled().check(Stage::Publish).unwrap().unwrap();
+        assert_eq!(input.price_per_second, U256::from(57_870_370_370_370u64));
+        assert_eq!(input.minimum_seconds, U256::from(86_400u64));
+    }
+
+    #[test]
+    fn each_bad_field_gets_its_own_message() {
+        let bad = Draft {
+            name: " ".into(),
+            price: "abc".into(),
+            minimum_days: "-1".into(),
+            beneficiary: "0x12".into(),
+            ..filled()
+        };
+        assert_eq!(fields(&bad.problems(Stage::Publish)), ["name", "price", "minimum", "beneficiary"]);
+        let tiny = Draft { price: "0.000000000000000001".into(), period: "month".into(), ..filled() };
+        assert_eq!(fields(&tiny.problems(Stage::Publish)), ["price"]);
+    }
+
+    #[test]
+    fn a_draft_may_leave_fields_empty_but_not_wrong() {
+        let empty = Draft { minimum_days: String::new(), ..Draft::default() };
+        assert_eq!(empty.check(Stage::Draft), Ok(None));
+        assert_eq!(fields(&empty.problems(Stage::Publish)), ["name", "category", "price", "minimum", "beneficiary"]);
+        let wrong = Draft { price: "1,5".into(), ..Draft::default() };
+        assert_eq!(fields(&wrong.problems(Stage::Draft)), ["price"]);
+    }
+
+    #[test]
+    fn a_data_union_pays_its_contract_and_takes_a_fee_up_to_100_percent() {
+        let union = Draft { kind: DATA_UNION.into(), beneficiary: String::new(), ..filled() };
+        assert_eq!(fields(&union.problems(Stage::Publish)), ["union"]);
+        let deployed = Draft { union_address: ADDRESS.into(), ..union };
+        assert_eq!(deployed.check(Stage::Publish).unwrap().unwrap().beneficiary.to_checksum(None), ADDRESS);
+        assert_eq!(admin_fee_wei("12.5"), Ok(U256::from(125u64) * U256::from(10u64).pow(U256::from(15))));
+        assert!(admin_fee_wei("100.1").is_err());
+        let greedy = Draft { admin_fee: "101".into(), ..deployed };
+        assert_eq!(fields(&greedy.problems(Stage::Publish)), ["adminFee"]);
+    }
+
+    #[test]
+    fn cover_names_are_hex_with_a_known_extension() {
+        assert!(is_cover_name("0123456789abcdef0123456789abcdef.png"));
+        assert!(!is_cover_name("../../etc/passwd"));
+        assert!(!is_cover_name("0123456789abcdef0123456789abcdef.gif"));
+    }
+}

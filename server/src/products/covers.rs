@@ -1,0 +1,157 @@
+//! Cover images: `POST /api/v1/covers` (signed in; the image is the body, PNG, JPEG or WebP, at most
+//! 2 MiB) stores it under the data folder's `covers/`, named by its hash; `GET /api/v1/covers/{name}`
+//! serves it back. The declared type must match the file's first bytes, so nothing else is served as
+//! an image.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use alloy::primitives::keccak256;
+use app::products::{COVER_MAX_BYTES, COVER_TYPES, COVERS_PATH, is_cover_name};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Extension, Path};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::api::params;
+use crate::auth::SignedIn;
+use crate::http::{ApiError, RouteTable};
+
+pub(crate) fn routes(table: RouteTable) -> RouteTable {
+    table.post("/api/v1/covers", upload).get("/api/v1/covers/{name}", serve)
+}
+
+/// Where covers are kept: `covers/` in the data folder. The router holds it as an extension.
+#[derive(Debug, Clone)]
+pub struct Covers {
+    dir: Arc<PathBuf>,
+}
+
+impl Covers {
+    pub fn new(data_dir: &std::path::Path) -> Self {
+        Self { dir: Arc::new(data_dir.join("covers")) }
+    }
+}
+
+/// The image type whose signature `bytes` start with.
+fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+fn refused(status: StatusCode, code: &str, message: String) -> Response {
+    (status, Json(json!({ "error": { "code": code, "message": message, "field": "cover" } }))).into_response()
+}
+
+#[derive(Serialize)]
+pub struct Stored {
+    /// The name to put in a draft's `cover`.
+    name: String,
+    url: String,
+    size: usize,
+}
+
+/// `POST /api/v1/covers`
+async fn upload(
+    _who: SignedIn,
+    Extension(covers): Extension<Covers>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let declared = headers.get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let declared = declared.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let allowed = COVER_TYPES.iter().map(|(mime, _)| *mime).collect::<Vec<_>>().join(", ");
+    let Some((mime, extension)) = COVER_TYPES.iter().find(|(mime, _)| *mime == declared) else {
+        return Ok(refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+            format!("a cover must be one of {allowed}, not {declared:?}"),
+        ));
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, COVER_MAX_BYTES).await else {
+        return Ok(refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("a cover may be at most {} MiB", COVER_MAX_BYTES / (1024 * 1024)),
+        ));
+    };
+    if bytes.is_empty() {
+        return Ok(refused(StatusCode::BAD_REQUEST, "empty", "the cover is empty; choose an image file".to_owned()));
+    }
+    if sniff(&bytes) != Some(*mime) {
+        return Ok(refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+            format!("the file is not a {mime} image; a cover must be one of {allowed}"),
+        ));
+    }
+    let name = format!("{}.{extension}", &format!("{:x}", keccak256(&bytes))[..32]);
+    let path = covers.dir.join(&name);
+    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        let write = async {
+            tokio::fs::create_dir_all(covers.dir.as_ref()).await?;
+            // Written aside and renamed, so a reader never sees half a file.
+            let partial = covers.dir.join(format!("{name}.partial"));
+            tokio::fs::write(&partial, &bytes).await?;
+            tokio::fs::rename(&partial, &path).await
+        };
+        write.await.map_err(|error| ApiError::Unexpected(anyhow::Error::new(error).context("storing a cover")))?;
+        tracing::info!(target: "products", name, size = bytes.len(), "cover stored");
+    }
+    let url = format!("{COVERS_PATH}/{name}");
+    Ok((StatusCode::CREATED, Json(Stored { name, url, size: bytes.len() })).into_response())
+}
+
+/// `GET /api/v1/covers/{name}`
+async fn serve(
+    Extension(covers): Extension<Covers>,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let name = params::path(name)?;
+    if !is_cover_name(&name) {
+        return Err(ApiError::NotFound(format!("no cover {name:?}")));
+    }
+    let extension = name.rsplit('.').next().unwrap_or_default();
+    let mime = COVER_TYPES.iter().find(|(_, known)| *known == extension).map_or("application/octet-stream", |(m, _)| m);
+    match tokio::fs::read(covers.dir.join(&name)).await {
+        Ok(bytes) => Ok((
+            [
+                (CONTENT_TYPE, mime),
+                (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                // A name is the hash of the content: it never changes.
+                (CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            bytes,
+        )
+            .into_response()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            Err(ApiError::NotFound(format!("no cover {name:?}")))
+        }
+        Err(error) => Err(ApiError::Unexpected(anyhow::Error::new(error).context("reading a cover"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_told_by_their_first_bytes() {
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
+        assert_eq!(sniff(&[0xff, 0xd8, 0xff, 0xe0]), Some("image/jpeg"));
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(sniff(b"<svg xmlns="), None);
+    }
+}

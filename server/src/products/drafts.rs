@@ -1,0 +1,243 @@
+//! Product drafts per signed-in owner: `GET/POST /api/v1/drafts`, `GET/PUT/DELETE /api/v1/drafts/{id}`,
+//! and the web app's editor port over the same code. A draft is checked with the editor's own checks
+//! ([`Draft::check`] at [`Stage::Draft`]): empty fields are fine, wrong ones are refused naming the
+//! field, and nothing is stored. A draft with a product id also sets that product's metadata.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use alloy::primitives::{Address, B256};
+use app::products::ssr::{Answer, Editor, RequestEditor};
+use app::products::{Draft, EditorError, FieldError, ProductMetadata, Stage};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::store;
+use crate::api::params;
+use crate::auth::SignedIn;
+use crate::http::{ApiError, RouteTable, Services};
+use crate::store::{Store, StoreError};
+
+pub(crate) fn routes(table: RouteTable) -> RouteTable {
+    table
+        .get("/api/v1/drafts", list)
+        .post("/api/v1/drafts", create)
+        .get("/api/v1/drafts/{id}", one)
+        .on(axum::http::Method::PUT, "/api/v1/drafts/{id}", replace)
+        .delete("/api/v1/drafts/{id}", remove)
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Why a save failed, before it becomes an API error or an editor error.
+#[derive(Debug)]
+pub enum SaveError {
+    Invalid(Vec<FieldError>),
+    NotFound,
+    Store(StoreError),
+}
+
+impl From<StoreError> for SaveError {
+    fn from(error: StoreError) -> Self {
+        SaveError::Store(error)
+    }
+}
+
+/// Checks and stores `draft` for `owner` (a new one when its id is empty), and the product's
+/// metadata when it has a product id. Answers the draft as stored.
+pub async fn save(store: &Store, owner: Address, mut draft: Draft) -> Result<Draft, SaveError> {
+    if let Err(errors) = draft.check(Stage::Draft) {
+        return Err(SaveError::Invalid(errors));
+    }
+    let now = now();
+    draft.updated_at = now;
+    if draft.id.is_empty() {
+        draft.id = format!("{:x}", B256::random())[..16].to_owned();
+        store::insert_draft(store, owner, &draft, now).await?;
+    } else if !store::update_draft(store, owner, &draft, now).await? {
+        return Err(SaveError::NotFound);
+    }
+    if let Ok(product) = draft.product_id.parse::<B256>() {
+        let metadata = ProductMetadata {
+            description: draft.description.trim().to_owned(),
+            category: draft.category.clone(),
+            cover: draft.cover.clone(),
+        };
+        store::save_metadata(store, product, owner, &metadata, now).await?;
+    }
+    tracing::info!(target: "products", %owner, id = draft.id, "draft saved");
+    Ok(draft)
+}
+
+/// The API's name for a field the checks name (they use the same names; the list makes them static).
+fn field_name(field: &str) -> &'static str {
+    const FIELDS: [&str; 12] = [
+        "kind",
+        "name",
+        "description",
+        "category",
+        "cover",
+        "price",
+        "period",
+        "minimum",
+        "beneficiary",
+        "adminFee",
+        "union",
+        "productId",
+    ];
+    FIELDS.into_iter().find(|known| *known == field).unwrap_or("body")
+}
+
+impl From<SaveError> for ApiError {
+    fn from(error: SaveError) -> Self {
+        match error {
+            SaveError::Invalid(errors) => {
+                let first = &errors[0];
+                ApiError::BadRequest {
+                    code: "invalid_draft",
+                    message: errors
+                        .iter()
+                        .map(|e| format!("`{}`: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    field: Some(field_name(&first.field)),
+                }
+            }
+            SaveError::NotFound => ApiError::NotFound("you have no draft with this id".to_owned()),
+            SaveError::Store(error) => db(error),
+        }
+    }
+}
+
+fn db(error: StoreError) -> ApiError {
+    ApiError::Unexpected(anyhow::Error::new(error).context("drafts store"))
+}
+
+fn body(json: Result<Json<Draft>, JsonRejection>) -> Result<Draft, ApiError> {
+    json.map(|Json(draft)| draft).map_err(|rejection| ApiError::BadRequest {
+        code: "invalid_body",
+        message: rejection.body_text(),
+        field: Some("body"),
+    })
+}
+
+#[derive(Serialize)]
+pub struct DraftList {
+    drafts: Vec<Draft>,
+}
+
+/// `GET /api/v1/drafts`: the signed-in owner's drafts, last saved first.
+async fn list(State(services): State<Arc<Services>>, who: SignedIn) -> Result<Json<DraftList>, ApiError> {
+    Ok(Json(DraftList { drafts: store::drafts(&services.store, who.0).await.map_err(db)? }))
+}
+
+/// `POST /api/v1/drafts`: a new draft (any `id` in the body is ignored).
+async fn create(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    json: Result<Json<Draft>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let draft = Draft { id: String::new(), ..body(json)? };
+    let saved = save(&services.store, who.0, draft).await?;
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+/// `GET /api/v1/drafts/{id}`: one of the signed-in owner's drafts (404 for anyone else's).
+async fn one(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<Draft>, ApiError> {
+    let id = params::path(id)?;
+    let found = store::find_draft(&services.store, who.0, &id).await.map_err(db)?;
+    found.map(Json).ok_or(SaveError::NotFound.into())
+}
+
+/// `PUT /api/v1/drafts/{id}`: replaces the draft.
+async fn replace(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    id: Result<Path<String>, PathRejection>,
+    json: Result<Json<Draft>, JsonRejection>,
+) -> Result<Json<Draft>, ApiError> {
+    let id = params::path(id)?;
+    let draft = Draft { id, ..body(json)? };
+    Ok(Json(save(&services.store, who.0, draft).await?))
+}
+
+/// `DELETE /api/v1/drafts/{id}`
+async fn remove(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let id = params::path(id)?;
+    if !store::delete_draft(&services.store, who.0, &id).await.map_err(db)? {
+        return Err(SaveError::NotFound.into());
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The web app's editor port, over the same store and checks as the REST API.
+#[derive(Clone)]
+pub struct StoreEditor {
+    store: Store,
+}
+
+impl StoreEditor {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+fn editor_error(error: SaveError) -> EditorError {
+    match error {
+        SaveError::Invalid(errors) => EditorError::Invalid(errors),
+        SaveError::NotFound => EditorError::NotFound,
+        SaveError::Store(error) => unavailable(error),
+    }
+}
+
+fn unavailable(error: StoreError) -> EditorError {
+    tracing::error!(target: "products", error = %error, "the drafts store could not answer");
+    EditorError::Unavailable
+}
+
+impl Editor for StoreEditor {
+    fn drafts(&self, owner: Address) -> Answer<'_, Vec<Draft>> {
+        Box::pin(async move { store::drafts(&self.store, owner).await.map_err(unavailable) })
+    }
+
+    fn draft(&self, owner: Address, id: String) -> Answer<'_, Draft> {
+        Box::pin(async move {
+            store::find_draft(&self.store, owner, &id).await.map_err(unavailable)?.ok_or(EditorError::NotFound)
+        })
+    }
+
+    fn save(&self, owner: Address, draft: Draft) -> Answer<'_, Draft> {
+        Box::pin(async move { save(&self.store, owner, draft).await.map_err(editor_error) })
+    }
+
+    fn delete(&self, owner: Address, id: String) -> Answer<'_, ()> {
+        Box::pin(async move {
+            match store::delete_draft(&self.store, owner, &id).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(EditorError::NotFound),
+                Err(error) => Err(unavailable(error)),
+            }
+        })
+    }
+}
+
+/// Middleware: hands each request the editor port, for the editor's server functions.
+pub async fn provide_editor(State(editor): State<StoreEditor>, mut request: Request, next: Next) -> Response {
+    request.extensions_mut().insert(RequestEditor(Arc::new(editor)));
+    next.run(request).await
+}

@@ -1,0 +1,58 @@
+//! What the marketplace shows of a product beyond the chain (description, category, cover), read
+//! with the chain's owner: a seller's words count only for the products the seller owns now.
+//! `GET /api/v1/products/{id}/metadata` answers it; the marketplace port adds it to the cards.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use alloy::primitives::{Address, B256};
+use app::market::ProductCard;
+use app::products::ProductMetadata;
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+
+use super::store;
+use crate::api::params;
+use crate::http::{ApiError, RouteTable, Services};
+use crate::store::{Store, StoreError};
+
+pub(crate) fn routes(table: RouteTable) -> RouteTable {
+    table.get("/api/v1/products/{id}/metadata", one)
+}
+
+/// `GET /api/v1/products/{id}/metadata`: empty fields when the owner wrote nothing.
+async fn one(
+    State(services): State<Arc<Services>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<ProductMetadata>, ApiError> {
+    let id = params::product_id(&params::path(id)?, "id")?;
+    let owner = {
+        let catalog = services.catalog.read().await;
+        let product = catalog
+            .product(&id)
+            .ok_or_else(|| ApiError::NotFound(format!("no product {id} (as of block {})", catalog.as_of())))?;
+        product.owner
+    };
+    let metadata = store::metadata(&services.store, id, owner)
+        .await
+        .map_err(|error| ApiError::Unexpected(anyhow::Error::new(error).context("product metadata")))?;
+    Ok(Json(metadata.unwrap_or_default()))
+}
+
+/// Fills in each card's description, category and cover from what its owner saved.
+pub async fn describe(store: &Store, cards: &mut [ProductCard]) -> Result<(), StoreError> {
+    for card in cards {
+        if let Some(metadata) = store::metadata(store, card.id, card.owner).await? {
+            card.description = metadata.description;
+            card.category = metadata.category;
+            card.cover = metadata.cover;
+        }
+    }
+    Ok(())
+}
+
+/// The products filed under `category` by their owner, as `(product, owner)` pairs to match cards against.
+pub async fn in_category(store: &Store, category: &str) -> Result<HashSet<(B256, Address)>, StoreError> {
+    Ok(store::in_category(store, category).await?.into_iter().collect())
+}

@@ -1,0 +1,149 @@
+//! The products' own tables (migration 0004): drafts per owner, and the metadata the marketplace
+//! shows beyond the chain.
+
+use alloy::primitives::{Address, B256};
+use app::products::{Draft, ProductMetadata};
+use sqlx::Row;
+
+use crate::store::{Store, StoreError};
+
+fn hex(address: &Address) -> String {
+    format!("{address:#x}")
+}
+
+fn draft(row: &sqlx::any::AnyRow) -> Result<Draft, StoreError> {
+    let body: String = row.try_get("body")?;
+    let mut draft: Draft =
+        serde_json::from_str(&body).map_err(|_| StoreError::Corrupt { column: "product_drafts.body", value: body })?;
+    draft.id = row.try_get("id")?;
+    draft.updated_at = row.try_get("updated_at")?;
+    Ok(draft)
+}
+
+fn body(draft: &Draft) -> String {
+    serde_json::to_string(draft).expect("a draft is plain strings")
+}
+
+/// An owner's drafts, last saved first.
+pub async fn drafts(store: &Store, owner: Address) -> Result<Vec<Draft>, StoreError> {
+    let rows =
+        sqlx::query("SELECT id, body, updated_at FROM product_drafts WHERE owner = $1 ORDER BY updated_at DESC, id")
+            .bind(hex(&owner))
+            .fetch_all(store.pool())
+            .await?;
+    rows.iter().map(draft).collect()
+}
+
+/// One of `owner`'s drafts; `None` when it is not there or is someone else's.
+pub async fn find_draft(store: &Store, owner: Address, id: &str) -> Result<Option<Draft>, StoreError> {
+    let row = sqlx::query("SELECT id, body, updated_at FROM product_drafts WHERE id = $1 AND owner = $2")
+        .bind(id)
+        .bind(hex(&owner))
+        .fetch_optional(store.pool())
+        .await?;
+    row.as_ref().map(draft).transpose()
+}
+
+pub async fn insert_draft(store: &Store, owner: Address, draft: &Draft, now: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO product_drafts (id, owner, body, product_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&draft.id)
+    .bind(hex(&owner))
+    .bind(body(draft))
+    .bind(&draft.product_id)
+    .bind(now)
+    .bind(now)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Replaces one of `owner`'s drafts; `false` when there is no such draft of theirs.
+pub async fn update_draft(store: &Store, owner: Address, draft: &Draft, now: i64) -> Result<bool, StoreError> {
+    let updated = sqlx::query(
+        "UPDATE product_drafts SET body = $1, product_id = $2, updated_at = $3 WHERE id = $4 AND owner = $5",
+    )
+    .bind(body(draft))
+    .bind(&draft.product_id)
+    .bind(now)
+    .bind(&draft.id)
+    .bind(hex(&owner))
+    .execute(store.pool())
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+pub async fn delete_draft(store: &Store, owner: Address, id: &str) -> Result<bool, StoreError> {
+    let deleted = sqlx::query("DELETE FROM product_drafts WHERE id = $1 AND owner = $2")
+        .bind(id)
+        .bind(hex(&owner))
+        .execute(store.pool())
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+/// Sets what the marketplace shows of `product` while `owner` owns it.
+pub async fn save_metadata(
+    store: &Store,
+    product: B256,
+    owner: Address,
+    metadata: &ProductMetadata,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO product_metadata (product_id, owner, description, category, cover, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (product_id, owner) DO UPDATE SET \
+         description = excluded.description, category = excluded.category, cover = excluded.cover, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(format!("{product:#x}"))
+    .bind(hex(&owner))
+    .bind(&metadata.description)
+    .bind(&metadata.category)
+    .bind(&metadata.cover)
+    .bind(now)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// What `owner` said of `product`, if anything.
+pub async fn metadata(store: &Store, product: B256, owner: Address) -> Result<Option<ProductMetadata>, StoreError> {
+    let row =
+        sqlx::query("SELECT description, category, cover FROM product_metadata WHERE product_id = $1 AND owner = $2")
+            .bind(format!("{product:#x}"))
+            .bind(hex(&owner))
+            .fetch_optional(store.pool())
+            .await?;
+    row.map(|row| {
+        Ok(ProductMetadata {
+            description: row.try_get("description")?,
+            category: row.try_get("category")?,
+            cover: row.try_get("cover")?,
+        })
+    })
+    .transpose()
+}
+
+/// Every `(product, owner)` filed under `category`; the caller keeps the ones whose owner still owns
+/// the product.
+pub async fn in_category(store: &Store, category: &str) -> Result<Vec<(B256, Address)>, StoreError> {
+    let rows = sqlx::query("SELECT product_id, owner FROM product_metadata WHERE category = $1")
+        .bind(category)
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let product: String = row.try_get("product_id")?;
+            let owner: String = row.try_get("owner")?;
+            Ok((
+                product
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt { column: "product_metadata.product_id", value: product })?,
+                owner.parse().map_err(|_| StoreError::Corrupt { column: "product_metadata.owner", value: owner })?,
+            ))
+        })
+        .collect()
+}
