@@ -1,6 +1,7 @@
 //! Coop's web app: routes, pages and components, rendered on the server and hydrated in the browser.
 //! The app never imports the server: what its server functions need comes in as context.
 
+pub mod checkout;
 pub mod components;
 pub mod market;
 pub mod pages;
@@ -16,6 +17,7 @@ use crate::components::layout::{Footer, Header};
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
 use crate::pages::product::ProductPage;
+use crate::pages::purchases::PurchasesPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -55,6 +57,7 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("products"), StaticSegment("new")) view=crate::pages::editor::NewProductPage />
                         <Route path=(StaticSegment("products"), ParamSegment("id"), StaticSegment("edit")) view=crate::pages::editor::EditProductPage />
                         <Route path=(StaticSegment("products"), ParamSegment("id")) view=ProductPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("purchases") view=PurchasesPage />
                     </Routes>
                 </main>
                 <Footer />

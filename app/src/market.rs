@@ -140,7 +140,7 @@ pub mod ssr {
 }
 
 /// `U256` as a decimal string of wei, as the REST API writes amounts.
-mod wei_text {
+pub mod wei_text {
     use alloy_primitives::U256;
     use serde::{Deserialize, Deserializer, Serializer};
 

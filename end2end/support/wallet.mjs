@@ -63,6 +63,14 @@ export class TestWallet {
     this.connected = false;
     this.rejections = [];
     this.requests = [];
+    this.hooks = [];
+    this.sent = [];
+  }
+
+  /** Runs `action` (which may change the chain) when the page next asks for `method`, before the
+   * wallet answers: as if something happened while the person looked at the wallet's prompt. */
+  beforeNext(method, action) {
+    this.hooks.push({ method, action });
   }
 
   get address() {
@@ -92,6 +100,8 @@ export class TestWallet {
       this.rejections.splice(rejection, 1);
       return { error: USER_REJECTED };
     }
+    const hook = this.hooks.findIndex((h) => h.method === method);
+    if (hook >= 0) await this.hooks.splice(hook, 1)[0].action(params);
     switch (method) {
       case "eth_requestAccounts":
         this.connected = true;
@@ -118,7 +128,9 @@ export class TestWallet {
           return { error: { code: 4100, message: "The requested account has not been authorized." } };
         }
         try {
-          return { result: await this.#rpc(method, params) };
+          const result = await this.#rpc(method, params);
+          if (method === "eth_sendTransaction") this.sent.push(result);
+          return { result };
         } catch (error) {
           return { error: { code: error.code ?? -32603, message: error.message, data: error.data } };
         }

@@ -199,6 +199,10 @@ fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url, config: &Con
         .layer(axum::middleware::from_fn(auth::provide_session_reader))
         .layer(axum::middleware::from_fn_with_state(ApiMarket::new(services.clone()), provide_market))
         .layer(axum::middleware::from_fn_with_state(
+            crate::products::ChainCheckout::new(services.clone()),
+            crate::products::provide_checkout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             crate::products::StoreEditor::new(services.store.clone()),
             crate::products::provide_editor,
         ))

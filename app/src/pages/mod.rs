@@ -5,3 +5,4 @@ pub mod home;
 pub mod marketplace;
 pub mod not_found;
 pub mod product;
+pub mod purchases;

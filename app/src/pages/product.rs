@@ -1,11 +1,13 @@
 //! A product's page: what it is, its price per period, its seller and, for a Data Union, its members
-//! and revenue. Rendered on the server, so it reads the same without JavaScript.
+//! and revenue, and the checkout to buy or extend a subscription. Rendered on the server, so it reads the
+//! same without JavaScript (the checkout itself needs the wallet, so JavaScript).
 
 use coop::amount::{DATA_DECIMALS, Period, format_units};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::checkout::form::CheckoutPanel;
 use crate::components::product_card::cover_style;
 use crate::market::{ProductDetail, UnionFigures, get_product, price_label};
 use crate::pages::not_found::NotFound;
@@ -90,6 +92,7 @@ fn ProductView(detail: ProductDetail) -> impl IntoView {
                     {format!("{} subscribers, {} purchases.", product.subscribers, product.purchases)}
                 </p>
             </section>
+            <CheckoutPanel product=product.clone() />
             {detail.union.map(|union| view! { <UnionSection union /> })}
             <section class="mt-6 text-sm text-stone-600">
                 <h2 class="text-lg font-semibold text-stone-900">"Payments go to"</h2>

@@ -290,6 +290,14 @@ impl Wallet {
             Err(TxFailure { hash: None, reason: WalletError::NoWallet.to_string() })
         }
     }
+
+    /// Any other request to the connected wallet (`eth_signTypedData_v4` for a permit), on Coop's
+    /// chain (switching first if needed); errors in plain words.
+    #[cfg(feature = "hydrate")]
+    pub async fn request(&self, method: &str, params: serde_json::Value) -> Result<serde_json::Value, WalletError> {
+        connection::ensure_right_chain(*self).await?;
+        connection::request(*self, method, params).await
+    }
 }
 
 /// `0xf39F…2266`: an address short enough for a button.

@@ -3,10 +3,12 @@
 
 pub mod covers;
 pub mod drafts;
+mod checkout;
 mod market;
 pub mod metadata;
 mod store;
 
 pub use covers::Covers;
 pub use drafts::{StoreEditor, provide_editor};
+pub use checkout::{ChainCheckout, provide_checkout};
 pub use market::{ApiMarket, provide_market};

@@ -1,0 +1,15 @@
+//! Checkout: buying a subscription with ETH, DAI or DATA through the Uniswap adapter.
+//!
+//! - [`quote`]: the exact arithmetic (period, slippage in basis points, price impact, deadline, funds
+//!   with the network fee), shared by the page and its tests.
+//! - [`port`]: the server functions the page asks for a quote and for a buyer's subscriptions.
+//! - [`permit`]: DATA's EIP-2612 permit as typed data, and its signature.
+//! - [`pay`]: the transactions of each currency and the checks before signing.
+//! - [`form`]: the buy form of a product page, with its live quote and the steps' progress.
+
+pub mod dates;
+pub mod form;
+pub mod pay;
+pub mod permit;
+pub mod port;
+pub mod quote;

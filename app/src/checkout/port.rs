@@ -1,0 +1,143 @@
+//! What the checkout asks the server: a quote with everything needed to sign (pools, the buyer's funds,
+//! the permit's domain) read at one block, and a buyer's subscriptions. Server functions over a port
+//! the server fills in, like [`crate::market`].
+
+use alloy_primitives::{Address, B256, U256};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::quote::{Currency, Funds, Hop};
+
+/// A purchase to price: `seconds` of `product`, paid in `currency`, by `buyer` when one is connected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteRequest {
+    pub product: B256,
+    pub seconds: U256,
+    pub currency: Currency,
+    pub buyer: Option<Address>,
+}
+
+/// The price of a purchase and all the checkout signs with, as of `block`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutQuote {
+    pub request: QuoteRequest,
+    /// DATA wei the Marketplace takes (`pricePerSecond × seconds`).
+    pub price: U256,
+    /// Wei of the currency the swap needs now (the router's `getAmountsIn`; the price for DATA).
+    pub amount_in: U256,
+    /// The pools of the route, in the swap's direction; empty for DATA.
+    pub hops: Vec<Hop>,
+    pub block: u64,
+    pub block_timestamp: u64,
+    /// Wei per gas unit the chain asks now.
+    pub gas_price: U256,
+    pub adapter: Address,
+    /// The ERC-20 paid with; `None` for ETH.
+    pub token: Option<Address>,
+    /// The EIP-712 domain of DATA's permit (DATA only).
+    pub permit: Option<PermitDomain>,
+    /// The buyer's side, when a buyer was named.
+    pub buyer: Option<BuyerState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PermitDomain {
+    pub name: String,
+    pub version: String,
+    pub chain_id: u64,
+    pub verifying_contract: Address,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuyerState {
+    pub funds: Funds,
+    /// The next EIP-2612 nonce of the buyer on DATA.
+    pub permit_nonce: U256,
+    /// The buyer's subscription end (seconds since the epoch; zero when there never was one).
+    pub subscription_end: U256,
+}
+
+impl CheckoutQuote {
+    /// The buyer has a subscription that runs past the quote's block: the purchase extends it.
+    pub fn running(&self) -> bool {
+        self.buyer.as_ref().is_some_and(|buyer| buyer.subscription_end > U256::from(self.block_timestamp))
+    }
+}
+
+/// A subscription as the indexer knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub product_id: B256,
+    pub product_name: String,
+    #[serde(with = "crate::market::wei_text")]
+    pub end_timestamp: U256,
+    pub active: bool,
+    pub updated_block: u64,
+}
+
+/// A buyer's subscriptions, as of a block.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscriptions {
+    #[serde(rename = "asOfBlock")]
+    pub as_of_block: u64,
+    pub chain_time: u64,
+    pub subscriptions: Vec<Subscription>,
+}
+
+/// Why there is no quote; the text is safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum CheckoutError {
+    /// The request cannot be priced (deleted product, not enough liquidity, ...).
+    #[error("{0}")]
+    Refused(String),
+    #[error("prices are not available right now; try again in a moment")]
+    Unavailable,
+}
+
+/// The price of `request` now, with the buyer's funds; with `min_block`, as of that block or a later
+/// one (after a purchase, so its subscription is in the answer), waiting a few seconds for the indexer.
+#[server(endpoint = "checkout_quote")]
+pub async fn quote_checkout(
+    request: QuoteRequest,
+    min_block: Option<u64>,
+) -> Result<Result<CheckoutQuote, CheckoutError>, ServerFnError> {
+    let Some(checkout) = ssr::checkout() else { return Ok(Err(CheckoutError::Unavailable)) };
+    Ok(checkout.quote(request, min_block.unwrap_or_default()).await)
+}
+
+/// What `subscriber` has bought.
+#[server(endpoint = "subscriptions_of")]
+pub async fn subscriptions_of(subscriber: Address) -> Result<Result<Subscriptions, CheckoutError>, ServerFnError> {
+    let Some(checkout) = ssr::checkout() else { return Ok(Err(CheckoutError::Unavailable)) };
+    Ok(checkout.subscriptions(subscriber).await)
+}
+
+/// The port the server implements; it puts a [`ssr::RequestCheckout`] into every request's extensions.
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+
+    use alloy_primitives::Address;
+    use leptos::prelude::use_context;
+
+    use super::{CheckoutError, CheckoutQuote, QuoteRequest, Subscriptions};
+
+    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, CheckoutError>> + Send + 'a>>;
+
+    pub trait Checkout: Send + Sync {
+        fn quote(&self, request: QuoteRequest, min_block: u64) -> Answer<'_, CheckoutQuote>;
+        fn subscriptions(&self, subscriber: Address) -> Answer<'_, Subscriptions>;
+    }
+
+    #[derive(Clone)]
+    pub struct RequestCheckout(pub Arc<dyn Checkout>);
+
+    pub(super) fn checkout() -> Option<Arc<dyn Checkout>> {
+        let parts = use_context::<http::request::Parts>()?;
+        parts.extensions.get::<RequestCheckout>().map(|checkout| checkout.0.clone())
+    }
+}

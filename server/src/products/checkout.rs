@@ -1,0 +1,223 @@
+//! The web app's checkout port: the price comes from `/api/v1/quotes` itself, asked in process, and
+//! everything else a buyer signs with (the pools for the price impact, balances, the DAI allowance, the
+//! DATA permit's nonce and domain, the current subscription) is read from the chain at that same block.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::eips::BlockId;
+use alloy::primitives::{Address, U256};
+use alloy::providers::Provider;
+use anyhow::Context;
+use app::checkout::port::ssr::{Answer, Checkout, RequestCheckout};
+use app::checkout::port::{BuyerState, CheckoutError, CheckoutQuote, PermitDomain, QuoteRequest, Subscriptions};
+use app::checkout::quote::{Currency, Funds, Hop};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
+use coop::contracts::{DataToken, Marketplace, UniswapV2Pair};
+use serde::Deserialize;
+use tower::ServiceExt;
+
+use crate::deploy::Deployment;
+use crate::http::{self, Services};
+
+/// How long a quote after a purchase waits for the indexer to reach the purchase's block.
+const CATCH_UP: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+pub struct ChainCheckout {
+    api: Router,
+    services: Arc<Services>,
+}
+
+impl ChainCheckout {
+    pub fn new(services: Arc<Services>) -> Self {
+        Self { api: http::routes(services.clone()), services }
+    }
+
+    /// `GET uri` on the REST API; a 4xx becomes a refusal with the API's message.
+    async fn ask<T: for<'de> Deserialize<'de>>(&self, uri: String) -> Result<T, CheckoutError> {
+        let answer = async {
+            let request = Request::get(&uri).body(Body::empty()).context("building the request")?;
+            let response = self.api.clone().oneshot(request).await.context("asking the API")?;
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.context("reading the body")?;
+            anyhow::Ok((status, body))
+        };
+        let (status, body) = answer.await.map_err(unavailable)?;
+        if status == StatusCode::OK {
+            return serde_json::from_slice(&body).with_context(|| format!("reading {uri}")).map_err(unavailable);
+        }
+        if status.is_client_error() {
+            let message = serde_json::from_slice::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|body| body["error"]["message"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| "this purchase cannot be priced".to_owned());
+            return Err(CheckoutError::Refused(message));
+        }
+        Err(unavailable(anyhow::anyhow!("{uri} answered {status}")))
+    }
+
+    async fn wait_for_block(&self, block: u64) {
+        let start = tokio::time::Instant::now();
+        while self.services.catalog.read().await.as_of() < block && start.elapsed() < CATCH_UP {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn read_chain(&self, request: &QuoteRequest, quoted: Quoted) -> anyhow::Result<CheckoutQuote> {
+        let services = &self.services;
+        let deployment = services.deployment.as_ref().context("no deployment")?;
+        let chain = &services.chain;
+        let at = BlockId::number(quoted.block);
+        let block_timestamp =
+            services.clock.time_of(chain, quoted.block).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let gas_price = U256::from(chain.get_gas_price().await.context("reading the gas price")?);
+        let mut hops = Vec::new();
+        for pair in quoted.path.windows(2) {
+            hops.push(self.hop(deployment, pair[0], pair[1], at).await?);
+        }
+        let token = match request.currency {
+            Currency::Eth => None,
+            Currency::Dai => Some(deployment.dai_token),
+            Currency::Data => Some(deployment.data_token),
+        };
+        let data = DataToken::new(deployment.data_token, chain.clone());
+        let permit = if request.currency == Currency::Data {
+            let domain = data.eip712Domain().block(at).call().await.context("reading DATA's permit domain")?;
+            Some(PermitDomain {
+                name: domain.name,
+                version: domain.version,
+                chain_id: domain.chainId.try_into().context("chain id")?,
+                verifying_contract: domain.verifyingContract,
+            })
+        } else {
+            None
+        };
+        let buyer = match request.buyer {
+            Some(buyer) => Some(self.buyer(deployment, request, token, buyer, at).await?),
+            None => None,
+        };
+        Ok(CheckoutQuote {
+            request: request.clone(),
+            price: quoted.price,
+            amount_in: quoted.amount_in,
+            hops,
+            block: quoted.block,
+            block_timestamp,
+            gas_price,
+            adapter: deployment.uniswap_adapter,
+            token,
+            permit,
+            buyer,
+        })
+    }
+
+    /// The reserves of the pool swapping `from` into `to`, in that direction.
+    async fn hop(&self, deployment: &Deployment, from: Address, to: Address, at: BlockId) -> anyhow::Result<Hop> {
+        let dai_pool = [deployment.dai_token, deployment.weth];
+        let pair = if dai_pool.contains(&from) && dai_pool.contains(&to) {
+            deployment.dai_weth_pair
+        } else {
+            deployment.data_weth_pair
+        };
+        let pool = UniswapV2Pair::new(pair, self.services.chain.clone());
+        let token0 = pool.token0().block(at).call().await.context("reading a pool's token0")?;
+        let reserves = pool.getReserves().block(at).call().await.context("reading a pool's reserves")?;
+        let (r0, r1) = (U256::from(reserves._reserve0.to::<u128>()), U256::from(reserves._reserve1.to::<u128>()));
+        let (reserve_in, reserve_out) = if token0 == from { (r0, r1) } else { (r1, r0) };
+        Ok(Hop { reserve_in, reserve_out })
+    }
+
+    async fn buyer(
+        &self,
+        deployment: &Deployment,
+        request: &QuoteRequest,
+        token: Option<Address>,
+        buyer: Address,
+        at: BlockId,
+    ) -> anyhow::Result<BuyerState> {
+        let chain = &self.services.chain;
+        let eth = chain.get_balance(buyer).block_id(at).await.context("reading the buyer's ETH")?;
+        // DAI and DATA are both plain ERC-20 reads; DATA's binding serves for either.
+        let (balance, allowance) = match token {
+            Some(token) => {
+                let erc20 = DataToken::new(token, chain.clone());
+                let balance = erc20.balanceOf(buyer).block(at).call().await.context("reading a balance")?;
+                let allowance = erc20
+                    .allowance(buyer, deployment.uniswap_adapter)
+                    .block(at)
+                    .call()
+                    .await
+                    .context("reading an allowance")?;
+                (balance, allowance)
+            }
+            None => (eth, U256::ZERO),
+        };
+        let data = DataToken::new(deployment.data_token, chain.clone());
+        let permit_nonce = data.nonces(buyer).block(at).call().await.context("reading the permit nonce")?;
+        let market = Marketplace::new(deployment.marketplace, chain.clone());
+        let subscription = market
+            .getSubscription(request.product, buyer)
+            .block(at)
+            .call()
+            .await
+            .context("reading the buyer's subscription")?;
+        Ok(BuyerState {
+            funds: Funds { eth, token: balance, allowance },
+            permit_nonce,
+            subscription_end: subscription.endTimestamp,
+        })
+    }
+}
+
+/// The fields of `/api/v1/quotes` the checkout uses.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Quoted {
+    #[serde(with = "app::market::wei_text")]
+    price: U256,
+    #[serde(with = "app::market::wei_text")]
+    amount_in: U256,
+    path: Vec<Address>,
+    block: u64,
+}
+
+fn unavailable(error: anyhow::Error) -> CheckoutError {
+    tracing::error!(target: "products::checkout", error = format!("{error:#}"), "the checkout could not answer");
+    CheckoutError::Unavailable
+}
+
+impl Checkout for ChainCheckout {
+    fn quote(&self, request: QuoteRequest, min_block: u64) -> Answer<'_, CheckoutQuote> {
+        Box::pin(async move {
+            self.wait_for_block(min_block).await;
+            let uri = format!(
+                "/api/v1/quotes?product={}&seconds={}&currency={}",
+                request.product,
+                request.seconds,
+                request.currency.symbol()
+            );
+            let quoted: Quoted = self.ask(uri).await?;
+            self.read_chain(&request, quoted).await.map_err(unavailable)
+        })
+    }
+
+    fn subscriptions(&self, subscriber: Address) -> Answer<'_, Subscriptions> {
+        Box::pin(async move { self.ask(format!("/api/v1/subscriptions?subscriber={subscriber}")).await })
+    }
+}
+
+/// Middleware: hands each request the checkout port, for the pages' server functions.
+pub async fn provide_checkout(
+    axum::extract::State(checkout): axum::extract::State<ChainCheckout>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    request.extensions_mut().insert(RequestCheckout(Arc::new(checkout)));
+    next.run(request).await
+}
