@@ -1,5 +1,7 @@
 //! Coop's web app: routes, pages and components, rendered on the server and hydrated in the browser.
 //! The app never imports the server: what its server functions need comes in as context.
+// Deeply nested views (the Data Union charts, the editor) need more than the default 128.
+#![recursion_limit = "256"]
 
 pub mod checkout;
 pub mod components;

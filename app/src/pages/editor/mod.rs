@@ -150,7 +150,7 @@ fn Editor(state: EditorState, listing: RwSignal<Listing>, heading: &'static str)
                     <PublishPanel state listing />
                 </form>
             </div>
-            <DraftList />
+            <DraftList state />
         </section>
     }
     .into_any()
@@ -158,20 +158,24 @@ fn Editor(state: EditorState, listing: RwSignal<Listing>, heading: &'static str)
 
 /// The signed-in seller's drafts, to go on with one.
 #[component]
-fn DraftList() -> impl IntoView {
+fn DraftList(state: EditorState) -> impl IntoView {
     let wallet = use_wallet();
+    // Asked again after each save, so the list shows the draft being edited.
     let drafts = LocalResource::new(move || {
         let signed_in = wallet.signed_in().is_some();
-        async move { if signed_in { my_drafts().await.ok().and_then(Result::ok).unwrap_or_default() } else { Vec::new() } }
+        state.saved.with(|saved| saved.updated_at);
+        async move { if signed_in { my_drafts().await.ok().and_then(Result::ok) } else { None } }
     });
     view! {
         <aside class="h-fit rounded-2xl border border-stone-200 bg-white p-5 text-sm shadow-sm" aria-labelledby="drafts-heading">
             <h2 id="drafts-heading" class="font-semibold">"Your drafts"</h2>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let drafts = drafts.await;
-                    if drafts.is_empty() {
+                    let Some(drafts) = drafts.await else {
                         return view! { <p class="mt-2 text-stone-500">"Sign in to see your saved drafts."</p> }.into_any();
+                    };
+                    if drafts.is_empty() {
+                        return view! { <p class="mt-2 text-stone-500">"No drafts yet: “Save draft” keeps one here."</p> }.into_any();
                     }
                     view! {
                         <ul class="mt-2 grid gap-1">

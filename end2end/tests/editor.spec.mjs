@@ -1,0 +1,161 @@
+// The product editor: a seller publishes a data product (with a cover and a category) and finds it on
+// the marketplace with its price; a Data Union owner deploys the union, sets its admin fee, creates a
+// join secret and publishes; a wallet on the wrong chain is asked to switch, a refused signature
+// changes nothing, and a wrong field is named and nothing is saved.
+import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
+
+// A 1x1 PNG, as a seller's cover.
+const COVER = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkaPhfDwAEhAGAhKmMIQAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+/** Opens the editor as anvil account `account`, connected and signed in from the header. */
+async function openSignedIn(page, wallet, account) {
+  await wallet.useAccount(account);
+  await page.goto("/products/new");
+  await page.waitForFunction(() => window.__coopHydrated === true);
+  const banner = page.getByRole("banner");
+  await banner.getByRole("button", { name: "Connect wallet" }).click();
+  await banner.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("wallet-blocker")).toHaveCount(0);
+  await expect(page.getByLabel("Payments go to", { exact: true })).toHaveValue(new RegExp(wallet.address.slice(2), "i"));
+}
+
+async function drafts(page) {
+  const response = await page.request.get("/api/v1/drafts");
+  expect(response.status()).toBe(200);
+  return (await response.json()).drafts;
+}
+
+test("a seller publishes a data product and finds it on the marketplace with its price", async ({ page, wallet }) => {
+  const errors = collectPageErrors(page);
+  await openSignedIn(page, wallet, 1);
+
+  await page.getByLabel("Name", { exact: true }).fill("Tram stop counts");
+  await page.getByLabel("Description", { exact: true }).fill("Boardings per stop, every five minutes, for the whole city.");
+  await page.getByLabel("Category", { exact: true }).selectOption("transport");
+  await page.getByLabel("Price in DATA", { exact: true }).fill("2");
+  await page.getByLabel("per", { exact: true }).selectOption("day");
+  await expect(page.getByTestId("price-per-second")).toContainText("(23148148148148 wei)");
+  await page.locator("#cover").setInputFiles({ name: "cover.png", mimeType: "image/png", buffer: COVER });
+  await expect(page.getByTestId("cover-preview")).toHaveAttribute("style", /\/api\/v1\/covers\/[0-9a-f]{32}\.png/);
+
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByTestId("tx-progress")).toContainText("Confirmed in block", { timeout: 30_000 });
+  await expect(page.getByRole("button", { name: "Unpublish" })).toBeVisible();
+  await expect(page.getByTestId("save-notice")).toContainText("Draft saved");
+  await page.screenshot({ path: "docs/screenshots/editor.png", fullPage: true });
+  const [saved] = await drafts(page);
+  expect(saved.productId).toMatch(/^0x[0-9a-f]{64}$/);
+
+  // The marketplace lists it (once indexed) with its price, its category and its cover.
+  await expect(async () => {
+    await page.goto("/?q=tram");
+    await expect(page.getByRole("link", { name: "Tram stop counts" })).toContainText("2 DATA", { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  const card = page.getByRole("link", { name: "Tram stop counts" });
+  await expect(card).toContainText("Transport");
+  await expect(card.locator("div[style*='/api/v1/covers/']")).toHaveCount(1);
+  await page.goto("/?category=transport");
+  await expect(page.getByRole("link", { name: "Tram stop counts" })).toBeVisible();
+  await page.goto("/?category=health");
+  await expect(page.getByRole("link", { name: "Tram stop counts" })).toHaveCount(0);
+  await page.goto("/");
+  await expect(page.getByRole("link", { name: "Tram stop counts" })).toBeVisible();
+
+  const listed = await (await page.request.get(`/api/v1/products/${saved.productId}`)).json();
+  expect(listed.pricePerSecond).toBe("23148148148148");
+  expect(listed.owner.toLowerCase()).toBe(wallet.address.toLowerCase());
+  const metadata = await (await page.request.get(`/api/v1/products/${saved.productId}/metadata`)).json();
+  expect(metadata.category).toBe("transport");
+  expect(errors).toEqual([]);
+});
+
+test("a seller deploys a Data Union, sets its admin fee, creates a join secret and publishes", async ({ page, wallet }) => {
+  const errors = collectPageErrors(page);
+  await openSignedIn(page, wallet, 2);
+
+  await page.getByRole("radio", { name: /Data Union/ }).check();
+  await page.getByLabel("Name", { exact: true }).fill("Cyclists' routes");
+  await page.getByLabel("Category", { exact: true }).selectOption("location");
+  await page.getByLabel("Price in DATA", { exact: true }).fill("1");
+  await page.getByLabel("per", { exact: true }).selectOption("week");
+  await page.getByLabel("Admin fee in %", { exact: true }).fill("10");
+
+  await page.getByRole("button", { name: "Deploy the Data Union" }).click();
+  await expect(page.getByTestId("union-address")).toHaveText(/^0x[0-9a-fA-F]{40}$/, { timeout: 60_000 });
+  await expect(page.getByTestId("chain-fee")).toHaveText("Admin fee on chain: 10 %");
+  const union = await page.getByTestId("union-address").textContent();
+
+  await page.getByLabel("Admin fee in %", { exact: true }).fill("15");
+  await page.getByRole("button", { name: "Set admin fee" }).click();
+  await expect(page.getByTestId("chain-fee")).toHaveText("Admin fee on chain: 15 %", { timeout: 60_000 });
+  const stats = await (await page.request.get(`/api/v1/unions/${union}`)).json();
+  expect(stats.adminFeePercent).toBe("15");
+  expect(stats.owner.toLowerCase()).toBe(wallet.address.toLowerCase());
+
+  await page.getByLabel("Secret name", { exact: true }).fill("Newsletter invite");
+  await page.getByRole("button", { name: "Create secret" }).click();
+  await expect(page.getByTestId("secret-value")).toHaveText(/^0x[0-9a-f]{64}$/);
+  await expect(page.getByRole("list", { name: "Join secrets" })).toContainText("Newsletter invite");
+  const secrets = await (await page.request.get(`/api/v1/unions/${union}/secrets`)).json();
+  expect(secrets.secrets.map((s) => s.name)).toEqual(["Newsletter invite"]);
+  expect(secrets.secrets[0].secret).toBeUndefined();
+
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByTestId("tx-progress")).toContainText("Confirmed in block", { timeout: 30_000 });
+  await expect(async () => {
+    const found = await (await page.request.get("/api/v1/products?q=cyclists")).json();
+    expect(found.products).toHaveLength(1);
+    expect(found.products[0].dataUnion).toBe(true);
+    expect(found.products[0].beneficiary.toLowerCase()).toBe(union.toLowerCase());
+  }).toPass({ timeout: 20_000 });
+  expect(errors).toEqual([]);
+});
+
+test("a wrong chain is switched, a refused signature changes nothing, a wrong field is named and nothing is saved", async ({ page, wallet }) => {
+  await openSignedIn(page, wallet, 1);
+
+  await wallet.useChain("0x1");
+  await expect(page.getByTestId("wallet-blocker")).toContainText("Switch to Coop dev chain");
+  await expect(page.getByRole("button", { name: "Publish" })).toBeDisabled();
+  await page.getByRole("banner").getByRole("button", { name: "Switch to Coop dev chain" }).click();
+  await expect(page.getByTestId("wallet-blocker")).toHaveCount(0);
+
+  await page.getByLabel("Name", { exact: true }).fill("Refused product");
+  await page.getByLabel("Category", { exact: true }).selectOption("energy");
+  await page.getByLabel("Price in DATA", { exact: true }).fill("3");
+  wallet.rejectNext("eth_sendTransaction");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByTestId("tx-progress")).toContainText("You declined the request in your wallet");
+  await expect(page.getByRole("button", { name: "Publish" })).toBeEnabled();
+  const refused = await (await page.request.get("/api/v1/products?q=refused&state=all")).json();
+  expect(refused.total).toBe(0);
+  // Publishing saved the draft first; it stays as it was.
+  expect((await drafts(page)).map((d) => [d.name, d.price])).toContainEqual(["Refused product", "3"]);
+
+  const sent = wallet.requests.filter((m) => m === "eth_sendTransaction").length;
+  await page.getByLabel("Price in DATA", { exact: true }).fill("1,5");
+  await page.getByLabel("Minimum subscription in days", { exact: true }).fill("-3");
+  await page.getByRole("button", { name: "Save draft" }).click();
+  await expect(page.locator("#price-message")).toContainText("not");
+  await expect(page.locator("#minimum-message")).toContainText("whole number of days");
+  await expect(page.getByLabel("Price in DATA", { exact: true })).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByTestId("save-notice")).toContainText("nothing was saved");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "nothing was sent" })).toBeVisible();
+  expect(wallet.requests.filter((m) => m === "eth_sendTransaction").length).toBe(sent);
+  expect((await drafts(page)).map((d) => [d.name, d.price])).toContainEqual(["Refused product", "3"]);
+
+  // Unsaved changes: leaving through a link asks first; declining stays in the editor.
+  let asked = "";
+  page.once("dialog", (dialog) => {
+    asked = dialog.message();
+    return dialog.dismiss();
+  });
+  await page.getByRole("banner").getByRole("link", { name: "Marketplace" }).click();
+  await expect.poll(() => asked).toContain("unsaved changes");
+  await expect(page).toHaveURL(/\/products\/new/);
+  await expect(page.getByLabel("Price in DATA", { exact: true })).toHaveValue("1,5");
+});
