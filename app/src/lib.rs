@@ -8,6 +8,7 @@ pub mod components;
 pub mod market;
 pub mod pages;
 pub mod products;
+pub mod unions;
 pub mod wallet;
 
 use leptos::prelude::*;
@@ -16,9 +17,12 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::components::layout::{Footer, Header};
+use crate::pages::earnings::EarningsPage;
 use crate::pages::home::HomePage;
+use crate::pages::join::JoinPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::product::ProductPage;
+use crate::pages::union::UnionPage;
 use crate::pages::purchases::PurchasesPage;
 
 /// The HTML document around the app, rendered on the server.
@@ -59,6 +63,9 @@ pub fn App() -> impl IntoView {
                         <Route path=(StaticSegment("products"), StaticSegment("new")) view=crate::pages::editor::NewProductPage />
                         <Route path=(StaticSegment("products"), ParamSegment("id"), StaticSegment("edit")) view=crate::pages::editor::EditProductPage />
                         <Route path=(StaticSegment("products"), ParamSegment("id")) view=ProductPage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("unions"), ParamSegment("address")) view=UnionPage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("earnings") view=EarningsPage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("join"), ParamSegment("union")) view=JoinPage ssr=SsrMode::Async />
                         <Route path=StaticSegment("purchases") view=PurchasesPage />
                     </Routes>
                 </main>

@@ -27,7 +27,7 @@ use crate::http::{self, Services};
 use crate::indexer::Watched;
 use crate::live;
 use crate::operator::CommitPolicy;
-use crate::products::{ApiMarket, provide_market};
+use crate::products::{ApiMarket, ApiUnions, provide_market, provide_unions};
 use crate::role::{ChainRole, OperatorSettings};
 use crate::store::Store;
 
@@ -206,6 +206,7 @@ fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url, config: &Con
             crate::products::StoreEditor::new(services.store.clone()),
             crate::products::provide_editor,
         ))
+        .layer(axum::middleware::from_fn_with_state(ApiUnions::new(services.clone()), provide_unions))
         .layer(auth::session_layer(services.store.clone()))
         .layer(CompressionLayer::new())
         // Which instance answered, for operators behind a load balancer.

@@ -16,6 +16,7 @@ pub fn Header() -> impl IntoView {
                 <div class="flex items-center gap-5 text-sm text-stone-600">
                     <a href="/" class="hover:text-stone-900">"Marketplace"</a>
                     <a href="/products/new" class="hover:text-stone-900">"Sell"</a>
+                    <a href="/earnings" class="hover:text-stone-900">"Earnings"</a>
                     <a href="/purchases" class="hover:text-stone-900">"Purchases"</a>
                     <WalletMenu />
                 </div>

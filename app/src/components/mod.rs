@@ -1,5 +1,6 @@
 //! Components shared by several pages.
 
+pub mod chart;
 pub mod layout;
 pub mod product_card;
 pub mod wallet;

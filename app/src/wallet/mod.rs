@@ -258,6 +258,25 @@ impl Wallet {
         leptos::task::spawn_local(session::sign_out(*self));
     }
 
+    /// Asks the wallet to sign `message` (EIP-191 `personal_sign`) with the connected account, on
+    /// Coop's chain; the signature as `0x` and hex. Join requests are signed this way.
+    pub async fn sign_message(&self, message: String) -> Result<String, WalletError> {
+        #[cfg(feature = "hydrate")]
+        {
+            let Some(address) = self.address.get_untracked() else { return Err(WalletError::Unauthorized) };
+            connection::ensure_right_chain(*self).await?;
+            let hex_message = alloy_primitives::hex::encode_prefixed(message.as_bytes());
+            let params = serde_json::json!([hex_message, address.to_checksum(None)]);
+            let signature = connection::request(*self, "personal_sign", params).await?;
+            signature.as_str().map(str::to_owned).ok_or(WalletError::Server)
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = message;
+            Err(WalletError::NoWallet)
+        }
+    }
+
     /// Sends `tx` through the wallet and follows it; the returned signal reports each step.
     pub fn send_transaction(&self, tx: UnsignedTx) -> ReadSignal<TxProgress> {
         let (progress, set_progress) = signal(TxProgress::Idle);

@@ -1,0 +1,59 @@
+//! Members and revenue over time, from the union's indexed events (one point per block where
+//! something changed), drawn on the server so they read without JavaScript.
+
+use alloy_primitives::Address;
+use leptos::prelude::*;
+
+use super::format::{count_axis, data_axis, data_float};
+use crate::components::chart::{Series, StepChart};
+use crate::unions::{HistoryPoint, live, union_history};
+
+#[component]
+pub fn UnionCharts(union: Address, block: ReadSignal<Option<u64>>, as_of: Signal<u64>) -> impl IntoView {
+    let history = Resource::new(move || union, |union| union_history(union.to_string()));
+    view! {
+        <Suspense fallback=|| view! { <p class="text-stone-500">"Loading the charts…"</p> }>
+            {move || Suspend::new(async move {
+                super::or_alert(history.await, |points| view! { <Charts union points block as_of /> }.into_any())
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Charts(
+    union: Address,
+    points: Vec<HistoryPoint>,
+    block: ReadSignal<Option<u64>>,
+    as_of: Signal<u64>,
+) -> impl IntoView {
+    let points = live(points, block, move || async move { union_history(union.to_string()).await.ok()?.ok() });
+    let members = move || {
+        let points = points.get();
+        vec![
+            Series {
+                label: "Active".to_owned(),
+                stroke: "stroke-emerald-600",
+                points: points.iter().map(|p| (p.block, p.active_members as f64)).collect(),
+            },
+            Series {
+                label: "Ever joined".to_owned(),
+                stroke: "stroke-sky-500",
+                points: points.iter().map(|p| (p.block, p.total_members as f64)).collect(),
+            },
+        ]
+    };
+    let revenue = move || {
+        vec![Series {
+            label: "Revenue (DATA)".to_owned(),
+            stroke: "stroke-amber-500",
+            points: points.get().iter().map(|p| (p.block, data_float(p.revenue))).collect(),
+        }]
+    };
+    view! {
+        <div class="grid gap-4 lg:grid-cols-2">
+            {move || view! { <StepChart title="Members".to_owned() series=members() last_block=as_of.get() format=count_axis /> }}
+            {move || view! { <StepChart title="Revenue".to_owned() series=revenue() last_block=as_of.get() format=data_axis /> }}
+        </div>
+    }
+}

@@ -1,0 +1,81 @@
+//! How the Data Union pages write amounts and times.
+
+use alloy_primitives::U256;
+use coop::amount::{DATA_DECIMALS, format_units, format_units_short};
+
+/// Every wei of it: member figures are shown exactly, so what a member sees is what it withdraws.
+pub fn data_exact(amount: U256) -> String {
+    format!("{} DATA", format_units(amount, DATA_DECIMALS))
+}
+
+/// Short enough for a tile (`"~12.3456 DATA"`).
+pub fn data_short(amount: U256) -> String {
+    format!("{} DATA", format_units_short(amount, DATA_DECIMALS, 4))
+}
+
+/// DATA as a float, for chart positions only.
+pub fn data_float(amount: U256) -> f64 {
+    format_units(amount, DATA_DECIMALS).parse().unwrap_or(0.0)
+}
+
+/// A chart axis label in DATA.
+pub fn data_axis(value: f64) -> String {
+    if value >= 1000.0 { format!("{:.0}k", value / 1000.0) } else { format!("{value:.0}") }
+}
+
+/// A count for a chart axis.
+pub fn count_axis(value: f64) -> String {
+    if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value:.1}") }
+}
+
+/// `2026-11-25 18:40 UTC` for seconds since the epoch.
+pub fn utc(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let (hour, minute) = ((seconds % 86_400) / 3600, (seconds % 3600) / 60);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
+}
+
+/// `in 45 s`, `in 3 min`, `in 2 h 5 min`, `in 3 days`.
+pub fn wait(seconds: u64) -> String {
+    match seconds {
+        0..60 => format!("in {seconds} s"),
+        60..3600 => format!("in {} min", seconds.div_ceil(60)),
+        3600..86_400 => format!("in {} h {} min", seconds / 3600, (seconds % 3600) / 60),
+        _ => format!("in {} days", seconds.div_ceil(86_400)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(1_764_086_400), "2025-11-25 16:00 UTC");
+        assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn waits_read_in_the_largest_useful_unit() {
+        assert_eq!(wait(45), "in 45 s");
+        assert_eq!(wait(61), "in 2 min");
+        assert_eq!(wait(7500), "in 2 h 5 min");
+        assert_eq!(wait(86_401), "in 2 days");
+    }
+
+    #[test]
+    fn member_figures_are_exact() {
+        assert_eq!(data_exact(U256::from(1_000_000_000_000_000_001u128)), "1.000000000000000001 DATA");
+    }
+}

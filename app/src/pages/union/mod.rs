@@ -1,0 +1,123 @@
+//! A Data Union's dashboard (`/unions/{address}`): tiles, charts of members and revenue, the member
+//! list, and for the signed-in owner the join requests, shared secrets and the admin fee. Rendered
+//! on the server; the figures follow new blocks without a reload.
+
+mod admin_fee;
+mod charts;
+pub mod format;
+mod members;
+mod requests;
+mod secrets;
+mod tiles;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::pages::not_found::NotFound;
+use crate::unions::{UnionError, UnionStats, get_union_stats, live, use_chain_block};
+use crate::wallet::use_wallet;
+
+pub use secrets::join_link;
+
+/// A server function's answer as a view: `ok` with the value, else the reason in plain words.
+pub(crate) fn or_alert<T>(
+    answer: Result<Result<T, UnionError>, ServerFnError>,
+    ok: impl FnOnce(T) -> AnyView,
+) -> AnyView {
+    let reason = match answer {
+        Ok(Ok(value)) => return ok(value),
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => UnionError::Unavailable.to_string(),
+    };
+    view! { <p role="alert" class="py-2 text-sm text-red-700">{reason}</p> }.into_any()
+}
+
+#[component]
+pub fn UnionPage() -> impl IntoView {
+    let params = use_params_map();
+    let address = Memo::new(move |_| params.with(|params| params.get("address").unwrap_or_default()));
+    let stats = Resource::new(move || address.get(), get_union_stats);
+    view! {
+        <Suspense fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-10 text-stone-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                or_alert(stats.await, |stats| match stats {
+                    Some(stats) => view! { <Dashboard initial=stats /> }.into_any(),
+                    None => view! { <NotFound /> }.into_any(),
+                })
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Dashboard(initial: UnionStats) -> impl IntoView {
+    let wallet = use_wallet();
+    let block = use_chain_block();
+    let (union, owner) = (initial.address, initial.owner);
+    let title = initial.products.first().map_or_else(|| "Data Union".to_owned(), |product| product.name.clone());
+    let products = initial.products.clone();
+    let stats = live(initial, block, move || async move { get_union_stats(union.to_string()).await.ok()?.ok()? });
+    let is_owner = Signal::derive(move || wallet.signed_in().is_some_and(|who| who.address == owner));
+    let as_of = Signal::derive(move || stats.with(|s| s.as_of_block));
+    let fee = Signal::derive(move || stats.with(|s| s.admin_fee_percent.clone()));
+    let product_links = products
+        .into_iter()
+        .map(|product| view! { <a class="underline" href=format!("/products/{}", product.id)>{product.name}</a> })
+        .collect_view();
+    view! {
+        <Title text=format!("{title}: dashboard · Coop") />
+        <div class="mx-auto flex max-w-6xl flex-col gap-6 px-4 py-8">
+            <header>
+                <p class="text-sm font-medium text-emerald-700">"Data Union dashboard"</p>
+                <h1 class="mt-1 text-3xl font-bold tracking-tight">{title}</h1>
+                <p class="mt-2 break-all font-mono text-xs text-stone-500">{union.to_checksum(None)}</p>
+                <p class="mt-1 flex flex-wrap gap-x-3 text-sm text-stone-600">
+                    <span>"Owner " <span class="font-mono text-xs">{owner.to_checksum(None)}</span></span>
+                    <span class="flex gap-2">"Products: " {product_links}</span>
+                    <span data-as-of=move || as_of.get()>{move || format!("As of block {}", as_of.get())}</span>
+                    <span>{move || stats.with(commit_line)}</span>
+                </p>
+            </header>
+            // Each part type-erased: the page's view type is otherwise too deep for the compiler.
+            {view! { <tiles::StatTiles stats /> }.into_any()}
+            {view! { <charts::UnionCharts union block as_of /> }.into_any()}
+            {view! { <members::MemberList union block is_owner /> }.into_any()}
+            <Show
+                when=move || is_owner.get()
+                fallback=move || view! { <OwnerOnly owner=owner.to_checksum(None) /> }
+            >
+                <div class="grid gap-6 lg:grid-cols-2">
+                    {view! { <requests::JoinRequests union block /> }.into_any()}
+                    <div class="flex flex-col gap-6">
+                        {view! { <admin_fee::AdminFeeForm union current=fee /> }.into_any()}
+                        {view! { <secrets::SecretsPanel union /> }.into_any()}
+                    </div>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+fn commit_line(stats: &UnionStats) -> String {
+    match &stats.latest_commit {
+        Some(commit) => format!(
+            "Last commit: book of block {}, withdrawable from {}",
+            commit.book_block,
+            format::utc(commit.provable_at)
+        ),
+        None => "No commit yet".to_owned(),
+    }
+}
+
+/// What everyone but the signed-in owner sees where the owner's tools are.
+#[component]
+fn OwnerOnly(owner: String) -> impl IntoView {
+    view! {
+        <section class="rounded-2xl border border-dashed border-stone-300 p-4 text-sm text-stone-600" aria-label="Owner tools">
+            "Join requests, shared secrets, removing members and the admin fee are for the owner of this Data Union ("
+            <span class="font-mono text-xs">{owner}</span>
+            "), signed in with its wallet."
+        </section>
+    }
+}

@@ -1,0 +1,409 @@
+//! Data Unions as their owners and members see them: stats, history, members, a member's figures with
+//! the proof to withdraw with, join requests and shared secrets. Server functions over a port the
+//! server fills in per request (with the request's session, so owner actions are the API's to refuse).
+
+use alloy_primitives::{Address, B256, U256};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// How many members a page of the member list shows.
+pub const MEMBERS_PAGE: usize = 20;
+
+/// The member list's status filter: value and label.
+pub const MEMBER_STATUSES: [(&str, &str); 3] = [("all", "All"), ("active", "Active"), ("parted", "Parted")];
+
+/// A union's latest commit, as the dashboard shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitInfo {
+    /// The block whose book was committed.
+    pub book_block: u64,
+    /// Chain time of the commit, and the first second members can withdraw with it.
+    pub committed_at: u64,
+    pub provable_at: u64,
+}
+
+/// A product that pays into the union.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnionProduct {
+    pub id: B256,
+    pub name: String,
+}
+
+/// The owner dashboard's tiles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnionStats {
+    pub address: Address,
+    pub owner: Address,
+    /// Exact percentage (`"12.5"`).
+    pub admin_fee_percent: String,
+    pub active_members: u64,
+    /// Addresses that ever joined.
+    pub total_members: u64,
+    pub total_revenue: U256,
+    pub admin_fees: U256,
+    pub total_withdrawn: U256,
+    /// Member shares per member ever joined, per 30 days since the union was created (at least one
+    /// such month, so a young union is not extrapolated).
+    pub revenue_per_member_month: U256,
+    /// Addresses with a running subscription to any of the union's products, each counted once.
+    pub active_subscribers: u64,
+    pub freeze_period: u64,
+    pub latest_commit: Option<CommitInfo>,
+    pub products: Vec<UnionProduct>,
+    pub as_of_block: u64,
+}
+
+/// One point of a union's history: what the charts draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPoint {
+    pub block: u64,
+    pub active_members: u64,
+    pub total_members: u64,
+    /// Revenue received up to and including this block.
+    pub revenue: U256,
+}
+
+/// What the member list is asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MemberQuery {
+    /// Hex digits of an address: a prefix with `0x`, anywhere without.
+    pub search: String,
+    /// `all`, `active` or `parted`.
+    pub status: String,
+    pub offset: usize,
+}
+
+/// One row of the member list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub address: Address,
+    pub active: bool,
+    pub first_joined_block: u64,
+    pub earnings: U256,
+    pub withdrawn: U256,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MemberPage {
+    pub total: usize,
+    pub offset: usize,
+    pub members: Vec<MemberRow>,
+}
+
+/// What `withdrawAll(block, earnings, proof)` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawProof {
+    pub block: u64,
+    pub earnings: U256,
+    pub proof: Vec<B256>,
+}
+
+/// A member's figures in one union.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberFigures {
+    pub union: Address,
+    pub member: Address,
+    pub active: bool,
+    /// Lifetime earnings now, and in the latest commit.
+    pub earnings: U256,
+    pub committed: U256,
+    pub withdrawable: U256,
+    pub frozen: U256,
+    /// When the frozen amount can be withdrawn (chain time), while something is frozen.
+    pub unfreezes_at: Option<u64>,
+    pub withdrawn: U256,
+    pub proof: Option<WithdrawProof>,
+    /// The chain time the figures are judged at.
+    pub chain_time: u64,
+    pub as_of_block: u64,
+    /// The first product paying into the union, to name it.
+    pub product_name: Option<String>,
+}
+
+/// A join request and where it stands: `pending`, `approved`, `rejected`, `sent`, `joined` or
+/// `parted`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinStatus {
+    pub union: Address,
+    pub member: Address,
+    pub status: String,
+    /// A shared secret approved it.
+    pub by_secret: bool,
+    /// Seconds since the epoch.
+    pub created_at: i64,
+}
+
+/// The text a member signs to ask to join, and the time written into it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinPrompt {
+    pub message: String,
+    pub issued_at: i64,
+}
+
+/// A shared secret: the value only in the answer that created it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinSecret {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub secret: Option<B256>,
+}
+
+/// Why a union question or action was refused; the text is safe to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum UnionError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("sign in with your wallet first")]
+    NotSignedIn,
+    #[error("{0}")]
+    NotOwner(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Data Unions are not available right now; try again in a moment")]
+    Unavailable,
+}
+
+type Answer<T> = Result<Result<T, UnionError>, ServerFnError>;
+
+#[cfg(feature = "ssr")]
+fn address(text: &str, field: &str) -> Result<Address, UnionError> {
+    coop::text::parse_address(text.trim()).map_err(|error| UnionError::BadRequest(format!("`{field}`: {error}")))
+}
+
+#[cfg(feature = "ssr")]
+fn union_and_member(union: &str, member: &str) -> Result<(Address, Address), UnionError> {
+    Ok((address(union, "union")?, address(member, "member")?))
+}
+
+/// The value, or the server function answers the refusal.
+#[cfg(feature = "ssr")]
+macro_rules! refuse_bad {
+    ($parsed:expr) => {
+        match $parsed {
+            Ok(value) => value,
+            Err(error) => return Ok(Err(error)),
+        }
+    };
+}
+
+/// Asks the request's port, or answers that there is none.
+#[cfg(feature = "ssr")]
+macro_rules! with_port {
+    ($port:ident => $call:expr) => {{
+        let Some($port) = ssr::unions() else { return Ok(Err(UnionError::Unavailable)) };
+        Ok($call.await)
+    }};
+}
+
+/// The block the server's answers stand at: pages poll it and refetch when it moves.
+#[server(endpoint = "unions/block")]
+pub async fn chain_block() -> Answer<u64> {
+    with_port!(port => port.as_of_block())
+}
+
+/// The union at `union`, `None` when there is none.
+#[server(endpoint = "unions/stats")]
+pub async fn get_union_stats(union: String) -> Answer<Option<UnionStats>> {
+    let union = refuse_bad!(address(&union, "union"));
+    with_port!(port => port.stats(union))
+}
+
+#[server(endpoint = "unions/history")]
+pub async fn union_history(union: String) -> Answer<Vec<HistoryPoint>> {
+    let union = refuse_bad!(address(&union, "union"));
+    with_port!(port => port.history(union))
+}
+
+#[server(endpoint = "unions/members")]
+pub async fn union_members(union: String, query: MemberQuery) -> Answer<MemberPage> {
+    let union = refuse_bad!(address(&union, "union"));
+    with_port!(port => port.members(union, query))
+}
+
+/// Every union `member` belongs to or once did, with its figures in each.
+#[server(endpoint = "unions/memberships")]
+pub async fn memberships(member: String) -> Answer<Vec<MemberFigures>> {
+    let member = refuse_bad!(address(&member, "member"));
+    with_port!(port => port.memberships(member))
+}
+
+/// `member`'s join request to `union`, `None` when it never asked.
+#[server(endpoint = "unions/join-status")]
+pub async fn get_join_status(union: String, member: String) -> Answer<Option<JoinStatus>> {
+    let (union, member) = refuse_bad!(union_and_member(&union, &member));
+    with_port!(port => port.join_status(union, member))
+}
+
+/// The message `member` signs to ask to join `union` now.
+#[server(endpoint = "unions/join-prompt")]
+pub async fn get_join_prompt(union: String, member: String) -> Answer<JoinPrompt> {
+    let (union, member) = refuse_bad!(union_and_member(&union, &member));
+    with_port!(port => port.join_prompt(union, member))
+}
+
+/// Files a signed join request; a valid `secret` approves it at once.
+#[server(endpoint = "unions/join")]
+pub async fn request_to_join(
+    union: String,
+    member: String,
+    issued_at: i64,
+    signature: String,
+    secret: Option<String>,
+) -> Answer<JoinStatus> {
+    let (union, member) = refuse_bad!(union_and_member(&union, &member));
+    let request = SignedJoin { member, issued_at, signature, secret };
+    with_port!(port => port.file_join(union, request))
+}
+
+/// A signed join request, as the API takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedJoin {
+    pub member: Address,
+    pub issued_at: i64,
+    pub signature: String,
+    pub secret: Option<String>,
+}
+
+/// The union's join requests: owner only.
+#[server(endpoint = "unions/join-requests")]
+pub async fn join_requests(union: String) -> Answer<Vec<JoinStatus>> {
+    let union = refuse_bad!(address(&union, "union"));
+    with_port!(port => port.join_requests(union))
+}
+
+/// Approves (`decision` = `approve`) or rejects (`reject`) a join request: owner only.
+#[server(endpoint = "unions/decide")]
+pub async fn decide_join(union: String, member: String, decision: String) -> Answer<JoinStatus> {
+    let (union, member) = refuse_bad!(union_and_member(&union, &member));
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        other => {
+            return Ok(Err(UnionError::BadRequest(format!("`decision` is {other:?}, but must be approve or reject"))));
+        }
+    };
+    with_port!(port => port.decide(union, member, approve))
+}
+
+/// Removes a member (the server's join-part agent sends it to the contract): owner only.
+#[server(endpoint = "unions/remove")]
+pub async fn remove_member(union: String, member: String) -> Answer<()> {
+    let (union, member) = refuse_bad!(union_and_member(&union, &member));
+    with_port!(port => port.remove(union, member))
+}
+
+/// The union's shared secrets, without their values: owner only.
+#[server(endpoint = "unions/secrets")]
+pub async fn join_secrets(union: String) -> Answer<Vec<JoinSecret>> {
+    let union = refuse_bad!(address(&union, "union"));
+    with_port!(port => port.secrets(union))
+}
+
+/// A new shared secret named `name`; its value is in this answer only: owner only.
+#[server(endpoint = "unions/secrets/create")]
+pub async fn create_secret(union: String, name: String) -> Answer<JoinSecret> {
+    let union = refuse_bad!(address(&union, "union"));
+    with_port!(port => port.create_secret(union, name))
+}
+
+/// Revokes the secret `id`: links carrying it stop working. Owner only.
+#[server(endpoint = "unions/secrets/revoke")]
+pub async fn revoke_secret(union: String, id: String) -> Answer<()> {
+    let union = refuse_bad!(address(&union, "union"));
+    with_port!(port => port.revoke_secret(union, id))
+}
+
+/// The port the server implements; it puts a [`ssr::RequestUnions`], bound to the request's session,
+/// into every request's extensions.
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+
+    use alloy_primitives::Address;
+    use leptos::prelude::use_context;
+
+    use super::*;
+
+    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, UnionError>> + Send + 'a>>;
+
+    pub trait Unions: Send + Sync {
+        fn as_of_block(&self) -> Answer<'_, u64>;
+        fn stats(&self, union: Address) -> Answer<'_, Option<UnionStats>>;
+        fn history(&self, union: Address) -> Answer<'_, Vec<HistoryPoint>>;
+        fn members(&self, union: Address, query: MemberQuery) -> Answer<'_, MemberPage>;
+        fn memberships(&self, member: Address) -> Answer<'_, Vec<MemberFigures>>;
+        fn join_status(&self, union: Address, member: Address) -> Answer<'_, Option<JoinStatus>>;
+        fn join_prompt(&self, union: Address, member: Address) -> Answer<'_, JoinPrompt>;
+        fn file_join(&self, union: Address, request: SignedJoin) -> Answer<'_, JoinStatus>;
+        // Owner actions: the session of the request decides.
+        fn join_requests(&self, union: Address) -> Answer<'_, Vec<JoinStatus>>;
+        fn decide(&self, union: Address, member: Address, approve: bool) -> Answer<'_, JoinStatus>;
+        fn remove(&self, union: Address, member: Address) -> Answer<'_, ()>;
+        fn secrets(&self, union: Address) -> Answer<'_, Vec<JoinSecret>>;
+        fn create_secret(&self, union: Address, name: String) -> Answer<'_, JoinSecret>;
+        fn revoke_secret(&self, union: Address, id: String) -> Answer<'_, ()>;
+    }
+
+    #[derive(Clone)]
+    pub struct RequestUnions(pub Arc<dyn Unions>);
+
+    pub(super) fn unions() -> Option<Arc<dyn Unions>> {
+        let parts = use_context::<http::request::Parts>()?;
+        parts.extensions.get::<RequestUnions>().map(|unions| unions.0.clone())
+    }
+}
+
+/// How often the browser asks which block the server's answers stand at.
+const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The block the server's answers stand at, asked every two seconds in the browser (`None` on the
+/// server and until the first answer). Pages refetch their figures when it moves.
+pub fn use_chain_block() -> ReadSignal<Option<u64>> {
+    let (block, set_block) = signal(None::<u64>);
+    #[cfg(feature = "hydrate")]
+    {
+        let ask = move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(Ok(now)) = chain_block().await
+                    && block.get_untracked() != Some(now)
+                {
+                    set_block.set(Some(now));
+                }
+            });
+        };
+        if let Ok(handle) = set_interval_with_handle(ask, POLL_EVERY) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (set_block, POLL_EVERY);
+    block
+}
+
+/// `initial` (what the server rendered), then `fetch`'s newest answer each time `block` moves: the
+/// figures change in place, and what the person is typing or waiting for around them stays.
+pub fn live<T, F, Fut>(initial: T, block: ReadSignal<Option<u64>>, fetch: F) -> ReadSignal<T>
+where
+    T: Send + Sync + 'static,
+    F: Fn() -> Fut + 'static,
+    Fut: std::future::Future<Output = Option<T>> + 'static,
+{
+    let (value, set_value) = signal(initial);
+    // Effects run in the browser only; the server renders `initial`.
+    Effect::new(move |_| {
+        if block.get().is_some() {
+            let answer = fetch();
+            leptos::task::spawn_local(async move {
+                if let Some(fresh) = answer.await {
+                    set_value.set(fresh);
+                }
+            });
+        }
+    });
+    value
+}

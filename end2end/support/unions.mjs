@@ -1,0 +1,66 @@
+// Helpers for the Data Union dashboards' tests: the chain (balances, time), the API, and the steps a
+// person takes in the header (connect, sign in).
+import { expect } from "@playwright/test";
+
+export async function rpc(method, params = []) {
+  const response = await fetch(process.env.COOP_CHAIN_URL, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = await response.json();
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+/** Moves the chain's clock past a freeze period and mines a block at the new time. */
+export async function passTime(seconds) {
+  await rpc("evm_increaseTime", [seconds]);
+  await rpc("evm_mine", []);
+}
+
+export async function api(path, init) {
+  const response = await fetch(`${process.env.COOP_APP_URL}${path}`, init);
+  return { status: response.status, body: await response.json().catch(() => null) };
+}
+
+/** The DATA balance of `address` in wei, read from the chain. */
+export async function dataBalance(address) {
+  const { body } = await api("/api/v1/chain");
+  const data = "0x70a08231" + address.toLowerCase().replace(/^0x/, "").padStart(64, "0");
+  return BigInt(await rpc("eth_call", [{ to: body.contracts.data_token, data }, "latest"]));
+}
+
+/** `"12.5 DATA"` (exact, as the pages write member figures) in wei. */
+export function weiOf(text) {
+  const [whole, fraction = ""] = text.replace(/DATA|,|\s/g, "").split(".");
+  return BigInt(whole) * 10n ** 18n + BigInt((fraction + "0".repeat(18)).slice(0, 18));
+}
+
+/** The union `owner` (an address) owns; the first one when it owns several and `newest` is false. */
+export async function unionOf(owner, { newest = false } = {}) {
+  const { body } = await api(`/api/v1/unions?owner=${owner}`);
+  const unions = body.unions;
+  expect(unions.length).toBeGreaterThan(0);
+  return (newest ? unions[unions.length - 1] : unions[0]).address;
+}
+
+export async function open(page, path) {
+  await page.goto(path);
+  await page.waitForFunction(() => window.__coopHydrated === true);
+}
+
+export async function connect(page) {
+  await page.getByRole("button", { name: "Connect wallet" }).click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+}
+
+export async function signIn(page) {
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByLabel(/^Account .*, signed in$/)).toBeVisible();
+}
+
+/** The exact amount a member figure shows on the earnings page, in wei. */
+export async function figure(card, label) {
+  return weiOf(await card.locator(`[data-figure="${label}"]`).innerText());
+}

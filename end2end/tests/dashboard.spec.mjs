@@ -1,0 +1,168 @@
+// The Data Union dashboards on the demo union `coop dev` seeds (owner: anvil account 2; members 3, 4
+// and 5; a purchase): the owner's figures, charts, members and tools; a member's earnings and an exact
+// withdrawal; joining with a secret link and by a request the owner approves. The tests run in order
+// on one chain.
+import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
+import { TestWallet } from "../support/wallet.mjs";
+import { api, connect, dataBalance, figure, open, passTime, signIn, unionOf } from "../support/unions.mjs";
+
+const OWNER = 2;
+const MEMBER = 3;
+const BY_SECRET = 7;
+const BY_REQUEST = 0;
+
+test.describe.configure({ mode: "serial" });
+
+/** The demo union: the one anvil account 2 owns. */
+async function demoUnion(wallet) {
+  return unionOf(wallet.accounts[OWNER]);
+}
+
+/** A second person in its own browser context, with its own wallet on `account`. */
+async function anotherPerson(browser, account) {
+  const context = await browser.newContext({ baseURL: process.env.COOP_APP_URL });
+  const page = await context.newPage();
+  const wallet = await TestWallet.install(page, process.env.COOP_CHAIN_URL);
+  await wallet.useAccount(account);
+  return { page, wallet, context };
+}
+
+async function signedInOwner(page, wallet, union) {
+  await wallet.useAccount(OWNER);
+  await open(page, `/unions/${union}`);
+  await connect(page);
+  await signIn(page);
+  await expect(page.getByRole("heading", { name: "Join requests" })).toBeVisible();
+}
+
+test("the owner's dashboard shows the figures, the charts and the members, also without JavaScript", async ({ page, wallet }) => {
+  const errors = collectPageErrors(page);
+  const union = await demoUnion(wallet);
+  await signedInOwner(page, wallet, union);
+
+  await expect(page.locator('[data-tile="Active members"]')).toHaveText("3");
+  await expect(page.locator('[data-tile="Members ever"]')).toHaveText("3");
+  await expect(page.locator('[data-tile="Admin fee"]')).toHaveText("10 %");
+  await expect(page.locator('[data-tile="Active subscribers"]')).toHaveText("1");
+  await expect(page.locator('[data-tile="Total revenue"]')).toContainText("600 DATA");
+  await expect(page.getByRole("img", { name: "Members" })).toBeVisible();
+  await expect(page.getByRole("img", { name: "Revenue" })).toBeVisible();
+  const rows = page.locator("tr[data-member]");
+  await expect(rows).toHaveCount(3);
+  for (const account of [3, 4, 5]) {
+    await expect(page.locator(`tr[data-member="${wallet.accounts[account]}" i]`)).toContainText("active");
+  }
+  await expect(page.getByRole("heading", { name: "Shared secrets" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Admin fee" })).toBeVisible();
+  await expect(page.getByRole("button", { name: /^Remove 0x/ })).toHaveCount(3);
+
+  // Searching by address narrows the list, through the URL.
+  await page.getByLabel("Address").fill(wallet.accounts[4].slice(0, 8));
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute("data-member", new RegExp(wallet.accounts[4], "i"));
+
+  // The server's HTML has the figures, the charts as SVG and the members: no script needed to read it.
+  const html = await (await fetch(`${process.env.COOP_APP_URL}/unions/${union}`, { headers: { accept: "text/html" } })).text();
+  expect(html).toContain('role="img"');
+  expect(html).toMatch(/<path d="M[\d.]+,[\d.]+ H/);
+  expect(html).toContain("Active members");
+  for (const account of [3, 4, 5]) expect(html.toLowerCase()).toContain(wallet.accounts[account].toLowerCase());
+  expect(errors).toEqual([]);
+});
+
+test("a member who is not the owner cannot reach the owner's tools: the page hides them and the API refuses", async ({ page, wallet }) => {
+  const union = await demoUnion(wallet);
+  await wallet.useAccount(MEMBER);
+  await open(page, `/unions/${union}`);
+  await connect(page);
+  await signIn(page);
+
+  await expect(page.getByRole("region", { name: "Owner tools" })).toContainText("are for the owner");
+  await expect(page.getByRole("heading", { name: "Join requests" })).toHaveCount(0);
+  await expect(page.getByRole("heading", { name: "Shared secrets" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: /^Remove 0x/ })).toHaveCount(0);
+  await expect(page.locator('[data-tile="Active members"]')).toHaveText("3");
+
+  // Signed in as a member, the API answers 403 to every owner action; without a session, 401.
+  const base = `/api/v1/unions/${union}`;
+  expect((await page.request.get(`${base}/join-requests`)).status()).toBe(403);
+  expect((await page.request.get(`${base}/secrets`)).status()).toBe(403);
+  expect((await page.request.post(`${base}/secrets`, { data: { name: "mine" } })).status()).toBe(403);
+  expect((await page.request.post(`${base}/members/${wallet.accounts[4]}/remove`)).status()).toBe(403);
+  expect((await api(`${base}/join-requests`)).status).toBe(401);
+  // The page's own server functions go through the same checks.
+  const viaPage = await page.request.post("/api/unions/secrets", { form: { union }, headers: { accept: "application/json" } });
+  expect(await viaPage.text()).toContain("NotOwner");
+  // Nothing changed: still three active members.
+  expect((await api(base)).body.activeMembers).toBe(3);
+});
+
+test("a member sees its earnings, frozen then withdrawable, and withdraws exactly the amount shown", async ({ page, wallet }) => {
+  test.setTimeout(120_000);
+  const union = await demoUnion(wallet);
+  await wallet.useAccount(MEMBER);
+  await open(page, "/earnings");
+  await connect(page);
+  const card = page.locator(`article[data-union="${union}" i]`);
+  await expect(card).toBeVisible();
+  await expect(card.locator('[data-figure="Earnings now"]')).toContainText("DATA");
+
+  // The operator commits within about twenty blocks; the commit is frozen for 60 s of chain time.
+  await expect.poll(() => figure(card, "Committed"), { timeout: 60_000 }).toBeGreaterThan(0n);
+  const committed = await figure(card, "Committed");
+  await passTime(120);
+  await expect.poll(() => figure(card, "Withdrawable"), { timeout: 30_000 }).toBe(committed);
+  await expect(card.locator('[data-figure="Frozen"]')).toHaveText("0 DATA");
+
+  const shown = await figure(card, "Withdrawable");
+  const before = await dataBalance(wallet.address);
+  await card.getByRole("button", { name: /^Withdraw / }).click();
+  await expect(card.getByRole("status")).toContainText("Confirmed in block", { timeout: 30_000 });
+  expect((await dataBalance(wallet.address)) - before).toBe(shown);
+  await expect.poll(() => figure(card, "Withdrawn"), { timeout: 30_000 }).toBe(shown);
+  await expect.poll(() => figure(card, "Withdrawable"), { timeout: 30_000 }).toBe(0n);
+});
+
+test("a join link with a shared secret lets a new member in at once", async ({ page, wallet, browser }) => {
+  test.setTimeout(90_000);
+  const union = await demoUnion(wallet);
+  await signedInOwner(page, wallet, union);
+  await page.getByLabel("Name", { exact: true }).fill("Cycling club");
+  await page.getByRole("button", { name: "Create secret" }).click();
+  await expect(page.getByText("it is not shown again")).toBeVisible();
+  const link = await page.locator('[data-secret="link"]').getAttribute("href");
+  expect(link).toMatch(/^\/join\/0x[0-9a-fA-F]{40}\?secret=0x[0-9a-f]{64}$/);
+  await expect(page.getByText("Cycling club", { exact: true })).toBeVisible();
+
+  const joiner = await anotherPerson(browser, BY_SECRET);
+  await open(joiner.page, link);
+  await connect(joiner.page);
+  await joiner.page.getByRole("button", { name: "Join with this link" }).click();
+  await expect(joiner.page.locator("[data-join-status]")).toHaveAttribute("data-join-status", /approved|sent|joined/);
+  // The join-part agent adds approved members on chain; the page follows the blocks.
+  await expect(joiner.page.getByText("You are a member")).toBeVisible({ timeout: 45_000 });
+  const member = await api(`/api/v1/unions/${union}/members/${joiner.wallet.address}`);
+  expect(member.status).toBe(200);
+  expect(member.body.active).toBe(true);
+  await joiner.context.close();
+});
+
+test("a request without a secret waits for the owner, who approves it", async ({ page, wallet, browser }) => {
+  test.setTimeout(90_000);
+  const union = await demoUnion(wallet);
+  const asker = await anotherPerson(browser, BY_REQUEST);
+  await open(asker.page, `/join/${union}`);
+  await connect(asker.page);
+  await asker.page.getByRole("button", { name: "Ask to join" }).click();
+  await expect(asker.page.getByText("Waiting for approval")).toBeVisible();
+
+  await signedInOwner(page, wallet, union);
+  const approve = page.getByRole("button", { name: new RegExp(`^Approve ${asker.wallet.address}$`, "i") });
+  await approve.click();
+  await expect(page.locator(`[data-request="${asker.wallet.address}" i]`)).toContainText(/approved|sent|joined/);
+
+  await expect(asker.page.getByText("You are a member")).toBeVisible({ timeout: 45_000 });
+  expect((await api(`/api/v1/unions/${union}/members/${asker.wallet.address}`)).body.active).toBe(true);
+  await asker.context.close();
+});
