@@ -79,13 +79,15 @@ pub fn steps(currency: Currency, approve: bool, maximum: U256) -> Vec<Step> {
 pub struct Refusal {
     pub reason: String,
     pub fresh: Option<CheckoutQuote>,
+    /// The transaction that was mined and reverted (so only the network fee was spent).
+    pub reverted: Option<B256>,
 }
 
 /// Compares the quote the buyer saw with a fresh one: a newer block may have moved the price past the
 /// buyer's maximum, and a deadline may have passed on the buyer's clock.
 pub fn check_fresh(order: &Order, fresh: &CheckoutQuote, clock: u64) -> Result<(), Refusal> {
     let currency = order.quote.request.currency;
-    let refuse = |reason: String| Err(Refusal { reason, fresh: Some(fresh.clone()) });
+    let refuse = |reason: String| Err(Refusal { reason, fresh: Some(fresh.clone()), reverted: None });
     if fresh.price != order.quote.price {
         return refuse(format!(
             "The seller changed the price since your quote: it is now {}. Nothing was signed; check the new quote.",
@@ -101,7 +103,7 @@ pub fn check_fresh(order: &Order, fresh: &CheckoutQuote, clock: u64) -> Result<(
             currency.show_exact(order.maximum)
         ));
     }
-    if clock > order.deadline {
+    if clock.max(fresh.block_timestamp) > order.deadline {
         return refuse("The quote's deadline has passed. Nothing was signed or paid; check the new quote.".to_owned());
     }
     Ok(())
@@ -164,7 +166,34 @@ mod run {
 
     /// Pays for `order`, reporting each step in `steps` (as [`super::steps`] laid them out).
     pub async fn pay(wallet: Wallet, order: Order, steps: RwSignal<Vec<Step>>) -> Result<Confirmed, Refusal> {
-        let refused = |reason: String| Refusal { reason, fresh: None };
+        let deadline = order.deadline;
+        match send_steps(wallet, order, steps).await {
+            // A revert replayed at the block before may not say why; a passed deadline is the usual cause.
+            Err(refusal) if refusal.reverted.is_some() && !refusal.reason.contains("deadline expired") => {
+                match mined_at(wallet, refusal.reverted).await {
+                    Some(time) if time > deadline => Err(Refusal {
+                        reason: "The transaction failed: the deadline expired before it was mined. Nothing was paid \
+                                 apart from the network fee; check the new quote."
+                            .to_owned(),
+                        ..refusal
+                    }),
+                    _ => Err(refusal),
+                }
+            }
+            outcome => outcome,
+        }
+    }
+
+    /// The timestamp of the block that mined `hash`, as the wallet's node tells.
+    async fn mined_at(wallet: Wallet, hash: Option<B256>) -> Option<u64> {
+        let receipt = wallet.request("eth_getTransactionReceipt", json!([hash?])).await.ok()?;
+        let block = receipt["blockNumber"].as_str()?.to_owned();
+        let header = wallet.request("eth_getBlockByNumber", json!([block, false])).await.ok()?;
+        u64::from_str_radix(header["timestamp"].as_str()?.trim_start_matches("0x"), 16).ok()
+    }
+
+    async fn send_steps(wallet: Wallet, order: Order, steps: RwSignal<Vec<Step>>) -> Result<Confirmed, Refusal> {
+        let refused = |reason: String| Refusal { reason, fresh: None, reverted: None };
         let buyer = wallet.address.get_untracked().ok_or_else(|| refused("Connect your wallet first.".to_owned()))?;
         if order.quote.request.buyer != Some(buyer) {
             return Err(refused("The wallet's account changed; check the new quote.".to_owned()));
@@ -179,7 +208,8 @@ mod run {
         let report = move |index: usize| {
             move |progress: TxProgress| steps.update(|steps| steps[index].status = StepStatus::Progress(progress))
         };
-        let failed = |failure: crate::wallet::TxFailure| refused(failure.reason);
+        let failed =
+            |failure: crate::wallet::TxFailure| Refusal { reverted: failure.hash, reason: failure.reason, fresh: None };
         let allowance = fresh.buyer.as_ref().map(|buyer| buyer.funds.allowance).unwrap_or_default();
         match order.quote.request.currency {
             Currency::Eth => wallet.send_transaction_and_wait(buy_with_eth(&order), report(0)).await.map_err(failed),
