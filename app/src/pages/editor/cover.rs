@@ -31,7 +31,7 @@ pub fn CoverField(state: EditorState) -> impl IntoView {
                     class="flex h-20 w-32 shrink-0 items-center justify-center overflow-hidden rounded-lg border border-dashed border-stone-300 bg-stone-100 bg-cover bg-center text-xs text-stone-400"
                     data-testid="cover-preview"
                     style=move || state.draft.with(|draft| {
-                        (!draft.cover.is_empty()).then(|| format!("background-image: url({COVERS_PATH}/{})", draft.cover)).unwrap_or_default()
+                        if draft.cover.is_empty() { String::new() } else { format!("background-image: url({COVERS_PATH}/{})", draft.cover) }
                     })
                 >
                     {move || state.draft.with(|draft| draft.cover.is_empty()).then_some("No cover")}
