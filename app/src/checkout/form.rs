@@ -161,7 +161,7 @@ pub fn CheckoutPanel(product: ProductCard) -> impl IntoView {
                 }
                 Err(refusal) => {
                     if let Some(fresh) = refusal.fresh {
-                        shown.set(Some((fresh, clock())));
+                        shown.set(Some((*fresh, clock())));
                     }
                     outcome.set(Some(Outcome::Refused(refusal.reason)));
                 }

@@ -78,7 +78,7 @@ pub fn steps(currency: Currency, approve: bool, maximum: U256) -> Vec<Step> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub reason: String,
-    pub fresh: Option<CheckoutQuote>,
+    pub fresh: Option<Box<CheckoutQuote>>,
     /// The transaction that was mined and reverted (so only the network fee was spent).
     pub reverted: Option<B256>,
 }
@@ -87,7 +87,7 @@ pub struct Refusal {
 /// buyer's maximum, and a deadline may have passed on the buyer's clock.
 pub fn check_fresh(order: &Order, fresh: &CheckoutQuote, clock: u64) -> Result<(), Refusal> {
     let currency = order.quote.request.currency;
-    let refuse = |reason: String| Err(Refusal { reason, fresh: Some(fresh.clone()), reverted: None });
+    let refuse = |reason: String| Err(Refusal { reason, fresh: Some(Box::new(fresh.clone())), reverted: None });
     if fresh.price != order.quote.price {
         return refuse(format!(
             "The seller changed the price since your quote: it is now {}. Nothing was signed; check the new quote.",
@@ -303,7 +303,7 @@ mod tests {
         fresh.amount_in = U256::from(1_006);
         let refusal = check_fresh(&order, &fresh, 1_500).unwrap_err();
         assert!(refusal.reason.contains("moved past your slippage limit of 0.5 %"), "{}", refusal.reason);
-        assert_eq!(refusal.fresh, Some(fresh));
+        assert_eq!(refusal.fresh, Some(Box::new(fresh)));
         let late = check_fresh(&order, &order.quote, 2_201).unwrap_err();
         assert!(late.reason.contains("deadline has passed"));
     }
