@@ -1,6 +1,8 @@
 // Helpers for the Data Union dashboards' tests: the chain (balances, time), the API, and the steps a
 // person takes in the header (connect, sign in).
 import { expect } from "@playwright/test";
+import { collectPageErrors } from "./fixtures.mjs";
+import { TestWallet } from "./wallet.mjs";
 
 export async function rpc(method, params = []) {
   const response = await fetch(process.env.COOP_CHAIN_URL, {
@@ -50,9 +52,13 @@ export async function open(page, path) {
   await page.waitForFunction(() => window.__coopHydrated === true);
 }
 
+/** Connects the wallet from the header, unless the page reconnected it from an earlier visit. */
 export async function connect(page) {
-  await page.getByRole("button", { name: "Connect wallet" }).click();
-  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  const connectButton = page.getByRole("button", { name: "Connect wallet" });
+  const connected = page.getByRole("button", { name: "Sign in" }).or(page.getByLabel(/^Account .*, signed in$/));
+  await expect(connectButton.or(connected).first()).toBeVisible();
+  if (await connectButton.isVisible()) await connectButton.click();
+  await expect(connected.first()).toBeVisible();
 }
 
 export async function signIn(page) {
@@ -63,4 +69,13 @@ export async function signIn(page) {
 /** The exact amount a member figure shows on the earnings page, in wei. */
 export async function figure(card, label) {
   return weiOf(await card.locator(`[data-figure="${label}"]`).innerText());
+}
+
+/** Another person, in a browser context of its own, its wallet on anvil account `account`. */
+export async function person(browser, account) {
+  const context = await browser.newContext({ baseURL: process.env.COOP_APP_URL });
+  const page = await context.newPage();
+  const wallet = await TestWallet.install(page, process.env.COOP_CHAIN_URL);
+  await wallet.useAccount(account);
+  return { page, wallet, context, errors: collectPageErrors(page) };
 }

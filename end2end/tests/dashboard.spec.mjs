@@ -3,8 +3,7 @@
 // withdrawal; joining with a secret link and by a request the owner approves. The tests run in order
 // on one chain.
 import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
-import { TestWallet } from "../support/wallet.mjs";
-import { api, connect, dataBalance, figure, open, passTime, signIn, unionOf } from "../support/unions.mjs";
+import { api, connect, dataBalance, figure, open, passTime, person, signIn, unionOf } from "../support/unions.mjs";
 
 const OWNER = 2;
 const MEMBER = 3;
@@ -16,15 +15,6 @@ test.describe.configure({ mode: "serial" });
 /** The demo union: the one anvil account 2 owns. */
 async function demoUnion(wallet) {
   return unionOf(wallet.accounts[OWNER]);
-}
-
-/** A second person in its own browser context, with its own wallet on `account`. */
-async function anotherPerson(browser, account) {
-  const context = await browser.newContext({ baseURL: process.env.COOP_APP_URL });
-  const page = await context.newPage();
-  const wallet = await TestWallet.install(page, process.env.COOP_CHAIN_URL);
-  await wallet.useAccount(account);
-  return { page, wallet, context };
 }
 
 async function signedInOwner(page, wallet, union) {
@@ -55,6 +45,7 @@ test("the owner's dashboard shows the figures, the charts and the members, also 
   await expect(page.getByRole("heading", { name: "Shared secrets" })).toBeVisible();
   await expect(page.getByRole("heading", { name: "Admin fee" })).toBeVisible();
   await expect(page.getByRole("button", { name: /^Remove 0x/ })).toHaveCount(3);
+  await page.screenshot({ path: "docs/screenshots/dashboard.png", fullPage: true });
 
   // Searching by address narrows the list, through the URL.
   await page.getByLabel("Address").fill(wallet.accounts[4].slice(0, 8));
@@ -116,6 +107,7 @@ test("a member sees its earnings, frozen then withdrawable, and withdraws exactl
   await expect(card.locator('[data-figure="Frozen"]')).toHaveText("0 DATA");
 
   const shown = await figure(card, "Withdrawable");
+  await page.screenshot({ path: "docs/screenshots/earnings.png", fullPage: true });
   const before = await dataBalance(wallet.address);
   await card.getByRole("button", { name: /^Withdraw / }).click();
   await expect(card.getByRole("status")).toContainText("Confirmed in block", { timeout: 30_000 });
@@ -135,7 +127,7 @@ test("a join link with a shared secret lets a new member in at once", async ({ p
   expect(link).toMatch(/^\/join\/0x[0-9a-fA-F]{40}\?secret=0x[0-9a-f]{64}$/);
   await expect(page.getByText("Cycling club", { exact: true })).toBeVisible();
 
-  const joiner = await anotherPerson(browser, BY_SECRET);
+  const joiner = await person(browser, BY_SECRET);
   await open(joiner.page, link);
   await connect(joiner.page);
   await joiner.page.getByRole("button", { name: "Join with this link" }).click();
@@ -151,7 +143,7 @@ test("a join link with a shared secret lets a new member in at once", async ({ p
 test("a request without a secret waits for the owner, who approves it", async ({ page, wallet, browser }) => {
   test.setTimeout(90_000);
   const union = await demoUnion(wallet);
-  const asker = await anotherPerson(browser, BY_REQUEST);
+  const asker = await person(browser, BY_REQUEST);
   await open(asker.page, `/join/${union}`);
   await connect(asker.page);
   await asker.page.getByRole("button", { name: "Ask to join" }).click();

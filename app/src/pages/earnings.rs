@@ -94,7 +94,7 @@ fn Figure(label: &'static str, value: Signal<String>, #[prop(optional)] note: Op
     view! {
         <div class="rounded-xl bg-stone-50 p-3">
             <dt class="text-xs uppercase tracking-wide text-stone-500">{label}</dt>
-            <dd class="mt-1 font-semibold tabular-nums" data-figure=label>{value}</dd>
+            <dd class="mt-1 break-all text-sm font-semibold tabular-nums" data-figure=label>{value}</dd>
             {note.map(|note| view! { <dd class="mt-1 text-xs text-stone-500">{note}</dd> })}
         </div>
     }
@@ -127,7 +127,7 @@ fn UnionEarnings(figures: Signal<Option<MemberFigures>>) -> impl IntoView {
                 }))}
             </div>
             <p class="mt-1 break-all font-mono text-xs text-stone-500">{union.to_checksum(None)}</p>
-            <dl class="mt-4 grid grid-cols-2 gap-3 md:grid-cols-5">
+            <dl class="mt-4 grid grid-cols-2 gap-3 md:grid-cols-3 lg:grid-cols-5">
                 <Figure label="Earnings now" value=amount(|f| f.earnings) />
                 <Figure label="Committed" value=amount(|f| f.committed) />
                 <Figure label="Withdrawable" value=amount(|f| f.withdrawable) />

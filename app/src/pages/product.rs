@@ -107,6 +107,11 @@ fn UnionSection(union: UnionFigures) -> impl IntoView {
     view! {
         <section class="mt-6 rounded-2xl border border-emerald-200 bg-emerald-50 p-5" aria-labelledby="union-heading">
             <h2 id="union-heading" class="text-lg font-semibold">"Data Union"</h2>
+            <p class="mt-1 text-sm">
+                <a class="text-emerald-800 underline" href=format!("/unions/{}", union.address.to_checksum(None))>
+                    "Its dashboard: members, revenue, joining"
+                </a>
+            </p>
             <dl class="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-4">
                 <div>
                     <dt class="text-xs uppercase tracking-wide text-stone-500">"Members"</dt>

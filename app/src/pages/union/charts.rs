@@ -32,14 +32,14 @@ fn Charts(
         let points = points.get();
         vec![
             Series {
-                label: "Active".to_owned(),
-                stroke: "stroke-emerald-600",
-                points: points.iter().map(|p| (p.block, p.active_members as f64)).collect(),
-            },
-            Series {
                 label: "Ever joined".to_owned(),
                 stroke: "stroke-sky-500",
                 points: points.iter().map(|p| (p.block, p.total_members as f64)).collect(),
+            },
+            Series {
+                label: "Active".to_owned(),
+                stroke: "stroke-emerald-600",
+                points: points.iter().map(|p| (p.block, p.active_members as f64)).collect(),
             },
         ]
     };

@@ -51,7 +51,8 @@ pub fn wait(seconds: u64) -> String {
         0..60 => format!("in {seconds} s"),
         60..3600 => format!("in {} min", seconds.div_ceil(60)),
         3600..86_400 => format!("in {} h {} min", seconds / 3600, (seconds % 3600) / 60),
-        _ => format!("in {} days", seconds.div_ceil(86_400)),
+        86_400..172_800 => "in 1 day".to_owned(),
+        _ => format!("in {} days", seconds / 86_400),
     }
 }
 
@@ -71,7 +72,8 @@ mod tests {
         assert_eq!(wait(45), "in 45 s");
         assert_eq!(wait(61), "in 2 min");
         assert_eq!(wait(7500), "in 2 h 5 min");
-        assert_eq!(wait(86_401), "in 2 days");
+        assert_eq!(wait(86_401), "in 1 day");
+        assert_eq!(wait(3 * 86_400), "in 3 days");
     }
 
     #[test]

@@ -87,7 +87,7 @@ fn Dashboard(initial: UnionStats) -> impl IntoView {
                 when=move || is_owner.get()
                 fallback=move || view! { <OwnerOnly owner=owner.to_checksum(None) /> }
             >
-                <div class="grid gap-6 lg:grid-cols-2">
+                <div class="grid items-start gap-6 lg:grid-cols-2">
                     {view! { <requests::JoinRequests union block /> }.into_any()}
                     <div class="flex flex-col gap-6">
                         {view! { <admin_fee::AdminFeeForm union current=fee /> }.into_any()}
