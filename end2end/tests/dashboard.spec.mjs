@@ -137,7 +137,17 @@ test("a join link with a shared secret lets a new member in at once", async ({ p
   const member = await api(`/api/v1/unions/${union}/members/${joiner.wallet.address}`);
   expect(member.status).toBe(200);
   expect(member.body.active).toBe(true);
+
+  // Revoked, the secret no longer lets anyone in.
+  await page.getByRole("button", { name: "Revoke Cycling club" }).click();
+  await expect(page.getByText("Cycling club", { exact: true })).toHaveCount(0);
+  const late = await person(browser, 4);
+  await open(late.page, link);
+  await connect(late.page);
+  await late.page.getByRole("button", { name: "Join with this link" }).click();
+  await expect(late.page.getByRole("alert")).toContainText("is not a secret of this Data Union");
   await joiner.context.close();
+  await late.context.close();
 });
 
 test("a request without a secret waits for the owner, who approves it", async ({ page, wallet, browser }) => {
@@ -157,4 +167,40 @@ test("a request without a secret waits for the owner, who approves it", async ({
   await expect(asker.page.getByText("You are a member")).toBeVisible({ timeout: 45_000 });
   expect((await api(`/api/v1/unions/${union}/members/${asker.wallet.address}`)).body.active).toBe(true);
   await asker.context.close();
+});
+
+test("a member withdraws to another address, which receives exactly the amount shown", async ({ page, wallet }) => {
+  const union = await demoUnion(wallet);
+  await wallet.useAccount(4);
+  await open(page, "/earnings");
+  await connect(page);
+  const card = page.locator(`article[data-union="${union}" i]`);
+  await expect.poll(() => figure(card, "Withdrawable"), { timeout: 30_000 }).toBeGreaterThan(0n);
+  const shown = await figure(card, "Withdrawable");
+  const recipient = wallet.accounts[BY_SECRET];
+  const before = { member: await dataBalance(wallet.address), recipient: await dataBalance(recipient) };
+
+  await card.getByRole("radio", { name: "To another address" }).check();
+  await card.getByLabel("Recipient address").fill("0x1234");
+  await card.getByRole("button", { name: /^Withdraw / }).click();
+  await expect(card.getByRole("alert")).toContainText("recipient");
+  await card.getByLabel("Recipient address").fill(recipient);
+  await card.getByRole("button", { name: /^Withdraw / }).click();
+  await expect(card.getByRole("status")).toContainText("Confirmed in block", { timeout: 30_000 });
+  expect((await dataBalance(recipient)) - before.recipient).toBe(shown);
+  expect(await dataBalance(wallet.address)).toBe(before.member);
+});
+
+test("the owner changes the admin fee from the dashboard through its wallet", async ({ page, wallet }) => {
+  const union = await demoUnion(wallet);
+  await signedInOwner(page, wallet, union);
+  await page.getByLabel("New admin fee (%)").fill("101");
+  await page.getByRole("button", { name: "Change admin fee" }).click();
+  await expect(page.getByRole("alert")).toContainText("admin fee: at most 100 %");
+
+  await page.getByLabel("New admin fee (%)").fill("12.5");
+  await page.getByRole("button", { name: "Change admin fee" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Confirmed in block" })).toBeVisible({ timeout: 30_000 });
+  await expect(page.locator('[data-tile="Admin fee"]')).toHaveText("12.5 %", { timeout: 30_000 });
+  expect((await api(`/api/v1/unions/${union}`)).body.adminFeePercent).toBe("12.5");
 });
