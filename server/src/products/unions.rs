@@ -4,8 +4,8 @@
 //! subscribers counted once each, revenue per member per month) are worked out here from the same
 //! in-memory catalog and stored log the API reads.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::eips::BlockNumberOrTag;
@@ -42,12 +42,16 @@ const UNIONS_PAGE: usize = 1000;
 pub struct ApiUnions {
     api: Router,
     services: Arc<Services>,
+    /// Active subscribers per union at the block they were counted at: pages poll every block, and
+    /// the count reads the event log, so it is read once per block however many pages ask (after a
+    /// reorg to the same height the count may lag by one block).
+    subscribers: Arc<Mutex<HashMap<Address, (u64, u64)>>>,
 }
 
 impl ApiUnions {
     pub fn new(services: Arc<Services>) -> Self {
         let api = http::routes(services.clone()).layer(crate::auth::session_layer(services.store.clone()));
-        Self { api, services }
+        Self { api, services, subscribers: Default::default() }
     }
 }
 
@@ -393,8 +397,16 @@ impl Unions for SessionUnions {
             let products = self.products_of(union).await;
             let now = self.block_time(stats.as_of_block).await?;
             let created = self.block_time(stats.created_block).await?;
-            let active_subscribers =
-                self.active_subscribers(&products, stats.created_block, stats.as_of_block, now).await?;
+            let counted = self.api.subscribers.lock().unwrap_or_else(PoisonError::into_inner).get(&union).copied();
+            let active_subscribers = match counted {
+                Some((block, count)) if block == stats.as_of_block => count,
+                _ => {
+                    let count = self.active_subscribers(&products, stats.created_block, stats.as_of_block, now).await?;
+                    let mut cache = self.api.subscribers.lock().unwrap_or_else(PoisonError::into_inner);
+                    cache.insert(union, (stats.as_of_block, count));
+                    count
+                }
+            };
             Ok(Some(UnionStats {
                 address: stats.address,
                 owner: stats.owner,
