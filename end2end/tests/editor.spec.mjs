@@ -69,6 +69,9 @@ test("a seller publishes a data product and finds it on the marketplace with its
   expect(listed.owner.toLowerCase()).toBe(wallet.address.toLowerCase());
   const metadata = await (await page.request.get(`/api/v1/products/${saved.productId}/metadata`)).json();
   expect(metadata.category).toBe("transport");
+  // Its page shows what the seller wrote, without JavaScript too (the page is rendered on the server).
+  const html = await (await page.request.get(`/products/${saved.productId}`)).text();
+  expect(html).toContain("Boardings per stop, every five minutes, for the whole city.");
   expect(errors).toEqual([]);
 });
 
@@ -104,7 +107,9 @@ test("a seller deploys a Data Union, sets its admin fee, creates a join secret a
   expect(secrets.secrets[0].secret).toBeUndefined();
 
   await page.getByRole("button", { name: "Publish" }).click();
-  await expect(page.getByTestId("tx-progress")).toContainText("Confirmed in block", { timeout: 30_000 });
+  // The admin fee's progress may still be on screen: follow the publication's own.
+  const publishing = page.getByTestId("tx-progress").filter({ hasText: "Publishing" });
+  await expect(publishing).toContainText("Confirmed in block", { timeout: 30_000 });
   await expect(async () => {
     const found = await (await page.request.get("/api/v1/products?q=cyclists")).json();
     expect(found.products).toHaveLength(1);

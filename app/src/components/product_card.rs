@@ -15,8 +15,13 @@ pub fn cover_style(card: &ProductCard) -> String {
         );
     }
     let bytes = card.id.as_slice();
-    let (a, b) = (u16::from(bytes[0]) * 360 / 256, u16::from(bytes[1]) * 360 / 256);
+    let (a, b) = (hue(bytes[0]), hue(bytes[1]));
     format!("background-image: linear-gradient(135deg, hsl({a} 70% 45%), hsl({b} 75% 60%))")
+}
+
+/// A byte spread over the colour wheel, 0 to 358 degrees.
+fn hue(byte: u8) -> u32 {
+    u32::from(byte) * 360 / 256
 }
 
 #[component]
@@ -59,5 +64,17 @@ pub fn ProductCardView(card: ProductCard) -> impl IntoView {
                 </div>
             </a>
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hue;
+
+    #[test]
+    fn every_byte_has_a_hue_on_the_wheel() {
+        assert_eq!(hue(0), 0);
+        assert_eq!(hue(0x80), 180);
+        assert_eq!(hue(0xff), 358);
     }
 }

@@ -79,6 +79,12 @@ fn ProductView(detail: ProductDetail) -> impl IntoView {
             <p class="mt-3 text-stone-600">
                 "Seller " <span class="font-mono text-sm">{product.owner.to_checksum(None)}</span>
             </p>
+            {crate::products::category_label(&product.category).map(|label| view! {
+                <p class="mt-2"><span class="rounded-full bg-stone-100 px-2 py-0.5 text-xs text-stone-600">{label}</span></p>
+            })}
+            {(!product.description.is_empty()).then(|| view! {
+                <p class="mt-4 max-w-prose whitespace-pre-line text-stone-800">{product.description.clone()}</p>
+            })}
             <section class="mt-6 rounded-2xl border border-stone-200 bg-white p-5 shadow-sm" aria-labelledby="price-heading">
                 <h2 id="price-heading" class="text-lg font-semibold">"Price"</h2>
                 <dl class="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-4">{prices}</dl>
