@@ -211,7 +211,7 @@ impl SyntheticLog {
         let mut subscription_end = U256::ZERO;
         for block in FIRST_BLOCK + 1..=last_block {
             let step = block - FIRST_BLOCK;
-            if step % 100 == 0 {
+            if step.is_multiple_of(100) {
                 // The operator commits the book of the block before.
                 let book = writer.book_at(union, block - 1)?;
                 writer.log(
@@ -227,13 +227,13 @@ impl SyntheticLog {
                 writer.log(block, 1, union, DataUnion::MemberJoined { member: member(n) })?;
                 counts.joins += 1;
             }
-            if step % 20 == 0 {
+            if step.is_multiple_of(20) {
                 for n in (first.saturating_sub(1_000)..first).step_by(100).take(10) {
                     writer.log(block, 2, union, DataUnion::MemberParted { member: member(n) })?;
                     counts.parts += 1;
                 }
             }
-            if step % 10 == 0 {
+            if step.is_multiple_of(10) {
                 let seconds = U256::from(86_400u64 * (1 + step % 7));
                 let price = seconds * U256::from(DATA / 86_400);
                 subscription_end = subscription_end.max(U256::from(GENESIS_TIME + block * BLOCK_SECONDS)) + seconds;
@@ -264,12 +264,12 @@ impl SyntheticLog {
                 revenue += price;
                 counts.purchases += 1;
             }
-            if step % 250 == 0 {
+            if step.is_multiple_of(250) {
                 let fee = U256::from(DATA / 100 * (5 + step / 250 % 10) as u128);
                 writer.log(block, 4, union, DataUnion::AdminFeeChanged { adminFee: fee })?;
                 counts.fee_changes += 1;
             }
-            if step % RANGE_BLOCKS == 0 || block == last_block {
+            if step.is_multiple_of(RANGE_BLOCKS) || block == last_block {
                 writer.close_range(block);
             }
         }
