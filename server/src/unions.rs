@@ -2,10 +2,10 @@
 //! server instance builds the same states from the same log, and answers reads from them.
 //!
 //! Each union keeps its engine inputs, so the book of any past block (a commit's) can be rebuilt
-//! exactly; books are cached by block.
+//! exactly; the books last asked for are cached, within a bound, so readers share them under a read lock.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use alloy::primitives::{Address, U256};
 use coop::book::Book;
@@ -51,7 +51,7 @@ pub struct Union {
     withdrawn: HashMap<Address, U256>,
     first_joined: HashMap<Address, u64>,
     history: Vec<HistoryPoint>,
-    books: BTreeMap<u64, Arc<Book>>,
+    books: BookCache,
 }
 
 impl Union {
@@ -76,23 +76,24 @@ impl Union {
         &self.history
     }
 
-    /// The book at the end of `block`, rebuilt from the union's events and cached.
-    pub fn book_at(&mut self, block: u64) -> Result<Arc<Book>, UnionsError> {
-        if let Some(book) = self.books.get(&block) {
-            return Ok(book.clone());
+    /// The book at the end of `block`, rebuilt from the union's events unless it is cached. Takes
+    /// `&self`, so readers holding the unions' read lock can ask for books side by side.
+    pub fn book_at(&self, block: u64) -> Result<Arc<Book>, UnionsError> {
+        if let Some(book) = self.books.get(block) {
+            return Ok(book);
         }
         let no_book = |reason: String| UnionsError::NoBook { union: self.address, block, reason };
         let state = UnionState::replay(self.events.iter().take_while(|e| e.key.block <= block), Some(block))
             .map_err(|error| no_book(error.to_string()))?;
         let book = Arc::new(state.book());
-        self.books.insert(block, book.clone());
+        self.books.insert(book.clone());
         Ok(book)
     }
 
     /// A member's figures at chain time `now` (seconds), with the proof for the withdrawable commit.
     /// Commits whose book does not match what the chain committed are skipped: members are never
     /// given a proof that fails.
-    pub fn figures(&mut self, member: &Address, now: u64) -> Result<MemberFigures, UnionsError> {
+    pub fn figures(&self, member: &Address, now: u64) -> Result<MemberFigures, UnionsError> {
         let earnings = self.state.member(member).map(|m| m.earnings).unwrap_or_default();
         let commits = self.state.commits().to_vec();
         let latest = latest_commit(&commits).copied();
@@ -217,7 +218,7 @@ impl Unions {
                 withdrawn: HashMap::new(),
                 first_joined: HashMap::new(),
                 history: Vec::new(),
-                books: BTreeMap::new(),
+                books: BookCache::default(),
             };
             union.record_history(stored.block);
             self.unions.insert(stored.contract, union);
@@ -230,6 +231,63 @@ impl Unions {
     }
 }
 
+/// Leaves that the cached books of one union may hold together, at about 150 bytes each (leaf, tree
+/// nodes, address index): every book of a small union, a handful at 100,000 members.
+const CACHED_LEAVES: usize = 1_000_000;
+
+/// Books kept whatever their size: a member's figures need the latest commit's and the withdrawable one's.
+const ALWAYS_CACHED: usize = 2;
+
+/// The books last asked for, least recently used first. Without a bound, every block anyone asked a
+/// book of (`/books/{block}` takes any block) would stay in memory for good.
+#[derive(Debug)]
+struct BookCache {
+    /// Leaves the books may hold together.
+    budget: usize,
+    books: Mutex<VecDeque<Arc<Book>>>,
+}
+
+impl Default for BookCache {
+    fn default() -> Self {
+        BookCache::with_budget(CACHED_LEAVES)
+    }
+}
+
+impl BookCache {
+    fn with_budget(budget: usize) -> Self {
+        BookCache { budget, books: Mutex::default() }
+    }
+
+    fn get(&self, block: u64) -> Option<Arc<Book>> {
+        let mut books = self.books.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = books.iter().position(|book| book.block() == block)?;
+        let book = books.remove(at)?;
+        books.push_back(book.clone());
+        Some(book)
+    }
+
+    /// Adds `book` (unless a reader raced it in first) and forgets the least recently used books while
+    /// the cache holds more leaves than its budget.
+    fn insert(&self, book: Arc<Book>) {
+        let mut books = self.books.lock().unwrap_or_else(PoisonError::into_inner);
+        if books.iter().any(|cached| cached.block() == book.block()) {
+            return;
+        }
+        books.push_back(book);
+        let mut leaves: usize = books.iter().map(|book| book.len()).sum();
+        while books.len() > ALWAYS_CACHED && leaves > self.budget {
+            leaves -= books.pop_front().map_or(0, |book| book.len());
+        }
+    }
+}
+
+impl Clone for BookCache {
+    fn clone(&self) -> Self {
+        let books = self.books.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        BookCache { budget: self.budget, books: Mutex::new(books) }
+    }
+}
+
 fn field<T: std::str::FromStr>(payload: &Value, name: &str) -> Result<T, String> {
     payload
         .get(name)
@@ -237,4 +295,41 @@ fn field<T: std::str::FromStr>(payload: &Value, name: &str) -> Result<T, String>
         .ok_or_else(|| format!("`{name}` is missing"))?
         .parse()
         .map_err(|_| format!("`{name}` is not valid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BUDGET: usize = 100;
+
+    fn book(block: u64, leaves: usize) -> Arc<Book> {
+        let leaves =
+            (0..leaves as u64).map(|n| (Address::left_padding_from(&n.to_be_bytes()), U256::from(n))).collect();
+        Arc::new(Book::new(block, leaves).unwrap())
+    }
+
+    #[test]
+    fn the_book_cache_forgets_the_least_recently_used_books_beyond_its_leaf_budget() {
+        let cache = BookCache::with_budget(BUDGET);
+        let big = BUDGET / 2;
+        cache.insert(book(1, big));
+        cache.insert(book(2, big));
+        assert!(cache.get(1).is_some(), "within the budget both stay");
+        cache.insert(book(3, big));
+        assert!(cache.get(2).is_none(), "2 was used least recently");
+        assert_eq!(cache.get(1).map(|b| b.block()), Some(1));
+        assert_eq!(cache.get(3).map(|b| b.block()), Some(3));
+    }
+
+    #[test]
+    fn the_book_cache_keeps_the_last_books_even_when_they_alone_exceed_the_budget() {
+        let cache = BookCache::with_budget(BUDGET);
+        cache.insert(book(1, BUDGET + 1));
+        cache.insert(book(2, BUDGET + 1));
+        assert!(cache.get(1).is_some() && cache.get(2).is_some());
+        cache.insert(book(3, 1));
+        assert!(cache.get(1).is_none());
+        assert!(cache.get(2).is_some() && cache.get(3).is_some());
+    }
 }

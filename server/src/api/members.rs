@@ -11,7 +11,7 @@ use coop::engine::MemberView;
 use serde::Serialize;
 
 use super::params::{self, Page, Params};
-use super::unions::{find, not_found};
+use super::unions::find;
 use super::{Answer, Wei};
 use crate::http::{ApiError, Services};
 use crate::unions::Union;
@@ -144,13 +144,13 @@ pub async fn one(
         attempt += 1;
         let block = services.unions.read().await.as_of();
         let now = services.clock.time_of(&services.chain, block).await?;
-        // Figures rebuild and cache the committed books, hence the write lock.
-        let mut unions = services.unions.write().await;
+        // A read lock: the union builds missing books behind a lock of its own cache.
+        let unions = services.unions.read().await;
         let as_of = unions.as_of();
         if as_of != block && attempt < ATTEMPTS {
             continue;
         }
-        let union = unions.get_mut(&address).ok_or_else(|| not_found(&address, as_of))?;
+        let union = find(&unions, &address)?;
         let Some(view) = union.state().member(&member) else {
             return Err(ApiError::NotFound(format!(
                 "{member} has never been a member of data union {address} (as of block {as_of})"

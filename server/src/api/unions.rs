@@ -238,10 +238,10 @@ pub async fn book(
     let (address, block) = params::path(segments)?;
     let address = params::address(&address, "address")?;
     let block = params::integer(&block, "block")?;
-    // Rebuilding a book caches it in the union, hence the write lock.
-    let mut unions = services.unions.write().await;
+    // A read lock: the union builds a missing book behind a lock of its own cache.
+    let unions = services.unions.read().await;
     let as_of = unions.as_of();
-    let union = unions.get_mut(&address).ok_or_else(|| not_found(&address, as_of))?;
+    let union = find(&unions, &address)?;
     if block > as_of {
         return Err(ApiError::NotFound(format!("block {block} is not indexed yet (as of block {as_of})")));
     }
