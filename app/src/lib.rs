@@ -22,8 +22,8 @@ use crate::pages::home::HomePage;
 use crate::pages::join::JoinPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::product::ProductPage;
-use crate::pages::union::UnionPage;
 use crate::pages::purchases::PurchasesPage;
+use crate::pages::union::UnionPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
