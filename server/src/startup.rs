@@ -194,7 +194,6 @@ fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url, config: &Con
     Ok(http::routes(services.clone())
         .merge(pages)
         .layer(axum::Extension(chain))
-        .layer(axum::Extension(crate::products::Covers::new(&config.data_dir)))
         // Inside out: the session layer loads the session, then the pages get to read it.
         .layer(axum::middleware::from_fn(auth::provide_session_reader))
         .layer(axum::middleware::from_fn_with_state(ApiMarket::new(services.clone()), provide_market))

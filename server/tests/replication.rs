@@ -1,6 +1,6 @@
 //! Several `coop serve` instances on one PostgreSQL database, behind nginx, with an independent
 //! validator on its own SQLite: one answer everywhere, a takeover when the indexing instance dies,
-//! and the same state after every instance restarts.
+//! the same state after every instance restarts, and sessions and covers shared through the database.
 //!
 //! Needs `COOP_TEST_POSTGRES_URL` (see tests/store.rs) and Debian's nginx; skipped without them unless
 //! `COOP_REQUIRE_POSTGRES=1`, as `make test` sets.
@@ -15,11 +15,14 @@ use std::process::{Child, Command};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, U256, hex};
+use alloy::signers::SignerSync;
+use app::wallet::siwe::SiweMessage;
 use chain::{AGENT, Chain, OPERATOR, OWNER, send};
 use coop_server::config::{Config, Secret};
 use coop_server::startup::Server;
-use serde_json::Value;
+use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use serde_json::{Value, json};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 use tokio::sync::oneshot;
@@ -256,6 +259,8 @@ async fn replicas_behind_nginx_agree_with_the_validator_through_a_takeover_and_a
     assert_eq!(seen.len(), 3, "the reads went to {seen:?}");
     drop(nginx);
 
+    what_one_instance_stores_every_instance_serves(chain, &replicas).await;
+
     // The indexing instance dies in the middle of a burst; another takes over.
     let mut replicas = replicas;
     let leader = replicas.iter().position(|r| r.leading.load(Ordering::SeqCst)).expect("one instance leads");
@@ -283,6 +288,64 @@ async fn replicas_behind_nginx_agree_with_the_validator_through_a_takeover_and_a
     drop(restarted);
     validator.kill();
     cluster.finish().await;
+}
+
+/// A sign-in made on one instance holds on the others, and a cover uploaded through one is served by
+/// all: sessions and covers live in the shared database, not in an instance.
+async fn what_one_instance_stores_every_instance_serves(chain: &Chain, replicas: &[Instance]) {
+    let client = reqwest::Client::new();
+    let first = &replicas[0];
+    let (_, grant) = get(&first.url("/api/v1/auth/nonce")).await;
+    let field = |name: &str| grant[name].as_str().unwrap().to_owned();
+    let signer = chain.signer(OWNER);
+    let message = SiweMessage {
+        uri: format!("http://{}", first.address),
+        domain: first.address.to_string(),
+        address: signer.address(),
+        statement: Some("Sign in to Coop.".to_owned()),
+        chain_id: 31337,
+        nonce: field("nonce"),
+        issued_at: field("issuedAt"),
+        expiration_time: Some(field("expirationTime")),
+        not_before: None,
+        request_id: None,
+        resources: Vec::new(),
+    }
+    .to_string();
+    let signature = hex::encode_prefixed(signer.sign_message_sync(message.as_bytes()).unwrap().as_bytes());
+    let signed_in = client
+        .post(first.url("/api/v1/auth/sign-in"))
+        .json(&json!({ "message": message, "signature": signature }))
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_in.status().is_success(), "sign-in: {}", signed_in.status());
+    let cookie = signed_in
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| value.strip_prefix("coop_session=").map(|rest| rest.split(';').next().unwrap().to_owned()))
+        .expect("a session cookie");
+    let cookie = format!("coop_session={cookie}");
+
+    // Uploaded through the last instance with the session the first one opened.
+    let image = [b"\x89PNG\r\n\x1a\n".as_slice(), b"a cover shared by every instance"].concat();
+    let uploaded = client
+        .post(replicas[2].url("/api/v1/covers"))
+        .header(COOKIE, &cookie)
+        .header(CONTENT_TYPE, "image/png")
+        .body(image.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), reqwest::StatusCode::CREATED, "the session opened on another instance holds");
+    let url = uploaded.json::<Value>().await.unwrap()["url"].as_str().unwrap().to_owned();
+    for replica in replicas {
+        let served = client.get(replica.url(&url)).send().await.unwrap();
+        assert_eq!(served.status(), reqwest::StatusCode::OK, "{url} on {}", replica.address);
+        assert_eq!(served.bytes().await.unwrap().as_ref(), image.as_slice(), "{url} on {}", replica.address);
+    }
 }
 
 /// Debian's nginx on a free port in front of the given instances, stopped when dropped.

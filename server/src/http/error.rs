@@ -6,6 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::store::StoreError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The request is wrong; `field` names the part of it.
@@ -62,5 +64,21 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         (status, Json(Body { error: Detail { code, message, field } })).into_response()
+    }
+}
+
+/// A database that does not answer is a 503 the client may retry; any other store failure is ours.
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match &error {
+            StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
+                tracing::warn!(target: "http", error = %error, "database unavailable");
+                ApiError::Unavailable {
+                    code: "database_unavailable",
+                    reason: "the database does not answer; try again shortly".to_owned(),
+                }
+            }
+            _ => ApiError::Unexpected(anyhow::Error::new(error).context("database")),
+        }
     }
 }

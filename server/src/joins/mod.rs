@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::params::{self, Params};
 use crate::auth::SignedIn;
 use crate::http::{ApiError, RouteTable, Services};
-use crate::store::{Filed, JoinRequest, JoinSecret, StoreError};
+use crate::store::{Filed, JoinRequest, JoinSecret};
 
 /// How old a signed join request may be, in seconds (and how far ahead of the server's clock).
 pub const MAX_AGE_SECS: i64 = 10 * 60;
@@ -59,10 +59,6 @@ pub(crate) fn routes(table: RouteTable) -> RouteTable {
 
 fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
-fn db(error: StoreError) -> ApiError {
-    ApiError::Unexpected(anyhow::Error::new(error).context("join requests store"))
 }
 
 fn bad(code: &'static str, field: &'static str, message: impl Into<String>) -> ApiError {
@@ -165,7 +161,7 @@ async fn file(
                 .trim()
                 .parse()
                 .map_err(|_| bad("malformed_secret", "secret", "`secret` is not 0x and 64 hex digits"))?;
-            let id = services.store.find_join_secret(union, keccak256(value)).await.map_err(db)?;
+            let id = services.store.find_join_secret(union, keccak256(value)).await?;
             Some(id.ok_or_else(|| bad("unknown_secret", "secret", "`secret` is not a secret of this Data Union"))?)
         }
     };
@@ -176,8 +172,7 @@ async fn file(
     let filed = services
         .store
         .file_join_request(union, member, status, request.issued_at, &request.signature, secret_id.as_deref(), now)
-        .await
-        .map_err(db)?;
+        .await?;
     match filed {
         Filed::Stored(stored) => {
             tracing::info!(target: "joins", %union, %member, status, "join request filed");
@@ -214,7 +209,7 @@ async fn list(
         Some(_) => Some(query.choice("status", STATUSES)?),
     };
     owner_only(&services, union, who).await?;
-    let requests = services.store.join_requests(union, status).await.map_err(db)?;
+    let requests = services.store.join_requests(union, status).await?;
     Ok(Json(RequestList { requests: requests.into_iter().map(RequestView::from).collect() }))
 }
 
@@ -227,7 +222,7 @@ async fn status(
     let (union, member) = params::path(segments)?;
     let (union, member) = (params::address(&union, "address")?, params::address(&member, "member")?);
     let active = union_membership(&services, union, member).await?;
-    let request = services.store.join_request(union, member).await.map_err(db)?;
+    let request = services.store.join_request(union, member).await?;
     let mut view = RequestView::from(
         request.ok_or_else(|| ApiError::NotFound(format!("{member} has not asked to join {union}")))?,
     );
@@ -253,10 +248,9 @@ async fn decide(
     let existing = services
         .store
         .join_request(union, member)
-        .await
-        .map_err(db)?
+        .await?
         .ok_or_else(|| ApiError::NotFound(format!("{member} has not asked to join {union}")))?;
-    if !services.store.move_join_request(union, member, from, to, now()).await.map_err(db)? {
+    if !services.store.move_join_request(union, member, from, to, now()).await? {
         return Err(ApiError::Conflict {
             code: "not_decidable",
             message: format!(
@@ -267,7 +261,7 @@ async fn decide(
         });
     }
     tracing::info!(target: "joins", %union, %member, to, "join request decided");
-    let request = services.store.join_request(union, member).await.map_err(db)?;
+    let request = services.store.join_request(union, member).await?;
     Ok(Json(RequestView::from(request.unwrap_or(existing))))
 }
 
@@ -308,7 +302,7 @@ async fn remove(
     if !union_membership(&services, union, member).await? {
         return Err(ApiError::Conflict { code: "not_a_member", message: format!("{member} is not an active member") });
     }
-    services.store.request_part(union, member, now()).await.map_err(db)?;
+    services.store.request_part(union, member, now()).await?;
     tracing::info!(target: "joins", %union, %member, "removal queued");
     Ok((StatusCode::ACCEPTED, Json(Removal { union, member, status: "queued" })).into_response())
 }
@@ -352,7 +346,7 @@ async fn create_secret(
     owner_only(&services, union, who).await?;
     let value = B256::random();
     let id = format!("{:x}", B256::random())[..16].to_owned();
-    let secret = services.store.add_join_secret(union, &id, name, keccak256(value), now()).await.map_err(db)?;
+    let secret = services.store.add_join_secret(union, &id, name, keccak256(value), now()).await?;
     tracing::info!(target: "joins", %union, id, "secret created");
     Ok((StatusCode::CREATED, Json(SecretView::new(secret, Some(value)))).into_response())
 }
@@ -370,7 +364,7 @@ async fn secrets(
 ) -> Result<Json<SecretList>, ApiError> {
     let union = params::address(&params::path(segments)?, "address")?;
     owner_only(&services, union, who).await?;
-    let secrets = services.store.join_secrets(union).await.map_err(db)?;
+    let secrets = services.store.join_secrets(union).await?;
     Ok(Json(SecretList { secrets: secrets.into_iter().map(|s| SecretView::new(s, None)).collect() }))
 }
 
@@ -383,7 +377,7 @@ async fn delete_secret(
     let (union, id) = params::path(segments)?;
     let union = params::address(&union, "address")?;
     owner_only(&services, union, who).await?;
-    if !services.store.delete_join_secret(union, &id).await.map_err(db)? {
+    if !services.store.delete_join_secret(union, &id).await? {
         return Err(ApiError::NotFound(format!("{union} has no secret {id}")));
     }
     Ok(StatusCode::NO_CONTENT)

@@ -1,41 +1,30 @@
 //! Cover images: `POST /api/v1/covers` (signed in; the image is the body, PNG, JPEG or WebP, at most
-//! 2 MiB) stores it under the data folder's `covers/`, named by its hash; `GET /api/v1/covers/{name}`
-//! serves it back. The declared type must match the file's first bytes, so nothing else is served as
+//! 2 MiB) stores it in the database, named by its hash, so every instance on that database serves it;
+//! `GET /api/v1/covers/{name}` serves it back. The declared type must match the file's first bytes, so nothing else is served as
 //! an image.
 
-use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::keccak256;
 use app::products::{COVER_MAX_BYTES, COVER_TYPES, COVERS_PATH, is_cover_name};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Extension, Path};
+use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
+use super::store;
 use crate::api::params;
 use crate::auth::SignedIn;
-use crate::http::{ApiError, RouteTable};
+use crate::http::{ApiError, RouteTable, Services};
 
 pub(crate) fn routes(table: RouteTable) -> RouteTable {
     table.post("/api/v1/covers", upload).get("/api/v1/covers/{name}", serve)
-}
-
-/// Where covers are kept: `covers/` in the data folder. The router holds it as an extension.
-#[derive(Debug, Clone)]
-pub struct Covers {
-    dir: Arc<PathBuf>,
-}
-
-impl Covers {
-    pub fn new(data_dir: &std::path::Path) -> Self {
-        Self { dir: Arc::new(data_dir.join("covers")) }
-    }
 }
 
 /// The image type whose signature `bytes` start with.
@@ -65,8 +54,8 @@ pub struct Stored {
 
 /// `POST /api/v1/covers`
 async fn upload(
+    State(services): State<Arc<Services>>,
     _who: SignedIn,
-    Extension(covers): Extension<Covers>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -98,25 +87,16 @@ async fn upload(
         ));
     }
     let name = format!("{}.{extension}", &format!("{:x}", keccak256(&bytes))[..32]);
-    let path = covers.dir.join(&name);
-    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        let write = async {
-            tokio::fs::create_dir_all(covers.dir.as_ref()).await?;
-            // Written aside and renamed, so a reader never sees half a file.
-            let partial = covers.dir.join(format!("{name}.partial"));
-            tokio::fs::write(&partial, &bytes).await?;
-            tokio::fs::rename(&partial, &path).await
-        };
-        write.await.map_err(|error| ApiError::Unexpected(anyhow::Error::new(error).context("storing a cover")))?;
-        tracing::info!(target: "products", name, size = bytes.len(), "cover stored");
-    }
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    store::insert_cover(&services.store, &name, &bytes, now).await?;
+    tracing::info!(target: "products", name, size = bytes.len(), "cover stored");
     let url = format!("{COVERS_PATH}/{name}");
     Ok((StatusCode::CREATED, Json(Stored { name, url, size: bytes.len() })).into_response())
 }
 
 /// `GET /api/v1/covers/{name}`
 async fn serve(
-    Extension(covers): Extension<Covers>,
+    State(services): State<Arc<Services>>,
     name: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let name = params::path(name)?;
@@ -125,22 +105,19 @@ async fn serve(
     }
     let extension = name.rsplit('.').next().unwrap_or_default();
     let mime = COVER_TYPES.iter().find(|(_, known)| *known == extension).map_or("application/octet-stream", |(m, _)| m);
-    match tokio::fs::read(covers.dir.join(&name)).await {
-        Ok(bytes) => Ok((
-            [
-                (CONTENT_TYPE, mime),
-                (X_CONTENT_TYPE_OPTIONS, "nosniff"),
-                // A name is the hash of the content: it never changes.
-                (CACHE_CONTROL, "public, max-age=31536000, immutable"),
-            ],
-            bytes,
-        )
-            .into_response()),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            Err(ApiError::NotFound(format!("no cover {name:?}")))
-        }
-        Err(error) => Err(ApiError::Unexpected(anyhow::Error::new(error).context("reading a cover"))),
-    }
+    let Some(bytes) = store::cover(&services.store, &name).await? else {
+        return Err(ApiError::NotFound(format!("no cover {name:?}")));
+    };
+    Ok((
+        [
+            (CONTENT_TYPE, mime),
+            (X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            // A name is the hash of the content: it never changes.
+            (CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[cfg(test)]

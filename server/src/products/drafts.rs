@@ -111,13 +111,9 @@ impl From<SaveError> for ApiError {
                 }
             }
             SaveError::NotFound => ApiError::NotFound("you have no draft with this id".to_owned()),
-            SaveError::Store(error) => db(error),
+            SaveError::Store(error) => error.into(),
         }
     }
-}
-
-fn db(error: StoreError) -> ApiError {
-    ApiError::Unexpected(anyhow::Error::new(error).context("drafts store"))
 }
 
 fn body(json: Result<Json<Draft>, JsonRejection>) -> Result<Draft, ApiError> {
@@ -135,7 +131,7 @@ pub struct DraftList {
 
 /// `GET /api/v1/drafts`: the signed-in owner's drafts, last saved first.
 async fn list(State(services): State<Arc<Services>>, who: SignedIn) -> Result<Json<DraftList>, ApiError> {
-    Ok(Json(DraftList { drafts: store::drafts(&services.store, who.0).await.map_err(db)? }))
+    Ok(Json(DraftList { drafts: store::drafts(&services.store, who.0).await? }))
 }
 
 /// `POST /api/v1/drafts`: a new draft (any `id` in the body is ignored).
@@ -156,7 +152,7 @@ async fn one(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Draft>, ApiError> {
     let id = params::path(id)?;
-    let found = store::find_draft(&services.store, who.0, &id).await.map_err(db)?;
+    let found = store::find_draft(&services.store, who.0, &id).await?;
     found.map(Json).ok_or(SaveError::NotFound.into())
 }
 
@@ -179,7 +175,7 @@ async fn remove(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let id = params::path(id)?;
-    if !store::delete_draft(&services.store, who.0, &id).await.map_err(db)? {
+    if !store::delete_draft(&services.store, who.0, &id).await? {
         return Err(SaveError::NotFound.into());
     }
     Ok(StatusCode::NO_CONTENT)

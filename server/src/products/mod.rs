@@ -10,7 +10,6 @@ mod store;
 mod unions;
 
 pub use checkout::{ChainCheckout, provide_checkout};
-pub use covers::Covers;
 pub use drafts::{StoreEditor, provide_editor};
 pub use market::{ApiMarket, provide_market};
 pub use unions::{ApiUnions, provide_unions};

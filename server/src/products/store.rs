@@ -1,5 +1,5 @@
-//! The products' own tables (migration 0004): drafts per owner, and the metadata the marketplace
-//! shows beyond the chain.
+//! The products' own tables (migrations 0004 and 0007): drafts per owner, the metadata the
+//! marketplace shows beyond the chain, and the uploaded covers.
 
 use alloy::primitives::{Address, B256};
 use app::products::{Draft, ProductMetadata};
@@ -146,4 +146,24 @@ pub async fn in_category(store: &Store, category: &str) -> Result<Vec<(B256, Add
             ))
         })
         .collect()
+}
+
+/// Stores a cover under `name` unless it is there already (a name is its content's hash).
+pub async fn insert_cover(store: &Store, name: &str, image: &[u8], now: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO product_covers (name, image, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(image.to_vec())
+    .bind(now)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// The image stored under `name`, if any.
+pub async fn cover(store: &Store, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    let row =
+        sqlx::query("SELECT image FROM product_covers WHERE name = $1").bind(name).fetch_optional(store.pool()).await?;
+    Ok(row.map(|row| row.try_get("image")).transpose()?)
 }
