@@ -1,7 +1,8 @@
 // The product editor: a seller publishes a data product (with a cover and a category) and finds it on
 // the marketplace with its price; a Data Union owner deploys the union, sets its admin fee, creates a
 // join secret and publishes; a wallet on the wrong chain is asked to switch, a refused signature
-// changes nothing, and a wrong field is named and nothing is saved.
+// changes nothing, and a wrong field is named and nothing is saved; a published product is reopened,
+// changed, unpublished and republished.
 import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
 
 // A 1x1 PNG, as a seller's cover.
@@ -163,4 +164,48 @@ test("a wrong chain is switched, a refused signature changes nothing, a wrong fi
   await expect.poll(() => asked).toContain("unsaved changes");
   await expect(page).toHaveURL(/\/products\/new/);
   await expect(page.getByLabel("Price in DATA", { exact: true })).toHaveValue("1,5");
+});
+
+test("a seller reopens a published product, changes its price, unpublishes and republishes it", async ({ page, wallet }) => {
+  const errors = collectPageErrors(page);
+  await openSignedIn(page, wallet, 1);
+  await page.getByLabel("Name", { exact: true }).fill("Parking sensor occupancy");
+  await page.getByLabel("Category", { exact: true }).selectOption("transport");
+  await page.getByLabel("Price in DATA", { exact: true }).fill("1");
+  await page.getByLabel("per", { exact: true }).selectOption("day");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByTestId("tx-progress")).toContainText("Confirmed in block", { timeout: 30_000 });
+  const id = (await drafts(page)).find((d) => d.name === "Parking sensor occupancy").productId;
+  const product = async () => (await page.request.get(`/api/v1/products/${id}`)).json();
+  await expect.poll(async () => (await product()).state, { timeout: 20_000 }).toBe("deployed");
+
+  // The edit page, opened afresh, has the product as saved; the wallet reconnects by itself.
+  await page.goto(`/products/${id}/edit`);
+  await page.waitForFunction(() => window.__coopHydrated === true);
+  await expect(page.getByLabel("Name", { exact: true })).toHaveValue("Parking sensor occupancy");
+  await expect(page.getByLabel("Price in DATA", { exact: true })).toHaveValue("1");
+  await expect(page.getByTestId("wallet-blocker")).toHaveCount(0);
+
+  const step = (label) => page.getByTestId("tx-progress").filter({ hasText: label });
+  await page.getByLabel("Price in DATA", { exact: true }).fill("3");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(step("Updating")).toContainText("Confirmed in block", { timeout: 30_000 });
+  // 3 DATA a day is 3e18 / 86,400 wei a second, rounded down.
+  await expect.poll(async () => (await product()).pricePerSecond, { timeout: 20_000 }).toBe("34722222222222");
+
+  await page.getByRole("button", { name: "Unpublish" }).click();
+  await expect(step("Unpublishing")).toContainText("Confirmed in block", { timeout: 30_000 });
+  await expect(page.getByRole("button", { name: "Republish" })).toBeVisible();
+  await expect.poll(async () => (await product()).state, { timeout: 20_000 }).toBe("deleted");
+  const search = async () => (await (await page.request.get("/api/v1/products?q=parking")).json()).total;
+  expect(await search()).toBe(0);
+
+  await page.getByRole("button", { name: "Republish" }).click();
+  await expect(step("Republishing")).toContainText("Confirmed in block", { timeout: 30_000 });
+  await expect(page.getByRole("button", { name: "Unpublish" })).toBeVisible();
+  await expect.poll(async () => (await product()).state, { timeout: 20_000 }).toBe("deployed");
+  expect(await search()).toBe(1);
+  // Republished with the terms it was changed to.
+  expect((await product()).pricePerSecond).toBe("34722222222222");
+  expect(errors).toEqual([]);
 });
