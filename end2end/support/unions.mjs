@@ -1,5 +1,5 @@
-// Helpers for the Data Union dashboards' tests: the chain (balances, time), the API, and the steps a
-// person takes in the header (connect, sign in).
+// Helpers for the tests of the Data Union pages (checkout uses its chain calls too): the chain (calls,
+// balances, time), the API, and the steps a person takes in the header (connect, sign in).
 import { expect } from "@playwright/test";
 import { collectPageErrors } from "./fixtures.mjs";
 import { TestWallet } from "./wallet.mjs";

@@ -4,25 +4,14 @@
 // passes and a price that moves past the slippage are refused and nothing is paid.
 import sha3 from "js-sha3";
 import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
+import { rpc } from "../support/unions.mjs";
 
 const { keccak256 } = sha3;
-const chainUrl = () => process.env.COOP_CHAIN_URL;
 const SELLER = 1;
 const BUYER = 7;
 const SWAPPER = 0;
 const DAY = 86_400n;
 const PRICE_PER_SECOND = 10n ** 18n / DAY; // about 1 DATA a day
-
-async function rpc(method, params = []) {
-  const response = await fetch(chainUrl(), {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = await response.json();
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
-}
 
 // ABI encoding of the few calls the test makes: static words, one string or one address[] at the end.
 const word = (value) => BigInt(value).toString(16).padStart(64, "0");

@@ -1,7 +1,7 @@
 // The Data Union dashboards on the demo union `coop dev` seeds (owner: anvil account 2; members 3, 4
 // and 5; a purchase): the owner's figures, charts, members and tools; a member's earnings and an exact
-// withdrawal; joining with a secret link and by a request the owner approves. The tests run in order
-// on one chain.
+// withdrawal; joining with a secret link and by a request the owner approves or rejects. The tests run
+// in order on one chain.
 import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
 import { api, connect, dataBalance, figure, open, passTime, person, signIn, unionOf } from "../support/unions.mjs";
 
@@ -9,6 +9,7 @@ const OWNER = 2;
 const MEMBER = 3;
 const BY_SECRET = 7;
 const BY_REQUEST = 0;
+const REFUSED = 1;
 
 test.describe.configure({ mode: "serial" });
 
@@ -166,6 +167,30 @@ test("a request without a secret waits for the owner, who approves it", async ({
 
   await expect(asker.page.getByText("You are a member")).toBeVisible({ timeout: 45_000 });
   expect((await api(`/api/v1/unions/${union}/members/${asker.wallet.address}`)).body.active).toBe(true);
+  await asker.context.close();
+});
+
+test("a request the owner rejects is shown as not approved and its asker stays out", async ({ page, wallet, browser }) => {
+  const union = await demoUnion(wallet);
+  const asker = await person(browser, REFUSED);
+  await open(asker.page, `/join/${union}`);
+  await connect(asker.page);
+  await asker.page.getByRole("button", { name: "Ask to join" }).click();
+  await expect(asker.page.getByText("Waiting for approval")).toBeVisible();
+
+  await signedInOwner(page, wallet, union);
+  await page.getByRole("button", { name: new RegExp(`^Reject ${asker.wallet.address}$`, "i") }).click();
+  const row = page.locator(`[data-request="${asker.wallet.address}" i]`);
+  await expect(row).toContainText("rejected");
+  // A rejected request can still be approved later; it cannot be rejected twice.
+  await expect(row.getByRole("button", { name: /^Approve / })).toBeVisible();
+  await expect(row.getByRole("button", { name: /^Reject / })).toHaveCount(0);
+
+  await open(asker.page, `/join/${union}`);
+  await expect(asker.page.getByText("Not approved")).toBeVisible();
+  const member = await api(`/api/v1/unions/${union}/members/${asker.wallet.address}`);
+  expect(member.status).toBe(404);
+  expect(asker.errors).toEqual([]);
   await asker.context.close();
 });
 
