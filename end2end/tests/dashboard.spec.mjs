@@ -26,6 +26,16 @@ async function signedInOwner(page, wallet, union) {
   await expect(page.getByRole("heading", { name: "Join requests" })).toBeVisible();
 }
 
+/** Anvil account `account`, in a browser of its own, asks to join `union` without a secret. */
+async function askToJoin(browser, account, union) {
+  const asker = await person(browser, account);
+  await open(asker.page, `/join/${union}`);
+  await connect(asker.page);
+  await asker.page.getByRole("button", { name: "Ask to join" }).click();
+  await expect(asker.page.getByText("Waiting for approval")).toBeVisible();
+  return asker;
+}
+
 test("the owner's dashboard shows the figures, the charts and the members, also without JavaScript", async ({ page, wallet }) => {
   const errors = collectPageErrors(page);
   const union = await demoUnion(wallet);
@@ -154,11 +164,7 @@ test("a join link with a shared secret lets a new member in at once", async ({ p
 test("a request without a secret waits for the owner, who approves it", async ({ page, wallet, browser }) => {
   test.setTimeout(90_000);
   const union = await demoUnion(wallet);
-  const asker = await person(browser, BY_REQUEST);
-  await open(asker.page, `/join/${union}`);
-  await connect(asker.page);
-  await asker.page.getByRole("button", { name: "Ask to join" }).click();
-  await expect(asker.page.getByText("Waiting for approval")).toBeVisible();
+  const asker = await askToJoin(browser, BY_REQUEST, union);
 
   await signedInOwner(page, wallet, union);
   const approve = page.getByRole("button", { name: new RegExp(`^Approve ${asker.wallet.address}$`, "i") });
@@ -172,11 +178,7 @@ test("a request without a secret waits for the owner, who approves it", async ({
 
 test("a request the owner rejects is shown as not approved and its asker stays out", async ({ page, wallet, browser }) => {
   const union = await demoUnion(wallet);
-  const asker = await person(browser, REFUSED);
-  await open(asker.page, `/join/${union}`);
-  await connect(asker.page);
-  await asker.page.getByRole("button", { name: "Ask to join" }).click();
-  await expect(asker.page.getByText("Waiting for approval")).toBeVisible();
+  const asker = await askToJoin(browser, REFUSED, union);
 
   await signedInOwner(page, wallet, union);
   await page.getByRole("button", { name: new RegExp(`^Reject ${asker.wallet.address}$`, "i") }).click();
