@@ -6,9 +6,9 @@
 //! joins there are purchases (a DATA transfer to the union, `Subscribed` and `Purchased`), parts, admin
 //! fee changes and commits whose roots are the real books', so the validator finds nothing wrong.
 //!
-//! Then, three times, it does what a starting instance does (open the store, `live::load` the unions,
-//! `live::load_catalog` the catalog) and times each step, and the first member figures, which build the
-//! committed book. SQLite always; PostgreSQL too when `COOP_TEST_POSTGRES_URL` is set (a database of its
+//! Then, three times, it does what a starting instance does in `live::load` (open the store, read the
+//! log once, build the unions and the catalog from it) and times each step, and the first member
+//! figures, which build the committed book. SQLite always; PostgreSQL too when `COOP_TEST_POSTGRES_URL` is set (a database of its
 //! own is created and dropped).
 //!
 //! ```sh
@@ -22,9 +22,10 @@ use alloy::primitives::{Address, B256, LogData, U256, keccak256};
 use alloy::rpc::types::Log;
 use alloy::sol_types::SolEvent;
 use coop::contracts::{DataToken, DataUnion, DataUnionFactory, Marketplace};
+use coop_server::catalog::Catalog;
 use coop_server::indexer::STREAM;
 use coop_server::indexer::decode::{self, Watched};
-use coop_server::live;
+use coop_server::live::{self, ReadModel};
 use coop_server::store::{Checkpoint, IndexedRange, Store, StoredEvent};
 use coop_server::unions::Unions;
 use sqlx::Connection;
@@ -95,11 +96,12 @@ async fn bench(backend: &str, url: &str, log: &SyntheticLog) -> anyhow::Result<(
     for round in 1..=ROUNDS {
         let timing = rebuild(url, log).await?;
         println!(
-            "{backend} round {round}: open {} + unions {} + catalog {} = ready in {}; first member figures {}",
+            "{backend} round {round}: open {} + read {} + unions {} + catalog {} = ready in {}; first member figures {}",
             secs(timing.open),
+            secs(timing.read),
             secs(timing.unions),
             secs(timing.catalog),
-            secs(timing.open + timing.unions + timing.catalog),
+            secs(timing.open + timing.read + timing.unions + timing.catalog),
             secs(timing.first_figures),
         );
     }
@@ -108,24 +110,28 @@ async fn bench(backend: &str, url: &str, log: &SyntheticLog) -> anyhow::Result<(
 
 struct Timing {
     open: Duration,
+    read: Duration,
     unions: Duration,
     catalog: Duration,
     first_figures: Duration,
 }
 
-/// What `Server::build` does with the store, step by step, then the first figures answer; checks that
+/// What `live::load` does at start, step by step, then the first figures answer; checks that
 /// the result is the log's.
 async fn rebuild(url: &str, log: &SyntheticLog) -> anyhow::Result<Timing> {
     let started = Instant::now();
     let store = Store::open(url).await?;
     let open = started.elapsed();
     let started = Instant::now();
-    let mut unions = live::load(&store).await?;
+    let (events, as_of) = live::read_log(&store).await?;
+    let read = started.elapsed();
+    store.close().await;
+    let started = Instant::now();
+    let mut unions = Unions::build(&events, as_of)?;
     let unions_time = started.elapsed();
     let started = Instant::now();
-    let catalog = live::load_catalog(&store).await?;
+    let catalog = Catalog::build(&events, as_of)?;
     let catalog_time = started.elapsed();
-    store.close().await;
 
     anyhow::ensure!(unions.as_of() == log.last_block, "rebuilt as of {}, not {}", unions.as_of(), log.last_block);
     let union = unions.get(&log.union).ok_or_else(|| anyhow::anyhow!("the union was not rebuilt"))?;
@@ -142,7 +148,7 @@ async fn rebuild(url: &str, log: &SyntheticLog) -> anyhow::Result<Timing> {
     let figures = union.figures(&log.first_member, now)?;
     let first_figures = started.elapsed();
     anyhow::ensure!(figures.proof.is_some(), "no proof for the first member: the commits do not match their books");
-    Ok(Timing { open, unions: unions_time, catalog: catalog_time, first_figures })
+    Ok(Timing { open, read, unions: unions_time, catalog: catalog_time, first_figures })
 }
 
 #[derive(Default)]

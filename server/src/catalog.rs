@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::indexer::decode::kinds;
+use crate::live::ReadModel;
 use crate::store::StoredEvent;
 
 #[derive(Debug, thiserror::Error)]
@@ -66,22 +67,6 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Builds the catalog from the stored events, in chain order, up to block `as_of`.
-    pub fn build(events: &[StoredEvent], as_of: u64) -> Result<Self, CatalogError> {
-        let mut catalog = Catalog::default();
-        catalog.apply(events, as_of)?;
-        Ok(catalog)
-    }
-
-    /// Applies the events of the blocks after `as_of` up to `to` (in chain order) and stands at `to`.
-    pub fn apply(&mut self, events: &[StoredEvent], to: u64) -> Result<(), CatalogError> {
-        for stored in events {
-            self.apply_one(stored)?;
-        }
-        self.as_of = self.as_of.max(to);
-        Ok(())
-    }
-
     pub fn as_of(&self) -> u64 {
         self.as_of
     }
@@ -99,6 +84,10 @@ impl Catalog {
     pub fn subscriptions_of(&self, subscriber: &Address) -> impl Iterator<Item = &Subscription> {
         self.subscriptions.get(subscriber).into_iter().flat_map(BTreeMap::values)
     }
+}
+
+impl ReadModel for Catalog {
+    type Error = CatalogError;
 
     fn apply_one(&mut self, stored: &StoredEvent) -> Result<(), CatalogError> {
         let bad = |reason: String| CatalogError::BadEvent {
@@ -174,6 +163,10 @@ impl Catalog {
             _ => {}
         }
         Ok(())
+    }
+
+    fn stand_at(&mut self, block: u64) {
+        self.as_of = self.as_of.max(block);
     }
 }
 

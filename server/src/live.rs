@@ -1,5 +1,6 @@
 //! Keeps the in-memory read models (the unions and the Marketplace catalog) equal to the stored event
-//! log: built from the log at start, then advanced by each indexed range, and rebuilt after a rollback.
+//! log: built from one read of the log at start, then advanced by each indexed range, and rebuilt after
+//! a rollback.
 
 use std::sync::Arc;
 
@@ -13,19 +14,55 @@ use crate::indexer::{STREAM, Step};
 use crate::store::{LogPosition, Store, StoredEvent};
 use crate::unions::Unions;
 
-/// Builds the unions from everything stored up to the checkpoint.
-pub async fn load(store: &Store) -> anyhow::Result<Unions> {
-    let (events, as_of) = stored_events(store).await?;
-    Ok(Unions::build(&events, as_of)?)
+/// A model of the chain made from the stored event log, one event at a time in chain order, so that
+/// building it from the whole log and advancing it range by range give the same model.
+pub trait ReadModel: Default {
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Applies one stored event, the next in chain order.
+    fn apply_one(&mut self, stored: &StoredEvent) -> Result<(), Self::Error>;
+
+    /// Records that the model is complete up to the end of `block` (it never moves back).
+    fn stand_at(&mut self, block: u64);
+
+    /// Builds the model from the stored events, in chain order, up to block `as_of`.
+    fn build(events: &[StoredEvent], as_of: u64) -> Result<Self, Self::Error> {
+        let mut model = Self::default();
+        model.apply(events, as_of)?;
+        Ok(model)
+    }
+
+    /// Applies the events of the blocks after the model's block up to `to` (in chain order) and
+    /// stands at `to`.
+    fn apply(&mut self, events: &[StoredEvent], to: u64) -> Result<(), Self::Error> {
+        for stored in events {
+            self.apply_one(stored)?;
+        }
+        self.stand_at(to);
+        Ok(())
+    }
 }
 
-/// Builds the catalog from everything stored up to the checkpoint.
-pub async fn load_catalog(store: &Store) -> anyhow::Result<Catalog> {
-    let (events, as_of) = stored_events(store).await?;
-    Ok(Catalog::build(&events, as_of)?)
+/// Every read model an instance keeps.
+pub struct Models {
+    pub unions: Unions,
+    pub catalog: Catalog,
 }
 
-async fn stored_events(store: &Store) -> anyhow::Result<(Vec<StoredEvent>, u64)> {
+impl Models {
+    pub fn build(events: &[StoredEvent], as_of: u64) -> anyhow::Result<Self> {
+        Ok(Models { unions: Unions::build(events, as_of)?, catalog: Catalog::build(events, as_of)? })
+    }
+}
+
+/// Builds the models from everything stored up to the checkpoint, reading the log once.
+pub async fn load(store: &Store) -> anyhow::Result<Models> {
+    let (events, as_of) = read_log(store).await?;
+    Models::build(&events, as_of)
+}
+
+/// Everything stored up to the checkpoint, and the checkpoint's block.
+pub async fn read_log(store: &Store) -> anyhow::Result<(Vec<StoredEvent>, u64)> {
     let as_of = store.checkpoint(STREAM).await?.map_or(0, |c| c.block);
     let events = store.events(0, as_of).await.context("reading the event log")?;
     Ok((events, as_of))
@@ -115,9 +152,8 @@ async fn replace(
     events: &[StoredEvent],
     as_of: u64,
 ) -> anyhow::Result<()> {
-    let fresh_unions = Unions::build(events, as_of)?;
-    let fresh_catalog = Catalog::build(events, as_of)?;
-    *unions.write().await = fresh_unions;
-    *catalog.write().await = fresh_catalog;
+    let fresh = Models::build(events, as_of)?;
+    *unions.write().await = fresh.unions;
+    *catalog.write().await = fresh.catalog;
     Ok(())
 }

@@ -80,9 +80,10 @@ impl Server {
                 "no deployment file: the chain is not indexed (run `coop deploy` or set `deployment_file`)"
             );
         }
-        let unions = Arc::new(RwLock::new(live::load(&store).await?));
+        let models = live::load(&store).await?;
+        let unions = Arc::new(RwLock::new(models.unions));
         let services = Arc::new(Services {
-            catalog: Arc::new(RwLock::new(live::load_catalog(&store).await?)),
+            catalog: Arc::new(RwLock::new(models.catalog)),
             store,
             chain,
             chain_id,

@@ -16,6 +16,7 @@ use coop::engine::{
 use serde_json::Value;
 
 use crate::indexer::decode::{FREEZE_PERIOD, OPERATOR, kinds};
+use crate::live::ReadModel;
 use crate::store::{CREATED, StoredEvent};
 
 #[derive(Debug, thiserror::Error)]
@@ -142,22 +143,6 @@ pub struct Unions {
 }
 
 impl Unions {
-    /// Builds every union from the stored events, in chain order, up to block `as_of`.
-    pub fn build(events: &[StoredEvent], as_of: u64) -> Result<Self, UnionsError> {
-        let mut unions = Unions::default();
-        unions.apply(events, as_of)?;
-        Ok(unions)
-    }
-
-    /// Applies the events of the blocks after `as_of` up to `to` (in chain order) and stands at `to`.
-    pub fn apply(&mut self, events: &[StoredEvent], to: u64) -> Result<(), UnionsError> {
-        for stored in events {
-            self.apply_one(stored)?;
-        }
-        self.as_of = self.as_of.max(to);
-        Ok(())
-    }
-
     pub fn as_of(&self) -> u64 {
         self.as_of
     }
@@ -173,6 +158,10 @@ impl Unions {
     pub fn iter(&self) -> impl Iterator<Item = &Union> {
         self.unions.values()
     }
+}
+
+impl ReadModel for Unions {
+    type Error = UnionsError;
 
     fn apply_one(&mut self, stored: &StoredEvent) -> Result<(), UnionsError> {
         let bad = |reason: String| UnionsError::BadEvent {
@@ -228,6 +217,10 @@ impl Unions {
             Some(union) => union.apply(event),
             None => Err(bad(format!("no union {} was created before it", stored.contract))),
         }
+    }
+
+    fn stand_at(&mut self, block: u64) {
+        self.as_of = self.as_of.max(block);
     }
 }
 

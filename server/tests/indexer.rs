@@ -60,7 +60,7 @@ async fn union_with_revenue(chain: &Chain, revenue: U256) -> Address {
 }
 
 async fn earnings(store: &Store, du: Address, member: Address) -> U256 {
-    let unions = live::load(store).await.unwrap();
+    let unions = live::load(store).await.unwrap().unions;
     unions.get(&du).expect("the union is indexed").state().member(&member).map(|m| m.earnings).unwrap_or_default()
 }
 
@@ -77,7 +77,7 @@ async fn a_union_is_discovered_and_its_revenue_split_exactly() {
     assert_eq!(earnings(&store, du, chain.address(OWNER)).await, U256::from(100));
     assert_eq!(earnings(&store, du, chain.address(MEMBER)).await, U256::from(450));
     assert_eq!(earnings(&store, du, chain.address(OTHER)).await, U256::from(450));
-    let unions = live::load(&store).await.unwrap();
+    let unions = live::load(&store).await.unwrap().unions;
     let union = unions.get(&du).unwrap();
     assert_eq!(union.state().carry(), U256::from(1));
     assert_eq!(union.state().totals().revenue, U256::from(1001));
@@ -98,7 +98,7 @@ async fn a_marketplace_purchase_of_a_union_product_is_revenue_of_the_union() {
 
     catch_up(&mut indexer).await;
 
-    let unions = live::load(&store).await.unwrap();
+    let unions = live::load(&store).await.unwrap().unions;
     assert_eq!(unions.get(&du).unwrap().state().totals().revenue, U256::from(300));
     let kinds: Vec<String> = store.events(0, u64::MAX).await.unwrap().into_iter().map(|e| e.kind).collect();
     assert!(kinds.contains(&"product".to_owned()) && kinds.contains(&"purchased".to_owned()), "{kinds:?}");
@@ -168,7 +168,7 @@ async fn ranges_an_rpc_refuses_are_read_in_smaller_pieces_with_nothing_lost() {
     let steps = catch_up(&mut indexer).await;
 
     assert!(steps.iter().any(|s| matches!(s, Step::Retry { .. })), "the proxy refused something: {steps:?}");
-    let unions = live::load(&store).await.unwrap();
+    let unions = live::load(&store).await.unwrap().unions;
     assert_eq!(unions.get(&du).unwrap().state().totals().revenue, U256::from(70));
 }
 

@@ -41,7 +41,7 @@ impl Server {
     /// Indexes to the head and reloads the unions from the log.
     async fn sync(&mut self) {
         while !matches!(self.indexer.step().await.unwrap(), Step::CaughtUp { .. }) {}
-        *self.unions.write().await = live::load(&self.store).await.unwrap();
+        *self.unions.write().await = live::load(&self.store).await.unwrap().unions;
     }
 
     async fn commit(&mut self) -> Vec<u64> {
