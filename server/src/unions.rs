@@ -45,7 +45,7 @@ pub struct Union {
     pub created_block: u64,
     /// Seconds a commit stays frozen before members can withdraw with it.
     pub freeze_period: u64,
-    /// The address allowed to commit its books.
+    /// The address allowed to commit its books: the creator's choice, then each `setOperator`'s.
     pub operator: Address,
     events: Vec<Event>,
     state: UnionState,
@@ -175,6 +175,11 @@ impl ReadModel for Unions {
             let member: Address = field(&stored.payload, "member").map_err(bad)?;
             let amount: U256 = field(&stored.payload, "amount").map_err(bad)?;
             *union.withdrawn.entry(member).or_default() += amount;
+            return Ok(());
+        }
+        if stored.kind == kinds::OPERATOR_CHANGED {
+            let Some(union) = self.unions.get_mut(&stored.contract) else { return Ok(()) };
+            union.operator = field(&stored.payload, OPERATOR).map_err(bad)?;
             return Ok(());
         }
         let mut payload = stored.payload.clone();

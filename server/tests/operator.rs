@@ -1,5 +1,6 @@
 //! The operator on anvil: it commits the book of a confirmed block only when it changed, batched
-//! by its policy, and members withdraw exactly their earnings with the proofs the server computes.
+//! by its policy, only for the unions whose operator it is now, and members withdraw exactly their
+//! earnings with the proofs the server computes.
 
 #[allow(dead_code)]
 #[path = "contracts/helpers.rs"]
@@ -7,7 +8,7 @@ mod chain;
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::ext::AnvilApi;
-use chain::{AGENT, Chain, DEPLOYER, MEMBER, OPERATOR, OTHER, send};
+use chain::{AGENT, Chain, DEPLOYER, MEMBER, OPERATOR, OTHER, OWNER, send};
 use coop_server::indexer::{Indexer, Step, Watched};
 use coop_server::live;
 use coop_server::operator::{CommitPolicy, Operator};
@@ -93,6 +94,20 @@ async fn small_revenue_waits_for_the_interval_unless_it_passes_the_threshold() {
     chain.mint_data(du, U256::from(10u64)).await;
     chain.wallet(DEPLOYER).anvil_mine(Some(10), None).await.unwrap();
     assert_eq!(server.commit().await.len(), 1, "small, but the interval has passed");
+}
+
+#[tokio::test]
+async fn a_union_whose_owner_hands_the_operator_role_elsewhere_is_left_alone_until_it_comes_back() {
+    let chain = Chain::start().await;
+    let du = union_with_members(&chain).await;
+    let mut server = Server::start(&chain, EVERY_TEN).await;
+    send(chain.du(du, OWNER).setOperator(chain.address(OTHER))).await;
+    chain.mint_data(du, U256::from(1000u64)).await;
+    assert_eq!(server.commit().await, Vec::<u64>::new(), "not its operator any more: nothing is sent");
+    assert_eq!(server.unions.read().await.get(&du).unwrap().operator, chain.address(OTHER));
+
+    send(chain.du(du, OWNER).setOperator(chain.address(OPERATOR))).await;
+    assert_eq!(server.commit().await.len(), 1, "its operator again: the changed book is committed");
 }
 
 #[tokio::test]

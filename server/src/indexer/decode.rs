@@ -25,12 +25,15 @@ pub struct Watched {
 /// The extra field of a stored `created` event: the union's freeze period in seconds.
 pub const FREEZE_PERIOD: &str = "freezePeriod";
 
-/// The other extra field of a stored `created` event: the address allowed to commit.
+/// The other extra field of a stored `created` event: the address allowed to commit. An
+/// `operator_changed` event carries the new one under the same name.
 pub const OPERATOR: &str = "operator";
 
 /// Kinds of the stored events that are not engine inputs.
 pub mod kinds {
     pub const WITHDRAWN: &str = "withdrawn";
+    /// The owner handed the commit role to another address (`setOperator`).
+    pub const OPERATOR_CHANGED: &str = "operator_changed";
     pub const PRODUCT: &str = "product";
     pub const SUBSCRIBED: &str = "subscribed";
     pub const PURCHASED: &str = "purchased";
@@ -54,6 +57,7 @@ pub fn union_topics() -> Vec<B256> {
         DataUnion::OwnershipTransferred::SIGNATURE_HASH,
         DataUnion::NewCommit::SIGNATURE_HASH,
         DataUnion::Withdrawn::SIGNATURE_HASH,
+        DataUnion::OperatorChanged::SIGNATURE_HASH,
     ]
 }
 
@@ -188,6 +192,12 @@ pub fn decode(
                 kinds::WITHDRAWN,
                 json!({ "member": e.member, "recipient": e.recipient, "amount": e.amount.to_string() }),
             )));
+        }
+        t if t == DataUnion::OperatorChanged::SIGNATURE_HASH => {
+            let e = DataUnion::OperatorChanged::decode_log_data(data).map_err(|e| malformed("OperatorChanged", e))?;
+            let mut payload = json!({});
+            payload[OPERATOR] = json!(e.newOperator);
+            return Ok(Some(stored(at, emitter, kinds::OPERATOR_CHANGED, payload)));
         }
         _ => return Ok(None),
     };
