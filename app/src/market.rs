@@ -160,6 +160,12 @@ pub fn price_label(price_per_second: U256, period: coop::amount::Period) -> Stri
     format!("{} DATA", coop::amount::format_units_short(amount, coop::amount::DATA_DECIMALS, 4))
 }
 
+/// `"1 subscriber"`, `"2 subscribers"`: a count with its noun (one that takes an `s`).
+pub fn counted(count: impl Into<u64>, noun: &str) -> String {
+    let count = count.into();
+    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
+}
+
 /// `0x1234…abcd`.
 pub fn short_address(address: &Address) -> String {
     let text = address.to_checksum(None);

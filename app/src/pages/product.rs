@@ -8,9 +8,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::checkout::form::CheckoutPanel;
+use crate::checkout::quote::describe_seconds;
 use crate::components::product_card::cover_style;
-use crate::market::{ProductDetail, UnionFigures, get_product, price_label};
+use crate::market::{ProductDetail, UnionFigures, counted, get_product, price_label};
 use crate::pages::not_found::NotFound;
+use crate::pages::union::format::{data_exact, data_short};
 
 #[component]
 pub fn ProductPage() -> impl IntoView {
@@ -43,13 +45,10 @@ pub fn ProductPage() -> impl IntoView {
 fn ProductView(detail: ProductDetail) -> impl IntoView {
     let product = detail.product;
     let unlisted = product.state != "deployed";
-    let minimum_days = product.minimum_subscription_seconds / alloy_primitives::U256::from(Period::Day.seconds());
     let minimum = if product.minimum_subscription_seconds.is_zero() {
         "none".to_owned()
-    } else if (product.minimum_subscription_seconds % alloy_primitives::U256::from(Period::Day.seconds())).is_zero() {
-        format!("{minimum_days} day(s)")
     } else {
-        format!("{} seconds", product.minimum_subscription_seconds)
+        describe_seconds(product.minimum_subscription_seconds)
     };
     let prices = [Period::Hour, Period::Day, Period::Week, Period::Month]
         .into_iter()
@@ -95,7 +94,7 @@ fn ProductView(detail: ProductDetail) -> impl IntoView {
                     )}
                 </p>
                 <p class="mt-1 text-sm text-stone-500">
-                    {format!("{} subscribers, {} purchases.", product.subscribers, product.purchases)}
+                    {format!("{}, {}.", counted(product.subscribers, "subscriber"), counted(product.purchases, "purchase"))}
                 </p>
             </section>
             <CheckoutPanel product=product.clone() />
@@ -129,7 +128,7 @@ fn UnionSection(union: UnionFigures) -> impl IntoView {
                 </div>
                 <div>
                     <dt class="text-xs uppercase tracking-wide text-stone-500">"Revenue"</dt>
-                    <dd class="mt-1 text-xl font-semibold">{format!("{} DATA", format_units(union.total_revenue, DATA_DECIMALS))}</dd>
+                    <dd class="mt-1 text-xl font-semibold" title=data_exact(union.total_revenue)>{data_short(union.total_revenue)}</dd>
                 </div>
                 <div>
                     <dt class="text-xs uppercase tracking-wide text-stone-500">"Admin fee"</dt>

@@ -171,7 +171,7 @@ fn MemberTable(
             </table>
         </div>
         <nav class="mt-3 flex items-center justify-between text-sm text-stone-600" aria-label="Member pages">
-            <span>{move || format!("{} member(s) match", total())}</span>
+            <span>{move || match total() { 1 => "1 member matches".to_owned(), n => format!("{n} members match") }}</span>
             <span class="flex gap-3">
                 {previous.map(|offset| view! { <a class="underline" href=page_href(&query, offset)>"Previous"</a> })}
                 {move || (next < total()).then(|| view! { <a class="underline" href=page_href(&query, next)>"Next"</a> })}
