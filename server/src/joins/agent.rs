@@ -1,10 +1,11 @@
 //! The join-part agent: sends approved joins to their unions in batches (`addMembers`), marks them
 //! joined once the indexer has seen `MemberJoined`, and sends the removals the owners asked for
-//! (`partMembers`). Only unions whose join-part agent is this key accept its transactions; a refused
-//! batch is logged and retried.
+//! (`partMembers`). Only unions whose join-part agent is this key accept its transactions, so it asks
+//! the union first (an owner may have removed it) and leaves the others' requests waiting; a union's
+//! failed batch is logged and retried without holding up the other unions.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::Address;
@@ -24,6 +25,21 @@ use crate::unions::Unions;
 /// At most this many members per transaction.
 pub const BATCH: usize = 100;
 
+#[derive(Debug, Clone, Copy)]
+enum Batch {
+    Add,
+    Part,
+}
+
+impl Batch {
+    fn name(self) -> &'static str {
+        match self {
+            Batch::Add => "addMembers",
+            Batch::Part => "partMembers",
+        }
+    }
+}
+
 /// What one step did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Step {
@@ -33,12 +49,18 @@ pub struct Step {
     pub parted: Vec<(Address, Vec<Address>)>,
     /// Requests marked joined.
     pub joined: usize,
+    /// Unions with work waiting whose join-part agent this key is not (their requests wait).
+    pub not_agent: Vec<Address>,
+    /// Unions whose batch failed this time, with the reason; retried next step.
+    pub failed: Vec<(Address, String)>,
 }
 
 pub struct Agent {
     store: Store,
     chain: DynProvider,
     address: Address,
+    /// Unions already reported as not served, so the log says it once, not every second.
+    reported: Mutex<HashSet<Address>>,
 }
 
 fn now() -> i64 {
@@ -49,7 +71,7 @@ impl Agent {
     pub fn new(store: Store, rpc_url: &Url, key: PrivateKeySigner) -> Self {
         let address = key.address();
         let chain = signing_provider(rpc_url, key);
-        Self { store, chain, address }
+        Self { store, chain, address, reported: Mutex::default() }
     }
 
     pub fn address(&self) -> Address {
@@ -77,14 +99,8 @@ impl Agent {
             }
         }
         for (union, members) in waiting {
-            for batch in members.chunks(BATCH) {
-                let call = DataUnion::addMembersCall { members: batch.to_vec() };
-                self.send(union, "addMembers", call.abi_encode()).await?;
-                for member in batch {
-                    self.store.move_join_request(union, *member, &["approved"], "sent", now()).await?;
-                }
-                tracing::info!(target: "agent", %union, members = batch.len(), "members added");
-                step.added.push((union, batch.to_vec()));
+            if self.serves(union, &mut step).await {
+                self.send_batches(union, &members, Batch::Add, &mut step).await?;
             }
         }
         let mut parting: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
@@ -100,17 +116,75 @@ impl Agent {
             }
         }
         for (union, members) in parting {
-            for batch in members.chunks(BATCH) {
-                let call = DataUnion::partMembersCall { members: batch.to_vec() };
-                self.send(union, "partMembers", call.abi_encode()).await?;
-                for member in batch {
-                    self.store.forget_part_request(union, *member).await?;
-                }
-                tracing::info!(target: "agent", %union, members = batch.len(), "members parted");
-                step.parted.push((union, batch.to_vec()));
+            if self.serves(union, &mut step).await {
+                self.send_batches(union, &members, Batch::Part, &mut step).await?;
             }
         }
         Ok(step)
+    }
+
+    /// Whether this key is a join-part agent of `union` now; a union that cannot be asked counts as
+    /// failed this step.
+    async fn serves(&self, union: Address, step: &mut Step) -> bool {
+        match DataUnion::new(union, &self.chain).isJoinPartAgent(self.address).call().await {
+            Ok(true) => {
+                self.reported.lock().unwrap_or_else(PoisonError::into_inner).remove(&union);
+                true
+            }
+            Ok(false) => {
+                if self.reported.lock().unwrap_or_else(PoisonError::into_inner).insert(union) {
+                    tracing::warn!(
+                        target: "agent",
+                        %union,
+                        agent = %self.address,
+                        "not a join-part agent of this union (the owner removed it or chose another); its requests wait"
+                    );
+                }
+                step.not_agent.push(union);
+                false
+            }
+            Err(error) => {
+                tracing::warn!(target: "agent", %union, "could not ask the union for its agents: {error:#}");
+                step.failed.push((union, error.to_string()));
+                false
+            }
+        }
+    }
+
+    /// Sends `members` to `union` in batches and records each in the store once mined. A failed
+    /// batch stops this union's batches for this step; the store errors stop the step.
+    async fn send_batches(
+        &self,
+        union: Address,
+        members: &[Address],
+        batch: Batch,
+        step: &mut Step,
+    ) -> anyhow::Result<()> {
+        for members in members.chunks(BATCH) {
+            let input = match batch {
+                Batch::Add => DataUnion::addMembersCall { members: members.to_vec() }.abi_encode(),
+                Batch::Part => DataUnion::partMembersCall { members: members.to_vec() }.abi_encode(),
+            };
+            if let Err(error) = self.send(union, batch.name(), input).await {
+                tracing::warn!(target: "agent", %union, "{} failed, will retry: {error:#}", batch.name());
+                step.failed.push((union, format!("{error:#}")));
+                return Ok(());
+            }
+            for member in members {
+                match batch {
+                    Batch::Add => {
+                        self.store.move_join_request(union, *member, &["approved"], "sent", now()).await?;
+                    }
+                    Batch::Part => self.store.forget_part_request(union, *member).await?,
+                }
+            }
+            tracing::info!(target: "agent", %union, members = members.len(), "{} sent", batch.name());
+            match batch {
+                Batch::Add => step.added.push((union, members.to_vec())),
+                Batch::Part => step.parted.push((union, members.to_vec())),
+            }
+        }
+        Ok(())
     }
 
     /// Sends `input` to `union` and waits for it to be mined successfully.

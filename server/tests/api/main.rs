@@ -5,6 +5,7 @@
 #[path = "../contracts/helpers.rs"]
 mod chain;
 
+mod agent;
 mod auth;
 mod drafts;
 mod errors;

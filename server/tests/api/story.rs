@@ -22,7 +22,7 @@ use crate::products::{fund_buyer, list_product};
 
 const FREEZE: u64 = 100;
 
-async fn signed_in(app: &TestApp, signer: &PrivateKeySigner) -> String {
+pub(crate) async fn signed_in(app: &TestApp, signer: &PrivateKeySigner) -> String {
     let message = message_for(app, signer).await;
     sign_in(app, &message, &sign(signer, &message)).await.cookie.expect("a session cookie")
 }
@@ -54,7 +54,7 @@ pub(crate) fn now() -> i64 {
 }
 
 /// Polls `path` until `done` holds, mining a block between tries so confirmations come.
-async fn until(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(crate) async fn until(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..120 {
         let reply = app.get(path).await;
         if reply.status == StatusCode::OK && done(&reply.body) {
