@@ -78,39 +78,45 @@ impl Operator {
         };
         let due = self.due_books(unions, confirmed).await?;
         let mut committed = Vec::new();
+        // One union's failed commit (a node hiccup, a revert) does not hold up the others'.
         for (union, book) in due {
-            let contract = DataUnion::new(union, &self.chain);
-            let receipt = contract
-                .commit(U256::from(confirmed), book.root(), book.book_hash())
-                .send()
-                .await
-                .with_context(|| format!("sending the commit of block {confirmed} to {union}"))?
-                .get_receipt()
-                .await
-                .with_context(|| format!("waiting for the commit of block {confirmed} to {union}"))?;
-            anyhow::ensure!(receipt.status(), "the commit of block {confirmed} to {union} reverted");
-            let stored =
-                StoredBook { root: book.root(), book_hash: book.book_hash(), canonical_json: book.to_canonical_json() };
-            self.store.save_book(union, confirmed, &stored).await?;
-            self.sent.insert(union, confirmed);
-            tracing::info!(target: "operator", %union, block = confirmed, root = %book.root(), leaves = book.len(), "committed");
-            committed.push(Committed { union, block: confirmed, book });
+            match self.commit(union, confirmed, &book).await {
+                Ok(()) => committed.push(Committed { union, block: confirmed, book }),
+                Err(error) => {
+                    tracing::warn!(target: "operator", %union, block = confirmed, "commit failed, will retry: {error:#}");
+                }
+            }
         }
         Ok(committed)
     }
 
+    /// Commits `book` (of block `confirmed`) to `union`, waits for it to be mined and stores it.
+    async fn commit(&mut self, union: Address, confirmed: u64, book: &Book) -> anyhow::Result<()> {
+        let receipt = DataUnion::new(union, &self.chain)
+            .commit(U256::from(confirmed), book.root(), book.book_hash())
+            .send()
+            .await
+            .with_context(|| format!("sending the commit of block {confirmed} to {union}"))?
+            .get_receipt()
+            .await
+            .with_context(|| format!("waiting for the commit of block {confirmed} to {union}"))?;
+        anyhow::ensure!(receipt.status(), "the commit of block {confirmed} to {union} reverted");
+        let stored =
+            StoredBook { root: book.root(), book_hash: book.book_hash(), canonical_json: book.to_canonical_json() };
+        self.store.save_book(union, confirmed, &stored).await?;
+        self.sent.insert(union, confirmed);
+        tracing::info!(target: "operator", %union, block = confirmed, root = %book.root(), leaves = book.len(), "committed");
+        Ok(())
+    }
+
     async fn due_books(&self, unions: &RwLock<Unions>, confirmed: u64) -> anyhow::Result<Vec<(Address, Arc<Book>)>> {
-        let mut unions = unions.write().await;
-        let mine: Vec<Address> = unions
-            .iter()
-            .filter(|union| union.operator == self.address && union.created_block <= confirmed)
-            .map(|union| union.address)
-            .collect();
+        // Books are built under the read lock, beside the readers.
+        let unions = unions.read().await;
+        let mine = unions.iter().filter(|union| union.operator == self.address && union.created_block <= confirmed);
         let mut due = Vec::new();
-        for address in mine {
-            let union = unions.get_mut(&address).expect("listed just above");
+        for union in mine {
             let on_chain = union.state().commits().iter().map(|c| c.book_block).max();
-            let last = on_chain.max(self.sent.get(&address).copied());
+            let last = on_chain.max(self.sent.get(&union.address).copied());
             if last.is_some_and(|last| last >= confirmed) {
                 continue;
             }
@@ -121,7 +127,7 @@ impl Operator {
             };
             let uncommitted = total_earnings(&book).saturating_sub(before);
             if self.policy.is_due(last.map(|block| confirmed - block), uncommitted) {
-                due.push((address, book));
+                due.push((union.address, book));
             }
         }
         Ok(due)

@@ -7,7 +7,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use coop::book::Book;
 use coop::engine::{
     CommittedBook, EngineError, Event, MemberFigures, UnionState, latest_commit, member_figures, parse_events,
@@ -75,6 +75,15 @@ impl Union {
 
     pub fn history(&self) -> &[HistoryPoint] {
         &self.history
+    }
+
+    /// The root and book hash of the book at the end of `block`. Once a book was built its root is
+    /// kept for good (two hashes a block), so checking old commits again rebuilds nothing.
+    pub fn root_at(&self, block: u64) -> Result<(B256, B256), UnionsError> {
+        match self.books.root(block) {
+            Some(root) => Ok(root),
+            None => self.book_at(block).map(|book| (book.root(), book.book_hash())),
+        }
     }
 
     /// The book at the end of `block`, rebuilt from the union's events unless it is cached. Takes
@@ -237,12 +246,14 @@ const CACHED_LEAVES: usize = 1_000_000;
 const ALWAYS_CACHED: usize = 2;
 
 /// The books last asked for, least recently used first. Without a bound, every block anyone asked a
-/// book of (`/books/{block}` takes any block) would stay in memory for good.
+/// book of (`/books/{block}` takes any block) would stay in memory for good. The root and book hash
+/// of every book built are kept, unbounded but small.
 #[derive(Debug)]
 struct BookCache {
     /// Leaves the books may hold together.
     budget: usize,
     books: Mutex<VecDeque<Arc<Book>>>,
+    roots: Mutex<HashMap<u64, (B256, B256)>>,
 }
 
 impl Default for BookCache {
@@ -253,7 +264,7 @@ impl Default for BookCache {
 
 impl BookCache {
     fn with_budget(budget: usize) -> Self {
-        BookCache { budget, books: Mutex::default() }
+        BookCache { budget, books: Mutex::default(), roots: Mutex::default() }
     }
 
     fn get(&self, block: u64) -> Option<Arc<Book>> {
@@ -264,9 +275,14 @@ impl BookCache {
         Some(book)
     }
 
+    fn root(&self, block: u64) -> Option<(B256, B256)> {
+        self.roots.lock().unwrap_or_else(PoisonError::into_inner).get(&block).copied()
+    }
+
     /// Adds `book` (unless a reader raced it in first) and forgets the least recently used books while
     /// the cache holds more leaves than its budget.
     fn insert(&self, book: Arc<Book>) {
+        self.roots.lock().unwrap_or_else(PoisonError::into_inner).insert(book.block(), (book.root(), book.book_hash()));
         let mut books = self.books.lock().unwrap_or_else(PoisonError::into_inner);
         if books.iter().any(|cached| cached.block() == book.block()) {
             return;
@@ -282,7 +298,8 @@ impl BookCache {
 impl Clone for BookCache {
     fn clone(&self) -> Self {
         let books = self.books.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        BookCache { budget: self.budget, books: Mutex::new(books) }
+        let roots = self.roots.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        BookCache { budget: self.budget, books: Mutex::new(books), roots: Mutex::new(roots) }
     }
 }
 
@@ -316,6 +333,7 @@ mod tests {
         assert!(cache.get(1).is_some(), "within the budget both stay");
         cache.insert(book(3, big));
         assert!(cache.get(2).is_none(), "2 was used least recently");
+        assert_eq!(cache.root(2), Some((book(2, big).root(), book(2, big).book_hash())), "its root is kept");
         assert_eq!(cache.get(1).map(|b| b.block()), Some(1));
         assert_eq!(cache.get(3).map(|b| b.block()), Some(3));
     }

@@ -48,17 +48,18 @@ pub struct Mismatch {
     pub rebuilt_book_hash: Option<B256>,
 }
 
-/// Checks every commit of every union.
-pub fn check(unions: &mut Unions) -> Report {
+/// Checks every commit of every union. Only roots not seen before are rebuilt, so this runs under the
+/// read lock, beside the readers.
+pub fn check(unions: &Unions) -> Report {
     let mut report = Report::default();
     let mut addresses: Vec<Address> = unions.iter().map(|union| union.address).collect();
     addresses.sort();
     for address in addresses {
-        let Some(union) = unions.get_mut(&address) else { continue };
+        let Some(union) = unions.get(&address) else { continue };
         let commits = union.state().commits().to_vec();
         for commit in commits {
             report.checked += 1;
-            let rebuilt = union.book_at(commit.book_block).ok().map(|book| (book.root(), book.book_hash()));
+            let rebuilt = union.root_at(commit.book_block).ok();
             if rebuilt != Some((commit.root, commit.book_hash)) {
                 report.mismatches.push(Mismatch {
                     union: address,
@@ -78,8 +79,8 @@ pub fn check(unions: &mut Unions) -> Report {
 
 /// `GET /api/v1/validation`: the commits checked and the mismatches, as of the indexed block.
 pub async fn validation(State(services): State<Arc<Services>>) -> Result<Answer<Report>, ApiError> {
-    let mut unions = services.unions.write().await;
-    let report = check(&mut unions);
+    let unions = services.unions.read().await;
+    let report = check(&unions);
     Ok(Answer::new(unions.as_of(), report))
 }
 
@@ -91,10 +92,10 @@ pub async fn run(unions: Arc<RwLock<Unions>>, loud: bool, mut stopped: watch::Re
     let mut last_checked = 0;
     loop {
         {
-            let mut unions = unions.write().await;
+            let unions = unions.read().await;
             if last_as_of != Some(unions.as_of()) {
                 last_as_of = Some(unions.as_of());
-                let report = check(&mut unions);
+                let report = check(&unions);
                 for mismatch in report.mismatches {
                     if reported.insert(mismatch.clone()) {
                         if loud {

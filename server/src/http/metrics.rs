@@ -53,7 +53,7 @@ pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
         });
         (unions.as_of(), unions.iter().count(), active, total)
     };
-    let validation = crate::validator::check(&mut *services.unions.write().await);
+    let validation = crate::validator::check(&*services.unions.read().await);
     let (products, listed) = {
         let catalog = services.catalog.read().await;
         (catalog.products().len(), catalog.products().filter(|p| p.deployed).count())
