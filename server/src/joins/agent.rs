@@ -152,7 +152,7 @@ impl Agent {
     }
 
     /// Sends `members` to `union` in batches and records each in the store once mined. A failed
-    /// batch stops this union's batches for this step; the store errors stop the step.
+    /// batch stops this union's batches for this step; a store error stops the step.
     async fn send_batches(
         &self,
         union: Address,

@@ -1,7 +1,7 @@
 //! Cover images: `POST /api/v1/covers` (signed in; the image is the body, PNG, JPEG or WebP, at most
 //! 2 MiB) stores it in the database, named by its hash, so every instance on that database serves it;
-//! `GET /api/v1/covers/{name}` serves it back. The declared type must match the file's first bytes, so nothing else is served as
-//! an image.
+//! `GET /api/v1/covers/{name}` serves it back. The declared type must match the file's first bytes,
+//! so nothing else is served as an image.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
