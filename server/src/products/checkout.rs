@@ -13,15 +13,14 @@ use app::checkout::port::ssr::{Answer, Checkout, RequestCheckout};
 use app::checkout::port::{BuyerState, CheckoutError, CheckoutQuote, PermitDomain, QuoteRequest, Subscriptions};
 use app::checkout::quote::{Currency, Funds, Hop};
 use axum::Router;
-use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 use coop::contracts::{DataToken, Marketplace, UniswapV2Pair};
 use serde::Deserialize;
-use tower::ServiceExt;
 
+use super::in_process;
 use crate::deploy::Deployment;
 use crate::http::{self, Services};
 
@@ -41,25 +40,16 @@ impl ChainCheckout {
 
     /// `GET uri` on the REST API; a 4xx becomes a refusal with the API's message.
     async fn ask<T: for<'de> Deserialize<'de>>(&self, uri: String) -> Result<T, CheckoutError> {
-        let answer = async {
-            let request = Request::get(&uri).body(Body::empty()).context("building the request")?;
-            let response = self.api.clone().oneshot(request).await.context("asking the API")?;
-            let status = response.status();
-            let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.context("reading the body")?;
-            anyhow::Ok((status, body))
-        };
-        let (status, body) = answer.await.map_err(unavailable)?;
-        if status == StatusCode::OK {
-            return serde_json::from_slice(&body).with_context(|| format!("reading {uri}")).map_err(unavailable);
+        let reply = in_process::get(&self.api, &uri).await.map_err(unavailable)?;
+        if reply.status == StatusCode::OK {
+            return reply.json(&uri).map_err(unavailable);
         }
-        if status.is_client_error() {
-            let message = serde_json::from_slice::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|body| body["error"]["message"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| "this purchase cannot be priced".to_owned());
-            return Err(CheckoutError::Refused(message));
+        if reply.status.is_client_error() {
+            return Err(CheckoutError::Refused(
+                reply.message().unwrap_or_else(|| "this purchase cannot be priced".to_owned()),
+            ));
         }
-        Err(unavailable(anyhow::anyhow!("{uri} answered {status}")))
+        Err(unavailable(anyhow::anyhow!("{uri} answered {}", reply.status)))
     }
 
     async fn wait_for_block(&self, block: u64) {

@@ -4,19 +4,17 @@
 use std::sync::Arc;
 
 use alloy::primitives::{Address, B256};
-use anyhow::Context;
 use app::market::ssr::{Answer, Market, RequestMarket};
 use app::market::{MarketError, PAGE_SIZE, ProductCard, ProductDetail, ProductPage, ProductQuery, UnionFigures};
 use axum::Router;
-use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use tower::ServiceExt;
 
+use super::in_process;
 use crate::http::{self, Services};
 
 /// The REST API's router, asked in process.
@@ -34,33 +32,15 @@ impl ApiMarket {
 
     /// `Ok(None)` on a 404; the API's message on a 400.
     async fn get<T: DeserializeOwned>(&self, uri: String) -> Result<Option<T>, MarketError> {
-        match self.fetch(&uri).await {
-            Ok(Fetched::Found(body)) => serde_json::from_slice(&body)
-                .with_context(|| format!("reading the answer to {uri}"))
-                .map(Some)
-                .map_err(unavailable),
-            Ok(Fetched::NotFound) => Ok(None),
-            Ok(Fetched::Refused(message)) => Err(MarketError::BadRequest(message)),
-            Err(error) => Err(unavailable(error)),
+        let reply = in_process::get(&self.api, &uri).await.map_err(unavailable)?;
+        match reply.status {
+            StatusCode::OK => reply.json(&uri).map(Some).map_err(unavailable),
+            StatusCode::NOT_FOUND => Ok(None),
+            status if status.is_client_error() => Err(MarketError::BadRequest(
+                reply.message().unwrap_or_else(|| "the search could not be read".to_owned()),
+            )),
+            status => Err(unavailable(anyhow::anyhow!("{uri} answered {status}"))),
         }
-    }
-
-    async fn fetch(&self, uri: &str) -> anyhow::Result<Fetched> {
-        let request = Request::get(uri).body(Body::empty()).context("building the request")?;
-        let response = self.api.clone().oneshot(request).await.context("asking the API")?;
-        let status = response.status();
-        let body = axum::body::to_bytes(response.into_body(), 16 << 20).await.context("reading the body")?;
-        Ok(match status {
-            StatusCode::OK => Fetched::Found(body.to_vec()),
-            StatusCode::NOT_FOUND => Fetched::NotFound,
-            status if status.is_client_error() => {
-                let message = serde_json::from_slice::<ErrorBody>(&body)
-                    .map(|body| body.error.message)
-                    .unwrap_or_else(|_| "the search could not be read".to_owned());
-                Fetched::Refused(message)
-            }
-            status => anyhow::bail!("{uri} answered {status}"),
-        })
     }
 
     /// A page of the products filed under `query.category`: every listed product matching the
@@ -91,22 +71,6 @@ impl ApiMarket {
     async fn union(&self, address: Address) -> Result<Option<UnionFigures>, MarketError> {
         self.get(format!("/api/v1/unions/{address}")).await
     }
-}
-
-enum Fetched {
-    Found(Vec<u8>),
-    NotFound,
-    Refused(String),
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorMessage,
-}
-
-#[derive(Deserialize)]
-struct ErrorMessage {
-    message: String,
 }
 
 #[derive(Deserialize)]

@@ -4,6 +4,7 @@
 mod checkout;
 pub mod covers;
 pub mod drafts;
+mod in_process;
 mod market;
 pub mod metadata;
 mod store;

@@ -27,8 +27,8 @@ use axum::response::Response;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
+use super::in_process::{self, Reply};
 use crate::http::{self, Services};
 use crate::indexer::decode::kinds;
 
@@ -73,23 +73,13 @@ fn unavailable(error: anyhow::Error) -> UnionError {
     UnionError::Unavailable
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorMessage,
-}
-
-#[derive(Deserialize)]
-struct ErrorMessage {
-    message: String,
-}
-
 impl SessionUnions {
     fn services(&self) -> &Services {
         &self.api.services
     }
 
     /// Asks the API; a refusal becomes the [`UnionError`] that says why, in the API's words.
-    async fn call(&self, method: Method, uri: &str, body: Option<Value>) -> Result<Vec<u8>, UnionError> {
+    async fn call(&self, method: Method, uri: &str, body: Option<Value>) -> Result<Reply, UnionError> {
         let mut request = Request::builder().method(method).uri(uri);
         if let Some(cookie) = &self.cookie {
             request = request.header(COOKIE, cookie.clone());
@@ -102,30 +92,22 @@ impl SessionUnions {
             None => Body::empty(),
         };
         let request = request.body(body).context("building the request").map_err(unavailable)?;
-        let response = self.api.api.clone().oneshot(request).await.context("asking the API").map_err(unavailable)?;
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 16 << 20)
-            .await
-            .context("reading the answer")
-            .map_err(unavailable)?
-            .to_vec();
-        if status.is_success() {
-            return Ok(bytes);
+        let reply = in_process::call(&self.api.api, request).await.map_err(unavailable)?;
+        if reply.status.is_success() {
+            return Ok(reply);
         }
-        let message = serde_json::from_slice::<ErrorBody>(&bytes).map(|body| body.error.message);
-        Err(match (status, message) {
+        Err(match (reply.status, reply.message()) {
             (StatusCode::UNAUTHORIZED, _) => UnionError::NotSignedIn,
-            (StatusCode::FORBIDDEN, Ok(message)) => UnionError::NotOwner(message),
-            (StatusCode::NOT_FOUND, Ok(message)) => UnionError::NotFound(message),
-            (StatusCode::CONFLICT, Ok(message)) => UnionError::Conflict(message),
-            (StatusCode::BAD_REQUEST, Ok(message)) => UnionError::BadRequest(message),
+            (StatusCode::FORBIDDEN, Some(message)) => UnionError::NotOwner(message),
+            (StatusCode::NOT_FOUND, Some(message)) => UnionError::NotFound(message),
+            (StatusCode::CONFLICT, Some(message)) => UnionError::Conflict(message),
+            (StatusCode::BAD_REQUEST, Some(message)) => UnionError::BadRequest(message),
             (status, _) => unavailable(anyhow::anyhow!("{uri} answered {status}")),
         })
     }
 
     async fn json<T: DeserializeOwned>(&self, method: Method, uri: &str, body: Option<Value>) -> Result<T, UnionError> {
-        let bytes = self.call(method, uri, body).await?;
-        serde_json::from_slice(&bytes).with_context(|| format!("reading the answer to {uri}")).map_err(unavailable)
+        self.call(method, uri, body).await?.json(uri).map_err(unavailable)
     }
 
     async fn get<T: DeserializeOwned>(&self, uri: &str) -> Result<T, UnionError> {
