@@ -92,6 +92,7 @@ impl Server {
             metrics: Default::default(),
             clock: Default::default(),
             leading: Default::default(),
+            join_agent: chain_info::Roles::of(config).join_agent,
         });
         let router = router(listener.local_addr()?, services.clone(), rpc_url, config)?;
         let role = match &services.deployment {

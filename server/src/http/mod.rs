@@ -46,6 +46,8 @@ pub struct Services {
     pub clock: Arc<ChainClock>,
     /// Whether this instance holds the chain role (indexer and operator) right now.
     pub leading: Arc<std::sync::atomic::AtomicBool>,
+    /// The address of the join-part agent key this server adds members with, if it has one.
+    pub join_agent: Option<alloy::primitives::Address>,
 }
 
 /// A router that remembers what it routes.

@@ -26,6 +26,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use coop::contracts::DataUnion;
 use serde::{Deserialize, Serialize};
 
 use crate::api::params::{self, Params};
@@ -117,6 +118,32 @@ async fn owner_only(services: &Services, union: Address, who: SignedIn) -> Resul
     Ok(())
 }
 
+/// Refuses join requests this server could never carry out: it runs no join-part agent, or its agent
+/// is not (or no longer) one of the union's. An owner who removes the agent after a request was filed
+/// leaves that request waiting until the agent is added back.
+async fn served_here(services: &Services, union: Address) -> Result<(), ApiError> {
+    let Some(agent) = services.join_agent else {
+        return Err(ApiError::Conflict {
+            code: "no_join_agent",
+            message: "this server runs no join-part agent, so it cannot add members to any Data Union".to_owned(),
+        });
+    };
+    match DataUnion::new(union, &services.chain).isJoinPartAgent(agent).call().await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ApiError::Conflict {
+            code: "not_served",
+            message: format!(
+                "this server adds members with its join-part agent {agent}, which is not an agent of {union}; the \
+                 owner can add it with `addJoinPartAgent`"
+            ),
+        }),
+        Err(error) => Err(ApiError::Unavailable {
+            code: "chain_unavailable",
+            reason: format!("could not ask {union} for its join-part agents: {error}"),
+        }),
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewRequest {
@@ -168,6 +195,7 @@ async fn file(
     if union_membership(&services, union, member).await? {
         return Err(ApiError::Conflict { code: "already_member", message: format!("{member} is already a member") });
     }
+    served_here(&services, union).await?;
     let status = if secret_id.is_some() { "approved" } else { "pending" };
     let filed = services
         .store

@@ -1,12 +1,12 @@
 //! The server's join-part agent serves only the unions whose agent it is now: a union whose owner
-//! removed it keeps its approved requests waiting (nothing is sent, so nothing reverts), and the
-//! other unions' joins go on meanwhile.
+//! removed it takes no new requests, keeps the approved ones waiting (nothing is sent, so nothing
+//! reverts) and the other unions' joins go on meanwhile.
 
-use alloy::primitives::U256;
+use alloy::primitives::{Address, U256};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::chain::{AGENT, MEMBER, OWNER, send};
+use crate::chain::{AGENT, MEMBER, OTHER, OWNER, send};
 use crate::helpers::spawn_app_with_roles;
 use crate::story::{join_body, now, post, signed_in, until};
 
@@ -18,27 +18,34 @@ async fn a_union_that_removed_the_servers_agent_waits_while_the_others_go_on() {
     // The agent goes through the unions in address order: the one it no longer serves comes first,
     // so a step that stopped there would never reach the other.
     let (removed, served) = (first.min(second), first.max(second));
-    send(chain.du(removed, OWNER).removeJoinPartAgent(chain.address(AGENT))).await;
     app.caught_up().await;
-
     let owner = signed_in(&app, &chain.signer(OWNER)).await;
     let member = chain.signer(MEMBER);
-    for du in [removed, served] {
-        let (status, created) =
-            post(&app, &format!("/api/v1/unions/{du}/secrets"), Some(&owner), json!({ "name": "invite" })).await;
-        assert_eq!(status, StatusCode::CREATED, "{created}");
-        let secret = created["secret"].as_str().unwrap();
-        let (status, filed) = post(
-            &app,
-            &format!("/api/v1/unions/{du}/join-requests"),
-            None,
-            join_body(du, &member, now(), Some(secret)),
-        )
-        .await;
-        assert!(status.is_success(), "{filed}");
-    }
-
     let address = member.address();
+    let join = |du: Address, secret: Option<String>| {
+        let body = join_body(du, &member, now(), secret.as_deref());
+        let app = &app;
+        async move { post(app, &format!("/api/v1/unions/{du}/join-requests"), None, body).await }
+    };
+
+    // Asked while the agent served it; the owner removes the agent, then approves.
+    let (status, filed) = join(removed, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    send(chain.du(removed, OWNER).removeJoinPartAgent(chain.address(AGENT))).await;
+    let (status, approved) =
+        post(&app, &format!("/api/v1/unions/{removed}/join-requests/{address}/approve"), Some(&owner), json!({})).await;
+    assert!(status.is_success(), "{approved}");
+    // A new request there is refused up front: this server could not carry it out.
+    let other = chain.signer(OTHER);
+    let body = join_body(removed, &other, now(), None);
+    let (status, refused) = post(&app, &format!("/api/v1/unions/{removed}/join-requests"), None, body).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_served")), "{refused}");
+
+    let (status, created) =
+        post(&app, &format!("/api/v1/unions/{served}/secrets"), Some(&owner), json!({ "name": "invite" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, filed) = join(served, created["secret"].as_str().map(str::to_owned)).await;
+    assert_eq!(status, StatusCode::CREATED, "{filed}");
     until(&app, &format!("/api/v1/unions/{served}/members/{address}"), |m| m["active"] == true).await;
     let request = app.ok(&format!("/api/v1/unions/{removed}/join-requests/{address}")).await;
     assert_eq!(request["status"], "approved", "waits for an agent: {request}");

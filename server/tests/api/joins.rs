@@ -45,6 +45,9 @@ async fn bad_join_requests_are_refused_naming_the_field_and_owner_actions_need_a
         post(&app, &format!("/api/v1/unions/{nowhere}/join-requests"), None, join_body(nowhere, &member, now(), None))
             .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // A good request, but this server has no join-part agent to carry it out.
+    let (status, reply) = post(&app, &path, None, join_body(du, &member, now(), None)).await;
+    assert_eq!((status, reply["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("no_join_agent")), "{reply}");
     let reply = app.get(&format!("/api/v1/unions/{du}/join-requests/{}", member.address())).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "nothing was filed: {}", reply.body);
 
