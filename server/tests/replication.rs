@@ -2,12 +2,14 @@
 //! validator on its own SQLite: one answer everywhere, a takeover when the indexing instance dies,
 //! the same state after every instance restarts, and sessions and covers shared through the database.
 //!
-//! Needs `COOP_TEST_POSTGRES_URL` (see tests/store.rs) and Debian's nginx; skipped without them unless
+//! Needs `COOP_TEST_POSTGRES_URL` (see tests/support/postgres.rs) and Debian's nginx; skipped without them unless
 //! `COOP_REQUIRE_POSTGRES=1`, as `make test` sets.
 
 #[allow(dead_code)]
 #[path = "contracts/helpers.rs"]
 mod chain;
+#[path = "support/postgres.rs"]
+mod test_database;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,8 +25,6 @@ use coop_server::config::{Config, Secret};
 use coop_server::startup::Server;
 use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
-use sqlx::Connection;
-use sqlx::postgres::PgConnection;
 use tokio::sync::oneshot;
 
 /// One instance in a runtime of its own, so that killing it stops everything it runs at once, as a
@@ -75,36 +75,19 @@ impl Drop for Instance {
 
 struct Cluster {
     chain: Chain,
-    postgres_url: String,
-    admin_url: String,
-    database: String,
+    database: test_database::TestDatabase,
     deployment_file: PathBuf,
     dir: tempfile::TempDir,
 }
 
 impl Cluster {
     async fn start() -> Option<Cluster> {
-        let Ok(admin_url) = std::env::var("COOP_TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var("COOP_REQUIRE_POSTGRES").is_err(),
-                "COOP_REQUIRE_POSTGRES is set but COOP_TEST_POSTGRES_URL is not"
-            );
-            eprintln!("skipped: COOP_TEST_POSTGRES_URL is not set");
-            return None;
-        };
-        let database = format!("coop_cluster_{}", std::process::id());
-        let mut admin = PgConnection::connect(&admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {database}"))).execute(&mut admin).await.unwrap();
-        let postgres_url = format!("{}/{database}", admin_url.rsplit_once('/').unwrap().0);
+        let database = test_database::TestDatabase::create("coop_cluster").await?;
         let chain = Chain::start().await;
         let dir = tempfile::tempdir().unwrap();
         let deployment_file = dir.path().join("deployment.json");
         chain.deployment.save(&deployment_file).unwrap();
-        Some(Cluster { chain, postgres_url, admin_url, database, deployment_file, dir })
+        Some(Cluster { chain, database, deployment_file, dir })
     }
 
     fn config(&self, name: &str, database_url: Option<String>) -> Config {
@@ -123,7 +106,7 @@ impl Cluster {
     }
 
     fn replica(&self, name: &str) -> Instance {
-        Instance::start(self.config(name, Some(self.postgres_url.clone())), self.chain.anvil.endpoint(), false)
+        Instance::start(self.config(name, Some(self.database.url.clone())), self.chain.anvil.endpoint(), false)
     }
 
     /// The validator: its own SQLite, its own indexing, no operator key.
@@ -133,9 +116,7 @@ impl Cluster {
     }
 
     async fn finish(self) {
-        let mut admin = PgConnection::connect(&self.admin_url).await.unwrap();
-        let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database);
-        sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await.unwrap();
+        self.database.drop().await;
     }
 }
 

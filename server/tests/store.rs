@@ -1,16 +1,14 @@
 //! The store conformance suite: every case runs on SQLite and on PostgreSQL.
 //!
-//! PostgreSQL cases need `COOP_TEST_POSTGRES_URL` (a role that may create databases); each case
-//! gets a database of its own and drops it afterwards. Without the variable they are skipped,
-//! unless `COOP_REQUIRE_POSTGRES=1` (as `make test` sets), which makes a missing server a failure.
+//! PostgreSQL cases need `COOP_TEST_POSTGRES_URL`; each case gets a database of its own and drops it
+//! afterwards (see `support/postgres.rs`).
 
-use std::sync::atomic::{AtomicU32, Ordering};
+#[path = "support/postgres.rs"]
+mod test_database;
 
 use alloy::primitives::{Address, B256, U256, address, b256};
 use coop_server::store::{Checkpoint, IndexedRange, NonceUse, Store, StoreError, StoredEvent};
 use serde_json::json;
-use sqlx::Connection;
-use sqlx::postgres::PgConnection;
 use tower_sessions::SessionStore;
 use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
@@ -24,7 +22,7 @@ struct Db {
 
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres(test_database::TestDatabase),
 }
 
 impl Db {
@@ -36,33 +34,15 @@ impl Db {
     }
 
     async fn postgres() -> Option<Db> {
-        let Ok(admin_url) = std::env::var("COOP_TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var("COOP_REQUIRE_POSTGRES").is_err(),
-                "COOP_REQUIRE_POSTGRES is set but COOP_TEST_POSTGRES_URL is not"
-            );
-            eprintln!("skipped: COOP_TEST_POSTGRES_URL is not set");
-            return None;
-        };
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let name = format!("coop_store_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-        let mut admin = PgConnection::connect(&admin_url).await.expect("connect to the test PostgreSQL");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
-        admin.close().await.unwrap();
-        let base = admin_url.rsplit_once('/').expect("a database in the URL").0;
-        let url = format!("{base}/{name}");
-        let store = Store::open(&url).await.expect("open postgres");
-        Some(Db { url, store, cleanup: Cleanup::Postgres { admin_url, name } })
+        let database = test_database::TestDatabase::create("coop_store").await?;
+        let store = Store::open(&database.url).await.expect("open postgres");
+        Some(Db { url: database.url.clone(), store, cleanup: Cleanup::Postgres(database) })
     }
 
     async fn finish(self) {
         self.store.close().await;
-        if let Cleanup::Postgres { admin_url, name } = self.cleanup {
-            let mut admin = PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
-                .execute(&mut admin)
-                .await
-                .unwrap();
+        if let Cleanup::Postgres(database) = self.cleanup {
+            database.drop().await;
         }
     }
 }
