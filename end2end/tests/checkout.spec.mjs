@@ -159,6 +159,10 @@ for (const currency of ["ETH", "DAI", "DATA"]) {
     await expect(row).toContainText(`Checkout with ${currency}`);
     await expect(row.locator("time")).toHaveAttribute("data-unix", String(end));
     await expect(row).toContainText("Active");
+    // The same list is rendered on the server for an address given in the link, without JavaScript.
+    const html = await (await request.get(`/purchases?address=${buyer}`)).text();
+    expect(html).toContain(`data-product="${id}"`);
+    expect(html).toContain(`data-unix="${end}"`);
     expect(errors).toEqual([]);
   });
 }

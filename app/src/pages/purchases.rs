@@ -1,8 +1,10 @@
-//! The buyer's purchases: every product the connected address subscribed to, with its end date.
-//! The list is the indexer's (`/api/v1/subscriptions`), read once a wallet is connected.
+//! The buyer's purchases: every product an address subscribed to, with its end date. The list is the
+//! indexer's (`/api/v1/subscriptions`). Whose: `?address=` when given, else the connected wallet, else
+//! the signed-in address; rendered on the server when the address is known there.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::checkout::dates::{iso, show_utc};
 use crate::checkout::port::{Subscription, Subscriptions, subscriptions_of};
@@ -11,32 +13,41 @@ use crate::wallet::use_wallet;
 #[component]
 pub fn PurchasesPage() -> impl IntoView {
     let wallet = use_wallet();
-    let list = LocalResource::new(move || {
-        let buyer = wallet.address.get();
-        async move {
+    let query = use_query_map();
+    let buyer = Memo::new(move |_| {
+        let asked = query.with(|q| q.get("address")).and_then(|text| coop::text::parse_address(&text).ok());
+        asked.or_else(|| wallet.address.get()).or_else(|| wallet.signed_in().map(|who| who.address))
+    });
+    let list = Resource::new(
+        move || buyer.get(),
+        |buyer| async move {
             let buyer = buyer?;
             Some(match subscriptions_of(buyer).await {
                 Ok(Ok(list)) => Ok(list),
                 Ok(Err(error)) => Err(error.to_string()),
-                Err(_) => Err("your purchases are not available right now; try again in a moment".to_owned()),
+                Err(_) => Err("the purchases are not available right now; try again in a moment".to_owned()),
             })
-        }
-    });
+        },
+    );
     view! {
         <Title text="Your purchases · Coop" />
         <section class="mx-auto max-w-4xl px-4 py-8">
             <h1 class="text-3xl font-bold tracking-tight">"Your purchases"</h1>
-            <p class="mt-2 text-stone-600">"Subscriptions bought by the connected wallet, with the date each one ends."</p>
-            {move || match (wallet.address.get(), list.get().flatten()) {
-                (None, _) => view! {
-                    <p class="mt-6 rounded-xl bg-white p-5 text-stone-600 shadow-sm">"Connect your wallet to see your purchases."</p>
-                }.into_any(),
-                (Some(_), None) => view! { <p class="mt-6 text-stone-500">"Loading…"</p> }.into_any(),
-                (Some(_), Some(Err(error))) => view! {
-                    <p class="mt-6 text-red-700" role="alert">{error}</p>
-                }.into_any(),
-                (Some(_), Some(Ok(list))) => view! { <PurchaseList list /> }.into_any(),
-            }}
+            <p class="mt-2 text-stone-600">"Subscriptions bought by this address, with the date each one ends."</p>
+            {move || buyer.get().map(|buyer| view! {
+                <p class="mt-1 break-all font-mono text-xs text-stone-500">{buyer.to_checksum(None)}</p>
+            })}
+            <Transition fallback=|| view! { <p class="mt-6 text-stone-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        None => view! {
+                            <p class="mt-6 rounded-xl bg-white p-5 text-stone-600 shadow-sm">"Connect your wallet to see your purchases."</p>
+                        }.into_any(),
+                        Some(Err(error)) => view! { <p class="mt-6 text-red-700" role="alert">{error}</p> }.into_any(),
+                        Some(Ok(list)) => view! { <PurchaseList list /> }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }
