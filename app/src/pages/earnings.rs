@@ -9,21 +9,16 @@ use alloy_sol_types::SolCall;
 use coop::contracts::DataUnion;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 use crate::pages::union::format::{data_exact, utc, wait};
 use crate::pages::union::or_alert;
+use crate::pages::use_viewed_address;
 use crate::unions::{MemberFigures, live, memberships, use_chain_block};
 use crate::wallet::{TxProgress, UnsignedTx, use_wallet};
 
 #[component]
 pub fn EarningsPage() -> impl IntoView {
-    let wallet = use_wallet();
-    let query = use_query_map();
-    let member = Memo::new(move |_| {
-        let asked = query.with(|q| q.get("address")).and_then(|text| coop::text::parse_address(&text).ok());
-        asked.or_else(|| wallet.address.get()).or_else(|| wallet.signed_in().map(|who| who.address))
-    });
+    let member = use_viewed_address();
     let list = Resource::new(
         move || member.get(),
         |member| async move {

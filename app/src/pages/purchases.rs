@@ -4,20 +4,14 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 use crate::checkout::dates::{iso, show_utc};
 use crate::checkout::port::{Subscription, Subscriptions, subscriptions_of};
-use crate::wallet::use_wallet;
+use crate::pages::use_viewed_address;
 
 #[component]
 pub fn PurchasesPage() -> impl IntoView {
-    let wallet = use_wallet();
-    let query = use_query_map();
-    let buyer = Memo::new(move |_| {
-        let asked = query.with(|q| q.get("address")).and_then(|text| coop::text::parse_address(&text).ok());
-        asked.or_else(|| wallet.address.get()).or_else(|| wallet.signed_in().map(|who| who.address))
-    });
+    let buyer = use_viewed_address();
     let list = Resource::new(
         move || buyer.get(),
         |buyer| async move {
