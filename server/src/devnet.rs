@@ -1,5 +1,6 @@
 //! The local development chain: anvil from the npm package `@foundry-rs/anvil`, started on a free
-//! port and killed when the handle is dropped, so neither `coop dev` nor a test leaves one behind.
+//! port and killed when the handle is dropped, so neither `coop dev` nor a test leaves one behind;
+//! and the signing provider and send-and-confirm step the operator and the join-part agent share.
 
 use std::path::{Path, PathBuf};
 
@@ -67,6 +68,28 @@ impl DevChain {
     pub fn addresses(&self) -> &[alloy::primitives::Address] {
         self.instance.addresses()
     }
+}
+
+/// Sends `input` to `to` from the provider's key and waits for it to be mined successfully; `what`
+/// names the transaction in errors.
+pub async fn send_and_confirm(
+    chain: &alloy::providers::DynProvider,
+    to: alloy::primitives::Address,
+    input: Vec<u8>,
+    what: &str,
+) -> anyhow::Result<()> {
+    use alloy::providers::Provider;
+    use anyhow::Context;
+    let request = alloy::rpc::types::TransactionRequest::default().to(to).input(input.into());
+    let receipt = chain
+        .send_transaction(request)
+        .await
+        .with_context(|| format!("sending {what} to {to}"))?
+        .get_receipt()
+        .await
+        .with_context(|| format!("waiting for {what} to {to}"))?;
+    anyhow::ensure!(receipt.status(), "{what} to {to} reverted");
+    Ok(())
 }
 
 /// A provider that signs with `key` and asks the node for the nonce of every transaction. The

@@ -10,13 +10,14 @@ use std::time::Duration;
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolCall;
 use anyhow::Context;
 use coop::book::Book;
 use coop::contracts::DataUnion;
 use tokio::sync::{RwLock, watch};
 use url::Url;
 
-use crate::devnet::signing_provider;
+use crate::devnet::{send_and_confirm, signing_provider};
 use crate::store::{Store, StoredBook};
 use crate::unions::Unions;
 
@@ -92,15 +93,9 @@ impl Operator {
 
     /// Commits `book` (of block `confirmed`) to `union`, waits for it to be mined and stores it.
     async fn commit(&mut self, union: Address, confirmed: u64, book: &Book) -> anyhow::Result<()> {
-        let receipt = DataUnion::new(union, &self.chain)
-            .commit(U256::from(confirmed), book.root(), book.book_hash())
-            .send()
-            .await
-            .with_context(|| format!("sending the commit of block {confirmed} to {union}"))?
-            .get_receipt()
-            .await
-            .with_context(|| format!("waiting for the commit of block {confirmed} to {union}"))?;
-        anyhow::ensure!(receipt.status(), "the commit of block {confirmed} to {union} reverted");
+        let call =
+            DataUnion::commitCall { blockNumber: U256::from(confirmed), root: book.root(), bookHash: book.book_hash() };
+        send_and_confirm(&self.chain, union, call.abi_encode(), &format!("the commit of block {confirmed}")).await?;
         let stored =
             StoredBook { root: book.root(), book_hash: book.book_hash(), canonical_json: book.to_canonical_json() };
         self.store.save_book(union, confirmed, &stored).await?;

@@ -9,16 +9,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::Address;
-use alloy::providers::{DynProvider, Provider};
-use alloy::rpc::types::TransactionRequest;
+use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
-use anyhow::Context;
 use coop::contracts::DataUnion;
 use tokio::sync::{RwLock, watch};
 use url::Url;
 
-use crate::devnet::signing_provider;
+use crate::devnet::{send_and_confirm, signing_provider};
 use crate::store::Store;
 use crate::unions::Unions;
 
@@ -49,10 +47,6 @@ pub struct Step {
     pub parted: Vec<(Address, Vec<Address>)>,
     /// Requests marked joined.
     pub joined: usize,
-    /// Unions with work waiting whose join-part agent this key is not (their requests wait).
-    pub not_agent: Vec<Address>,
-    /// Unions whose batch failed this time, with the reason; retried next step.
-    pub failed: Vec<(Address, String)>,
 }
 
 pub struct Agent {
@@ -99,7 +93,7 @@ impl Agent {
             }
         }
         for (union, members) in waiting {
-            if self.serves(union, &mut step).await {
+            if self.serves(union).await {
                 self.send_batches(union, &members, Batch::Add, &mut step).await?;
             }
         }
@@ -116,16 +110,16 @@ impl Agent {
             }
         }
         for (union, members) in parting {
-            if self.serves(union, &mut step).await {
+            if self.serves(union).await {
                 self.send_batches(union, &members, Batch::Part, &mut step).await?;
             }
         }
         Ok(step)
     }
 
-    /// Whether this key is a join-part agent of `union` now; a union that cannot be asked counts as
-    /// failed this step.
-    async fn serves(&self, union: Address, step: &mut Step) -> bool {
+    /// Whether this key is a join-part agent of `union` now; a union that cannot be asked is tried
+    /// again next step.
+    async fn serves(&self, union: Address) -> bool {
         match DataUnion::new(union, &self.chain).isJoinPartAgent(self.address).call().await {
             Ok(true) => {
                 self.reported.lock().unwrap_or_else(PoisonError::into_inner).remove(&union);
@@ -140,12 +134,10 @@ impl Agent {
                         "not a join-part agent of this union (the owner removed it or chose another); its requests wait"
                     );
                 }
-                step.not_agent.push(union);
                 false
             }
             Err(error) => {
                 tracing::warn!(target: "agent", %union, "could not ask the union for its agents: {error:#}");
-                step.failed.push((union, error.to_string()));
                 false
             }
         }
@@ -165,9 +157,8 @@ impl Agent {
                 Batch::Add => DataUnion::addMembersCall { members: members.to_vec() }.abi_encode(),
                 Batch::Part => DataUnion::partMembersCall { members: members.to_vec() }.abi_encode(),
             };
-            if let Err(error) = self.send(union, batch.name(), input).await {
+            if let Err(error) = send_and_confirm(&self.chain, union, input, batch.name()).await {
                 tracing::warn!(target: "agent", %union, "{} failed, will retry: {error:#}", batch.name());
-                step.failed.push((union, format!("{error:#}")));
                 return Ok(());
             }
             for member in members {
@@ -184,21 +175,6 @@ impl Agent {
                 Batch::Part => step.parted.push((union, members.to_vec())),
             }
         }
-        Ok(())
-    }
-
-    /// Sends `input` to `union` and waits for it to be mined successfully.
-    async fn send(&self, union: Address, what: &str, input: Vec<u8>) -> anyhow::Result<()> {
-        let request = TransactionRequest::default().to(union).input(input.into());
-        let receipt = self
-            .chain
-            .send_transaction(request)
-            .await
-            .with_context(|| format!("sending {what} to {union}"))?
-            .get_receipt()
-            .await
-            .with_context(|| format!("waiting for {what} to {union}"))?;
-        anyhow::ensure!(receipt.status(), "{what} to {union} reverted");
         Ok(())
     }
 
