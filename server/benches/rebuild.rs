@@ -8,8 +8,8 @@
 //!
 //! Then, three times, it does what a starting instance does in `live::load` (open the store, read the
 //! log once, build the unions and the catalog from it) and times each step, and the first member
-//! figures, which build the committed book. SQLite always; PostgreSQL too when `COOP_TEST_POSTGRES_URL` is set (a database of its
-//! own is created and dropped).
+//! figures, which build the committed book. SQLite always; PostgreSQL too when
+//! `COOP_TEST_POSTGRES_URL` is set (a database of its own is created and dropped).
 //!
 //! ```sh
 //! cargo bench -p coop-server --bench rebuild
