@@ -137,7 +137,7 @@ pub async fn deploy_all(
     existing: Option<Deployment>,
 ) -> anyhow::Result<Deployment> {
     let me = deployer.address();
-    let provider = ProviderBuilder::new().wallet(deployer).connect_http(rpc_url.clone());
+    let provider = ProviderBuilder::new().wallet(deployer).connect_client(crate::rpc::client(rpc_url));
     if let Some(existing) = existing {
         if existing.is_live(&provider).await? {
             tracing::info!(chain_id = existing.chain_id, "the deployment is still on the chain; reusing it");

@@ -34,6 +34,8 @@ pub mod operator;
 pub mod products;
 /// The chain role (indexer and operator), held by one instance at a time.
 pub mod role;
+/// The chain's JSON-RPC client, with request deadlines.
+pub mod rpc;
 /// Builds the axum router and runs the server.
 pub mod startup;
 /// Storage behind one API, on SQLite (default) or PostgreSQL.

@@ -51,7 +51,7 @@ impl Server {
         let store = Store::open(&config.database_url()).await.context("opening the database")?;
         tracing::info!(target: "startup", backend = ?store.backend(), "database ready");
 
-        let chain = ProviderBuilder::new().connect_http(rpc_url.clone()).erased();
+        let chain = ProviderBuilder::new().connect_client(crate::rpc::client(rpc_url)).erased();
         let chain_id =
             chain.get_chain_id().await.with_context(|| format!("asking the chain at {rpc_url} for its id"))?;
         if let Some(expected) = config.chain_id

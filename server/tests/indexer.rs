@@ -34,7 +34,7 @@ async fn indexer_for(chain: &Chain, store: &Store, rpc: DynProvider) -> Indexer 
 }
 
 fn provider(url: &url::Url) -> DynProvider {
-    ProviderBuilder::new().connect_http(url.clone()).erased()
+    ProviderBuilder::new().connect_client(coop_server::rpc::client(url)).erased()
 }
 
 /// Steps until the indexer reports that it has caught up; returns every step it took.

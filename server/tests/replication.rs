@@ -120,8 +120,14 @@ impl Cluster {
     }
 }
 
+/// A client whose requests fail after a minute: an instance that stops answering fails the test,
+/// naming the request, instead of leaving it running.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("a plain HTTP client builds")
+}
+
 async fn get(url: &str) -> (u64, Value) {
-    let response = reqwest::get(url).await.unwrap();
+    let response = client().get(url).send().await.unwrap();
     assert!(response.status().is_success(), "{url}: {}", response.status());
     let block = response.headers()["x-coop-block"].to_str().unwrap().parse().unwrap();
     (block, response.json().await.unwrap())
@@ -132,7 +138,7 @@ async fn wait_for(instances: &[&Instance], union: Address, block: u64) {
     let deadline = Instant::now() + Duration::from_secs(120);
     for instance in instances {
         loop {
-            let response = reqwest::get(instance.url(&format!("/api/v1/unions/{union}"))).await;
+            let response = client().get(instance.url(&format!("/api/v1/unions/{union}"))).send().await;
             let at: u64 = response
                 .ok()
                 .filter(|r| r.status().is_success())
@@ -233,7 +239,7 @@ async fn replicas_behind_nginx_agree_with_the_validator_through_a_takeover_and_a
     let nginx = Nginx::start(cluster.dir.path(), &replicas.iter().map(|r| r.address).collect::<Vec<_>>());
     let mut seen = std::collections::HashSet::new();
     for _ in 0..30 {
-        let response = reqwest::get(format!("http://{}/api/v1/unions/{union}", nginx.address)).await.unwrap();
+        let response = client().get(format!("http://{}/api/v1/unions/{union}", nginx.address)).send().await.unwrap();
         assert!(response.status().is_success());
         seen.insert(response.headers()["x-coop-instance"].to_str().unwrap().to_owned());
     }
@@ -274,7 +280,7 @@ async fn replicas_behind_nginx_agree_with_the_validator_through_a_takeover_and_a
 /// A sign-in made on one instance holds on the others, and a cover uploaded through one is served by
 /// all: sessions and covers live in the shared database, not in an instance.
 async fn what_one_instance_stores_every_instance_serves(chain: &Chain, replicas: &[Instance]) {
-    let client = reqwest::Client::new();
+    let client = client();
     let first = &replicas[0];
     let (_, grant) = get(&first.url("/api/v1/auth/nonce")).await;
     let field = |name: &str| grant[name].as_str().unwrap().to_owned();

@@ -21,7 +21,10 @@ const DAY: u64 = 86_400;
 
 pub async fn demo(chain: &DevChain, deployment: &Deployment) -> anyhow::Result<()> {
     let wallet = |account: usize| -> DynProvider {
-        ProviderBuilder::new().wallet(chain.signer(account)).connect_http(chain.endpoint()).erased()
+        ProviderBuilder::new()
+            .wallet(chain.signer(account))
+            .connect_client(crate::rpc::client(&chain.endpoint()))
+            .erased()
     };
     let address = |account: usize| chain.addresses()[account];
     let per_day = |data: u128| U256::from(data / u128::from(DAY));

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, client_builder, spawn_app};
 
 /// GETs a path that must answer 200 with JSON.
 async fn get_ok(app: &TestApp, path: &str) -> Value {
@@ -237,7 +237,7 @@ async fn the_page_is_rendered_with_the_signed_in_address_and_a_form_post_signs_o
     assert!(header(&signed_in).contains(&short) && header(&signed_in).contains("Sign out"), "{signed_in}");
     assert!(header(&anonymous).contains("Connect wallet") && !anonymous.contains(&short), "{anonymous}");
 
-    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let no_redirects = client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let out = no_redirects
         .post(app.url("/api/v1/auth/sign-out"))
         .header(COOKIE, &cookie)

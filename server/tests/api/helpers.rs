@@ -135,5 +135,19 @@ async fn spawn_on(
     tokio::spawn(server.run(async {
         let _ = stopped.await;
     }));
-    TestApp { address, client: reqwest::Client::new(), chain, contracts, _data_dir: data_dir, _stop: stop }
+    TestApp { address, client: http_client(), chain, contracts, _data_dir: data_dir, _stop: stop }
+}
+
+/// How long a test waits for one answer: a server that stops answering fails the test, naming the
+/// request, instead of leaving it running with nothing said.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An HTTP client whose requests fail after [`ANSWER_TIMEOUT`].
+pub fn http_client() -> reqwest::Client {
+    client_builder().build().expect("a plain HTTP client builds")
+}
+
+/// [`http_client`]'s settings, for a test that needs one more (no redirects, say).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().timeout(ANSWER_TIMEOUT)
 }

@@ -38,12 +38,12 @@ impl Chain {
     pub async fn start() -> Chain {
         let anvil = devnet::spawn_anvil(None).expect("anvil starts");
         let deployment =
-            deploy::deploy_all(&anvil.endpoint(), signer_of(&anvil, DEPLOYER), None).await.expect("everything deploys");
+            deploy::deploy_all(&anvil.endpoint(), anvil.signer(DEPLOYER), None).await.expect("everything deploys");
         Chain { anvil, deployment }
     }
 
     pub fn signer(&self, account: usize) -> PrivateKeySigner {
-        signer_of(&self.anvil, account)
+        self.anvil.signer(account)
     }
 
     pub fn address(&self, account: usize) -> Address {
@@ -59,7 +59,7 @@ impl Chain {
             .with_simple_nonce_management()
             .fetch_chain_id()
             .wallet(self.signer(account))
-            .connect_http(self.anvil.endpoint())
+            .connect_client(coop_server::rpc::client(&self.anvil.endpoint()))
             .erased()
     }
 
@@ -138,10 +138,6 @@ impl Chain {
         provider.anvil_increase_time(seconds).await.unwrap();
         provider.anvil_mine(Some(1), None).await.unwrap();
     }
-}
-
-fn signer_of(anvil: &DevChain, account: usize) -> PrivateKeySigner {
-    PrivateKeySigner::from(anvil.keys()[account].clone())
 }
 
 /// Sends a call that must succeed and returns its receipt.
