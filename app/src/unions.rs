@@ -133,6 +133,24 @@ pub struct JoinStatus {
     pub created_at: i64,
 }
 
+/// The owner's join requests, and who carries out the approved ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinQueue {
+    pub requests: Vec<JoinStatus>,
+    /// This server's join-part agent; `None` when the server runs none.
+    pub agent: Option<JoinAgent>,
+}
+
+/// The join-part agent that adds approved members to a union from this server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinAgent {
+    pub address: Address,
+    /// Whether the union lists it as one of its agents now (approved requests wait while it does
+    /// not); `None` when the chain could not be asked.
+    pub is_union_agent: Option<bool>,
+}
+
 /// The text a member signs to ask to join, and the time written into it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinPrompt {
@@ -269,7 +287,7 @@ pub struct SignedJoin {
 
 /// The union's join requests: owner only.
 #[server(endpoint = "unions/join-requests")]
-pub async fn join_requests(union: String) -> Answer<Vec<JoinStatus>> {
+pub async fn join_requests(union: String) -> Answer<JoinQueue> {
     let union = refuse_bad!(address(&union, "union"));
     with_port!(port => port.join_requests(union))
 }
@@ -341,7 +359,7 @@ pub mod ssr {
         fn join_prompt(&self, union: Address, member: Address) -> Answer<'_, JoinPrompt>;
         fn file_join(&self, union: Address, request: SignedJoin) -> Answer<'_, JoinStatus>;
         // Owner actions: the session of the request decides.
-        fn join_requests(&self, union: Address) -> Answer<'_, Vec<JoinStatus>>;
+        fn join_requests(&self, union: Address) -> Answer<'_, JoinQueue>;
         fn decide(&self, union: Address, member: Address, approve: bool) -> Answer<'_, JoinStatus>;
         fn remove(&self, union: Address, member: Address) -> Answer<'_, ()>;
         fn secrets(&self, union: Address) -> Answer<'_, Vec<JoinSecret>>;

@@ -1,9 +1,9 @@
 // The Data Union dashboards on the demo union `coop dev` seeds (owner: anvil account 2; members 3, 4
 // and 5; a purchase): the owner's figures, charts, members and tools; a member's earnings and an exact
-// withdrawal; joining with a secret link and by a request the owner approves or rejects. The tests run
-// in order on one chain.
+// withdrawal; joining with a secret link and by a request the owner approves or rejects; what the owner
+// is told while the union lacks this server's join-part agent. The tests run in order on one chain.
 import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
-import { api, connect, dataBalance, figure, open, passTime, person, signIn, unionOf } from "../support/unions.mjs";
+import { api, connect, dataBalance, figure, open, passTime, person, rpc, signIn, unionOf } from "../support/unions.mjs";
 
 const OWNER = 2;
 const MEMBER = 3;
@@ -194,6 +194,34 @@ test("a request the owner rejects is shown as not approved and its asker stays o
   expect(member.status).toBe(404);
   expect(asker.errors).toEqual([]);
   await asker.context.close();
+});
+
+/** `owner` (an address) calls `signature` on `union` with one address argument, through anvil. */
+async function callWithAddress(owner, union, signature, address) {
+  const hash = await rpc("web3_sha3", ["0x" + Buffer.from(signature).toString("hex")]);
+  const data = hash.slice(0, 10) + address.toLowerCase().replace(/^0x/, "").padStart(64, "0");
+  const tx = await rpc("eth_sendTransaction", [{ from: owner, to: union, data }]);
+  // Blocks come every second: wait for the one that mines it.
+  await expect.poll(async () => (await rpc("eth_getTransactionReceipt", [tx]))?.status).toBe("0x1");
+}
+
+test("while the union does not have this server's join-part agent, the owner is told why approvals wait", async ({ page, wallet }) => {
+  const union = await demoUnion(wallet);
+  const owner = wallet.accounts[OWNER];
+  const agent = (await api("/api/v1/chain")).body.joinAgent;
+  await signedInOwner(page, wallet, union);
+  const notice = page.locator("[data-agent-notice]");
+  await expect(notice).toHaveCount(0);
+
+  await callWithAddress(owner, union, "removeJoinPartAgent(address)", agent);
+  try {
+    // The panel follows the chain block by block: no reload.
+    await expect(notice).toContainText("Approved requests wait");
+    await expect(notice).toContainText(new RegExp(agent, "i"));
+  } finally {
+    await callWithAddress(owner, union, "addJoinPartAgent(address)", agent);
+  }
+  await expect(notice).toHaveCount(0);
 });
 
 test("a member withdraws to another address, which receives exactly the amount shown", async ({ page, wallet }) => {

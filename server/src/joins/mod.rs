@@ -118,9 +118,17 @@ async fn owner_only(services: &Services, union: Address, who: SignedIn) -> Resul
     Ok(())
 }
 
+/// Whether `union` lists `agent` as one of its join-part agents now (asked of the chain).
+async fn is_union_agent(services: &Services, union: Address, agent: Address) -> Result<bool, ApiError> {
+    DataUnion::new(union, &services.chain).isJoinPartAgent(agent).call().await.map_err(|error| ApiError::Unavailable {
+        code: "chain_unavailable",
+        reason: format!("could not ask {union} for its join-part agents: {error}"),
+    })
+}
+
 /// Refuses join requests this server could never carry out: it runs no join-part agent, or its agent
 /// is not (or no longer) one of the union's. An owner who removes the agent after a request was filed
-/// leaves that request waiting until the agent is added back.
+/// leaves that request waiting until the agent is added back (the owner's list says so).
 async fn served_here(services: &Services, union: Address) -> Result<(), ApiError> {
     let Some(agent) = services.join_agent else {
         return Err(ApiError::Conflict {
@@ -128,20 +136,16 @@ async fn served_here(services: &Services, union: Address) -> Result<(), ApiError
             message: "this server runs no join-part agent, so it cannot add members to any Data Union".to_owned(),
         });
     };
-    match DataUnion::new(union, &services.chain).isJoinPartAgent(agent).call().await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(ApiError::Conflict {
+    if !is_union_agent(services, union, agent).await? {
+        return Err(ApiError::Conflict {
             code: "not_served",
             message: format!(
                 "this server adds members with its join-part agent {agent}, which is not an agent of {union}; the \
                  owner can add it with `addJoinPartAgent`"
             ),
-        }),
-        Err(error) => Err(ApiError::Unavailable {
-            code: "chain_unavailable",
-            reason: format!("could not ask {union} for its join-part agents: {error}"),
-        }),
+        });
     }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -221,6 +225,17 @@ async fn file(
 #[derive(Serialize)]
 pub struct RequestList {
     requests: Vec<RequestView>,
+    /// Who carries out the approved requests; `null` when this server runs no join-part agent.
+    agent: Option<AgentView>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentView {
+    address: Address,
+    /// Whether the union lists it as a join-part agent now (approved requests wait while it does not);
+    /// `null` when the chain could not be asked, so the requests are still listed.
+    is_union_agent: Option<bool>,
 }
 
 /// `GET /api/v1/unions/{address}/join-requests?status=`, owner only.
@@ -238,7 +253,13 @@ async fn list(
     };
     owner_only(&services, union, who).await?;
     let requests = services.store.join_requests(union, status).await?;
-    Ok(Json(RequestList { requests: requests.into_iter().map(RequestView::from).collect() }))
+    let agent = match services.join_agent {
+        Some(address) => {
+            Some(AgentView { address, is_union_agent: is_union_agent(&services, union, address).await.ok() })
+        }
+        None => None,
+    };
+    Ok(Json(RequestList { requests: requests.into_iter().map(RequestView::from).collect(), agent }))
 }
 
 /// `GET /api/v1/unions/{address}/join-requests/{member}`: a member's request status; `joined` also

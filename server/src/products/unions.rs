@@ -14,8 +14,8 @@ use alloy::providers::Provider;
 use anyhow::Context;
 use app::unions::ssr::{Answer, RequestUnions, Unions};
 use app::unions::{
-    CommitInfo, HistoryPoint, JoinPrompt, JoinSecret, JoinStatus, MEMBERS_PAGE, MemberFigures, MemberPage, MemberQuery,
-    MemberRow, SignedJoin, UnionError, UnionProduct, UnionStats, WithdrawProof,
+    CommitInfo, HistoryPoint, JoinAgent, JoinPrompt, JoinQueue, JoinSecret, JoinStatus, MEMBERS_PAGE, MemberFigures,
+    MemberPage, MemberQuery, MemberRow, SignedJoin, UnionError, UnionProduct, UnionStats, WithdrawProof,
 };
 use axum::Router;
 use axum::body::Body;
@@ -332,6 +332,7 @@ impl From<WireRequest> for JoinStatus {
 #[derive(Deserialize)]
 struct WireRequests {
     requests: Vec<WireRequest>,
+    agent: Option<JoinAgent>,
 }
 
 #[derive(Deserialize)]
@@ -528,10 +529,10 @@ impl Unions for SessionUnions {
         })
     }
 
-    fn join_requests(&self, union: Address) -> Answer<'_, Vec<JoinStatus>> {
+    fn join_requests(&self, union: Address) -> Answer<'_, JoinQueue> {
         Box::pin(async move {
             let list: WireRequests = self.get(&format!("/api/v1/unions/{union}/join-requests")).await?;
-            Ok(list.requests.into_iter().map(JoinStatus::from).collect())
+            Ok(JoinQueue { requests: list.requests.into_iter().map(JoinStatus::from).collect(), agent: list.agent })
         })
     }
 

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::chain::{AGENT, MEMBER, OTHER, OWNER, send};
 use crate::helpers::spawn_app_with_roles;
-use crate::story::{join_body, now, post, signed_in, until};
+use crate::story::{get_as, join_body, now, post, signed_in, until};
 
 #[tokio::test]
 async fn a_union_that_removed_the_servers_agent_waits_while_the_others_go_on() {
@@ -35,6 +35,11 @@ async fn a_union_that_removed_the_servers_agent_waits_while_the_others_go_on() {
     let (status, approved) =
         post(&app, &format!("/api/v1/unions/{removed}/join-requests/{address}/approve"), Some(&owner), json!({})).await;
     assert!(status.is_success(), "{approved}");
+    // The owner's list says why it waits.
+    let requests = format!("/api/v1/unions/{removed}/join-requests");
+    let (status, list) = get_as(&app, &requests, &owner).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["agent"], json!({ "address": chain.address(AGENT), "isUnionAgent": false }), "{list}");
     // A new request there is refused up front: this server could not carry it out.
     let other = chain.signer(OTHER);
     let body = join_body(removed, &other, now(), None);
@@ -54,4 +59,5 @@ async fn a_union_that_removed_the_servers_agent_waits_while_the_others_go_on() {
     // Once the owner adds the agent back, the waiting request goes through.
     send(chain.du(removed, OWNER).addJoinPartAgent(chain.address(AGENT))).await;
     until(&app, &format!("/api/v1/unions/{removed}/members/{address}"), |m| m["active"] == true).await;
+    assert_eq!(get_as(&app, &requests, &owner).await.1["agent"]["isUnionAgent"], true);
 }

@@ -2,11 +2,11 @@
 
 use alloy::primitives::{Address, U256};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::chain::{MEMBER, OTHER};
+use crate::chain::{MEMBER, OTHER, OWNER};
 use crate::helpers::spawn_app_with_contracts;
-use crate::story::{join_body, now, post};
+use crate::story::{get_as, join_body, now, post, signed_in};
 
 #[tokio::test]
 async fn bad_join_requests_are_refused_naming_the_field_and_owner_actions_need_a_sign_in() {
@@ -50,6 +50,10 @@ async fn bad_join_requests_are_refused_naming_the_field_and_owner_actions_need_a
     assert_eq!((status, reply["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("no_join_agent")), "{reply}");
     let reply = app.get(&format!("/api/v1/unions/{du}/join-requests/{}", member.address())).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "nothing was filed: {}", reply.body);
+    // The owner's list says so too: no agent here to add anyone.
+    let (status, list) = get_as(&app, &path, &signed_in(&app, &chain.signer(OWNER)).await).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!((list["requests"].as_array().map(Vec::len), &list["agent"]), (Some(0), &Value::Null), "{list}");
 
     let (status, reply) = post(&app, &format!("/api/v1/unions/{du}/secrets"), None, json!({"name": "x"})).await;
     assert_eq!((status, reply["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_signed_in")));

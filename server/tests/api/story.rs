@@ -37,7 +37,7 @@ pub(crate) async fn post(app: &TestApp, path: &str, cookie: Option<&str>, body: 
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn get_as(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, Value) {
+pub(crate) async fn get_as(app: &TestApp, path: &str, cookie: &str) -> (StatusCode, Value) {
     let response = app.client.get(app.url(path)).header(COOKIE, cookie).send().await.unwrap();
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))

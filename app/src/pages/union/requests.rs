@@ -5,7 +5,7 @@ use alloy_primitives::Address;
 use leptos::prelude::*;
 
 use super::format::utc;
-use crate::unions::{DecideJoin, JoinStatus, join_requests};
+use crate::unions::{DecideJoin, JoinAgent, JoinStatus, join_requests};
 
 fn status_order(status: &str) -> u8 {
     match status {
@@ -27,14 +27,41 @@ pub fn JoinRequests(union: Address, block: ReadSignal<Option<u64>>) -> impl Into
             {move || decide.value().get().map(|answer| super::or_alert(answer, |_| ().into_any()))}
             <Transition fallback=|| view! { <p class="mt-2 text-stone-500">"Loading requests…"</p> }>
                 {move || Suspend::new(async move {
-                    super::or_alert(requests.await, |mut list| {
+                    super::or_alert(requests.await, |queue| {
+                        let mut list = queue.requests;
                         list.sort_by_key(|r| (status_order(&r.status), -r.created_at));
-                        view! { <RequestList union list decide /> }.into_any()
+                        view! {
+                            <AgentNotice agent=queue.agent />
+                            <RequestList union list decide />
+                        }
+                            .into_any()
                     })
                 })}
             </Transition>
         </section>
     }
+}
+
+/// Why approved requests would wait: nothing to say while this server's agent serves the union.
+#[component]
+fn AgentNotice(agent: Option<JoinAgent>) -> impl IntoView {
+    let reason = match agent {
+        // Serving it, or unknown for now (the next block asks again): nothing to warn about.
+        Some(JoinAgent { is_union_agent: Some(true) | None, .. }) => return None,
+        Some(JoinAgent { address, is_union_agent: Some(false) }) => format!(
+            "Approved requests wait: this server adds members with its join-part agent {}, which is not an \
+             agent of this union. Add it on chain with addJoinPartAgent to let them through.",
+            address.to_checksum(None)
+        ),
+        None => {
+            "This server runs no join-part agent: approved requests are not added to the union from here.".to_owned()
+        }
+    };
+    Some(view! {
+        <p role="status" class="mt-2 rounded-xl border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" data-agent-notice>
+            {reason}
+        </p>
+    })
 }
 
 #[component]
