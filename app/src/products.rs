@@ -36,6 +36,8 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
 /// The longest minimum subscription the editor offers, in days.
 pub const MAX_MINIMUM_DAYS: u32 = 3_650;
+/// The longest freeze period the editor offers a Data Union, in days.
+pub const MAX_FREEZE_DAYS: u32 = 365;
 
 /// Where covers are uploaded (`POST`, the image as the body) and served from (`GET .../{name}`).
 pub const COVERS_PATH: &str = "/api/v1/covers";
@@ -67,6 +69,9 @@ pub struct Draft {
     pub beneficiary: String,
     /// A Data Union's admin fee in percent (0 to 100, decimals allowed).
     pub admin_fee: String,
+    /// A Data Union's freeze period in whole days: how long each commit of the members' earnings waits
+    /// before they can withdraw with it. Fixed when the union is deployed.
+    pub freeze_days: String,
     /// The deployed Data Union, once deployed.
     pub union_address: String,
     /// The Marketplace product id, once published.
@@ -89,6 +94,8 @@ impl Default for Draft {
             minimum_days: "1".to_owned(),
             beneficiary: String::new(),
             admin_fee: "10".to_owned(),
+            // The factory's minimum on a public chain.
+            freeze_days: "1".to_owned(),
             union_address: String::new(),
             product_id: String::new(),
             updated_at: 0,
@@ -267,12 +274,27 @@ impl Draft {
     }
 
     fn check_union(&self, check: &mut Checker) {
-        if self.is_union()
-            && let Some(text) = check.present("adminFee", &self.admin_fee, "enter the admin fee in percent")
+        if !self.is_union() {
+            return;
+        }
+        if let Some(text) = check.present("adminFee", &self.admin_fee, "enter the admin fee in percent")
             && let Err(message) = admin_fee_wei(text)
         {
             check.fail("adminFee", message);
         }
+        if let Some(text) = check.present("freezeDays", &self.freeze_days, "enter the freeze period in days")
+            && let Err(message) = freeze_period_seconds(text)
+        {
+            check.fail("freezeDays", message);
+        }
+    }
+}
+
+/// A freeze period in whole days (`"7"`) as the factory takes it: seconds.
+pub fn freeze_period_seconds(days: &str) -> Result<U256, String> {
+    match days.trim().parse::<u32>() {
+        Ok(days) if days <= MAX_FREEZE_DAYS => Ok(U256::from(u64::from(days) * Period::Day.seconds())),
+        _ => Err(format!("enter a whole number of days from 0 to {MAX_FREEZE_DAYS}")),
     }
 }
 
@@ -469,8 +491,22 @@ mod tests {
         assert_eq!(deployed.check(Stage::Publish).unwrap().unwrap().beneficiary.to_checksum(None), ADDRESS);
         assert_eq!(admin_fee_wei("12.5"), Ok(U256::from(125u64) * U256::from(10u64).pow(U256::from(15))));
         assert!(admin_fee_wei("100.1").is_err());
-        let greedy = Draft { admin_fee: "101".into(), ..deployed };
+        let greedy = Draft { admin_fee: "101".into(), ..deployed.clone() };
         assert_eq!(fields(&greedy.problems(Stage::Publish)), ["adminFee"]);
+        let unfrozen = Draft { freeze_days: "0.5".into(), ..deployed };
+        assert_eq!(fields(&unfrozen.problems(Stage::Publish)), ["freezeDays"]);
+    }
+
+    #[test]
+    fn a_freeze_period_is_whole_days_up_to_a_year_in_seconds() {
+        assert_eq!(freeze_period_seconds(" 7 "), Ok(U256::from(7u64 * 86_400)));
+        assert_eq!(freeze_period_seconds("0"), Ok(U256::ZERO));
+        for bad in ["366", "-1", "1.5", "a day", ""] {
+            assert!(freeze_period_seconds(bad).is_err(), "{bad}");
+        }
+        // A draft saved before the field existed reads the default, one day.
+        let old: Draft = serde_json::from_str(r#"{"kind":"union","name":"Old"}"#).unwrap();
+        assert_eq!(old.freeze_days, "1");
     }
 
     #[test]

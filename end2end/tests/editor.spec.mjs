@@ -76,7 +76,7 @@ test("a seller publishes a data product and finds it on the marketplace with its
   expect(errors).toEqual([]);
 });
 
-test("a seller deploys a Data Union, sets its admin fee, creates a join secret and publishes", async ({ page, wallet }) => {
+test("a seller deploys a Data Union with its freeze period, sets its admin fee, creates a join secret and publishes", async ({ page, wallet }) => {
   const errors = collectPageErrors(page);
   await openSignedIn(page, wallet, 2);
 
@@ -86,17 +86,22 @@ test("a seller deploys a Data Union, sets its admin fee, creates a join secret a
   await page.getByLabel("Price in DATA", { exact: true }).fill("1");
   await page.getByLabel("per", { exact: true }).selectOption("week");
   await page.getByLabel("Admin fee in %", { exact: true }).fill("10");
+  const freeze = page.getByLabel("Freeze period in days", { exact: true });
+  await freeze.fill("2");
 
   await page.getByRole("button", { name: "Deploy the Data Union" }).click();
   await expect(page.getByTestId("union-address")).toHaveText(/^0x[0-9a-fA-F]{40}$/, { timeout: 60_000 });
   await expect(page.getByTestId("chain-fee")).toHaveText("Admin fee on chain: 10 %");
   const union = await page.getByTestId("union-address").textContent();
+  // The freeze period is the contract's from now on.
+  await expect(freeze).toBeDisabled();
 
   await page.getByLabel("Admin fee in %", { exact: true }).fill("15");
   await page.getByRole("button", { name: "Set admin fee" }).click();
   await expect(page.getByTestId("chain-fee")).toHaveText("Admin fee on chain: 15 %", { timeout: 60_000 });
   const stats = await (await page.request.get(`/api/v1/unions/${union}`)).json();
   expect(stats.adminFeePercent).toBe("15");
+  expect(stats.freezePeriod).toBe(2 * 86_400);
   expect(stats.owner.toLowerCase()).toBe(wallet.address.toLowerCase());
 
   await page.getByLabel("Secret name", { exact: true }).fill("Newsletter invite");

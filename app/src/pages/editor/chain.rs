@@ -8,10 +8,6 @@ use coop::contracts::{DataUnion, DataUnionFactory, Marketplace};
 use crate::products::ProductInput;
 use crate::wallet::UnsignedTx;
 
-/// How long a Data Union's commits stay frozen before members can withdraw with them: one day, the
-/// factory's minimum on a public chain (a dev chain allows less, but a day is a sound default).
-pub const FREEZE_PERIOD_SECS: u64 = 86_400;
-
 fn call(to: Address, data: Vec<u8>) -> UnsignedTx {
     UnsignedTx { to, data: data.into(), value: U256::ZERO }
 }
@@ -48,13 +44,21 @@ pub fn redeploy_product(marketplace: Address, id: B256) -> UnsignedTx {
     call(marketplace, Marketplace::redeployProductCall { productId: id }.abi_encode())
 }
 
-/// A new Data Union owned by the sender, run by this server's operator and join-part agent.
-pub fn create_data_union(factory: Address, operator: Address, agent: Address, admin_fee: U256) -> UnsignedTx {
+/// A new Data Union owned by the sender, run by this server's operator and join-part agent, whose
+/// commits stay frozen for `freeze_period` seconds (the factory refuses less than its minimum: a day
+/// on a public chain).
+pub fn create_data_union(
+    factory: Address,
+    operator: Address,
+    agent: Address,
+    admin_fee: U256,
+    freeze_period: U256,
+) -> UnsignedTx {
     let data = DataUnionFactory::createDataUnionCall {
         operator,
         joinPartAgents: vec![agent],
         adminFee: admin_fee,
-        freezePeriod: U256::from(FREEZE_PERIOD_SECS),
+        freezePeriod: freeze_period,
     };
     call(factory, data.abi_encode())
 }

@@ -12,7 +12,7 @@ use super::form::{FieldMessage, INPUT, TextField};
 use super::progress::{Step, StepStatus};
 use super::publish::wallet_blocker;
 use super::state::EditorState;
-use crate::products::{FieldError, admin_fee_wei};
+use crate::products::{Draft, FieldError, admin_fee_wei, freeze_period_seconds};
 use crate::wallet::{Wallet, use_wallet};
 
 const BUTTON: &str = "rounded-lg bg-stone-900 px-4 py-2 text-sm font-medium text-white hover:bg-stone-700 disabled:cursor-not-allowed disabled:opacity-50";
@@ -96,6 +96,9 @@ pub fn UnionPanel(state: EditorState) -> impl IntoView {
             </div>
             <TextField state field="adminFee" label="Admin fee in %" hint="your share of each sale before the members', 0 to 100"
                 get=|draft| draft.admin_fee.clone() set=|draft, value| draft.admin_fee = value />
+            <TextField state field="freezeDays" label="Freeze period in days"
+                hint="how long each commit of the members' earnings waits before they can withdraw it; fixed at deployment"
+                get=|draft| draft.freeze_days.clone() set=|draft, value| draft.freeze_days = value disabled=deployed />
             {move || match union_address(state) {
                 None => view! {
                     <div>
@@ -121,19 +124,25 @@ pub fn UnionPanel(state: EditorState) -> impl IntoView {
     .into_any()
 }
 
-/// The admin fee as typed, checked; its message is shown under the field when it is wrong.
+/// A field as typed, parsed; its message is shown under it when it is wrong.
+fn checked<T>(
+    state: EditorState,
+    field: &str,
+    text: fn(&Draft) -> String,
+    parse: fn(&str) -> Result<T, String>,
+) -> Option<T> {
+    let parsed = parse(&state.draft.with_untracked(text));
+    state.errors.update(|errors| {
+        errors.retain(|e| e.field != field);
+        if let Err(message) = &parsed {
+            errors.push(FieldError { field: field.to_owned(), message: message.clone() });
+        }
+    });
+    parsed.ok()
+}
+
 fn checked_fee(state: EditorState) -> Option<U256> {
-    let text = state.draft.with_untracked(|draft| draft.admin_fee.clone());
-    match admin_fee_wei(&text) {
-        Ok(fee) => {
-            state.errors.update(|errors| errors.retain(|e| e.field != "adminFee"));
-            Some(fee)
-        }
-        Err(message) => {
-            state.errors.set(vec![FieldError { field: "adminFee".to_owned(), message }]);
-            None
-        }
-    }
+    checked(state, "adminFee", |draft| draft.admin_fee.clone(), admin_fee_wei)
 }
 
 async fn deploy(
@@ -144,7 +153,8 @@ async fn deploy(
     chain_fee: RwSignal<Option<String>>,
 ) {
     problem.set(None);
-    let Some(fee) = checked_fee(state) else { return };
+    let freeze = checked(state, "freezeDays", |draft| draft.freeze_days.clone(), freeze_period_seconds);
+    let (Some(fee), Some(freeze)) = (checked_fee(state), freeze) else { return };
     if let Some(reason) = untrack(|| wallet_blocker(wallet)) {
         return problem.set(Some(reason));
     }
@@ -157,8 +167,9 @@ async fn deploy(
                 .to_owned(),
         ));
     };
-    let Some(block) =
-        step.send(wallet, "Deploying the Data Union", chain::create_data_union(factory, operator, agent, fee)).await
+    let Some(block) = step
+        .send(wallet, "Deploying the Data Union", chain::create_data_union(factory, operator, agent, fee, freeze))
+        .await
     else {
         return;
     };
