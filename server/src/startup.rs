@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::{Context, bail};
@@ -10,7 +10,7 @@ use app::{App, shell};
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue};
 use leptos::config::get_configuration;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -183,7 +183,7 @@ fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url, config: &Con
     leptos_options.site_addr = addr;
     // The bundle name cargo-leptos builds (`output-name` in Cargo.toml), also when run without it.
     leptos_options.output_name = "coop".into();
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let pages = Router::new()
         .leptos_routes(&leptos_options, routes, {
             let options = leptos_options.clone();
@@ -213,6 +213,14 @@ fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url, config: &Con
         // Which instance answered, for operators behind a load balancer.
         .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("x-coop-instance"), instance_id()))
         .layer(TraceLayer::new_for_http()))
+}
+
+/// The web app's routes. Listing them renders the app once on a throwaway reactive owner; that is
+/// done once per process, since the routes never change and rendering it while another server in the
+/// same process renders a page was seen to leave that page unfinished (tests run many servers).
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// A random id for this process, as a header value.
