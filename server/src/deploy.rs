@@ -11,7 +11,7 @@ use alloy::{
     network::Ethereum,
     primitives::{Address, U256},
     providers::{PendingTransactionBuilder, Provider, ProviderBuilder},
-    rpc::types::TransactionReceipt,
+    rpc::types::{BlockId, TransactionReceipt},
     signers::local::PrivateKeySigner,
 };
 use anyhow::{Context, bail, ensure};
@@ -243,7 +243,12 @@ pub async fn confirmed<P: Provider, D: CallDecoder>(
     call: CallBuilder<P, D, Ethereum>,
     what: &str,
 ) -> anyhow::Result<TransactionReceipt> {
-    let pending = call.send().await.with_context(|| format!("sending: {what}"))?;
+    // The node estimates at the latest block's time, but the transaction lands in a later block: a
+    // Uniswap pair's first swap in a new second also writes its cumulative prices, which the estimate
+    // then left out. A quarter more covers that; only the gas used is paid.
+    let call = call.block(BlockId::pending());
+    let estimate = call.estimate_gas().await.with_context(|| format!("estimating the gas of: {what}"))?;
+    let pending = call.gas(estimate + estimate / 4).send().await.with_context(|| format!("sending: {what}"))?;
     succeeded(pending, what).await
 }
 
