@@ -127,10 +127,10 @@ async fn rebuild(url: &str, log: &SyntheticLog) -> anyhow::Result<Timing> {
     let read = started.elapsed();
     store.close().await;
     let started = Instant::now();
-    let mut unions = Unions::build(&events, as_of)?;
+    let mut unions = Unions::build(&events, as_of);
     let unions_time = started.elapsed();
     let started = Instant::now();
-    let catalog = Catalog::build(&events, as_of)?;
+    let catalog = Catalog::build(&events, as_of);
     let catalog_time = started.elapsed();
 
     anyhow::ensure!(unions.as_of() == log.last_block, "rebuilt as of {}, not {}", unions.as_of(), log.last_block);
@@ -145,7 +145,7 @@ async fn rebuild(url: &str, log: &SyntheticLog) -> anyhow::Result<Timing> {
     let now = GENESIS_TIME + (log.last_block + 1) * BLOCK_SECONDS;
     let started = Instant::now();
     let union = unions.get_mut(&log.union).expect("checked above");
-    let figures = union.figures(&log.first_member, now)?;
+    let figures = union.figures(&log.first_member, now);
     let first_figures = started.elapsed();
     anyhow::ensure!(figures.proof.is_some(), "no proof for the first member: the commits do not match their books");
     Ok(Timing { open, read, unions: unions_time, catalog: catalog_time, first_figures })
@@ -316,7 +316,7 @@ impl Writer {
         let at = decode::position(&log)?;
         let stored = decode::decode(&log, &at, &self.watched, &mut self.known)?
             .ok_or_else(|| anyhow::anyhow!("the indexer would not store the log at block {block} index {log_index}"))?;
-        self.unions.apply(std::slice::from_ref(&stored), block)?;
+        self.unions.apply(std::slice::from_ref(&stored), block);
         self.open.push(stored);
         Ok(())
     }

@@ -16,12 +16,6 @@ use crate::indexer::decode::kinds;
 use crate::live::ReadModel;
 use crate::store::StoredEvent;
 
-#[derive(Debug, thiserror::Error)]
-pub enum CatalogError {
-    #[error("stored event at block {block} log {log_index} ({kind}) is not valid: {reason}")]
-    BadEvent { block: u64, log_index: u64, kind: String, reason: String },
-}
-
 /// One Marketplace product, as of the catalog's block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Product {
@@ -63,6 +57,8 @@ pub struct Catalog {
     /// Product ids in order of creation.
     order: Vec<B256>,
     subscriptions: HashMap<Address, BTreeMap<B256, Subscription>>,
+    /// Events that could not be applied and were passed over (each is logged once, when applied).
+    skipped: u64,
     as_of: u64,
 }
 
@@ -80,6 +76,11 @@ impl Catalog {
         self.order.iter().map(|id| &self.products[id])
     }
 
+    /// How many stored events could not be applied and were passed over.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
     /// A subscriber's subscriptions, one per product, by product id.
     pub fn subscriptions_of(&self, subscriber: &Address) -> impl Iterator<Item = &Subscription> {
         self.subscriptions.get(subscriber).into_iter().flat_map(BTreeMap::values)
@@ -87,28 +88,41 @@ impl Catalog {
 }
 
 impl ReadModel for Catalog {
-    type Error = CatalogError;
+    /// Never fails: an event that cannot be applied (it names no known product, say) is passed over,
+    /// logged and counted, and the catalog goes on.
+    fn apply_one(&mut self, stored: &StoredEvent) {
+        if let Err(reason) = self.try_apply(stored) {
+            tracing::warn!(
+                target: "catalog",
+                block = stored.block,
+                log_index = stored.log_index,
+                kind = %stored.kind,
+                "event passed over: {reason}"
+            );
+            self.skipped += 1;
+        }
+    }
 
-    fn apply_one(&mut self, stored: &StoredEvent) -> Result<(), CatalogError> {
-        let bad = |reason: String| CatalogError::BadEvent {
-            block: stored.block,
-            log_index: stored.log_index,
-            kind: stored.kind.clone(),
-            reason,
-        };
+    fn stand_at(&mut self, block: u64) {
+        self.as_of = self.as_of.max(block);
+    }
+}
+
+impl Catalog {
+    fn try_apply(&mut self, stored: &StoredEvent) -> Result<(), String> {
         let payload = &stored.payload;
         match stored.kind.as_str() {
             kinds::PRODUCT => {
-                let id: B256 = json_field(payload, "id").map_err(bad)?;
-                let state: String = json_field(payload, "state").map_err(bad)?;
+                let id: B256 = json_field(payload, "id")?;
+                let state: String = json_field(payload, "state")?;
                 if state == "created" {
                     let product = Product {
                         id,
-                        name: json_field(payload, "name").map_err(bad)?,
-                        owner: json_field(payload, "owner").map_err(bad)?,
-                        beneficiary: json_field(payload, "beneficiary").map_err(bad)?,
-                        price_per_second: text_field(payload, "pricePerSecond").map_err(bad)?,
-                        minimum_subscription_seconds: text_field(payload, "minimumSubscriptionSeconds").map_err(bad)?,
+                        name: json_field(payload, "name")?,
+                        owner: json_field(payload, "owner")?,
+                        beneficiary: json_field(payload, "beneficiary")?,
+                        price_per_second: text_field(payload, "pricePerSecond")?,
+                        minimum_subscription_seconds: text_field(payload, "minimumSubscriptionSeconds")?,
                         deployed: true,
                         created_block: stored.block,
                         updated_block: stored.block,
@@ -117,56 +131,51 @@ impl ReadModel for Catalog {
                         subscribers: 0,
                     };
                     if self.products.insert(id, product).is_some() {
-                        return Err(bad(format!("product {id} was already created")));
+                        return Err(format!("product {id} was already created"));
                     }
                     self.order.push(id);
                     return Ok(());
                 }
-                let product = self.products.get_mut(&id).ok_or_else(|| bad(format!("no product {id} was created")))?;
+                let product = self.products.get_mut(&id).ok_or_else(|| format!("no product {id} was created"))?;
                 product.updated_block = stored.block;
                 match state.as_str() {
-                    "ownerChanged" => product.owner = json_field(payload, "owner").map_err(bad)?,
+                    "ownerChanged" => product.owner = json_field(payload, "owner")?,
                     "updated" | "deleted" | "redeployed" => {
-                        product.name = json_field(payload, "name").map_err(bad)?;
-                        product.owner = json_field(payload, "owner").map_err(bad)?;
-                        product.beneficiary = json_field(payload, "beneficiary").map_err(bad)?;
-                        product.price_per_second = text_field(payload, "pricePerSecond").map_err(bad)?;
-                        product.minimum_subscription_seconds =
-                            text_field(payload, "minimumSubscriptionSeconds").map_err(bad)?;
+                        product.name = json_field(payload, "name")?;
+                        product.owner = json_field(payload, "owner")?;
+                        product.beneficiary = json_field(payload, "beneficiary")?;
+                        product.price_per_second = text_field(payload, "pricePerSecond")?;
+                        product.minimum_subscription_seconds = text_field(payload, "minimumSubscriptionSeconds")?;
                         match state.as_str() {
                             "deleted" => product.deployed = false,
                             "redeployed" => product.deployed = true,
                             _ => {}
                         }
                     }
-                    other => return Err(bad(format!("unknown product state `{other}`"))),
+                    other => return Err(format!("unknown product state `{other}`")),
                 }
             }
             kinds::SUBSCRIBED => {
-                let product: B256 = json_field(payload, "productId").map_err(bad)?;
-                let subscriber: Address = json_field(payload, "subscriber").map_err(bad)?;
-                let end_timestamp: U256 = text_field(payload, "endTimestamp").map_err(bad)?;
-                let known = self.products.get_mut(&product).ok_or_else(|| bad(format!("no product {product}")))?;
+                let product: B256 = json_field(payload, "productId")?;
+                let subscriber: Address = json_field(payload, "subscriber")?;
+                let end_timestamp: U256 = text_field(payload, "endTimestamp")?;
+                let known = self.products.get_mut(&product).ok_or_else(|| format!("no product {product}"))?;
                 let subscription = Subscription { product, subscriber, end_timestamp, updated_block: stored.block };
                 if self.subscriptions.entry(subscriber).or_default().insert(product, subscription).is_none() {
                     known.subscribers += 1;
                 }
             }
             kinds::PURCHASED => {
-                let product: B256 = json_field(payload, "productId").map_err(bad)?;
-                let price: U256 = text_field(payload, "price").map_err(bad)?;
-                let known = self.products.get_mut(&product).ok_or_else(|| bad(format!("no product {product}")))?;
+                let product: B256 = json_field(payload, "productId")?;
+                let price: U256 = text_field(payload, "price")?;
+                let known = self.products.get_mut(&product).ok_or_else(|| format!("no product {product}"))?;
                 known.purchases += 1;
-                known.revenue += price;
+                known.revenue = known.revenue.saturating_add(price);
             }
             // Data Union events: the unions' concern.
             _ => {}
         }
         Ok(())
-    }
-
-    fn stand_at(&mut self, block: u64) {
-        self.as_of = self.as_of.max(block);
     }
 }
 
@@ -234,7 +243,7 @@ mod tests {
         let events =
             [product(1, "created", 3), subscribed(2, 100), purchased(2, 30), subscribed(3, 150), purchased(3, 15)];
 
-        let catalog = Catalog::build(&events, 3).unwrap();
+        let catalog = Catalog::build(&events, 3);
 
         let subscriptions: Vec<_> = catalog.subscriptions_of(&BUYER).collect();
         assert_eq!(subscriptions.len(), 1);
@@ -245,10 +254,10 @@ mod tests {
 
     #[test]
     fn a_deleted_product_is_unlisted_and_a_redeployed_one_listed_again_with_its_new_terms() {
-        let mut catalog = Catalog::build(&[product(1, "created", 3), product(2, "deleted", 3)], 2).unwrap();
+        let mut catalog = Catalog::build(&[product(1, "created", 3), product(2, "deleted", 3)], 2);
         assert!(!catalog.product(&ID).unwrap().deployed);
 
-        catalog.apply(&[product(4, "updated", 9), product(5, "redeployed", 9)], 6).unwrap();
+        catalog.apply(&[product(4, "updated", 9), product(5, "redeployed", 9)], 6);
 
         let product = catalog.product(&ID).unwrap();
         assert!(product.deployed);
@@ -257,9 +266,12 @@ mod tests {
     }
 
     #[test]
-    fn an_event_for_an_unknown_product_is_refused() {
-        let error = Catalog::build(&[subscribed(2, 100)], 2).unwrap_err();
+    fn an_event_for_an_unknown_product_is_passed_over_and_counted() {
+        let catalog = Catalog::build(&[subscribed(2, 100), product(3, "created", 3), purchased(4, 6)], 4);
 
-        assert!(error.to_string().contains("no product"), "{error}");
+        assert_eq!(catalog.skipped(), 1);
+        assert!(catalog.subscriptions_of(&BUYER).next().is_none());
+        assert_eq!(catalog.product(&ID).unwrap().revenue, U256::from(6));
+        assert_eq!(catalog.as_of(), 4);
     }
 }

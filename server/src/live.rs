@@ -17,29 +17,27 @@ use crate::unions::Unions;
 /// A model of the chain made from the stored event log, one event at a time in chain order, so that
 /// building it from the whole log and advancing it range by range give the same model.
 pub trait ReadModel: Default {
-    type Error: std::error::Error + Send + Sync + 'static;
-
-    /// Applies one stored event, the next in chain order.
-    fn apply_one(&mut self, stored: &StoredEvent) -> Result<(), Self::Error>;
+    /// Applies one stored event, the next in chain order. Never fails: the chain is public, so an
+    /// event anyone could cause must not stop the model; what cannot be applied is set aside and said.
+    fn apply_one(&mut self, stored: &StoredEvent);
 
     /// Records that the model is complete up to the end of `block` (it never moves back).
     fn stand_at(&mut self, block: u64);
 
     /// Builds the model from the stored events, in chain order, up to block `as_of`.
-    fn build(events: &[StoredEvent], as_of: u64) -> Result<Self, Self::Error> {
+    fn build(events: &[StoredEvent], as_of: u64) -> Self {
         let mut model = Self::default();
-        model.apply(events, as_of)?;
-        Ok(model)
+        model.apply(events, as_of);
+        model
     }
 
     /// Applies the events of the blocks after the model's block up to `to` (in chain order) and
     /// stands at `to`.
-    fn apply(&mut self, events: &[StoredEvent], to: u64) -> Result<(), Self::Error> {
+    fn apply(&mut self, events: &[StoredEvent], to: u64) {
         for stored in events {
-            self.apply_one(stored)?;
+            self.apply_one(stored);
         }
         self.stand_at(to);
-        Ok(())
     }
 }
 
@@ -50,15 +48,15 @@ pub struct Models {
 }
 
 impl Models {
-    pub fn build(events: &[StoredEvent], as_of: u64) -> anyhow::Result<Self> {
-        Ok(Models { unions: Unions::build(events, as_of)?, catalog: Catalog::build(events, as_of)? })
+    pub fn build(events: &[StoredEvent], as_of: u64) -> Self {
+        Models { unions: Unions::build(events, as_of), catalog: Catalog::build(events, as_of) }
     }
 }
 
 /// Builds the models from everything stored up to the checkpoint, reading the log once.
 pub async fn load(store: &Store) -> anyhow::Result<Models> {
     let (events, as_of) = read_log(store).await?;
-    Models::build(&events, as_of)
+    Ok(Models::build(&events, as_of))
 }
 
 /// Everything stored up to the checkpoint, and the checkpoint's block.
@@ -127,8 +125,8 @@ async fn apply(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>
     match *step {
         Step::Indexed { from, to, .. } => {
             let events = store.events(from, to).await?;
-            unions.write().await.apply(&events, to)?;
-            catalog.write().await.apply(&events, to)?;
+            unions.write().await.apply(&events, to);
+            catalog.write().await.apply(&events, to);
         }
         Step::RolledBack { .. } => {
             resync(store, unions, catalog).await?;
@@ -142,18 +140,12 @@ async fn apply(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>
 async fn resync(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>) -> anyhow::Result<LogPosition> {
     let position = store.log_position(STREAM).await?.unwrap_or_default();
     let events = store.events(0, position.block).await.context("reading the event log")?;
-    replace(unions, catalog, &events, position.block).await?;
+    replace(unions, catalog, &events, position.block).await;
     Ok(position)
 }
 
-async fn replace(
-    unions: &RwLock<Unions>,
-    catalog: &RwLock<Catalog>,
-    events: &[StoredEvent],
-    as_of: u64,
-) -> anyhow::Result<()> {
-    let fresh = Models::build(events, as_of)?;
+async fn replace(unions: &RwLock<Unions>, catalog: &RwLock<Catalog>, events: &[StoredEvent], as_of: u64) {
+    let fresh = Models::build(events, as_of);
     *unions.write().await = fresh.unions;
     *catalog.write().await = fresh.catalog;
-    Ok(())
 }

@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::devnet::{send_and_confirm, signing_provider};
 use crate::store::{Store, StoredBook};
-use crate::unions::Unions;
+use crate::unions::{Union, Unions};
 
 /// When a union's book is worth a commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,22 +110,35 @@ impl Operator {
         let mine = unions.iter().filter(|union| union.operator == self.address && union.created_block <= confirmed);
         let mut due = Vec::new();
         for union in mine {
-            let on_chain = union.state().commits().iter().map(|c| c.book_block).max();
-            let last = on_chain.max(self.sent.get(&union.address).copied());
-            if last.is_some_and(|last| last >= confirmed) {
-                continue;
-            }
-            let book = union.book_at(confirmed)?;
-            let before = match last {
-                Some(block) => total_earnings(&*union.book_at(block)?),
-                None => U256::ZERO,
-            };
-            let uncommitted = total_earnings(&book).saturating_sub(before);
-            if self.policy.is_due(last.map(|block| confirmed - block), uncommitted) {
-                due.push((union.address, book));
+            // One union's trouble (an earlier operator's commit of a book that cannot be built, say)
+            // does not hold up the others'.
+            match self.due_book(union, confirmed) {
+                Ok(Some(book)) => due.push((union.address, book)),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(target: "operator", union = %union.address, block = confirmed, "no commit: {error:#}");
+                }
             }
         }
         Ok(due)
+    }
+
+    /// The book of `confirmed` if it is due for a commit to `union`.
+    fn due_book(&self, union: &Union, confirmed: u64) -> anyhow::Result<Option<Arc<Book>>> {
+        let on_chain = union.state().commits().iter().map(|c| c.book_block).max();
+        let last = on_chain.max(self.sent.get(&union.address).copied());
+        if last.is_some_and(|last| last >= confirmed) {
+            return Ok(None);
+        }
+        let book = union.book_at(confirmed)?;
+        // What was committed last, by whoever was operator then: a book before the union existed
+        // counts as nothing committed.
+        let before = match last.map(|block| union.book_at(block)) {
+            Some(Ok(committed)) => total_earnings(&committed),
+            Some(Err(_)) | None => U256::ZERO,
+        };
+        let uncommitted = total_earnings(&book).saturating_sub(before);
+        Ok(self.policy.is_due(last.map(|block| confirmed - block), uncommitted).then_some(book))
     }
 
     /// Steps every second until `stop` turns true; errors are logged and retried.

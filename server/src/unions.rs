@@ -10,23 +10,35 @@ use std::sync::{Arc, Mutex, PoisonError};
 use alloy::primitives::{Address, B256, U256};
 use coop::book::Book;
 use coop::engine::{
-    CommittedBook, EngineError, Event, MemberFigures, UnionState, latest_commit, member_figures, parse_events,
+    Commit, CommittedBook, Event, MemberFigures, UnionState, latest_commit, member_figures, parse_events,
     unlocked_commit,
 };
 use serde_json::Value;
 
-use crate::indexer::decode::{FREEZE_PERIOD, OPERATOR, kinds};
+use crate::indexer::decode::{FREEZE_PERIOD, OPERATOR, REASON, kinds};
 use crate::live::ReadModel;
 use crate::store::{CREATED, StoredEvent};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UnionsError {
-    #[error("stored event at block {block} log {log_index} ({kind}) is not valid: {reason}")]
-    BadEvent { block: u64, log_index: u64, kind: String, reason: String },
-    #[error("union {union}: {source}")]
-    Engine { union: Address, source: EngineError },
     #[error("union {union} has no book at block {block}: {reason}")]
     NoBook { union: Address, block: u64, reason: String },
+}
+
+/// Why a union was set aside: the first of its events that could not be applied. Its figures would
+/// be wrong from there on, so none are given; every other union goes on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quarantine {
+    pub block: u64,
+    pub log_index: u64,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Quarantine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "its event at block {} log {} could not be applied: {}", self.block, self.log_index, self.reason)
+    }
 }
 
 /// A point of a union's history, one per block where something changed: what charts draw.
@@ -47,12 +59,14 @@ pub struct Union {
     pub freeze_period: u64,
     /// The address allowed to commit its books: the creator's choice, then each `setOperator`'s.
     pub operator: Address,
-    events: Vec<Event>,
+    /// Shared with the book builds in flight, which run away from the lock the unions sit behind;
+    /// an event applied meanwhile copies it once.
+    events: Arc<Vec<Event>>,
     state: UnionState,
     withdrawn: HashMap<Address, U256>,
     first_joined: HashMap<Address, u64>,
     history: Vec<HistoryPoint>,
-    books: BookCache,
+    books: Arc<BookCache>,
 }
 
 impl Union {
@@ -87,46 +101,58 @@ impl Union {
     }
 
     /// The book at the end of `block`, rebuilt from the union's events unless it is cached. Takes
-    /// `&self`, so readers holding the unions' read lock can ask for books side by side.
+    /// `&self`, so readers holding the unions' read lock can ask for books side by side; a caller
+    /// that must not hold the lock while a book is built uses [`book_job`](Self::book_job).
     pub fn book_at(&self, block: u64) -> Result<Arc<Book>, UnionsError> {
-        if let Some(book) = self.books.get(block) {
-            return Ok(book);
+        match self.book_job(block) {
+            BookJob::Ready(book) => Ok(book),
+            BookJob::Build(build) => build.run(),
         }
-        let no_book = |reason: String| UnionsError::NoBook { union: self.address, block, reason };
-        let state = UnionState::replay(self.events.iter().take_while(|e| e.key.block <= block), Some(block))
-            .map_err(|error| no_book(error.to_string()))?;
-        let book = Arc::new(state.book());
-        self.books.insert(book.clone());
-        Ok(book)
+    }
+
+    /// The cached book of `block`, or what it takes to build it later: a snapshot of the events, taken
+    /// in O(1).
+    pub fn book_job(&self, block: u64) -> BookJob {
+        match self.books.get(block) {
+            Some(book) => BookJob::Ready(book),
+            None => BookJob::Build(BookBuild {
+                union: self.address,
+                block,
+                events: self.events.clone(),
+                cache: self.books.clone(),
+            }),
+        }
     }
 
     /// A member's figures at chain time `now` (seconds), with the proof for the withdrawable commit.
     /// Commits whose book does not match what the chain committed are skipped: members are never
     /// given a proof that fails.
-    pub fn figures(&self, member: &Address, now: u64) -> Result<MemberFigures, UnionsError> {
+    pub fn figures(&self, member: &Address, now: u64) -> MemberFigures {
         let earnings = self.state.member(member).map(|m| m.earnings).unwrap_or_default();
-        let commits = self.state.commits().to_vec();
-        let latest = latest_commit(&commits).copied();
-        let unlocked = unlocked_commit(&commits, now, self.freeze_period).copied();
-        let latest_book = latest.map(|c| self.book_at(c.book_block)).transpose()?;
-        let unlocked_book = unlocked.map(|c| self.book_at(c.book_block)).transpose()?;
-        let pair = |commit: &Option<coop::engine::Commit>, book: &Option<Arc<Book>>| match (commit, book) {
-            (Some(commit), Some(book)) => Some((*commit, book.clone())),
-            _ => None,
-        };
-        let (latest, unlocked) = (pair(&latest, &latest_book), pair(&unlocked, &unlocked_book));
+        let commits = self.valid_commits();
+        let with_book = |commit: Option<&Commit>| commit.and_then(|c| Some((*c, self.book_at(c.book_block).ok()?)));
+        let latest = with_book(latest_commit(&commits));
+        let unlocked = with_book(unlocked_commit(&commits, now, self.freeze_period));
         let latest = latest.as_ref().and_then(|(c, b)| CommittedBook::new(c, b).ok());
         let unlocked = unlocked.as_ref().and_then(|(c, b)| CommittedBook::new(c, b).ok());
-        Ok(member_figures(member, earnings, latest, unlocked, self.withdrawn(member)))
+        member_figures(member, earnings, latest, unlocked, self.withdrawn(member))
     }
 
-    fn apply(&mut self, event: Event) -> Result<(), UnionsError> {
-        self.state.apply(&event).map_err(|source| UnionsError::Engine { union: self.address, source })?;
+    /// The commits whose root is the root of the book rebuilt for their block. An operator can commit
+    /// anything (a block before the union existed, a made-up root); members can only withdraw with
+    /// the others, and a later wrong commit must not hide an earlier good one.
+    pub fn valid_commits(&self) -> Vec<Commit> {
+        let matches = |commit: &&Commit| self.root_at(commit.book_block).is_ok_and(|(root, _)| root == commit.root);
+        self.state.commits().iter().filter(matches).copied().collect()
+    }
+
+    fn apply(&mut self, event: Event) -> Result<(), String> {
+        self.state.apply(&event).map_err(|error| error.to_string())?;
         if let coop::engine::EventKind::MemberJoined { member } = event.kind {
             self.first_joined.entry(member).or_insert(event.key.block);
         }
         self.record_history(event.key.block);
-        self.events.push(event);
+        Arc::make_mut(&mut self.events).push(event);
         Ok(())
     }
 
@@ -144,10 +170,38 @@ impl Union {
     }
 }
 
+/// A book, cached or to be built.
+pub enum BookJob {
+    Ready(Arc<Book>),
+    Build(BookBuild),
+}
+
+/// What building one union's book at one block takes, apart from the unions' lock.
+pub struct BookBuild {
+    union: Address,
+    block: u64,
+    events: Arc<Vec<Event>>,
+    cache: Arc<BookCache>,
+}
+
+impl BookBuild {
+    /// Replays the events up to the block (O(events) plus O(leaves) for the tree) and caches the book.
+    pub fn run(self) -> Result<Arc<Book>, UnionsError> {
+        let no_book = |reason: String| UnionsError::NoBook { union: self.union, block: self.block, reason };
+        let events = self.events.iter().take_while(|e| e.key.block <= self.block);
+        let state = UnionState::replay(events, Some(self.block)).map_err(|error| no_book(error.to_string()))?;
+        let book = Arc::new(state.book());
+        self.cache.insert(book.clone());
+        Ok(book)
+    }
+}
+
 /// Every union, as of the end of block `as_of`.
 #[derive(Debug, Clone, Default)]
 pub struct Unions {
     unions: HashMap<Address, Union>,
+    /// Unions set aside, and why; their later events are not applied.
+    quarantined: HashMap<Address, Quarantine>,
     as_of: u64,
 }
 
@@ -167,69 +221,108 @@ impl Unions {
     pub fn iter(&self) -> impl Iterator<Item = &Union> {
         self.unions.values()
     }
-}
 
-impl ReadModel for Unions {
-    type Error = UnionsError;
+    /// Why the union at `address` was set aside, if it was.
+    pub fn quarantine(&self, address: &Address) -> Option<&Quarantine> {
+        self.quarantined.get(address)
+    }
 
-    fn apply_one(&mut self, stored: &StoredEvent) -> Result<(), UnionsError> {
-        let bad = |reason: String| UnionsError::BadEvent {
-            block: stored.block,
-            log_index: stored.log_index,
-            kind: stored.kind.clone(),
-            reason,
-        };
-        if stored.kind == kinds::WITHDRAWN {
-            let Some(union) = self.unions.get_mut(&stored.contract) else { return Ok(()) };
-            let member: Address = field(&stored.payload, "member").map_err(bad)?;
-            let amount: U256 = field(&stored.payload, "amount").map_err(bad)?;
-            *union.withdrawn.entry(member).or_default() += amount;
-            return Ok(());
+    pub fn quarantined(&self) -> impl Iterator<Item = (&Address, &Quarantine)> {
+        self.quarantined.iter()
+    }
+
+    /// Applies one event of a union (or of nobody's concern), or says why it cannot be.
+    fn try_apply(&mut self, stored: &StoredEvent) -> Result<(), String> {
+        match stored.kind.as_str() {
+            kinds::WITHDRAWN => {
+                let Some(union) = self.unions.get_mut(&stored.contract) else { return Ok(()) };
+                let member: Address = field(&stored.payload, "member")?;
+                let amount: U256 = field(&stored.payload, "amount")?;
+                let withdrawn = union.withdrawn.entry(member).or_default();
+                *withdrawn = withdrawn.checked_add(amount).ok_or("the withdrawn total overflows 256 bits")?;
+                return Ok(());
+            }
+            kinds::OPERATOR_CHANGED => {
+                let Some(union) = self.unions.get_mut(&stored.contract) else { return Ok(()) };
+                union.operator = serde_json::from_value(stored.payload[OPERATOR].clone())
+                    .map_err(|_| format!("`{OPERATOR}` is missing or not an address"))?;
+                return Ok(());
+            }
+            kinds::UNREADABLE => {
+                let reason = stored.payload[REASON].as_str().unwrap_or("the log could not be decoded");
+                return Err(reason.to_owned());
+            }
+            kinds::PRODUCT | kinds::SUBSCRIBED | kinds::PURCHASED => return Ok(()),
+            _ => {}
         }
-        if stored.kind == kinds::OPERATOR_CHANGED {
-            let Some(union) = self.unions.get_mut(&stored.contract) else { return Ok(()) };
-            union.operator = field(&stored.payload, OPERATOR).map_err(bad)?;
+        // Only a known union's logs are stored, so its `created` came first (or it is quarantined).
+        if stored.kind != CREATED && !self.unions.contains_key(&stored.contract) {
             return Ok(());
         }
         let mut payload = stored.payload.clone();
         let mut extra = |name: &str| payload.as_object_mut().and_then(|object| object.remove(name));
         let (freeze_period, operator) = (extra(FREEZE_PERIOD), extra(OPERATOR));
-        let line = payload.to_string();
-        let Ok(mut parsed) = parse_events(&line) else {
-            // Not an engine input (a product or a subscription): another reader's concern.
-            return Ok(());
-        };
-        let Some((_, event)) = parsed.pop() else { return Ok(()) };
-        if stored.kind == CREATED {
-            let freeze_period: u64 = freeze_period
-                .as_ref()
-                .and_then(Value::as_str)
-                .and_then(|text| text.parse().ok())
-                .ok_or_else(|| bad(format!("`{FREEZE_PERIOD}` is missing or not a number")))?;
-            let operator: Address = operator
-                .and_then(|value| serde_json::from_value(value).ok())
-                .ok_or_else(|| bad(format!("`{OPERATOR}` is missing or not an address")))?;
-            let state = UnionState::from_created(&event)
-                .map_err(|source| UnionsError::Engine { union: stored.contract, source })?;
-            let mut union = Union {
-                address: stored.contract,
-                created_block: stored.block,
-                freeze_period,
-                operator,
-                events: vec![event],
-                state,
-                withdrawn: HashMap::new(),
-                first_joined: HashMap::new(),
-                history: Vec::new(),
-                books: BookCache::default(),
-            };
-            union.record_history(stored.block);
-            self.unions.insert(stored.contract, union);
-            return Ok(());
+        let mut parsed = parse_events(&payload.to_string()).map_err(|error| error.to_string())?;
+        let Some((_, event)) = parsed.pop() else { return Err("an empty event".to_owned()) };
+        if let Some(union) = self.unions.get_mut(&stored.contract) {
+            if stored.kind == CREATED {
+                return Err("the union was created twice".to_owned());
+            }
+            return union.apply(event);
         }
-        match self.unions.get_mut(&stored.contract) {
-            Some(union) => union.apply(event),
-            None => Err(bad(format!("no union {} was created before it", stored.contract))),
+        let freeze_period = freeze_period
+            .as_ref()
+            .and_then(Value::as_str)
+            .and_then(|text| coop::text::parse_amount(text).ok())
+            .map(freeze_seconds)
+            .ok_or_else(|| format!("`{FREEZE_PERIOD}` is missing or not a number"))?;
+        let operator: Address = operator
+            .and_then(|value| serde_json::from_value(value).ok())
+            .ok_or_else(|| format!("`{OPERATOR}` is missing or not an address"))?;
+        let state = UnionState::from_created(&event).map_err(|error| error.to_string())?;
+        let mut union = Union {
+            address: stored.contract,
+            created_block: stored.block,
+            freeze_period,
+            operator,
+            events: Arc::new(vec![event]),
+            state,
+            withdrawn: HashMap::new(),
+            first_joined: HashMap::new(),
+            history: Vec::new(),
+            books: Arc::default(),
+        };
+        union.record_history(stored.block);
+        self.unions.insert(stored.contract, union);
+        Ok(())
+    }
+}
+
+/// A freeze period from the chain (any `uint256`) in seconds. One past `u64::MAX` seconds (585
+/// billion years) no commit ever unlocks: a chain time is a `u64`, and `Commit::is_unlocked` adds in
+/// `u128`. So the saturated value answers every question exactly as the true one would.
+fn freeze_seconds(period: U256) -> u64 {
+    u64::try_from(period).unwrap_or(u64::MAX)
+}
+
+impl ReadModel for Unions {
+    /// Never fails: an event that cannot be applied sets its own union aside, with the reason.
+    fn apply_one(&mut self, stored: &StoredEvent) {
+        if self.quarantined.contains_key(&stored.contract) {
+            return;
+        }
+        if let Err(reason) = self.try_apply(stored) {
+            tracing::warn!(
+                target: "unions",
+                union = %stored.contract,
+                block = stored.block,
+                log_index = stored.log_index,
+                kind = %stored.kind,
+                "union quarantined: {reason}"
+            );
+            self.unions.remove(&stored.contract);
+            let quarantine = Quarantine { block: stored.block, log_index: stored.log_index, reason };
+            self.quarantined.insert(stored.contract, quarantine);
         }
     }
 
@@ -245,15 +338,26 @@ const CACHED_LEAVES: usize = 1_000_000;
 /// Books kept whatever their size: a member's figures need the latest commit's and the withdrawable one's.
 const ALWAYS_CACHED: usize = 2;
 
+/// Roots (two hashes each) kept per union, the oldest forgotten first: every commit of years of
+/// commits, while a stranger asking for the book of every block cannot grow memory without bound.
+const ROOTS_KEPT: usize = 65_536;
+
 /// The books last asked for, least recently used first. Without a bound, every block anyone asked a
 /// book of (`/books/{block}` takes any block) would stay in memory for good. The root and book hash
-/// of every book built are kept, unbounded but small.
+/// of the last [`ROOTS_KEPT`] books built are kept too.
 #[derive(Debug)]
-struct BookCache {
+pub struct BookCache {
     /// Leaves the books may hold together.
     budget: usize,
     books: Mutex<VecDeque<Arc<Book>>>,
-    roots: Mutex<HashMap<u64, (B256, B256)>>,
+    roots: Mutex<Roots>,
+}
+
+/// Roots by block, and the blocks in the order they were added.
+#[derive(Debug, Default)]
+struct Roots {
+    by_block: HashMap<u64, (B256, B256)>,
+    order: VecDeque<u64>,
 }
 
 impl Default for BookCache {
@@ -267,6 +371,10 @@ impl BookCache {
         BookCache { budget, books: Mutex::default(), roots: Mutex::default() }
     }
 
+    fn roots(&self) -> std::sync::MutexGuard<'_, Roots> {
+        self.roots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn get(&self, block: u64) -> Option<Arc<Book>> {
         let mut books = self.books.lock().unwrap_or_else(PoisonError::into_inner);
         let at = books.iter().position(|book| book.block() == block)?;
@@ -276,13 +384,22 @@ impl BookCache {
     }
 
     fn root(&self, block: u64) -> Option<(B256, B256)> {
-        self.roots.lock().unwrap_or_else(PoisonError::into_inner).get(&block).copied()
+        self.roots().by_block.get(&block).copied()
     }
 
     /// Adds `book` (unless a reader raced it in first) and forgets the least recently used books while
     /// the cache holds more leaves than its budget.
     fn insert(&self, book: Arc<Book>) {
-        self.roots.lock().unwrap_or_else(PoisonError::into_inner).insert(book.block(), (book.root(), book.book_hash()));
+        {
+            let mut roots = self.roots();
+            if roots.by_block.insert(book.block(), (book.root(), book.book_hash())).is_none() {
+                roots.order.push_back(book.block());
+            }
+            while roots.order.len() > ROOTS_KEPT {
+                let oldest = roots.order.pop_front();
+                oldest.map(|block| roots.by_block.remove(&block));
+            }
+        }
         let mut books = self.books.lock().unwrap_or_else(PoisonError::into_inner);
         if books.iter().any(|cached| cached.block() == book.block()) {
             return;
@@ -292,14 +409,6 @@ impl BookCache {
         while books.len() > ALWAYS_CACHED && leaves > self.budget {
             leaves -= books.pop_front().map_or(0, |book| book.len());
         }
-    }
-}
-
-impl Clone for BookCache {
-    fn clone(&self) -> Self {
-        let books = self.books.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        let roots = self.roots.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        BookCache { budget: self.budget, books: Mutex::new(books), roots: Mutex::new(roots) }
     }
 }
 

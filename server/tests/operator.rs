@@ -125,7 +125,7 @@ async fn members_withdraw_exactly_their_earnings_with_the_servers_proofs() {
 
     for account in [MEMBER, OTHER] {
         let member = chain.address(account);
-        let figures = server.unions.write().await.get_mut(&du).unwrap().figures(&member, now).unwrap();
+        let figures = server.unions.write().await.get_mut(&du).unwrap().figures(&member, now);
         assert_eq!(figures.withdrawable, U256::from(500), "parted members keep their earnings");
         let proof = figures.proof.expect("a proof for the withdrawable commit");
         let before = chain.data_balance(member).await;
@@ -134,7 +134,7 @@ async fn members_withdraw_exactly_their_earnings_with_the_servers_proofs() {
 
         assert_eq!(chain.data_balance(member).await - before, U256::from(500));
         server.sync().await;
-        let after = server.unions.write().await.get_mut(&du).unwrap().figures(&member, now).unwrap();
+        let after = server.unions.write().await.get_mut(&du).unwrap().figures(&member, now);
         assert_eq!((after.withdrawable, after.withdrawn), (U256::ZERO, U256::from(500)));
     }
 }

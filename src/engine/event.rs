@@ -127,6 +127,12 @@ impl Commit {
     pub fn is_unlocked(&self, now: u64, freeze_period: u64) -> bool {
         u128::from(now) > u128::from(self.timestamp) + u128::from(freeze_period)
     }
+
+    /// The first chain time (seconds) it is unlocked at: the contract's `provableAt`,
+    /// `timestamp + freeze_period + 1`. `u64::MAX` stands for never (no chain time is past it).
+    pub fn provable_at(&self, freeze_period: u64) -> u64 {
+        self.timestamp.saturating_add(freeze_period).saturating_add(1)
+    }
 }
 
 #[cfg(test)]
@@ -156,5 +162,21 @@ mod tests {
         assert!(!commit.is_unlocked(1060, 60));
         assert!(commit.is_unlocked(1061, 60));
         assert!(!commit.is_unlocked(u64::MAX, u64::MAX));
+    }
+
+    #[test]
+    fn a_commit_is_provable_from_the_first_second_it_unlocks_at() {
+        let commit = Commit {
+            key: EventKey::new(5, 0, 0),
+            book_block: 4,
+            root: B256::ZERO,
+            book_hash: B256::ZERO,
+            timestamp: 1000,
+        };
+        for freeze in [0, 60, 86_400] {
+            let at = commit.provable_at(freeze);
+            assert!(!commit.is_unlocked(at - 1, freeze) && commit.is_unlocked(at, freeze), "freeze {freeze}");
+        }
+        assert_eq!(commit.provable_at(u64::MAX), u64::MAX);
     }
 }

@@ -156,7 +156,7 @@ pub async fn one(
                 "{member} has never been a member of data union {address} (as of block {as_of})"
             )));
         };
-        let figures = union.figures(&member, now).map_err(|error| ApiError::Unexpected(error.into()))?;
+        let figures = union.figures(&member, now);
         let answer = Figures {
             union: address,
             address: member,

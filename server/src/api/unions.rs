@@ -8,11 +8,16 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use coop::engine::{Commit, latest_commit};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
 use super::params::{self, Page, Params};
 use super::{Answer, Wei, percent_of_1e18};
 use crate::http::{ApiError, Services};
-use crate::unions::{Union, Unions};
+use crate::unions::{BookBuild, BookJob, Quarantine, Union, Unions};
+
+/// Books built at once for `/books/{block}`, each on a blocking thread and outside the unions' lock:
+/// a stranger asking for the book of every block gets a 503, not the server's every core.
+static BOOK_BUILDS: Semaphore = Semaphore::const_new(2);
 
 /// What the list shows of a union.
 #[derive(Serialize)]
@@ -55,7 +60,7 @@ impl CommitView {
             book_hash: commit.book_hash,
             committed_block: commit.key.block,
             committed_at: commit.timestamp,
-            provable_at: commit.timestamp.saturating_add(freeze_period),
+            provable_at: commit.provable_at(freeze_period),
         }
     }
 }
@@ -81,9 +86,20 @@ fn summary(union: &Union) -> Summary {
     }
 }
 
-/// The union at `address`, or a 404 that says which block the answer is as of.
+/// The union at `address`, or a 404 that says which block the answer is as of, or a 409 that says
+/// why the union was set aside.
 pub(super) fn find<'a>(unions: &'a Unions, address: &Address) -> Result<&'a Union, ApiError> {
+    if let Some(quarantine) = unions.quarantine(address) {
+        return Err(quarantined(address, quarantine));
+    }
     unions.get(address).ok_or_else(|| not_found(address, unions.as_of()))
+}
+
+pub(crate) fn quarantined(address: &Address, quarantine: &Quarantine) -> ApiError {
+    ApiError::Conflict {
+        code: "union_quarantined",
+        message: format!("data union {address} is set aside and has no figures: {quarantine}"),
+    }
 }
 
 pub(super) fn not_found(address: &Address, as_of: u64) -> ApiError {
@@ -238,20 +254,28 @@ pub async fn book(
     let (address, block) = params::path(segments)?;
     let address = params::address(&address, "address")?;
     let block = params::integer(&block, "block")?;
-    // A read lock: the union builds a missing book behind a lock of its own cache.
-    let unions = services.unions.read().await;
-    let as_of = unions.as_of();
-    let union = find(&unions, &address)?;
-    if block > as_of {
-        return Err(ApiError::NotFound(format!("block {block} is not indexed yet (as of block {as_of})")));
-    }
-    if block < union.created_block {
-        let created = union.created_block;
-        return Err(ApiError::NotFound(format!("data union {address} was created at block {created}, after {block}")));
-    }
-    let book = union.book_at(block).map_err(|error| ApiError::Unexpected(error.into()))?;
+    let (as_of, job, commit) = {
+        let unions = services.unions.read().await;
+        let as_of = unions.as_of();
+        let union = find(&unions, &address)?;
+        if block > as_of {
+            return Err(ApiError::NotFound(format!("block {block} is not indexed yet (as of block {as_of})")));
+        }
+        if block < union.created_block {
+            let created = union.created_block;
+            return Err(ApiError::NotFound(format!(
+                "data union {address} was created at block {created}, after {block}"
+            )));
+        }
+        let commit = union.state().commits().iter().find(|c| c.book_block == block).copied();
+        (as_of, union.book_job(block), commit)
+    };
+    let book = match job {
+        BookJob::Ready(book) => book,
+        BookJob::Build(build) => build_book(build).await?,
+    };
     let (root, book_hash) = (book.root(), book.book_hash());
-    let commit = union.state().commits().iter().find(|c| c.book_block == block).map(|c| BookCommit {
+    let commit = commit.map(|c| BookCommit {
         root: c.root,
         book_hash: c.book_hash,
         committed_block: c.key.block,
@@ -259,4 +283,17 @@ pub async fn book(
     });
     let view = BookView { address, block, root, book_hash, leaf_count: book.len(), commit };
     Ok(Answer::new(as_of, view).with_raw("book", book.to_canonical_json()))
+}
+
+async fn build_book(build: BookBuild) -> Result<Arc<coop::book::Book>, ApiError> {
+    let Ok(_permit) = BOOK_BUILDS.try_acquire() else {
+        return Err(ApiError::Unavailable {
+            code: "busy",
+            reason: "the server is building other books; try again shortly".to_owned(),
+        });
+    };
+    tokio::task::spawn_blocking(move || build.run())
+        .await
+        .map_err(|error| ApiError::Unexpected(anyhow::Error::new(error).context("building a book")))?
+        .map_err(|error| ApiError::Conflict { code: "no_book", message: error.to_string() })
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::Services;
+use crate::indexer::SKIPPED_LOGS;
 
 const HEAD_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -45,18 +47,18 @@ pub async fn count_requests(State(services): State<Arc<Services>>, request: Requ
 
 pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
     let mut text = String::new();
-    let (indexed, unions, active, members) = {
+    let (indexed, unions, quarantined, active, members) = {
         let unions = services.unions.read().await;
         let (active, total) = unions.iter().fold((0, 0), |(active, total), union| {
             let joined = union.history().last().map_or(0, |point| point.total_members);
             (active + union.state().active_count(), total + joined)
         });
-        (unions.as_of(), unions.iter().count(), active, total)
+        (unions.as_of(), unions.iter().count(), unions.quarantined().count(), active, total)
     };
     let validation = crate::validator::check(&*services.unions.read().await);
-    let (products, listed) = {
+    let (products, listed, skipped) = {
         let catalog = services.catalog.read().await;
-        (catalog.products().len(), catalog.products().filter(|p| p.deployed).count())
+        (catalog.products().len(), catalog.products().filter(|p| p.deployed).count(), catalog.skipped())
     };
     gauge(&mut text, "coop_indexed_block", "The block the read models are as of.", &[], indexed);
     // A scrape must not hang on a dead RPC: no head line then, and `coop_chain_up 0`.
@@ -66,6 +68,16 @@ pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
         gauge(&mut text, "coop_head_block", "The chain's latest block.", &[], head);
     }
     gauge(&mut text, "coop_unions", "Data Unions indexed.", &[], unions as u64);
+    gauge(
+        &mut text,
+        "coop_unions_quarantined",
+        "Data Unions set aside because one of their events could not be applied (see their API answer).",
+        &[],
+        quarantined as u64,
+    );
+    help(&mut text, "coop_events_passed_over", "Chain events that could not be used and were passed over.", "gauge");
+    sample(&mut text, "coop_events_passed_over", &[("stage", "decode")], SKIPPED_LOGS.load(Ordering::Relaxed));
+    sample(&mut text, "coop_events_passed_over", &[("stage", "catalog")], skipped);
     help(&mut text, "coop_members", "Members of all Data Unions by status (total: ever joined).", "gauge");
     sample(&mut text, "coop_members", &[("status", "active")], active);
     sample(&mut text, "coop_members", &[("status", "total")], members);

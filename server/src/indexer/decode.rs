@@ -29,9 +29,15 @@ pub const FREEZE_PERIOD: &str = "freezePeriod";
 /// `operator_changed` event carries the new one under the same name.
 pub const OPERATOR: &str = "operator";
 
+/// The field of an `unreadable` event that says why.
+pub const REASON: &str = "reason";
+
 /// Kinds of the stored events that are not engine inputs.
 pub mod kinds {
     pub const WITHDRAWN: &str = "withdrawn";
+    /// A log of a union that could not be decoded into an event: stored, so every replica sets the
+    /// union aside at the same point (`crate::unions::Quarantine`).
+    pub const UNREADABLE: &str = "unreadable";
     /// The owner handed the commit role to another address (`setOperator`).
     pub const OPERATOR_CHANGED: &str = "operator_changed";
     pub const PRODUCT: &str = "product";
@@ -76,12 +82,26 @@ pub fn watched_topics() -> Vec<B256> {
     ]
 }
 
+/// The union a factory log announces, read before its logs are asked for.
+pub fn created_union(log: &Log, watched: &Watched) -> Option<Address> {
+    if log.address() != watched.factory || log.topic0() != Some(&DataUnionFactory::DataUnionCreated::SIGNATURE_HASH) {
+        return None;
+    }
+    DataUnionFactory::DataUnionCreated::decode_log_data(log.data()).ok().map(|created| created.du)
+}
+
+/// Whether the log is a `NewCommit`, whose block time matters.
+pub fn is_commit(log: &Log) -> bool {
+    log.topic0() == Some(&DataUnion::NewCommit::SIGNATURE_HASH)
+}
+
 /// Where a log sits; the key of the stored event.
 pub struct Position {
     pub key: EventKey,
     pub block_hash: B256,
-    /// Seconds; the freeze of a commit starts at its block's time.
-    pub timestamp: u64,
+    /// Seconds; the freeze of a commit starts at its block's time. `None` when the node left it
+    /// out; the indexer fills it in for commits before decoding them.
+    pub timestamp: Option<u64>,
 }
 
 pub fn position(log: &Log) -> Result<Position, DecodeError> {
@@ -92,7 +112,7 @@ pub fn position(log: &Log) -> Result<Position, DecodeError> {
             log.log_index.ok_or(DecodeError::Pending("log index"))?,
         ),
         block_hash: log.block_hash.ok_or(DecodeError::Pending("block hash"))?,
-        timestamp: log.block_timestamp.unwrap_or_default(),
+        timestamp: log.block_timestamp,
     })
 }
 
@@ -118,12 +138,10 @@ pub fn decode(
     if emitter == watched.factory && topic == DataUnionFactory::DataUnionCreated::SIGNATURE_HASH {
         let created = DataUnionFactory::DataUnionCreated::decode_log_data(log.data())
             .map_err(|e| malformed("DataUnionCreated", e))?;
-        let admin_fee = AdminFee::try_from(created.adminFee).map_err(|e| DecodeError::Malformed {
-            block: at.key.block,
-            log_index: at.key.log_index,
-            event: "DataUnionCreated",
-            reason: e.to_string(),
-        })?;
+        let admin_fee = match AdminFee::try_from(created.adminFee) {
+            Ok(fee) => fee,
+            Err(error) => return Ok(Some(unreadable(at, created.du, format!("DataUnionCreated: {error}")))),
+        };
         unions.insert(created.du);
         let mut event = engine_event(at, created.du, EventKind::Created { owner: created.owner, admin_fee });
         // Not an engine input, but members' withdrawable figures depend on it.
@@ -144,29 +162,32 @@ pub fn decode(
     if !unions.contains(&emitter) {
         return Ok(None);
     }
-    let data = log.data();
+    if is_commit(log) && at.timestamp.is_none() {
+        return Err(DecodeError::Pending("block timestamp"));
+    }
+    // A union's log that cannot be read sets that union aside, and only it.
+    Ok(decode_union(log, at, topic).unwrap_or_else(|reason| Some(unreadable(at, emitter, reason))))
+}
+
+/// Decodes a log of a known union; the error says why it cannot be.
+fn decode_union(log: &Log, at: &Position, topic: B256) -> Result<Option<StoredEvent>, String> {
+    let (emitter, data) = (log.address(), log.data());
     let kind = match topic {
         t if t == DataUnion::MemberJoined::SIGNATURE_HASH => {
-            let e = DataUnion::MemberJoined::decode_log_data(data).map_err(|e| malformed("MemberJoined", e))?;
+            let e = DataUnion::MemberJoined::decode_log_data(data).map_err(abi("MemberJoined"))?;
             EventKind::MemberJoined { member: e.member }
         }
         t if t == DataUnion::MemberParted::SIGNATURE_HASH => {
-            let e = DataUnion::MemberParted::decode_log_data(data).map_err(|e| malformed("MemberParted", e))?;
+            let e = DataUnion::MemberParted::decode_log_data(data).map_err(abi("MemberParted"))?;
             EventKind::MemberParted { member: e.member }
         }
         t if t == DataUnion::AdminFeeChanged::SIGNATURE_HASH => {
-            let e = DataUnion::AdminFeeChanged::decode_log_data(data).map_err(|e| malformed("AdminFeeChanged", e))?;
-            let admin_fee = AdminFee::try_from(e.adminFee).map_err(|error| DecodeError::Malformed {
-                block: at.key.block,
-                log_index: at.key.log_index,
-                event: "AdminFeeChanged",
-                reason: error.to_string(),
-            })?;
+            let e = DataUnion::AdminFeeChanged::decode_log_data(data).map_err(abi("AdminFeeChanged"))?;
+            let admin_fee = AdminFee::try_from(e.adminFee).map_err(|error| format!("AdminFeeChanged: {error}"))?;
             EventKind::AdminFeeChanged { admin_fee }
         }
         t if t == DataUnion::OwnershipTransferred::SIGNATURE_HASH => {
-            let e = DataUnion::OwnershipTransferred::decode_log_data(data)
-                .map_err(|e| malformed("OwnershipTransferred", e))?;
+            let e = DataUnion::OwnershipTransferred::decode_log_data(data).map_err(abi("OwnershipTransferred"))?;
             // The constructor's transfer from the zero address is the creation, which the
             // factory's `DataUnionCreated` already carries.
             if e.previousOwner == Address::ZERO {
@@ -175,17 +196,15 @@ pub fn decode(
             EventKind::OwnerChanged { owner: e.newOwner }
         }
         t if t == DataUnion::NewCommit::SIGNATURE_HASH => {
-            let e = DataUnion::NewCommit::decode_log_data(data).map_err(|e| malformed("NewCommit", e))?;
-            let book_block = u64::try_from(e.blockNumber).map_err(|_| DecodeError::Malformed {
-                block: at.key.block,
-                log_index: at.key.log_index,
-                event: "NewCommit",
-                reason: format!("block number {} does not fit 64 bits", e.blockNumber),
-            })?;
-            EventKind::Committed { book_block, root: e.root, book_hash: e.bookHash, timestamp: at.timestamp }
+            let e = DataUnion::NewCommit::decode_log_data(data).map_err(abi("NewCommit"))?;
+            let book_block = u64::try_from(e.blockNumber)
+                .map_err(|_| format!("NewCommit: block number {} does not fit 64 bits", e.blockNumber))?;
+            // `decode` refused a commit without a time before this.
+            let timestamp = at.timestamp.ok_or("NewCommit: no block time")?;
+            EventKind::Committed { book_block, root: e.root, book_hash: e.bookHash, timestamp }
         }
         t if t == DataUnion::Withdrawn::SIGNATURE_HASH => {
-            let e = DataUnion::Withdrawn::decode_log_data(data).map_err(|e| malformed("Withdrawn", e))?;
+            let e = DataUnion::Withdrawn::decode_log_data(data).map_err(abi("Withdrawn"))?;
             return Ok(Some(stored(
                 at,
                 emitter,
@@ -194,14 +213,15 @@ pub fn decode(
             )));
         }
         t if t == DataUnion::OperatorChanged::SIGNATURE_HASH => {
-            let e = DataUnion::OperatorChanged::decode_log_data(data).map_err(|e| malformed("OperatorChanged", e))?;
+            let e = DataUnion::OperatorChanged::decode_log_data(data).map_err(abi("OperatorChanged"))?;
             let mut payload = json!({});
             payload[OPERATOR] = json!(e.newOperator);
             return Ok(Some(stored(at, emitter, kinds::OPERATOR_CHANGED, payload)));
         }
+        // Not asked for; a node that sends it anyway is not the union's fault.
         _ => return Ok(None),
     };
-    Ok(engine(emitter, kind))
+    Ok(Some(engine_event(at, emitter, kind)))
 }
 
 fn decode_marketplace(log: &Log, at: &Position, topic: B256) -> Result<Option<StoredEvent>, alloy::sol_types::Error> {
@@ -266,6 +286,15 @@ fn engine_event(at: &Position, union: Address, kind: EventKind) -> StoredEvent {
     let line = format_event(&Event { key: at.key, kind });
     let payload: Value = serde_json::from_str(&line).expect("format_event writes a JSON object");
     stored(at, union, name, payload)
+}
+
+/// Says which event a log failed to decode as.
+fn abi(event: &'static str) -> impl Fn(alloy::sol_types::Error) -> String {
+    move |error| format!("{event}: {error}")
+}
+
+fn unreadable(at: &Position, union: Address, reason: String) -> StoredEvent {
+    stored(at, union, kinds::UNREADABLE, json!({ REASON: reason }))
 }
 
 fn stored(at: &Position, contract: Address, kind: &str, payload: Value) -> StoredEvent {

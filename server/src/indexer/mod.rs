@@ -9,9 +9,12 @@
 //! at any point resumes from the stored checkpoint: nothing is missed or counted twice.
 
 pub mod decode;
+#[cfg(test)]
+mod hostile_tests;
 mod span;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use alloy::eips::BlockNumberOrTag;
@@ -21,7 +24,7 @@ use alloy::rpc::types::{Filter, Log};
 use anyhow::{Context, anyhow};
 use tokio::sync::watch;
 
-pub use decode::Watched;
+pub use decode::{DecodeError, Watched};
 pub use span::Span;
 
 use crate::store::{Checkpoint, IndexedRange, Store};
@@ -31,7 +34,28 @@ pub const STREAM: &str = "chain";
 /// The most blocks one `eth_getLogs` asks for.
 pub const MAX_SPAN: u64 = 2_000;
 /// Block hashes kept below the confirmation depth, so a reorg as deep as it still finds its fork.
+/// Blocks in this window are read one at a time, by hash.
 const EXTRA_HASHES: u64 = 16;
+/// Union addresses one `eth_getLogs` names; more are asked for in several queries.
+const ADDRESSES_PER_QUERY: usize = 500;
+
+/// Logs of the watched contracts that could not be decoded and were passed over, since start.
+pub static SKIPPED_LOGS: AtomicU64 = AtomicU64::new(0);
+
+/// What one read of the chain gave: logs up to block `to` and the hash `to` had when they were read.
+struct Read {
+    to: u64,
+    to_hash: B256,
+    logs: Vec<Log>,
+    /// Hashes of the blocks read one by one.
+    block_hashes: Vec<(u64, B256)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    hash: B256,
+    timestamp: u64,
+}
 
 /// What one step did: what the caller decides on (sleep, go on, tell the state).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,47 +102,48 @@ impl Indexer {
     pub async fn step(&mut self) -> anyhow::Result<Step> {
         let head = self.chain.get_block_number().await.context("asking for the head block")?;
         let checkpoint = self.store.checkpoint(STREAM).await?;
-        if let Some(checkpoint) = checkpoint
-            && self.block_hash(checkpoint.block).await? != Some(checkpoint.hash)
-        {
-            return self.roll_back(checkpoint).await;
+        if let Some(checkpoint) = checkpoint {
+            match self.header(checkpoint.block).await? {
+                Some(header) if header.hash == checkpoint.hash => {}
+                Some(_) => return self.roll_back(checkpoint).await,
+                // A node behind the one that gave the head (a load balancer's): wait for it.
+                None => return Ok(Step::Retry { reason: "the node does not have the checkpoint's block yet" }),
+            }
         }
         let from = checkpoint.map_or(self.start_block, |c| c.block + 1);
         if from > head {
             return Ok(Step::CaughtUp { head });
         }
-        let to = head.min(from + self.span.get() - 1);
-        let logs = match self.logs(from, to).await {
-            Ok(logs) => logs,
-            Err(error) => {
-                if self.span.shrink() {
-                    tracing::debug!(target: "indexer", from, to, span = self.span.get(), "range refused, shrinking: {error:#}");
-                    return Ok(Step::Retry { reason: "range refused" });
-                }
-                return Err(error.context(format!("reading logs of block {from}")));
-            }
+        let window_start = head.saturating_sub(self.confirmations + EXTRA_HASHES);
+        let read = if from < window_start {
+            self.read_settled(from, head.min(from + self.span.get() - 1).min(window_start - 1)).await?
+        } else {
+            self.read_block(from).await?
         };
-        self.span.grow();
-        let to_hash = self.block_hash(to).await?.ok_or_else(|| anyhow!("block {to} vanished"))?;
+        let Read { to, to_hash, mut logs, mut block_hashes } = match read {
+            Ok(read) => read,
+            Err(reason) => return Ok(Step::Retry { reason }),
+        };
+        self.stamp_commits(&mut logs).await?;
 
         let mut unions = self.unions.clone();
         let mut events = Vec::new();
-        let mut block_hashes = vec![(to, to_hash)];
-        let window_start = head.saturating_sub(self.confirmations + EXTRA_HASHES);
         for log in &logs {
             let at = decode::position(log)?;
-            // Logs of the last block must come from the block we anchor the checkpoint to; if the
-            // chain moved in between, the next step sees it and starts over.
-            if at.key.block == to && at.block_hash != to_hash {
-                return Ok(Step::Retry { reason: "the chain moved while reading" });
-            }
-            if at.key.block >= window_start {
-                block_hashes.push((at.key.block, at.block_hash));
-            }
-            if let Some(event) = decode::decode(log, &at, &self.watched, &mut unions)? {
-                events.push(event);
+            match decode::decode(log, &at, &self.watched, &mut unions) {
+                Ok(Some(event)) => events.push(event),
+                Ok(None) => {}
+                Err(error @ DecodeError::Malformed { .. }) => {
+                    // Not a union's log (those set their union aside instead): one of the watched
+                    // contracts'. Passed over, so one odd log cannot stop every union.
+                    SKIPPED_LOGS.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(target: "indexer", "log passed over: {error}");
+                }
+                Err(error) => return Err(error.into()),
             }
         }
+        block_hashes.push((to, to_hash));
+        block_hashes.retain(|&(block, _)| block >= window_start);
         block_hashes.sort_unstable();
         block_hashes.dedup();
         let count = events.len();
@@ -129,27 +154,114 @@ impl Indexer {
         Ok(Step::Indexed { from, to, head, events: count })
     }
 
-    /// Reads the logs of `from..=to` in chain order: the watched contracts' and any Data Union's.
-    async fn logs(&self, from: u64, to: u64) -> anyhow::Result<Vec<Log>> {
-        let watched = Filter::new()
-            .from_block(from)
-            .to_block(to)
+    /// Reads `from..=to`, blocks below the reorg window, with range queries that shrink when the RPC
+    /// refuses them. Every log of a block must carry one hash, and those of `to` the hash of `to`.
+    async fn read_settled(&mut self, from: u64, to: u64) -> anyhow::Result<Result<Read, &'static str>> {
+        let range = Filter::new().from_block(from).to_block(to);
+        let logs = match self.logs(&range).await {
+            Ok(logs) => logs,
+            Err(error) => {
+                if self.span.shrink() {
+                    tracing::debug!(target: "indexer", from, to, span = self.span.get(), "range refused, shrinking: {error:#}");
+                    return Ok(Err("range refused"));
+                }
+                return Err(error.context(format!("reading logs of block {from}")));
+            }
+        };
+        self.span.grow();
+        let Some(header) = self.header(to).await? else {
+            return Ok(Err("the node does not have the range's last block"));
+        };
+        let mut hashes: HashMap<u64, B256> = HashMap::from([(to, header.hash)]);
+        for log in &logs {
+            let at = decode::position(log)?;
+            if *hashes.entry(at.key.block).or_insert(at.block_hash) != at.block_hash {
+                return Ok(Err("the chain moved while reading"));
+            }
+        }
+        Ok(Ok(Read { to, to_hash: header.hash, logs, block_hashes: Vec::new() }))
+    }
+
+    /// Reads one block inside the reorg window by its hash, so its logs, its hash and the checkpoint
+    /// are one view of the chain, whichever node of a load-balanced RPC answers: a node that does not
+    /// have the block refuses (EIP-234) instead of answering with no logs.
+    async fn read_block(&self, block: u64) -> anyhow::Result<Result<Read, &'static str>> {
+        let Some(header) = self.header(block).await? else { return Ok(Err("the node does not have the block yet")) };
+        let logs = match self.logs(&Filter::new().at_block_hash(header.hash)).await {
+            Ok(logs) => logs,
+            Err(error) => {
+                tracing::debug!(target: "indexer", block, "logs by block hash refused: {error:#}");
+                return Ok(Err("the node does not have the block's logs yet"));
+            }
+        };
+        for log in &mut logs.iter() {
+            let at = decode::position(log)?;
+            if at.key.block != block || at.block_hash != header.hash {
+                return Ok(Err("a log of another block came back"));
+            }
+        }
+        let mut logs = logs;
+        for log in &mut logs {
+            log.block_timestamp.get_or_insert(header.timestamp);
+        }
+        Ok(Ok(Read { to: block, to_hash: header.hash, logs, block_hashes: vec![(block, header.hash)] }))
+    }
+
+    /// The logs `filter` selects, in chain order: the watched contracts', then those of every union
+    /// known or created among them. Only the unions' own addresses are asked for: on a public chain
+    /// every Ownable contract emits `OwnershipTransferred`.
+    async fn logs(&self, filter: &Filter) -> anyhow::Result<Vec<Log>> {
+        let watched = filter
+            .clone()
             .address(vec![self.watched.factory, self.watched.marketplace, self.watched.data_token])
             .event_signature(decode::watched_topics());
-        let unions = Filter::new().from_block(from).to_block(to).event_signature(decode::union_topics());
-        let (mut logs, union_logs) = tokio::try_join!(self.chain.get_logs(&watched), self.chain.get_logs(&unions))?;
-        logs.extend(union_logs);
+        let mut logs = self.chain.get_logs(&watched).await?;
+        let mut unions: Vec<Address> = self.unions.iter().copied().collect();
+        unions.extend(logs.iter().filter_map(|log| decode::created_union(log, &self.watched)));
+        unions.sort_unstable();
+        unions.dedup();
+        for addresses in unions.chunks(ADDRESSES_PER_QUERY) {
+            let of_unions = filter.clone().address(addresses.to_vec()).event_signature(decode::union_topics());
+            logs.extend(self.chain.get_logs(&of_unions).await?);
+        }
         logs.sort_by_key(|log| (log.block_number, log.log_index));
         Ok(logs)
     }
 
-    async fn block_hash(&self, block: u64) -> anyhow::Result<Option<B256>> {
-        let header = self
+    /// Gives every commit log the time of its block, where the node left `blockTimestamp` out (most
+    /// do): a commit's freeze starts then, and a time of 0 would make a frozen commit look unlocked.
+    async fn stamp_commits(&self, logs: &mut [Log]) -> anyhow::Result<()> {
+        let mut times: HashMap<B256, u64> = HashMap::new();
+        for log in logs.iter_mut().filter(|log| decode::is_commit(log) && log.block_timestamp.is_none()) {
+            let hash = decode::position(log)?.block_hash;
+            let time = match times.get(&hash) {
+                Some(&time) => time,
+                None => {
+                    let block = self
+                        .chain
+                        .get_block_by_hash(hash)
+                        .await
+                        .with_context(|| format!("reading block {hash}"))?
+                        .ok_or_else(|| anyhow!("block {hash} of a commit is not known to the node"))?;
+                    *times.entry(hash).or_insert(block.header.timestamp)
+                }
+            };
+            log.block_timestamp = Some(time);
+        }
+        Ok(())
+    }
+
+    async fn header(&self, block: u64) -> anyhow::Result<Option<Header>> {
+        let found = self
             .chain
             .get_block_by_number(BlockNumberOrTag::Number(block))
             .await
             .with_context(|| format!("reading block {block}"))?;
-        Ok(header.map(|block| block.header.hash))
+        Ok(found.map(|block| Header { hash: block.header.hash, timestamp: block.header.timestamp }))
+    }
+
+    async fn block_hash(&self, block: u64) -> anyhow::Result<Option<B256>> {
+        Ok(self.header(block).await?.map(|header| header.hash))
     }
 
     /// The checkpoint's block is no longer on the chain: finds the newest stored block that still is
