@@ -87,6 +87,7 @@ impl Server {
             store,
             chain,
             chain_id,
+            confirmations: config.confirmations,
             deployment,
             unions,
             metrics: Default::default(),

@@ -1,13 +1,16 @@
 //! Indexer scenarios on a real anvil with the contracts deployed: following a Data Union's life,
-//! a reorg, a restart in the middle, and an RPC that refuses wide block ranges.
+//! a reorg, a restart in the middle, an RPC that refuses wide block ranges, one that leaves block
+//! times out of logs, a load balancer whose log node lags, and a stranger's hostile union.
 
 #[allow(dead_code)]
 #[path = "contracts/helpers.rs"]
 mod chain;
+#[path = "support/faulty_rpc.rs"]
+mod faulty_rpc;
 
 use std::net::SocketAddr;
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use axum::Json;
@@ -16,6 +19,7 @@ use chain::{AGENT, BUYER, Chain, DEPLOYER, MEMBER, OTHER, OWNER, send, tokens};
 use coop_server::indexer::{Indexer, STREAM, Step, Watched};
 use coop_server::live;
 use coop_server::store::Store;
+use faulty_rpc::{Fault, FaultyRpc};
 use serde_json::{Value, json};
 
 async fn fresh_store() -> (Store, tempfile::TempDir) {
@@ -178,7 +182,8 @@ async fn refusing_proxy(upstream: url::Url, max_blocks: u64) -> url::Url {
     #[derive(Clone)]
     struct Upstream(url::Url, u64);
     async fn forward(State(Upstream(url, max)): State<Upstream>, Json(request): Json<Value>) -> Json<Value> {
-        if request["method"] == "eth_getLogs" {
+        // A query by block hash names one block.
+        if request["method"] == "eth_getLogs" && request["params"][0]["fromBlock"].is_string() {
             let block = |key: &str| {
                 u64::from_str_radix(request["params"][0][key].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
             };
@@ -196,4 +201,121 @@ async fn refusing_proxy(upstream: url::Url, max_blocks: u64) -> url::Url {
     let app = axum::Router::new().route("/", axum::routing::post(forward)).with_state(Upstream(upstream, max_blocks));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{address}/").parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_union_with_a_freeze_period_beyond_64_bits_stops_nothing_and_a_restart_loads_it() {
+    let chain = Chain::start().await;
+    // A stranger's union, with a legal freeze period no u64 holds.
+    let huge = U256::from(1u8) << 64;
+    let receipt = send(chain.du_factory(OTHER).createDataUnion(chain.address(AGENT), vec![], U256::ZERO, huge)).await;
+    let stranger = chain::event::<coop::contracts::DataUnionFactory::DataUnionCreated>(&receipt).du;
+    let du = union_with_revenue(&chain, U256::from(1001u64)).await;
+    let (store, _dir) = fresh_store().await;
+    let mut indexer = indexer_for(&chain, &store, chain.wallet(DEPLOYER)).await;
+
+    catch_up(&mut indexer).await;
+
+    // What a restart does: build the models from the stored log.
+    let models = live::load(&store).await.expect("a restart loads the log");
+    assert_eq!(models.unions.as_of(), chain.block_number().await);
+    assert_eq!(models.unions.get(&stranger).expect("served").freeze_period, u64::MAX);
+    assert_eq!(models.unions.get(&du).unwrap().state().totals().revenue, U256::from(1001u64));
+}
+
+#[tokio::test]
+async fn union_logs_are_asked_for_by_the_unions_addresses_only() {
+    let chain = Chain::start().await;
+    let du = union_with_revenue(&chain, U256::from(10u64)).await;
+    let proxy = FaultyRpc::start(chain.anvil.endpoint(), Fault::None).await;
+    let (store, _dir) = fresh_store().await;
+    let mut indexer = indexer_for(&chain, &store, provider(&proxy.url)).await;
+
+    catch_up(&mut indexer).await;
+
+    let queries = proxy.log_queries();
+    assert!(!queries.is_empty());
+    for filter in &queries {
+        let addresses = &filter["address"];
+        let named = addresses.as_array().map_or(addresses.is_string(), |list| !list.is_empty());
+        assert!(named, "a log query without addresses: {filter}");
+    }
+    let unions = live::load(&store).await.unwrap().unions;
+    assert_eq!(unions.get(&du).unwrap().state().member(&chain.address(MEMBER)).unwrap().earnings, U256::from(4));
+}
+
+#[tokio::test]
+async fn a_commit_gets_its_block_time_when_the_node_leaves_it_out_of_the_log() {
+    let chain = Chain::start().await;
+    let du = chain.create_data_union(U256::ZERO, 3600).await;
+    let book_block = chain.block_number().await;
+    let receipt =
+        send(chain.du(du, chain::OPERATOR).commit(U256::from(book_block), B256::repeat_byte(1), B256::ZERO)).await;
+    let committed_at = chain
+        .wallet(DEPLOYER)
+        .get_block_by_number(receipt.block_number.unwrap().into())
+        .await
+        .unwrap()
+        .unwrap()
+        .header
+        .timestamp;
+    let proxy = FaultyRpc::start(chain.anvil.endpoint(), Fault::NoBlockTimes).await;
+    let (store, _dir) = fresh_store().await;
+    let mut indexer = indexer_for(&chain, &store, provider(&proxy.url)).await;
+
+    catch_up(&mut indexer).await;
+
+    let unions = live::load(&store).await.unwrap().unions;
+    let union = unions.get(&du).unwrap();
+    let commit = union.state().commits()[0];
+    assert_eq!(commit.timestamp, committed_at);
+    let on_chain = chain.du(du, MEMBER).provableAt(U256::from(book_block)).call().await.unwrap();
+    assert_eq!(U256::from(commit.provable_at(union.freeze_period)), on_chain);
+}
+
+#[tokio::test]
+async fn a_load_balanced_node_whose_logs_lag_never_makes_the_indexer_skip_a_block() {
+    const LAG: u64 = 3;
+    let chain = Chain::start().await;
+    let du = union_with_revenue(&chain, U256::ZERO).await;
+    let rpc = chain.wallet(DEPLOYER);
+    rpc.anvil_mine(Some(20), None).await.unwrap();
+    let mut revenue_at = Vec::new();
+    for amount in [100u64, 20, 3] {
+        chain.mint_data(du, U256::from(amount)).await;
+        revenue_at.push((chain.block_number().await, amount));
+    }
+    let proxy = FaultyRpc::start(chain.anvil.endpoint(), Fault::LaggingLogs(LAG)).await;
+    let (store, _dir) = fresh_store().await;
+    let mut indexer = indexer_for(&chain, &store, provider(&proxy.url)).await;
+
+    // As far as the lagging node lets it: whatever it checkpoints, it has read.
+    index_while_it_can(&mut indexer).await;
+    let checkpoint = store.checkpoint(STREAM).await.unwrap().unwrap().block;
+    let expected: u64 = revenue_at.iter().filter(|(block, _)| *block <= checkpoint).map(|(_, amount)| amount).sum();
+    let unions = live::load(&store).await.unwrap().unions;
+    assert_eq!(unions.get(&du).unwrap().state().totals().revenue, U256::from(expected), "checkpoint {checkpoint}");
+    assert_eq!(checkpoint, chain.block_number().await - LAG, "the lagging node held it back");
+
+    // Once the node has those blocks, everything in them is read.
+    rpc.anvil_mine(Some(LAG), None).await.unwrap();
+    index_while_it_can(&mut indexer).await;
+    let unions = live::load(&store).await.unwrap().unions;
+    assert_eq!(unions.get(&du).unwrap().state().totals().revenue, U256::from(123u64));
+}
+
+/// Steps until the indexer has caught up, or has only been told to retry a few times in a row.
+async fn index_while_it_can(indexer: &mut Indexer) {
+    let mut retries = 0;
+    for _ in 0..1_000 {
+        match indexer.step().await.unwrap() {
+            Step::CaughtUp { .. } => return,
+            Step::Retry { .. } => retries += 1,
+            _ => retries = 0,
+        }
+        if retries == 5 {
+            return;
+        }
+    }
+    panic!("the indexer neither caught up nor stopped at the lagging node");
 }

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::{Address, B256, Signature, hex, keccak256};
+use alloy::providers::Provider;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -105,17 +106,35 @@ async fn union_membership(services: &Services, union: Address, member: Address) 
     Ok(union.state().member(&member).is_some_and(|m| m.active))
 }
 
-/// Refuses anyone but the union's current owner: 404 for an unknown union, 403 for another address.
+/// Refuses anyone but the union's owner: 404 for a union not indexed, 403 for another address. The
+/// owner is asked of the contract at the confirmed block (head minus the confirmations), not read
+/// from this instance's models: a replica may be blocks behind a transfer of ownership, and a
+/// deposed owner must not approve, remove or make secrets meanwhile. A union younger than the
+/// confirmation depth is asked at its creation block: its creator owned it then.
 async fn owner_only(services: &Services, union: Address, who: SignedIn) -> Result<(), ApiError> {
-    let unions = services.unions.read().await;
-    let found = unions.get(&union).ok_or_else(|| ApiError::NotFound(format!("no Data Union at {union}")))?;
-    if found.state().owner() != who.0 {
+    let created = services.unions.read().await.get(&union).map(|found| found.created_block);
+    let created = created.ok_or_else(|| ApiError::NotFound(format!("no Data Union at {union}")))?;
+    let owner = confirmed_owner(services, union, created).await?;
+    if owner != who.0 {
         return Err(ApiError::Forbidden {
             code: "not_owner",
             message: format!("only the owner of {union} can do this, and {} is not", who.0),
         });
     }
     Ok(())
+}
+
+async fn confirmed_owner(services: &Services, union: Address, created: u64) -> Result<Address, ApiError> {
+    let unavailable = |error: alloy::contract::Error| {
+        tracing::warn!(target: "joins", %union, "asking the chain for the owner failed: {error}");
+        ApiError::Unavailable {
+            code: "chain_unavailable",
+            reason: "the chain does not answer; try again shortly".to_owned(),
+        }
+    };
+    let head = services.chain.get_block_number().await.map_err(|error| unavailable(error.into()))?;
+    let confirmed = head.saturating_sub(services.confirmations).max(created);
+    DataUnion::new(union, &services.chain).owner().block(confirmed.into()).call().await.map_err(unavailable)
 }
 
 /// Whether `union` lists `agent` as one of its join-part agents now (asked of the chain).

@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 
 use crate::chain::Chain;
+use crate::faulty_rpc::{Fault, FaultyRpc};
 
 /// A running server and what it runs on; everything stops when it is dropped.
 pub struct TestApp {
@@ -98,6 +99,15 @@ pub async fn spawn_app_with_contracts() -> TestApp {
 /// agent's keys (the accounts `chain::OPERATOR` and `chain::AGENT`), so it commits and adds members.
 pub async fn spawn_app_with_roles() -> TestApp {
     spawn_with_contracts(true).await
+}
+
+/// Like [`spawn_app_with_contracts`], with the server's chain behind a proxy that has `fault`.
+pub async fn spawn_app_behind(fault: Fault) -> TestApp {
+    let contracts = Chain::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    contracts.deployment.save(&data_dir.path().join("deployment.json")).unwrap();
+    let proxy = FaultyRpc::start(contracts.anvil.endpoint(), fault).await;
+    spawn_on(&proxy.url, data_dir, None, Some(contracts), false).await
 }
 
 async fn spawn_with_contracts(roles: bool) -> TestApp {

@@ -4,8 +4,11 @@ use alloy::primitives::{Address, U256};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::chain::{MEMBER, OTHER, OWNER};
-use crate::helpers::spawn_app_with_contracts;
+use alloy::providers::ext::AnvilApi;
+
+use crate::chain::{DEPLOYER, MEMBER, OTHER, OWNER, send};
+use crate::faulty_rpc::Fault;
+use crate::helpers::{spawn_app_behind, spawn_app_with_contracts};
 use crate::story::{get_as, join_body, now, post, signed_in};
 
 #[tokio::test]
@@ -58,4 +61,34 @@ async fn bad_join_requests_are_refused_naming_the_field_and_owner_actions_need_a
     let (status, reply) = post(&app, &format!("/api/v1/unions/{du}/secrets"), None, json!({"name": "x"})).await;
     assert_eq!((status, reply["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_signed_in")));
     assert_eq!(app.get(&format!("/api/v1/unions/{du}/join-requests")).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_deposed_owner_is_refused_by_a_replica_that_has_not_indexed_the_transfer_yet() {
+    const LAG: u64 = 30;
+    let app = spawn_app_behind(Fault::LaggingLogs(LAG)).await;
+    let chain = app.chain();
+    let du = chain.create_data_union(U256::ZERO, 0).await;
+    chain.wallet(DEPLOYER).anvil_mine(Some(LAG + 1), None).await.unwrap();
+    for _ in 0..600 {
+        if app.get(&format!("/api/v1/unions/{du}")).await.status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // OWNER hands the union to OTHER; the replica's logs are blocks behind, so its models still
+    // name OWNER.
+    send(chain.du(du, OWNER).transferOwnership(chain.address(OTHER))).await;
+    send(chain.du(du, OTHER).acceptOwnership()).await;
+    chain.wallet(DEPLOYER).anvil_mine(Some(3), None).await.unwrap();
+    let stale = app.ok(&format!("/api/v1/unions/{du}")).await;
+    assert_eq!(stale["owner"].as_str().unwrap().parse::<Address>().unwrap(), chain.address(OWNER));
+
+    let deposed = signed_in(&app, &chain.signer(OWNER)).await;
+    let (status, reply) =
+        post(&app, &format!("/api/v1/unions/{du}/secrets"), Some(&deposed), json!({"name": "x"})).await;
+    assert_eq!((status, reply["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("not_owner")), "{reply}");
+    let owner = signed_in(&app, &chain.signer(OTHER)).await;
+    let (status, reply) = post(&app, &format!("/api/v1/unions/{du}/secrets"), Some(&owner), json!({"name": "x"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
 }

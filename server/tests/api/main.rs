@@ -4,6 +4,9 @@
 #[allow(dead_code)]
 #[path = "../contracts/helpers.rs"]
 mod chain;
+#[allow(dead_code)]
+#[path = "../support/faulty_rpc.rs"]
+mod faulty_rpc;
 
 mod agent;
 mod auth;

@@ -195,6 +195,49 @@ async fn a_member_gets_the_proof_of_the_unfrozen_commit_and_withdraws_exactly_it
 }
 
 #[tokio::test]
+async fn a_hostile_operators_commits_give_members_their_figures_not_a_500_nor_hide_a_good_commit() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let member = chain.address(MEMBER);
+    let du = union_with(&app, U256::ZERO, 0, &[member]).await;
+    let other = union_with(&app, U256::ZERO, 0, &[member]).await;
+    chain.mint_data(du, U256::from(90u64)).await;
+    chain.mint_data(other, U256::from(40u64)).await;
+    let figures_of = |union: Address| {
+        let app = &app;
+        async move {
+            let figures = app.ok(&format!("/api/v1/unions/{union}/members/{member}")).await;
+            [&figures["earnings"], &figures["committed"], &figures["withdrawable"]].map(|v| amount(v))
+        }
+    };
+
+    // The book of a block before the union existed.
+    send(chain.du(du, OPERATOR).commit(U256::from(1u64), B256::repeat_byte(7), B256::repeat_byte(7))).await;
+    app.caught_up().await;
+    assert_eq!(figures_of(du).await, [90, 0, 0].map(U256::from));
+    let before = app.get(&format!("/api/v1/unions/{du}/books/1")).await;
+    assert_eq!(before.status, 404, "{}", before.body);
+
+    // A good commit, then one whose root matches no book: members keep the good one.
+    let good = chain.block_number().await;
+    let book = app.ok(&format!("/api/v1/unions/{du}/books/{good}")).await;
+    let (root, hash): (B256, B256) =
+        (book["root"].as_str().unwrap().parse().unwrap(), book["bookHash"].as_str().unwrap().parse().unwrap());
+    send(chain.du(du, OPERATOR).commit(U256::from(good), root, hash)).await;
+    let bogus = chain.block_number().await;
+    send(chain.du(du, OPERATOR).commit(U256::from(bogus), B256::repeat_byte(8), B256::repeat_byte(8))).await;
+    chain.advance_time(1).await;
+    app.caught_up().await;
+
+    assert_eq!(figures_of(du).await, [90, 90, 90].map(U256::from));
+    let figures = app.ok(&format!("/api/v1/unions/{du}/members/{member}")).await;
+    assert_eq!(figures["proof"]["block"].as_u64(), Some(good));
+    assert_eq!(figures_of(other).await, [40, 0, 0].map(U256::from));
+    assert_eq!(app.ok(&format!("/api/v1/unions/{du}")).await["commits"].as_array().unwrap().len(), 3);
+    assert_eq!(app.ok("/api/v1/validation").await["mismatches"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
 async fn every_answer_says_the_block_it_is_as_of_in_a_header_and_a_field() {
     let app = spawn_app_with_contracts().await;
     let chain = app.chain();
