@@ -207,7 +207,7 @@ async fn a_hostile_operators_commits_give_members_their_figures_not_a_500_nor_hi
         let app = &app;
         async move {
             let figures = app.ok(&format!("/api/v1/unions/{union}/members/{member}")).await;
-            [&figures["earnings"], &figures["committed"], &figures["withdrawable"]].map(|v| amount(v))
+            [&figures["earnings"], &figures["committed"], &figures["withdrawable"]].map(amount)
         }
     };
 
