@@ -322,7 +322,9 @@ impl Writer {
     }
 
     fn close_range(&mut self, to: u64) {
+        let after = self.ranges.last().and_then(|range| range.checkpoint);
         self.ranges.push(IndexedRange {
+            after,
             events: std::mem::take(&mut self.open),
             block_hashes: Vec::new(),
             checkpoint: Some(Checkpoint { block: to, hash: block_hash(to) }),

@@ -6,9 +6,15 @@
 #[path = "support/postgres.rs"]
 mod test_database;
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use alloy::primitives::{Address, B256, U256, address, b256};
+use coop_server::store::CHECK_TIMEOUT;
 use coop_server::store::{Checkpoint, IndexedRange, NonceUse, Store, StoreError, StoredEvent};
 use serde_json::json;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tower_sessions::SessionStore;
 use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use tower_sessions::session::{Id, Record};
@@ -73,6 +79,7 @@ conformance!(
     an_appended_range_reads_back_in_chain_order_with_exact_amounts,
     a_range_holding_an_already_stored_event_is_refused_and_changes_nothing,
     a_rollback_forgets_everything_above_its_block_and_moves_the_checkpoint,
+    a_deposed_leaders_late_write_cannot_overwrite_a_rollback,
     block_hashes_are_kept_for_the_window_and_pruned_below_it,
     a_reopened_store_has_everything_it_had,
     a_sign_in_nonce_is_good_for_one_use_before_it_expires,
@@ -84,6 +91,10 @@ const DU: Address = address!("00000000000000000000000000000000000000d0");
 
 fn hash(n: u8) -> B256 {
     B256::repeat_byte(n)
+}
+
+fn checkpoint(block: u64) -> Checkpoint {
+    Checkpoint { block, hash: hash(block as u8) }
 }
 
 fn event(block: u64, tx_index: u64, log_index: u64, amount: U256) -> StoredEvent {
@@ -98,8 +109,10 @@ fn event(block: u64, tx_index: u64, log_index: u64, amount: U256) -> StoredEvent
     }
 }
 
-fn range(events: Vec<StoredEvent>, to: u64) -> IndexedRange {
+/// A range from the checkpoint at `after` (none if `None`) to `to`.
+fn range(after: Option<u64>, events: Vec<StoredEvent>, to: u64) -> IndexedRange {
     IndexedRange {
+        after: after.map(|block| Checkpoint { block, hash: hash(block as u8) }),
         block_hashes: (to.saturating_sub(2)..=to).map(|block| (block, hash(block as u8))).collect(),
         events,
         checkpoint: Some(Checkpoint { block: to, hash: hash(to as u8) }),
@@ -117,7 +130,7 @@ mod cases {
 
     pub async fn an_appended_range_reads_back_in_chain_order_with_exact_amounts(db: &Db) {
         let events = vec![event(5, 1, 3, U256::MAX), event(3, 0, 0, U256::from(7)), event(5, 0, 1, U256::ZERO)];
-        db.store.append_range(STREAM, &range(events, 6)).await.unwrap();
+        db.store.append_range(STREAM, &range(None, events, 6)).await.unwrap();
 
         let stored = db.store.events(0, 10).await.unwrap();
         let keys: Vec<_> = stored.iter().map(|e| (e.block, e.tx_index, e.log_index)).collect();
@@ -130,9 +143,9 @@ mod cases {
     }
 
     pub async fn a_range_holding_an_already_stored_event_is_refused_and_changes_nothing(db: &Db) {
-        db.store.append_range(STREAM, &range(vec![event(3, 0, 0, U256::from(1))], 3)).await.unwrap();
+        db.store.append_range(STREAM, &range(None, vec![event(3, 0, 0, U256::from(1))], 3)).await.unwrap();
 
-        let again = range(vec![event(4, 0, 0, U256::from(2)), event(3, 0, 0, U256::from(1))], 4);
+        let again = range(Some(3), vec![event(4, 0, 0, U256::from(2)), event(3, 0, 0, U256::from(1))], 4);
         let error = db.store.append_range(STREAM, &again).await.unwrap_err();
 
         assert!(matches!(error, StoreError::DuplicateEvent { block: 3, log_index: 0 }), "{error}");
@@ -143,9 +156,9 @@ mod cases {
 
     pub async fn a_rollback_forgets_everything_above_its_block_and_moves_the_checkpoint(db: &Db) {
         let events = (1..=6).map(|block| event(block, 0, 0, U256::from(block))).collect();
-        db.store.append_range(STREAM, &range(events, 6)).await.unwrap();
+        db.store.append_range(STREAM, &range(None, events, 6)).await.unwrap();
 
-        let removed = db.store.roll_back_to(STREAM, Checkpoint { block: 4, hash: hash(4) }).await.unwrap();
+        let removed = db.store.roll_back_to(STREAM, checkpoint(6), checkpoint(4)).await.unwrap();
 
         assert_eq!(removed, 2);
         let blocks: Vec<_> = db.store.events(0, 10).await.unwrap().iter().map(|e| e.block).collect();
@@ -154,12 +167,33 @@ mod cases {
         assert_eq!(db.store.block_hash(STREAM, 5).await.unwrap(), None);
         assert_eq!(db.store.block_hash(STREAM, 4).await.unwrap(), Some(hash(4)));
         // The log continues from the rollback point with the new chain's events.
-        db.store.append_range(STREAM, &range(vec![event(5, 0, 0, U256::from(50))], 5)).await.unwrap();
+        db.store.append_range(STREAM, &range(Some(4), vec![event(5, 0, 0, U256::from(50))], 5)).await.unwrap();
         assert_eq!(db.store.events(5, 5).await.unwrap()[0].payload["amount"], "50");
     }
 
+    pub async fn a_deposed_leaders_late_write_cannot_overwrite_a_rollback(db: &Db) {
+        let events = (1..=6).map(|block| event(block, 0, 0, U256::from(block))).collect();
+        db.store.append_range(STREAM, &range(None, events, 6)).await.unwrap();
+        // The old leader read blocks 7..=8 after the checkpoint at 6; meanwhile the new leader saw a
+        // reorg and rolled back to 4.
+        let late = range(Some(6), vec![event(7, 0, 0, U256::from(7)), event(8, 0, 0, U256::from(8))], 8);
+        db.store.roll_back_to(STREAM, checkpoint(6), checkpoint(4)).await.unwrap();
+
+        let error = db.store.append_range(STREAM, &late).await.unwrap_err();
+
+        assert!(matches!(error, StoreError::Fenced { expected: Some(6) }), "{error}");
+        assert_eq!(db.store.checkpoint(STREAM).await.unwrap(), Some(checkpoint(4)));
+        assert_eq!(db.store.events(0, 10).await.unwrap().len(), 4, "nothing of the late range was kept");
+        // Nor can a second, stale rollback or a second first range.
+        let stale = db.store.roll_back_to(STREAM, checkpoint(6), checkpoint(2)).await.unwrap_err();
+        assert!(matches!(stale, StoreError::Fenced { .. }), "{stale}");
+        let first = db.store.append_range(STREAM, &range(None, vec![], 9)).await.unwrap_err();
+        assert!(matches!(first, StoreError::Fenced { expected: None }), "{first}");
+        assert_eq!(db.store.checkpoint(STREAM).await.unwrap(), Some(checkpoint(4)));
+    }
+
     pub async fn block_hashes_are_kept_for_the_window_and_pruned_below_it(db: &Db) {
-        db.store.append_range(STREAM, &range(vec![], 10)).await.unwrap();
+        db.store.append_range(STREAM, &range(None, vec![], 10)).await.unwrap();
         let replaced = b256!("00000000000000000000000000000000000000000000000000000000000000aa");
         let update = IndexedRange { block_hashes: vec![(10, replaced)], ..Default::default() };
         db.store.append_range(STREAM, &update).await.unwrap();
@@ -173,7 +207,7 @@ mod cases {
     }
 
     pub async fn a_reopened_store_has_everything_it_had(db: &Db) {
-        db.store.append_range(STREAM, &range(vec![event(2, 0, 0, U256::from(9))], 2)).await.unwrap();
+        db.store.append_range(STREAM, &range(None, vec![event(2, 0, 0, U256::from(9))], 2)).await.unwrap();
 
         let reopened = Store::open(&db.url).await.unwrap();
 
@@ -211,4 +245,65 @@ mod cases {
         db.store.delete(&record.id).await.unwrap();
         assert_eq!(db.store.load(&record.id).await.unwrap(), None);
     }
+}
+
+/// A TCP proxy to the database that can go silent without closing anything, as the network does
+/// when a host dies.
+struct SilentProxy {
+    port: u16,
+    silent: Arc<AtomicBool>,
+}
+
+impl SilentProxy {
+    async fn start(upstream: SocketAddr) -> SilentProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let silent = Arc::new(AtomicBool::new(false));
+        let flag = silent.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                tokio::spawn(pipe(client_read, server_write, flag.clone()));
+                tokio::spawn(pipe(server_read, client_write, flag.clone()));
+            }
+        });
+        SilentProxy { port, silent }
+    }
+}
+
+/// Copies `from` to `to`, holding every byte back while `silent` is set.
+async fn pipe(mut from: impl AsyncRead + Unpin, mut to: impl AsyncWrite + Unpin, silent: Arc<AtomicBool>) {
+    let mut buffer = vec![0u8; 16 * 1024];
+    while let Ok(read @ 1..) = from.read(&mut buffer).await {
+        while silent.load(Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_leader_cut_off_from_the_database_counts_its_role_lost_in_bounded_time() {
+    let Some(database) = test_database::TestDatabase::create("coop_lease").await else { return };
+    let url = url::Url::parse(&database.url).unwrap();
+    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
+    let proxy = SilentProxy::start(upstream.parse().unwrap()).await;
+    let mut through_proxy = url.clone();
+    through_proxy.set_port(Some(proxy.port)).unwrap();
+    let store = Store::open(through_proxy.as_str()).await.unwrap();
+    let mut lease = store.try_lead().await.unwrap().expect("nobody else leads");
+    assert!(lease.is_held().await);
+
+    proxy.silent.store(true, Ordering::SeqCst);
+    let check = tokio::time::timeout(CHECK_TIMEOUT * 3, lease.is_held()).await;
+
+    assert_eq!(check, Ok(false), "the check gave up and counted the role lost");
+    proxy.silent.store(false, Ordering::SeqCst);
+    drop(lease);
+    store.close().await;
+    database.drop().await;
 }

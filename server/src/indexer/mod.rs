@@ -147,7 +147,12 @@ impl Indexer {
         block_hashes.sort_unstable();
         block_hashes.dedup();
         let count = events.len();
-        let range = IndexedRange { events, block_hashes, checkpoint: Some(Checkpoint { block: to, hash: to_hash }) };
+        let range = IndexedRange {
+            after: checkpoint,
+            events,
+            block_hashes,
+            checkpoint: Some(Checkpoint { block: to, hash: to_hash }),
+        };
         self.store.append_range(STREAM, &range).await?;
         self.unions = unions;
         self.store.prune_block_hashes(STREAM, window_start.saturating_sub(1)).await?;
@@ -271,7 +276,7 @@ impl Indexer {
         candidates.sort_unstable_by_key(|&(block, _)| std::cmp::Reverse(block));
         for (block, hash) in candidates {
             if block < checkpoint.block && self.block_hash(block).await? == Some(hash) {
-                let removed = self.store.roll_back_to(STREAM, Checkpoint { block, hash }).await?;
+                let removed = self.store.roll_back_to(STREAM, checkpoint, Checkpoint { block, hash }).await?;
                 self.unions = self.store.union_addresses().await?;
                 tracing::warn!(target: "indexer::reorg", from = checkpoint.block, to = block, removed, "chain reorganised; rolled back");
                 return Ok(Step::RolledBack { to: block, removed });

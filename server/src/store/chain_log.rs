@@ -42,6 +42,10 @@ pub struct StoredEvent {
 /// still within the reorg window, and the new checkpoint. Stored all together or not at all.
 #[derive(Debug, Clone, Default)]
 pub struct IndexedRange {
+    /// The checkpoint the range continues from (`None`: the first range). The range is refused if
+    /// the stored checkpoint is no longer it: a leader deposed while it read cannot write over what
+    /// the next leader did meanwhile (a rollback, say).
+    pub after: Option<Checkpoint>,
     pub events: Vec<StoredEvent>,
     pub block_hashes: Vec<(u64, B256)>,
     pub checkpoint: Option<Checkpoint>,
@@ -82,6 +86,11 @@ impl Store {
     /// so a range can never be counted twice.
     pub async fn append_range(&self, stream: &str, range: &IndexedRange) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        // First, so that on PostgreSQL the row lock orders two writers: the second sees the first's
+        // checkpoint and is refused.
+        if let Some(checkpoint) = range.checkpoint {
+            move_checkpoint(&mut tx, stream, range.after, checkpoint).await?;
+        }
         for event in &range.events {
             let inserted = sqlx::query(
                 "INSERT INTO chain_events \
@@ -112,18 +121,22 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        if let Some(checkpoint) = range.checkpoint {
-            set_checkpoint(&mut tx, stream, checkpoint).await?;
-        }
         tx.commit().await?;
         Ok(())
     }
 
     /// Forgets everything above `checkpoint.block` (events and block hashes) and moves the
-    /// checkpoint there, in one transaction: what a reorg needs.
-    pub async fn roll_back_to(&self, stream: &str, checkpoint: Checkpoint) -> Result<u64, StoreError> {
+    /// checkpoint there from `from`, in one transaction: what a reorg needs. Refused if the stored
+    /// checkpoint is no longer `from`.
+    pub async fn roll_back_to(
+        &self,
+        stream: &str,
+        from: Checkpoint,
+        checkpoint: Checkpoint,
+    ) -> Result<u64, StoreError> {
         let above = to_db(checkpoint.block)?;
         let mut tx = self.pool.begin().await?;
+        move_checkpoint(&mut tx, stream, Some(from), checkpoint).await?;
         let removed = sqlx::query("DELETE FROM chain_events WHERE block_number > $1")
             .bind(above)
             .execute(&mut *tx)
@@ -134,7 +147,6 @@ impl Store {
             .bind(above)
             .execute(&mut *tx)
             .await?;
-        set_checkpoint(&mut tx, stream, checkpoint).await?;
         sqlx::query("UPDATE checkpoints SET rollbacks = rollbacks + 1 WHERE stream = $1")
             .bind(stream)
             .execute(&mut *tx)
@@ -197,21 +209,43 @@ impl Store {
     }
 }
 
-async fn set_checkpoint(
+/// Moves the checkpoint from `from` to `to`, or refuses with [`StoreError::Fenced`] if the stored
+/// checkpoint is not `from` (`None`: there must be none yet).
+async fn move_checkpoint(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     stream: &str,
-    checkpoint: Checkpoint,
+    from: Option<Checkpoint>,
+    to: Checkpoint,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO checkpoints (stream, block_number, block_hash) VALUES ($1, $2, $3) \
-         ON CONFLICT (stream) DO UPDATE SET block_number = excluded.block_number, \
-         block_hash = excluded.block_hash",
-    )
-    .bind(stream)
-    .bind(to_db(checkpoint.block)?)
-    .bind(checkpoint.hash.to_string())
-    .execute(&mut **tx)
-    .await?;
+    let moved = match from {
+        None => {
+            sqlx::query(
+                "INSERT INTO checkpoints (stream, block_number, block_hash) VALUES ($1, $2, $3) \
+                 ON CONFLICT (stream) DO NOTHING",
+            )
+            .bind(stream)
+            .bind(to_db(to.block)?)
+            .bind(to.hash.to_string())
+            .execute(&mut **tx)
+            .await?
+        }
+        Some(from) => {
+            sqlx::query(
+                "UPDATE checkpoints SET block_number = $2, block_hash = $3 \
+                 WHERE stream = $1 AND block_number = $4 AND block_hash = $5",
+            )
+            .bind(stream)
+            .bind(to_db(to.block)?)
+            .bind(to.hash.to_string())
+            .bind(to_db(from.block)?)
+            .bind(from.hash.to_string())
+            .execute(&mut **tx)
+            .await?
+        }
+    };
+    if moved.rows_affected() != 1 {
+        return Err(StoreError::Fenced { expected: from.map(|c| c.block) });
+    }
     Ok(())
 }
 

@@ -1,6 +1,14 @@
 //! One instance at a time holds the chain role (indexer and operator). On PostgreSQL that is a
 //! session-level advisory lock held by a connection of its own: if the instance dies, its connection
 //! closes and the lock is free for another. SQLite is one file for one instance: it always leads.
+//!
+//! A host that dies without closing its connection (power, network) must not keep the role: the
+//! lease connection asks the database server for TCP keepalives, so the server drops the session
+//! (and the lock) about 11 s after the host went silent ([`KEEPALIVES`]); and the leader's own check of the lease gives up after
+//! [`CHECK_TIMEOUT`], so a leader cut off from the database stops its work. What a deposed leader
+//! still writes after that is refused by the checkpoint's compare-and-set (`append_range`).
+
+use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, Row};
@@ -9,6 +17,14 @@ use super::{Backend, Store, StoreError};
 
 /// The advisory lock's key: "coop" in ASCII.
 const ROLE_LOCK: i64 = 0x636f_6f70;
+
+/// How long the leader waits for the database to confirm the lease before it counts the role lost.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Seconds of silence, probe interval and probes the database server allows the lease connection:
+/// a dead leader's session ends after about 5 + 2 × 3 = 11 s.
+const KEEPALIVES: [(&str, u32); 3] =
+    [("tcp_keepalives_idle", 5), ("tcp_keepalives_interval", 2), ("tcp_keepalives_count", 3)];
 
 /// Proof of holding the role; dropping it gives the role up.
 #[derive(Debug)]
@@ -23,6 +39,13 @@ impl Store {
             return Ok(Some(Lease { connection: None }));
         }
         let mut connection = self.pool.acquire().await?;
+        for (setting, value) in KEEPALIVES {
+            // `SET` takes no bind parameters; both parts are constants.
+            sqlx::query(sqlx::AssertSqlSafe(format!("SET {setting} = {value}"))).execute(&mut *connection).await?;
+        }
+        // A statement on the lease connection that hangs is a lost lease, not a stuck leader.
+        let timeout = format!("SET statement_timeout = {}", CHECK_TIMEOUT.as_millis());
+        sqlx::query(sqlx::AssertSqlSafe(timeout)).execute(&mut *connection).await?;
         let row = sqlx::query("SELECT pg_try_advisory_lock($1)").bind(ROLE_LOCK).fetch_one(&mut *connection).await?;
         let taken: bool = row.try_get(0)?;
         Ok(taken.then_some(Lease { connection: Some(connection) }))
@@ -30,11 +53,14 @@ impl Store {
 }
 
 impl Lease {
-    /// Whether the lock is still ours: its connection still answers.
+    /// Whether the lock is still ours: its connection still answers, within [`CHECK_TIMEOUT`].
     pub async fn is_held(&mut self) -> bool {
         match &mut self.connection {
             None => true,
-            Some(connection) => sqlx::query("SELECT 1").execute(&mut **connection).await.is_ok(),
+            Some(connection) => {
+                let check = sqlx::query("SELECT 1").execute(&mut **connection);
+                matches!(tokio::time::timeout(CHECK_TIMEOUT, check).await, Ok(Ok(_)))
+            }
         }
     }
 }

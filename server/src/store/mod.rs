@@ -18,7 +18,7 @@ use sqlx::{AnyPool, Row};
 pub use books::StoredBook;
 pub use chain_log::{CREATED, Checkpoint, IndexedRange, LogPosition, StoredEvent};
 pub use joins::{Filed, JoinRequest, JoinSecret};
-pub use leadership::Lease;
+pub use leadership::{CHECK_TIMEOUT, Lease};
 pub use sessions::NonceUse;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,8 @@ pub enum StoreError {
     Corrupt { column: &'static str, value: String },
     #[error("block number {0} does not fit the database")]
     BlockOutOfRange(u64),
+    #[error("the stored checkpoint is no longer {}: another instance wrote the log meanwhile", expected.map_or("empty".to_owned(), |block| format!("at block {block}")))]
+    Fenced { expected: Option<u64> },
 }
 
 /// A handle to the database; cheap to clone.
