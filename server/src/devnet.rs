@@ -175,7 +175,7 @@ pub async fn send_and_confirm(
     to: alloy::primitives::Address,
     input: Vec<u8>,
     what: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u64> {
     use alloy::providers::Provider;
     use anyhow::Context;
     let request = alloy::rpc::types::TransactionRequest::default().to(to).input(input.into());
@@ -187,7 +187,7 @@ pub async fn send_and_confirm(
         .await
         .with_context(|| format!("waiting for {what} to {to}"))?;
     anyhow::ensure!(receipt.status(), "{what} to {to} reverted");
-    Ok(())
+    receipt.block_number.with_context(|| format!("{what} to {to}: a receipt without a block"))
 }
 
 /// A provider that signs with `key` and asks the node for the nonce of every transaction. The

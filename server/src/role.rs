@@ -94,7 +94,7 @@ impl ChainRole {
             workers.push(tokio::spawn(operator.run(unions.clone(), ended.clone())));
         }
         if let Some((rpc_url, key)) = &self.agent {
-            let agent = Agent::new(self.store.clone(), rpc_url, key.clone());
+            let agent = Agent::new(self.store.clone(), rpc_url, key.clone(), self.confirmations);
             workers.push(tokio::spawn(agent.run(unions.clone(), ended.clone())));
         }
         let lost = loop {

@@ -65,6 +65,7 @@ pub struct Union {
     state: UnionState,
     withdrawn: HashMap<Address, U256>,
     first_joined: HashMap<Address, u64>,
+    last_joined: HashMap<Address, u64>,
     history: Vec<HistoryPoint>,
     books: Arc<BookCache>,
 }
@@ -85,6 +86,11 @@ impl Union {
     /// The block of the member's first join (`None` for the owner's leaf if it never joined).
     pub fn first_joined(&self, member: &Address) -> Option<u64> {
         self.first_joined.get(member).copied()
+    }
+
+    /// The block of the member's latest join, if it ever joined.
+    pub fn last_joined(&self, member: &Address) -> Option<u64> {
+        self.last_joined.get(member).copied()
     }
 
     pub fn history(&self) -> &[HistoryPoint] {
@@ -150,6 +156,7 @@ impl Union {
         self.state.apply(&event).map_err(|error| error.to_string())?;
         if let coop::engine::EventKind::MemberJoined { member } = event.kind {
             self.first_joined.entry(member).or_insert(event.key.block);
+            self.last_joined.insert(member, event.key.block);
         }
         self.record_history(event.key.block);
         Arc::make_mut(&mut self.events).push(event);
@@ -289,6 +296,7 @@ impl Unions {
             state,
             withdrawn: HashMap::new(),
             first_joined: HashMap::new(),
+            last_joined: HashMap::new(),
             history: Vec::new(),
             books: Arc::default(),
         };

@@ -53,6 +53,8 @@ pub struct Agent {
     store: Store,
     chain: DynProvider,
     address: Address,
+    /// A join counts once its block is this deep: until then a reorg may still take it out.
+    confirmations: u64,
     /// Unions already reported as not served, so the log says it once, not every second.
     reported: Mutex<HashSet<Address>>,
 }
@@ -62,10 +64,10 @@ fn now() -> i64 {
 }
 
 impl Agent {
-    pub fn new(store: Store, rpc_url: &Url, key: PrivateKeySigner) -> Self {
+    pub fn new(store: Store, rpc_url: &Url, key: PrivateKeySigner, confirmations: u64) -> Self {
         let address = key.address();
         let chain = signing_provider(rpc_url, key);
-        Self { store, chain, address, reported: Mutex::default() }
+        Self { store, chain, address, confirmations, reported: Mutex::default() }
     }
 
     pub fn address(&self) -> Address {
@@ -74,22 +76,23 @@ impl Agent {
 
     pub async fn step(&self, unions: &RwLock<Unions>) -> anyhow::Result<Step> {
         let mut step = Step::default();
-        // Sent or approved requests whose member the chain shows active are joined.
+        self.settle_sent(unions, &mut step).await?;
+        // Approved requests whose member is active already (joined some other way) are joined once
+        // that is confirmed; the others wait for an `addMembers`.
         let mut waiting: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
-        for status in ["sent", "approved"] {
-            for request in self.store.join_requests_with_status(status).await? {
-                let active = {
-                    let unions = unions.read().await;
-                    let Some(union) = unions.get(&request.union) else { continue };
-                    union.state().member(&request.member).is_some_and(|m| m.active)
-                };
-                if active {
-                    if self.store.move_join_request(request.union, request.member, &[status], "joined", now()).await? {
-                        step.joined += 1;
-                    }
-                } else if status == "approved" {
-                    waiting.entry(request.union).or_default().push(request.member);
-                }
+        for request in self.store.join_requests_with_status("approved").await? {
+            let (active, confirmed) = {
+                let unions = unions.read().await;
+                let Some(union) = unions.get(&request.union) else { continue };
+                let active = union.state().member(&request.member).is_some_and(|m| m.active);
+                (active, union.last_joined(&request.member).is_some_and(|block| self.is_confirmed(block, &unions)))
+            };
+            if !active {
+                waiting.entry(request.union).or_default().push(request.member);
+            } else if confirmed
+                && self.store.move_join_request(request.union, request.member, &["approved"], "joined", now()).await?
+            {
+                step.joined += 1;
             }
         }
         for (union, members) in waiting {
@@ -115,6 +118,45 @@ impl Agent {
             }
         }
         Ok(step)
+    }
+
+    /// Whether `block` is deep enough in what the unions have indexed for no reorg to undo it.
+    fn is_confirmed(&self, block: u64, unions: &Unions) -> bool {
+        unions.as_of() >= block.saturating_add(self.confirmations)
+    }
+
+    /// Sent requests whose member joined since the `addMembers` are joined once that join is
+    /// confirmed. One whose transaction
+    /// the log has passed without the join (a reorg took it out) or that was left in flight (a
+    /// leader that stopped mid-send) goes back to the approved ones and is sent again: `addMembers`
+    /// skips members already active, so sending twice adds nobody twice.
+    async fn settle_sent(&self, unions: &RwLock<Unions>, step: &mut Step) -> anyhow::Result<()> {
+        for request in self.store.join_requests_with_status("sent").await? {
+            let (joined, confirmed, passed) = {
+                let unions = unions.read().await;
+                let Some(union) = unions.get(&request.union) else { continue };
+                let since = request.sent_block.unwrap_or(u64::MAX);
+                let joined = union.last_joined(&request.member).filter(|&block| block >= since);
+                let confirmed = joined.is_some_and(|block| self.is_confirmed(block, &unions));
+                (joined.is_some(), confirmed, request.sent_block.is_none_or(|block| unions.as_of() >= block))
+            };
+            if joined {
+                if confirmed
+                    && self.store.move_join_request(request.union, request.member, &["sent"], "joined", now()).await?
+                {
+                    step.joined += 1;
+                }
+            } else if passed && self.store.unsend(request.union, request.member, now()).await? {
+                tracing::warn!(
+                    target: "agent",
+                    union = %request.union,
+                    member = %request.member,
+                    sent_block = ?request.sent_block,
+                    "a sent join is not on the chain (a reorg, or a send cut short); sending it again"
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Whether this key is a join-part agent of `union` now; a union that cannot be asked is tried
@@ -143,8 +185,11 @@ impl Agent {
         }
     }
 
-    /// Sends `members` to `union` in batches and records each in the store once mined. A failed
-    /// batch stops this union's batches for this step; a store error stops the step.
+    /// Sends `members` to `union` in batches and records each in the store once mined. A join is
+    /// claimed (approved to sent) before its batch goes out, so an owner's rejection that races it
+    /// either comes first (and the member is not sent) or finds it sent and is refused: one clear
+    /// state. A failed batch puts its joins back and stops this union's batches for this step; a
+    /// store error stops the step.
     async fn send_batches(
         &self,
         union: Address,
@@ -153,26 +198,47 @@ impl Agent {
         step: &mut Step,
     ) -> anyhow::Result<()> {
         for members in members.chunks(BATCH) {
-            let input = match batch {
-                Batch::Add => DataUnion::addMembersCall { members: members.to_vec() }.abi_encode(),
-                Batch::Part => DataUnion::partMembersCall { members: members.to_vec() }.abi_encode(),
-            };
-            if let Err(error) = send_and_confirm(&self.chain, union, input, batch.name()).await {
-                tracing::warn!(target: "agent", %union, "{} failed, will retry: {error:#}", batch.name());
-                return Ok(());
-            }
-            for member in members {
-                match batch {
-                    Batch::Add => {
-                        self.store.move_join_request(union, *member, &["approved"], "sent", now()).await?;
+            let members = match batch {
+                Batch::Add => {
+                    let mut claimed = Vec::new();
+                    for member in members {
+                        if self.store.move_join_request(union, *member, &["approved"], "sent", now()).await? {
+                            claimed.push(*member);
+                        }
                     }
+                    claimed
+                }
+                Batch::Part => members.to_vec(),
+            };
+            if members.is_empty() {
+                continue;
+            }
+            let input = match batch {
+                Batch::Add => DataUnion::addMembersCall { members: members.clone() }.abi_encode(),
+                Batch::Part => DataUnion::partMembersCall { members: members.clone() }.abi_encode(),
+            };
+            let mined = match send_and_confirm(&self.chain, union, input, batch.name()).await {
+                Ok(mined) => mined,
+                Err(error) => {
+                    tracing::warn!(target: "agent", %union, "{} failed, will retry: {error:#}", batch.name());
+                    if let Batch::Add = batch {
+                        for member in &members {
+                            self.store.unsend(union, *member, now()).await?;
+                        }
+                    }
+                    return Ok(());
+                }
+            };
+            for member in &members {
+                match batch {
+                    Batch::Add => self.store.mark_sent(union, *member, mined).await?,
                     Batch::Part => self.store.forget_part_request(union, *member).await?,
                 }
             }
-            tracing::info!(target: "agent", %union, members = members.len(), "{} sent", batch.name());
+            tracing::info!(target: "agent", %union, members = members.len(), block = mined, "{} sent", batch.name());
             match batch {
-                Batch::Add => step.added.push((union, members.to_vec())),
-                Batch::Part => step.parted.push((union, members.to_vec())),
+                Batch::Add => step.added.push((union, members)),
+                Batch::Part => step.parted.push((union, members)),
             }
         }
         Ok(())

@@ -215,14 +215,26 @@ async fn file(
             Some(id.ok_or_else(|| bad("unknown_secret", "secret", "`secret` is not a secret of this Data Union"))?)
         }
     };
-    if union_membership(&services, union, member).await? {
+    let active = union_membership(&services, union, member).await?;
+    if active {
         return Err(ApiError::Conflict { code: "already_member", message: format!("{member} is already a member") });
     }
     served_here(&services, union).await?;
     let status = if secret_id.is_some() { "approved" } else { "pending" };
+    // A request that joined, of a member no longer active (removed since), may be replaced.
+    let parted = !active;
     let filed = services
         .store
-        .file_join_request(union, member, status, request.issued_at, &request.signature, secret_id.as_deref(), now)
+        .file_join_request(
+            union,
+            member,
+            status,
+            request.issued_at,
+            &request.signature,
+            secret_id.as_deref(),
+            parted,
+            now,
+        )
         .await?;
     match filed {
         Filed::Stored(stored) => {

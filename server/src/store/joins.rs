@@ -5,7 +5,7 @@
 use alloy::primitives::{Address, B256};
 use sqlx::Row;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, from_db, to_db};
 
 /// One member's latest join request to one union.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub struct JoinRequest {
     pub secret_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// For a sent request: the block its `addMembers` was mined in, once it was.
+    pub sent_block: Option<u64>,
 }
 
 /// A shared secret, without its value (only its hash is kept).
@@ -55,12 +57,17 @@ fn request(row: &sqlx::any::AnyRow) -> Result<JoinRequest, StoreError> {
         secret_id: row.try_get("secret_id")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        sent_block: row
+            .try_get::<Option<i64>, _>("sent_block")?
+            .map(|block| from_db("sent_block", block))
+            .transpose()?,
     })
 }
 
 impl Store {
     /// Files a join request with `status` (pending, or approved by a secret). A member may file again
-    /// only after a rejection, and only with a newer `issued_at`.
+    /// only with a newer `issued_at`, and only after a rejection or, when `parted` (the caller found it
+    /// is no longer an active member), after it joined and was removed.
     #[allow(clippy::too_many_arguments)]
     pub async fn file_join_request(
         &self,
@@ -70,18 +77,20 @@ impl Store {
         issued_at: i64,
         signature: &str,
         secret_id: Option<&str>,
+        parted: bool,
         now: i64,
     ) -> Result<Filed, StoreError> {
         if let Some(existing) = self.join_request(union, member).await? {
             if issued_at <= existing.issued_at {
                 return Ok(Filed::NotNewer);
             }
-            if existing.status != "rejected" {
+            let replaceable = existing.status == "rejected" || (parted && existing.status == "joined");
+            if !replaceable {
                 return Ok(Filed::AlreadyRequested(existing));
             }
             let updated = sqlx::query(
                 "UPDATE join_requests SET status = $1, issued_at = $2, signature = $3, secret_id = $4, \
-                 updated_at = $5 WHERE union_address = $6 AND member = $7 AND issued_at = $8",
+                 updated_at = $5, sent_block = NULL WHERE union_address = $6 AND member = $7 AND issued_at = $8",
             )
             .bind(status)
             .bind(issued_at)
@@ -124,7 +133,7 @@ impl Store {
     }
 
     pub async fn join_request(&self, union: Address, member: Address) -> Result<Option<JoinRequest>, StoreError> {
-        let row = sqlx::query("SELECT union_address, member, status, issued_at, secret_id, created_at, updated_at FROM join_requests WHERE union_address = $1 AND member = $2")
+        let row = sqlx::query("SELECT union_address, member, status, issued_at, secret_id, created_at, updated_at, sent_block FROM join_requests WHERE union_address = $1 AND member = $2")
             .bind(hex(&union))
             .bind(hex(&member))
             .fetch_optional(&self.pool)
@@ -134,7 +143,7 @@ impl Store {
 
     /// A union's requests, oldest first, optionally of one status.
     pub async fn join_requests(&self, union: Address, status: Option<&str>) -> Result<Vec<JoinRequest>, StoreError> {
-        let rows = sqlx::query("SELECT union_address, member, status, issued_at, secret_id, created_at, updated_at FROM join_requests WHERE union_address = $1 AND ($2 = '' OR status = $2) \
+        let rows = sqlx::query("SELECT union_address, member, status, issued_at, secret_id, created_at, updated_at, sent_block FROM join_requests WHERE union_address = $1 AND ($2 = '' OR status = $2) \
              ORDER BY created_at, member"
         )
         .bind(hex(&union))
@@ -147,7 +156,7 @@ impl Store {
     /// Every request of `status` in every union (what the agent works on).
     pub async fn join_requests_with_status(&self, status: &str) -> Result<Vec<JoinRequest>, StoreError> {
         let rows =
-            sqlx::query("SELECT union_address, member, status, issued_at, secret_id, created_at, updated_at FROM join_requests WHERE status = $1 ORDER BY created_at, member")
+            sqlx::query("SELECT union_address, member, status, issued_at, secret_id, created_at, updated_at, sent_block FROM join_requests WHERE status = $1 ORDER BY created_at, member")
                 .bind(status)
                 .fetch_all(&self.pool)
                 .await?;
@@ -180,6 +189,34 @@ impl Store {
             }
         }
         Ok(false)
+    }
+
+    /// Records the block a sent request's `addMembers` was mined in.
+    pub async fn mark_sent(&self, union: Address, member: Address, block: u64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE join_requests SET sent_block = $1 WHERE union_address = $2 AND member = $3 AND status = 'sent'",
+        )
+        .bind(to_db(block)?)
+        .bind(hex(&union))
+        .bind(hex(&member))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Puts a sent request back among the approved ones, to be sent again (its transaction failed,
+    /// or a reorg took it out of the chain); false if it was not sent.
+    pub async fn unsend(&self, union: Address, member: Address, now: i64) -> Result<bool, StoreError> {
+        let moved = sqlx::query(
+            "UPDATE join_requests SET status = 'approved', sent_block = NULL, updated_at = $1 \
+             WHERE union_address = $2 AND member = $3 AND status = 'sent'",
+        )
+        .bind(now)
+        .bind(hex(&union))
+        .bind(hex(&member))
+        .execute(&self.pool)
+        .await?;
+        Ok(moved.rows_affected() == 1)
     }
 
     /// Stores a secret's hash under a new id.

@@ -39,20 +39,33 @@ impl Store {
             return Ok(Some(Lease { connection: None }));
         }
         let mut connection = self.pool.acquire().await?;
-        for (setting, value) in KEEPALIVES {
-            // `SET` takes no bind parameters; both parts are constants.
-            sqlx::query(sqlx::AssertSqlSafe(format!("SET {setting} = {value}"))).execute(&mut *connection).await?;
-        }
-        // A statement on the lease connection that hangs is a lost lease, not a stuck leader.
-        let timeout = format!("SET statement_timeout = {}", CHECK_TIMEOUT.as_millis());
-        sqlx::query(sqlx::AssertSqlSafe(timeout)).execute(&mut *connection).await?;
         let row = sqlx::query("SELECT pg_try_advisory_lock($1)").bind(ROLE_LOCK).fetch_one(&mut *connection).await?;
         let taken: bool = row.try_get(0)?;
-        Ok(taken.then_some(Lease { connection: Some(connection) }))
+        if !taken {
+            return Ok(None);
+        }
+        // Only the lease's own connection gets these (it never goes back to the pool): a pooled
+        // connection with a short statement timeout would fail a long read of the log. Should they
+        // fail, the lease is dropped and its connection closed, which frees the lock.
+        let mut lease = Lease { connection: Some(connection) };
+        lease.guard_against_silence().await?;
+        Ok(Some(lease))
     }
 }
 
 impl Lease {
+    async fn guard_against_silence(&mut self) -> Result<(), StoreError> {
+        let Some(connection) = &mut self.connection else { return Ok(()) };
+        for (setting, value) in KEEPALIVES {
+            // `SET` takes no bind parameters; both parts are constants.
+            sqlx::query(sqlx::AssertSqlSafe(format!("SET {setting} = {value}"))).execute(&mut **connection).await?;
+        }
+        // A statement on the lease connection that hangs is a lost lease, not a stuck leader.
+        let timeout = format!("SET statement_timeout = {}", CHECK_TIMEOUT.as_millis());
+        sqlx::query(sqlx::AssertSqlSafe(timeout)).execute(&mut **connection).await?;
+        Ok(())
+    }
+
     /// Whether the lock is still ours: its connection still answers, within [`CHECK_TIMEOUT`].
     pub async fn is_held(&mut self) -> bool {
         match &mut self.connection {
