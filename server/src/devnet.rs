@@ -168,43 +168,6 @@ impl Drop for DevChain {
     }
 }
 
-/// Sends `input` to `to` from the provider's key and waits for it to be mined successfully; `what`
-/// names the transaction in errors.
-pub async fn send_and_confirm(
-    chain: &alloy::providers::DynProvider,
-    to: alloy::primitives::Address,
-    input: Vec<u8>,
-    what: &str,
-) -> anyhow::Result<u64> {
-    use alloy::providers::Provider;
-    use anyhow::Context;
-    let request = alloy::rpc::types::TransactionRequest::default().to(to).input(input.into());
-    let receipt = chain
-        .send_transaction(request)
-        .await
-        .with_context(|| format!("sending {what} to {to}"))?
-        .get_receipt()
-        .await
-        .with_context(|| format!("waiting for {what} to {to}"))?;
-    anyhow::ensure!(receipt.status(), "{what} to {to} reverted");
-    receipt.block_number.with_context(|| format!("{what} to {to}: a receipt without a block"))
-}
-
-/// A provider that signs with `key` and asks the node for the nonce of every transaction. The
-/// default filler caches nonces and spends one even when a call reverts before it is sent, after which
-/// every later transaction from the key waits behind the gap forever.
-pub fn signing_provider(rpc_url: &url::Url, key: PrivateKeySigner) -> alloy::providers::DynProvider {
-    use alloy::providers::{Provider, ProviderBuilder};
-    ProviderBuilder::new()
-        .disable_recommended_fillers()
-        .with_gas_estimation()
-        .with_simple_nonce_management()
-        .fetch_chain_id()
-        .wallet(key)
-        .connect_client(crate::rpc::client(rpc_url))
-        .erased()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,8 @@ pub mod products;
 pub mod role;
 /// The chain's JSON-RPC client, with request deadlines.
 pub mod rpc;
+/// The transactions the server's keys send: receipt deadlines, replacements with higher fees.
+pub mod sender;
 /// Builds the axum router and runs the server.
 pub mod startup;
 /// Storage behind one API, on SQLite (default) or PostgreSQL.

@@ -17,7 +17,7 @@ use coop::contracts::DataUnion;
 use tokio::sync::{RwLock, watch};
 use url::Url;
 
-use crate::devnet::{send_and_confirm, signing_provider};
+use crate::sender::{self, Patience, signing_provider};
 use crate::store::{Store, StoredBook};
 use crate::unions::{Union, Unions};
 
@@ -57,13 +57,20 @@ pub struct Operator {
     confirmations: u64,
     /// The newest block committed per union, including commits the indexer has not seen yet.
     sent: HashMap<Address, u64>,
+    patience: Patience,
 }
 
 impl Operator {
     pub fn new(store: Store, rpc_url: &Url, key: PrivateKeySigner, policy: CommitPolicy, confirmations: u64) -> Self {
         let address = key.address();
         let chain = signing_provider(rpc_url, key);
-        Self { store, chain, address, policy, confirmations, sent: HashMap::new() }
+        Self { store, chain, address, policy, confirmations, sent: HashMap::new(), patience: Patience::default() }
+    }
+
+    /// How long its commits wait to be mined before they are sent again with higher fees.
+    pub fn with_patience(mut self, patience: Patience) -> Self {
+        self.patience = patience;
+        self
     }
 
     pub fn address(&self) -> Address {
@@ -95,7 +102,8 @@ impl Operator {
     async fn commit(&mut self, union: Address, confirmed: u64, book: &Book) -> anyhow::Result<()> {
         let call =
             DataUnion::commitCall { blockNumber: U256::from(confirmed), root: book.root(), bookHash: book.book_hash() };
-        send_and_confirm(&self.chain, union, call.abi_encode(), &format!("the commit of block {confirmed}")).await?;
+        let what = format!("the commit of block {confirmed}");
+        sender::send(&self.chain, self.address, union, call.abi_encode(), &what, self.patience).await?;
         let stored =
             StoredBook { root: book.root(), book_hash: book.book_hash(), canonical_json: book.to_canonical_json() };
         self.store.save_book(union, confirmed, &stored).await?;
@@ -145,8 +153,15 @@ impl Operator {
     pub async fn run(mut self, unions: Arc<RwLock<Unions>>, mut stop: watch::Receiver<bool>) {
         tracing::info!(target: "operator", address = %self.address, "operating");
         while !*stop.borrow() {
-            if let Err(error) = self.step(&unions).await {
-                tracing::warn!(target: "operator", "commit failed, will retry: {error:#}");
+            // A stop does not wait for a transaction to be mined: what was sent is on its way, and
+            // whoever takes over sees it on chain (or sends it again).
+            tokio::select! {
+                stepped = self.step(&unions) => {
+                    if let Err(error) = stepped {
+                        tracing::warn!(target: "operator", "commit failed, will retry: {error:#}");
+                    }
+                }
+                _ = stop.changed() => break,
             }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}

@@ -6,12 +6,16 @@
 #[path = "contracts/helpers.rs"]
 mod chain;
 
+use std::time::Duration;
+
 use alloy::primitives::{Address, U256};
+use alloy::providers::Provider;
 use alloy::providers::ext::AnvilApi;
 use chain::{AGENT, Chain, DEPLOYER, MEMBER, OPERATOR, OTHER, OWNER, send};
 use coop_server::indexer::{Indexer, Step, Watched};
 use coop_server::live;
 use coop_server::operator::{CommitPolicy, Operator};
+use coop_server::sender::{self, Patience, signing_provider};
 use coop_server::store::Store;
 use tokio::sync::RwLock;
 
@@ -137,4 +141,81 @@ async fn members_withdraw_exactly_their_earnings_with_the_servers_proofs() {
         let after = server.unions.write().await.get_mut(&du).unwrap().figures(&member, now);
         assert_eq!((after.withdrawable, after.withdrawn), (U256::ZERO, U256::from(500)));
     }
+}
+
+fn approval() -> Vec<u8> {
+    use alloy::sol_types::SolCall;
+    coop::contracts::DataToken::approveCall { spender: Address::repeat_byte(1), value: U256::from(5u64) }.abi_encode()
+}
+
+fn impatient() -> Patience {
+    Patience { deadline: Duration::from_millis(700), replacements: 3, poll: Duration::from_millis(50) }
+}
+
+/// The transactions waiting in anvil's pool, as `txpool_content` lists them.
+async fn pool(chain: &Chain) -> Vec<serde_json::Value> {
+    let content: serde_json::Value = chain.wallet(DEPLOYER).raw_request("txpool_content".into(), ()).await.unwrap();
+    let by_sender = content["pending"].as_object().cloned().unwrap_or_default();
+    by_sender.values().flat_map(|by_nonce| by_nonce.as_object().unwrap().values().cloned()).collect()
+}
+
+async fn until_pool_holds(chain: &Chain, count: usize) -> Vec<serde_json::Value> {
+    for _ in 0..200 {
+        let pending = pool(chain).await;
+        if pending.len() == count {
+            return pending;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the pool never held {count} transactions: {:?}", pool(chain).await);
+}
+
+fn fee(transaction: &serde_json::Value) -> u128 {
+    u128::from_str_radix(transaction["maxFeePerGas"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+#[tokio::test]
+async fn a_transaction_the_node_dropped_is_sent_again_with_higher_fees_and_mined() {
+    let chain = Chain::start().await;
+    let rpc = chain.wallet(DEPLOYER);
+    rpc.anvil_set_auto_mine(false).await.unwrap();
+    let key = chain.signer(OTHER);
+    let from = key.address();
+    let provider = signing_provider(&chain.anvil.endpoint(), key);
+    let token = chain.deployment.data_token;
+    let sending =
+        tokio::spawn(async move { sender::send(&provider, from, token, approval(), "an approval", impatient()).await });
+    let first = until_pool_holds(&chain, 1).await.remove(0);
+
+    // The node forgets it; past its deadline the sender sends it again.
+    rpc.anvil_drop_all_transactions().await.unwrap();
+    let again = until_pool_holds(&chain, 1).await.remove(0);
+    rpc.anvil_mine(Some(1), None).await.unwrap();
+    let mined = tokio::time::timeout(Duration::from_secs(10), sending).await.unwrap().unwrap().unwrap();
+
+    assert_eq!(again["nonce"], first["nonce"]);
+    assert!(fee(&again) > fee(&first), "{again} pays more than {first}");
+    assert_eq!(mined.block, chain.block_number().await);
+    assert!(mined.cost > U256::ZERO);
+    assert_eq!(chain.data(OTHER).allowance(from, Address::repeat_byte(1)).call().await.unwrap(), U256::from(5u64));
+}
+
+#[tokio::test]
+async fn a_transaction_never_mined_ends_the_send_with_an_error_instead_of_a_wait() {
+    let chain = Chain::start().await;
+    chain.wallet(DEPLOYER).anvil_set_auto_mine(false).await.unwrap();
+    let key = chain.signer(OTHER);
+    let from = key.address();
+    let provider = signing_provider(&chain.anvil.endpoint(), key);
+    let patience = Patience { deadline: Duration::from_millis(200), replacements: 2, poll: Duration::from_millis(20) };
+
+    let sent = tokio::time::timeout(
+        Duration::from_secs(10),
+        sender::send(&provider, from, chain.deployment.data_token, approval(), "an approval", patience),
+    )
+    .await
+    .expect("the send gave up by itself");
+
+    let error = sent.unwrap_err().to_string();
+    assert!(error.contains("not mined after 3 tries"), "{error}");
 }

@@ -16,7 +16,7 @@ use coop::contracts::DataUnion;
 use tokio::sync::{RwLock, watch};
 use url::Url;
 
-use crate::devnet::{send_and_confirm, signing_provider};
+use crate::sender::{self, Patience, signing_provider};
 use crate::store::Store;
 use crate::unions::Unions;
 
@@ -217,18 +217,19 @@ impl Agent {
                 Batch::Add => DataUnion::addMembersCall { members: members.clone() }.abi_encode(),
                 Batch::Part => DataUnion::partMembersCall { members: members.clone() }.abi_encode(),
             };
-            let mined = match send_and_confirm(&self.chain, union, input, batch.name()).await {
-                Ok(mined) => mined,
-                Err(error) => {
-                    tracing::warn!(target: "agent", %union, "{} failed, will retry: {error:#}", batch.name());
-                    if let Batch::Add = batch {
-                        for member in &members {
-                            self.store.unsend(union, *member, now()).await?;
+            let mined =
+                match sender::send(&self.chain, self.address, union, input, batch.name(), Patience::default()).await {
+                    Ok(mined) => mined.block,
+                    Err(error) => {
+                        tracing::warn!(target: "agent", %union, "{} failed, will retry: {error:#}", batch.name());
+                        if let Batch::Add = batch {
+                            for member in &members {
+                                self.store.unsend(union, *member, now()).await?;
+                            }
                         }
+                        return Ok(());
                     }
-                    return Ok(());
-                }
-            };
+                };
             for member in &members {
                 match batch {
                     Batch::Add => self.store.mark_sent(union, *member, mined).await?,
@@ -248,8 +249,15 @@ impl Agent {
     pub async fn run(self, unions: Arc<RwLock<Unions>>, mut stop: watch::Receiver<bool>) {
         tracing::info!(target: "agent", address = %self.address, "join-part agent running");
         while !*stop.borrow() {
-            if let Err(error) = self.step(&unions).await {
-                tracing::warn!(target: "agent", "join-part batch failed, will retry: {error:#}");
+            // A stop does not wait for a transaction to be mined: what was sent is on its way, and
+            // whoever takes over sees it on chain (or sends it again).
+            tokio::select! {
+                stepped = self.step(&unions) => {
+                    if let Err(error) = stepped {
+                        tracing::warn!(target: "agent", "join-part batch failed, will retry: {error:#}");
+                    }
+                }
+                _ = stop.changed() => break,
             }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
