@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use alloy::primitives::U256;
+use alloy::primitives::{Address, U256};
 use alloy::signers::local::PrivateKeySigner;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -43,6 +43,15 @@ pub struct Config {
     pub commit_every_blocks: u64,
     /// ... or sooner, once this much revenue (wei) is not yet committed.
     pub commit_revenue_threshold: Option<U256>,
+    /// Owners whose unions the operator and the agent serve; empty: any union that names them. On
+    /// a public chain, list them: anyone can deploy a union naming this server's keys.
+    pub serve_owners: Vec<Address>,
+    /// Commits the operator makes to one union in a day, at most.
+    pub commits_per_union_per_day: u32,
+    /// Members the agent adds to or parts from one union in a day, at most.
+    pub member_changes_per_union_per_day: u32,
+    /// Wei each of the operator's and the agent's keys may spend on gas in a day; unset: no limit.
+    pub gas_budget_per_day: Option<U256>,
 }
 
 /// A private key from the configuration: never printed, never logged.
@@ -81,6 +90,10 @@ impl Default for Config {
             agent_key: None,
             commit_every_blocks: 20,
             commit_revenue_threshold: None,
+            serve_owners: Vec::new(),
+            commits_per_union_per_day: 48,
+            member_changes_per_union_per_day: 1_000,
+            gas_budget_per_day: Some(U256::from(10u64).pow(U256::from(17))),
         }
     }
 }
@@ -159,6 +172,16 @@ impl Config {
             return Err(ConfigError::Invalid { key: "log", message: error.to_string() });
         }
         Ok(())
+    }
+
+    /// What the operator and the agent may spend gas on.
+    pub fn policy(&self) -> crate::policy::Policy {
+        crate::policy::Policy {
+            owners: self.serve_owners.clone(),
+            commits_per_union_per_day: self.commits_per_union_per_day,
+            member_changes_per_union_per_day: self.member_changes_per_union_per_day,
+            gas_budget_per_day: self.gas_budget_per_day,
+        }
     }
 
     /// The database to use: the configured URL, or a SQLite file in the data folder.

@@ -30,6 +30,8 @@ pub mod live;
 pub mod offline;
 /// Commits the books of confirmed blocks, batched by a policy.
 pub mod operator;
+/// What the server's keys may spend gas on: unions admitted, quotas, a daily budget.
+pub mod policy;
 /// Products for the web app: the marketplace port its pages read through.
 pub mod products;
 /// The chain role (indexer and operator), held by one instance at a time.

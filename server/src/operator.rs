@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
@@ -17,6 +17,7 @@ use coop::contracts::DataUnion;
 use tokio::sync::{RwLock, watch};
 use url::Url;
 
+use crate::policy::{Key, Policy, Spending};
 use crate::sender::{self, Patience, signing_provider};
 use crate::store::{Store, StoredBook};
 use crate::unions::{Union, Unions};
@@ -58,13 +59,33 @@ pub struct Operator {
     /// The newest block committed per union, including commits the indexer has not seen yet.
     sent: HashMap<Address, u64>,
     patience: Patience,
+    /// Which unions it commits for, and how often.
+    serving: Policy,
+    spending: Arc<Spending>,
 }
 
 impl Operator {
     pub fn new(store: Store, rpc_url: &Url, key: PrivateKeySigner, policy: CommitPolicy, confirmations: u64) -> Self {
         let address = key.address();
         let chain = signing_provider(rpc_url, key);
-        Self { store, chain, address, policy, confirmations, sent: HashMap::new(), patience: Patience::default() }
+        Self {
+            store,
+            chain,
+            address,
+            policy,
+            confirmations,
+            sent: HashMap::new(),
+            patience: Patience::default(),
+            serving: Policy::default(),
+            spending: Arc::default(),
+        }
+    }
+
+    /// Commits only for the unions `serving` admits, within its quotas, accounted in `spending`.
+    pub fn serving(mut self, serving: Policy, spending: Arc<Spending>) -> Self {
+        self.serving = serving;
+        self.spending = spending;
+        self
     }
 
     /// How long its commits wait to be mined before they are sent again with higher fees.
@@ -103,7 +124,8 @@ impl Operator {
         let call =
             DataUnion::commitCall { blockNumber: U256::from(confirmed), root: book.root(), bookHash: book.book_hash() };
         let what = format!("the commit of block {confirmed}");
-        sender::send(&self.chain, self.address, union, call.abi_encode(), &what, self.patience).await?;
+        let mined = sender::send(&self.chain, self.address, union, call.abi_encode(), &what, self.patience).await?;
+        self.spending.record(Key::Operator, union, 1, mined.cost, Instant::now());
         let stored =
             StoredBook { root: book.root(), book_hash: book.book_hash(), canonical_json: book.to_canonical_json() };
         self.store.save_book(union, confirmed, &stored).await?;
@@ -146,7 +168,17 @@ impl Operator {
             Some(Err(_)) | None => U256::ZERO,
         };
         let uncommitted = total_earnings(&book).saturating_sub(before);
-        Ok(self.policy.is_due(last.map(|block| confirmed - block), uncommitted).then_some(book))
+        if !self.policy.is_due(last.map(|block| confirmed - block), uncommitted) {
+            return Ok(None);
+        }
+        let owner = union.state().owner();
+        if let Err(refusal) =
+            self.spending.allowance(&self.serving, Key::Operator, union.address, owner, 1, Instant::now())
+        {
+            tracing::debug!(target: "operator", union = %union.address, reason = refusal.name(), "commit held back");
+            return Ok(None);
+        }
+        Ok(Some(book))
     }
 
     /// Steps every second until `stop` turns true; errors are logged and retried.

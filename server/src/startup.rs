@@ -94,6 +94,8 @@ impl Server {
             clock: Default::default(),
             leading: Default::default(),
             join_agent: chain_info::Roles::of(config).join_agent,
+            serving: config.policy(),
+            spending: Arc::default(),
         });
         let router = router(listener.local_addr()?, services.clone(), rpc_url, config)?;
         let role = match &services.deployment {
@@ -118,6 +120,8 @@ impl Server {
                     }),
                     None => None,
                 },
+                serving: services.serving.clone(),
+                spending: services.spending.clone(),
                 agent: match &config.agent_key {
                     Some(key) => {
                         Some((rpc_url.clone(), key.signer().context("config key `agent_key` is not a private key")?))

@@ -6,7 +6,9 @@
 #[path = "contracts/helpers.rs"]
 mod chain;
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
@@ -15,6 +17,7 @@ use chain::{AGENT, Chain, DEPLOYER, MEMBER, OPERATOR, OTHER, OWNER, send};
 use coop_server::indexer::{Indexer, Step, Watched};
 use coop_server::live;
 use coop_server::operator::{CommitPolicy, Operator};
+use coop_server::policy::{Key, Policy, Refusal, Spending};
 use coop_server::sender::{self, Patience, signing_provider};
 use coop_server::store::Store;
 use tokio::sync::RwLock;
@@ -141,6 +144,43 @@ async fn members_withdraw_exactly_their_earnings_with_the_servers_proofs() {
         let after = server.unions.write().await.get_mut(&du).unwrap().figures(&member, now);
         assert_eq!((after.withdrawable, after.withdrawn), (U256::ZERO, U256::from(500)));
     }
+}
+
+#[tokio::test]
+async fn a_strangers_union_gets_no_commits_and_an_admitted_one_no_more_than_its_quota() {
+    let chain = Chain::start().await;
+    // OTHER deploys a union naming this server's operator: a stranger's.
+    let receipt = send(chain.du_factory(OTHER).createDataUnion(
+        chain.address(OPERATOR),
+        vec![chain.address(AGENT)],
+        U256::ZERO,
+        U256::ZERO,
+    ))
+    .await;
+    let stranger = chain::event::<coop::contracts::DataUnionFactory::DataUnionCreated>(&receipt).du;
+    send(chain.du(stranger, AGENT).addMembers(vec![chain.address(MEMBER)])).await;
+    let du = union_with_members(&chain).await;
+    let mut server = Server::start(&chain, EVERY_TEN).await;
+    let serving = Policy { owners: vec![chain.address(OWNER)], commits_per_union_per_day: 2, ..Policy::default() };
+    let spending = Arc::new(Spending::default());
+    server.operator = server.operator.serving(serving, spending.clone());
+
+    let mut committed = Vec::new();
+    for round in 1..=3u64 {
+        chain.mint_data(stranger, U256::from(1u64)).await;
+        chain.mint_data(du, U256::from(1000u64 * round)).await;
+        chain.wallet(DEPLOYER).anvil_mine(Some(10), None).await.unwrap();
+        committed.push(server.commit().await.len());
+    }
+
+    assert_eq!(committed, vec![1, 1, 0], "the admitted union's two commits of the day, then none");
+    assert_eq!(chain.du(stranger, DEPLOYER).commitCount().call().await.unwrap(), U256::ZERO);
+    assert_eq!(chain.du(du, DEPLOYER).commitCount().call().await.unwrap(), U256::from(2u64));
+    assert_eq!(
+        spending.held_back(),
+        BTreeMap::from([((Key::Operator, Refusal::NotAdmitted), 1), ((Key::Operator, Refusal::Quota), 1)])
+    );
+    assert!(spending.gas_spent(Key::Operator, Instant::now()) > U256::ZERO);
 }
 
 fn approval() -> Vec<u8> {

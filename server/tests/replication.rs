@@ -214,7 +214,10 @@ async fn activity(chain: &Chain, union: Address, round: u64, joins: usize) -> Ve
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_behind_nginx_agree_with_the_validator_through_a_takeover_and_a_restart() {
-    let _ = tracing_subscriber::fmt().with_env_filter("warn").with_test_writer().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("COOP_TEST_LOG").unwrap_or("warn".into()))
+        .with_test_writer()
+        .try_init();
     let Some(cluster) = Cluster::start().await else { return };
     let chain = &cluster.chain;
     let union = chain.create_data_union(U256::from(10u64.pow(17)), 0).await;

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use alloy::primitives::U256;
 use alloy::providers::Provider;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_TYPE;
@@ -15,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::Services;
 use crate::indexer::SKIPPED_LOGS;
+use crate::policy::Key;
 
 const HEAD_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -93,6 +95,21 @@ pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
         &[],
         mismatches,
     );
+    let now = std::time::Instant::now();
+    help(&mut text, "coop_gas_spent_gwei", "Gas paid by the server's keys over the last 24 hours, in gwei.", "gauge");
+    for key in [Key::Operator, Key::Agent] {
+        let gwei = services.spending.gas_spent(key, now) / U256::from(1_000_000_000u64);
+        sample(&mut text, "coop_gas_spent_gwei", &[("key", key.name())], u64::try_from(gwei).unwrap_or(u64::MAX));
+    }
+    help(
+        &mut text,
+        "coop_unions_held_back",
+        "Unions whose commits or member changes the policy holds back now, by key and reason.",
+        "gauge",
+    );
+    for ((key, reason), count) in services.spending.held_back() {
+        sample(&mut text, "coop_unions_held_back", &[("key", key.name()), ("reason", reason.name())], count);
+    }
     help(&mut text, "coop_http_requests_total", "HTTP requests by route and status.", "counter");
     for ((route, status), count) in services.metrics.requests() {
         sample(&mut text, "coop_http_requests_total", &[("route", &route), ("status", &status.to_string())], count);

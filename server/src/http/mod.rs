@@ -50,6 +50,9 @@ pub struct Services {
     pub leading: Arc<std::sync::atomic::AtomicBool>,
     /// The address of the join-part agent key this server adds members with, if it has one.
     pub join_agent: Option<alloy::primitives::Address>,
+    /// Which unions this server's keys serve, and what they spent.
+    pub serving: crate::policy::Policy,
+    pub spending: Arc<crate::policy::Spending>,
 }
 
 /// A router that remembers what it routes.

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::Address;
 use alloy::providers::DynProvider;
@@ -16,6 +16,7 @@ use coop::contracts::DataUnion;
 use tokio::sync::{RwLock, watch};
 use url::Url;
 
+use crate::policy::{Key, Policy, Spending};
 use crate::sender::{self, Patience, signing_provider};
 use crate::store::Store;
 use crate::unions::Unions;
@@ -57,6 +58,9 @@ pub struct Agent {
     confirmations: u64,
     /// Unions already reported as not served, so the log says it once, not every second.
     reported: Mutex<HashSet<Address>>,
+    /// Which unions it changes members of, and how many a day.
+    serving: Policy,
+    spending: Arc<Spending>,
 }
 
 fn now() -> i64 {
@@ -67,7 +71,23 @@ impl Agent {
     pub fn new(store: Store, rpc_url: &Url, key: PrivateKeySigner, confirmations: u64) -> Self {
         let address = key.address();
         let chain = signing_provider(rpc_url, key);
-        Self { store, chain, address, confirmations, reported: Mutex::default() }
+        Self {
+            store,
+            chain,
+            address,
+            confirmations,
+            reported: Mutex::default(),
+            serving: Policy::default(),
+            spending: Arc::default(),
+        }
+    }
+
+    /// Changes members only of the unions `serving` admits, within its quotas, accounted in
+    /// `spending`.
+    pub fn serving(mut self, serving: Policy, spending: Arc<Spending>) -> Self {
+        self.serving = serving;
+        self.spending = spending;
+        self
     }
 
     pub fn address(&self) -> Address {
@@ -97,7 +117,9 @@ impl Agent {
         }
         for (union, members) in waiting {
             if self.serves(union).await {
-                self.send_batches(union, &members, Batch::Add, &mut step).await?;
+                let owner = unions.read().await.get(&union).map(|found| found.state().owner());
+                let Some(owner) = owner else { continue };
+                self.send_batches(union, owner, &members, Batch::Add, &mut step).await?;
             }
         }
         let mut parting: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
@@ -114,7 +136,9 @@ impl Agent {
         }
         for (union, members) in parting {
             if self.serves(union).await {
-                self.send_batches(union, &members, Batch::Part, &mut step).await?;
+                let owner = unions.read().await.get(&union).map(|found| found.state().owner());
+                let Some(owner) = owner else { continue };
+                self.send_batches(union, owner, &members, Batch::Part, &mut step).await?;
             }
         }
         Ok(step)
@@ -193,11 +217,22 @@ impl Agent {
     async fn send_batches(
         &self,
         union: Address,
+        owner: Address,
         members: &[Address],
         batch: Batch,
         step: &mut Step,
     ) -> anyhow::Result<()> {
         for members in members.chunks(BATCH) {
+            let wanted = u32::try_from(members.len()).unwrap_or(u32::MAX);
+            let allowed = match self.spending.allowance(&self.serving, Key::Agent, union, owner, wanted, Instant::now())
+            {
+                Ok(allowed) => allowed as usize,
+                Err(refusal) => {
+                    tracing::debug!(target: "agent", %union, reason = refusal.name(), "{} held back", batch.name());
+                    return Ok(());
+                }
+            };
+            let members = &members[..allowed.min(members.len())];
             let members = match batch {
                 Batch::Add => {
                     let mut claimed = Vec::new();

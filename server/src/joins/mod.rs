@@ -155,6 +155,15 @@ async fn served_here(services: &Services, union: Address) -> Result<(), ApiError
             message: "this server runs no join-part agent, so it cannot add members to any Data Union".to_owned(),
         });
     };
+    let owner = services.unions.read().await.get(&union).map(|found| found.state().owner());
+    if let Some(owner) = owner
+        && !services.serving.admits(owner)
+    {
+        return Err(ApiError::Conflict {
+            code: "not_served",
+            message: format!("this server does not serve the Data Unions of {owner}, the owner of {union}"),
+        });
+    }
     if !is_union_agent(services, union, agent).await? {
         return Err(ApiError::Conflict {
             code: "not_served",
