@@ -13,8 +13,24 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// Every key, as written in the file and (upper-cased, prefixed `COOP_`) in the environment.
-pub const KEYS: &[&str] =
-    &["listen", "data_dir", "database_url", "rpc_url", "chain_id", "confirmations", "deployment_file", "log"];
+pub const KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "rpc_url",
+    "chain_id",
+    "confirmations",
+    "deployment_file",
+    "log",
+    "operator_key",
+    "agent_key",
+    "commit_every_blocks",
+    "commit_revenue_threshold",
+    "serve_owners",
+    "commits_per_union_per_day",
+    "member_changes_per_union_per_day",
+    "gas_budget_per_day",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -294,6 +310,36 @@ mod tests {
             jail.set_env("COOP_CONFIRMATIONS", "many");
             let error = Config::load(Some(Path::new("coop.toml"))).expect_err("refused").to_string();
             assert!(error.contains("CONFIRMATIONS") && error.contains("COOP_"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_key_is_listed_for_the_environment() {
+        let serialized = serde_json::to_value(Config::default()).unwrap();
+        let mut fields: Vec<&str> = serialized.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys = KEYS.to_vec();
+        fields.sort_unstable();
+        keys.sort_unstable();
+        assert_eq!(keys, fields);
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure returns its own error type
+    fn the_keys_and_the_serving_policy_can_be_set_by_environment_variables() {
+        figment::Jail::expect_with(|jail| {
+            let key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+            jail.set_env("COOP_OPERATOR_KEY", key);
+            jail.set_env("COOP_AGENT_KEY", key);
+            jail.set_env("COOP_SERVE_OWNERS", "[0x70997970C51812dc3A010C7d01b50e0d17dc79C8]");
+            jail.set_env("COOP_GAS_BUDGET_PER_DAY", "5000000000000000");
+            let config = Config::load(None).expect("valid");
+            assert!(config.operator_key.is_some() && config.agent_key.is_some());
+            assert_eq!(
+                config.serve_owners,
+                vec!["0x70997970C51812dc3A010C7d01b50e0d17dc79C8".parse::<Address>().unwrap()]
+            );
+            assert_eq!(config.gas_budget_per_day, Some(U256::from(5_000_000_000_000_000u64)));
             Ok(())
         });
     }
