@@ -139,6 +139,11 @@ async fn wait_for(instances: &[&Instance], union: Address, block: u64) {
     for instance in instances {
         loop {
             let response = client().get(instance.url(&format!("/api/v1/unions/{union}"))).send().await;
+            // What the instance answered, for the message if it never gets there.
+            let answer = match &response {
+                Ok(response) => format!("{} as of {:?}", response.status(), response.headers().get("x-coop-block")),
+                Err(error) => format!("no answer: {error}"),
+            };
             let at: u64 = response
                 .ok()
                 .filter(|r| r.status().is_success())
@@ -147,7 +152,11 @@ async fn wait_for(instances: &[&Instance], union: Address, block: u64) {
             if at >= block {
                 break;
             }
-            assert!(Instant::now() < deadline, "{} never reached block {block} (at {at})", instance.address);
+            assert!(
+                Instant::now() < deadline,
+                "{} never reached block {block} (last answer: {answer})",
+                instance.address
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }

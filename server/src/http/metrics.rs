@@ -63,6 +63,14 @@ pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
         (catalog.products().len(), catalog.products().filter(|p| p.deployed).count(), catalog.skipped())
     };
     gauge(&mut text, "coop_indexed_block", "The block the read models are as of.", &[], indexed);
+    let leading = services.leading.load(std::sync::atomic::Ordering::SeqCst);
+    gauge(
+        &mut text,
+        "coop_chain_role",
+        "1 while this instance indexes, commits and sends joins.",
+        &[],
+        u64::from(leading),
+    );
     // A scrape must not hang on a dead RPC: no head line then, and `coop_chain_up 0`.
     let head = tokio::time::timeout(HEAD_TIMEOUT, services.chain.get_block_number()).await.ok().and_then(Result::ok);
     gauge(&mut text, "coop_chain_up", "1 when the chain answered this scrape.", &[], u64::from(head.is_some()));
