@@ -250,7 +250,7 @@ async fn killing_the_leader_at_random_leaves_every_instance_with_the_uninterrupt
     while tally.kills < kills {
         // The chain moves on, now and then by a reorg, while the leader is killed mid-work.
         activity(&chain, &unions, &mut rng, &mut tally).await;
-        if rng.next_u64() % 4 == 0 {
+        if rng.next_u64().is_multiple_of(4) {
             reorg(&chain, &unions, &mut rng, &mut tally).await;
         }
         tokio::time::sleep(Duration::from_millis(rng.next_u64() % 700)).await;
