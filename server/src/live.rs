@@ -41,22 +41,25 @@ pub trait ReadModel: Default {
     }
 }
 
-/// Every read model an instance keeps.
+/// Every read model an instance keeps, and the point of the log they were built from.
 pub struct Models {
     pub unions: Unions,
     pub catalog: Catalog,
+    /// Where the log stood when the models were read from it: where [`follow`] goes on from.
+    pub loaded: LogPosition,
 }
 
 impl Models {
-    pub fn build(events: &[StoredEvent], as_of: u64) -> Self {
-        Models { unions: Unions::build(events, as_of), catalog: Catalog::build(events, as_of) }
+    pub fn build(events: &[StoredEvent], loaded: LogPosition) -> Self {
+        Models { unions: Unions::build(events, loaded.block), catalog: Catalog::build(events, loaded.block), loaded }
     }
 }
 
 /// Builds the models from everything stored up to the checkpoint, reading the log once.
 pub async fn load(store: &Store) -> anyhow::Result<Models> {
-    let (events, as_of) = read_log(store).await?;
-    Ok(Models::build(&events, as_of))
+    let loaded = store.log_position(STREAM).await?.unwrap_or_default();
+    let events = store.events(0, loaded.block).await.context("reading the event log")?;
+    Ok(Models::build(&events, loaded))
 }
 
 /// Everything stored up to the checkpoint, and the checkpoint's block.
@@ -66,18 +69,20 @@ pub async fn read_log(store: &Store) -> anyhow::Result<(Vec<StoredEvent>, u64)> 
     Ok((events, as_of))
 }
 
-/// Follows the stored log until `stop`: every instance, the one indexing included, reads what was
-/// stored since it last looked (woken by `nudge` or every quarter second), and rebuilds after a
-/// rollback. Replicas on one database so give the same answers block for block.
+/// Follows the stored log until `stop`, from `loaded`, the point the models were built from: every
+/// instance, the one indexing included, reads what was stored since it last looked (woken by
+/// `nudge` or every quarter second), and rebuilds after a rollback. Replicas on one database so give
+/// the same answers block for block.
 pub async fn follow(
     store: Store,
     unions: Arc<RwLock<Unions>>,
     catalog: Arc<RwLock<Catalog>>,
+    loaded: LogPosition,
     nudge: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut applied = store.log_position(STREAM).await.ok().flatten().unwrap_or_default();
-    applied.block = applied.block.max(unions.read().await.as_of());
+    // Not the log's position now: what was stored since the models were read must be applied too.
+    let mut applied = loaded;
     while !*stop.borrow() {
         match catch_up(&store, &unions, &catalog, applied).await {
             Ok(position) => applied = position,
@@ -140,12 +145,85 @@ async fn apply(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>
 async fn resync(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>) -> anyhow::Result<LogPosition> {
     let position = store.log_position(STREAM).await?.unwrap_or_default();
     let events = store.events(0, position.block).await.context("reading the event log")?;
-    replace(unions, catalog, &events, position.block).await;
+    replace(unions, catalog, &events, position).await;
     Ok(position)
 }
 
-async fn replace(unions: &RwLock<Unions>, catalog: &RwLock<Catalog>, events: &[StoredEvent], as_of: u64) {
-    let fresh = Models::build(events, as_of);
+async fn replace(unions: &RwLock<Unions>, catalog: &RwLock<Catalog>, events: &[StoredEvent], at: LogPosition) {
+    let fresh = Models::build(events, at);
     *unions.write().await = fresh.unions;
     *catalog.write().await = fresh.catalog;
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::{Address, B256};
+    use coop::engine::{AdminFee, Event, EventKey, EventKind, format_event};
+
+    use super::*;
+    use crate::store::{Checkpoint, IndexedRange};
+
+    const UNION: Address = Address::repeat_byte(0xd0);
+    const MEMBER: Address = Address::repeat_byte(0x04);
+
+    fn stored(block: u64, kind: EventKind) -> StoredEvent {
+        let name = kind.name();
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&format_event(&Event { key: EventKey::new(block, 0, 0), kind })).unwrap();
+        if name == "created" {
+            payload["freezePeriod"] = "0".into();
+            payload["operator"] = serde_json::to_value(Address::ZERO).unwrap();
+        }
+        StoredEvent {
+            block,
+            tx_index: 0,
+            log_index: 0,
+            block_hash: B256::repeat_byte(block as u8),
+            contract: UNION,
+            kind: name.to_owned(),
+            payload,
+        }
+    }
+
+    fn checkpoint(block: u64) -> Checkpoint {
+        Checkpoint { block, hash: B256::repeat_byte(block as u8) }
+    }
+
+    #[tokio::test]
+    async fn what_is_stored_between_loading_and_following_is_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}?mode=rwc", dir.path().join("coop.db").display())).await.unwrap();
+        let created = stored(1, EventKind::Created { owner: Address::ZERO, admin_fee: AdminFee::ZERO });
+        let first =
+            IndexedRange { after: None, events: vec![created], block_hashes: vec![], checkpoint: Some(checkpoint(1)) };
+        store.append_range(STREAM, &first).await.unwrap();
+        let models = load(&store).await.unwrap();
+        // The leader stores a range before this instance starts following.
+        let joined = stored(2, EventKind::MemberJoined { member: MEMBER });
+        let second = IndexedRange {
+            after: Some(checkpoint(1)),
+            events: vec![joined],
+            block_hashes: vec![],
+            checkpoint: Some(checkpoint(2)),
+        };
+        store.append_range(STREAM, &second).await.unwrap();
+        let unions = Arc::new(RwLock::new(models.unions));
+        let catalog = Arc::new(RwLock::new(models.catalog));
+        let (stop, stopped) = watch::channel(false);
+        let following =
+            tokio::spawn(follow(store.clone(), unions.clone(), catalog, models.loaded, Arc::default(), stopped));
+
+        for _ in 0..100 {
+            if unions.read().await.as_of() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _ = stop.send(true);
+        following.await.unwrap();
+
+        let unions = unions.read().await;
+        assert_eq!(unions.as_of(), 2);
+        assert!(unions.get(&UNION).unwrap().state().member(&MEMBER).is_some_and(|m| m.active));
+    }
 }

@@ -29,7 +29,7 @@ use crate::live;
 use crate::operator::CommitPolicy;
 use crate::products::{ApiMarket, ApiUnions, provide_market, provide_unions};
 use crate::role::{ChainRole, OperatorSettings};
-use crate::store::Store;
+use crate::store::{LogPosition, Store};
 
 /// A bound, ready-to-run server.
 pub struct Server {
@@ -40,6 +40,8 @@ pub struct Server {
     role: Option<ChainRole>,
     /// Whether the validator logs mismatches as errors (`coop serve --validate`).
     validate: bool,
+    /// The point of the stored log the read models were built from.
+    loaded: LogPosition,
 }
 
 impl Server {
@@ -81,6 +83,7 @@ impl Server {
             );
         }
         let models = live::load(&store).await?;
+        let loaded = models.loaded;
         let unions = Arc::new(RwLock::new(models.unions));
         let services = Arc::new(Services {
             catalog: Arc::new(RwLock::new(models.catalog)),
@@ -131,7 +134,7 @@ impl Server {
             }),
             None => None,
         };
-        Ok(Self { listener, router, services, role, validate: false })
+        Ok(Self { listener, router, services, role, validate: false, loaded })
     }
 
     /// Makes the validator loud: every mismatch is logged as an error (`coop serve --validate`).
@@ -160,6 +163,7 @@ impl Server {
             services.store.clone(),
             services.unions.clone(),
             services.catalog.clone(),
+            self.loaded,
             nudge.clone(),
             stopped.clone(),
         )));

@@ -36,6 +36,8 @@ pub const MAX_SPAN: u64 = 2_000;
 /// Block hashes kept below the confirmation depth, so a reorg as deep as it still finds its fork.
 /// Blocks in this window are read one at a time, by hash.
 const EXTRA_HASHES: u64 = 16;
+/// Blocks of the reorg window one step reads, side by side.
+const WINDOW_BLOCKS_PER_STEP: u64 = 16;
 /// Union addresses one `eth_getLogs` names; more are asked for in several queries.
 const ADDRESSES_PER_QUERY: usize = 500;
 
@@ -53,7 +55,9 @@ struct Read {
 
 #[derive(Debug, Clone, Copy)]
 struct Header {
+    number: u64,
     hash: B256,
+    parent_hash: B256,
     timestamp: u64,
 }
 
@@ -118,7 +122,8 @@ impl Indexer {
         let read = if from < window_start {
             self.read_settled(from, head.min(from + self.span.get() - 1).min(window_start - 1)).await?
         } else {
-            self.read_block(from).await?
+            let after = checkpoint.filter(|c| c.block + 1 == from).map(|c| c.hash);
+            self.read_window(from, head.min(from + WINDOW_BLOCKS_PER_STEP - 1), after).await?
         };
         let Read { to, to_hash, mut logs, mut block_hashes } = match read {
             Ok(read) => read,
@@ -187,49 +192,109 @@ impl Indexer {
         Ok(Ok(Read { to, to_hash: header.hash, logs, block_hashes: Vec::new() }))
     }
 
-    /// Reads one block inside the reorg window by its hash, so its logs, its hash and the checkpoint
-    /// are one view of the chain, whichever node of a load-balanced RPC answers: a node that does not
-    /// have the block refuses (EIP-234) instead of answering with no logs.
-    async fn read_block(&self, block: u64) -> anyhow::Result<Result<Read, &'static str>> {
+    /// Reads blocks `from..=to` inside the reorg window, each by its hash and side by side, so their
+    /// logs, their hashes and the checkpoint are one view of the chain whichever node of a
+    /// load-balanced RPC answers: a node that does not have a block refuses (EIP-234) instead of
+    /// answering with no logs. Each block must be the child of the one before (`after` is the hash
+    /// of the block before `from`, when it is the checkpoint); the longest run of blocks that
+    /// reads so is taken.
+    async fn read_window(&self, from: u64, to: u64, after: Option<B256>) -> anyhow::Result<Result<Read, &'static str>> {
+        let blocks = from..=to;
+        let watched = futures::future::try_join_all(blocks.clone().map(|block| self.read_watched(block))).await?;
+        // The unions created in these blocks, so that their first blocks' logs are asked for too.
+        let mut unions: Vec<Address> = self.unions.iter().copied().collect();
+        for (_, logs) in watched.iter().flatten() {
+            unions.extend(logs.iter().filter_map(|log| decode::created_union(log, &self.watched)));
+        }
+        let of_unions = watched.iter().map(|read| async {
+            match read {
+                Ok((header, _)) => self.union_logs(&Filter::new().at_block_hash(header.hash), &unions).await.map(Some),
+                Err(_) => Ok(None),
+            }
+        });
+        let of_unions = futures::future::join_all(of_unions).await;
+        let mut taken: Option<Read> = None;
+        let mut parent = after;
+        for (read, union_logs) in watched.into_iter().zip(of_unions) {
+            let block = match (read, union_logs) {
+                (Ok((header, mut logs)), Ok(Some(union_logs))) => {
+                    logs.extend(union_logs);
+                    match check_block(&header, &mut logs)? {
+                        Err(reason) => Err(reason),
+                        Ok(()) if parent.is_some_and(|parent| parent != header.parent_hash) => {
+                            Err("the chain moved while reading")
+                        }
+                        Ok(()) => Ok((header, logs)),
+                    }
+                }
+                (Err(reason), _) => Err(reason),
+                (Ok(_), _) => Err("the node does not have the block's logs yet"),
+            };
+            let (header, mut logs) = match block {
+                Ok(block) => block,
+                // The blocks before it make a consistent run: they are taken, it is read next step.
+                Err(_) if taken.is_some() => break,
+                Err(reason) => return Ok(Err(reason)),
+            };
+            parent = Some(header.hash);
+            logs.sort_by_key(|log| log.log_index);
+            let read = taken.get_or_insert_with(|| Read {
+                to: header.number,
+                to_hash: header.hash,
+                logs: Vec::new(),
+                block_hashes: Vec::new(),
+            });
+            read.to = header.number;
+            read.to_hash = header.hash;
+            read.logs.extend(logs);
+            read.block_hashes.push((header.number, header.hash));
+        }
+        Ok(taken.ok_or("nothing to read"))
+    }
+
+    /// One block of the window: its header, and the watched contracts' logs asked for by its hash.
+    async fn read_watched(&self, block: u64) -> anyhow::Result<Result<(Header, Vec<Log>), &'static str>> {
         let Some(header) = self.header(block).await? else { return Ok(Err("the node does not have the block yet")) };
-        let logs = match self.logs(&Filter::new().at_block_hash(header.hash)).await {
-            Ok(logs) => logs,
+        match self.watched_logs(&Filter::new().at_block_hash(header.hash)).await {
+            Ok(logs) => Ok(Ok((header, logs))),
             Err(error) => {
                 tracing::debug!(target: "indexer", block, "logs by block hash refused: {error:#}");
-                return Ok(Err("the node does not have the block's logs yet"));
-            }
-        };
-        for log in &mut logs.iter() {
-            let at = decode::position(log)?;
-            if at.key.block != block || at.block_hash != header.hash {
-                return Ok(Err("a log of another block came back"));
+                Ok(Err("the node does not have the block's logs yet"))
             }
         }
-        let mut logs = logs;
-        for log in &mut logs {
-            log.block_timestamp.get_or_insert(header.timestamp);
-        }
-        Ok(Ok(Read { to: block, to_hash: header.hash, logs, block_hashes: vec![(block, header.hash)] }))
     }
 
     /// The logs `filter` selects, in chain order: the watched contracts', then those of every union
-    /// known or created among them. Only the unions' own addresses are asked for: on a public chain
-    /// every Ownable contract emits `OwnershipTransferred`.
+    /// known or created among them.
     async fn logs(&self, filter: &Filter) -> anyhow::Result<Vec<Log>> {
+        let mut logs = self.watched_logs(filter).await?;
+        let mut unions: Vec<Address> = self.unions.iter().copied().collect();
+        unions.extend(logs.iter().filter_map(|log| decode::created_union(log, &self.watched)));
+        logs.extend(self.union_logs(filter, &unions).await?);
+        logs.sort_by_key(|log| (log.block_number, log.log_index));
+        Ok(logs)
+    }
+
+    /// The factory's, the Marketplace's and the DATA token's logs `filter` selects.
+    async fn watched_logs(&self, filter: &Filter) -> anyhow::Result<Vec<Log>> {
         let watched = filter
             .clone()
             .address(vec![self.watched.factory, self.watched.marketplace, self.watched.data_token])
             .event_signature(decode::watched_topics());
-        let mut logs = self.chain.get_logs(&watched).await?;
-        let mut unions: Vec<Address> = self.unions.iter().copied().collect();
-        unions.extend(logs.iter().filter_map(|log| decode::created_union(log, &self.watched)));
+        Ok(self.chain.get_logs(&watched).await?)
+    }
+
+    /// The logs of `unions` that `filter` selects. Only the unions' own addresses are asked for: on a
+    /// public chain every Ownable contract emits `OwnershipTransferred`.
+    async fn union_logs(&self, filter: &Filter, unions: &[Address]) -> anyhow::Result<Vec<Log>> {
+        let mut unions = unions.to_vec();
         unions.sort_unstable();
         unions.dedup();
+        let mut logs = Vec::new();
         for addresses in unions.chunks(ADDRESSES_PER_QUERY) {
             let of_unions = filter.clone().address(addresses.to_vec()).event_signature(decode::union_topics());
             logs.extend(self.chain.get_logs(&of_unions).await?);
         }
-        logs.sort_by_key(|log| (log.block_number, log.log_index));
         Ok(logs)
     }
 
@@ -262,7 +327,12 @@ impl Indexer {
             .get_block_by_number(BlockNumberOrTag::Number(block))
             .await
             .with_context(|| format!("reading block {block}"))?;
-        Ok(found.map(|block| Header { hash: block.header.hash, timestamp: block.header.timestamp }))
+        Ok(found.map(|block| Header {
+            number: block.header.number,
+            hash: block.header.hash,
+            parent_hash: block.header.parent_hash,
+            timestamp: block.header.timestamp,
+        }))
     }
 
     async fn block_hash(&self, block: u64) -> anyhow::Result<Option<B256>> {
@@ -323,6 +393,18 @@ impl Indexer {
             }
         }
     }
+}
+
+/// Every log must be of `header`'s block; gives each the block's time.
+fn check_block(header: &Header, logs: &mut [Log]) -> anyhow::Result<Result<(), &'static str>> {
+    for log in logs {
+        let at = decode::position(log)?;
+        if at.key.block != header.number || at.block_hash != header.hash {
+            return Ok(Err("a log of another block came back"));
+        }
+        log.block_timestamp.get_or_insert(header.timestamp);
+    }
+    Ok(Ok(()))
 }
 
 /// The catching-up line: blocks per second and blocks left, every few seconds.
