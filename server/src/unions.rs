@@ -80,7 +80,7 @@ impl Union {
     }
 
     pub fn total_withdrawn(&self) -> U256 {
-        self.withdrawn.values().fold(U256::ZERO, |sum, amount| sum + *amount)
+        self.withdrawn.values().fold(U256::ZERO, |sum, amount| sum.saturating_add(*amount))
     }
 
     /// The block of the member's first join (`None` for the owner's leaf if it never joined).

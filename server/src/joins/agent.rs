@@ -150,10 +150,9 @@ impl Agent {
     }
 
     /// Sent requests whose member joined since the `addMembers` are joined once that join is
-    /// confirmed. One whose transaction
-    /// the log has passed without the join (a reorg took it out) or that was left in flight (a
-    /// leader that stopped mid-send) goes back to the approved ones and is sent again: `addMembers`
-    /// skips members already active, so sending twice adds nobody twice.
+    /// confirmed. One whose transaction the log has passed without the join (a reorg took it out),
+    /// or that was left in flight (a leader that stopped mid-send), goes back to the approved ones and
+    /// is sent again: `addMembers` skips members already active, so sending twice adds nobody twice.
     async fn settle_sent(&self, unions: &RwLock<Unions>, step: &mut Step) -> anyhow::Result<()> {
         for request in self.store.join_requests_with_status("sent").await? {
             let (joined, confirmed, passed) = {
@@ -254,7 +253,11 @@ impl Agent {
             };
             let mined =
                 match sender::send(&self.chain, self.address, union, input, batch.name(), Patience::default()).await {
-                    Ok(mined) => mined.block,
+                    Ok(mined) => {
+                        let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
+                        self.spending.record(Key::Agent, union, count, mined.cost, Instant::now());
+                        mined.block
+                    }
                     Err(error) => {
                         tracing::warn!(target: "agent", %union, "{} failed, will retry: {error:#}", batch.name());
                         if let Batch::Add = batch {

@@ -101,6 +101,10 @@ async fn a_removed_member_can_ask_to_join_again() {
     let (status, approved) = post(&app, &format!("{request}/approve"), Some(&owner), json!({})).await;
     assert!(status.is_success(), "{approved}");
     until(&app, &format!("/api/v1/unions/{du}/members/{}", member.address()), |m| m["active"] == true).await;
+    // Two joins and a part: the agent's gas is accounted.
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let spent = metrics.lines().find_map(|line| line.strip_prefix("coop_gas_spent_gwei{key=\"agent\"} "));
+    assert!(spent.is_some_and(|gwei| gwei.parse::<u64>().unwrap() > 0), "{metrics}");
 }
 
 #[tokio::test]
