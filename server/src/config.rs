@@ -22,6 +22,7 @@ pub const KEYS: &[&str] = &[
     "confirmations",
     "deployment_file",
     "log",
+    "public_origin",
     "operator_key",
     "agent_key",
     "commit_every_blocks",
@@ -51,6 +52,10 @@ pub struct Config {
     pub deployment_file: Option<PathBuf>,
     /// Log filter directive (`RUST_LOG` wins when set).
     pub log: String,
+    /// The origin people reach the server at (`https://coop.example`), which sign-in messages must
+    /// name; default: the listen address (and `localhost` at its port for a loopback one). Behind a
+    /// proxy or a load balancer, set it to the address people use.
+    pub public_origin: Option<Url>,
     /// Private key of the operator: commits the books of the unions it operates. None: no commits.
     pub operator_key: Option<Secret>,
     /// Private key of the join-part agent: adds approved members to the unions. None: no joins.
@@ -102,6 +107,7 @@ impl Default for Config {
             confirmations: 2,
             deployment_file: None,
             log: "info,sqlx=warn".to_owned(),
+            public_origin: None,
             operator_key: None,
             agent_key: None,
             commit_every_blocks: 20,
@@ -165,6 +171,18 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "rpc_url",
                 message: format!("scheme `{}` is not supported, use http or https", url.scheme()),
+            });
+        }
+        if let Some(origin) = &self.public_origin
+            && (!matches!(origin.scheme(), "http" | "https")
+                || origin.host_str().is_none()
+                || origin.path() != "/"
+                || origin.query().is_some())
+        {
+            return Err(ConfigError::Invalid {
+                key: "public_origin",
+                message: "must be an http or https origin with a host and nothing after it, like https://coop.example"
+                    .into(),
             });
         }
         if self.chain_id == Some(0) {

@@ -91,6 +91,7 @@ impl Server {
             chain,
             chain_id,
             confirmations: config.confirmations,
+            origin: auth::PublicOrigin::new(config.public_origin.as_ref(), listener.local_addr()?),
             deployment,
             unions,
             metrics: Default::default(),

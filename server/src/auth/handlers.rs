@@ -9,7 +9,7 @@ use app::wallet::session::{NonceGrant, SignInRequest};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::{ACCEPT, CACHE_CONTROL, HOST};
+use axum::http::header::{ACCEPT, CACHE_CONTROL};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
@@ -37,22 +37,18 @@ pub async fn nonce(State(services): State<Arc<Services>>) -> Result<Response, Ap
     Ok(([(CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(grant)).into_response())
 }
 
-/// `POST /api/v1/auth/sign-in` with `{message, signature}`: checks the message against this host and
-/// chain, its times, the signature and the nonce, then opens a session for the address.
+/// `POST /api/v1/auth/sign-in` with `{message, signature}`: checks the message against this server's
+/// public origin (not the request's `Host`) and chain, its times, the signature and the nonce, then
+/// opens a session for the address.
 pub async fn sign_in(
     State(services): State<Arc<Services>>,
     session: Session,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<SignedInAs>, ApiError> {
     let request: SignInRequest = serde_json::from_slice(&body).map_err(|_| SignInError::MalformedBody)?;
-    let domain = headers.get(HOST).and_then(|host| host.to_str().ok()).ok_or_else(|| ApiError::BadRequest {
-        code: "missing_host",
-        message: "the request has no Host header".to_owned(),
-        field: None,
-    })?;
     let now = OffsetDateTime::now_utc();
-    let message = check_message(&request.message, Expected { domain, chain_id: services.chain_id, now })?;
+    let expected = Expected { domains: services.origin.domains(), chain_id: services.chain_id, now };
+    let message = check_message(&request.message, expected)?;
     check_signature(&request.message, &message, &request.signature)?;
     // Last, so that a message refused for another reason leaves its nonce usable.
     let used = services.store.use_nonce(&message.nonce, now.unix_timestamp()).await.context("using a nonce")?;

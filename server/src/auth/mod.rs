@@ -1,17 +1,19 @@
 //! Sign-in with Ethereum (EIP-4361) and the sessions it opens.
 //!
 //! `GET /api/v1/auth/nonce` hands out a single-use nonce (stored, expiring); the page writes it into a
-//! message bound to this host and this chain, the wallet signs it (EIP-191), and
+//! message bound to this server's public origin and this chain, the wallet signs it (EIP-191), and
 //! `POST /api/v1/auth/sign-in` checks all of it and opens a session (tower-sessions, stored in our
 //! database). Handlers for owner-only actions take [`SignedIn`], which answers 401 for anyone else.
 
 mod handlers;
+mod origin;
 mod session;
 mod verify;
 
 use app::wallet::CHAIN_INFO_PATH;
 use app::wallet::session::{ME_PATH, NONCE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH};
 
+pub use origin::PublicOrigin;
 pub use session::{SESSION_COOKIE, SignedIn, provide_session_reader, session_layer};
 pub use verify::{Expected, SignInError, check_message, check_signature};
 

@@ -19,8 +19,9 @@ pub const MAX_MESSAGE_LEN: usize = 4096;
 /// What a message must match to be accepted here.
 #[derive(Debug, Clone, Copy)]
 pub struct Expected<'a> {
-    /// The host (and port) the request was sent to.
-    pub domain: &'a str,
+    /// The `host[:port]` forms of this server's public origin (`PublicOrigin`), never the request's
+    /// `Host`.
+    pub domains: &'a [String],
     pub chain_id: u64,
     pub now: OffsetDateTime,
 }
@@ -139,11 +140,11 @@ pub fn check_message(text: &str, expected: Expected<'_>) -> Result<SiweMessage, 
         return Err(SignInError::MessageTooLong);
     }
     let message: SiweMessage = text.parse().map_err(SignInError::MalformedMessage)?;
-    if !message.domain.eq_ignore_ascii_case(expected.domain) {
-        return Err(SignInError::WrongDomain { expected: expected.domain.to_owned(), got: message.domain });
-    }
-    if authority(&message.uri).is_none_or(|authority| !authority.eq_ignore_ascii_case(expected.domain)) {
-        return Err(SignInError::WrongUri { uri: message.uri, domain: expected.domain.to_owned() });
+    let Some(domain) = expected.domains.iter().find(|domain| message.domain.eq_ignore_ascii_case(domain)) else {
+        return Err(SignInError::WrongDomain { expected: expected.domains.join(" or "), got: message.domain });
+    };
+    if authority(&message.uri).is_none_or(|authority| !authority.eq_ignore_ascii_case(domain)) {
+        return Err(SignInError::WrongUri { uri: message.uri, domain: domain.clone() });
     }
     if message.chain_id != expected.chain_id {
         return Err(SignInError::WrongChain { expected: expected.chain_id, got: message.chain_id });
@@ -185,12 +186,7 @@ fn time(field: &'static str, text: &str) -> Result<OffsetDateTime, SignInError> 
 
 /// `host[:port]` of a URI, as written in a SIWE `domain`.
 fn authority(uri: &str) -> Option<String> {
-    let url = Url::parse(uri).ok()?;
-    let host = url.host_str()?;
-    Some(match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
-    })
+    super::origin::authority(&Url::parse(uri).ok()?)
 }
 
 /// An RFC 3339 time to the second, as the nonce endpoint hands them out.
@@ -208,7 +204,8 @@ mod tests {
     const NOW: i64 = 1_777_777_777;
 
     fn expected() -> Expected<'static> {
-        Expected { domain: "127.0.0.1:3000", chain_id: 31337, now: OffsetDateTime::from_unix_timestamp(NOW).unwrap() }
+        static DOMAINS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| vec!["127.0.0.1:3000".into()]);
+        Expected { domains: &DOMAINS, chain_id: 31337, now: OffsetDateTime::from_unix_timestamp(NOW).unwrap() }
     }
 
     fn message(signer: &PrivateKeySigner) -> SiweMessage {

@@ -34,6 +34,8 @@ pub struct Services {
     pub chain: DynProvider,
     /// The chain id the server was started against.
     pub chain_id: u64,
+    /// The origin sign-in messages must name.
+    pub origin: crate::auth::PublicOrigin,
     /// Blocks below the head taken as final: owner checks ask the chain at `head - confirmations`.
     pub confirmations: u64,
     /// The contracts; `None` when the server was started without a deployment file.

@@ -7,7 +7,7 @@ use alloy::signers::local::PrivateKeySigner;
 use app::wallet::short_address;
 use app::wallet::siwe::SiweMessage;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{ACCEPT, COOKIE, HOST, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, client_builder, spawn_app};
@@ -152,6 +152,29 @@ async fn a_message_for_another_site_is_refused_and_leaves_the_nonce_usable() {
 
     assert_eq!((reply.status, reply.error()), (StatusCode::UNAUTHORIZED, ("wrong_domain", "domain")));
     assert_eq!(sign_in(&app, &message, &sign(&signer, &message)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_phishing_sites_message_is_refused_whatever_host_the_request_names() {
+    let app = spawn_app().await;
+    let signer = PrivateKeySigner::random();
+    let message = message_for(&app, &signer).await;
+    let phished =
+        SiweMessage { domain: "evil.example".to_owned(), uri: "https://evil.example".to_owned(), ..message.clone() };
+    let body = json!({ "message": phished.to_string(), "signature": sign(&signer, &phished) });
+
+    let response =
+        app.client.post(app.url("/api/v1/auth/sign-in")).header(HOST, "evil.example").json(&body).send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response.headers().get(SET_COOKIE).is_none(), "no session");
+    let reply: Value = response.json().await.unwrap();
+    assert_eq!(reply["error"]["code"], "wrong_domain", "{reply}");
+    // The real origin's message, sent with any Host, still signs in.
+    let body = json!({ "message": message.to_string(), "signature": sign(&signer, &message) });
+    let response =
+        app.client.post(app.url("/api/v1/auth/sign-in")).header(HOST, "evil.example").json(&body).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
 }
 
 #[tokio::test]
