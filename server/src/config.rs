@@ -363,6 +363,14 @@ mod tests {
     }
 
     #[test]
+    fn a_public_origin_is_an_origin_and_nothing_more() {
+        assert!(with("public_origin", "https://coop.example").is_ok());
+        for bad in ["https://coop.example/app", "ftp://coop.example", "https://coop.example/?a=1"] {
+            assert!(rejected_key(with("public_origin", bad)).contains("public_origin"), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_bad_log_directive_is_refused() {
         assert!(rejected_key(with("log", "info,[[")).contains("log"));
     }
