@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider};
@@ -17,7 +17,7 @@ use coop::contracts::DataUnion;
 use tokio::sync::{RwLock, watch};
 use url::Url;
 
-use crate::policy::{Key, Policy, Spending};
+use crate::policy::{Key, Serving};
 use crate::sender::{self, Patience, signing_provider};
 use crate::store::{Store, StoredBook};
 use crate::unions::{Union, Unions};
@@ -60,8 +60,7 @@ pub struct Operator {
     sent: HashMap<Address, u64>,
     patience: Patience,
     /// Which unions it commits for, and how often.
-    serving: Policy,
-    spending: Arc<Spending>,
+    serving: Serving,
 }
 
 impl Operator {
@@ -76,15 +75,13 @@ impl Operator {
             confirmations,
             sent: HashMap::new(),
             patience: Patience::default(),
-            serving: Policy::default(),
-            spending: Arc::default(),
+            serving: Serving::default(),
         }
     }
 
-    /// Commits only for the unions `serving` admits, within its quotas, accounted in `spending`.
-    pub fn serving(mut self, serving: Policy, spending: Arc<Spending>) -> Self {
+    /// Commits only for the unions `serving`'s policy admits, within its quotas, accounted in it.
+    pub fn serving(mut self, serving: Serving) -> Self {
         self.serving = serving;
-        self.spending = spending;
         self
     }
 
@@ -125,7 +122,7 @@ impl Operator {
             DataUnion::commitCall { blockNumber: U256::from(confirmed), root: book.root(), bookHash: book.book_hash() };
         let what = format!("the commit of block {confirmed}");
         let mined = sender::send(&self.chain, self.address, union, call.abi_encode(), &what, self.patience).await?;
-        self.spending.record(Key::Operator, union, 1, mined.cost, Instant::now());
+        self.serving.record(Key::Operator, union, 1, mined.cost);
         let stored =
             StoredBook { root: book.root(), book_hash: book.book_hash(), canonical_json: book.to_canonical_json() };
         self.store.save_book(union, confirmed, &stored).await?;
@@ -172,9 +169,7 @@ impl Operator {
             return Ok(None);
         }
         let owner = union.state().owner();
-        if let Err(refusal) =
-            self.spending.allowance(&self.serving, Key::Operator, union.address, owner, 1, Instant::now())
-        {
+        if let Err(refusal) = self.serving.allowance(Key::Operator, union.address, owner, 1) {
             tracing::debug!(target: "operator", union = %union.address, reason = refusal.name(), "commit held back");
             return Ok(None);
         }

@@ -8,7 +8,7 @@
 //! instance that holds the chain role, so a takeover starts a fresh day.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, U256};
@@ -37,6 +37,25 @@ impl Policy {
     /// Whether a union owned by `owner` is served at all.
     pub fn admits(&self, owner: Address) -> bool {
         self.owners.is_empty() || self.owners.contains(&owner)
+    }
+}
+
+/// What the operator and the agent share: the policy, and the account kept against it.
+#[derive(Debug, Clone, Default)]
+pub struct Serving {
+    pub policy: Policy,
+    pub spending: Arc<Spending>,
+}
+
+impl Serving {
+    /// [`Spending::allowance`] under this policy, now.
+    pub fn allowance(&self, key: Key, union: Address, owner: Address, wanted: u32) -> Result<u32, Refusal> {
+        self.spending.allowance(&self.policy, key, union, owner, wanted, Instant::now())
+    }
+
+    /// [`Spending::record`], now.
+    pub fn record(&self, key: Key, union: Address, count: u32, cost: U256) {
+        self.spending.record(key, union, count, cost, Instant::now());
     }
 }
 

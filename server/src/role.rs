@@ -15,7 +15,7 @@ use url::Url;
 use crate::indexer::{Indexer, Watched};
 use crate::joins::agent::Agent;
 use crate::operator::{CommitPolicy, Operator};
-use crate::policy::{Policy, Spending};
+use crate::policy::Serving;
 use crate::store::{Lease, Store};
 use crate::unions::Unions;
 
@@ -33,8 +33,7 @@ pub struct ChainRole {
     /// The join-part agent's key: approved joins and removals go on chain from the role's holder only.
     pub agent: Option<(Url, PrivateKeySigner)>,
     /// What the operator and the agent may spend gas on, and what they spent.
-    pub serving: Policy,
-    pub spending: Arc<Spending>,
+    pub serving: Serving,
 }
 
 pub struct OperatorSettings {
@@ -95,12 +94,12 @@ impl ChainRole {
                 settings.policy,
                 self.confirmations,
             )
-            .serving(self.serving.clone(), self.spending.clone());
+            .serving(self.serving.clone());
             workers.push(tokio::spawn(operator.run(unions.clone(), ended.clone())));
         }
         if let Some((rpc_url, key)) = &self.agent {
-            let agent = Agent::new(self.store.clone(), rpc_url, key.clone(), self.confirmations)
-                .serving(self.serving.clone(), self.spending.clone());
+            let agent =
+                Agent::new(self.store.clone(), rpc_url, key.clone(), self.confirmations).serving(self.serving.clone());
             workers.push(tokio::spawn(agent.run(unions.clone(), ended.clone())));
         }
         let lost = loop {

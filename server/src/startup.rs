@@ -98,8 +98,7 @@ impl Server {
             clock: Default::default(),
             leading: Default::default(),
             join_agent: chain_info::Roles::of(config).join_agent,
-            serving: config.policy(),
-            spending: Arc::default(),
+            serving: crate::policy::Serving { policy: config.policy(), spending: Arc::default() },
         });
         let router = router(listener.local_addr()?, services.clone(), rpc_url, config)?;
         let role = match &services.deployment {
@@ -125,7 +124,6 @@ impl Server {
                     None => None,
                 },
                 serving: services.serving.clone(),
-                spending: services.spending.clone(),
                 agent: match &config.agent_key {
                     Some(key) => {
                         Some((rpc_url.clone(), key.signer().context("config key `agent_key` is not a private key")?))

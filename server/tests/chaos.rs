@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{Address, B256, U256};
 use alloy::providers::ext::AnvilApi;
 use chain::{AGENT, Chain, DEPLOYER, MEMBER, OPERATOR, OTHER, Rng, send};
-use coop::contracts::DataUnionFactory;
 use serde_json::Value;
 
 /// Blocks below the head that count as final; reorgs here stay inside the window.
@@ -132,22 +131,8 @@ async fn union(chain: &Chain) -> Address {
 /// Hostile unions: a freeze period no u64 holds, and an operator that commits the book of a block
 /// before its union existed and roots that match nothing.
 async fn hostile_unions(chain: &Chain, tally: &mut Tally) -> Address {
-    let huge = U256::from(1u8) << 70;
-    send(chain.du_factory(OTHER).createDataUnion(
-        chain.address(OPERATOR),
-        vec![chain.address(AGENT)],
-        U256::ZERO,
-        huge,
-    ))
-    .await;
-    let receipt = send(chain.du_factory(OTHER).createDataUnion(
-        chain.address(OPERATOR),
-        vec![chain.address(AGENT)],
-        U256::ZERO,
-        U256::ZERO,
-    ))
-    .await;
-    let hostile = chain::event::<DataUnionFactory::DataUnionCreated>(&receipt).du;
+    chain.create_data_union_as(OTHER, U256::from(1u8) << 70).await;
+    let hostile = chain.create_data_union_as(OTHER, U256::ZERO).await;
     send(chain.du(hostile, AGENT).addMembers(vec![chain.address(MEMBER)])).await;
     send(chain.du(hostile, OPERATOR).commit(U256::from(1u64), B256::repeat_byte(7), B256::repeat_byte(7))).await;
     tally.hostile += 3;

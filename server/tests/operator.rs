@@ -17,7 +17,7 @@ use chain::{AGENT, Chain, DEPLOYER, MEMBER, OPERATOR, OTHER, OWNER, send};
 use coop_server::indexer::{Indexer, Step, Watched};
 use coop_server::live;
 use coop_server::operator::{CommitPolicy, Operator};
-use coop_server::policy::{Key, Policy, Refusal, Spending};
+use coop_server::policy::{Key, Policy, Refusal, Serving, Spending};
 use coop_server::sender::{self, Patience, signing_provider};
 use coop_server::store::Store;
 use tokio::sync::RwLock;
@@ -150,20 +150,13 @@ async fn members_withdraw_exactly_their_earnings_with_the_servers_proofs() {
 async fn a_strangers_union_gets_no_commits_and_an_admitted_one_no_more_than_its_quota() {
     let chain = Chain::start().await;
     // OTHER deploys a union naming this server's operator: a stranger's.
-    let receipt = send(chain.du_factory(OTHER).createDataUnion(
-        chain.address(OPERATOR),
-        vec![chain.address(AGENT)],
-        U256::ZERO,
-        U256::ZERO,
-    ))
-    .await;
-    let stranger = chain::event::<coop::contracts::DataUnionFactory::DataUnionCreated>(&receipt).du;
+    let stranger = chain.create_data_union_as(OTHER, U256::ZERO).await;
     send(chain.du(stranger, AGENT).addMembers(vec![chain.address(MEMBER)])).await;
     let du = union_with_members(&chain).await;
     let mut server = Server::start(&chain, EVERY_TEN).await;
-    let serving = Policy { owners: vec![chain.address(OWNER)], commits_per_union_per_day: 2, ..Policy::default() };
+    let policy = Policy { owners: vec![chain.address(OWNER)], commits_per_union_per_day: 2, ..Policy::default() };
     let spending = Arc::new(Spending::default());
-    server.operator = server.operator.serving(serving, spending.clone());
+    server.operator = server.operator.serving(Serving { policy, spending: spending.clone() });
 
     let mut committed = Vec::new();
     for round in 1..=3u64 {

@@ -150,15 +150,14 @@ mod tests {
         );
     }
 
+    /// A commit of block 4's book, made at second 1000.
+    fn commit() -> Commit {
+        Commit { key: EventKey::new(5, 0, 0), book_block: 4, root: B256::ZERO, book_hash: B256::ZERO, timestamp: 1000 }
+    }
+
     #[test]
     fn a_commit_unlocks_strictly_after_its_freeze_period() {
-        let commit = Commit {
-            key: EventKey::new(5, 0, 0),
-            book_block: 4,
-            root: B256::ZERO,
-            book_hash: B256::ZERO,
-            timestamp: 1000,
-        };
+        let commit = commit();
         assert!(!commit.is_unlocked(1060, 60));
         assert!(commit.is_unlocked(1061, 60));
         assert!(!commit.is_unlocked(u64::MAX, u64::MAX));
@@ -166,13 +165,7 @@ mod tests {
 
     #[test]
     fn a_commit_is_provable_from_the_first_second_it_unlocks_at() {
-        let commit = Commit {
-            key: EventKey::new(5, 0, 0),
-            book_block: 4,
-            root: B256::ZERO,
-            book_hash: B256::ZERO,
-            timestamp: 1000,
-        };
+        let commit = commit();
         for freeze in [0, 60, 86_400] {
             let at = commit.provable_at(freeze);
             assert!(!commit.is_unlocked(at - 1, freeze) && commit.is_unlocked(at, freeze), "freeze {freeze}");

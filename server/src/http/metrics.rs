@@ -106,7 +106,7 @@ pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
     let now = std::time::Instant::now();
     help(&mut text, "coop_gas_spent_gwei", "Gas paid by the server's keys over the last 24 hours, in gwei.", "gauge");
     for key in [Key::Operator, Key::Agent] {
-        let gwei = services.spending.gas_spent(key, now) / U256::from(1_000_000_000u64);
+        let gwei = services.serving.spending.gas_spent(key, now) / U256::from(1_000_000_000u64);
         sample(&mut text, "coop_gas_spent_gwei", &[("key", key.name())], u64::try_from(gwei).unwrap_or(u64::MAX));
     }
     help(
@@ -115,7 +115,7 @@ pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
         "Unions whose commits or member changes the policy holds back now, by key and reason.",
         "gauge",
     );
-    for ((key, reason), count) in services.spending.held_back() {
+    for ((key, reason), count) in services.serving.spending.held_back() {
         sample(&mut text, "coop_unions_held_back", &[("key", key.name()), ("reason", reason.name())], count);
     }
     help(&mut text, "coop_http_requests_total", "HTTP requests by route and status.", "counter");

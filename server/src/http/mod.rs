@@ -53,8 +53,7 @@ pub struct Services {
     /// The address of the join-part agent key this server adds members with, if it has one.
     pub join_agent: Option<alloy::primitives::Address>,
     /// Which unions this server's keys serve, and what they spent.
-    pub serving: crate::policy::Policy,
-    pub spending: Arc<crate::policy::Spending>,
+    pub serving: crate::policy::Serving,
 }
 
 /// A router that remembers what it routes.

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::Address;
 use alloy::providers::DynProvider;
@@ -16,7 +16,7 @@ use coop::contracts::DataUnion;
 use tokio::sync::{RwLock, watch};
 use url::Url;
 
-use crate::policy::{Key, Policy, Spending};
+use crate::policy::{Key, Serving};
 use crate::sender::{self, Patience, signing_provider};
 use crate::store::Store;
 use crate::unions::Unions;
@@ -59,8 +59,7 @@ pub struct Agent {
     /// Unions already reported as not served, so the log says it once, not every second.
     reported: Mutex<HashSet<Address>>,
     /// Which unions it changes members of, and how many a day.
-    serving: Policy,
-    spending: Arc<Spending>,
+    serving: Serving,
 }
 
 fn now() -> i64 {
@@ -71,22 +70,13 @@ impl Agent {
     pub fn new(store: Store, rpc_url: &Url, key: PrivateKeySigner, confirmations: u64) -> Self {
         let address = key.address();
         let chain = signing_provider(rpc_url, key);
-        Self {
-            store,
-            chain,
-            address,
-            confirmations,
-            reported: Mutex::default(),
-            serving: Policy::default(),
-            spending: Arc::default(),
-        }
+        Self { store, chain, address, confirmations, reported: Mutex::default(), serving: Serving::default() }
     }
 
-    /// Changes members only of the unions `serving` admits, within its quotas, accounted in
-    /// `spending`.
-    pub fn serving(mut self, serving: Policy, spending: Arc<Spending>) -> Self {
+    /// Changes members only of the unions `serving`'s policy admits, within its quotas, accounted in
+    /// it.
+    pub fn serving(mut self, serving: Serving) -> Self {
         self.serving = serving;
-        self.spending = spending;
         self
     }
 
@@ -223,8 +213,7 @@ impl Agent {
     ) -> anyhow::Result<()> {
         for members in members.chunks(BATCH) {
             let wanted = u32::try_from(members.len()).unwrap_or(u32::MAX);
-            let allowed = match self.spending.allowance(&self.serving, Key::Agent, union, owner, wanted, Instant::now())
-            {
+            let allowed = match self.serving.allowance(Key::Agent, union, owner, wanted) {
                 Ok(allowed) => allowed as usize,
                 Err(refusal) => {
                     tracing::debug!(target: "agent", %union, reason = refusal.name(), "{} held back", batch.name());
@@ -255,7 +244,7 @@ impl Agent {
                 match sender::send(&self.chain, self.address, union, input, batch.name(), Patience::default()).await {
                     Ok(mined) => {
                         let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
-                        self.spending.record(Key::Agent, union, count, mined.cost, Instant::now());
+                        self.serving.record(Key::Agent, union, count, mined.cost);
                         mined.block
                     }
                     Err(error) => {

@@ -157,7 +157,7 @@ async fn served_here(services: &Services, union: Address) -> Result<(), ApiError
     };
     let owner = services.unions.read().await.get(&union).map(|found| found.state().owner());
     if let Some(owner) = owner
-        && !services.serving.admits(owner)
+        && !services.serving.policy.admits(owner)
     {
         return Err(ApiError::Conflict {
             code: "not_served",

@@ -5,6 +5,7 @@
 use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use alloy::providers::ext::AnvilApi;
+use alloy::signers::local::PrivateKeySigner;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -76,16 +77,20 @@ async fn served_union(app: &crate::helpers::TestApp) -> (Address, String, String
     (du, owner, created["secret"].as_str().unwrap().to_owned())
 }
 
+/// Files `member`'s join request to `du` with `secret`, which approves it.
+async fn file_with_secret(app: &crate::helpers::TestApp, du: Address, member: &PrivateKeySigner, secret: &str) {
+    let body = join_body(du, member, now(), Some(secret));
+    let (status, filed) = post(app, &format!("/api/v1/unions/{du}/join-requests"), None, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{filed}");
+}
+
 #[tokio::test]
 async fn a_removed_member_can_ask_to_join_again() {
     let app = spawn_app_with_roles().await;
     let chain = app.chain();
     let (du, owner, secret) = served_union(&app).await;
     let member = chain.signer(MEMBER);
-    let (status, filed) =
-        post(&app, &format!("/api/v1/unions/{du}/join-requests"), None, join_body(du, &member, now(), Some(&secret)))
-            .await;
-    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    file_with_secret(&app, du, &member, &secret).await;
     let request = format!("/api/v1/unions/{du}/join-requests/{}", member.address());
     until(&app, &request, |r| r["status"] == "joined").await;
     let (status, removed) =
@@ -115,10 +120,7 @@ async fn a_join_that_a_reorg_took_out_of_the_chain_is_sent_again() {
     let (du, _owner, secret) = served_union(&app).await;
     let member = chain.signer(MEMBER);
     let before_the_join = rpc.anvil_snapshot().await.unwrap();
-    let (status, filed) =
-        post(&app, &format!("/api/v1/unions/{du}/join-requests"), None, join_body(du, &member, now(), Some(&secret)))
-            .await;
-    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    file_with_secret(&app, du, &member, &secret).await;
     // Wait for the join to be indexed, without mining: it stays unconfirmed.
     let figures = format!("/api/v1/unions/{du}/members/{}", member.address());
     for _ in 0..600 {
@@ -151,10 +153,7 @@ async fn a_rejection_racing_a_join_in_flight_is_refused_and_the_join_completes()
     let request = format!("/api/v1/unions/{du}/join-requests/{}", member.address());
     // Transactions wait in the pool until a block is mined by hand.
     rpc.anvil_set_auto_mine(false).await.unwrap();
-    let (status, filed) =
-        post(&app, &format!("/api/v1/unions/{du}/join-requests"), None, join_body(du, &member, now(), Some(&secret)))
-            .await;
-    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    file_with_secret(&app, du, &member, &secret).await;
     let mut pending = 0;
     for _ in 0..200 {
         let pool: serde_json::Value = rpc.raw_request("txpool_status".into(), ()).await.unwrap();

@@ -85,3 +85,16 @@ async fn a_factory_off_a_dev_chain_refuses_a_freeze_period_under_a_day() {
     );
     send(factory.createDataUnion(chain.address(OPERATOR), vec![], U256::ZERO, minimum)).await;
 }
+
+#[tokio::test]
+async fn anyone_can_deploy_a_union_naming_any_operator_with_a_freeze_period_no_u64_holds() {
+    let chain = Chain::start().await;
+    let huge = U256::from(1u8) << 70;
+
+    let du = chain.create_data_union_as(OTHER, huge).await;
+
+    let union = chain.du(du, MEMBER);
+    assert_eq!(union.owner().call().await.unwrap(), chain.address(OTHER));
+    assert_eq!(union.operator().call().await.unwrap(), chain.address(OPERATOR), "a server's key, named by a stranger");
+    assert_eq!(union.freezePeriod().call().await.unwrap(), huge);
+}

@@ -100,6 +100,19 @@ impl Chain {
         event::<DataUnionFactory::DataUnionCreated>(&receipt).du
     }
 
+    /// A DU owned by `owner` (any account: a stranger's, say) with no fee and a freeze period of
+    /// `freeze_seconds` (any uint256), naming `OPERATOR` and `AGENT`.
+    pub async fn create_data_union_as(&self, owner: usize, freeze_seconds: U256) -> Address {
+        let receipt = send(self.du_factory(owner).createDataUnion(
+            self.address(OPERATOR),
+            vec![self.address(AGENT)],
+            U256::ZERO,
+            freeze_seconds,
+        ))
+        .await;
+        event::<DataUnionFactory::DataUnionCreated>(&receipt).du
+    }
+
     /// Mints DATA to `to` (the deployer owns the token), for example revenue straight into a DU.
     pub async fn mint_data(&self, to: Address, amount: U256) {
         send(self.data(DEPLOYER).mint(to, amount)).await;
