@@ -1,7 +1,8 @@
 //! The transactions the server's own keys send (the operator's commits, the join-part agent's joins
 //! and parts). A node may drop a transaction or leave it in its pool for good (fees too low after a
-//! rise, a pool full of better offers), so none is waited for without end: each has a receipt
-//! deadline, after which it is sent again with the same nonce and fees a quarter higher (nodes ask at
+//! rise, a pool full of better offers), and a reorg may take a mined one out, so none is waited for
+//! without end: each has a receipt deadline, and once it passes, or once the node knows the
+//! transaction no more, it is sent again with the same nonce and fees a quarter higher (nodes ask at
 //! least a tenth more of a replacement). After the last try the send fails and the worker goes on;
 //! whichever of the tries is mined later is seen by the indexer like any other transaction.
 
@@ -81,19 +82,14 @@ pub async fn send(
             let cost = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
             return Ok(Mined { block, cost });
         }
-        tracing::warn!(
-            target: "sender",
-            %to,
-            nonce,
-            attempt,
-            "{what}: not mined within {:?}; sending it again with higher fees",
-            patience.deadline
-        );
+        tracing::warn!(target: "sender", %to, nonce, attempt, "{what}: not mined; sending it again with higher fees");
     }
     bail!("{what} to {to} was not mined after {} tries (nonce {nonce}); giving up for now", tries.len())
 }
 
-/// The receipt of whichever try is mined first, or `None` once the deadline passed.
+/// The receipt of whichever try is mined first, or `None` once the deadline passed or the node no
+/// longer knows any of them (dropped from its pool, or taken out of the chain by a reorg): then there
+/// is nothing to wait for.
 async fn first_receipt(
     chain: &DynProvider,
     tries: &[B256],
@@ -101,11 +97,18 @@ async fn first_receipt(
 ) -> anyhow::Result<Option<TransactionReceipt>> {
     let deadline = Instant::now() + patience.deadline;
     loop {
+        let mut known = false;
         for hash in tries {
             let receipt = chain.get_transaction_receipt(*hash).await.with_context(|| format!("receipt of {hash}"))?;
             if receipt.is_some() {
                 return Ok(receipt);
             }
+            known |=
+                chain.get_transaction_by_hash(*hash).await.with_context(|| format!("transaction {hash}"))?.is_some();
+        }
+        if !known {
+            tracing::warn!(target: "sender", "the node no longer knows the transaction (dropped, or reorganised away)");
+            return Ok(None);
         }
         if Instant::now() >= deadline {
             return Ok(None);

@@ -217,6 +217,8 @@ fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url, config: &Con
         ))
         .layer(axum::middleware::from_fn_with_state(ApiUnions::new(services.clone()), provide_unions))
         .layer(auth::session_layer(services.store.clone()))
+        // Before the session is read: a cross-site change is refused whatever cookie it carries.
+        .layer(axum::middleware::from_fn_with_state(services.clone(), http::refuse_cross_site))
         .layer(CompressionLayer::new())
         // Which instance answered, for operators behind a load balancer.
         .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("x-coop-instance"), instance_id()))

@@ -9,7 +9,7 @@ use app::wallet::session::{NonceGrant, SignInRequest};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header::{ACCEPT, CACHE_CONTROL};
+use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
@@ -43,8 +43,19 @@ pub async fn nonce(State(services): State<Arc<Services>>) -> Result<Response, Ap
 pub async fn sign_in(
     State(services): State<Arc<Services>>,
     session: Session,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<SignedInAs>, ApiError> {
+    // A page elsewhere can post `text/plain` without asking the browser first; JSON it cannot.
+    let json = headers.get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+        value.split(';').next().is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if !json {
+        return Err(ApiError::UnsupportedMediaType {
+            code: "not_json",
+            message: "a sign-in is a JSON body with Content-Type: application/json".to_owned(),
+        });
+    }
     let request: SignInRequest = serde_json::from_slice(&body).map_err(|_| SignInError::MalformedBody)?;
     let now = OffsetDateTime::now_utc();
     let expected = Expected { domains: services.origin.domains(), chain_id: services.chain_id, now };

@@ -25,6 +25,9 @@ pub enum ApiError {
     /// not listed cannot be quoted).
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// The body is not of the type the route takes (a sign-in that is not JSON, say).
+    #[error("{message}")]
+    UnsupportedMediaType { code: &'static str, message: String },
     /// A dependency (database, chain) is down; `reason` says which.
     #[error("{reason}")]
     Unavailable { code: &'static str, reason: String },
@@ -53,6 +56,7 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized { code, field, .. } => (StatusCode::UNAUTHORIZED, *code, *field),
             ApiError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, *code, None),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, *code, None),
+            ApiError::UnsupportedMediaType { code, .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, *code, None),
             ApiError::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, None),
             ApiError::Unexpected(error) => {
                 tracing::error!(target: "http", error = format!("{error:#}"), "request failed");

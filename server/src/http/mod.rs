@@ -6,6 +6,7 @@
 mod error;
 mod health;
 pub mod metrics;
+mod same_origin;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use tokio::sync::RwLock;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
+pub use same_origin::refuse_cross_site;
 
 use crate::api::{self, ChainClock};
 use crate::auth;

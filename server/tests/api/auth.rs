@@ -218,6 +218,56 @@ async fn a_signature_by_another_key_is_refused_and_a_malformed_one_is_a_bad_requ
 }
 
 #[tokio::test]
+async fn a_page_on_another_site_cannot_sign_a_visitor_in_nor_act_with_their_session() {
+    let app = spawn_app().await;
+    let signer = PrivateKeySigner::random();
+    let message = message_for(&app, &signer).await;
+    let body = json!({ "message": message.to_string(), "signature": sign(&signer, &message) }).to_string();
+    let post = |path: &str, headers: &[(&'static str, &str)], content_type: &'static str| {
+        let mut request = app.client.post(app.url(path)).header("content-type", content_type).body(body.clone());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+
+    // A form on evil.example posts the attacker's signed message as text/plain (no preflight).
+    let forged = post("/api/v1/auth/sign-in", &[("origin", "https://evil.example")], "text/plain").await.unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.headers().get(SET_COOKIE).is_none());
+    assert_eq!(forged.json::<Value>().await.unwrap()["error"]["code"], "cross_site");
+    let fetched = post("/api/v1/auth/sign-in", &[("sec-fetch-site", "cross-site")], "application/json").await.unwrap();
+    assert_eq!(fetched.status(), StatusCode::FORBIDDEN);
+    // Without a browser's headers, text/plain is still no sign-in.
+    let plain = post("/api/v1/auth/sign-in", &[], "text/plain").await.unwrap();
+    assert_eq!(plain.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(plain.json::<Value>().await.unwrap()["error"]["code"], "not_json");
+
+    // The same message from Coop's own page signs in; a signed-in visitor's cookie does not make a
+    // cross-site sign-out (or any other change) go through either.
+    let origin = app.url("");
+    let own = post(
+        "/api/v1/auth/sign-in",
+        &[("origin", origin.trim_end_matches('/')), ("sec-fetch-site", "same-origin")],
+        "application/json",
+    )
+    .await
+    .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+    let cookie = own.headers()[SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let out = app
+        .client
+        .post(app.url("/api/v1/auth/sign-out"))
+        .header(COOKIE, &cookie)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::FORBIDDEN);
+    assert_eq!(me(&app, Some(&cookie)).await.0, StatusCode::OK, "still signed in");
+}
+
+#[tokio::test]
 async fn a_body_that_is_not_a_sign_in_is_a_bad_request_naming_the_field() {
     let app = spawn_app().await;
     let not_json = app
