@@ -120,8 +120,47 @@ impl Default for Config {
     }
 }
 
+/// `COOP_` variables that are not config keys: the config file's path, the deployer's key for
+/// `coop deploy`, and what the test and load scripts read.
+const OTHER_VARIABLES: &[&str] = &["config", "deployer_key", "anvil", "bin"];
+
+/// A `COOP_` variable that is no key but a letter or two away from one is a mistyped key: an error
+/// naming both, rather than a setting silently ignored (an operator key that is never used).
+fn check_environment(names: impl Iterator<Item = String>) -> Result<(), ConfigError> {
+    for name in names {
+        let Some(key) = name.strip_prefix("COOP_").map(str::to_ascii_lowercase) else { continue };
+        if KEYS.contains(&key.as_str()) || OTHER_VARIABLES.contains(&key.as_str()) {
+            continue;
+        }
+        // One letter off a short key, two off a long one: `app_url` is not a typo of `rpc_url`.
+        let near = |known: &&&str| edit_distance(known, &key) <= if known.len() >= 10 { 2 } else { 1 };
+        if let Some(meant) = KEYS.iter().find(near) {
+            return Err(ConfigError::UnknownVariable { name, meant: format!("COOP_{}", meant.to_ascii_uppercase()) });
+        }
+    }
+    Ok(())
+}
+
+/// Levenshtein distance: the fewest letters inserted, removed or replaced to make `a` into `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, y) in b.iter().enumerate() {
+            let replaced = diagonal + usize::from(x != *y);
+            diagonal = row[j + 1];
+            row[j + 1] = replaced.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error("environment variable `{name}` is not a config key; did you mean `{meant}`?")]
+    UnknownVariable { name: String, meant: String },
     #[error("config: {0}")]
     Source(#[from] Box<figment::Error>),
     #[error("config key `{key}`: {message}")]
@@ -131,6 +170,7 @@ pub enum ConfigError {
 impl Config {
     /// Loads from the defaults, the optional file, and the process environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        check_environment(std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()))?;
         Self::from_figment(Self::figment(file))
     }
 
@@ -368,6 +408,17 @@ mod tests {
         for bad in ["https://coop.example/app", "ftp://coop.example", "https://coop.example/?a=1"] {
             assert!(rejected_key(with("public_origin", bad)).contains("public_origin"), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_mistyped_variable_is_an_error_naming_the_key_it_looks_like() {
+        let names = |list: &[&str]| list.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>().into_iter();
+        let error = check_environment(names(&["PATH", "COOP_OPERATOR_KY"])).unwrap_err().to_string();
+        assert!(error.contains("COOP_OPERATOR_KY") && error.contains("COOP_OPERATOR_KEY"), "{error}");
+        assert!(check_environment(names(&["COOP_CONFIRMATION"])).is_err());
+        let fine = ["COOP_OPERATOR_KEY", "COOP_CONFIG", "COOP_DEPLOYER_KEY", "COOP_TEST_POSTGRES_URL", "COOP_APP_URL"];
+        assert!(check_environment(names(&fine)).is_ok());
+        assert_eq!((edit_distance("agent_key", "agent_ky"), edit_distance("log", "bin")), (1, 3));
     }
 
     #[test]
