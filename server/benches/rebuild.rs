@@ -123,7 +123,8 @@ async fn rebuild(url: &str, log: &SyntheticLog) -> anyhow::Result<Timing> {
     let store = Store::open(url).await?;
     let open = started.elapsed();
     let started = Instant::now();
-    let (events, as_of) = live::read_log(&store).await?;
+    let (events, position) = live::read_log(&store).await?;
+    let as_of = position.block;
     let read = started.elapsed();
     store.close().await;
     let started = Instant::now();

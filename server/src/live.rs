@@ -57,16 +57,15 @@ impl Models {
 
 /// Builds the models from everything stored up to the checkpoint, reading the log once.
 pub async fn load(store: &Store) -> anyhow::Result<Models> {
-    let loaded = store.log_position(STREAM).await?.unwrap_or_default();
-    let events = store.events(0, loaded.block).await.context("reading the event log")?;
+    let (events, loaded) = read_log(store).await?;
     Ok(Models::build(&events, loaded))
 }
 
-/// Everything stored up to the checkpoint, and the checkpoint's block.
-pub async fn read_log(store: &Store) -> anyhow::Result<(Vec<StoredEvent>, u64)> {
-    let as_of = store.checkpoint(STREAM).await?.map_or(0, |c| c.block);
-    let events = store.events(0, as_of).await.context("reading the event log")?;
-    Ok((events, as_of))
+/// Everything stored up to the checkpoint, and where the log stood when it was read.
+pub async fn read_log(store: &Store) -> anyhow::Result<(Vec<StoredEvent>, LogPosition)> {
+    let position = store.log_position(STREAM).await?.unwrap_or_default();
+    let events = store.events(0, position.block).await.context("reading the event log")?;
+    Ok((events, position))
 }
 
 /// Follows the stored log until `stop`, from `loaded`, the point the models were built from: every
@@ -143,8 +142,7 @@ async fn apply(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>
 
 /// Replaces both models by fresh ones built from the whole log, and says where the log ended.
 async fn resync(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>) -> anyhow::Result<LogPosition> {
-    let position = store.log_position(STREAM).await?.unwrap_or_default();
-    let events = store.events(0, position.block).await.context("reading the event log")?;
+    let (events, position) = read_log(store).await?;
     replace(unions, catalog, &events, position).await;
     Ok(position)
 }

@@ -63,7 +63,7 @@ pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
         (catalog.products().len(), catalog.products().filter(|p| p.deployed).count(), catalog.skipped())
     };
     gauge(&mut text, "coop_indexed_block", "The block the read models are as of.", &[], indexed);
-    let leading = services.leading.load(std::sync::atomic::Ordering::SeqCst);
+    let leading = services.leading.load(Ordering::SeqCst);
     gauge(
         &mut text,
         "coop_chain_role",

@@ -202,10 +202,7 @@ impl Indexer {
         let blocks = from..=to;
         let watched = futures::future::try_join_all(blocks.clone().map(|block| self.read_watched(block))).await?;
         // The unions created in these blocks, so that their first blocks' logs are asked for too.
-        let mut unions: Vec<Address> = self.unions.iter().copied().collect();
-        for (_, logs) in watched.iter().flatten() {
-            unions.extend(logs.iter().filter_map(|log| decode::created_union(log, &self.watched)));
-        }
+        let unions = self.unions_and_those_created_in(watched.iter().flatten().flat_map(|(_, logs)| logs));
         let of_unions = watched.iter().map(|read| async {
             match read {
                 Ok((header, _)) => self.union_logs(&Filter::new().at_block_hash(header.hash), &unions).await.map(Some),
@@ -268,11 +265,16 @@ impl Indexer {
     /// known or created among them.
     async fn logs(&self, filter: &Filter) -> anyhow::Result<Vec<Log>> {
         let mut logs = self.watched_logs(filter).await?;
-        let mut unions: Vec<Address> = self.unions.iter().copied().collect();
-        unions.extend(logs.iter().filter_map(|log| decode::created_union(log, &self.watched)));
+        let unions = self.unions_and_those_created_in(&logs);
         logs.extend(self.union_logs(filter, &unions).await?);
         logs.sort_by_key(|log| (log.block_number, log.log_index));
         Ok(logs)
+    }
+
+    /// The known unions, and those the factory created in `logs`.
+    fn unions_and_those_created_in<'a>(&self, logs: impl IntoIterator<Item = &'a Log>) -> Vec<Address> {
+        let created = logs.into_iter().filter_map(|log| decode::created_union(log, &self.watched));
+        self.unions.iter().copied().chain(created).collect()
     }
 
     /// The factory's, the Marketplace's and the DATA token's logs `filter` selects.
