@@ -297,3 +297,48 @@ async fn build_book(build: BookBuild) -> Result<Arc<coop::book::Book>, ApiError>
         .map_err(|error| ApiError::Unexpected(anyhow::Error::new(error).context("building a book")))?
         .map_err(|error| ApiError::Conflict { code: "no_book", message: error.to_string() })
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::Address;
+    use coop::engine::{AdminFee, Event, EventKey, EventKind, format_event};
+
+    use super::*;
+    use crate::live::ReadModel;
+    use crate::store::StoredEvent;
+
+    const UNION: Address = Address::repeat_byte(0xd0);
+
+    fn created() -> StoredEvent {
+        let kind = EventKind::Created { owner: Address::ZERO, admin_fee: AdminFee::ZERO };
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&format_event(&Event { key: EventKey::new(1, 0, 0), kind })).unwrap();
+        payload["freezePeriod"] = "0".into();
+        payload["operator"] = serde_json::to_value(Address::ZERO).unwrap();
+        StoredEvent {
+            block: 1,
+            tx_index: 0,
+            log_index: 0,
+            block_hash: B256::repeat_byte(1),
+            contract: UNION,
+            kind: "created".to_owned(),
+            payload,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_book_asked_for_while_two_are_being_built_is_a_503_to_retry_not_a_queue() {
+        let unions = Unions::build(&[created()], 5);
+        let build = |block| match unions.get(&UNION).unwrap().book_job(block) {
+            BookJob::Build(build) => build,
+            BookJob::Ready(_) => panic!("nothing is cached yet"),
+        };
+        let busy = (BOOK_BUILDS.try_acquire().unwrap(), BOOK_BUILDS.try_acquire().unwrap());
+
+        let refused = build_book(build(3)).await.unwrap_err();
+
+        assert!(matches!(refused, ApiError::Unavailable { code: "busy", .. }), "{refused}");
+        drop(busy);
+        assert_eq!(build_book(build(3)).await.unwrap().block(), 3);
+    }
+}
