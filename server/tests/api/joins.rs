@@ -65,17 +65,24 @@ async fn bad_join_requests_are_refused_naming_the_field_and_owner_actions_need_a
 
 #[tokio::test]
 async fn a_deposed_owner_is_refused_by_a_replica_that_has_not_indexed_the_transfer_yet() {
-    const LAG: u64 = 30;
+    // Inside the reorg window (2 confirmations + 16 blocks), where blocks are read by hash: the
+    // replica's models stand this many blocks behind the head. A node lagging further than the window
+    // would cut settled ranges short unseen (see the indexer).
+    const LAG: u64 = 10;
     let app = spawn_app_behind(Fault::LaggingLogs(LAG)).await;
     let chain = app.chain();
     let du = chain.create_data_union(U256::ZERO, 0).await;
     chain.wallet(DEPLOYER).anvil_mine(Some(LAG + 1), None).await.unwrap();
+    let union = format!("/api/v1/unions/{du}");
+    let mut indexed = false;
     for _ in 0..600 {
-        if app.get(&format!("/api/v1/unions/{du}")).await.status == StatusCode::OK {
+        indexed = app.get(&union).await.status == StatusCode::OK;
+        if indexed {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    assert!(indexed, "the replica indexed the union: {}", app.get(&union).await.body);
     // OWNER hands the union to OTHER; the replica's logs are blocks behind, so its models still
     // name OWNER.
     send(chain.du(du, OWNER).transferOwnership(chain.address(OTHER))).await;
