@@ -165,7 +165,7 @@ impl Indexer {
     }
 
     /// Reads `from..=to`, blocks below the reorg window, with range queries that shrink when the RPC
-    /// refuses them. Every log of a block must carry one hash, and those of `to` the hash of `to`.
+    /// refuses them. Every log of a block must carry one hash, and the node must have `to`'s logs.
     async fn read_settled(&mut self, from: u64, to: u64) -> anyhow::Result<Result<Read, &'static str>> {
         let range = Filter::new().from_block(from).to_block(to);
         let logs = match self.logs(&range).await {
@@ -178,10 +178,19 @@ impl Indexer {
                 return Err(error.context(format!("reading logs of block {from}")));
             }
         };
-        self.span.grow();
         let Some(header) = self.header(to).await? else {
             return Ok(Err("the node does not have the range's last block"));
         };
+        // A node behind the one that gave the head may answer a range with what it has, cut short
+        // without a word; asked for the last block's logs by its hash, it refuses (EIP-234). Then the
+        // range shrinks, as for a refused range, until it ends where that node is.
+        let probe = Filter::new().at_block_hash(header.hash).address(self.watched.factory);
+        if let Err(error) = self.chain.get_logs(&probe).await {
+            tracing::debug!(target: "indexer", to, "logs of the range's last block refused: {error:#}");
+            self.span.shrink();
+            return Ok(Err("the node does not have the range's last block's logs yet"));
+        }
+        self.span.grow();
         let mut hashes: HashMap<u64, B256> = HashMap::from([(to, header.hash)]);
         for log in &logs {
             let at = decode::position(log)?;

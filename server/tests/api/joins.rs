@@ -65,9 +65,7 @@ async fn bad_join_requests_are_refused_naming_the_field_and_owner_actions_need_a
 
 #[tokio::test]
 async fn a_deposed_owner_is_refused_by_a_replica_that_has_not_indexed_the_transfer_yet() {
-    // Inside the reorg window (2 confirmations + 16 blocks), where blocks are read by hash: the
-    // replica's models stand this many blocks behind the head. A node lagging further than the window
-    // would cut settled ranges short unseen (see the indexer).
+    // The replica's models stand this many blocks behind the head.
     const LAG: u64 = 10;
     let app = spawn_app_behind(Fault::LaggingLogs(LAG)).await;
     let chain = app.chain();
