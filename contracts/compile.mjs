@@ -30,6 +30,8 @@ const OURS = {
   UniswapAdapter: "contracts/UniswapAdapter.sol",
   // Test only: reaches a revert path no ordinary account can.
   EtherRefusingBuyer: "contracts/test/EtherRefusingBuyer.sol",
+  // Test only: a smart-contract account that signs (EIP-1271) with its owner's key.
+  OwnedWallet: "contracts/test/OwnedWallet.sol",
 };
 // Third-party artifacts copied verbatim: [name, npm build file, keep bytecode?]
 const THIRD_PARTY = [

@@ -2,7 +2,7 @@
 //! `DATABASE_URL`, then `COOP_<KEY>` environment variables. Typed, and validated before anything
 //! starts: a bad value stops the start with a message naming its key.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use alloy::primitives::{Address, U256};
@@ -31,6 +31,13 @@ pub const KEYS: &[&str] = &[
     "commits_per_union_per_day",
     "member_changes_per_union_per_day",
     "gas_budget_per_day",
+    "requests_per_second_per_ip",
+    "request_burst_per_ip",
+    "requests_per_second_per_account",
+    "request_burst_per_account",
+    "trusted_proxies",
+    "request_timeout_seconds",
+    "max_concurrent_requests",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +80,21 @@ pub struct Config {
     pub member_changes_per_union_per_day: u32,
     /// Wei each of the operator's and the agent's keys may spend on gas in a day; unset: no limit.
     pub gas_budget_per_day: Option<U256>,
+    /// Requests one client address may make per second, sustained (an IPv6 client is its /64);
+    /// 0: no limit. Beyond it: 429 with `Retry-After`.
+    pub requests_per_second_per_ip: u32,
+    /// ... and at once, after a pause.
+    pub request_burst_per_ip: u32,
+    /// Requests one signed-in account may make per second, sustained, whatever its address; 0: no limit.
+    pub requests_per_second_per_account: u32,
+    /// ... and at once, after a pause.
+    pub request_burst_per_account: u32,
+    /// Proxies whose `X-Forwarded-For` names the client (the shipped nginx runs on loopback).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// A request not answered in this many seconds gets 503.
+    pub request_timeout_seconds: u64,
+    /// Requests served at once; more wait for a turn (within their timeout).
+    pub max_concurrent_requests: u32,
 }
 
 /// A private key from the configuration: never printed, never logged.
@@ -116,6 +138,13 @@ impl Default for Config {
             commits_per_union_per_day: 48,
             member_changes_per_union_per_day: 1_000,
             gas_budget_per_day: Some(U256::from(10u64).pow(U256::from(17))),
+            requests_per_second_per_ip: 50,
+            request_burst_per_ip: 200,
+            requests_per_second_per_account: 10,
+            request_burst_per_account: 60,
+            trusted_proxies: vec![IpAddr::from([127, 0, 0, 1]), IpAddr::from(std::net::Ipv6Addr::LOCALHOST)],
+            request_timeout_seconds: 30,
+            max_concurrent_requests: 512,
         }
     }
 }
@@ -241,6 +270,39 @@ impl Config {
         }
         if self.commit_every_blocks == 0 {
             return Err(ConfigError::Invalid { key: "commit_every_blocks", message: "must be at least 1".into() });
+        }
+        for (key, rate, burst_key, burst) in [
+            (
+                "requests_per_second_per_ip",
+                self.requests_per_second_per_ip,
+                "request_burst_per_ip",
+                self.request_burst_per_ip,
+            ),
+            (
+                "requests_per_second_per_account",
+                self.requests_per_second_per_account,
+                "request_burst_per_account",
+                self.request_burst_per_account,
+            ),
+        ] {
+            if rate > 1_000_000 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: format!("{rate} is more than the maximum of 1000000"),
+                });
+            }
+            if rate > 0 && burst == 0 {
+                return Err(ConfigError::Invalid {
+                    key: burst_key,
+                    message: format!("must be at least 1 while `{key}` is set"),
+                });
+            }
+        }
+        if !(1..=3600).contains(&self.request_timeout_seconds) {
+            return Err(ConfigError::Invalid { key: "request_timeout_seconds", message: "must be 1 to 3600".into() });
+        }
+        if self.max_concurrent_requests == 0 {
+            return Err(ConfigError::Invalid { key: "max_concurrent_requests", message: "must be at least 1".into() });
         }
         if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log) {
             return Err(ConfigError::Invalid { key: "log", message: error.to_string() });
@@ -419,6 +481,17 @@ mod tests {
         let fine = ["COOP_OPERATOR_KEY", "COOP_CONFIG", "COOP_DEPLOYER_KEY", "COOP_TEST_POSTGRES_URL", "COOP_APP_URL"];
         assert!(check_environment(names(&fine)).is_ok());
         assert_eq!((edit_distance("agent_key", "agent_ky"), edit_distance("log", "bin")), (1, 3));
+    }
+
+    #[test]
+    fn limits_are_refused_when_they_could_not_work() {
+        assert!(rejected_key(with("request_burst_per_ip", 0)).contains("request_burst_per_ip"));
+        assert!(rejected_key(with("request_burst_per_account", 0)).contains("request_burst_per_account"));
+        assert!(rejected_key(with("request_timeout_seconds", 0)).contains("request_timeout_seconds"));
+        assert!(rejected_key(with("max_concurrent_requests", 0)).contains("max_concurrent_requests"));
+        assert!(rejected_key(with("trusted_proxies", ["nginx"])).contains("trusted_proxies"));
+        let off = Config { requests_per_second_per_ip: 0, request_burst_per_ip: 0, ..Config::default() };
+        assert!(off.validate().is_ok(), "no limit needs no burst");
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub mod role;
 pub mod rpc;
 /// The transactions the server's keys send: receipt deadlines, replacements with higher fees.
 pub mod sender;
+/// Who signed a message: an account (ECDSA) or a smart-contract account (EIP-1271).
+pub mod signatures;
 /// Builds the axum router and runs the server.
 pub mod startup;
 /// Storage behind one API, on SQLite (default) or PostgreSQL.

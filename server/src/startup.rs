@@ -3,27 +3,30 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::{Context, bail};
 use app::{App, shell};
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use leptos::config::get_configuration;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
+use tower::limit::ConcurrencyLimitLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use url::Url;
 
-use tokio::sync::{Notify, RwLock, watch};
+use tokio::sync::{Notify, RwLock, Semaphore, watch};
 
 use crate::auth;
 use crate::chain_info;
 use crate::config::Config;
 use crate::deploy::Deployment;
-use crate::http::{self, Services};
+use crate::http::{self, Services, limits};
 use crate::indexer::Watched;
 use crate::live;
 use crate::operator::CommitPolicy;
@@ -42,6 +45,7 @@ pub struct Server {
     validate: bool,
     /// The point of the stored log the read models were built from.
     loaded: LogPosition,
+    limiters: Limiters,
 }
 
 impl Server {
@@ -54,14 +58,15 @@ impl Server {
         tracing::info!(target: "startup", backend = ?store.backend(), "database ready");
 
         let chain = ProviderBuilder::new().connect_client(crate::rpc::client(rpc_url)).erased();
-        let chain_id =
-            chain.get_chain_id().await.with_context(|| format!("asking the chain at {rpc_url} for its id"))?;
+        // Only the redacted URL is ever shown: the path or query often holds an API key.
+        let node = crate::rpc::Redacted(rpc_url);
+        let chain_id = chain.get_chain_id().await.with_context(|| format!("asking the chain at {node} for its id"))?;
         if let Some(expected) = config.chain_id
             && expected != chain_id
         {
-            bail!("the chain at {rpc_url} has id {chain_id}, but the config key `chain_id` says {expected}");
+            bail!("the chain at {node} has id {chain_id}, but the config key `chain_id` says {expected}");
         }
-        tracing::info!(target: "startup", %rpc_url, chain_id, "chain reachable");
+        tracing::info!(target: "startup", %node, chain_id, "chain reachable");
 
         let listener = TcpListener::bind(config.listen)
             .await
@@ -70,7 +75,7 @@ impl Server {
         if let Some(deployment) = &deployment {
             if deployment.chain_id != chain_id {
                 bail!(
-                    "the deployment file {} is for chain {}, but the chain at {rpc_url} is {chain_id}",
+                    "the deployment file {} is for chain {}, but the chain at {node} is {chain_id}",
                     config.deployment_file().display(),
                     deployment.chain_id
                 );
@@ -100,7 +105,7 @@ impl Server {
             join_agent: chain_info::Roles::of(config).join_agent,
             serving: crate::policy::Serving { policy: config.policy(), spending: Arc::default() },
         });
-        let router = router(listener.local_addr()?, services.clone(), rpc_url, config)?;
+        let (router, limiters) = router(listener.local_addr()?, services.clone(), rpc_url, config)?;
         let role = match &services.deployment {
             Some(deployment) => Some(ChainRole {
                 store: services.store.clone(),
@@ -133,7 +138,7 @@ impl Server {
             }),
             None => None,
         };
-        Ok(Self { listener, router, services, role, validate: false, loaded })
+        Ok(Self { listener, router, services, role, validate: false, loaded, limiters })
     }
 
     /// Makes the validator loud: every mismatch is logged as an error (`coop serve --validate`).
@@ -176,17 +181,29 @@ impl Server {
         }
         workers.push(tokio::spawn(crate::validator::run(self.services.unions.clone(), self.validate, stopped.clone())));
         tracing::info!(target: "startup", "listening on http://{address}");
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let trimming = tokio::spawn(limits::forget_idle_clients(self.limiters.ip, self.limiters.accounts));
+        let cleaning = tokio::spawn(crate::products::covers::clean_unused_covers(services.store.clone()));
+        http::serve::serve(self.listener, self.router, shutdown).await;
+        trimming.abort();
+        cleaning.abort();
         let _ = stop.send(true);
         for worker in workers {
             let _ = worker.await;
         }
         self.services.store.close().await;
-        served.context("serving HTTP")
+        Ok(())
     }
 }
 
-fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url, config: &Config) -> anyhow::Result<Router> {
+/// The whole HTTP surface, with the limiters whose memory the server keeps trimmed.
+fn router(
+    addr: SocketAddr,
+    services: Arc<Services>,
+    rpc_url: &Url,
+    config: &Config,
+) -> anyhow::Result<(Router, Limiters)> {
+    let (per_ip, ip_limiter) = limits::per_ip_layer(config).unzip();
+    let limiters = Limiters { ip: ip_limiter, accounts: limits::Accounts::new(config) };
     let mut leptos_options = get_configuration(None).context("reading the Leptos site options")?.leptos_options;
     leptos_options.site_addr = addr;
     // The bundle name cargo-leptos builds (`output-name` in Cargo.toml), also when run without it.
@@ -201,7 +218,7 @@ fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url, config: &Con
         .with_state(leptos_options);
     let roles = chain_info::Roles::of(config);
     let chain = Arc::new(chain_info::describe(services.chain_id, rpc_url, services.deployment.as_ref(), roles));
-    Ok(http::routes(services.clone())
+    let pages = http::routes(services.clone())
         .merge(pages)
         .layer(axum::Extension(chain))
         // Inside out: the session layer loads the session, then the pages get to read it.
@@ -216,13 +233,42 @@ fn router(addr: SocketAddr, services: Arc<Services>, rpc_url: &Url, config: &Con
             crate::products::provide_editor,
         ))
         .layer(axum::middleware::from_fn_with_state(ApiUnions::new(services.clone()), provide_unions))
-        .layer(auth::session_layer(services.store.clone()))
+        .layer(auth::session_layer(services.store.clone(), &services.origin))
         // Before the session is read: a cross-site change is refused whatever cookie it carries.
         .layer(axum::middleware::from_fn_with_state(services.clone(), http::refuse_cross_site))
+        // Outside the session layer, so that sign-in's share of the database includes the session's.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(Semaphore::new(limits::SIGN_IN_CONCURRENCY)),
+            limits::share_sign_in,
+        ))
         .layer(CompressionLayer::new())
+        .layer(ConcurrencyLimitLayer::new(config.max_concurrent_requests as usize))
+        // Outside the concurrency cap: waiting for a turn counts against the deadline.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(config.request_timeout_seconds),
+        ));
+    let pages = match &limiters.accounts {
+        // For the `SignedIn` extractor, which counts each signed-in request.
+        Some(accounts) => pages.layer(axum::Extension(accounts.clone())),
+        None => pages,
+    };
+    let pages = match per_ip {
+        // Outermost but for the logs: a client over its limit costs nothing more.
+        Some(layer) => pages.layer(layer),
+        None => pages,
+    };
+    let router = pages
         // Which instance answered, for operators behind a load balancer.
         .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("x-coop-instance"), instance_id()))
-        .layer(TraceLayer::new_for_http()))
+        .layer(TraceLayer::new_for_http());
+    Ok((router, limiters))
+}
+
+/// The rate limiters' state, trimmed of idle clients while the server runs.
+struct Limiters {
+    ip: Option<Arc<tower_governor::governor::GovernorConfig<limits::ClientIp, governor::middleware::NoOpMiddleware>>>,
+    accounts: Option<limits::Accounts>,
 }
 
 /// The web app's routes. Listing them renders the app once on a throwaway reactive owner; that is

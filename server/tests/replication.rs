@@ -8,6 +8,8 @@
 #[allow(dead_code)]
 #[path = "contracts/helpers.rs"]
 mod chain;
+#[path = "support/cookies.rs"]
+mod cookies;
 #[path = "support/postgres.rs"]
 mod test_database;
 
@@ -21,9 +23,10 @@ use alloy::primitives::{Address, U256, hex};
 use alloy::signers::SignerSync;
 use app::wallet::siwe::SiweMessage;
 use chain::{AGENT, Chain, OPERATOR, OWNER, send};
+use cookies::session_cookie;
 use coop_server::config::{Config, Secret};
 use coop_server::startup::Server;
-use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -101,6 +104,8 @@ impl Cluster {
             operator_key: Some(Secret::new(self.chain.signer(OPERATOR).to_bytes().to_string())),
             commit_every_blocks: 3,
             log: "warn".into(),
+            // Every client here is one test on loopback.
+            requests_per_second_per_ip: 0,
             ..Config::default()
         }
     }
@@ -295,7 +300,10 @@ async fn replicas_behind_nginx_agree_with_the_validator_through_a_takeover_and_a
 async fn what_one_instance_stores_every_instance_serves(chain: &Chain, replicas: &[Instance]) {
     let client = client();
     let first = &replicas[0];
-    let (_, grant) = get(&first.url("/api/v1/auth/nonce")).await;
+    let granted = client.get(first.url("/api/v1/auth/nonce")).send().await.unwrap();
+    // The nonce is bound to the session it was handed to, which lives in the shared database.
+    let nonce_session = session_cookie(granted.headers()).expect("a nonce comes with a session");
+    let grant: Value = granted.json().await.unwrap();
     let field = |name: &str| grant[name].as_str().unwrap().to_owned();
     let signer = chain.signer(OWNER);
     let message = SiweMessage {
@@ -315,19 +323,13 @@ async fn what_one_instance_stores_every_instance_serves(chain: &Chain, replicas:
     let signature = hex::encode_prefixed(signer.sign_message_sync(message.as_bytes()).unwrap().as_bytes());
     let signed_in = client
         .post(first.url("/api/v1/auth/sign-in"))
+        .header(COOKIE, nonce_session)
         .json(&json!({ "message": message, "signature": signature }))
         .send()
         .await
         .unwrap();
     assert!(signed_in.status().is_success(), "sign-in: {}", signed_in.status());
-    let cookie = signed_in
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(|value| value.strip_prefix("coop_session=").map(|rest| rest.split(';').next().unwrap().to_owned()))
-        .expect("a session cookie");
-    let cookie = format!("coop_session={cookie}");
+    let cookie = session_cookie(signed_in.headers()).expect("a session cookie");
 
     // Uploaded through the last instance with the session the first one opened.
     let image = [b"\x89PNG\r\n\x1a\n".as_slice(), b"a cover shared by every instance"].concat();

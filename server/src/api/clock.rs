@@ -26,12 +26,11 @@ impl ChainClock {
         {
             return Ok(time);
         }
-        let unavailable = |reason: String| ApiError::Unavailable { code: "chain_unavailable", reason };
         let header = tokio::time::timeout(TIMEOUT, chain.get_block_by_number(BlockNumberOrTag::Number(block)))
             .await
-            .map_err(|_| unavailable(format!("chain: no answer within {} s", TIMEOUT.as_secs())))?
-            .map_err(|error| unavailable(format!("chain: {error}")))?
-            .ok_or_else(|| unavailable(format!("chain: block {block} is not on the chain (a reorg?)")))?;
+            .map_err(|_| ApiError::chain_unavailable(format!("no answer within {} s", TIMEOUT.as_secs())))?
+            .map_err(ApiError::chain_unavailable)?
+            .ok_or_else(|| ApiError::chain_unavailable(format!("block {block} is not on the chain (a reorg?)")))?;
         let time = header.header.timestamp;
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((block, time));
         Ok(time)

@@ -93,17 +93,16 @@ async fn amount_in(services: &Services, price: U256, path: Vec<Address>, block: 
     let deployment = services.deployment.as_ref().expect("checked by the caller");
     let router = UniswapV2Router02::new(deployment.uniswap_router, services.chain.clone());
     let call = router.getAmountsIn(price, path).block(BlockId::number(block));
-    let unavailable = |reason: String| ApiError::Unavailable { code: "chain_unavailable", reason };
     match tokio::time::timeout(TIMEOUT, call.call()).await {
-        Err(_) => Err(unavailable(format!("chain: no answer within {} s", TIMEOUT.as_secs()))),
+        Err(_) => Err(ApiError::chain_unavailable(format!("no answer within {} s", TIMEOUT.as_secs()))),
         Ok(Ok(amounts)) => {
-            amounts.first().copied().ok_or_else(|| unavailable("the router answered no amounts".to_owned()))
+            amounts.first().copied().ok_or_else(|| ApiError::chain_unavailable("the router answered no amounts"))
         }
         Ok(Err(error)) if error.as_revert_data().is_some() => Err(ApiError::BadRequest {
             code: "insufficient_liquidity",
             message: format!("`seconds`: the pools cannot supply {price} DATA wei at block {block}"),
             field: Some("seconds"),
         }),
-        Ok(Err(error)) => Err(unavailable(format!("chain: {error}"))),
+        Ok(Err(error)) => Err(ApiError::chain_unavailable(error)),
     }
 }

@@ -15,15 +15,18 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 
-use super::session::{SIGNED_IN_KEY, signed_in_as};
-use super::verify::{Expected, SignInError, check_message, check_signature, format_time};
+use super::session::{NONCE_KEY, SIGNED_IN_KEY, signed_in_as};
+use super::verify::{Expected, SignInError, check_message, format_time, signature_bytes};
 use crate::http::{ApiError, Services};
+use crate::signatures;
 
 /// How long a nonce, and so the message written with it, stays good.
 const NONCE_LIFETIME: Duration = Duration::minutes(10);
 
-/// `GET /api/v1/auth/nonce`: a fresh single-use nonce, with the times to put into the message.
-pub async fn nonce(State(services): State<Arc<Services>>) -> Result<Response, ApiError> {
+/// `GET /api/v1/auth/nonce`: a fresh single-use nonce, with the times to put into the message. The
+/// nonce is bound to the asking session: a message signed with it signs in only that session, so a
+/// signature replayed from anywhere else is refused.
+pub async fn nonce(State(services): State<Arc<Services>>, session: Session) -> Result<Response, ApiError> {
     let now = OffsetDateTime::now_utc();
     // 128 random bits as 32 hex digits: alphanumeric, as EIP-4361 requires, and unguessable.
     let nonce = alloy::primitives::hex::encode(FixedBytes::<16>::random());
@@ -33,6 +36,7 @@ pub async fn nonce(State(services): State<Arc<Services>>) -> Result<Response, Ap
         .issue_nonce(&nonce, expires.unix_timestamp(), now.unix_timestamp())
         .await
         .context("storing a sign-in nonce")?;
+    session.insert(NONCE_KEY, &nonce).await.map_err(|error| anyhow::anyhow!("writing the session: {error}"))?;
     let grant = NonceGrant { nonce, issued_at: format_time(now), expiration_time: format_time(expires) };
     Ok(([(CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(grant)).into_response())
 }
@@ -60,8 +64,20 @@ pub async fn sign_in(
     let now = OffsetDateTime::now_utc();
     let expected = Expected { domains: services.origin.domains(), chain_id: services.chain_id, now };
     let message = check_message(&request.message, expected)?;
-    check_signature(&request.message, &message, &request.signature)?;
-    // Last, so that a message refused for another reason leaves its nonce usable.
+    let signature = signature_bytes(&request.signature)?;
+    if !signatures::is_signed_by(&services.chain, message.address, request.message.as_bytes(), &signature).await? {
+        return Err(SignInError::BadSignature.into());
+    }
+    let issued_here = session
+        .get::<String>(NONCE_KEY)
+        .await
+        .map_err(|error| anyhow::anyhow!("reading the session: {error}"))?
+        .is_some_and(|issued| issued == message.nonce);
+    if !issued_here {
+        return Err(SignInError::NonceUnknown.into());
+    }
+    // Last, so that a message refused for another reason leaves its nonce usable. (The session keeps
+    // its nonce after signing in: a replay from it is then told the nonce was used.)
     let used = services.store.use_nonce(&message.nonce, now.unix_timestamp()).await.context("using a nonce")?;
     if let Some(refusal) = SignInError::from_nonce_use(used) {
         return Err(refusal.into());

@@ -15,7 +15,7 @@ use app::wallet::session::{ME_PATH, NONCE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH};
 
 pub use origin::{PublicOrigin, authority};
 pub use session::{SESSION_COOKIE, SignedIn, provide_session_reader, session_layer};
-pub use verify::{Expected, SignInError, check_message, check_signature};
+pub use verify::{Expected, SignInError, check_message, signature_bytes};
 
 use crate::chain_info;
 use crate::http::RouteTable;

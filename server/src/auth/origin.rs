@@ -10,14 +10,18 @@ use url::Url;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicOrigin {
     domains: Vec<String>,
+    /// Reached over https: the session cookie is then sent over TLS only (`Secure`).
+    https: bool,
 }
 
 impl PublicOrigin {
     /// The configured origin; without one, the address the server listens on, and for a loopback or
     /// unspecified address `localhost` and `127.0.0.1` at its port, which only this machine reaches.
     pub fn new(configured: Option<&Url>, listening: SocketAddr) -> Self {
-        if let Some(url) = configured.and_then(authority) {
-            return PublicOrigin { domains: vec![url] };
+        if let Some(url) = configured
+            && let Some(domain) = authority(url)
+        {
+            return PublicOrigin { domains: vec![domain], https: url.scheme() == "https" };
         }
         let mut domains = vec![listening.to_string()];
         if listening.ip().is_loopback() || listening.ip().is_unspecified() {
@@ -25,11 +29,15 @@ impl PublicOrigin {
         }
         let mut seen = std::collections::HashSet::new();
         domains.retain(|domain| seen.insert(domain.clone()));
-        PublicOrigin { domains }
+        PublicOrigin { domains, https: false }
     }
 
     pub fn domains(&self) -> &[String] {
         &self.domains
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.https
     }
 }
 
@@ -53,6 +61,9 @@ mod tests {
         assert_eq!(PublicOrigin::new(Some(&https), listening).domains(), ["coop.example"]);
         let port = Url::parse("http://coop.example:8080/").unwrap();
         assert_eq!(PublicOrigin::new(Some(&port), listening).domains(), ["coop.example:8080"]);
+        assert!(PublicOrigin::new(Some(&https), listening).is_https());
+        assert!(!PublicOrigin::new(Some(&port), listening).is_https());
+        assert!(!PublicOrigin::new(None, listening).is_https());
     }
 
     #[test]

@@ -18,26 +18,30 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
+use super::PublicOrigin;
 use crate::http::ApiError;
+use crate::http::limits::Accounts;
 use crate::store::Store;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "coop_session";
 /// The session field that holds the [`SignedInAs`].
 pub(super) const SIGNED_IN_KEY: &str = "signed_in";
+/// The session field that holds the last nonce handed to this session: only it signs this session in.
+pub(super) const NONCE_KEY: &str = "sign_in_nonce";
 /// A session ends after this long without a request.
 const IDLE_EXPIRY: Duration = Duration::days(7);
 
 /// Loads and saves sessions in `store`. The cookie is `HttpOnly` and `SameSite=Lax`, so other sites
-/// can neither read it nor send it with their forms' posts.
-pub fn session_layer(store: Store) -> SessionManagerLayer<Store> {
+/// can neither read it nor send it with their forms' posts, and `Secure` when the public origin is
+/// https, so it never travels in clear. (A plain-HTTP development server on 127.0.0.1 needs it
+/// without.)
+pub fn session_layer(store: Store, origin: &PublicOrigin) -> SessionManagerLayer<Store> {
     SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        // Plain-HTTP development servers on 127.0.0.1 must get the cookie too; behind TLS the
-        // proxy can add `Secure`.
-        .with_secure(false)
+        .with_secure(origin.is_https())
         .with_expiry(Expiry::OnInactivity(IDLE_EXPIRY))
 }
 
@@ -65,8 +69,13 @@ pub struct SignedIn(pub Address);
 impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedIn {
     type Rejection = ApiError;
 
+    /// Counts the request against the account's limit, when the server sets one.
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
-        Ok(signed_in_as(&session_of(parts)?).await?.map(|who| SignedIn(who.address)))
+        let who = signed_in_as(&session_of(parts)?).await?.map(|who| SignedIn(who.address));
+        if let (Some(SignedIn(account)), Some(accounts)) = (who, parts.extensions.get::<Accounts>()) {
+            accounts.check(account)?;
+        }
+        Ok(who)
     }
 }
 

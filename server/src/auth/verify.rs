@@ -2,13 +2,14 @@
 //! came to, the chain it serves, the message's time bounds, and the EIP-191 signature. The nonce is
 //! checked last, against the store, by the caller. Pure: the time comes in as an argument.
 
-use alloy::primitives::{Address, Signature, hex};
+use alloy::primitives::Bytes;
 use app::wallet::siwe::{SiweMessage, SiweParseError};
 use tower_sessions::cookie::time::format_description::well_known::Rfc3339;
 use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use url::Url;
 
 use crate::http::ApiError;
+use crate::signatures::{self, MAX_SIGNATURE_BYTES};
 use crate::store::NonceUse;
 
 /// How far a wallet's or browser's clock may run ahead of the server's.
@@ -37,7 +38,7 @@ pub enum SignInError {
     MalformedMessage(SiweParseError),
     #[error("the {field} is not an RFC 3339 time")]
     MalformedTime { field: &'static str },
-    #[error("the signature is not 65 bytes of hex")]
+    #[error("the signature is not hex of 1 to {MAX_SIGNATURE_BYTES} bytes")]
     MalformedSignature,
     #[error("the message is for {got}, but this is {expected}")]
     WrongDomain { expected: String, got: String },
@@ -57,7 +58,7 @@ pub enum SignInError {
     NonceUsed,
     #[error("the nonce expired; ask for a new one")]
     NonceExpired,
-    #[error("the nonce was not issued by this server; ask for a new one")]
+    #[error("the nonce was not issued to this session by this server; ask for a new one")]
     NonceUnknown,
 }
 
@@ -166,18 +167,10 @@ pub fn check_message(text: &str, expected: Expected<'_>) -> Result<SiweMessage, 
     Ok(message)
 }
 
-/// Checks that `signature` (hex, 65 bytes) is `message`'s signer's EIP-191 `personal_sign` of `text`.
-pub fn check_signature(text: &str, message: &SiweMessage, signature: &str) -> Result<(), SignInError> {
-    let bytes = hex::decode(signature.trim()).map_err(|_| SignInError::MalformedSignature)?;
-    if bytes.len() != 65 {
-        return Err(SignInError::MalformedSignature);
-    }
-    let signature = Signature::from_raw(&bytes).map_err(|_| SignInError::MalformedSignature)?;
-    let signer: Address = signature.recover_address_from_msg(text).map_err(|_| SignInError::BadSignature)?;
-    if signer != message.address {
-        return Err(SignInError::BadSignature);
-    }
-    Ok(())
+/// The signature's bytes: hex of at most [`MAX_SIGNATURE_BYTES`] (whose signature it is, an account's
+/// or a contract's, is for `signatures::is_signed_by`).
+pub fn signature_bytes(signature: &str) -> Result<Bytes, SignInError> {
+    signatures::parse(signature).ok_or(SignInError::MalformedSignature)
 }
 
 fn time(field: &'static str, text: &str) -> Result<OffsetDateTime, SignInError> {
@@ -198,6 +191,7 @@ pub fn format_time(time: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloy::primitives::hex;
     use alloy::signers::SignerSync;
     use alloy::signers::local::PrivateKeySigner;
 
@@ -238,7 +232,8 @@ mod tests {
         let signer = PrivateKeySigner::random();
         let text = message(&signer).to_string();
         let parsed = check_message(&text, expected()).unwrap();
-        assert_eq!(check_signature(&text, &parsed, &sign(&signer, &text)), Ok(()));
+        let signature = signature_bytes(&sign(&signer, &text)).unwrap();
+        assert!(signatures::ecdsa_signs(parsed.address, text.as_bytes(), &signature));
     }
 
     #[test]
@@ -269,11 +264,14 @@ mod tests {
     fn a_signature_by_someone_else_or_of_other_text_is_refused() {
         let (signer, other) = (PrivateKeySigner::random(), PrivateKeySigner::random());
         let text = message(&signer).to_string();
-        let parsed = check_message(&text, expected()).unwrap();
-        assert_eq!(check_signature(&text, &parsed, &sign(&other, &text)), Err(SignInError::BadSignature));
-        assert_eq!(check_signature(&text, &parsed, &sign(&signer, "other")), Err(SignInError::BadSignature));
-        assert_eq!(check_signature(&text, &parsed, "0x1234"), Err(SignInError::MalformedSignature));
-        assert_eq!(check_signature(&text, &parsed, "not hex"), Err(SignInError::MalformedSignature));
+        let signs = |signature: &str| {
+            signatures::ecdsa_signs(signer.address(), text.as_bytes(), &signature_bytes(signature).unwrap())
+        };
+        assert!(!signs(&sign(&other, &text)));
+        assert!(!signs(&sign(&signer, "other")));
+        assert!(!signs("0x1234"), "too short for an account, though a contract may take it");
+        assert_eq!(signature_bytes("not hex"), Err(SignInError::MalformedSignature));
+        assert_eq!(signature_bytes(""), Err(SignInError::MalformedSignature));
     }
 
     #[test]

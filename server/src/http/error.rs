@@ -2,7 +2,8 @@
 //! its cause chain goes to the log.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -28,12 +29,28 @@ pub enum ApiError {
     /// The body is not of the type the route takes (a sign-in that is not JSON, say).
     #[error("{message}")]
     UnsupportedMediaType { code: &'static str, message: String },
-    /// A dependency (database, chain) is down; `reason` says which.
+    /// A dependency (database, chain) is down, or the server is too busy; `reason` says which.
+    /// Answered with `Retry-After`.
     #[error("{reason}")]
     Unavailable { code: &'static str, reason: String },
+    /// The client asked too often; it may ask again after `retry_after` seconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
+
+impl ApiError {
+    /// The chain did not answer, in time or at all: a 503 the client may retry. The cause goes to the
+    /// log, never into the answer: a node's error can name its URL, and with it an API key.
+    pub fn chain_unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(target: "chain", %cause, "the chain does not answer");
+        ApiError::Unavailable { code: "chain_unavailable", reason: CHAIN_UNAVAILABLE.to_owned() }
+    }
+}
+
+/// What a client is told when the chain does not answer.
+pub const CHAIN_UNAVAILABLE: &str = "the chain does not answer; try again shortly";
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -58,6 +75,7 @@ impl IntoResponse for ApiError {
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, *code, None),
             ApiError::UnsupportedMediaType { code, .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, *code, None),
             ApiError::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, None),
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", None),
             ApiError::Unexpected(error) => {
                 tracing::error!(target: "http", error = format!("{error:#}"), "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
@@ -67,7 +85,18 @@ impl IntoResponse for ApiError {
             ApiError::Unexpected(_) => "internal error, see the server log".to_owned(),
             other => other.to_string(),
         };
-        (status, Json(Body { error: Detail { code, message, field } })).into_response()
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            // Busy frees up in a moment; a dependency takes longer to come back.
+            ApiError::Unavailable { code: "busy", .. } => Some(1),
+            ApiError::Unavailable { .. } => Some(5),
+            _ => None,
+        };
+        let mut response = (status, Json(Body { error: Detail { code, message, field } })).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

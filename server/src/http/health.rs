@@ -19,23 +19,23 @@ pub async fn healthz() -> Json<Value> {
 }
 
 pub async fn readyz(State(services): State<Arc<Services>>) -> Result<Json<Value>, ApiError> {
-    answers("database", services.store.ping()).await?;
-    let block = answers("chain", services.chain.get_block_number()).await?;
+    answers(services.store.ping()).await.map_err(|cause| {
+        tracing::warn!(target: "http", %cause, "the database does not answer");
+        ApiError::Unavailable {
+            code: "database_unavailable",
+            reason: "the database does not answer; try again shortly".to_owned(),
+        }
+    })?;
+    let block = answers(services.chain.get_block_number()).await.map_err(ApiError::chain_unavailable)?;
     Ok(Json(json!({ "status": "ready", "chain_id": services.chain_id, "block": block })))
 }
 
-/// Waits for a dependency's answer; no answer in time, or an error, makes the server unready.
-async fn answers<T, E: Display>(
-    dependency: &'static str,
-    call: impl Future<Output = Result<T, E>>,
-) -> Result<T, ApiError> {
-    let code = if dependency == "chain" { "chain_unavailable" } else { "database_unavailable" };
+/// Waits for a dependency's answer; no answer in time, or an error, makes the server unready. The
+/// cause is for the log only.
+async fn answers<T, E: Display>(call: impl Future<Output = Result<T, E>>) -> Result<T, String> {
     match tokio::time::timeout(DEPENDENCY_TIMEOUT, call).await {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(ApiError::Unavailable { code, reason: format!("{dependency}: {error}") }),
-        Err(_) => Err(ApiError::Unavailable {
-            code,
-            reason: format!("{dependency}: no answer within {} s", DEPENDENCY_TIMEOUT.as_secs()),
-        }),
+        Ok(Err(error)) => Err(error.to_string()),
+        Err(_) => Err(format!("no answer within {} s", DEPENDENCY_TIMEOUT.as_secs())),
     }
 }

@@ -20,7 +20,7 @@ pub mod agent;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use alloy::primitives::{Address, B256, Signature, hex, keccak256};
+use alloy::primitives::{Address, B256, keccak256};
 use alloy::providers::Provider;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::params::{self, Params};
 use crate::auth::SignedIn;
 use crate::http::{ApiError, RouteTable, Services};
+use crate::signatures::{self, MAX_SIGNATURE_BYTES};
 use crate::store::{Filed, JoinRequest, JoinSecret};
 
 /// How old a signed join request may be, in seconds (and how far ahead of the server's clock).
@@ -126,11 +127,7 @@ async fn owner_only(services: &Services, union: Address, who: SignedIn) -> Resul
 
 async fn confirmed_owner(services: &Services, union: Address, created: u64) -> Result<Address, ApiError> {
     let unavailable = |error: alloy::contract::Error| {
-        tracing::warn!(target: "joins", %union, "asking the chain for the owner failed: {error}");
-        ApiError::Unavailable {
-            code: "chain_unavailable",
-            reason: "the chain does not answer; try again shortly".to_owned(),
-        }
+        ApiError::chain_unavailable(format_args!("asking {union} for its owner: {error}"))
     };
     let head = services.chain.get_block_number().await.map_err(|error| unavailable(error.into()))?;
     let confirmed = head.saturating_sub(services.confirmations).max(created);
@@ -139,10 +136,11 @@ async fn confirmed_owner(services: &Services, union: Address, created: u64) -> R
 
 /// Whether `union` lists `agent` as one of its join-part agents now (asked of the chain).
 async fn is_union_agent(services: &Services, union: Address, agent: Address) -> Result<bool, ApiError> {
-    DataUnion::new(union, &services.chain).isJoinPartAgent(agent).call().await.map_err(|error| ApiError::Unavailable {
-        code: "chain_unavailable",
-        reason: format!("could not ask {union} for its join-part agents: {error}"),
-    })
+    DataUnion::new(union, &services.chain)
+        .isJoinPartAgent(agent)
+        .call()
+        .await
+        .map_err(|error| ApiError::chain_unavailable(format_args!("asking {union} for its join-part agents: {error}")))
 }
 
 /// Refuses join requests this server could never carry out: it runs no join-part agent, or its agent
@@ -202,15 +200,12 @@ async fn file(
             format!("`issuedAt` must be within {MAX_AGE_SECS} seconds of now ({now}); sign a new request"),
         ));
     }
-    let bytes = hex::decode(request.signature.trim())
-        .map_err(|_| bad("malformed_signature", "signature", "`signature` is not hex"))?;
-    let signature = Signature::from_raw(&bytes)
-        .map_err(|_| bad("malformed_signature", "signature", "`signature` is not a 65-byte signature"))?;
+    let signature = signatures::parse(&request.signature).ok_or_else(|| {
+        bad("malformed_signature", "signature", format!("`signature` is not hex of 1 to {MAX_SIGNATURE_BYTES} bytes"))
+    })?;
     let message = join_message(union, member, services.chain_id, request.issued_at);
-    let signer = signature
-        .recover_address_from_msg(&message)
-        .map_err(|_| bad("bad_signature", "signature", "`signature` does not recover to an address"))?;
-    if signer != member {
+    // Its account's ECDSA signature, or its contract's (a Safe's, say) approval (EIP-1271).
+    if !signatures::is_signed_by(&services.chain, member, message.as_bytes(), &signature).await? {
         return Err(bad("bad_signature", "signature", "`signature` is not the member's signature of the join message"));
     }
     let secret_id = match request.secret.as_deref().filter(|s| !s.trim().is_empty()) {

@@ -23,6 +23,26 @@ use crate::api::params;
 use crate::auth::SignedIn;
 use crate::http::{ApiError, RouteTable, Services};
 
+/// Covers one seller may upload in a day.
+pub const MAX_COVERS_PER_SELLER_PER_DAY: i64 = 50;
+/// How long an uploaded cover that no draft and no product names is kept.
+pub const UNUSED_COVER_GRACE_SECS: i64 = 86_400;
+
+/// Deletes, every hour, the covers nobody used within [`UNUSED_COVER_GRACE_SECS`] of their upload.
+/// Every instance may run it: a delete of what another deleted deletes nothing.
+pub async fn clean_unused_covers(store: crate::store::Store) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        match store::delete_unused_covers(&store, now - UNUSED_COVER_GRACE_SECS).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(target: "products", deleted, "unused covers deleted"),
+            Err(error) => tracing::warn!(target: "products", %error, "deleting unused covers failed"),
+        }
+    }
+}
+
 pub(crate) fn routes(table: RouteTable) -> RouteTable {
     table.post("/api/v1/covers", upload).get("/api/v1/covers/{name}", serve)
 }
@@ -55,10 +75,20 @@ pub struct Stored {
 /// `POST /api/v1/covers`
 async fn upload(
     State(services): State<Arc<Services>>,
-    _who: SignedIn,
+    who: SignedIn,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let uploaded = store::covers_uploaded_since(&services.store, who.0, now - 86_400).await?;
+    if uploaded >= MAX_COVERS_PER_SELLER_PER_DAY {
+        return Err(ApiError::Conflict {
+            code: "quota_exceeded",
+            message: format!(
+                "you uploaded {uploaded} covers in the last day, the most one seller may; try again tomorrow"
+            ),
+        });
+    }
     let declared = headers.get(CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or_default();
     let declared = declared.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     let allowed = COVER_TYPES.iter().map(|(mime, _)| *mime).collect::<Vec<_>>().join(", ");
@@ -87,8 +117,7 @@ async fn upload(
         ));
     }
     let name = format!("{}.{extension}", &format!("{:x}", keccak256(&bytes))[..32]);
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    store::insert_cover(&services.store, &name, &bytes, now).await?;
+    store::insert_cover(&services.store, &name, &bytes, who.0, now).await?;
     tracing::info!(target: "products", name, size = bytes.len(), "cover stored");
     let url = format!("{COVERS_PATH}/{name}");
     Ok((StatusCode::CREATED, Json(Stored { name, url, size: bytes.len() })).into_response())

@@ -36,11 +36,19 @@ fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
+/// Drafts one seller may keep.
+pub const MAX_DRAFTS_PER_SELLER: i64 = 100;
+/// Products one seller may describe (metadata is stored for any product id a draft names, listed
+/// or not, so it is bounded too).
+pub const MAX_DESCRIBED_PER_SELLER: i64 = 500;
+
 /// Why a save failed, before it becomes an API error or an editor error.
 #[derive(Debug)]
 pub enum SaveError {
     Invalid(Vec<FieldError>),
     NotFound,
+    /// The seller keeps as many drafts, or describes as many products, as one may.
+    Quota(String),
     Store(StoreError),
 }
 
@@ -58,13 +66,26 @@ pub async fn save(store: &Store, owner: Address, mut draft: Draft) -> Result<Dra
     }
     let now = now();
     draft.updated_at = now;
+    let product = draft.product_id.parse::<B256>().ok();
+    if let Some(product) = product {
+        let (described, this) = store::metadata_count(store, owner, product).await?;
+        if !this && described >= MAX_DESCRIBED_PER_SELLER {
+            return Err(SaveError::Quota(format!(
+                "you describe {described} products, the most one seller may; remove a draft's product id first"
+            )));
+        }
+    }
     if draft.id.is_empty() {
+        let kept = store::draft_count(store, owner).await?;
+        if kept >= MAX_DRAFTS_PER_SELLER {
+            return Err(SaveError::Quota(format!("you keep {kept} drafts, the most one seller may; delete one first")));
+        }
         draft.id = format!("{:x}", B256::random())[..16].to_owned();
         store::insert_draft(store, owner, &draft, now).await?;
     } else if !store::update_draft(store, owner, &draft, now).await? {
         return Err(SaveError::NotFound);
     }
-    if let Ok(product) = draft.product_id.parse::<B256>() {
+    if let Some(product) = product {
         let metadata = ProductMetadata {
             description: draft.description.trim().to_owned(),
             category: draft.category.clone(),
@@ -111,6 +132,7 @@ impl From<SaveError> for ApiError {
                 }
             }
             SaveError::NotFound => ApiError::NotFound("you have no draft with this id".to_owned()),
+            SaveError::Quota(message) => ApiError::Conflict { code: "quota_exceeded", message },
             SaveError::Store(error) => error.into(),
         }
     }
@@ -197,6 +219,8 @@ fn editor_error(error: SaveError) -> EditorError {
     match error {
         SaveError::Invalid(errors) => EditorError::Invalid(errors),
         SaveError::NotFound => EditorError::NotFound,
+        // The editor shows it where it shows a field's problem.
+        SaveError::Quota(message) => EditorError::Invalid(vec![FieldError { field: "name".to_owned(), message }]),
         SaveError::Store(error) => unavailable(error),
     }
 }

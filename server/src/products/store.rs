@@ -148,17 +148,71 @@ pub async fn in_category(store: &Store, category: &str) -> Result<Vec<(B256, Add
         .collect()
 }
 
-/// Stores a cover under `name` unless it is there already (a name is its content's hash).
-pub async fn insert_cover(store: &Store, name: &str, image: &[u8], now: i64) -> Result<(), StoreError> {
+/// Stores a cover under `name`, uploaded by `seller`, unless it is there already (a name is its
+/// content's hash).
+pub async fn insert_cover(
+    store: &Store,
+    name: &str,
+    image: &[u8],
+    seller: Address,
+    now: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO product_covers (name, image, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        "INSERT INTO product_covers (name, image, created_at, uploaded_by) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (name) DO NOTHING",
     )
     .bind(name)
     .bind(image.to_vec())
     .bind(now)
+    .bind(hex(&seller))
     .execute(store.pool())
     .await?;
     Ok(())
+}
+
+/// How many covers `seller` uploaded since `since` (Unix seconds).
+pub async fn covers_uploaded_since(store: &Store, seller: Address, since: i64) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM product_covers WHERE uploaded_by = $1 AND created_at >= $2")
+        .bind(hex(&seller))
+        .bind(since)
+        .fetch_one(store.pool())
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+/// Deletes the covers uploaded before `before` that no draft and no product's metadata names: an
+/// upload nobody used stays for a while (its seller may still be writing the draft), not for good.
+pub async fn delete_unused_covers(store: &Store, before: i64) -> Result<u64, StoreError> {
+    let deleted = sqlx::query(
+        "DELETE FROM product_covers WHERE created_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM product_metadata WHERE product_metadata.cover = product_covers.name) \
+         AND NOT EXISTS (SELECT 1 FROM product_drafts WHERE product_drafts.body LIKE '%' || product_covers.name || '%')",
+    )
+    .bind(before)
+    .execute(store.pool())
+    .await?;
+    Ok(deleted.rows_affected())
+}
+
+/// How many drafts `owner` keeps.
+pub async fn draft_count(store: &Store, owner: Address) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM product_drafts WHERE owner = $1")
+        .bind(hex(&owner))
+        .fetch_one(store.pool())
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+/// How many products `owner` has described, and whether `product` is one of them.
+pub async fn metadata_count(store: &Store, owner: Address, product: B256) -> Result<(i64, bool), StoreError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, COUNT(CASE WHEN product_id = $2 THEN 1 END) AS this FROM product_metadata WHERE owner = $1",
+    )
+    .bind(hex(&owner))
+    .bind(format!("{product:#x}"))
+    .fetch_one(store.pool())
+    .await?;
+    Ok((row.try_get("n")?, row.try_get::<i64, _>("this")? > 0))
 }
 
 /// The image stored under `name`, if any.
@@ -166,4 +220,33 @@ pub async fn cover(store: &Store, name: &str) -> Result<Option<Vec<u8>>, StoreEr
     let row =
         sqlx::query("SELECT image FROM product_covers WHERE name = $1").bind(name).fetch_optional(store.pool()).await?;
     Ok(row.map(|row| row.try_get("image")).transpose()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn only_old_covers_that_no_draft_and_no_product_names_are_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&format!("sqlite://{}?mode=rwc", dir.path().join("coop.db").display())).await.unwrap();
+        let seller = Address::repeat_byte(1);
+        for (name, at) in
+            [("oldunused.png", 10), ("olddrafted.png", 10), ("olddescribed.png", 10), ("newunused.png", 900)]
+        {
+            insert_cover(&store, name, b"image", seller, at).await.unwrap();
+        }
+        let draft = Draft { id: "d1".into(), cover: "olddrafted.png".into(), ..Draft::default() };
+        insert_draft(&store, seller, &draft, 10).await.unwrap();
+        let metadata = ProductMetadata { cover: "olddescribed.png".into(), ..ProductMetadata::default() };
+        save_metadata(&store, B256::repeat_byte(2), seller, &metadata, 10).await.unwrap();
+        assert_eq!(covers_uploaded_since(&store, seller, 0).await.unwrap(), 4);
+
+        assert_eq!(delete_unused_covers(&store, 500).await.unwrap(), 1);
+
+        assert_eq!(cover(&store, "oldunused.png").await.unwrap(), None);
+        for kept in ["olddrafted.png", "olddescribed.png", "newunused.png"] {
+            assert!(cover(&store, kept).await.unwrap().is_some(), "{kept}");
+        }
+    }
 }

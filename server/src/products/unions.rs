@@ -50,7 +50,8 @@ pub struct ApiUnions {
 
 impl ApiUnions {
     pub fn new(services: Arc<Services>) -> Self {
-        let api = http::routes(services.clone()).layer(crate::auth::session_layer(services.store.clone()));
+        let api =
+            http::routes(services.clone()).layer(crate::auth::session_layer(services.store.clone(), &services.origin));
         Self { api, services, subscribers: Default::default() }
     }
 }

@@ -9,8 +9,18 @@ use app::wallet::siwe::SiweMessage;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, COOKIE, HOST, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
-use crate::helpers::{TestApp, client_builder, spawn_app};
+use crate::chain::DEPLOYER;
+use crate::cookies::session_cookie;
+use crate::helpers::{TestApp, client_builder, spawn_app, spawn_app_configured, spawn_app_with_contracts};
+
+alloy::sol!(
+    #[sol(rpc)]
+    OwnedWallet,
+    "../contracts/artifacts/OwnedWallet.json"
+);
 
 /// GETs a path that must answer 200 with JSON.
 async fn get_ok(app: &TestApp, path: &str) -> Value {
@@ -19,11 +29,31 @@ async fn get_ok(app: &TestApp, path: &str) -> Value {
     response.json().await.unwrap()
 }
 
-/// A nonce grant from the server: `(nonce, issuedAt, expirationTime)`.
-async fn grant(app: &TestApp) -> (String, String, String) {
-    let body = get_ok(app, "/api/v1/auth/nonce").await;
+/// The session cookie each nonce was handed out with, by nonce: a nonce signs in only its session,
+/// so [`post_sign_in`] sends a message back with its nonce's cookie, as a browser does.
+static NONCE_SESSIONS: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Default::default);
+
+/// A nonce grant from the server: `(nonce, issuedAt, expirationTime)`, and the session cookie it
+/// came with.
+async fn grant_with_session(app: &TestApp) -> ((String, String, String), String) {
+    let response = app.client.get(app.url("/api/v1/auth/nonce")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "GET /api/v1/auth/nonce");
+    let cookie = session_cookie(response.headers()).expect("a nonce comes with a session cookie");
+    let body: Value = response.json().await.unwrap();
     let field = |name: &str| body[name].as_str().unwrap().to_owned();
-    (field("nonce"), field("issuedAt"), field("expirationTime"))
+    ((field("nonce"), field("issuedAt"), field("expirationTime")), cookie)
+}
+
+/// The session cookie `message`'s nonce was handed out with.
+fn session_of(message: &SiweMessage) -> String {
+    NONCE_SESSIONS.lock().unwrap()[&message.nonce].clone()
+}
+
+/// A nonce grant whose session [`post_sign_in`] will send along.
+async fn grant(app: &TestApp) -> (String, String, String) {
+    let (grant, cookie) = grant_with_session(app).await;
+    NONCE_SESSIONS.lock().unwrap().insert(grant.0.clone(), cookie);
+    grant
 }
 
 /// A message for this server, as the web page writes it, with a fresh nonce.
@@ -61,16 +91,21 @@ impl SignInReply {
     }
 }
 
+/// Posts a sign-in with the session its message's nonce was handed to, if the nonce was handed out.
 async fn post_sign_in(app: &TestApp, body: Value) -> SignInReply {
-    let response = app.client.post(app.url("/api/v1/auth/sign-in")).json(&body).send().await.unwrap();
+    let nonce = body["message"].as_str().and_then(|text| text.lines().find_map(|line| line.strip_prefix("Nonce: ")));
+    let session = nonce.and_then(|nonce| NONCE_SESSIONS.lock().unwrap().get(nonce).cloned());
+    post_sign_in_as(app, body, session.as_deref()).await
+}
+
+async fn post_sign_in_as(app: &TestApp, body: Value, session: Option<&str>) -> SignInReply {
+    let mut request = app.client.post(app.url("/api/v1/auth/sign-in")).json(&body);
+    if let Some(session) = session {
+        request = request.header(COOKIE, session);
+    }
+    let response = request.send().await.unwrap();
     let status = response.status();
-    let cookie = response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.starts_with("coop_session="))
-        .map(|value| value.split(';').next().unwrap().to_owned());
+    let cookie = session_cookie(response.headers());
     SignInReply { status, body: response.json().await.unwrap(), cookie }
 }
 
@@ -120,13 +155,20 @@ async fn a_nonce_is_good_for_one_sign_in_only() {
     let signer = PrivateKeySigner::random();
     let message = message_for(&app, &signer).await;
     let signature = sign(&signer, &message);
-    assert_eq!(sign_in(&app, &message, &signature).await.status, StatusCode::OK);
+    let signed_in = sign_in(&app, &message, &signature).await;
+    assert_eq!(signed_in.status, StatusCode::OK);
 
-    let replay = sign_in(&app, &message, &signature).await;
+    let body = json!({ "message": message.to_string(), "signature": signature });
 
-    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(replay.error(), ("nonce_used", "nonce"));
+    // From the session it signed in (whose id changed at sign-in), and from the session's old id.
+    let replay = post_sign_in_as(&app, body.clone(), signed_in.cookie.as_deref()).await;
+    let stale = post_sign_in_as(&app, body, Some(&session_of(&message))).await;
+
+    assert_eq!((replay.status, replay.error()), (StatusCode::UNAUTHORIZED, ("nonce_used", "nonce")));
+    assert_eq!((stale.status, stale.error()), (StatusCode::UNAUTHORIZED, ("nonce_unknown", "nonce")));
     assert_eq!(replay.cookie, None);
+    // The unknown id's cookie is cleared, and no session comes with it.
+    assert!(stale.cookie.as_deref().is_none_or(|cookie| cookie == "coop_session="), "{:?}", stale.cookie);
 }
 
 #[tokio::test]
@@ -138,6 +180,62 @@ async fn a_nonce_the_server_never_issued_is_refused() {
     let reply = sign_in(&app, &message, &sign(&signer, &message)).await;
 
     assert_eq!((reply.status, reply.error()), (StatusCode::UNAUTHORIZED, ("nonce_unknown", "nonce")));
+}
+
+/// Someone who got hold of a message signed for Coop (and its nonce) cannot sign in with it from
+/// another session: the nonce signs in only the session it was handed to, and stays usable there.
+#[tokio::test]
+async fn a_nonce_signs_in_only_the_session_it_was_handed_to() {
+    let app = spawn_app().await;
+    let signer = PrivateKeySigner::random();
+    let ((nonce, issued_at, expiration_time), victim) = grant_with_session(&app).await;
+    let message =
+        SiweMessage { nonce, issued_at, expiration_time: Some(expiration_time), ..message_for(&app, &signer).await };
+    let body = json!({ "message": message.to_string(), "signature": sign(&signer, &message) });
+    let (_, thief) = grant_with_session(&app).await;
+
+    for session in [None, Some(thief.as_str())] {
+        let replay = post_sign_in_as(&app, body.clone(), session).await;
+        assert_eq!(
+            (replay.status, replay.error()),
+            (StatusCode::UNAUTHORIZED, ("nonce_unknown", "nonce")),
+            "{session:?}"
+        );
+        assert_eq!(replay.cookie, None);
+    }
+    let own = post_sign_in_as(&app, body, Some(&victim)).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+}
+
+/// An owner whose account is a contract (a Safe, say) signs in: its contract approves its owner
+/// key's signature through EIP-1271. A signature it does not approve is refused.
+#[tokio::test]
+async fn a_smart_contract_account_signs_in_with_a_signature_its_contract_approves() {
+    let app = spawn_app_with_contracts().await;
+    let key = PrivateKeySigner::random();
+    let account = *OwnedWallet::deploy(app.chain().wallet(DEPLOYER), key.address()).await.unwrap().address();
+    let message = SiweMessage { address: account, ..message_for(&app, &key).await };
+
+    let refused = sign_in(&app, &message, &sign(&PrivateKeySigner::random(), &message)).await;
+    assert_eq!((refused.status, refused.error()), (StatusCode::UNAUTHORIZED, ("bad_signature", "signature")));
+    let accepted = sign_in(&app, &message, &sign(&key, &message)).await;
+
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    assert_eq!(accepted.body["address"], account.to_checksum(None));
+}
+
+/// Behind TLS the session cookie is `Secure`, so a browser never sends it in clear; on a plain-HTTP
+/// origin it cannot be, or nobody could sign in.
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_the_public_origin_is_https() {
+    for (origin, secure) in [("https://coop.example", true), ("http://coop.example:8080", false)] {
+        let app = spawn_app_configured(|config| config.public_origin = Some(origin.parse().unwrap())).await;
+        let response = app.client.get(app.url("/api/v1/auth/nonce")).send().await.unwrap();
+        let set_cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+        assert!(set_cookie.starts_with("coop_session="), "{set_cookie}");
+        assert_eq!(set_cookie.split(';').any(|part| part.trim() == "Secure"), secure, "{origin}: {set_cookie}");
+        assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    }
 }
 
 #[tokio::test]
@@ -172,8 +270,15 @@ async fn a_phishing_sites_message_is_refused_whatever_host_the_request_names() {
     assert_eq!(reply["error"]["code"], "wrong_domain", "{reply}");
     // The real origin's message, sent with any Host, still signs in.
     let body = json!({ "message": message.to_string(), "signature": sign(&signer, &message) });
-    let response =
-        app.client.post(app.url("/api/v1/auth/sign-in")).header(HOST, "evil.example").json(&body).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/sign-in"))
+        .header(HOST, "evil.example")
+        .header(COOKIE, session_of(&message))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -224,7 +329,12 @@ async fn a_page_on_another_site_cannot_sign_a_visitor_in_nor_act_with_their_sess
     let message = message_for(&app, &signer).await;
     let body = json!({ "message": message.to_string(), "signature": sign(&signer, &message) }).to_string();
     let post = |path: &str, headers: &[(&'static str, &str)], content_type: &'static str| {
-        let mut request = app.client.post(app.url(path)).header("content-type", content_type).body(body.clone());
+        let mut request = app
+            .client
+            .post(app.url(path))
+            .header("content-type", content_type)
+            .header(COOKIE, session_of(&message))
+            .body(body.clone());
         for (name, value) in headers {
             request = request.header(*name, *value);
         }

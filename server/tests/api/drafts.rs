@@ -11,7 +11,7 @@ use crate::auth::{message_for, sign, sign_in};
 use crate::helpers::{TestApp, spawn_app};
 
 /// A session cookie for a fresh account.
-async fn signed_in(app: &TestApp) -> (PrivateKeySigner, String) {
+pub(crate) async fn signed_in(app: &TestApp) -> (PrivateKeySigner, String) {
     let signer = PrivateKeySigner::random();
     let message = message_for(app, &signer).await;
     let reply = sign_in(app, &message, &sign(&signer, &message)).await;
@@ -200,4 +200,49 @@ async fn a_cover_is_checked_for_type_and_size_then_served_back() {
         let reply = app.client.get(app.url(&format!("/api/v1/covers/{missing}"))).send().await.unwrap();
         assert_eq!(reply.status(), StatusCode::NOT_FOUND, "{missing}");
     }
+}
+
+/// A seller keeps at most 100 drafts and uploads at most 50 covers a day; one more is refused
+/// naming the quota and stores nothing, and another seller is not affected.
+#[tokio::test]
+async fn a_seller_at_its_quota_is_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let (_, cookie) = signed_in(&app).await;
+    let (_, other) = signed_in(&app).await;
+    for n in 0..100 {
+        let (status, body) = call(
+            &app,
+            reqwest::Method::POST,
+            "/api/v1/drafts",
+            Some(&cookie),
+            Some(json!({ "name": format!("Draft {n}") })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "draft {n}: {body}");
+    }
+    let (status, body) =
+        call(&app, reqwest::Method::POST, "/api/v1/drafts", Some(&cookie), Some(json!({ "name": "One more" }))).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("quota_exceeded")), "{body}");
+    let (_, list) = call(&app, reqwest::Method::GET, "/api/v1/drafts", Some(&cookie), None).await;
+    assert_eq!(list["drafts"].as_array().unwrap().len(), 100);
+    let (status, _) =
+        call(&app, reqwest::Method::POST, "/api/v1/drafts", Some(&other), Some(json!({ "name": "Mine" }))).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    for n in 0..50u8 {
+        let mut image = png(64);
+        image[20] = n;
+        let (status, body) = upload(&app, Some(&cookie), "image/png", image).await;
+        assert_eq!(status, StatusCode::CREATED, "cover {n}: {body}");
+    }
+    let mut image = png(64);
+    image[20] = 200;
+    let (status, body) = upload(&app, Some(&cookie), "image/png", image.clone()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("quota_exceeded")), "{body}");
+    let name = format!("{}.png", &format!("{:x}", alloy::primitives::keccak256(&image))[..32]);
+    assert_eq!(
+        app.client.get(app.url(&format!("/api/v1/covers/{name}"))).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(upload(&app, Some(&other), "image/png", image).await.0, StatusCode::CREATED);
 }

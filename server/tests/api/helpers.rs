@@ -84,10 +84,15 @@ impl TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_configured(|_| {}).await
+}
+
+/// Like [`spawn_app`], with the config changed by `configure` first.
+pub async fn spawn_app_configured(configure: impl FnOnce(&mut Config)) -> TestApp {
     let chain = spawn_anvil(None).expect("start anvil");
     let data_dir = tempfile::tempdir().unwrap();
     let endpoint = chain.endpoint();
-    spawn_on(&endpoint, data_dir, Some(chain), None, false).await
+    spawn_on(&endpoint, data_dir, Some(chain), None, false, configure).await
 }
 
 /// A server on a fresh anvil with every contract deployed, indexing it from the deployment's block.
@@ -107,7 +112,7 @@ pub async fn spawn_app_behind(fault: Fault) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     contracts.deployment.save(&data_dir.path().join("deployment.json")).unwrap();
     let proxy = FaultyRpc::start(contracts.anvil.endpoint(), fault).await;
-    spawn_on(&proxy.url, data_dir, None, Some(contracts), false).await
+    spawn_on(&proxy.url, data_dir, None, Some(contracts), false, |_| {}).await
 }
 
 async fn spawn_with_contracts(roles: bool) -> TestApp {
@@ -115,7 +120,7 @@ async fn spawn_with_contracts(roles: bool) -> TestApp {
     let data_dir = tempfile::tempdir().unwrap();
     contracts.deployment.save(&data_dir.path().join("deployment.json")).unwrap();
     let endpoint = contracts.anvil.endpoint();
-    spawn_on(&endpoint, data_dir, None, Some(contracts), roles).await
+    spawn_on(&endpoint, data_dir, None, Some(contracts), roles, |_| {}).await
 }
 
 async fn spawn_on(
@@ -124,6 +129,7 @@ async fn spawn_on(
     chain: Option<DevChain>,
     contracts: Option<Chain>,
     roles: bool,
+    configure: impl FnOnce(&mut Config),
 ) -> TestApp {
     let key = |account: usize| {
         let signer = contracts.as_ref().expect("roles need the contracts").signer(account);
@@ -131,14 +137,18 @@ async fn spawn_on(
     };
     let (operator_key, agent_key) =
         if roles { (Some(key(crate::chain::OPERATOR)), Some(key(crate::chain::AGENT))) } else { (None, None) };
-    let config = Config {
+    let mut config = Config {
         operator_key,
         agent_key,
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data_dir.path().to_owned(),
         rpc_url: Some(endpoint.clone()),
+        // One test client makes hundreds of requests a second; the limits have tests of their own.
+        requests_per_second_per_ip: 0,
+        requests_per_second_per_account: 0,
         ..Config::default()
     };
+    configure(&mut config);
     let server = Server::build(&config, endpoint).await.expect("build the server");
     let address = server.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();

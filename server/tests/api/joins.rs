@@ -1,11 +1,15 @@
 //! Join requests that must be refused, each with its code and field, changing nothing.
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, U256, hex};
+use alloy::signers::SignerSync;
+use alloy::signers::local::PrivateKeySigner;
+use coop_server::joins::join_message;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use alloy::providers::ext::AnvilApi;
 
+use crate::auth::OwnedWallet;
 use crate::chain::{DEPLOYER, MEMBER, OTHER, OWNER, send};
 use crate::faulty_rpc::Fault;
 use crate::helpers::{spawn_app_behind, spawn_app_with_contracts};
@@ -23,7 +27,7 @@ async fn bad_join_requests_are_refused_naming_the_field_and_owner_actions_need_a
     let mut by_other = join_body(du, &chain.signer(OTHER), now(), None);
     by_other["member"] = json!(member.address());
     let mut malformed = join_body(du, &member, now(), None);
-    malformed["signature"] = json!("0x1234");
+    malformed["signature"] = json!("0x12z4");
     let unknown_secret = join_body(du, &member, now(), Some(&format!("{:#x}", U256::from(7u64))));
     let bad_secret = join_body(du, &member, now(), Some("nope"));
     let future = join_body(du, &member, now() + 3600, None);
@@ -61,6 +65,31 @@ async fn bad_join_requests_are_refused_naming_the_field_and_owner_actions_need_a
     let (status, reply) = post(&app, &format!("/api/v1/unions/{du}/secrets"), None, json!({"name": "x"})).await;
     assert_eq!((status, reply["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("not_signed_in")));
     assert_eq!(app.get(&format!("/api/v1/unions/{du}/join-requests")).await.status, StatusCode::UNAUTHORIZED);
+}
+
+/// A member whose account is a contract (a Safe, say) joins with a signature its contract approves
+/// (EIP-1271); a signature it does not approve is refused.
+#[tokio::test]
+async fn a_smart_contract_account_files_a_join_request_its_contract_approves() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let du = chain.create_data_union(U256::ZERO, 0).await;
+    app.caught_up().await;
+    let key = PrivateKeySigner::random();
+    let account = *OwnedWallet::deploy(chain.wallet(DEPLOYER), key.address()).await.unwrap().address();
+    let body = |signer: &PrivateKeySigner| {
+        let issued_at = now();
+        let message = join_message(du, account, 31337, issued_at);
+        let signature = hex::encode_prefixed(signer.sign_message_sync(message.as_bytes()).unwrap().as_bytes());
+        json!({ "member": account, "issuedAt": issued_at, "signature": signature })
+    };
+    let path = format!("/api/v1/unions/{du}/join-requests");
+
+    let (status, reply) = post(&app, &path, None, body(&PrivateKeySigner::random())).await;
+    assert_eq!((status, reply["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_signature")), "{reply}");
+    let (status, reply) = post(&app, &path, None, body(&key)).await;
+    // Past the signature: only the missing join-part agent stops it here.
+    assert_eq!((status, reply["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("no_join_agent")), "{reply}");
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 #[allow(dead_code)]
 #[path = "../contracts/helpers.rs"]
 mod chain;
+#[path = "../support/cookies.rs"]
+mod cookies;
 #[allow(dead_code)]
 #[path = "../support/faulty_rpc.rs"]
 mod faulty_rpc;
@@ -15,6 +17,7 @@ mod errors;
 mod health;
 mod helpers;
 mod joins;
+mod limits;
 mod metrics;
 mod openapi;
 mod products;
