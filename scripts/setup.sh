@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Coop needs, skipping whatever is already there.
 #   scripts/setup.sh          build and dev tools
-#   scripts/setup.sh --test   also the test services: Chromium, PostgreSQL, nginx
+#   scripts/setup.sh --test   also the test services and tools: Chromium, PostgreSQL, nginx, and
+#                             schemathesis (PyPI) in a virtual environment of its own
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
+SCHEMATHESIS_VERSION=4.32.5
+# Outside the clone, like the cargo target folder, so fresh clones reuse it.
+COOP_VENV="${COOP_VENV:-/var/tmp/coop-venv}"
 # Must equal the wasm-bindgen crate pinned in Cargo.toml.
 WASM_BINDGEN_VERSION=0.2.130
 
@@ -45,9 +49,17 @@ if [ "${1:-}" = "--test" ]; then
   for package in chromium postgresql nginx-light; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
   done
+  # Debian's Python makes virtual environments only with python3-venv.
+  python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
   if [ ${#missing[@]} -gt 0 ]; then
     step "installing ${missing[*]}"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+
+  if ! "$COOP_VENV/bin/st" --version 2>/dev/null | grep -q "version $SCHEMATHESIS_VERSION\$"; then
+    step "installing schemathesis $SCHEMATHESIS_VERSION into $COOP_VENV"
+    python3 -m venv "$COOP_VENV"
+    "$COOP_VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
   fi
 fi

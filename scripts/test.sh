@@ -3,6 +3,7 @@
 #   scripts/test.sh         all of them
 #   scripts/test.sh lint    formatting, contract artifacts, clippy (server side and wasm side)
 #   scripts/test.sh e2e     build the site, then the Playwright tests
+#   scripts/test.sh fuzz    build the server, then schemathesis over the API against `coop dev`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/coop-target}"
@@ -61,14 +62,25 @@ e2e() {
   npx playwright test -c end2end/playwright.config.mjs
 }
 
+# Every operation of the OpenAPI document, signed in, with every check and the document's links:
+# no 5xx, and the document says exactly what is accepted. A longer run:
+# scripts/fuzz-api.py --max-examples 200 --seed N
+fuzz() {
+  step "API fuzzing against coop dev"
+  cargo build -p coop-server
+  COOP_VENV="${COOP_VENV:-/var/tmp/coop-venv}" python3 scripts/fuzz-api.py --max-examples 25 --seed 1
+}
+
 case "$what" in
   lint) lint ;;
   e2e) e2e ;;
+  fuzz) fuzz ;;
   all)
     lint
     start_postgres
     rust_tests
     e2e
+    fuzz
     ;;
-  *) echo "unknown part: $what (lint, e2e or nothing for all)" >&2; exit 2 ;;
+  *) echo "unknown part: $what (lint, e2e, fuzz or nothing for all)" >&2; exit 2 ;;
 esac

@@ -9,14 +9,13 @@ use alloy::providers::{Provider, ProviderBuilder};
 use anyhow::{Context, bail};
 use app::{App, shell};
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue};
 use leptos::config::get_configuration;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower::limit::ConcurrencyLimitLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use url::Url;
 
@@ -244,9 +243,9 @@ fn router(
         .layer(CompressionLayer::new())
         .layer(ConcurrencyLimitLayer::new(config.max_concurrent_requests as usize))
         // Outside the concurrency cap: waiting for a turn counts against the deadline.
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
+        .layer(axum::middleware::from_fn_with_state(
             Duration::from_secs(config.request_timeout_seconds),
+            limits::deadline,
         ));
     let pages = match &limiters.accounts {
         // For the `SignedIn` extractor, which counts each signed-in request.

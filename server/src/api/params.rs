@@ -91,15 +91,16 @@ impl Params {
         })
     }
 
-    /// The text of `name`; an empty value counts as absent.
+    /// The text of `name` as sent, if it was sent (`name=` is sent, and empty).
     pub fn text(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|text| !text.is_empty())
+        self.0.get(name).map(String::as_str)
     }
 
     pub fn required(&self, name: &'static str) -> Result<&str, ApiError> {
         self.text(name).ok_or_else(|| bad("missing_parameter", name, format!("`{name}` is required")))
     }
 
+    /// An address, when sent; `owner=` is no address, and refused like any other.
     pub fn address(&self, name: &'static str) -> Result<Option<Address>, ApiError> {
         self.text(name).map(|text| address(text, name)).transpose()
     }
@@ -131,9 +132,9 @@ impl Params {
         })
     }
 
-    /// Free text to search for, at most `max` characters.
+    /// Free text to search for, at most `max` characters; empty: no search.
     pub fn search(&self, name: &'static str, max: usize) -> Result<Option<String>, ApiError> {
-        let Some(text) = self.text(name) else { return Ok(None) };
+        let Some(text) = self.text(name).filter(|text| !text.is_empty()) else { return Ok(None) };
         if text.chars().count() > max {
             return Err(bad("too_long", name, format!("`{name}` is longer than {max} characters")));
         }

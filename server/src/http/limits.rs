@@ -175,6 +175,19 @@ pub async fn share_sign_in(State(turns): State<Arc<Semaphore>>, request: Request
     }
 }
 
+/// Middleware: a request not answered within `limit` is dropped and answered 503 `timeout`, with
+/// the API's error body (and `Retry-After`), like every other refusal.
+pub async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Unavailable {
+            code: "timeout",
+            reason: format!("no answer within {} s; try again shortly", limit.as_secs()),
+        }
+        .into_response(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,10 +123,16 @@ pub fn routes(services: Arc<Services>) -> Router {
     let api = api::routes()
         .router
         .merge(auth::routes().router)
+        // An API path that names no route is the API's 404, not the web app's page.
+        .route("/api/{*rest}", axum::routing::any(no_such_route))
         .layer(from_fn_with_state(services.clone(), api::as_of_header));
     operations()
         .router
         .merge(api)
         .layer(from_fn_with_state(services.clone(), metrics::count_requests))
         .with_state(services)
+}
+
+async fn no_such_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no API route {}", uri.path()))
 }

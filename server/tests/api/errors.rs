@@ -105,3 +105,29 @@ async fn a_deleted_product_cannot_be_quoted() {
     assert_eq!(reply.status.as_u16(), 409, "{}", reply.body);
     assert_eq!(reply.error(), ("product_not_listed", None));
 }
+
+/// What the API document says holds at the edges: a parameter sent empty is not absent (`owner=` is
+/// no address), and a path under `/api` that names no route is the API's JSON 404, not the web
+/// app's page.
+#[tokio::test]
+async fn empty_parameters_huge_blocks_and_unknown_api_paths_are_answered_as_documented() {
+    let app = crate::helpers::spawn_app_with_contracts().await;
+    let du = app.chain().create_data_union(U256::ZERO, 0).await;
+    app.caught_up().await;
+
+    for (path, field) in [
+        ("/api/v1/unions?owner=", "owner"),
+        ("/api/v1/products?beneficiary=", "beneficiary"),
+        ("/api/v1/products?limit=", "limit"),
+        ("/api/v1/products?sort=", "sort"),
+    ] {
+        let reply = app.get(path).await;
+        assert_eq!((reply.status.as_u16(), reply.error().1), (400, Some(field)), "{path}: {}", reply.body);
+    }
+    assert_eq!(app.get("/api/v1/products?q=").await.status, 200, "empty free text is no search");
+    assert_eq!(app.get(&format!("/api/v1/unions/{du}/members?search=")).await.status, 200);
+    for path in ["/api/v1/products/", "/api/v1/nothing/here", "/api/v2/unions"] {
+        let reply = app.get(path).await;
+        assert_eq!((reply.status.as_u16(), reply.error().0), (404, "not_found"), "{path}");
+    }
+}
