@@ -11,7 +11,7 @@ export CARGO_TARGET_DIR ?= /var/tmp/coop-target
 export LEPTOS_OUTPUT_NAME := coop
 export LEPTOS_SITE_ROOT := $(CURDIR)/target/site
 
-.PHONY: dev test setup build serve fmt lint contracts e2e
+.PHONY: dev test setup build release serve fmt lint contracts e2e
 
 dev: ## install what is missing, start a local chain, serve http://127.0.0.1:3000
 	scripts/setup.sh
@@ -29,6 +29,16 @@ setup:
 build:
 	cargo leptos build --frontend-only
 	cargo build -p coop-server
+
+# What runs in production: the release server and the optimized wasm bundle (wasm-release profile,
+# wasm-opt from npm) with hashed file names, precompressed. The site is served from the folder in
+# LEPTOS_SITE_ROOT; hash.txt must stay beside the binary. deploy/ has systemd units that use them.
+release: ## build target/release/coop and its site in target/site, as deploy/ runs them
+	scripts/setup.sh
+	rm -rf target/site
+	LEPTOS_HASH_FILES=true cargo leptos build --release --frontend-only
+	cargo build --release -p coop-server
+	node scripts/compress-site.mjs target/site
 
 fmt:
 	cargo fmt --all

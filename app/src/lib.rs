@@ -12,7 +12,7 @@ pub mod unions;
 pub mod wallet;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
@@ -36,6 +36,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="description" content="Coop: a data marketplace where communities sell their data together" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
+                // `/pkg/coop.css`, or its hashed name in a release build (`make release`).
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -51,7 +53,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     wallet::provide_wallet();
     view! {
-        <Stylesheet id="leptos" href="/pkg/coop.css" />
         <Title text="Coop: sell your data together" />
         <Router>
             <div class="flex min-h-screen flex-col">

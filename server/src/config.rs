@@ -494,6 +494,34 @@ mod tests {
         assert!(off.validate().is_ok(), "no limit needs no burst");
     }
 
+    /// Every `COOP_` variable the deployment instructions set (the README's shell blocks and the
+    /// systemd units' environment file) is one the server reads: none is silently ignored.
+    #[test]
+    fn the_deployment_instructions_set_only_variables_the_server_reads() {
+        let readme = include_str!("../../README.md");
+        let shell_blocks = readme.split("```").skip(1).step_by(2).filter(|block| block.starts_with("sh\n"));
+        let sources = shell_blocks
+            .chain([include_str!("../../deploy/coop.env.example"), include_str!("../../deploy/coop@.service")]);
+        let mut seen = 0;
+        for source in sources {
+            for (at, _) in source.match_indices("COOP_") {
+                let name: String =
+                    source[at + 5..].chars().take_while(|c| c.is_ascii_uppercase() || *c == '_').collect();
+                if name.is_empty() {
+                    // `COOP_<KEY>`, in prose.
+                    continue;
+                }
+                let key = name.to_ascii_lowercase();
+                assert!(
+                    KEYS.contains(&key.as_str()) || OTHER_VARIABLES.contains(&key.as_str()),
+                    "COOP_{name} is set by the deployment instructions but read by nothing"
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen >= 10, "the instructions were found ({seen} variables)");
+    }
+
     #[test]
     fn a_bad_log_directive_is_refused() {
         assert!(rejected_key(with("log", "info,[[")).contains("log"));

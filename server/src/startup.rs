@@ -207,6 +207,7 @@ fn router(
     leptos_options.site_addr = addr;
     // The bundle name cargo-leptos builds (`output-name` in Cargo.toml), also when run without it.
     leptos_options.output_name = "coop".into();
+    let static_files = static_cache(&leptos_options)?;
     let routes = page_routes();
     let pages = Router::new()
         .leptos_routes(&leptos_options, routes, {
@@ -247,6 +248,7 @@ fn router(
             Duration::from_secs(config.request_timeout_seconds),
             limits::deadline,
         ));
+    let pages = pages.layer(axum::middleware::from_fn_with_state(static_files, cache_static_files));
     let pages = match &limiters.accounts {
         // For the `SignedIn` extractor, which counts each signed-in request.
         Some(accounts) => pages.layer(axum::Extension(accounts.clone())),
@@ -262,6 +264,36 @@ fn router(
         .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("x-coop-instance"), instance_id()))
         .layer(TraceLayer::new_for_http());
     Ok((router, limiters))
+}
+
+/// How long browsers may keep the bundle's files: for good when their names carry their hash (a
+/// release build, `make release`), else only after asking whether they changed.
+fn static_cache(options: &leptos::config::LeptosOptions) -> anyhow::Result<HeaderValue> {
+    if !options.hash_files {
+        return Ok(HeaderValue::from_static("no-cache"));
+    }
+    let hashes = std::env::current_exe()?.with_file_name(options.hash_file.as_ref());
+    if !hashes.exists() {
+        bail!(
+            "LEPTOS_HASH_FILES is set, but {} (written by `make release`) is not beside the binary",
+            hashes.display()
+        );
+    }
+    Ok(HeaderValue::from_static("public, max-age=31536000, immutable"))
+}
+
+/// Middleware: the cache lifetime of the bundle's files under `/pkg/`.
+async fn cache_static_files(
+    axum::extract::State(lifetime): axum::extract::State<HeaderValue>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let bundle = request.uri().path().starts_with("/pkg/");
+    let mut response = next.run(request).await;
+    if bundle && response.status().is_success() {
+        response.headers_mut().insert(axum::http::header::CACHE_CONTROL, lifetime);
+    }
+    response
 }
 
 /// The rate limiters' state, trimmed of idle clients while the server runs.
@@ -307,4 +339,30 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!(target: "startup", "stopping");
+}
+
+#[cfg(test)]
+mod tests {
+    use leptos::config::LeptosOptions;
+
+    use super::*;
+
+    #[test]
+    fn bundle_files_are_kept_for_good_only_when_their_names_carry_their_hash() {
+        let plain = LeptosOptions::builder().output_name("coop").build();
+        assert_eq!(static_cache(&plain).unwrap(), "no-cache");
+        let hashed =
+            LeptosOptions::builder().output_name("coop").hash_files(true).hash_file("no-such-hash.txt".into()).build();
+        let refused = static_cache(&hashed).unwrap_err().to_string();
+        assert!(refused.contains("no-such-hash.txt"), "{refused}");
+        let beside = std::env::current_exe().unwrap().with_file_name("coop-test-hash.txt");
+        std::fs::write(&beside, "js: 1\nwasm: 2\ncss: 3\n").unwrap();
+        let found = LeptosOptions::builder()
+            .output_name("coop")
+            .hash_files(true)
+            .hash_file("coop-test-hash.txt".into())
+            .build();
+        assert_eq!(static_cache(&found).unwrap(), "public, max-age=31536000, immutable");
+        std::fs::remove_file(beside).unwrap();
+    }
 }
