@@ -75,6 +75,21 @@ struct Tally {
 }
 
 impl Tally {
+    /// GETs `url` and counts its time and status (0: no answer).
+    async fn get(&mut self, client: &reqwest::Client, url: &str) {
+        let started = Instant::now();
+        let status = match client.get(url).send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let _ = response.bytes().await;
+                status
+            }
+            Err(_) => 0,
+        };
+        self.latencies.push(started.elapsed());
+        *self.statuses.entry(status).or_default() += 1;
+    }
+
     fn line(&mut self, name: &str, seconds: f64) -> String {
         self.latencies.sort_unstable();
         let at = |q: f64| {
@@ -114,17 +129,7 @@ async fn honest(base: &str, union: &str, members: &[String], stop: Arc<AtomicBoo
             pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             while !stop.load(Ordering::Relaxed) {
                 pace.tick().await;
-                let started = Instant::now();
-                let status = match client.get(&url).send().await {
-                    Ok(response) => {
-                        let status = response.status().as_u16();
-                        let _ = response.bytes().await;
-                        status
-                    }
-                    Err(_) => 0,
-                };
-                mine.latencies.push(started.elapsed());
-                *mine.statuses.entry(status).or_default() += 1;
+                mine.get(&client, &url).await;
             }
             let mut tally = tally.lock().await;
             tally.latencies.extend(mine.latencies);
@@ -158,17 +163,7 @@ async fn flood(base: &str, union: &str, blocks: (u64, u64), addresses: usize, st
                     let (first, last) = blocks;
                     format!("{base}/api/v1/unions/{union}/books/{}", first + (n as u64 * 7919) % (last - first + 1))
                 };
-                let started = Instant::now();
-                let status = match clients[n % clients.len()].get(&url).send().await {
-                    Ok(response) => {
-                        let status = response.status().as_u16();
-                        let _ = response.bytes().await;
-                        status
-                    }
-                    Err(_) => 0,
-                };
-                tally.latencies.push(started.elapsed());
-                *tally.statuses.entry(status).or_default() += 1;
+                tally.get(&clients[n % clients.len()], &url).await;
             }
             tally
         }));

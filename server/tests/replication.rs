@@ -81,6 +81,8 @@ struct Cluster {
     database: test_database::TestDatabase,
     deployment_file: PathBuf,
     dir: tempfile::TempDir,
+    /// The port nginx listens on: the public origin sign-in messages name.
+    proxy_port: u16,
 }
 
 impl Cluster {
@@ -90,7 +92,8 @@ impl Cluster {
         let dir = tempfile::tempdir().unwrap();
         let deployment_file = dir.path().join("deployment.json");
         chain.deployment.save(&deployment_file).unwrap();
-        Some(Cluster { chain, database, deployment_file, dir })
+        let proxy_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Some(Cluster { chain, database, deployment_file, dir, proxy_port })
     }
 
     fn config(&self, name: &str, database_url: Option<String>) -> Config {
@@ -104,6 +107,8 @@ impl Cluster {
             operator_key: Some(Secret::new(self.chain.signer(OPERATOR).to_bytes().to_string())),
             commit_every_blocks: 3,
             log: "warn".into(),
+            // People reach the instances through nginx, on a port of its own.
+            public_origin: Some(format!("http://127.0.0.1:{}", self.proxy_port).parse().unwrap()),
             // Every client here is one test on loopback.
             requests_per_second_per_ip: 0,
             ..Config::default()
@@ -254,7 +259,8 @@ async fn replicas_behind_nginx_agree_with_the_validator_through_a_takeover_and_a
     assert_eq!(validation["mismatches"].as_array().map(Vec::len), Some(0), "{validation}");
 
     // nginx spreads the reads over all three.
-    let nginx = Nginx::start(cluster.dir.path(), &replicas.iter().map(|r| r.address).collect::<Vec<_>>());
+    let nginx =
+        Nginx::start(cluster.dir.path(), &replicas.iter().map(|r| r.address).collect::<Vec<_>>(), cluster.proxy_port);
     let mut seen = std::collections::HashSet::new();
     for _ in 0..30 {
         let response = client().get(format!("http://{}/api/v1/unions/{union}", nginx.address)).send().await.unwrap();
@@ -262,9 +268,9 @@ async fn replicas_behind_nginx_agree_with_the_validator_through_a_takeover_and_a
         seen.insert(response.headers()["x-coop-instance"].to_str().unwrap().to_owned());
     }
     assert_eq!(seen.len(), 3, "the reads went to {seen:?}");
-    drop(nginx);
 
-    what_one_instance_stores_every_instance_serves(chain, &replicas).await;
+    what_one_instance_stores_every_instance_serves(chain, &replicas, nginx.address).await;
+    drop(nginx);
 
     // The indexing instance dies in the middle of a burst; another takes over.
     let mut replicas = replicas;
@@ -295,20 +301,20 @@ async fn replicas_behind_nginx_agree_with_the_validator_through_a_takeover_and_a
     cluster.finish().await;
 }
 
-/// A sign-in made on one instance holds on the others, and a cover uploaded through one is served by
-/// all: sessions and covers live in the shared database, not in an instance.
-async fn what_one_instance_stores_every_instance_serves(chain: &Chain, replicas: &[Instance]) {
+/// A sign-in made through nginx (the public origin, on another port than any instance) holds on
+/// every instance, and a cover uploaded through one is served by all: sessions and covers live in
+/// the shared database, not in an instance.
+async fn what_one_instance_stores_every_instance_serves(chain: &Chain, replicas: &[Instance], proxy: SocketAddr) {
     let client = client();
-    let first = &replicas[0];
-    let granted = client.get(first.url("/api/v1/auth/nonce")).send().await.unwrap();
+    let granted = client.get(format!("http://{proxy}/api/v1/auth/nonce")).send().await.unwrap();
     // The nonce is bound to the session it was handed to, which lives in the shared database.
     let nonce_session = session_cookie(granted.headers()).expect("a nonce comes with a session");
     let grant: Value = granted.json().await.unwrap();
     let field = |name: &str| grant[name].as_str().unwrap().to_owned();
     let signer = chain.signer(OWNER);
     let message = SiweMessage {
-        uri: format!("http://{}", first.address),
-        domain: first.address.to_string(),
+        uri: format!("http://{proxy}"),
+        domain: proxy.to_string(),
         address: signer.address(),
         statement: Some("Sign in to Coop.".to_owned()),
         chain_id: 31337,
@@ -322,7 +328,7 @@ async fn what_one_instance_stores_every_instance_serves(chain: &Chain, replicas:
     .to_string();
     let signature = hex::encode_prefixed(signer.sign_message_sync(message.as_bytes()).unwrap().as_bytes());
     let signed_in = client
-        .post(first.url("/api/v1/auth/sign-in"))
+        .post(format!("http://{proxy}/api/v1/auth/sign-in"))
         .header(COOKIE, nonce_session)
         .json(&json!({ "message": message, "signature": signature }))
         .send()
@@ -331,7 +337,7 @@ async fn what_one_instance_stores_every_instance_serves(chain: &Chain, replicas:
     assert!(signed_in.status().is_success(), "sign-in: {}", signed_in.status());
     let cookie = session_cookie(signed_in.headers()).expect("a session cookie");
 
-    // Uploaded through the last instance with the session the first one opened.
+    // Uploaded through the last instance with the session opened through nginx.
     let image = [b"\x89PNG\r\n\x1a\n".as_slice(), b"a cover shared by every instance"].concat();
     let uploaded = client
         .post(replicas[2].url("/api/v1/covers"))
@@ -357,8 +363,7 @@ struct Nginx {
 }
 
 impl Nginx {
-    fn start(dir: &Path, upstreams: &[SocketAddr]) -> Nginx {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    fn start(dir: &Path, upstreams: &[SocketAddr], port: u16) -> Nginx {
         let prefix = dir.join("nginx");
         std::fs::create_dir_all(prefix.join("logs")).unwrap();
         let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/nginx.conf")).unwrap();

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use alloy::primitives::{Address, B256, U256, address, b256};
 use coop_server::store::CHECK_TIMEOUT;
-use coop_server::store::{Checkpoint, IndexedRange, NonceUse, Store, StoreError, StoredEvent};
+use coop_server::store::{Checkpoint, Filed, IndexedRange, NonceUse, Store, StoreError, StoredEvent};
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tower_sessions::SessionStore;
@@ -84,6 +84,7 @@ conformance!(
     a_reopened_store_has_everything_it_had,
     a_sign_in_nonce_is_good_for_one_use_before_it_expires,
     a_session_is_saved_loaded_and_deleted_and_an_expired_one_is_not_loaded,
+    join_requests_are_paged_oldest_first_and_waiting_ones_counted,
 );
 
 const STREAM: &str = "chain";
@@ -214,6 +215,27 @@ mod cases {
         assert_eq!(reopened.events(0, 10).await.unwrap(), db.store.events(0, 10).await.unwrap());
         assert_eq!(reopened.checkpoint(STREAM).await.unwrap(), Some(Checkpoint { block: 2, hash: hash(2) }));
         reopened.close().await;
+    }
+
+    pub async fn join_requests_are_paged_oldest_first_and_waiting_ones_counted(db: &Db) {
+        let other_union = Address::repeat_byte(0xd1);
+        let members: Vec<Address> = (1..=3).map(Address::repeat_byte).collect();
+        for (at, member) in members.iter().enumerate() {
+            let filed = db.store.file_join_request(DU, *member, "pending", 10, "0x00", None, false, 100 + at as i64);
+            assert!(matches!(filed.await.unwrap(), Filed::Stored(_)));
+        }
+        let filed = db.store.file_join_request(other_union, members[0], "approved", 10, "0x00", None, false, 200);
+        assert!(matches!(filed.await.unwrap(), Filed::Stored(_)));
+
+        let (page, total) = db.store.join_requests_page(DU, None, 1, 1).await.unwrap();
+        assert_eq!((page.iter().map(|r| r.member).collect::<Vec<_>>(), total), (vec![members[1]], 3));
+        let (page, total) = db.store.join_requests_page(DU, Some("approved"), 0, 50).await.unwrap();
+        assert_eq!((page.len(), total), (0, 0));
+        let (page, total) = db.store.join_requests_page(DU, Some("pending"), u64::MAX, 50).await.unwrap();
+        assert_eq!((page.len(), total), (0, 3), "past the end is an empty page");
+        // Three wait in the union; of the first member, one (the other union's is approved).
+        assert_eq!(db.store.waiting_join_requests(DU, members[0]).await.unwrap(), (3, 1));
+        assert_eq!(db.store.waiting_join_requests(other_union, Address::repeat_byte(9)).await.unwrap(), (0, 0));
     }
 
     pub async fn a_sign_in_nonce_is_good_for_one_use_before_it_expires(db: &Db) {

@@ -36,6 +36,12 @@ use crate::http::{ApiError, RouteTable, Services};
 use crate::signatures::{self, MAX_SIGNATURE_BYTES};
 use crate::store::{Filed, JoinRequest, JoinSecret};
 
+/// Requests that may wait for one union's owner at once: anyone can file one, for any address it
+/// holds a key of, so a union's list is bounded. A request with the union's secret does not wait.
+pub const MAX_WAITING_PER_UNION: u64 = 10_000;
+/// Requests one member may have waiting, across all unions.
+pub const MAX_WAITING_PER_MEMBER: u64 = 20;
+
 /// How old a signed join request may be, in seconds (and how far ahead of the server's clock).
 pub const MAX_AGE_SECS: i64 = 10 * 60;
 const MAX_AHEAD_SECS: i64 = 60;
@@ -223,6 +229,21 @@ async fn file(
     if active {
         return Err(ApiError::Conflict { code: "already_member", message: format!("{member} is already a member") });
     }
+    let (waiting_in_union, waiting_of_member) = services.store.waiting_join_requests(union, member).await?;
+    if secret_id.is_none() && waiting_in_union >= MAX_WAITING_PER_UNION {
+        return Err(ApiError::Conflict {
+            code: "quota_exceeded",
+            message: format!("{union} has {waiting_in_union} requests waiting for its owner; try again later"),
+        });
+    }
+    if secret_id.is_none() && waiting_of_member >= MAX_WAITING_PER_MEMBER {
+        return Err(ApiError::Conflict {
+            code: "quota_exceeded",
+            message: format!(
+                "{member} has {waiting_of_member} requests waiting in other unions; wait for their owners"
+            ),
+        });
+    }
     served_here(&services, union).await?;
     let status = if secret_id.is_some() { "approved" } else { "pending" };
     // A request that joined, of a member no longer active (removed since), may be replaced.
@@ -259,6 +280,10 @@ async fn file(
 
 #[derive(Serialize)]
 pub struct RequestList {
+    offset: u64,
+    limit: u64,
+    /// Requests on all pages.
+    total: u64,
     requests: Vec<RequestView>,
     /// Who carries out the approved requests; `null` when this server runs no join-part agent.
     agent: Option<AgentView>,
@@ -286,15 +311,17 @@ async fn list(
         None => None,
         Some(_) => Some(query.choice("status", STATUSES)?),
     };
+    let page = query.page()?;
     owner_only(&services, union, who).await?;
-    let requests = services.store.join_requests(union, status).await?;
+    let (requests, total) = services.store.join_requests_page(union, status, page.offset, page.limit).await?;
     let agent = match services.join_agent {
         Some(address) => {
             Some(AgentView { address, is_union_agent: is_union_agent(&services, union, address).await.ok() })
         }
         None => None,
     };
-    Ok(Json(RequestList { requests: requests.into_iter().map(RequestView::from).collect(), agent }))
+    let requests = requests.into_iter().map(RequestView::from).collect();
+    Ok(Json(RequestList { offset: page.offset, limit: page.limit, total, requests, agent }))
 }
 
 /// `GET /api/v1/unions/{address}/join-requests/{member}`: a member's request status; `joined` also

@@ -532,7 +532,8 @@ impl Unions for SessionUnions {
 
     fn join_requests(&self, union: Address) -> Answer<'_, JoinQueue> {
         Box::pin(async move {
-            let list: WireRequests = self.get(&format!("/api/v1/unions/{union}/join-requests")).await?;
+            // The owner's page shows the first thousand; the API pages past them.
+            let list: WireRequests = self.get(&format!("/api/v1/unions/{union}/join-requests?limit=1000")).await?;
             Ok(JoinQueue { requests: list.requests.into_iter().map(JoinStatus::from).collect(), agent: list.agent })
         })
     }

@@ -141,16 +141,50 @@ impl Store {
         row.as_ref().map(request).transpose()
     }
 
-    /// A union's requests, oldest first, optionally of one status.
-    pub async fn join_requests(&self, union: Address, status: Option<&str>) -> Result<Vec<JoinRequest>, StoreError> {
-        let rows = sqlx::query("SELECT union_address, member, status, issued_at, secret_id, created_at, updated_at, sent_block FROM join_requests WHERE union_address = $1 AND ($2 = '' OR status = $2) \
-             ORDER BY created_at, member"
+    /// One page of a union's requests (all, or those with `status`), oldest first, and how many
+    /// there are on all pages.
+    pub async fn join_requests_page(
+        &self,
+        union: Address,
+        status: Option<&str>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<JoinRequest>, u64), StoreError> {
+        let rows = sqlx::query(
+            "SELECT union_address, member, status, issued_at, secret_id, created_at, updated_at, sent_block \
+             FROM join_requests WHERE union_address = $1 AND ($2 = '' OR status = $2) \
+             ORDER BY created_at, member LIMIT $3 OFFSET $4",
         )
         .bind(hex(&union))
         .bind(status.unwrap_or(""))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind(i64::try_from(offset).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(request).collect()
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM join_requests WHERE union_address = $1 AND ($2 = '' OR status = $2)",
+        )
+        .bind(hex(&union))
+        .bind(status.unwrap_or(""))
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        Ok((rows.iter().map(request).collect::<Result<_, _>>()?, from_db("total", total)?))
+    }
+
+    /// How many requests wait for an owner's decision in `union`, and how many of `member`'s wait in
+    /// any union: what the quotas on filing count.
+    pub async fn waiting_join_requests(&self, union: Address, member: Address) -> Result<(u64, u64), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(CASE WHEN union_address = $1 THEN 1 END) AS in_union, \
+             COUNT(CASE WHEN member = $2 THEN 1 END) AS of_member \
+             FROM join_requests WHERE status = 'pending' AND (union_address = $1 OR member = $2)",
+        )
+        .bind(hex(&union))
+        .bind(hex(&member))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((from_db("in_union", row.try_get("in_union")?)?, from_db("of_member", row.try_get("of_member")?)?))
     }
 
     /// Every request of `status` in every union (what the agent works on).

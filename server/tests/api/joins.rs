@@ -126,3 +126,43 @@ async fn a_deposed_owner_is_refused_by_a_replica_that_has_not_indexed_the_transf
     let (status, reply) = post(&app, &format!("/api/v1/unions/{du}/secrets"), Some(&owner), json!({"name": "x"})).await;
     assert_eq!(status, StatusCode::CREATED, "{reply}");
 }
+
+/// One member may have 20 requests waiting across unions; the 21st is refused and stored nowhere.
+/// The owner's list of requests is paged.
+#[tokio::test]
+async fn a_members_waiting_requests_are_bounded_and_the_owners_list_is_paged() {
+    let app = crate::helpers::spawn_app_with_roles().await;
+    let chain = app.chain();
+    let mut unions = Vec::new();
+    for _ in 0..21 {
+        unions.push(chain.create_data_union(U256::ZERO, 0).await);
+    }
+    app.caught_up().await;
+    let member = PrivateKeySigner::random();
+    let app = &app;
+    let file = |du: Address, signer: &PrivateKeySigner| {
+        let body = join_body(du, signer, now(), None);
+        async move { post(app, &format!("/api/v1/unions/{du}/join-requests"), None, body).await }
+    };
+
+    for &du in &unions[..20] {
+        let (status, reply) = file(du, &member).await;
+        assert_eq!((status, reply["status"].as_str()), (StatusCode::CREATED, Some("pending")), "{reply}");
+    }
+    let (status, reply) = file(unions[20], &member).await;
+    assert_eq!((status, reply["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("quota_exceeded")), "{reply}");
+    let missing = app.get(&format!("/api/v1/unions/{}/join-requests/{}", unions[20], member.address())).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "nothing was filed: {}", missing.body);
+
+    for _ in 0..2 {
+        let (status, _) = file(unions[0], &PrivateKeySigner::random()).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let owner = signed_in(app, &chain.signer(OWNER)).await;
+    let path = format!("/api/v1/unions/{}/join-requests", unions[0]);
+    let (_, first) = get_as(app, &format!("{path}?limit=2"), &owner).await;
+    let (_, rest) = get_as(app, &format!("{path}?offset=2&limit=2"), &owner).await;
+    assert_eq!((first["total"].as_u64(), first["requests"].as_array().map(Vec::len)), (Some(3), Some(2)), "{first}");
+    assert_eq!((rest["offset"].as_u64(), rest["requests"].as_array().map(Vec::len)), (Some(2), Some(1)), "{rest}");
+    assert_eq!(first["requests"][0]["member"], json!(member.address()), "oldest first");
+}
