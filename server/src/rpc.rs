@@ -45,16 +45,24 @@ impl fmt::Display for Redacted<'_> {
         if let Some(port) = url.port() {
             write!(f, ":{port}")?;
         }
-        let hidden = url.path().trim_matches('/').len()
-            + url.query().map_or(0, str::len)
-            + url.password().map_or(0, str::len)
-            + url.username().len();
-        f.write_str(if hidden > 0 { "/…" } else { "/" })
+        f.write_str(if hides_anything(url) { "/…" } else { "/" })
     }
 }
 
-/// The texts of `url` that must not be shown, longest first, each paired with what shows instead.
+/// Whether `url` has a path, a query or credentials: where API keys live.
+fn hides_anything(url: &Url) -> bool {
+    !url.path().trim_matches('/').is_empty()
+        || url.query().is_some()
+        || url.password().is_some()
+        || !url.username().is_empty()
+}
+
+/// The texts of `url` that must not be shown, longest first, each paired with what shows instead;
+/// none when the URL is only a scheme, a host and a port.
 fn secrets_of(url: &Url) -> Vec<(String, String)> {
+    if !hides_anything(url) {
+        return Vec::new();
+    }
     let shown = Redacted(url).to_string();
     let mut secrets =
         vec![(url.as_str().to_owned(), shown.clone()), (url.as_str().trim_end_matches('/').to_owned(), shown)];

@@ -65,9 +65,7 @@ pub async fn sign_in(
     let expected = Expected { domains: services.origin.domains(), chain_id: services.chain_id, now };
     let message = check_message(&request.message, expected)?;
     let signature = signature_bytes(&request.signature)?;
-    if !signatures::is_signed_by(&services.chain, message.address, request.message.as_bytes(), &signature).await? {
-        return Err(SignInError::BadSignature.into());
-    }
+    // Before the signature, whose check may ask the chain: a nonce of another session ends it here.
     let issued_here = session
         .get::<String>(NONCE_KEY)
         .await
@@ -75,6 +73,9 @@ pub async fn sign_in(
         .is_some_and(|issued| issued == message.nonce);
     if !issued_here {
         return Err(SignInError::NonceUnknown.into());
+    }
+    if !signatures::is_signed_by(&services.chain, message.address, request.message.as_bytes(), &signature).await? {
+        return Err(SignInError::BadSignature.into());
     }
     // Last, so that a message refused for another reason leaves its nonce usable. (The session keeps
     // its nonce after signing in: a replay from it is then told the nonce was used.)

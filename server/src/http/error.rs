@@ -50,7 +50,7 @@ impl ApiError {
 }
 
 /// What a client is told when the chain does not answer.
-pub const CHAIN_UNAVAILABLE: &str = "the chain does not answer; try again shortly";
+const CHAIN_UNAVAILABLE: &str = "the chain does not answer; try again shortly";
 
 #[derive(Serialize)]
 struct Body<'a> {

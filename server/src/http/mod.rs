@@ -20,7 +20,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodFilter, on};
 use tokio::sync::RwLock;
 
-pub use error::{ApiError, CHAIN_UNAVAILABLE};
+pub use error::ApiError;
 pub use metrics::Metrics;
 pub use same_origin::refuse_cross_site;
 
