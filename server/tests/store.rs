@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use alloy::primitives::{Address, B256, U256, address, b256};
+use app::products::{Draft, ProductMetadata};
 use coop_server::store::CHECK_TIMEOUT;
 use coop_server::store::{Checkpoint, Filed, IndexedRange, NonceUse, Store, StoreError, StoredEvent};
 use serde_json::json;
@@ -85,6 +86,9 @@ conformance!(
     a_sign_in_nonce_is_good_for_one_use_before_it_expires,
     a_session_is_saved_loaded_and_deleted_and_an_expired_one_is_not_loaded,
     join_requests_are_paged_oldest_first_and_waiting_ones_counted,
+    drafts_are_their_owners_alone_and_counted,
+    product_metadata_is_kept_per_product_and_owner_and_found_by_category,
+    only_old_covers_that_no_draft_and_no_product_names_are_deleted,
 );
 
 const STREAM: &str = "chain";
@@ -236,6 +240,68 @@ mod cases {
         // Three wait in the union; of the first member, one (the other union's is approved).
         assert_eq!(db.store.waiting_join_requests(DU, members[0]).await.unwrap(), (3, 1));
         assert_eq!(db.store.waiting_join_requests(other_union, Address::repeat_byte(9)).await.unwrap(), (0, 0));
+    }
+
+    pub async fn drafts_are_their_owners_alone_and_counted(db: &Db) {
+        let (owner, other) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        let first = Draft { id: "d1".into(), name: "Weather".into(), ..Draft::default() };
+        let second = Draft { id: "d2".into(), name: "Trams".into(), ..Draft::default() };
+        db.store.insert_draft(owner, &first, 10).await.unwrap();
+        db.store.insert_draft(owner, &second, 20).await.unwrap();
+
+        let names = |drafts: Vec<Draft>| drafts.into_iter().map(|d| d.name).collect::<Vec<_>>();
+        assert_eq!(names(db.store.drafts(owner).await.unwrap()), ["Trams", "Weather"], "last saved first");
+        assert_eq!(db.store.draft_count(owner).await.unwrap(), 2);
+        assert!(db.store.drafts(other).await.unwrap().is_empty());
+        assert_eq!(db.store.find_draft(other, "d1").await.unwrap(), None);
+        let renamed = Draft { name: "Weather stations".into(), ..first.clone() };
+        assert!(!db.store.update_draft(other, &renamed, 30).await.unwrap(), "not theirs to change");
+        assert!(db.store.update_draft(owner, &renamed, 30).await.unwrap());
+        let found = db.store.find_draft(owner, "d1").await.unwrap().unwrap();
+        assert_eq!((found.name.as_str(), found.updated_at), ("Weather stations", 30));
+        assert!(!db.store.delete_draft(other, "d1").await.unwrap());
+        assert!(db.store.delete_draft(owner, "d1").await.unwrap());
+        assert_eq!(db.store.draft_count(owner).await.unwrap(), 1);
+    }
+
+    pub async fn product_metadata_is_kept_per_product_and_owner_and_found_by_category(db: &Db) {
+        let (owner, next_owner) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        let product = B256::repeat_byte(7);
+        let said = |category: &str| ProductMetadata { category: category.into(), ..ProductMetadata::default() };
+        db.store.save_metadata(product, owner, &said("transport"), 10).await.unwrap();
+        db.store.save_metadata(product, owner, &said("environment"), 20).await.unwrap();
+        db.store.save_metadata(product, next_owner, &said("health"), 30).await.unwrap();
+
+        assert_eq!(db.store.product_metadata(product, owner).await.unwrap(), Some(said("environment")));
+        assert_eq!(db.store.product_metadata(product, next_owner).await.unwrap(), Some(said("health")));
+        assert_eq!(db.store.products_in_category("environment").await.unwrap(), vec![(product, owner)]);
+        assert!(db.store.products_in_category("transport").await.unwrap().is_empty(), "replaced");
+        assert_eq!(db.store.metadata_count(owner, product).await.unwrap(), (1, true));
+        assert_eq!(db.store.metadata_count(owner, B256::ZERO).await.unwrap(), (1, false));
+    }
+
+    pub async fn only_old_covers_that_no_draft_and_no_product_names_are_deleted(db: &Db) {
+        let seller = Address::repeat_byte(1);
+        for (name, at) in
+            [("oldunused.png", 10), ("olddrafted.png", 10), ("olddescribed.png", 10), ("newunused.png", 900)]
+        {
+            db.store.insert_cover(name, b"image", seller, at).await.unwrap();
+        }
+        // The same image again is stored once.
+        db.store.insert_cover("oldunused.png", b"image", seller, 11).await.unwrap();
+        let draft = Draft { id: "d1".into(), cover: "olddrafted.png".into(), ..Draft::default() };
+        db.store.insert_draft(seller, &draft, 10).await.unwrap();
+        let metadata = ProductMetadata { cover: "olddescribed.png".into(), ..ProductMetadata::default() };
+        db.store.save_metadata(B256::repeat_byte(2), seller, &metadata, 10).await.unwrap();
+        assert_eq!(db.store.covers_uploaded_since(seller, 0).await.unwrap(), 4);
+        assert_eq!(db.store.covers_uploaded_since(seller, 100).await.unwrap(), 1);
+
+        assert_eq!(db.store.delete_unused_covers(500).await.unwrap(), 1);
+
+        assert_eq!(db.store.cover("oldunused.png").await.unwrap(), None);
+        for kept in ["olddrafted.png", "olddescribed.png", "newunused.png"] {
+            assert_eq!(db.store.cover(kept).await.unwrap().as_deref(), Some(b"image".as_slice()), "{kept}");
+        }
     }
 
     pub async fn a_sign_in_nonce_is_good_for_one_use_before_it_expires(db: &Db) {

@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
-use super::store;
 use crate::api::params;
 use crate::auth::SignedIn;
 use crate::http::{ApiError, RouteTable, Services};
@@ -35,7 +34,7 @@ pub async fn clean_unused_covers(store: crate::store::Store) {
     loop {
         every.tick().await;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        match store::delete_unused_covers(&store, now - UNUSED_COVER_GRACE_SECS).await {
+        match store.delete_unused_covers(now - UNUSED_COVER_GRACE_SECS).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(target: "products", deleted, "unused covers deleted"),
             Err(error) => tracing::warn!(target: "products", %error, "deleting unused covers failed"),
@@ -80,7 +79,7 @@ async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let uploaded = store::covers_uploaded_since(&services.store, who.0, now - 86_400).await?;
+    let uploaded = services.store.covers_uploaded_since(who.0, now - 86_400).await?;
     if uploaded >= MAX_COVERS_PER_SELLER_PER_DAY {
         return Err(ApiError::Conflict {
             code: "quota_exceeded",
@@ -117,7 +116,7 @@ async fn upload(
         ));
     }
     let name = format!("{}.{extension}", &format!("{:x}", keccak256(&bytes))[..32]);
-    store::insert_cover(&services.store, &name, &bytes, who.0, now).await?;
+    services.store.insert_cover(&name, &bytes, who.0, now).await?;
     tracing::info!(target: "products", name, size = bytes.len(), "cover stored");
     let url = format!("{COVERS_PATH}/{name}");
     Ok((StatusCode::CREATED, Json(Stored { name, url, size: bytes.len() })).into_response())
@@ -134,7 +133,7 @@ async fn serve(
     }
     let extension = name.rsplit('.').next().unwrap_or_default();
     let mime = COVER_TYPES.iter().find(|(_, known)| *known == extension).map_or("application/octet-stream", |(m, _)| m);
-    let Some(bytes) = store::cover(&services.store, &name).await? else {
+    let Some(bytes) = services.store.cover(&name).await? else {
         return Err(ApiError::NotFound(format!("no cover {name:?}")));
     };
     Ok((

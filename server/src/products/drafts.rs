@@ -17,7 +17,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::store;
 use crate::api::params;
 use crate::auth::SignedIn;
 use crate::http::{ApiError, RouteTable, Services};
@@ -68,7 +67,7 @@ pub async fn save(store: &Store, owner: Address, mut draft: Draft) -> Result<Dra
     draft.updated_at = now;
     let product = draft.product_id.parse::<B256>().ok();
     if let Some(product) = product {
-        let (described, this) = store::metadata_count(store, owner, product).await?;
+        let (described, this) = store.metadata_count(owner, product).await?;
         if !this && described >= MAX_DESCRIBED_PER_SELLER {
             return Err(SaveError::Quota(format!(
                 "you describe {described} products, the most one seller may; remove a draft's product id first"
@@ -76,13 +75,13 @@ pub async fn save(store: &Store, owner: Address, mut draft: Draft) -> Result<Dra
         }
     }
     if draft.id.is_empty() {
-        let kept = store::draft_count(store, owner).await?;
+        let kept = store.draft_count(owner).await?;
         if kept >= MAX_DRAFTS_PER_SELLER {
             return Err(SaveError::Quota(format!("you keep {kept} drafts, the most one seller may; delete one first")));
         }
         draft.id = format!("{:x}", B256::random())[..16].to_owned();
-        store::insert_draft(store, owner, &draft, now).await?;
-    } else if !store::update_draft(store, owner, &draft, now).await? {
+        store.insert_draft(owner, &draft, now).await?;
+    } else if !store.update_draft(owner, &draft, now).await? {
         return Err(SaveError::NotFound);
     }
     if let Some(product) = product {
@@ -91,7 +90,7 @@ pub async fn save(store: &Store, owner: Address, mut draft: Draft) -> Result<Dra
             category: draft.category.clone(),
             cover: draft.cover.clone(),
         };
-        store::save_metadata(store, product, owner, &metadata, now).await?;
+        store.save_metadata(product, owner, &metadata, now).await?;
     }
     tracing::info!(target: "products", %owner, id = draft.id, "draft saved");
     Ok(draft)
@@ -153,7 +152,7 @@ pub struct DraftList {
 
 /// `GET /api/v1/drafts`: the signed-in owner's drafts, last saved first.
 async fn list(State(services): State<Arc<Services>>, who: SignedIn) -> Result<Json<DraftList>, ApiError> {
-    Ok(Json(DraftList { drafts: store::drafts(&services.store, who.0).await? }))
+    Ok(Json(DraftList { drafts: services.store.drafts(who.0).await? }))
 }
 
 /// `POST /api/v1/drafts`: a new draft (any `id` in the body is ignored).
@@ -174,7 +173,7 @@ async fn one(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Draft>, ApiError> {
     let id = params::path(id)?;
-    let found = store::find_draft(&services.store, who.0, &id).await?;
+    let found = services.store.find_draft(who.0, &id).await?;
     found.map(Json).ok_or(SaveError::NotFound.into())
 }
 
@@ -197,7 +196,7 @@ async fn remove(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let id = params::path(id)?;
-    if !store::delete_draft(&services.store, who.0, &id).await? {
+    if !services.store.delete_draft(who.0, &id).await? {
         return Err(SaveError::NotFound.into());
     }
     Ok(StatusCode::NO_CONTENT)
@@ -232,13 +231,13 @@ fn unavailable(error: StoreError) -> EditorError {
 
 impl Editor for StoreEditor {
     fn drafts(&self, owner: Address) -> Answer<'_, Vec<Draft>> {
-        Box::pin(async move { store::drafts(&self.store, owner).await.map_err(unavailable) })
+        Box::pin(async move { self.store.drafts(owner).await.map_err(unavailable) })
     }
 
     fn draft(&self, owner: Address, id: String) -> Answer<'_, Draft> {
-        Box::pin(async move {
-            store::find_draft(&self.store, owner, &id).await.map_err(unavailable)?.ok_or(EditorError::NotFound)
-        })
+        Box::pin(
+            async move { self.store.find_draft(owner, &id).await.map_err(unavailable)?.ok_or(EditorError::NotFound) },
+        )
     }
 
     fn save(&self, owner: Address, draft: Draft) -> Answer<'_, Draft> {
@@ -247,7 +246,7 @@ impl Editor for StoreEditor {
 
     fn delete(&self, owner: Address, id: String) -> Answer<'_, ()> {
         Box::pin(async move {
-            match store::delete_draft(&self.store, owner, &id).await {
+            match self.store.delete_draft(owner, &id).await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(EditorError::NotFound),
                 Err(error) => Err(unavailable(error)),

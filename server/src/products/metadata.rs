@@ -12,7 +12,6 @@ use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 
-use super::store;
 use crate::api::params;
 use crate::http::{ApiError, RouteTable, Services};
 use crate::store::{Store, StoreError};
@@ -34,7 +33,9 @@ async fn one(
             .ok_or_else(|| ApiError::NotFound(format!("no product {id} (as of block {})", catalog.as_of())))?;
         product.owner
     };
-    let metadata = store::metadata(&services.store, id, owner)
+    let metadata = services
+        .store
+        .product_metadata(id, owner)
         .await
         .map_err(|error| ApiError::Unexpected(anyhow::Error::new(error).context("product metadata")))?;
     Ok(Json(metadata.unwrap_or_default()))
@@ -43,7 +44,7 @@ async fn one(
 /// Fills in each card's description, category and cover from what its owner saved.
 pub async fn describe(store: &Store, cards: &mut [ProductCard]) -> Result<(), StoreError> {
     for card in cards {
-        if let Some(metadata) = store::metadata(store, card.id, card.owner).await? {
+        if let Some(metadata) = store.product_metadata(card.id, card.owner).await? {
             card.description = metadata.description;
             card.category = metadata.category;
             card.cover = metadata.cover;
@@ -54,5 +55,5 @@ pub async fn describe(store: &Store, cards: &mut [ProductCard]) -> Result<(), St
 
 /// The products filed under `category` by their owner, as `(product, owner)` pairs to match cards against.
 pub async fn in_category(store: &Store, category: &str) -> Result<HashSet<(B256, Address)>, StoreError> {
-    Ok(store::in_category(store, category).await?.into_iter().collect())
+    Ok(store.products_in_category(category).await?.into_iter().collect())
 }

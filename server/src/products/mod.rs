@@ -7,7 +7,6 @@ pub mod drafts;
 mod in_process;
 mod market;
 pub mod metadata;
-mod store;
 mod unions;
 
 pub use checkout::{ChainCheckout, provide_checkout};

@@ -5,7 +5,7 @@
 use alloy::primitives::{Address, B256};
 use sqlx::Row;
 
-use super::{Store, StoreError, from_db, to_db};
+use super::{Store, StoreError, from_db, hex, to_db};
 
 /// One member's latest join request to one union.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,10 +39,6 @@ pub enum Filed {
     NotNewer,
     /// The member already has a request that is not rejected.
     AlreadyRequested(JoinRequest),
-}
-
-fn hex(address: &Address) -> String {
-    format!("{address:#x}")
 }
 
 fn request(row: &sqlx::any::AnyRow) -> Result<JoinRequest, StoreError> {

@@ -8,10 +8,12 @@ mod books;
 mod chain_log;
 mod joins;
 mod leadership;
+mod products;
 mod sessions;
 
 use std::str::FromStr;
 
+use alloy::primitives::Address;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
@@ -84,11 +86,6 @@ impl Store {
         self.backend
     }
 
-    /// The pool, for the tables a module keeps next to its own code (products' drafts and metadata).
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
-    }
-
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let row = sqlx::query("SELECT CAST(1 AS BIGINT)").fetch_one(&self.pool).await?;
@@ -115,6 +112,11 @@ fn create_sqlite_folder(url: &str) {
 
 fn to_db(block: u64) -> Result<i64, StoreError> {
     i64::try_from(block).map_err(|_| StoreError::BlockOutOfRange(block))
+}
+
+/// An address as the tables keep it: lower-case 0x hex.
+fn hex(address: &Address) -> String {
+    format!("{address:#x}")
 }
 
 fn from_db(column: &'static str, value: i64) -> Result<u64, StoreError> {

@@ -1,0 +1,221 @@
+//! The products' tables (migrations 0004, 0007 and 0009): drafts per owner, the metadata the
+//! marketplace shows beyond the chain, and the uploaded covers.
+
+use alloy::primitives::{Address, B256};
+use app::products::{Draft, ProductMetadata};
+use sqlx::Row;
+
+use super::{Store, StoreError, hex};
+
+fn draft(row: &sqlx::any::AnyRow) -> Result<Draft, StoreError> {
+    let body: String = row.try_get("body")?;
+    let mut draft: Draft =
+        serde_json::from_str(&body).map_err(|_| StoreError::Corrupt { column: "product_drafts.body", value: body })?;
+    draft.id = row.try_get("id")?;
+    draft.updated_at = row.try_get("updated_at")?;
+    Ok(draft)
+}
+
+fn body(draft: &Draft) -> String {
+    serde_json::to_string(draft).expect("a draft is plain strings")
+}
+
+impl Store {
+    /// An owner's drafts, last saved first.
+    pub async fn drafts(&self, owner: Address) -> Result<Vec<Draft>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, body, updated_at FROM product_drafts WHERE owner = $1 ORDER BY updated_at DESC, id",
+        )
+        .bind(hex(&owner))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(draft).collect()
+    }
+
+    /// One of `owner`'s drafts; `None` when it is not there or is someone else's.
+    pub async fn find_draft(&self, owner: Address, id: &str) -> Result<Option<Draft>, StoreError> {
+        let row = sqlx::query("SELECT id, body, updated_at FROM product_drafts WHERE id = $1 AND owner = $2")
+            .bind(id)
+            .bind(hex(&owner))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(draft).transpose()
+    }
+
+    pub async fn insert_draft(&self, owner: Address, draft: &Draft, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO product_drafts (id, owner, body, product_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&draft.id)
+        .bind(hex(&owner))
+        .bind(body(draft))
+        .bind(&draft.product_id)
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces one of `owner`'s drafts; `false` when there is no such draft of theirs.
+    pub async fn update_draft(&self, owner: Address, draft: &Draft, now: i64) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE product_drafts SET body = $1, product_id = $2, updated_at = $3 WHERE id = $4 AND owner = $5",
+        )
+        .bind(body(draft))
+        .bind(&draft.product_id)
+        .bind(now)
+        .bind(&draft.id)
+        .bind(hex(&owner))
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
+    pub async fn delete_draft(&self, owner: Address, id: &str) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("DELETE FROM product_drafts WHERE id = $1 AND owner = $2")
+            .bind(id)
+            .bind(hex(&owner))
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected() == 1)
+    }
+
+    /// Sets what the marketplace shows of `product` while `owner` owns it.
+    pub async fn save_metadata(
+        &self,
+        product: B256,
+        owner: Address,
+        metadata: &ProductMetadata,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO product_metadata (product_id, owner, description, category, cover, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (product_id, owner) DO UPDATE SET \
+             description = excluded.description, category = excluded.category, cover = excluded.cover, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(format!("{product:#x}"))
+        .bind(hex(&owner))
+        .bind(&metadata.description)
+        .bind(&metadata.category)
+        .bind(&metadata.cover)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// What `owner` said of `product`, if anything.
+    pub async fn product_metadata(&self, product: B256, owner: Address) -> Result<Option<ProductMetadata>, StoreError> {
+        let row = sqlx::query(
+            "SELECT description, category, cover FROM product_metadata WHERE product_id = $1 AND owner = $2",
+        )
+        .bind(format!("{product:#x}"))
+        .bind(hex(&owner))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(ProductMetadata {
+                description: row.try_get("description")?,
+                category: row.try_get("category")?,
+                cover: row.try_get("cover")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Every `(product, owner)` filed under `category`; the caller keeps the ones whose owner still owns
+    /// the product.
+    pub async fn products_in_category(&self, category: &str) -> Result<Vec<(B256, Address)>, StoreError> {
+        let rows = sqlx::query("SELECT product_id, owner FROM product_metadata WHERE category = $1")
+            .bind(category)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let product: String = row.try_get("product_id")?;
+                let owner: String = row.try_get("owner")?;
+                Ok((
+                    product
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt { column: "product_metadata.product_id", value: product })?,
+                    owner
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt { column: "product_metadata.owner", value: owner })?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Stores a cover under `name`, uploaded by `seller`, unless it is there already (a name is its
+    /// content's hash).
+    pub async fn insert_cover(&self, name: &str, image: &[u8], seller: Address, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO product_covers (name, image, created_at, uploaded_by) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(image.to_vec())
+        .bind(now)
+        .bind(hex(&seller))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// How many covers `seller` uploaded since `since` (Unix seconds).
+    pub async fn covers_uploaded_since(&self, seller: Address, since: i64) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM product_covers WHERE uploaded_by = $1 AND created_at >= $2")
+            .bind(hex(&seller))
+            .bind(since)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Deletes the covers uploaded before `before` that no draft and no product's metadata names: an
+    /// upload nobody used stays for a while (its seller may still be writing the draft), not for good.
+    pub async fn delete_unused_covers(&self, before: i64) -> Result<u64, StoreError> {
+        let deleted = sqlx::query(
+            "DELETE FROM product_covers WHERE created_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM product_metadata WHERE product_metadata.cover = product_covers.name) \
+             AND NOT EXISTS (SELECT 1 FROM product_drafts WHERE product_drafts.body LIKE '%' || product_covers.name || '%')",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await?;
+        Ok(deleted.rows_affected())
+    }
+
+    /// How many drafts `owner` keeps.
+    pub async fn draft_count(&self, owner: Address) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM product_drafts WHERE owner = $1")
+            .bind(hex(&owner))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// How many products `owner` has described, and whether `product` is one of them.
+    pub async fn metadata_count(&self, owner: Address, product: B256) -> Result<(i64, bool), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, COUNT(CASE WHEN product_id = $2 THEN 1 END) AS this FROM product_metadata WHERE owner = $1",
+        )
+        .bind(hex(&owner))
+        .bind(format!("{product:#x}"))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("n")?, row.try_get::<i64, _>("this")? > 0))
+    }
+
+    /// The image stored under `name`, if any.
+    pub async fn cover(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query("SELECT image FROM product_covers WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.try_get("image")).transpose()?)
+    }
+}
