@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use alloy::primitives::{Address, B256, U256, address, b256};
 use app::products::{Draft, ProductMetadata};
 use coop_server::store::CHECK_TIMEOUT;
-use coop_server::store::{Checkpoint, Filed, IndexedRange, NonceUse, Store, StoreError, StoredEvent};
+use coop_server::store::{Checkpoint, Filed, IndexedRange, JoinState, NonceUse, Store, StoreError, StoredEvent};
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tower_sessions::SessionStore;
@@ -225,17 +225,19 @@ mod cases {
         let other_union = Address::repeat_byte(0xd1);
         let members: Vec<Address> = (1..=3).map(Address::repeat_byte).collect();
         for (at, member) in members.iter().enumerate() {
-            let filed = db.store.file_join_request(DU, *member, "pending", 10, "0x00", None, false, 100 + at as i64);
+            let filed =
+                db.store.file_join_request(DU, *member, JoinState::Pending, 10, "0x00", None, false, 100 + at as i64);
             assert!(matches!(filed.await.unwrap(), Filed::Stored(_)));
         }
-        let filed = db.store.file_join_request(other_union, members[0], "approved", 10, "0x00", None, false, 200);
+        let filed =
+            db.store.file_join_request(other_union, members[0], JoinState::Approved, 10, "0x00", None, false, 200);
         assert!(matches!(filed.await.unwrap(), Filed::Stored(_)));
 
         let (page, total) = db.store.join_requests_page(DU, None, 1, 1).await.unwrap();
         assert_eq!((page.iter().map(|r| r.member).collect::<Vec<_>>(), total), (vec![members[1]], 3));
-        let (page, total) = db.store.join_requests_page(DU, Some("approved"), 0, 50).await.unwrap();
+        let (page, total) = db.store.join_requests_page(DU, Some(JoinState::Approved), 0, 50).await.unwrap();
         assert_eq!((page.len(), total), (0, 0));
-        let (page, total) = db.store.join_requests_page(DU, Some("pending"), u64::MAX, 50).await.unwrap();
+        let (page, total) = db.store.join_requests_page(DU, Some(JoinState::Pending), u64::MAX, 50).await.unwrap();
         assert_eq!((page.len(), total), (0, 3), "past the end is an empty page");
         // Three wait in the union; of the first member, one (the other union's is approved).
         assert_eq!(db.store.waiting_join_requests(DU, members[0]).await.unwrap(), (3, 1));

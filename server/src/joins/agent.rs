@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::policy::{Key, Serving};
 use crate::sender::{self, Patience, signing_provider};
-use crate::store::Store;
+use crate::store::{JoinState, Store};
 use crate::unions::Unions;
 
 /// At most this many members per transaction.
@@ -90,7 +90,7 @@ impl Agent {
         // Approved requests whose member is active already (joined some other way) are joined once
         // that is confirmed; the others wait for an `addMembers`.
         let mut waiting: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
-        for request in self.store.join_requests_with_status("approved").await? {
+        for request in self.store.join_requests_with_status(JoinState::Approved).await? {
             let (active, confirmed) = {
                 let unions = unions.read().await;
                 let Some(union) = unions.get(&request.union) else { continue };
@@ -100,7 +100,10 @@ impl Agent {
             if !active {
                 waiting.entry(request.union).or_default().push(request.member);
             } else if confirmed
-                && self.store.move_join_request(request.union, request.member, &["approved"], "joined", now()).await?
+                && self
+                    .store
+                    .move_join_request(request.union, request.member, &[JoinState::Approved], JoinState::Joined, now())
+                    .await?
             {
                 step.joined += 1;
             }
@@ -144,7 +147,7 @@ impl Agent {
     /// or that was left in flight (a leader that stopped mid-send), goes back to the approved ones and
     /// is sent again: `addMembers` skips members already active, so sending twice adds nobody twice.
     async fn settle_sent(&self, unions: &RwLock<Unions>, step: &mut Step) -> anyhow::Result<()> {
-        for request in self.store.join_requests_with_status("sent").await? {
+        for request in self.store.join_requests_with_status(JoinState::Sent).await? {
             let (joined, confirmed, passed) = {
                 let unions = unions.read().await;
                 let Some(union) = unions.get(&request.union) else { continue };
@@ -155,7 +158,10 @@ impl Agent {
             };
             if joined {
                 if confirmed
-                    && self.store.move_join_request(request.union, request.member, &["sent"], "joined", now()).await?
+                    && self
+                        .store
+                        .move_join_request(request.union, request.member, &[JoinState::Sent], JoinState::Joined, now())
+                        .await?
                 {
                     step.joined += 1;
                 }
@@ -225,7 +231,11 @@ impl Agent {
                 Batch::Add => {
                     let mut claimed = Vec::new();
                     for member in members {
-                        if self.store.move_join_request(union, *member, &["approved"], "sent", now()).await? {
+                        if self
+                            .store
+                            .move_join_request(union, *member, &[JoinState::Approved], JoinState::Sent, now())
+                            .await?
+                        {
                             claimed.push(*member);
                         }
                     }

@@ -34,7 +34,7 @@ use crate::api::params::{self, Params};
 use crate::auth::SignedIn;
 use crate::http::{ApiError, RouteTable, Services};
 use crate::signatures::{self, MAX_SIGNATURE_BYTES};
-use crate::store::{Filed, JoinRequest, JoinSecret};
+use crate::store::{Filed, JoinRequest, JoinSecret, JoinState};
 
 /// Requests that may wait for one union's owner at once: anyone can file one, for any address it
 /// holds a key of, so a union's list is bounded. A request with the union's secret does not wait.
@@ -45,9 +45,6 @@ pub const MAX_WAITING_PER_MEMBER: u64 = 20;
 /// How old a signed join request may be, in seconds (and how far ahead of the server's clock).
 pub const MAX_AGE_SECS: i64 = 10 * 60;
 const MAX_AHEAD_SECS: i64 = 60;
-/// The statuses a request can be listed by.
-pub const STATUSES: &[&str] = &["pending", "approved", "rejected", "sent", "joined"];
-
 /// The message a member signs to ask to join `union`.
 pub fn join_message(union: Address, member: Address, chain_id: u64, issued_at: i64) -> String {
     format!("Join the Data Union {union} on Coop\nMember: {member}\nChain ID: {chain_id}\nIssued At: {issued_at}")
@@ -78,13 +75,42 @@ fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     json.map(|Json(value)| value).map_err(|rejection| bad("invalid_body", "body", rejection.body_text()))
 }
 
+/// A request's status as the API shows it: its stored state, or what the chain says of the member
+/// since (joined, or parted after a removal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+enum RequestStatus {
+    Stored(JoinState),
+    Derived(Membership),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Membership {
+    Joined,
+    Parted,
+}
+
+impl RequestStatus {
+    /// `state` as seen beside the chain: an active member has joined (unless the owner rejected it
+    /// since); one that joined and is not active any more was removed.
+    fn beside_chain(state: JoinState, active: bool) -> Self {
+        match state {
+            JoinState::Rejected => RequestStatus::Stored(state),
+            _ if active => RequestStatus::Derived(Membership::Joined),
+            JoinState::Joined => RequestStatus::Derived(Membership::Parted),
+            _ => RequestStatus::Stored(state),
+        }
+    }
+}
+
 /// What the API shows of a request.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestView {
     union: Address,
     member: Address,
-    status: String,
+    status: RequestStatus,
     issued_at: i64,
     /// Whether a shared secret approved it.
     by_secret: bool,
@@ -97,7 +123,7 @@ impl From<JoinRequest> for RequestView {
         Self {
             union: request.union,
             member: request.member,
-            status: request.status,
+            status: RequestStatus::Stored(request.status),
             issued_at: request.issued_at,
             by_secret: request.secret_id.is_some(),
             created_at: request.created_at,
@@ -245,7 +271,7 @@ async fn file(
         });
     }
     served_here(&services, union).await?;
-    let status = if secret_id.is_some() { "approved" } else { "pending" };
+    let status = JoinState::of_new_request(secret_id.is_some());
     // A request that joined, of a member no longer active (removed since), may be replaced.
     let parted = !active;
     let filed = services
@@ -263,7 +289,7 @@ async fn file(
         .await?;
     match filed {
         Filed::Stored(stored) => {
-            tracing::info!(target: "joins", %union, %member, status, "join request filed");
+            tracing::info!(target: "joins", %union, %member, %status, "join request filed");
             Ok((StatusCode::CREATED, Json(RequestView::from(stored))).into_response())
         }
         Filed::NotNewer => Err(bad(
@@ -309,7 +335,7 @@ async fn list(
     let query = Params::from_query(query)?;
     let status = match query.text("status") {
         None => None,
-        Some(_) => Some(query.choice("status", STATUSES)?),
+        Some(_) => JoinState::parse(query.choice("status", &JoinState::NAMES)?),
     };
     let page = query.page()?;
     owner_only(&services, union, who).await?;
@@ -334,24 +360,18 @@ async fn status(
     let (union, member) = (params::address(&union, "address")?, params::address(&member, "member")?);
     let active = union_membership(&services, union, member).await?;
     let request = services.store.join_request(union, member).await?;
-    let mut view = RequestView::from(
-        request.ok_or_else(|| ApiError::NotFound(format!("{member} has not asked to join {union}")))?,
-    );
-    if active && view.status != "rejected" {
-        view.status = "joined".to_owned();
-    } else if !active && view.status == "joined" {
-        // Joined once, removed since (the store keeps the request as it was when it joined).
-        view.status = "parted".to_owned();
-    }
-    Ok(Json(view))
+    let request = request.ok_or_else(|| ApiError::NotFound(format!("{member} has not asked to join {union}")))?;
+    // The store keeps a request as it was when it joined; the chain says what happened since.
+    let status = RequestStatus::beside_chain(request.status, active);
+    Ok(Json(RequestView { status, ..RequestView::from(request) }))
 }
 
 async fn decide(
     services: &Services,
     who: SignedIn,
     segments: Result<Path<(String, String)>, PathRejection>,
-    from: &[&str],
-    to: &str,
+    from: &[JoinState],
+    to: JoinState,
 ) -> Result<Json<RequestView>, ApiError> {
     let (union, member) = params::path(segments)?;
     let (union, member) = (params::address(&union, "address")?, params::address(&member, "member")?);
@@ -367,11 +387,11 @@ async fn decide(
             message: format!(
                 "the request of {member} is {}; only {} ones can be {to}",
                 existing.status,
-                from.join(" or ")
+                from.iter().map(|state| state.as_str()).collect::<Vec<_>>().join(" or ")
             ),
         });
     }
-    tracing::info!(target: "joins", %union, %member, to, "join request decided");
+    tracing::info!(target: "joins", %union, %member, %to, "join request decided");
     let request = services.store.join_request(union, member).await?;
     Ok(Json(RequestView::from(request.unwrap_or(existing))))
 }
@@ -382,7 +402,7 @@ async fn approve(
     who: SignedIn,
     segments: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<RequestView>, ApiError> {
-    decide(&services, who, segments, &["pending", "rejected"], "approved").await
+    decide(&services, who, segments, JoinState::APPROVABLE, JoinState::Approved).await
 }
 
 /// `POST .../join-requests/{member}/reject`, owner only.
@@ -391,7 +411,7 @@ async fn reject(
     who: SignedIn,
     segments: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<RequestView>, ApiError> {
-    decide(&services, who, segments, &["pending", "approved"], "rejected").await
+    decide(&services, who, segments, JoinState::REJECTABLE, JoinState::Rejected).await
 }
 
 #[derive(Serialize)]
@@ -492,4 +512,19 @@ async fn delete_secret(
         return Err(ApiError::NotFound(format!("{union} has no secret {id}")));
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_says_joined_or_parted_over_what_the_store_kept() {
+        let shown = |state, active| serde_json::to_value(RequestStatus::beside_chain(state, active)).unwrap();
+        assert_eq!(shown(JoinState::Sent, true), "joined");
+        assert_eq!(shown(JoinState::Joined, false), "parted");
+        assert_eq!(shown(JoinState::Rejected, true), "rejected", "an owner's rejection stands");
+        assert_eq!(shown(JoinState::Pending, false), "pending");
+        assert_eq!(shown(JoinState::Approved, false), "approved");
+    }
 }

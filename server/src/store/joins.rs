@@ -7,12 +7,62 @@ use sqlx::Row;
 
 use super::{Store, StoreError, from_db, hex, to_db};
 
+/// Where a join request stands, stored as its lower-case name. A request is `Pending` until the owner
+/// decides (or `Approved` at once by a shared secret); the join-part agent moves an approved one to
+/// `Sent` when its `addMembers` goes out and to `Joined` when the chain says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JoinState {
+    Pending,
+    Approved,
+    Rejected,
+    Sent,
+    Joined,
+}
+
+impl JoinState {
+    pub const ALL: [JoinState; 5] =
+        [JoinState::Pending, JoinState::Approved, JoinState::Rejected, JoinState::Sent, JoinState::Joined];
+    /// The names, as the API's `status` filter takes them.
+    pub const NAMES: [&'static str; 5] = ["pending", "approved", "rejected", "sent", "joined"];
+
+    pub fn as_str(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::NAMES.iter().position(|name| *name == text).map(|at| Self::ALL[at])
+    }
+
+    /// A new request: approved at once by a shared secret, else waiting for the owner.
+    pub fn of_new_request(by_secret: bool) -> Self {
+        if by_secret { JoinState::Approved } else { JoinState::Pending }
+    }
+
+    /// The states an owner's approval takes a request from (a rejection can be reconsidered).
+    pub const APPROVABLE: &'static [JoinState] = &[JoinState::Pending, JoinState::Rejected];
+    /// The states an owner's rejection takes a request from (until the agent sent it).
+    pub const REJECTABLE: &'static [JoinState] = &[JoinState::Pending, JoinState::Approved];
+
+    /// Whether a newer signed request may replace this one: after a rejection, or after the member
+    /// joined and was removed since (`parted`).
+    pub fn replaceable(self, parted: bool) -> bool {
+        self == JoinState::Rejected || (parted && self == JoinState::Joined)
+    }
+}
+
+impl std::fmt::Display for JoinState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One member's latest join request to one union.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JoinRequest {
     pub union: Address,
     pub member: Address,
-    pub status: String,
+    pub status: JoinState,
     pub issued_at: i64,
     pub secret_id: Option<String>,
     pub created_at: i64,
@@ -48,7 +98,10 @@ fn request(row: &sqlx::any::AnyRow) -> Result<JoinRequest, StoreError> {
     Ok(JoinRequest {
         union: parse(row.try_get("union_address")?)?,
         member: parse(row.try_get("member")?)?,
-        status: row.try_get("status")?,
+        status: {
+            let text: String = row.try_get("status")?;
+            JoinState::parse(&text).ok_or(StoreError::Corrupt { column: "join_requests.status", value: text })?
+        },
         issued_at: row.try_get("issued_at")?,
         secret_id: row.try_get("secret_id")?,
         created_at: row.try_get("created_at")?,
@@ -69,7 +122,7 @@ impl Store {
         &self,
         union: Address,
         member: Address,
-        status: &str,
+        status: JoinState,
         issued_at: i64,
         signature: &str,
         secret_id: Option<&str>,
@@ -80,15 +133,14 @@ impl Store {
             if issued_at <= existing.issued_at {
                 return Ok(Filed::NotNewer);
             }
-            let replaceable = existing.status == "rejected" || (parted && existing.status == "joined");
-            if !replaceable {
+            if !existing.status.replaceable(parted) {
                 return Ok(Filed::AlreadyRequested(existing));
             }
             let updated = sqlx::query(
                 "UPDATE join_requests SET status = $1, issued_at = $2, signature = $3, secret_id = $4, \
                  updated_at = $5, sent_block = NULL WHERE union_address = $6 AND member = $7 AND issued_at = $8",
             )
-            .bind(status)
+            .bind(status.as_str())
             .bind(issued_at)
             .bind(signature)
             .bind(secret_id)
@@ -109,7 +161,7 @@ impl Store {
             )
             .bind(hex(&union))
             .bind(hex(&member))
-            .bind(status)
+            .bind(status.as_str())
             .bind(issued_at)
             .bind(signature)
             .bind(secret_id)
@@ -142,7 +194,7 @@ impl Store {
     pub async fn join_requests_page(
         &self,
         union: Address,
-        status: Option<&str>,
+        status: Option<JoinState>,
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<JoinRequest>, u64), StoreError> {
@@ -152,7 +204,7 @@ impl Store {
              ORDER BY created_at, member LIMIT $3 OFFSET $4",
         )
         .bind(hex(&union))
-        .bind(status.unwrap_or(""))
+        .bind(status.map_or("", JoinState::as_str))
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .bind(i64::try_from(offset).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
@@ -161,7 +213,7 @@ impl Store {
             "SELECT COUNT(*) AS n FROM join_requests WHERE union_address = $1 AND ($2 = '' OR status = $2)",
         )
         .bind(hex(&union))
-        .bind(status.unwrap_or(""))
+        .bind(status.map_or("", JoinState::as_str))
         .fetch_one(&self.pool)
         .await?
         .try_get("n")?;
@@ -184,10 +236,10 @@ impl Store {
     }
 
     /// Every request of `status` in every union (what the agent works on).
-    pub async fn join_requests_with_status(&self, status: &str) -> Result<Vec<JoinRequest>, StoreError> {
+    pub async fn join_requests_with_status(&self, status: JoinState) -> Result<Vec<JoinRequest>, StoreError> {
         let rows =
             sqlx::query("SELECT union_address, member, status, issued_at, secret_id, created_at, updated_at, sent_block FROM join_requests WHERE status = $1 ORDER BY created_at, member")
-                .bind(status)
+                .bind(status.as_str())
                 .fetch_all(&self.pool)
                 .await?;
         rows.iter().map(request).collect()
@@ -198,8 +250,8 @@ impl Store {
         &self,
         union: Address,
         member: Address,
-        from: &[&str],
-        to: &str,
+        from: &[JoinState],
+        to: JoinState,
         now: i64,
     ) -> Result<bool, StoreError> {
         for status in from {
@@ -207,11 +259,11 @@ impl Store {
                 "UPDATE join_requests SET status = $1, updated_at = $2 \
                  WHERE union_address = $3 AND member = $4 AND status = $5",
             )
-            .bind(to)
+            .bind(to.as_str())
             .bind(now)
             .bind(hex(&union))
             .bind(hex(&member))
-            .bind(*status)
+            .bind(status.as_str())
             .execute(&self.pool)
             .await?;
             if moved.rows_affected() == 1 {
@@ -341,5 +393,31 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_reads_back_from_its_name_and_only_those_names_are_states() {
+        for state in JoinState::ALL {
+            assert_eq!(JoinState::parse(state.as_str()), Some(state));
+            assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
+        }
+        assert_eq!(JoinState::parse("parted"), None, "parted is what the chain says, not a stored state");
+    }
+
+    #[test]
+    fn owners_decide_only_undecided_or_reconsidered_requests_and_a_new_one_replaces_only_a_finished_one() {
+        use JoinState::*;
+        assert_eq!(JoinState::APPROVABLE, [Pending, Rejected]);
+        assert_eq!(JoinState::REJECTABLE, [Pending, Approved]);
+        let replaceable: Vec<_> = JoinState::ALL.into_iter().filter(|state| state.replaceable(false)).collect();
+        assert_eq!(replaceable, [Rejected]);
+        let after_removal: Vec<_> = JoinState::ALL.into_iter().filter(|state| state.replaceable(true)).collect();
+        assert_eq!(after_removal, [Rejected, Joined]);
+        assert_eq!((JoinState::of_new_request(true), JoinState::of_new_request(false)), (Approved, Pending));
     }
 }

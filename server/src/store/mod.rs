@@ -19,7 +19,7 @@ use sqlx::{AnyPool, Row};
 
 pub use books::StoredBook;
 pub use chain_log::{CREATED, Checkpoint, IndexedRange, LogPosition, StoredEvent};
-pub use joins::{Filed, JoinRequest, JoinSecret};
+pub use joins::{Filed, JoinRequest, JoinSecret, JoinState};
 pub use leadership::{CHECK_TIMEOUT, Lease};
 pub use sessions::NonceUse;
 
