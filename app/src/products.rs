@@ -8,6 +8,7 @@
 
 use alloy_primitives::{Address, B256, U256};
 use coop::amount::{DATA_DECIMALS, Period, parse_units, per_second};
+use coop::engine::{AdminFee, AdminFeeError};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -300,12 +301,11 @@ pub fn freeze_period_seconds(days: &str) -> Result<U256, String> {
 
 /// An admin fee in percent (`"12.5"`) as the contract takes it: 1e18 is 100 %.
 pub fn admin_fee_wei(percent: &str) -> Result<U256, String> {
-    // 1 % is 1e16, so a percentage is a decimal with 16 decimals.
-    let fee = parse_units(percent.trim(), 16).map_err(|error| error.to_string())?;
-    if fee > U256::from(10u64).pow(U256::from(18)) {
-        return Err("the admin fee is at most 100 %".to_owned());
-    }
-    Ok(fee)
+    AdminFee::from_percent(percent).map(AdminFee::value).map_err(|error| match error {
+        AdminFeeError::AboveOne { .. } => "the admin fee is at most 100 %".to_owned(),
+        AdminFeeError::Percent(error) => error.to_string(),
+        other => other.to_string(),
+    })
 }
 
 /// Whether `name` is a cover name the server hands out: 32 hex digits and a known extension.

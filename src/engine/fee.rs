@@ -9,6 +9,7 @@ use std::{fmt, str::FromStr};
 
 use alloy_primitives::U256;
 
+use crate::amount::{AmountError, format_units, parse_units};
 use crate::text::{TextError, parse_amount};
 
 /// 1e18: the fee that takes all of a revenue.
@@ -26,7 +27,13 @@ pub enum AdminFeeError {
     /// Not a decimal integer.
     #[error("admin fee: {0}")]
     Text(#[from] TextError),
+    /// Not a percentage (digits, at most one point, at most 16 decimals).
+    #[error("admin fee: {0}")]
+    Percent(#[from] AmountError),
 }
+
+/// 1 % of [`FEE_SCALE`]: a percentage is a decimal with 16 decimals.
+const PERCENT_DECIMALS: u8 = 16;
 
 /// A fraction of revenue in `0..=1e18`, where 1e18 is 100 %. Built by `TryFrom<U256>` or `parse`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -41,6 +48,18 @@ impl AdminFee {
     /// The fraction scaled by 1e18.
     pub fn value(self) -> U256 {
         self.0
+    }
+
+    /// A percentage as people write it (`"12.5"`), exact to its 16th decimal: the one reading of
+    /// percent for the editor, the owner's form and anything else that takes one.
+    pub fn from_percent(text: &str) -> Result<AdminFee, AdminFeeError> {
+        AdminFee::try_from(parse_units(text, PERCENT_DECIMALS)?)
+    }
+
+    /// The percentage as an exact decimal without trailing zeros (`"12.5"`); [`AdminFee::from_percent`]
+    /// reads it back to the same fee.
+    pub fn percent(self) -> String {
+        format_units(self.0, PERCENT_DECIMALS)
     }
 
     /// `floor(amount * fee / 1e18)`, exact for any amount.
@@ -93,6 +112,27 @@ mod tests {
         assert_eq!(thirty_percent.fee_on(U256::from(3)), U256::ZERO);
         assert_eq!(fee("1").fee_on(U256::from(999_999_999_999_999_999u64)), U256::ZERO);
         assert_eq!(fee("1").fee_on(FEE_SCALE), U256::from(1));
+    }
+
+    #[test]
+    fn a_percentage_is_read_and_written_exactly() {
+        assert_eq!(AdminFee::from_percent("12.5").unwrap(), fee("125000000000000000"));
+        assert_eq!(AdminFee::from_percent(" 100 ").unwrap(), AdminFee::ALL);
+        assert_eq!(fee("125000000000000000").percent(), "12.5");
+        assert_eq!(fee("1").percent(), "0.0000000000000001");
+        assert_eq!((AdminFee::ZERO.percent(), AdminFee::ALL.percent()), ("0".to_owned(), "100".to_owned()));
+        assert!(matches!(AdminFee::from_percent("100.1"), Err(AdminFeeError::AboveOne { .. })));
+        for bad in ["", "ten", "-1", "1.00000000000000001"] {
+            assert!(matches!(AdminFee::from_percent(bad), Err(AdminFeeError::Percent(_))), "{bad:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_fee_reads_back_from_its_percentage(value in 0u128..=1_000_000_000_000_000_000) {
+            let fee = AdminFee::try_from(U256::from(value)).unwrap();
+            prop_assert_eq!(AdminFee::from_percent(&fee.percent()).unwrap(), fee);
+        }
     }
 
     #[test]

@@ -120,33 +120,3 @@ impl Serialize for Wei {
         serializer.collect_str(&self.0)
     }
 }
-
-/// `1e18` is 100 %: the percentage as an exact decimal string (`"12.5"` for `125e15`).
-pub fn percent_of_1e18(value: U256) -> String {
-    let unit = U256::from(10u64).pow(U256::from(16));
-    let (whole, fraction) = (value / unit, value % unit);
-    if fraction.is_zero() {
-        return whole.to_string();
-    }
-    let digits = format!("{:0>16}", fraction.to_string());
-    format!("{whole}.{}", digits.trim_end_matches('0'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentages_are_exact_decimals_without_trailing_zeros() {
-        let cases = [
-            (U256::ZERO, "0"),
-            (U256::from(10u64).pow(U256::from(17)), "10"),
-            (U256::from(125u64) * U256::from(10u64).pow(U256::from(15)), "12.5"),
-            (U256::from(10u64).pow(U256::from(18)), "100"),
-            (U256::from(1u64), "0.0000000000000001"),
-        ];
-        for (value, expected) in cases {
-            assert_eq!(percent_of_1e18(value), expected, "{value}");
-        }
-    }
-}

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use super::params::{self, Page, Params};
-use super::{Answer, Wei, percent_of_1e18};
+use super::{Answer, Wei};
 use crate::http::{ApiError, Services};
 use crate::unions::{BookBuild, BookJob, Quarantine, Union, Unions};
 
@@ -76,7 +76,7 @@ fn summary(union: &Union) -> Summary {
         address: union.address,
         owner: state.owner(),
         admin_fee: Wei(state.admin_fee().value()),
-        admin_fee_percent: percent_of_1e18(state.admin_fee().value()),
+        admin_fee_percent: state.admin_fee().percent(),
         active_members: state.active_count(),
         total_members: total_members(union),
         total_revenue: Wei(state.totals().revenue),

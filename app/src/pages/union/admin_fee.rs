@@ -4,17 +4,17 @@
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use coop::contracts::DataUnion;
+use coop::engine::{AdminFee, AdminFeeError};
 use leptos::prelude::*;
 
 use crate::wallet::{TxProgress, UnsignedTx, use_wallet};
 
 /// `"12.5"` percent as the contract's fraction of 1e18; the field is named in the error.
 fn parse_percent(text: &str) -> Result<U256, String> {
-    let fee = coop::amount::parse_units(text, 16).map_err(|error| format!("admin fee: {error}"))?;
-    if fee > U256::from(10u64).pow(U256::from(18)) {
-        return Err("admin fee: at most 100 %".to_owned());
-    }
-    Ok(fee)
+    AdminFee::from_percent(text).map(AdminFee::value).map_err(|error| match error {
+        AdminFeeError::AboveOne { .. } => "admin fee: at most 100 %".to_owned(),
+        other => other.to_string(),
+    })
 }
 
 #[component]
