@@ -165,7 +165,7 @@ impl Accounts {
 /// Middleware: sign-in requests wait for one of [`SIGN_IN_CONCURRENCY`] turns; when none frees up
 /// within a second, 503 `busy` with `Retry-After`, before the session layer touches the database.
 pub async fn share_sign_in(State(turns): State<Arc<Semaphore>>, request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/api/v1/auth/") || request.uri().path() == app::wallet::CHAIN_INFO_PATH {
+    if !request.uri().path().starts_with("/api/v1/auth/") {
         return next.run(request).await;
     }
     match tokio::time::timeout(Duration::from_secs(1), turns.acquire_owned()).await {

@@ -33,13 +33,16 @@ pub async fn clean_unused_covers(store: crate::store::Store) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every.tick().await;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-        match store.delete_unused_covers(now - UNUSED_COVER_GRACE_SECS).await {
+        match store.delete_unused_covers(now() - UNUSED_COVER_GRACE_SECS).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(target: "products", deleted, "unused covers deleted"),
             Err(error) => tracing::warn!(target: "products", %error, "deleting unused covers failed"),
         }
     }
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 pub(crate) fn routes(table: RouteTable) -> RouteTable {
@@ -78,7 +81,7 @@ async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let now = now();
     let uploaded = services.store.covers_uploaded_since(who.0, now - 86_400).await?;
     if uploaded >= MAX_COVERS_PER_SELLER_PER_DAY {
         return Err(ApiError::Conflict {
