@@ -57,6 +57,8 @@ pub struct Catalog {
     /// Product ids in order of creation.
     order: Vec<B256>,
     subscriptions: HashMap<Address, BTreeMap<B256, Subscription>>,
+    /// Each product's subscribers, in the order they first subscribed.
+    subscribers: HashMap<B256, Vec<Address>>,
     /// Events that could not be applied and were passed over (each is logged once, when applied).
     skipped: u64,
     as_of: u64,
@@ -84,6 +86,12 @@ impl Catalog {
     /// A subscriber's subscriptions, one per product, by product id.
     pub fn subscriptions_of(&self, subscriber: &Address) -> impl Iterator<Item = &Subscription> {
         self.subscriptions.get(subscriber).into_iter().flat_map(BTreeMap::values)
+    }
+
+    /// The subscriptions to `product`, one per subscriber, in the order they first subscribed.
+    pub fn subscriptions_to<'a>(&'a self, product: &'a B256) -> impl Iterator<Item = &'a Subscription> {
+        let subscribers = self.subscribers.get(product).into_iter().flatten();
+        subscribers.filter_map(move |subscriber| self.subscriptions.get(subscriber)?.get(product))
     }
 }
 
@@ -163,6 +171,7 @@ impl Catalog {
                 let subscription = Subscription { product, subscriber, end_timestamp, updated_block: stored.block };
                 if self.subscriptions.entry(subscriber).or_default().insert(product, subscription).is_none() {
                     known.subscribers += 1;
+                    self.subscribers.entry(product).or_default().push(subscriber);
                 }
             }
             kinds::PURCHASED => {
@@ -250,6 +259,8 @@ mod tests {
         assert_eq!((subscriptions[0].end_timestamp, subscriptions[0].updated_block), (U256::from(150), 3));
         let product = catalog.product(&ID).unwrap();
         assert_eq!((product.purchases, product.revenue, product.subscribers), (2, U256::from(45), 1));
+        let to_product: Vec<_> = catalog.subscriptions_to(&ID).collect();
+        assert_eq!(to_product, subscriptions, "the same subscription, found from either side");
     }
 
     #[test]

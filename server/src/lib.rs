@@ -32,7 +32,9 @@ pub mod offline;
 pub mod operator;
 /// What the server's keys may spend gas on: unions admitted, quotas, a daily budget.
 pub mod policy;
-/// Products for the web app: the marketplace port its pages read through.
+/// The web app's ports: the pages' server functions answered by the service layer.
+pub mod ports;
+/// Products' drafts, covers and metadata: the editor's side.
 pub mod products;
 /// The chain role (indexer and operator), held by one instance at a time.
 pub mod role;
@@ -40,6 +42,8 @@ pub mod role;
 pub mod rpc;
 /// The transactions the server's keys send: receipt deadlines, replacements with higher fees.
 pub mod sender;
+/// The service layer: typed questions and actions that the REST API and the ports both call.
+pub mod service;
 /// Who signed a message: an account (ECDSA) or a smart-contract account (EIP-1271).
 pub mod signatures;
 /// Builds the axum router and runs the server.

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use std::time::Duration;
 
-use tokio::sync::{Notify, RwLock, watch};
+use tokio::sync::{Notify, RwLock, RwLockReadGuard, watch};
 
 use crate::catalog::Catalog;
-use crate::indexer::{STREAM, Step};
+use crate::indexer::STREAM;
 use crate::store::{LogPosition, Store, StoredEvent};
 use crate::unions::Unions;
 
@@ -41,24 +41,72 @@ pub trait ReadModel: Default {
     }
 }
 
-/// Every read model an instance keeps, and the point of the log they were built from.
+/// Every read model an instance keeps, at one block.
+#[derive(Default)]
 pub struct Models {
     pub unions: Unions,
     pub catalog: Catalog,
-    /// Where the log stood when the models were read from it: where [`follow`] goes on from.
-    pub loaded: LogPosition,
 }
 
 impl Models {
-    pub fn build(events: &[StoredEvent], loaded: LogPosition) -> Self {
-        Models { unions: Unions::build(events, loaded.block), catalog: Catalog::build(events, loaded.block), loaded }
+    pub fn build(events: &[StoredEvent], as_of: u64) -> Self {
+        Models { unions: Unions::build(events, as_of), catalog: Catalog::build(events, as_of) }
+    }
+
+    /// The block both models stand at.
+    pub fn as_of(&self) -> u64 {
+        self.unions.as_of()
+    }
+
+    fn apply(&mut self, events: &[StoredEvent], to: u64) {
+        self.unions.apply(events, to);
+        self.catalog.apply(events, to);
     }
 }
 
-/// Builds the models from everything stored up to the checkpoint, reading the log once.
-pub async fn load(store: &Store) -> anyhow::Result<Models> {
+/// The read models under one lock: they change together, so every answer that reads both (a
+/// product with its union's figures, say) is of one block.
+#[derive(Clone, Default)]
+pub struct ReadModels(Arc<RwLock<Models>>);
+
+impl ReadModels {
+    pub fn new(models: Models) -> Self {
+        Self(Arc::new(RwLock::new(models)))
+    }
+
+    /// Both models, at one block.
+    pub async fn read(&self) -> RwLockReadGuard<'_, Models> {
+        self.0.read().await
+    }
+
+    pub async fn unions(&self) -> RwLockReadGuard<'_, Unions> {
+        RwLockReadGuard::map(self.0.read().await, |models| &models.unions)
+    }
+
+    pub async fn catalog(&self) -> RwLockReadGuard<'_, Catalog> {
+        RwLockReadGuard::map(self.0.read().await, |models| &models.catalog)
+    }
+
+    /// The block the models stand at.
+    pub async fn as_of(&self) -> u64 {
+        self.0.read().await.as_of()
+    }
+
+    async fn apply(&self, events: &[StoredEvent], to: u64) {
+        self.0.write().await.apply(events, to);
+    }
+
+    /// Swaps in models built afresh.
+    pub async fn replace(&self, fresh: Models) {
+        *self.0.write().await = fresh;
+    }
+}
+
+/// Builds the models from everything stored up to the checkpoint, reading the log once, and says
+/// where the log stood: where [`follow`] goes on from.
+pub async fn load(store: &Store) -> anyhow::Result<(Models, LogPosition)> {
     let (events, loaded) = read_log(store).await?;
-    Ok(Models::build(&events, loaded))
+    Ok((Models::build(&events, loaded.block), loaded))
 }
 
 /// Everything stored up to the checkpoint, and where the log stood when it was read.
@@ -74,8 +122,7 @@ pub async fn read_log(store: &Store) -> anyhow::Result<(Vec<StoredEvent>, LogPos
 /// the same answers block for block.
 pub async fn follow(
     store: Store,
-    unions: Arc<RwLock<Unions>>,
-    catalog: Arc<RwLock<Catalog>>,
+    models: ReadModels,
     loaded: LogPosition,
     nudge: Arc<Notify>,
     mut stop: watch::Receiver<bool>,
@@ -83,11 +130,11 @@ pub async fn follow(
     // Not the log's position now: what was stored since the models were read must be applied too.
     let mut applied = loaded;
     while !*stop.borrow() {
-        match catch_up(&store, &unions, &catalog, applied).await {
+        match catch_up(&store, &models, applied).await {
             Ok(position) => applied = position,
             Err(error) => {
                 tracing::error!(target: "live", "could not apply the stored log, rebuilding: {error:#}");
-                match resync(&store, &unions, &catalog).await {
+                match resync(&store, &models).await {
                     Ok(position) => applied = position,
                     Err(error) => tracing::error!(target: "live", "rebuilding failed: {error:#}"),
                 }
@@ -104,53 +151,22 @@ pub async fn follow(
 const POLL: Duration = Duration::from_millis(250);
 
 /// Brings the models from `applied` to the log's current end.
-async fn catch_up(
-    store: &Store,
-    unions: &RwLock<Unions>,
-    catalog: &RwLock<Catalog>,
-    applied: LogPosition,
-) -> anyhow::Result<LogPosition> {
+async fn catch_up(store: &Store, models: &ReadModels, applied: LogPosition) -> anyhow::Result<LogPosition> {
     let Some(now) = store.log_position(STREAM).await? else { return Ok(applied) };
     if now.rollbacks != applied.rollbacks || now.block < applied.block {
-        return resync(store, unions, catalog).await;
+        return resync(store, models).await;
     } else if now.block > applied.block {
-        apply(
-            store,
-            unions,
-            catalog,
-            &Step::Indexed { from: applied.block + 1, to: now.block, head: now.block, events: 0 },
-        )
-        .await?;
+        let events = store.events(applied.block + 1, now.block).await?;
+        models.apply(&events, now.block).await;
     }
     Ok(now)
 }
 
-async fn apply(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>, step: &Step) -> anyhow::Result<()> {
-    match *step {
-        Step::Indexed { from, to, .. } => {
-            let events = store.events(from, to).await?;
-            unions.write().await.apply(&events, to);
-            catalog.write().await.apply(&events, to);
-        }
-        Step::RolledBack { .. } => {
-            resync(store, unions, catalog).await?;
-        }
-        Step::CaughtUp { .. } | Step::Retry { .. } => {}
-    }
-    Ok(())
-}
-
 /// Replaces both models by fresh ones built from the whole log, and says where the log ended.
-async fn resync(store: &Store, unions: &RwLock<Unions>, catalog: &RwLock<Catalog>) -> anyhow::Result<LogPosition> {
+async fn resync(store: &Store, models: &ReadModels) -> anyhow::Result<LogPosition> {
     let (events, position) = read_log(store).await?;
-    replace(unions, catalog, &events, position).await;
+    models.replace(Models::build(&events, position.block)).await;
     Ok(position)
-}
-
-async fn replace(unions: &RwLock<Unions>, catalog: &RwLock<Catalog>, events: &[StoredEvent], at: LogPosition) {
-    let fresh = Models::build(events, at);
-    *unions.write().await = fresh.unions;
-    *catalog.write().await = fresh.catalog;
 }
 
 #[cfg(test)]
@@ -195,7 +211,7 @@ mod tests {
         let first =
             IndexedRange { after: None, events: vec![created], block_hashes: vec![], checkpoint: Some(checkpoint(1)) };
         store.append_range(STREAM, &first).await.unwrap();
-        let models = load(&store).await.unwrap();
+        let (models, loaded) = load(&store).await.unwrap();
         // The leader stores a range before this instance starts following.
         let joined = stored(2, EventKind::MemberJoined { member: MEMBER });
         let second = IndexedRange {
@@ -205,14 +221,12 @@ mod tests {
             checkpoint: Some(checkpoint(2)),
         };
         store.append_range(STREAM, &second).await.unwrap();
-        let unions = Arc::new(RwLock::new(models.unions));
-        let catalog = Arc::new(RwLock::new(models.catalog));
+        let models = ReadModels::new(models);
         let (stop, stopped) = watch::channel(false);
-        let following =
-            tokio::spawn(follow(store.clone(), unions.clone(), catalog, models.loaded, Arc::default(), stopped));
+        let following = tokio::spawn(follow(store.clone(), models.clone(), loaded, Arc::default(), stopped));
 
         for _ in 0..100 {
-            if unions.read().await.as_of() == 2 {
+            if models.as_of().await == 2 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -220,7 +234,7 @@ mod tests {
         let _ = stop.send(true);
         following.await.unwrap();
 
-        let unions = unions.read().await;
+        let unions = models.unions().await;
         assert_eq!(unions.as_of(), 2);
         assert!(unions.get(&UNION).unwrap().state().member(&MEMBER).is_some_and(|m| m.active));
     }

@@ -14,13 +14,14 @@ use alloy::sol_types::SolCall;
 use anyhow::Context;
 use coop::book::Book;
 use coop::contracts::DataUnion;
-use tokio::sync::{RwLock, watch};
+use tokio::sync::watch;
 use url::Url;
 
+use crate::live::ReadModels;
 use crate::policy::{Key, Serving};
 use crate::sender::{self, Patience, signing_provider};
 use crate::store::{Store, StoredBook};
-use crate::unions::{Union, Unions};
+use crate::unions::Union;
 
 /// When a union's book is worth a commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,13 +97,13 @@ impl Operator {
     }
 
     /// Commits every due book of the confirmed block; returns what it committed.
-    pub async fn step(&mut self, unions: &RwLock<Unions>) -> anyhow::Result<Vec<Committed>> {
+    pub async fn step(&mut self, models: &ReadModels) -> anyhow::Result<Vec<Committed>> {
         let head = self.chain.get_block_number().await.context("asking for the head block")?;
         let confirmed = {
-            let unions = unions.read().await;
+            let unions = models.unions().await;
             head.saturating_sub(self.confirmations).min(unions.as_of())
         };
-        let due = self.due_books(unions, confirmed).await?;
+        let due = self.due_books(models, confirmed).await?;
         let mut committed = Vec::new();
         // One union's failed commit (a node hiccup, a revert) does not hold up the others'.
         for (union, book) in due {
@@ -131,9 +132,9 @@ impl Operator {
         Ok(())
     }
 
-    async fn due_books(&self, unions: &RwLock<Unions>, confirmed: u64) -> anyhow::Result<Vec<(Address, Arc<Book>)>> {
+    async fn due_books(&self, models: &ReadModels, confirmed: u64) -> anyhow::Result<Vec<(Address, Arc<Book>)>> {
         // Books are built under the read lock, beside the readers.
-        let unions = unions.read().await;
+        let unions = models.unions().await;
         let mine = unions.iter().filter(|union| union.operator == self.address && union.created_block <= confirmed);
         let mut due = Vec::new();
         for union in mine {
@@ -177,13 +178,13 @@ impl Operator {
     }
 
     /// Steps every second until `stop` turns true; errors are logged and retried.
-    pub async fn run(mut self, unions: Arc<RwLock<Unions>>, mut stop: watch::Receiver<bool>) {
+    pub async fn run(mut self, models: ReadModels, mut stop: watch::Receiver<bool>) {
         tracing::info!(target: "operator", address = %self.address, "operating");
         while !*stop.borrow() {
             // A stop does not wait for a transaction to be mined: what was sent is on its way, and
             // whoever takes over sees it on chain (or sends it again).
             tokio::select! {
-                stepped = self.step(&unions) => {
+                stepped = self.step(&models) => {
                     if let Err(error) = stepped {
                         tracing::warn!(target: "operator", "commit failed, will retry: {error:#}");
                     }

@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
-use tokio::sync::{Notify, RwLock, watch};
+use tokio::sync::{Notify, watch};
 use url::Url;
 
 use crate::indexer::{Indexer, Watched};
 use crate::joins::agent::Agent;
+use crate::live::ReadModels;
 use crate::operator::{CommitPolicy, Operator};
 use crate::policy::Serving;
 use crate::store::{Lease, Store};
-use crate::unions::Unions;
 
 /// How often a follower tries to take the role, and the leader checks it still has it.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -46,7 +46,7 @@ impl ChainRole {
     /// Takes the role whenever it is free, and runs it while it is held, until `stop`.
     pub async fn run(
         self,
-        unions: Arc<RwLock<Unions>>,
+        models: ReadModels,
         nudge: Arc<Notify>,
         leading: Arc<AtomicBool>,
         mut stop: watch::Receiver<bool>,
@@ -55,7 +55,7 @@ impl ChainRole {
             match self.store.try_lead().await {
                 Ok(Some(lease)) => {
                     leading.store(true, Ordering::SeqCst);
-                    let led = self.lead(lease, &unions, &nudge, stop.clone()).await;
+                    let led = self.lead(lease, &models, &nudge, stop.clone()).await;
                     leading.store(false, Ordering::SeqCst);
                     if let Err(error) = led {
                         tracing::warn!(target: "role", "gave up the chain role: {error:#}");
@@ -74,7 +74,7 @@ impl ChainRole {
     async fn lead(
         &self,
         mut lease: Lease,
-        unions: &Arc<RwLock<Unions>>,
+        models: &ReadModels,
         nudge: &Arc<Notify>,
         mut stop: watch::Receiver<bool>,
     ) -> anyhow::Result<()> {
@@ -95,12 +95,12 @@ impl ChainRole {
                 self.confirmations,
             )
             .serving(self.serving.clone());
-            workers.push(tokio::spawn(operator.run(unions.clone(), ended.clone())));
+            workers.push(tokio::spawn(operator.run(models.clone(), ended.clone())));
         }
         if let Some((rpc_url, key)) = &self.agent {
             let agent =
                 Agent::new(self.store.clone(), rpc_url, key.clone(), self.confirmations).serving(self.serving.clone());
-            workers.push(tokio::spawn(agent.run(unions.clone(), ended.clone())));
+            workers.push(tokio::spawn(agent.run(models.clone(), ended.clone())));
         }
         let lost = loop {
             tokio::select! {

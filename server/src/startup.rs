@@ -19,7 +19,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use url::Url;
 
-use tokio::sync::{Notify, RwLock, Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 
 use crate::auth;
 use crate::chain_info;
@@ -29,7 +29,7 @@ use crate::http::{self, Services, limits};
 use crate::indexer::Watched;
 use crate::live;
 use crate::operator::CommitPolicy;
-use crate::products::{ApiMarket, ApiUnions, provide_market, provide_unions};
+use crate::ports::{ChainCheckout, ServiceMarket, ServiceUnions, provide_checkout, provide_market, provide_unions};
 use crate::role::{ChainRole, OperatorSettings};
 use crate::store::{LogPosition, Store};
 
@@ -86,18 +86,15 @@ impl Server {
                 "no deployment file: the chain is not indexed (run `coop deploy` or set `deployment_file`)"
             );
         }
-        let models = live::load(&store).await?;
-        let loaded = models.loaded;
-        let unions = Arc::new(RwLock::new(models.unions));
+        let (models, loaded) = live::load(&store).await?;
         let services = Arc::new(Services {
-            catalog: Arc::new(RwLock::new(models.catalog)),
+            models: live::ReadModels::new(models),
             store,
             chain,
             chain_id,
             confirmations: config.confirmations,
             origin: auth::PublicOrigin::new(config.public_origin.as_ref(), listener.local_addr()?),
             deployment,
-            unions,
             metrics: Default::default(),
             clock: Default::default(),
             leading: Default::default(),
@@ -164,21 +161,20 @@ impl Server {
         let nudge = Arc::new(Notify::new());
         workers.push(tokio::spawn(live::follow(
             services.store.clone(),
-            services.unions.clone(),
-            services.catalog.clone(),
+            services.models.clone(),
             self.loaded,
             nudge.clone(),
             stopped.clone(),
         )));
         if let Some(role) = self.role {
             workers.push(tokio::spawn(role.run(
-                services.unions.clone(),
+                services.models.clone(),
                 nudge,
                 services.leading.clone(),
                 stopped.clone(),
             )));
         }
-        workers.push(tokio::spawn(crate::validator::run(self.services.unions.clone(), self.validate, stopped.clone())));
+        workers.push(tokio::spawn(crate::validator::run(self.services.models.clone(), self.validate, stopped.clone())));
         tracing::info!(target: "startup", "listening on http://{address}");
         let trimming = tokio::spawn(limits::forget_idle_clients(self.limiters.ip, self.limiters.accounts));
         let cleaning = tokio::spawn(crate::products::covers::clean_unused_covers(services.store.clone()));
@@ -223,16 +219,13 @@ fn router(
         .layer(axum::Extension(chain))
         // Inside out: the session layer loads the session, then the pages get to read it.
         .layer(axum::middleware::from_fn(auth::provide_session_reader))
-        .layer(axum::middleware::from_fn_with_state(ApiMarket::new(services.clone()), provide_market))
-        .layer(axum::middleware::from_fn_with_state(
-            crate::products::ChainCheckout::new(services.clone()),
-            crate::products::provide_checkout,
-        ))
+        .layer(axum::middleware::from_fn_with_state(ServiceMarket::new(services.clone()), provide_market))
+        .layer(axum::middleware::from_fn_with_state(ChainCheckout::new(services.clone()), provide_checkout))
         .layer(axum::middleware::from_fn_with_state(
             crate::products::StoreEditor::new(services.store.clone()),
             crate::products::provide_editor,
         ))
-        .layer(axum::middleware::from_fn_with_state(ApiUnions::new(services.clone()), provide_unions))
+        .layer(axum::middleware::from_fn_with_state(ServiceUnions::new(services.clone()), provide_unions))
         .layer(auth::session_layer(services.store.clone(), &services.origin))
         // Before the session is read: a cross-site change is refused whatever cookie it carries.
         .layer(axum::middleware::from_fn_with_state(services.clone(), http::refuse_cross_site))

@@ -13,10 +13,11 @@ use std::time::Duration;
 use alloy::primitives::{Address, B256};
 use axum::extract::State;
 use serde::Serialize;
-use tokio::sync::{RwLock, watch};
+use tokio::sync::watch;
 
 use crate::api::Answer;
 use crate::http::{ApiError, Services};
+use crate::live::ReadModels;
 use crate::unions::Unions;
 
 /// How often the worker checks for new commits.
@@ -79,20 +80,20 @@ pub fn check(unions: &Unions) -> Report {
 
 /// `GET /api/v1/validation`: the commits checked and the mismatches, as of the indexed block.
 pub async fn validation(State(services): State<Arc<Services>>) -> Result<Answer<Report>, ApiError> {
-    let unions = services.unions.read().await;
+    let unions = services.models.unions().await;
     let report = check(&unions);
     Ok(Answer::new(unions.as_of(), report))
 }
 
 /// Checks again whenever the unions move on and logs every new mismatch once: as an error when
 /// `loud` (`--validate`), as a warning otherwise.
-pub async fn run(unions: Arc<RwLock<Unions>>, loud: bool, mut stopped: watch::Receiver<bool>) {
+pub async fn run(models: ReadModels, loud: bool, mut stopped: watch::Receiver<bool>) {
     let mut reported: HashSet<Mismatch> = HashSet::new();
     let mut last_as_of = None;
     let mut last_checked = 0;
     loop {
         {
-            let unions = unions.read().await;
+            let unions = models.unions().await;
             if last_as_of != Some(unions.as_of()) {
                 last_as_of = Some(unions.as_of());
                 let report = check(&unions);

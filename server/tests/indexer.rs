@@ -64,7 +64,7 @@ async fn union_with_revenue(chain: &Chain, revenue: U256) -> Address {
 }
 
 async fn earnings(store: &Store, du: Address, member: Address) -> U256 {
-    let unions = live::load(store).await.unwrap().unions;
+    let unions = live::load(store).await.unwrap().0.unions;
     unions.get(&du).expect("the union is indexed").state().member(&member).map(|m| m.earnings).unwrap_or_default()
 }
 
@@ -81,7 +81,7 @@ async fn a_union_is_discovered_and_its_revenue_split_exactly() {
     assert_eq!(earnings(&store, du, chain.address(OWNER)).await, U256::from(100));
     assert_eq!(earnings(&store, du, chain.address(MEMBER)).await, U256::from(450));
     assert_eq!(earnings(&store, du, chain.address(OTHER)).await, U256::from(450));
-    let unions = live::load(&store).await.unwrap().unions;
+    let unions = live::load(&store).await.unwrap().0.unions;
     let union = unions.get(&du).unwrap();
     assert_eq!(union.state().carry(), U256::from(1));
     assert_eq!(union.state().totals().revenue, U256::from(1001));
@@ -102,7 +102,7 @@ async fn a_marketplace_purchase_of_a_union_product_is_revenue_of_the_union() {
 
     catch_up(&mut indexer).await;
 
-    let unions = live::load(&store).await.unwrap().unions;
+    let unions = live::load(&store).await.unwrap().0.unions;
     assert_eq!(unions.get(&du).unwrap().state().totals().revenue, U256::from(300));
     let kinds: Vec<String> = store.events(0, u64::MAX).await.unwrap().into_iter().map(|e| e.kind).collect();
     assert!(kinds.contains(&"product".to_owned()) && kinds.contains(&"purchased".to_owned()), "{kinds:?}");
@@ -172,7 +172,7 @@ async fn ranges_an_rpc_refuses_are_read_in_smaller_pieces_with_nothing_lost() {
     let steps = catch_up(&mut indexer).await;
 
     assert!(steps.iter().any(|s| matches!(s, Step::Retry { .. })), "the proxy refused something: {steps:?}");
-    let unions = live::load(&store).await.unwrap().unions;
+    let unions = live::load(&store).await.unwrap().0.unions;
     assert_eq!(unions.get(&du).unwrap().state().totals().revenue, U256::from(70));
 }
 
@@ -217,7 +217,7 @@ async fn a_union_with_a_freeze_period_beyond_64_bits_stops_nothing_and_a_restart
     catch_up(&mut indexer).await;
 
     // What a restart does: build the models from the stored log.
-    let models = live::load(&store).await.expect("a restart loads the log");
+    let (models, _) = live::load(&store).await.expect("a restart loads the log");
     assert_eq!(models.unions.as_of(), chain.block_number().await);
     assert_eq!(models.unions.get(&stranger).expect("served").freeze_period, u64::MAX);
     assert_eq!(models.unions.get(&du).unwrap().state().totals().revenue, U256::from(1001u64));
@@ -240,7 +240,7 @@ async fn union_logs_are_asked_for_by_the_unions_addresses_only() {
         let named = addresses.as_array().map_or(addresses.is_string(), |list| !list.is_empty());
         assert!(named, "a log query without addresses: {filter}");
     }
-    let unions = live::load(&store).await.unwrap().unions;
+    let unions = live::load(&store).await.unwrap().0.unions;
     assert_eq!(unions.get(&du).unwrap().state().member(&chain.address(MEMBER)).unwrap().earnings, U256::from(4));
 }
 
@@ -265,7 +265,7 @@ async fn a_commit_gets_its_block_time_when_the_node_leaves_it_out_of_the_log() {
 
     catch_up(&mut indexer).await;
 
-    let unions = live::load(&store).await.unwrap().unions;
+    let unions = live::load(&store).await.unwrap().0.unions;
     let union = unions.get(&du).unwrap();
     let commit = union.state().commits()[0];
     assert_eq!(commit.timestamp, committed_at);
@@ -293,14 +293,14 @@ async fn a_load_balanced_node_whose_logs_lag_never_makes_the_indexer_skip_a_bloc
     index_while_it_can(&mut indexer).await;
     let checkpoint = store.checkpoint(STREAM).await.unwrap().unwrap().block;
     let expected: u64 = revenue_at.iter().filter(|(block, _)| *block <= checkpoint).map(|(_, amount)| amount).sum();
-    let unions = live::load(&store).await.unwrap().unions;
+    let unions = live::load(&store).await.unwrap().0.unions;
     assert_eq!(unions.get(&du).unwrap().state().totals().revenue, U256::from(expected), "checkpoint {checkpoint}");
     assert_eq!(checkpoint, chain.block_number().await - LAG, "the lagging node held it back");
 
     // Once the node has those blocks, everything in them is read.
     rpc.anvil_mine(Some(LAG), None).await.unwrap();
     index_while_it_can(&mut indexer).await;
-    let unions = live::load(&store).await.unwrap().unions;
+    let unions = live::load(&store).await.unwrap().0.unions;
     assert_eq!(unions.get(&du).unwrap().state().totals().revenue, U256::from(123u64));
 }
 
@@ -321,11 +321,11 @@ async fn a_node_lagging_further_than_the_reorg_window_never_makes_the_indexer_sk
     index_while_it_can(&mut indexer).await;
 
     let checkpoint = store.checkpoint(STREAM).await.unwrap().map_or(0, |c| c.block);
-    let revenue = live::load(&store).await.unwrap().unions.get(&du).map(|u| u.state().totals().revenue);
+    let revenue = live::load(&store).await.unwrap().0.unions.get(&du).map(|u| u.state().totals().revenue);
     assert!(checkpoint < revenue_block || revenue == Some(U256::from(7u64)), "checkpoint {checkpoint}, {revenue:?}");
     rpc.anvil_mine(Some(LAG), None).await.unwrap();
     index_while_it_can(&mut indexer).await;
-    let unions = live::load(&store).await.unwrap().unions;
+    let unions = live::load(&store).await.unwrap().0.unions;
     assert_eq!(unions.get(&du).unwrap().state().totals().revenue, U256::from(7u64));
 }
 

@@ -20,13 +20,12 @@ use coop_server::operator::{CommitPolicy, Operator};
 use coop_server::policy::{Key, Policy, Refusal, Serving, Spending};
 use coop_server::sender::{self, Patience, signing_provider};
 use coop_server::store::Store;
-use tokio::sync::RwLock;
 
 struct Server {
     store: Store,
     indexer: Indexer,
     operator: Operator,
-    unions: RwLock<coop_server::unions::Unions>,
+    models: live::ReadModels,
     _dir: tempfile::TempDir,
 }
 
@@ -43,18 +42,18 @@ impl Server {
             .await
             .unwrap();
         let operator = Operator::new(store.clone(), &chain.anvil.endpoint(), chain.signer(OPERATOR), policy, 0);
-        Server { store, indexer, operator, unions: RwLock::default(), _dir: dir }
+        Server { store, indexer, operator, models: live::ReadModels::default(), _dir: dir }
     }
 
     /// Indexes to the head and reloads the unions from the log.
     async fn sync(&mut self) {
         while !matches!(self.indexer.step().await.unwrap(), Step::CaughtUp { .. }) {}
-        *self.unions.write().await = live::load(&self.store).await.unwrap().unions;
+        self.models.replace(live::load(&self.store).await.unwrap().0).await;
     }
 
     async fn commit(&mut self) -> Vec<u64> {
         self.sync().await;
-        let committed = self.operator.step(&self.unions).await.unwrap();
+        let committed = self.operator.step(&self.models).await.unwrap();
         committed.into_iter().map(|c| c.block).collect()
     }
 }
@@ -111,7 +110,7 @@ async fn a_union_whose_owner_hands_the_operator_role_elsewhere_is_left_alone_unt
     send(chain.du(du, OWNER).setOperator(chain.address(OTHER))).await;
     chain.mint_data(du, U256::from(1000u64)).await;
     assert_eq!(server.commit().await, Vec::<u64>::new(), "not its operator any more: nothing is sent");
-    assert_eq!(server.unions.read().await.get(&du).unwrap().operator, chain.address(OTHER));
+    assert_eq!(server.models.unions().await.get(&du).unwrap().operator, chain.address(OTHER));
 
     send(chain.du(du, OWNER).setOperator(chain.address(OPERATOR))).await;
     assert_eq!(server.commit().await.len(), 1, "its operator again: the changed book is committed");
@@ -132,7 +131,7 @@ async fn members_withdraw_exactly_their_earnings_with_the_servers_proofs() {
 
     for account in [MEMBER, OTHER] {
         let member = chain.address(account);
-        let figures = server.unions.write().await.get_mut(&du).unwrap().figures(&member, now);
+        let figures = server.models.unions().await.get(&du).unwrap().figures(&member, now);
         assert_eq!(figures.withdrawable, U256::from(500), "parted members keep their earnings");
         let proof = figures.proof.expect("a proof for the withdrawable commit");
         let before = chain.data_balance(member).await;
@@ -141,7 +140,7 @@ async fn members_withdraw_exactly_their_earnings_with_the_servers_proofs() {
 
         assert_eq!(chain.data_balance(member).await - before, U256::from(500));
         server.sync().await;
-        let after = server.unions.write().await.get_mut(&du).unwrap().figures(&member, now);
+        let after = server.models.unions().await.get(&du).unwrap().figures(&member, now);
         assert_eq!((after.withdrawable, after.withdrawn), (U256::ZERO, U256::from(500)));
     }
 }

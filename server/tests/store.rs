@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use alloy::primitives::{Address, B256, U256, address, b256};
 use app::products::{Draft, ProductMetadata};
 use coop_server::store::CHECK_TIMEOUT;
-use coop_server::store::{Checkpoint, Filed, IndexedRange, JoinState, NonceUse, Store, StoreError, StoredEvent};
+use coop_server::store::{
+    Checkpoint, Filed, IndexedRange, JoinState, NonceUse, Store, StoreError, StoredBook, StoredEvent,
+};
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tower_sessions::SessionStore;
@@ -89,6 +91,11 @@ conformance!(
     drafts_are_their_owners_alone_and_counted,
     product_metadata_is_kept_per_product_and_owner_and_found_by_category,
     only_old_covers_that_no_draft_and_no_product_names_are_deleted,
+    a_committed_book_is_kept_per_union_and_block_and_a_resent_one_replaces_it,
+    one_lease_at_a_time_holds_the_chain_role_and_dropping_it_frees_the_role,
+    a_join_request_moves_only_along_its_transitions_and_a_sent_one_can_go_back,
+    a_secret_is_found_by_its_hash_in_its_own_union_only_and_revoked_by_id,
+    a_removal_waits_once_per_member_until_the_agent_forgets_it,
 );
 
 const STREAM: &str = "chain";
@@ -125,6 +132,7 @@ fn range(after: Option<u64>, events: Vec<StoredEvent>, to: u64) -> IndexedRange 
 }
 
 mod cases {
+    pub use super::more_cases::*;
     use super::*;
 
     pub async fn a_new_store_has_no_checkpoint(db: &Db) {
@@ -396,4 +404,96 @@ async fn a_leader_cut_off_from_the_database_counts_its_role_lost_in_bounded_time
     drop(lease);
     store.close().await;
     database.drop().await;
+}
+
+/// Cases of the remaining tables: books, leadership, join transitions, secrets, removals.
+mod more_cases {
+    use super::*;
+
+    pub async fn a_committed_book_is_kept_per_union_and_block_and_a_resent_one_replaces_it(db: &Db) {
+        let book = |n: u8| StoredBook { root: hash(n), book_hash: hash(n + 1), canonical_json: format!("[{n}]") };
+        db.store.save_book(DU, 5, &book(1)).await.unwrap();
+        db.store.save_book(DU, 6, &book(3)).await.unwrap();
+        assert_eq!(db.store.book(DU, 5).await.unwrap(), Some(book(1)));
+        assert_eq!(db.store.book(Address::repeat_byte(0xd1), 5).await.unwrap(), None, "another union's");
+        assert_eq!(db.store.book(DU, 7).await.unwrap(), None);
+
+        db.store.save_book(DU, 5, &book(9)).await.unwrap();
+
+        assert_eq!(db.store.book(DU, 5).await.unwrap(), Some(book(9)));
+        assert_eq!(db.store.book(DU, 6).await.unwrap(), Some(book(3)));
+    }
+
+    pub async fn one_lease_at_a_time_holds_the_chain_role_and_dropping_it_frees_the_role(db: &Db) {
+        let mut lease = db.store.try_lead().await.unwrap().expect("nobody holds the role");
+        assert!(lease.is_held().await);
+        if db.url.starts_with("postgres") {
+            // A second instance on the same database.
+            let other = Store::open(&db.url).await.unwrap();
+            assert!(other.try_lead().await.unwrap().is_none(), "the role is held");
+            drop(lease);
+            let mut taken = None;
+            for _ in 0..50 {
+                taken = other.try_lead().await.unwrap();
+                if taken.is_some() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            assert!(taken.is_some(), "a dropped lease frees the role");
+            drop(taken);
+            other.close().await;
+        }
+    }
+
+    pub async fn a_join_request_moves_only_along_its_transitions_and_a_sent_one_can_go_back(db: &Db) {
+        let member = Address::repeat_byte(1);
+        let filed = db.store.file_join_request(DU, member, JoinState::Pending, 10, "0x00", None, false, 100);
+        assert!(matches!(filed.await.unwrap(), Filed::Stored(_)));
+        let status = || async { db.store.join_request(DU, member).await.unwrap().unwrap().status };
+
+        assert!(!db.store.move_join_request(DU, member, &[JoinState::Sent], JoinState::Joined, 101).await.unwrap());
+        assert_eq!(status().await, JoinState::Pending, "a refused move changes nothing");
+        assert!(db.store.move_join_request(DU, member, JoinState::APPROVABLE, JoinState::Approved, 102).await.unwrap());
+        assert!(db.store.move_join_request(DU, member, &[JoinState::Approved], JoinState::Sent, 103).await.unwrap());
+        db.store.mark_sent(DU, member, 42).await.unwrap();
+        let sent = db.store.join_request(DU, member).await.unwrap().unwrap();
+        assert_eq!((sent.status, sent.sent_block, sent.updated_at), (JoinState::Sent, Some(42), 103));
+        assert_eq!(db.store.join_requests_with_status(JoinState::Sent).await.unwrap().len(), 1);
+
+        assert!(db.store.unsend(DU, member, 104).await.unwrap());
+
+        let back = db.store.join_request(DU, member).await.unwrap().unwrap();
+        assert_eq!((back.status, back.sent_block), (JoinState::Approved, None));
+        assert!(!db.store.unsend(DU, member, 105).await.unwrap(), "only a sent request goes back");
+    }
+
+    pub async fn a_secret_is_found_by_its_hash_in_its_own_union_only_and_revoked_by_id(db: &Db) {
+        let other_union = Address::repeat_byte(0xd1);
+        let secret = db.store.add_join_secret(DU, "s1", "Newsletter", hash(7), 100).await.unwrap();
+        assert_eq!((secret.id.as_str(), secret.name.as_str(), secret.created_at), ("s1", "Newsletter", 100));
+        db.store.add_join_secret(DU, "s2", "Flyer", hash(8), 101).await.unwrap();
+
+        assert_eq!(db.store.find_join_secret(DU, hash(7)).await.unwrap().as_deref(), Some("s1"));
+        assert_eq!(db.store.find_join_secret(other_union, hash(7)).await.unwrap(), None);
+        let names: Vec<String> = db.store.join_secrets(DU).await.unwrap().into_iter().map(|s| s.name).collect();
+        assert_eq!(names.len(), 2);
+        assert!(!db.store.delete_join_secret(other_union, "s1").await.unwrap(), "not that union's");
+        assert!(db.store.delete_join_secret(DU, "s1").await.unwrap());
+        assert_eq!(db.store.find_join_secret(DU, hash(7)).await.unwrap(), None);
+        assert!(!db.store.delete_join_secret(DU, "s1").await.unwrap());
+    }
+
+    pub async fn a_removal_waits_once_per_member_until_the_agent_forgets_it(db: &Db) {
+        let (first, second) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        db.store.request_part(DU, first, 100).await.unwrap();
+        db.store.request_part(DU, first, 101).await.unwrap();
+        db.store.request_part(DU, second, 102).await.unwrap();
+
+        let mut waiting = db.store.part_requests().await.unwrap();
+        waiting.sort();
+        assert_eq!(waiting, vec![(DU, first), (DU, second)], "asked twice, waiting once");
+        db.store.forget_part_request(DU, first).await.unwrap();
+        assert_eq!(db.store.part_requests().await.unwrap(), vec![(DU, second)]);
+    }
 }

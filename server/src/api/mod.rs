@@ -14,14 +14,14 @@ mod unions;
 
 use std::sync::Arc;
 
-use alloy::primitives::U256;
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
+pub use crate::service::Wei;
 pub use clock::ChainClock;
 
 use crate::http::{RouteTable, Services};
@@ -61,7 +61,7 @@ async fn openapi() -> Response {
 pub async fn as_of_header(State(services): State<Arc<Services>>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     if !response.headers().contains_key(&AS_OF_HEADER) {
-        let as_of = services.unions.read().await.as_of();
+        let as_of = services.models.as_of().await;
         response.headers_mut().insert(AS_OF_HEADER, HeaderValue::from(as_of));
     }
     response
@@ -108,15 +108,5 @@ impl<T: Serialize> IntoResponse for Answer<T> {
         let mut response = ([(CONTENT_TYPE, "application/json")], json).into_response();
         response.headers_mut().insert(AS_OF_HEADER, HeaderValue::from(self.as_of));
         response
-    }
-}
-
-/// An amount in wei, written as a decimal string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wei(pub U256);
-
-impl Serialize for Wei {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
     }
 }

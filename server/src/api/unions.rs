@@ -6,105 +6,18 @@ use std::sync::Arc;
 use alloy::primitives::{Address, B256};
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use coop::engine::{Commit, latest_commit};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use super::Answer;
 use super::params::{self, Page, Params};
-use super::{Answer, Wei};
 use crate::http::{ApiError, Services};
-use crate::unions::{BookBuild, BookJob, Quarantine, Union, Unions};
+use crate::service::unions::{self as service, Point, Stats, Summary, find};
+use crate::unions::{BookBuild, BookJob};
 
 /// Books built at once for `/books/{block}`, each on a blocking thread and outside the unions' lock:
 /// a stranger asking for the book of every block gets a 503, not the server's every core.
 static BOOK_BUILDS: Semaphore = Semaphore::const_new(2);
-
-/// What the list shows of a union.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Summary {
-    address: Address,
-    owner: Address,
-    /// The admin fee scaled by 1e18 (1e18 is 100 %).
-    admin_fee: Wei,
-    admin_fee_percent: String,
-    active_members: u64,
-    /// Addresses that have ever joined (parted ones included).
-    total_members: u64,
-    total_revenue: Wei,
-    latest_commit: Option<CommitView>,
-    created_block: u64,
-    /// Seconds a commit stays frozen.
-    freeze_period: u64,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CommitView {
-    /// The block whose book was committed.
-    book_block: u64,
-    root: B256,
-    book_hash: B256,
-    /// The block the commit transaction was mined in, and its time.
-    committed_block: u64,
-    committed_at: u64,
-    /// From this chain time on, members can withdraw with it.
-    provable_at: u64,
-}
-
-impl CommitView {
-    fn new(commit: &Commit, freeze_period: u64) -> Self {
-        Self {
-            book_block: commit.book_block,
-            root: commit.root,
-            book_hash: commit.book_hash,
-            committed_block: commit.key.block,
-            committed_at: commit.timestamp,
-            provable_at: commit.provable_at(freeze_period),
-        }
-    }
-}
-
-/// Members that have ever joined: the history's last point counts them.
-fn total_members(union: &Union) -> u64 {
-    union.history().last().map_or(0, |point| point.total_members)
-}
-
-fn summary(union: &Union) -> Summary {
-    let state = union.state();
-    Summary {
-        address: union.address,
-        owner: state.owner(),
-        admin_fee: Wei(state.admin_fee().value()),
-        admin_fee_percent: state.admin_fee().percent(),
-        active_members: state.active_count(),
-        total_members: total_members(union),
-        total_revenue: Wei(state.totals().revenue),
-        latest_commit: latest_commit(state.commits()).map(|c| CommitView::new(c, union.freeze_period)),
-        created_block: union.created_block,
-        freeze_period: union.freeze_period,
-    }
-}
-
-/// The union at `address`, or a 404 that says which block the answer is as of, or a 409 that says
-/// why the union was set aside.
-pub(super) fn find<'a>(unions: &'a Unions, address: &Address) -> Result<&'a Union, ApiError> {
-    if let Some(quarantine) = unions.quarantine(address) {
-        return Err(quarantined(address, quarantine));
-    }
-    unions.get(address).ok_or_else(|| not_found(address, unions.as_of()))
-}
-
-pub(crate) fn quarantined(address: &Address, quarantine: &Quarantine) -> ApiError {
-    ApiError::Conflict {
-        code: "union_quarantined",
-        message: format!("data union {address} is set aside and has no figures: {quarantine}"),
-    }
-}
-
-pub(super) fn not_found(address: &Address, as_of: u64) -> ApiError {
-    ApiError::NotFound(format!("no data union at {address} (as of block {as_of})"))
-}
 
 #[derive(Serialize)]
 pub struct List {
@@ -122,67 +35,20 @@ pub async fn list(
     let params = Params::from_query(query)?;
     let page = params.page()?;
     let owner = params.address("owner")?;
-    let unions = services.unions.read().await;
-    let mut all: Vec<&Union> = unions.iter().filter(|u| owner.is_none_or(|o| u.state().owner() == o)).collect();
-    all.sort_by_key(|union| (union.created_block, union.address));
-    let total = all.len();
-    let unions_page = page.of(all.into_iter()).into_iter().map(summary).collect();
-    Ok(Answer::new(unions.as_of(), List { page, total, unions: unions_page }))
+    let unions = services.models.unions().await;
+    let (total, summaries) = service::list(&unions, owner, page);
+    Ok(Answer::new(unions.as_of(), List { page, total, unions: summaries }))
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Stats {
-    #[serde(flatten)]
-    summary: Summary,
-    /// Leaves in the book: every address that ever joined, plus owners.
-    leaf_count: usize,
-    totals: Totals,
-    /// Wei waiting for the next revenue because it did not divide evenly among the members.
-    carry: Wei,
-    commits: Vec<CommitView>,
-    total_withdrawn: Wei,
-    /// Member shares divided by the members that ever joined (rounded down).
-    average_revenue_per_member: Wei,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Totals {
-    revenue: Wei,
-    admin_fees: Wei,
-    /// Revenue credited to the owner because no member was active.
-    owner_without_members: Wei,
-    member_shares: Wei,
-}
-
+/// One union's figures.
 pub async fn one(
     State(services): State<Arc<Services>>,
     address: Result<Path<String>, PathRejection>,
 ) -> Result<Answer<Stats>, ApiError> {
     let address = params::address(&params::path(address)?, "address")?;
-    let unions = services.unions.read().await;
+    let unions = services.models.unions().await;
     let union = find(&unions, &address)?;
-    let state = union.state();
-    let totals = state.totals();
-    let members = total_members(union);
-    let average =
-        if members == 0 { Default::default() } else { totals.member_shares / alloy::primitives::U256::from(members) };
-    let stats = Stats {
-        summary: summary(union),
-        leaf_count: state.leaf_count(),
-        totals: Totals {
-            revenue: Wei(totals.revenue),
-            admin_fees: Wei(totals.admin_fees),
-            owner_without_members: Wei(totals.owner_without_members),
-            member_shares: Wei(totals.member_shares),
-        },
-        carry: Wei(state.carry()),
-        commits: state.commits().iter().map(|c| CommitView::new(c, union.freeze_period)).collect(),
-        total_withdrawn: Wei(union.total_withdrawn()),
-        average_revenue_per_member: Wei(average),
-    };
-    Ok(Answer::new(unions.as_of(), stats))
+    Ok(Answer::new(unions.as_of(), service::stats(union)))
 }
 
 #[derive(Serialize)]
@@ -192,34 +58,14 @@ pub struct History {
     points: Vec<Point>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Point {
-    block: u64,
-    active_members: u64,
-    total_members: u64,
-    /// Revenue received up to and including this block.
-    revenue: Wei,
-}
-
 /// One point per block where members or revenue changed: what the charts draw.
 pub async fn history(
     State(services): State<Arc<Services>>,
     address: Result<Path<String>, PathRejection>,
 ) -> Result<Answer<History>, ApiError> {
     let address = params::address(&params::path(address)?, "address")?;
-    let unions = services.unions.read().await;
-    let union = find(&unions, &address)?;
-    let points = union
-        .history()
-        .iter()
-        .map(|p| Point {
-            block: p.block,
-            active_members: p.active_members,
-            total_members: p.total_members,
-            revenue: Wei(p.revenue),
-        })
-        .collect();
+    let unions = services.models.unions().await;
+    let points = service::history(find(&unions, &address)?);
     Ok(Answer::new(unions.as_of(), History { address, points }))
 }
 
@@ -255,7 +101,7 @@ pub async fn book(
     let address = params::address(&address, "address")?;
     let block = params::integer(&block, "block")?;
     let (as_of, job, commit) = {
-        let unions = services.unions.read().await;
+        let unions = services.models.unions().await;
         let as_of = unions.as_of();
         let union = find(&unions, &address)?;
         if block > as_of {
@@ -306,6 +152,7 @@ mod tests {
     use super::*;
     use crate::live::ReadModel;
     use crate::store::StoredEvent;
+    use crate::unions::Unions;
 
     const UNION: Address = Address::repeat_byte(0xd0);
 

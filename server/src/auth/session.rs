@@ -9,9 +9,9 @@ use alloy::primitives::Address;
 use app::wallet::SignedInAs;
 use app::wallet::session::ssr::{RequestSession, SessionReader};
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
-use axum::http::Method;
 use axum::http::header::ACCEPT;
 use axum::http::request::Parts;
+use axum::http::{Extensions, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower_sessions::cookie::SameSite;
@@ -53,9 +53,8 @@ pub(super) async fn signed_in_as(session: &Session) -> Result<Option<SignedInAs>
         .map_err(|error| ApiError::Unexpected(anyhow::anyhow!("reading the session: {error}")))
 }
 
-fn session_of(parts: &Parts) -> Result<Session, ApiError> {
-    parts
-        .extensions
+fn session_of(extensions: &Extensions) -> Result<Session, ApiError> {
+    extensions
         .get::<Session>()
         .cloned()
         .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("the session layer is not installed")))
@@ -66,16 +65,32 @@ fn session_of(parts: &Parts) -> Result<Session, ApiError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignedIn(pub Address);
 
-impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedIn {
-    type Rejection = ApiError;
-
-    /// Counts the request against the account's limit, when the server sets one.
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
-        let who = signed_in_as(&session_of(parts)?).await?.map(|who| SignedIn(who.address));
-        if let (Some(SignedIn(account)), Some(accounts)) = (who, parts.extensions.get::<Accounts>()) {
+impl SignedIn {
+    /// Who the session in a request's `extensions` says is signed in. Counts the request against
+    /// the account's limit, when the server sets one.
+    pub async fn of(extensions: &Extensions) -> Result<Option<Self>, ApiError> {
+        let who = signed_in_as(&session_of(extensions)?).await?.map(|who| SignedIn(who.address));
+        if let (Some(SignedIn(account)), Some(accounts)) = (who, extensions.get::<Accounts>()) {
             accounts.check(account)?;
         }
         Ok(who)
+    }
+
+    /// The refusal of a request that needs someone signed in.
+    pub fn required() -> ApiError {
+        ApiError::Unauthorized {
+            code: "not_signed_in",
+            message: "sign in with your wallet first".to_owned(),
+            field: None,
+        }
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+        Self::of(&parts.extensions).await
     }
 }
 
@@ -83,13 +98,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        <Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?.ok_or_else(|| {
-            ApiError::Unauthorized {
-                code: "not_signed_in",
-                message: "sign in with your wallet first".to_owned(),
-                field: None,
-            }
-        })
+        <Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?.ok_or_else(Self::required)
     }
 }
 

@@ -50,16 +50,16 @@ pub async fn count_requests(State(services): State<Arc<Services>>, request: Requ
 pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
     let mut text = String::new();
     let (indexed, unions, quarantined, active, members) = {
-        let unions = services.unions.read().await;
+        let unions = services.models.unions().await;
         let (active, total) = unions.iter().fold((0, 0), |(active, total), union| {
             let joined = union.history().last().map_or(0, |point| point.total_members);
             (active + union.state().active_count(), total + joined)
         });
         (unions.as_of(), unions.iter().count(), unions.quarantined().count(), active, total)
     };
-    let validation = crate::validator::check(&*services.unions.read().await);
+    let validation = crate::validator::check(&*services.models.unions().await);
     let (products, listed, skipped) = {
-        let catalog = services.catalog.read().await;
+        let catalog = services.models.catalog().await;
         (catalog.products().len(), catalog.products().filter(|p| p.deployed).count(), catalog.skipped())
     };
     gauge(&mut text, "coop_indexed_block", "The block the read models are as of.", &[], indexed);

@@ -18,7 +18,6 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodFilter, on};
-use tokio::sync::RwLock;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
@@ -26,10 +25,9 @@ pub use same_origin::refuse_cross_site;
 
 use crate::api::{self, ChainClock};
 use crate::auth;
-use crate::catalog::Catalog;
 use crate::deploy::Deployment;
+use crate::live::ReadModels;
 use crate::store::Store;
-use crate::unions::Unions;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -44,10 +42,8 @@ pub struct Services {
     pub confirmations: u64,
     /// The contracts; `None` when the server was started without a deployment file.
     pub deployment: Option<Deployment>,
-    /// Every Data Union, as of the last indexed block.
-    pub unions: Arc<RwLock<Unions>>,
-    /// Every Marketplace product and subscription, as of the last indexed block.
-    pub catalog: Arc<RwLock<Catalog>>,
+    /// Every Data Union, product and subscription, as of the last indexed block.
+    pub models: ReadModels,
     /// Request counts for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// The chain time of the block the answers are as of.

@@ -5,7 +5,7 @@
 //! failed batch is logged and retried without holding up the other unions.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::Address;
@@ -13,9 +13,10 @@ use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use coop::contracts::DataUnion;
-use tokio::sync::{RwLock, watch};
+use tokio::sync::watch;
 use url::Url;
 
+use crate::live::ReadModels;
 use crate::policy::{Key, Serving};
 use crate::sender::{self, Patience, signing_provider};
 use crate::store::{JoinState, Store};
@@ -84,15 +85,15 @@ impl Agent {
         self.address
     }
 
-    pub async fn step(&self, unions: &RwLock<Unions>) -> anyhow::Result<Step> {
+    pub async fn step(&self, models: &ReadModels) -> anyhow::Result<Step> {
         let mut step = Step::default();
-        self.settle_sent(unions, &mut step).await?;
+        self.settle_sent(models, &mut step).await?;
         // Approved requests whose member is active already (joined some other way) are joined once
         // that is confirmed; the others wait for an `addMembers`.
         let mut waiting: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
         for request in self.store.join_requests_with_status(JoinState::Approved).await? {
             let (active, confirmed) = {
-                let unions = unions.read().await;
+                let unions = models.unions().await;
                 let Some(union) = unions.get(&request.union) else { continue };
                 let active = union.state().member(&request.member).is_some_and(|m| m.active);
                 (active, union.last_joined(&request.member).is_some_and(|block| self.is_confirmed(block, &unions)))
@@ -110,7 +111,7 @@ impl Agent {
         }
         for (union, members) in waiting {
             if self.serves(union).await {
-                let owner = unions.read().await.get(&union).map(|found| found.state().owner());
+                let owner = models.unions().await.get(&union).map(|found| found.state().owner());
                 let Some(owner) = owner else { continue };
                 self.send_batches(union, owner, &members, Batch::Add, &mut step).await?;
             }
@@ -118,7 +119,7 @@ impl Agent {
         let mut parting: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
         for (union, member) in self.store.part_requests().await? {
             let active = {
-                let unions = unions.read().await;
+                let unions = models.unions().await;
                 unions.get(&union).and_then(|u| u.state().member(&member)).is_some_and(|m| m.active)
             };
             if active {
@@ -129,7 +130,7 @@ impl Agent {
         }
         for (union, members) in parting {
             if self.serves(union).await {
-                let owner = unions.read().await.get(&union).map(|found| found.state().owner());
+                let owner = models.unions().await.get(&union).map(|found| found.state().owner());
                 let Some(owner) = owner else { continue };
                 self.send_batches(union, owner, &members, Batch::Part, &mut step).await?;
             }
@@ -146,10 +147,10 @@ impl Agent {
     /// confirmed. One whose transaction the log has passed without the join (a reorg took it out),
     /// or that was left in flight (a leader that stopped mid-send), goes back to the approved ones and
     /// is sent again: `addMembers` skips members already active, so sending twice adds nobody twice.
-    async fn settle_sent(&self, unions: &RwLock<Unions>, step: &mut Step) -> anyhow::Result<()> {
+    async fn settle_sent(&self, models: &ReadModels, step: &mut Step) -> anyhow::Result<()> {
         for request in self.store.join_requests_with_status(JoinState::Sent).await? {
             let (joined, confirmed, passed) = {
-                let unions = unions.read().await;
+                let unions = models.unions().await;
                 let Some(union) = unions.get(&request.union) else { continue };
                 let since = request.sent_block.unwrap_or(u64::MAX);
                 let joined = union.last_joined(&request.member).filter(|&block| block >= since);
@@ -283,13 +284,13 @@ impl Agent {
     }
 
     /// Steps every second until `stop` turns true; errors are logged and retried.
-    pub async fn run(self, unions: Arc<RwLock<Unions>>, mut stop: watch::Receiver<bool>) {
+    pub async fn run(self, models: ReadModels, mut stop: watch::Receiver<bool>) {
         tracing::info!(target: "agent", address = %self.address, "join-part agent running");
         while !*stop.borrow() {
             // A stop does not wait for a transaction to be mined: what was sent is on its way, and
             // whoever takes over sees it on chain (or sends it again).
             tokio::select! {
-                stepped = self.step(&unions) => {
+                stepped = self.step(&models) => {
                     if let Err(error) = stepped {
                         tracing::warn!(target: "agent", "join-part batch failed, will retry: {error:#}");
                     }

@@ -27,7 +27,7 @@ async fn one(
 ) -> Result<Json<ProductMetadata>, ApiError> {
     let id = params::product_id(&params::path(id)?, "id")?;
     let owner = {
-        let catalog = services.catalog.read().await;
+        let catalog = services.models.catalog().await;
         let product = catalog
             .product(&id)
             .ok_or_else(|| ApiError::NotFound(format!("no product {id} (as of block {})", catalog.as_of())))?;

@@ -1,5 +1,5 @@
-//! The web app's checkout port: the price comes from `/api/v1/quotes` itself, asked in process, and
-//! everything else a buyer signs with (the pools for the price impact, balances, the DAI allowance, the
+//! The web app's checkout port: the price comes from the quote service `/api/v1/quotes` answers with,
+//! and everything else a buyer signs with (the pools for the price impact, balances, the DAI allowance, the
 //! DATA permit's nonce and domain, the current subscription) is read from the chain at that same block.
 
 use std::sync::Arc;
@@ -10,56 +10,41 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use anyhow::Context;
 use app::checkout::port::ssr::{Answer, Checkout, RequestCheckout};
-use app::checkout::port::{BuyerState, CheckoutError, CheckoutQuote, PermitDomain, QuoteRequest, Subscriptions};
+use app::checkout::port::{
+    BuyerState, CheckoutError, CheckoutQuote, PermitDomain, QuoteRequest, Subscription, Subscriptions,
+};
 use app::checkout::quote::{Currency, Funds, Hop};
-use axum::Router;
 use axum::extract::Request;
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 use coop::contracts::{DataToken, Marketplace, UniswapV2Pair};
-use serde::Deserialize;
 
-use super::in_process;
 use crate::deploy::Deployment;
-use crate::http::{self, Services};
+use crate::http::{ApiError, Services};
+use crate::service::market;
+use crate::service::quotes::{self, Quote};
 
 /// How long a quote after a purchase waits for the indexer to reach the purchase's block.
 const CATCH_UP: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct ChainCheckout {
-    api: Router,
     services: Arc<Services>,
 }
 
 impl ChainCheckout {
     pub fn new(services: Arc<Services>) -> Self {
-        Self { api: http::routes(services.clone()), services }
-    }
-
-    /// `GET uri` on the REST API; a 4xx becomes a refusal with the API's message.
-    async fn ask<T: for<'de> Deserialize<'de>>(&self, uri: String) -> Result<T, CheckoutError> {
-        let reply = in_process::get(&self.api, &uri).await.map_err(unavailable)?;
-        if reply.status == StatusCode::OK {
-            return reply.json(&uri).map_err(unavailable);
-        }
-        if reply.status.is_client_error() {
-            return Err(CheckoutError::Refused(
-                reply.message().unwrap_or_else(|| "this purchase cannot be priced".to_owned()),
-            ));
-        }
-        Err(unavailable(anyhow::anyhow!("{uri} answered {}", reply.status)))
+        Self { services }
     }
 
     async fn wait_for_block(&self, block: u64) {
         let start = tokio::time::Instant::now();
-        while self.services.catalog.read().await.as_of() < block && start.elapsed() < CATCH_UP {
+        while self.services.models.as_of().await < block && start.elapsed() < CATCH_UP {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
-    async fn read_chain(&self, request: &QuoteRequest, quoted: Quoted) -> anyhow::Result<CheckoutQuote> {
+    async fn read_chain(&self, request: &QuoteRequest, quoted: Quote) -> anyhow::Result<CheckoutQuote> {
         let services = &self.services;
         let deployment = services.deployment.as_ref().context("no deployment")?;
         let chain = &services.chain;
@@ -94,8 +79,8 @@ impl ChainCheckout {
         };
         Ok(CheckoutQuote {
             request: request.clone(),
-            price: quoted.price,
-            amount_in: quoted.amount_in,
+            price: quoted.price.0,
+            amount_in: quoted.amount_in.0,
             hops,
             block: quoted.block,
             block_timestamp,
@@ -165,40 +150,56 @@ impl ChainCheckout {
     }
 }
 
-/// The fields of `/api/v1/quotes` the checkout uses.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Quoted {
-    #[serde(with = "app::market::wei_text")]
-    price: U256,
-    #[serde(with = "app::market::wei_text")]
-    amount_in: U256,
-    path: Vec<Address>,
-    block: u64,
+fn unavailable(error: anyhow::Error) -> CheckoutError {
+    tracing::error!(target: "ports", port = "checkout", error = format!("{error:#}"), "a port could not answer");
+    CheckoutError::Unavailable
 }
 
-fn unavailable(error: anyhow::Error) -> CheckoutError {
-    tracing::error!(target: "products::checkout", error = format!("{error:#}"), "the checkout could not answer");
-    CheckoutError::Unavailable
+/// A refusal in the API's words; what is not the client's doing is logged and unavailable.
+fn refused(error: ApiError) -> CheckoutError {
+    match error {
+        ApiError::BadRequest { message, .. } | ApiError::Conflict { message, .. } => CheckoutError::Refused(message),
+        ApiError::NotFound(message) => CheckoutError::Refused(message),
+        other => {
+            super::log_unavailable("checkout", &other);
+            CheckoutError::Unavailable
+        }
+    }
 }
 
 impl Checkout for ChainCheckout {
     fn quote(&self, request: QuoteRequest, min_block: u64) -> Answer<'_, CheckoutQuote> {
         Box::pin(async move {
             self.wait_for_block(min_block).await;
-            let uri = format!(
-                "/api/v1/quotes?product={}&seconds={}&currency={}",
-                request.product,
-                request.seconds,
-                request.currency.symbol()
-            );
-            let quoted: Quoted = self.ask(uri).await?;
+            if request.seconds.is_zero() {
+                return Err(CheckoutError::Refused("`seconds` must be at least 1".to_owned()));
+            }
+            let quoted = quotes::quote(&self.services, request.product, request.seconds, request.currency)
+                .await
+                .map_err(refused)?;
             self.read_chain(&request, quoted).await.map_err(unavailable)
         })
     }
 
     fn subscriptions(&self, subscriber: Address) -> Answer<'_, Subscriptions> {
-        Box::pin(async move { self.ask(format!("/api/v1/subscriptions?subscriber={subscriber}")).await })
+        Box::pin(async move {
+            let (as_of_block, found) = market::subscriptions(&self.services, subscriber).await.map_err(refused)?;
+            Ok(Subscriptions {
+                as_of_block,
+                chain_time: found.chain_time,
+                subscriptions: found
+                    .subscriptions
+                    .into_iter()
+                    .map(|s| Subscription {
+                        product_id: s.product_id,
+                        product_name: s.product_name,
+                        end_timestamp: s.end_timestamp.0,
+                        active: s.active,
+                        updated_block: s.updated_block,
+                    })
+                    .collect(),
+            })
+        })
     }
 }
 

@@ -1,0 +1,161 @@
+//! The web app's marketplace port: the cards and product pages show what the services answer the
+//! REST API with, plus the metadata sellers saved, all of one block.
+
+use std::sync::Arc;
+
+use alloy::primitives::B256;
+use app::market::ssr::{Answer, Market, RequestMarket};
+use app::market::{MarketError, PAGE_SIZE, ProductCard, ProductDetail, ProductPage, ProductQuery, UnionFigures};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::api::params::Page;
+use crate::http::{ApiError, Services};
+use crate::live::Models;
+use crate::products::metadata;
+use crate::service::market::{self as service, Listed, Product, ProductFilter, ProductState, Sort};
+use crate::service::unions as union_service;
+
+/// The longest search the marketplace takes, as the API.
+const MAX_SEARCH: usize = 200;
+
+/// The services behind the marketplace port; one per server.
+#[derive(Clone)]
+pub struct ServiceMarket {
+    services: Arc<Services>,
+}
+
+impl ServiceMarket {
+    pub fn new(services: Arc<Services>) -> Self {
+        Self { services }
+    }
+}
+
+/// Middleware: hands each request the marketplace port, for the pages' server functions.
+pub async fn provide_market(State(market): State<ServiceMarket>, mut request: Request, next: Next) -> Response {
+    request.extensions_mut().insert(RequestMarket(Arc::new(market)));
+    next.run(request).await
+}
+
+fn refused(error: ApiError) -> MarketError {
+    match error {
+        ApiError::BadRequest { message, .. } => MarketError::BadRequest(message),
+        other => {
+            super::log_unavailable("market", &other);
+            MarketError::Unavailable
+        }
+    }
+}
+
+fn unavailable(error: crate::store::StoreError) -> MarketError {
+    refused(ApiError::from(error))
+}
+
+/// A card for `product`, with its union's active members when it pays into one.
+fn card(product: Product, models: &Models) -> ProductCard {
+    let members = models.unions.get(&product.beneficiary).map(|union| union.state().active_count());
+    ProductCard {
+        id: product.id,
+        name: product.name,
+        owner: product.owner,
+        beneficiary: product.beneficiary,
+        data_union: product.data_union,
+        price_per_second: product.price_per_second.0,
+        minimum_subscription_seconds: product.minimum_subscription_seconds.0,
+        state: match product.state {
+            ProductState::Deployed => "deployed",
+            ProductState::Deleted => "deleted",
+        }
+        .to_owned(),
+        purchases: product.purchases,
+        revenue: product.revenue.0,
+        subscribers: product.subscribers,
+        members: product.data_union.then_some(members).flatten(),
+        description: String::new(),
+        category: String::new(),
+        cover: String::new(),
+    }
+}
+
+impl ServiceMarket {
+    /// The page of listed products `query` asks for: all matching, or those their owners filed under
+    /// `query.category`.
+    async fn page(&self, query: &ProductQuery) -> Result<(usize, Vec<ProductCard>), MarketError> {
+        let search = query.q.trim().to_lowercase();
+        if search.chars().count() > MAX_SEARCH {
+            return Err(MarketError::BadRequest(format!("`q` is longer than {MAX_SEARCH} characters")));
+        }
+        let filter = ProductFilter {
+            search: (!search.is_empty()).then_some(search),
+            sort: match query.sort.as_str() {
+                "" => Sort::Newest,
+                name => Sort::parse(name).ok_or_else(|| {
+                    MarketError::BadRequest(format!(
+                        "`sort` is {name:?}, but must be one of {}",
+                        Sort::NAMES.join(", ")
+                    ))
+                })?,
+            },
+            listed: Listed::Deployed,
+            owner: None,
+            beneficiary: None,
+        };
+        let page = Page { offset: query.offset as u64, limit: PAGE_SIZE as u64 };
+        // Read before the models' lock is taken: the store is slower than memory.
+        let filed = match query.category.as_str() {
+            "" => None,
+            category => Some(metadata::in_category(&self.services.store, category).await.map_err(unavailable)?),
+        };
+        let models = self.services.models.read().await;
+        let matching = service::matching(&models.catalog, &filter);
+        let matching: Vec<_> = match &filed {
+            None => matching,
+            Some(filed) => matching.into_iter().filter(|p| filed.contains(&(p.id, p.owner))).collect(),
+        };
+        let total = matching.len();
+        let cards = page
+            .of(matching.into_iter())
+            .into_iter()
+            .map(|product| card(service::product(product, &models.unions), &models))
+            .collect();
+        Ok((total, cards))
+    }
+}
+
+impl Market for ServiceMarket {
+    fn products(&self, query: ProductQuery) -> Answer<'_, ProductPage> {
+        Box::pin(async move {
+            let (total, mut products) = self.page(&query).await?;
+            metadata::describe(&self.services.store, &mut products).await.map_err(unavailable)?;
+            Ok(ProductPage { total, offset: query.offset, products })
+        })
+    }
+
+    fn product(&self, id: B256) -> Answer<'_, Option<ProductDetail>> {
+        Box::pin(async move {
+            let (mut product, union) = {
+                let models = self.services.models.read().await;
+                let Some(found) = models.catalog.product(&id) else { return Ok(None) };
+                let product = card(service::product(found, &models.unions), &models);
+                let union = match product.data_union {
+                    true => union_service::found(&models.unions, &product.beneficiary).map_err(refused)?,
+                    false => None,
+                };
+                let union = union.map(|union| {
+                    let summary = union_service::summary(union);
+                    UnionFigures {
+                        address: summary.address,
+                        active_members: summary.active_members,
+                        total_members: summary.total_members,
+                        total_revenue: summary.total_revenue.0,
+                        admin_fee_percent: summary.admin_fee_percent,
+                    }
+                });
+                (product, union)
+            };
+            metadata::describe(&self.services.store, std::slice::from_mut(&mut product)).await.map_err(unavailable)?;
+            Ok(Some(ProductDetail { product, union }))
+        })
+    }
+}

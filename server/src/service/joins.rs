@@ -1,0 +1,430 @@
+//! Joining a Data Union: filing a signed join request, its status beside the chain, and the owner's
+//! actions (the request list, approvals, rejections, removals, shared secrets). Owner actions take
+//! the signed-in address and ask the chain who owns the union.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use alloy::primitives::{Address, B256, keccak256};
+use alloy::providers::Provider;
+use coop::contracts::DataUnion;
+use serde::Serialize;
+
+use crate::api::params::Page;
+use crate::http::{ApiError, Services};
+use crate::joins::{MAX_AGE_SECS, MAX_WAITING_PER_MEMBER, MAX_WAITING_PER_UNION, join_message};
+use crate::signatures::{self, MAX_SIGNATURE_BYTES};
+use crate::store::{Filed, JoinRequest, JoinSecret, JoinState};
+
+/// How far ahead of the server's clock a request's `issuedAt` may be.
+const MAX_AHEAD_SECS: i64 = 60;
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn bad(code: &'static str, field: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest { code, message: message.into(), field: Some(field) }
+}
+
+/// A request's status as the API shows it: its stored state, or what the chain says of the member
+/// since (joined, or parted after a removal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum RequestStatus {
+    Stored(JoinState),
+    Derived(Membership),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Membership {
+    Joined,
+    Parted,
+}
+
+impl RequestStatus {
+    /// The lower-case name the API writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Stored(state) => state.as_str(),
+            RequestStatus::Derived(Membership::Joined) => "joined",
+            RequestStatus::Derived(Membership::Parted) => "parted",
+        }
+    }
+
+    /// `state` as seen beside the chain: an active member has joined (unless the owner rejected it
+    /// since); one that joined and is not active any more was removed.
+    fn beside_chain(state: JoinState, active: bool) -> Self {
+        match state {
+            JoinState::Rejected => RequestStatus::Stored(state),
+            _ if active => RequestStatus::Derived(Membership::Joined),
+            JoinState::Joined => RequestStatus::Derived(Membership::Parted),
+            _ => RequestStatus::Stored(state),
+        }
+    }
+}
+
+/// What the API shows of a request.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestView {
+    pub union: Address,
+    pub member: Address,
+    pub status: RequestStatus,
+    pub issued_at: i64,
+    /// Whether a shared secret approved it.
+    pub by_secret: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<JoinRequest> for RequestView {
+    fn from(request: JoinRequest) -> Self {
+        Self {
+            union: request.union,
+            member: request.member,
+            status: RequestStatus::Stored(request.status),
+            issued_at: request.issued_at,
+            by_secret: request.secret_id.is_some(),
+            created_at: request.created_at,
+            updated_at: request.updated_at,
+        }
+    }
+}
+
+/// The union must be indexed; returns whether `member` is an active member of it.
+async fn union_membership(services: &Services, union: Address, member: Address) -> Result<bool, ApiError> {
+    let unions = services.models.unions().await;
+    let union = unions.get(&union).ok_or_else(|| ApiError::NotFound(format!("no Data Union at {union}")))?;
+    Ok(union.state().member(&member).is_some_and(|m| m.active))
+}
+
+/// Refuses anyone but the union's owner: 404 for a union not indexed, 403 for another address. The
+/// owner is asked of the contract at the confirmed block (head minus the confirmations), not read
+/// from this instance's models: a replica may be blocks behind a transfer of ownership, and a
+/// deposed owner must not approve, remove or make secrets meanwhile. A union younger than the
+/// confirmation depth is asked at its creation block: its creator owned it then.
+async fn owner_only(services: &Services, union: Address, who: Address) -> Result<(), ApiError> {
+    let created = services.models.unions().await.get(&union).map(|found| found.created_block);
+    let created = created.ok_or_else(|| ApiError::NotFound(format!("no Data Union at {union}")))?;
+    let owner = confirmed_owner(services, union, created).await?;
+    if owner != who {
+        return Err(ApiError::Forbidden {
+            code: "not_owner",
+            message: format!("only the owner of {union} can do this, and {who} is not"),
+        });
+    }
+    Ok(())
+}
+
+async fn confirmed_owner(services: &Services, union: Address, created: u64) -> Result<Address, ApiError> {
+    let unavailable = |error: alloy::contract::Error| {
+        ApiError::chain_unavailable(format_args!("asking {union} for its owner: {error}"))
+    };
+    let head = services.chain.get_block_number().await.map_err(|error| unavailable(error.into()))?;
+    let confirmed = head.saturating_sub(services.confirmations).max(created);
+    DataUnion::new(union, &services.chain).owner().block(confirmed.into()).call().await.map_err(unavailable)
+}
+
+/// Whether `union` lists `agent` as one of its join-part agents now (asked of the chain).
+async fn is_union_agent(services: &Services, union: Address, agent: Address) -> Result<bool, ApiError> {
+    DataUnion::new(union, &services.chain)
+        .isJoinPartAgent(agent)
+        .call()
+        .await
+        .map_err(|error| ApiError::chain_unavailable(format_args!("asking {union} for its join-part agents: {error}")))
+}
+
+/// Refuses join requests this server could never carry out: it runs no join-part agent, or its agent
+/// is not (or no longer) one of the union's. An owner who removes the agent after a request was filed
+/// leaves that request waiting until the agent is added back (the owner's list says so).
+async fn served_here(services: &Services, union: Address) -> Result<(), ApiError> {
+    let Some(agent) = services.join_agent else {
+        return Err(ApiError::Conflict {
+            code: "no_join_agent",
+            message: "this server runs no join-part agent, so it cannot add members to any Data Union".to_owned(),
+        });
+    };
+    let owner = services.models.unions().await.get(&union).map(|found| found.state().owner());
+    if let Some(owner) = owner
+        && !services.serving.policy.admits(owner)
+    {
+        return Err(ApiError::Conflict {
+            code: "not_served",
+            message: format!("this server does not serve the Data Unions of {owner}, the owner of {union}"),
+        });
+    }
+    if !is_union_agent(services, union, agent).await? {
+        return Err(ApiError::Conflict {
+            code: "not_served",
+            message: format!(
+                "this server adds members with its join-part agent {agent}, which is not an agent of {union}; the \
+                 owner can add it with `addJoinPartAgent`"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A signed join request, as a member files it.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub member: Address,
+    /// The time written into the signed message.
+    pub issued_at: i64,
+    /// Hex of the member's signature of [`join_message`].
+    pub signature: String,
+    /// A shared secret of the union, which approves the request at once; blank is none.
+    pub secret: Option<String>,
+}
+
+/// Files `request` to join `union`, checked in order: fresh, signed by the member (or its contract
+/// account), a known secret, not a member already, within the waiting quotas, and served by this
+/// server's agent.
+pub async fn file(services: &Services, union: Address, request: NewRequest) -> Result<RequestView, ApiError> {
+    let NewRequest { member, issued_at, .. } = request;
+    let now = now();
+    if issued_at < now - MAX_AGE_SECS || issued_at > now + MAX_AHEAD_SECS {
+        return Err(bad(
+            "stale_request",
+            "issuedAt",
+            format!("`issuedAt` must be within {MAX_AGE_SECS} seconds of now ({now}); sign a new request"),
+        ));
+    }
+    let signature = signatures::parse(&request.signature).ok_or_else(|| {
+        bad("malformed_signature", "signature", format!("`signature` is not hex of 1 to {MAX_SIGNATURE_BYTES} bytes"))
+    })?;
+    let message = join_message(union, member, services.chain_id, issued_at);
+    // Its account's ECDSA signature, or its contract's (a Safe's, say) approval (EIP-1271).
+    if !signatures::is_signed_by(&services.chain, member, message.as_bytes(), &signature).await? {
+        return Err(bad("bad_signature", "signature", "`signature` is not the member's signature of the join message"));
+    }
+    let secret_id = match request.secret.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(secret) => {
+            let value: B256 = secret
+                .parse()
+                .map_err(|_| bad("malformed_secret", "secret", "`secret` is not 0x and 64 hex digits"))?;
+            let id = services.store.find_join_secret(union, keccak256(value)).await?;
+            Some(id.ok_or_else(|| bad("unknown_secret", "secret", "`secret` is not a secret of this Data Union"))?)
+        }
+    };
+    let active = union_membership(services, union, member).await?;
+    if active {
+        return Err(ApiError::Conflict { code: "already_member", message: format!("{member} is already a member") });
+    }
+    let (waiting_in_union, waiting_of_member) = services.store.waiting_join_requests(union, member).await?;
+    if secret_id.is_none() && waiting_in_union >= MAX_WAITING_PER_UNION {
+        return Err(ApiError::Conflict {
+            code: "quota_exceeded",
+            message: format!("{union} has {waiting_in_union} requests waiting for its owner; try again later"),
+        });
+    }
+    if secret_id.is_none() && waiting_of_member >= MAX_WAITING_PER_MEMBER {
+        return Err(ApiError::Conflict {
+            code: "quota_exceeded",
+            message: format!(
+                "{member} has {waiting_of_member} requests waiting in other unions; wait for their owners"
+            ),
+        });
+    }
+    served_here(services, union).await?;
+    let status = JoinState::of_new_request(secret_id.is_some());
+    // A request that joined, of a member no longer active (removed since), may be replaced.
+    let parted = !active;
+    let filed = services
+        .store
+        .file_join_request(union, member, status, issued_at, &request.signature, secret_id.as_deref(), parted, now)
+        .await?;
+    match filed {
+        Filed::Stored(stored) => {
+            tracing::info!(target: "joins", %union, %member, %status, "join request filed");
+            Ok(RequestView::from(stored))
+        }
+        Filed::NotNewer => Err(bad(
+            "replayed_request",
+            "issuedAt",
+            "a request as new as this one was already filed; sign a new request",
+        )),
+        Filed::AlreadyRequested(existing) => Err(ApiError::Conflict {
+            code: "already_requested",
+            message: format!("{member} already has a request that is {}", existing.status),
+        }),
+    }
+}
+
+/// `member`'s request to join `union`; `joined` also when the chain says so, `parted` once a joined
+/// member was removed. `None` when it never asked; a 404 when there is no such union.
+pub async fn status(services: &Services, union: Address, member: Address) -> Result<Option<RequestView>, ApiError> {
+    let active = union_membership(services, union, member).await?;
+    let Some(request) = services.store.join_request(union, member).await? else { return Ok(None) };
+    // The store keeps a request as it was when it joined; the chain says what happened since.
+    let status = RequestStatus::beside_chain(request.status, active);
+    Ok(Some(RequestView { status, ..RequestView::from(request) }))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestList {
+    pub offset: u64,
+    pub limit: u64,
+    /// Requests on all pages.
+    pub total: u64,
+    pub requests: Vec<RequestView>,
+    /// Who carries out the approved requests; `null` when this server runs no join-part agent.
+    pub agent: Option<AgentView>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentView {
+    pub address: Address,
+    /// Whether the union lists it as a join-part agent now (approved requests wait while it does not);
+    /// `null` when the chain could not be asked, so the requests are still listed.
+    pub is_union_agent: Option<bool>,
+}
+
+/// The union's join requests (of one state, when given), a page at a time: owner only.
+pub async fn requests(
+    services: &Services,
+    who: Address,
+    union: Address,
+    status: Option<JoinState>,
+    page: Page,
+) -> Result<RequestList, ApiError> {
+    owner_only(services, union, who).await?;
+    let (requests, total) = services.store.join_requests_page(union, status, page.offset, page.limit).await?;
+    let agent = match services.join_agent {
+        Some(address) => {
+            Some(AgentView { address, is_union_agent: is_union_agent(services, union, address).await.ok() })
+        }
+        None => None,
+    };
+    let requests = requests.into_iter().map(RequestView::from).collect();
+    Ok(RequestList { offset: page.offset, limit: page.limit, total, requests, agent })
+}
+
+/// What an owner decides of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+}
+
+impl Decision {
+    /// The states the decision takes a request from, and to.
+    fn transition(self) -> (&'static [JoinState], JoinState) {
+        match self {
+            Decision::Approve => (JoinState::APPROVABLE, JoinState::Approved),
+            Decision::Reject => (JoinState::REJECTABLE, JoinState::Rejected),
+        }
+    }
+}
+
+/// Approves or rejects `member`'s request: owner only.
+pub async fn decide(
+    services: &Services,
+    who: Address,
+    union: Address,
+    member: Address,
+    decision: Decision,
+) -> Result<RequestView, ApiError> {
+    owner_only(services, union, who).await?;
+    let (from, to) = decision.transition();
+    let existing = services
+        .store
+        .join_request(union, member)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("{member} has not asked to join {union}")))?;
+    if !services.store.move_join_request(union, member, from, to, now()).await? {
+        return Err(ApiError::Conflict {
+            code: "not_decidable",
+            message: format!(
+                "the request of {member} is {}; only {} ones can be {to}",
+                existing.status,
+                from.iter().map(|state| state.as_str()).collect::<Vec<_>>().join(" or ")
+            ),
+        });
+    }
+    tracing::info!(target: "joins", %union, %member, %to, "join request decided");
+    let request = services.store.join_request(union, member).await?;
+    Ok(RequestView::from(request.unwrap_or(existing)))
+}
+
+/// Queues `member`'s removal for the join-part agent: owner only.
+pub async fn remove(services: &Services, who: Address, union: Address, member: Address) -> Result<(), ApiError> {
+    owner_only(services, union, who).await?;
+    if !union_membership(services, union, member).await? {
+        return Err(ApiError::Conflict { code: "not_a_member", message: format!("{member} is not an active member") });
+    }
+    services.store.request_part(union, member, now()).await?;
+    tracing::info!(target: "joins", %union, %member, "removal queued");
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretView {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    /// The secret itself: only in the answer that creates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<B256>,
+}
+
+impl SecretView {
+    fn new(secret: JoinSecret, value: Option<B256>) -> Self {
+        Self { id: secret.id, name: secret.name, created_at: secret.created_at, secret: value }
+    }
+}
+
+/// A new shared secret named `name` (1 to 100 characters): its value is in this answer and nowhere
+/// else. Owner only.
+pub async fn create_secret(
+    services: &Services,
+    who: Address,
+    union: Address,
+    name: &str,
+) -> Result<SecretView, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(bad("invalid_name", "name", "`name` must be 1 to 100 characters"));
+    }
+    owner_only(services, union, who).await?;
+    let value = B256::random();
+    let id = format!("{:x}", B256::random())[..16].to_owned();
+    let secret = services.store.add_join_secret(union, &id, name, keccak256(value), now()).await?;
+    tracing::info!(target: "joins", %union, id, "secret created");
+    Ok(SecretView::new(secret, Some(value)))
+}
+
+/// The union's secrets, names and ids, never the values: owner only.
+pub async fn secrets(services: &Services, who: Address, union: Address) -> Result<Vec<SecretView>, ApiError> {
+    owner_only(services, union, who).await?;
+    let secrets = services.store.join_secrets(union).await?;
+    Ok(secrets.into_iter().map(|s| SecretView::new(s, None)).collect())
+}
+
+/// Revokes the secret `id`: links carrying it stop working. Owner only.
+pub async fn revoke_secret(services: &Services, who: Address, union: Address, id: &str) -> Result<(), ApiError> {
+    owner_only(services, union, who).await?;
+    if !services.store.delete_join_secret(union, id).await? {
+        return Err(ApiError::NotFound(format!("{union} has no secret {id}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_says_joined_or_parted_over_what_the_store_kept() {
+        let shown = |state, active| serde_json::to_value(RequestStatus::beside_chain(state, active)).unwrap();
+        assert_eq!(shown(JoinState::Sent, true), "joined");
+        assert_eq!(shown(JoinState::Joined, false), "parted");
+        assert_eq!(shown(JoinState::Rejected, true), "rejected", "an owner's rejection stands");
+        assert_eq!(shown(JoinState::Pending, false), "pending");
+        assert_eq!(shown(JoinState::Approved, false), "approved");
+    }
+}

@@ -1,0 +1,191 @@
+//! The Marketplace as indexed: products, searched and sorted, each with whether its beneficiary is a
+//! Data Union, and a subscriber's subscriptions.
+
+use alloy::primitives::{Address, B256, U256};
+use serde::Serialize;
+
+use super::Wei;
+use crate::api::params::Page;
+use crate::catalog::{self, Catalog};
+use crate::http::{ApiError, Services};
+use crate::live::Models;
+use crate::unions::Unions;
+
+/// Whether a product can be bought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProductState {
+    /// Listed: it can be bought.
+    Deployed,
+    /// Unlisted; running subscriptions go on.
+    Deleted,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub id: B256,
+    pub name: String,
+    pub owner: Address,
+    pub beneficiary: Address,
+    /// The beneficiary is a Data Union: purchases are its revenue.
+    pub data_union: bool,
+    /// DATA wei per second.
+    pub price_per_second: Wei,
+    pub minimum_subscription_seconds: Wei,
+    pub state: ProductState,
+    pub created_block: u64,
+    pub updated_block: u64,
+    pub purchases: u64,
+    pub revenue: Wei,
+    pub subscribers: u64,
+}
+
+pub fn product(product: &catalog::Product, unions: &Unions) -> Product {
+    Product {
+        id: product.id,
+        name: product.name.clone(),
+        owner: product.owner,
+        beneficiary: product.beneficiary,
+        data_union: unions.get(&product.beneficiary).is_some(),
+        price_per_second: Wei(product.price_per_second),
+        minimum_subscription_seconds: Wei(product.minimum_subscription_seconds),
+        state: if product.deployed { ProductState::Deployed } else { ProductState::Deleted },
+        created_block: product.created_block,
+        updated_block: product.updated_block,
+        purchases: product.purchases,
+        revenue: Wei(product.revenue),
+        subscribers: product.subscribers,
+    }
+}
+
+/// The product `id`, or a 404 that says which block the answer is as of.
+pub fn find<'a>(catalog: &'a Catalog, id: &B256) -> Result<&'a catalog::Product, ApiError> {
+    catalog.product(id).ok_or_else(|| ApiError::NotFound(format!("no product {id} (as of block {})", catalog.as_of())))
+}
+
+/// The order of a product list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Newest,
+    /// Cheapest per second first, newest first among equals.
+    Price,
+}
+
+impl Sort {
+    pub const NAMES: [&'static str; 2] = ["newest", "price"];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "newest" => Some(Self::Newest),
+            "price" => Some(Self::Price),
+            _ => None,
+        }
+    }
+}
+
+/// Which products a list holds, by state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Listed {
+    #[default]
+    Deployed,
+    Deleted,
+    All,
+}
+
+impl Listed {
+    pub const NAMES: [&'static str; 3] = ["deployed", "deleted", "all"];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "deployed" => Some(Self::Deployed),
+            "deleted" => Some(Self::Deleted),
+            "all" => Some(Self::All),
+            _ => None,
+        }
+    }
+
+    fn admits(self, product: &catalog::Product) -> bool {
+        match self {
+            Self::Deployed => product.deployed,
+            Self::Deleted => !product.deployed,
+            Self::All => true,
+        }
+    }
+}
+
+/// What a product list is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    /// Lower-case text the name contains.
+    pub search: Option<String>,
+    pub sort: Sort,
+    pub listed: Listed,
+    pub owner: Option<Address>,
+    pub beneficiary: Option<Address>,
+}
+
+/// Every product matching `filter`, in its order.
+pub fn matching<'a>(catalog: &'a Catalog, filter: &ProductFilter) -> Vec<&'a catalog::Product> {
+    let mut matching: Vec<&catalog::Product> = catalog
+        .products()
+        .rev()
+        .filter(|p| filter.listed.admits(p))
+        .filter(|p| filter.owner.is_none_or(|owner| p.owner == owner))
+        .filter(|p| filter.beneficiary.is_none_or(|beneficiary| p.beneficiary == beneficiary))
+        .filter(|p| filter.search.as_ref().is_none_or(|q| p.name.to_lowercase().contains(q.as_str())))
+        .collect();
+    if filter.sort == Sort::Price {
+        // Stable: among equal prices the newest stays first.
+        matching.sort_by_key(|p| p.price_per_second);
+    }
+    matching
+}
+
+/// The products matching `filter`: how many, and the page asked for.
+pub fn list(models: &Models, filter: &ProductFilter, page: Page) -> (usize, Vec<Product>) {
+    let matching = matching(&models.catalog, filter);
+    let total = matching.len();
+    (total, page.of(matching.into_iter()).into_iter().map(|p| product(p, &models.unions)).collect())
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscriptions {
+    pub subscriber: Address,
+    /// The chain time `active` is judged at: the timestamp of the block the answer is as of.
+    pub chain_time: u64,
+    pub subscriptions: Vec<Subscription>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub product_id: B256,
+    pub product_name: String,
+    /// Seconds since the epoch (a uint256 on chain, hence a string).
+    pub end_timestamp: Wei,
+    pub active: bool,
+    pub updated_block: u64,
+}
+
+/// A subscriber's subscriptions, one per product with its current end, judged at the chain time of
+/// the block the answer is as of.
+pub async fn subscriptions(services: &Services, subscriber: Address) -> Result<(u64, Subscriptions), ApiError> {
+    super::unions::at_chain_time(services, |models, now| {
+        let catalog = &models.catalog;
+        let subscriptions = catalog
+            .subscriptions_of(&subscriber)
+            .map(|s| Subscription {
+                product_id: s.product,
+                product_name: catalog.product(&s.product).map(|p| p.name.clone()).unwrap_or_default(),
+                end_timestamp: Wei(s.end_timestamp),
+                active: s.end_timestamp > U256::from(now),
+                updated_block: s.updated_block,
+            })
+            .collect();
+        Ok((models.as_of(), Subscriptions { subscriber, chain_time: now, subscriptions }))
+    })
+    .await
+}

@@ -1,0 +1,96 @@
+//! Quotes: what a subscription costs in DATA, ETH or DAI. The DATA price is the Marketplace's
+//! `pricePerSecond * seconds`; ETH and DAI go through Uniswap V2 as the adapter routes them
+//! (`[WETH, DATA]`, `[DAI, WETH, DATA]`), priced with the router's `getAmountsIn` at the block the
+//! catalog stands at.
+
+use std::time::Duration;
+
+use alloy::eips::BlockId;
+use alloy::primitives::{Address, B256, U256};
+use app::checkout::quote::Currency;
+use coop::contracts::UniswapV2Router02;
+use serde::Serialize;
+
+use super::Wei;
+use super::market::find;
+use crate::http::{ApiError, Services};
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+    pub product_id: B256,
+    pub seconds: Wei,
+    pub currency: Currency,
+    pub price_per_second: Wei,
+    pub minimum_subscription_seconds: Wei,
+    /// DATA wei the Marketplace takes.
+    pub price: Wei,
+    /// Wei of `currency` to pay, slippage not included.
+    pub amount_in: Wei,
+    /// The swap path, empty for DATA.
+    pub path: Vec<Address>,
+    /// The block the pools were read at (the same as `asOfBlock`).
+    pub block: u64,
+}
+
+/// The price of `seconds` of product `id`, paid in `currency`, at the block the catalog stands at.
+pub async fn quote(services: &Services, id: B256, seconds: U256, currency: Currency) -> Result<Quote, ApiError> {
+    let (block, price_per_second, minimum) = {
+        let catalog = services.models.catalog().await;
+        let product = find(&catalog, &id)?;
+        if !product.deployed {
+            return Err(ApiError::Conflict {
+                code: "product_not_listed",
+                message: format!("product {id} is deleted and cannot be bought until it is redeployed"),
+            });
+        }
+        (catalog.as_of(), product.price_per_second, product.minimum_subscription_seconds)
+    };
+    let price = price_per_second.checked_mul(seconds).ok_or_else(|| ApiError::BadRequest {
+        code: "out_of_range",
+        message: format!("`seconds`: {seconds} seconds cost more than 2^256 wei"),
+        field: Some("seconds"),
+    })?;
+    let deployment = services.deployment.as_ref().ok_or_else(|| ApiError::Unavailable {
+        code: "not_deployed",
+        reason: "the server has no deployment file, so it knows no Uniswap router".to_owned(),
+    })?;
+    let path = match currency {
+        Currency::Eth => vec![deployment.weth, deployment.data_token],
+        Currency::Dai => vec![deployment.dai_token, deployment.weth, deployment.data_token],
+        Currency::Data => Vec::new(),
+    };
+    let amount_in = if path.is_empty() { price } else { amount_in(services, price, path.clone(), block).await? };
+    Ok(Quote {
+        product_id: id,
+        seconds: Wei(seconds),
+        currency,
+        price_per_second: Wei(price_per_second),
+        minimum_subscription_seconds: Wei(minimum),
+        price: Wei(price),
+        amount_in: Wei(amount_in),
+        path,
+        block,
+    })
+}
+
+/// `getAmountsIn(price, path)[0]` at `block`. A revert means the pools cannot supply that much DATA.
+async fn amount_in(services: &Services, price: U256, path: Vec<Address>, block: u64) -> Result<U256, ApiError> {
+    let deployment = services.deployment.as_ref().expect("checked by the caller");
+    let router = UniswapV2Router02::new(deployment.uniswap_router, services.chain.clone());
+    let call = router.getAmountsIn(price, path).block(BlockId::number(block));
+    match tokio::time::timeout(TIMEOUT, call.call()).await {
+        Err(_) => Err(ApiError::chain_unavailable(format!("no answer within {} s", TIMEOUT.as_secs()))),
+        Ok(Ok(amounts)) => {
+            amounts.first().copied().ok_or_else(|| ApiError::chain_unavailable("the router answered no amounts"))
+        }
+        Ok(Err(error)) if error.as_revert_data().is_some() => Err(ApiError::BadRequest {
+            code: "insufficient_liquidity",
+            message: format!("`seconds`: the pools cannot supply {price} DATA wei at block {block}"),
+            field: Some("seconds"),
+        }),
+        Ok(Err(error)) => Err(ApiError::chain_unavailable(error)),
+    }
+}
