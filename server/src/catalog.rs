@@ -8,13 +8,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use alloy::primitives::{Address, B256, U256};
-use serde::de::DeserializeOwned;
-use serde_json::Value;
-
-use crate::indexer::decode::kinds;
+use crate::chain_event::{ChainEvent, ProductFields, StoredEvent};
 use crate::live::ReadModel;
-use crate::store::StoredEvent;
+use alloy::primitives::{Address, B256, U256};
 
 /// One Marketplace product, as of the catalog's block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +100,7 @@ impl ReadModel for Catalog {
                 target: "catalog",
                 block = stored.block,
                 log_index = stored.log_index,
-                kind = %stored.kind,
+                kind = stored.event.kind(),
                 "event passed over: {reason}"
             );
             self.skipped += 1;
@@ -118,55 +114,27 @@ impl ReadModel for Catalog {
 
 impl Catalog {
     fn try_apply(&mut self, stored: &StoredEvent) -> Result<(), String> {
-        let payload = &stored.payload;
-        match stored.kind.as_str() {
-            kinds::PRODUCT => {
-                let id: B256 = json_field(payload, "id")?;
-                let state: String = json_field(payload, "state")?;
-                if state == "created" {
-                    let product = Product {
-                        id,
-                        name: json_field(payload, "name")?,
-                        owner: json_field(payload, "owner")?,
-                        beneficiary: json_field(payload, "beneficiary")?,
-                        price_per_second: text_field(payload, "pricePerSecond")?,
-                        minimum_subscription_seconds: text_field(payload, "minimumSubscriptionSeconds")?,
-                        deployed: true,
-                        created_block: stored.block,
-                        updated_block: stored.block,
-                        purchases: 0,
-                        revenue: U256::ZERO,
-                        subscribers: 0,
-                    };
-                    if self.products.insert(id, product).is_some() {
-                        return Err(format!("product {id} was already created"));
-                    }
-                    self.order.push(id);
-                    return Ok(());
+        match &stored.event {
+            ChainEvent::ProductCreated(fields) => {
+                if self.products.contains_key(&fields.id) {
+                    return Err(format!("product {} was already created", fields.id));
                 }
-                let product = self.products.get_mut(&id).ok_or_else(|| format!("no product {id} was created"))?;
-                product.updated_block = stored.block;
-                match state.as_str() {
-                    "ownerChanged" => product.owner = json_field(payload, "owner")?,
-                    "updated" | "deleted" | "redeployed" => {
-                        product.name = json_field(payload, "name")?;
-                        product.owner = json_field(payload, "owner")?;
-                        product.beneficiary = json_field(payload, "beneficiary")?;
-                        product.price_per_second = text_field(payload, "pricePerSecond")?;
-                        product.minimum_subscription_seconds = text_field(payload, "minimumSubscriptionSeconds")?;
-                        match state.as_str() {
-                            "deleted" => product.deployed = false,
-                            "redeployed" => product.deployed = true,
-                            _ => {}
-                        }
-                    }
-                    other => return Err(format!("unknown product state `{other}`")),
-                }
+                self.products.insert(fields.id, Product::created(fields, stored.block));
+                self.order.push(fields.id);
             }
-            kinds::SUBSCRIBED => {
-                let product: B256 = json_field(payload, "productId")?;
-                let subscriber: Address = json_field(payload, "subscriber")?;
-                let end_timestamp: U256 = text_field(payload, "endTimestamp")?;
+            ChainEvent::ProductUpdated(fields) => self.known(&fields.id, stored)?.take_terms(fields),
+            ChainEvent::ProductDeleted(fields) => {
+                let product = self.known(&fields.id, stored)?;
+                product.take_terms(fields);
+                product.deployed = false;
+            }
+            ChainEvent::ProductRedeployed(fields) => {
+                let product = self.known(&fields.id, stored)?;
+                product.take_terms(fields);
+                product.deployed = true;
+            }
+            ChainEvent::ProductOwnerChanged { id, owner } => self.known(id, stored)?.owner = *owner,
+            &ChainEvent::Subscribed { product, subscriber, end_timestamp } => {
                 let known = self.products.get_mut(&product).ok_or_else(|| format!("no product {product}"))?;
                 let subscription = Subscription { product, subscriber, end_timestamp, updated_block: stored.block };
                 if self.subscriptions.entry(subscriber).or_default().insert(product, subscription).is_none() {
@@ -174,9 +142,7 @@ impl Catalog {
                     self.subscribers.entry(product).or_default().push(subscriber);
                 }
             }
-            kinds::PURCHASED => {
-                let product: B256 = json_field(payload, "productId")?;
-                let price: U256 = text_field(payload, "price")?;
+            &ChainEvent::Purchased { product, price, .. } => {
                 let known = self.products.get_mut(&product).ok_or_else(|| format!("no product {product}"))?;
                 known.purchases += 1;
                 known.revenue = known.revenue.saturating_add(price);
@@ -186,65 +152,81 @@ impl Catalog {
         }
         Ok(())
     }
+
+    /// A created product that `stored` changes.
+    fn known(&mut self, id: &B256, stored: &StoredEvent) -> Result<&mut Product, String> {
+        let product = self.products.get_mut(id).ok_or_else(|| format!("no product {id} was created"))?;
+        product.updated_block = stored.block;
+        Ok(product)
+    }
 }
 
-/// A field stored in its JSON form (an address, an id, a name).
-fn json_field<T: DeserializeOwned>(payload: &Value, name: &str) -> Result<T, String> {
-    let value = payload.get(name).ok_or_else(|| format!("`{name}` is missing"))?;
-    serde_json::from_value(value.clone()).map_err(|_| format!("`{name}` is not valid"))
-}
+impl Product {
+    fn created(fields: &ProductFields, block: u64) -> Product {
+        Product {
+            id: fields.id,
+            name: fields.name.clone(),
+            owner: fields.owner,
+            beneficiary: fields.beneficiary,
+            price_per_second: fields.price_per_second,
+            minimum_subscription_seconds: fields.minimum_subscription_seconds,
+            deployed: true,
+            created_block: block,
+            updated_block: block,
+            purchases: 0,
+            revenue: U256::ZERO,
+            subscribers: 0,
+        }
+    }
 
-/// An amount stored as a decimal string.
-fn text_field(payload: &Value, name: &str) -> Result<U256, String> {
-    let text = payload.get(name).and_then(Value::as_str).ok_or_else(|| format!("`{name}` is missing"))?;
-    coop::text::parse_amount(text).map_err(|error| format!("`{name}`: {error}"))
+    /// The terms every product event carries.
+    fn take_terms(&mut self, fields: &ProductFields) {
+        self.name.clone_from(&fields.name);
+        self.owner = fields.owner;
+        self.beneficiary = fields.beneficiary;
+        self.price_per_second = fields.price_per_second;
+        self.minimum_subscription_seconds = fields.minimum_subscription_seconds;
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
 
     const ID: B256 = B256::repeat_byte(7);
     const OWNER: Address = Address::repeat_byte(1);
     const BUYER: Address = Address::repeat_byte(2);
 
-    fn event(block: u64, kind: &str, payload: Value) -> StoredEvent {
-        StoredEvent {
-            block,
-            tx_index: 0,
-            log_index: 0,
-            block_hash: B256::ZERO,
-            contract: Address::ZERO,
-            kind: kind.to_owned(),
-            payload,
-        }
+    fn event(block: u64, event: ChainEvent) -> StoredEvent {
+        StoredEvent { block, tx_index: 0, log_index: 0, block_hash: B256::ZERO, contract: Address::ZERO, event }
     }
 
     fn product(block: u64, state: &str, price: u64) -> StoredEvent {
-        event(
-            block,
-            kinds::PRODUCT,
-            json!({ "state": state, "id": ID, "owner": OWNER, "name": "Weather", "beneficiary": OWNER,
-                    "pricePerSecond": price.to_string(), "minimumSubscriptionSeconds": "10" }),
-        )
+        let fields = ProductFields {
+            id: ID,
+            owner: OWNER,
+            name: "Weather".into(),
+            beneficiary: OWNER,
+            price_per_second: U256::from(price),
+            minimum_subscription_seconds: U256::from(10),
+        };
+        let change = match state {
+            "created" => ChainEvent::ProductCreated(fields),
+            "updated" => ChainEvent::ProductUpdated(fields),
+            "deleted" => ChainEvent::ProductDeleted(fields),
+            "redeployed" => ChainEvent::ProductRedeployed(fields),
+            other => unreachable!("no product event `{other}`"),
+        };
+        event(block, change)
     }
 
     fn subscribed(block: u64, end: u64) -> StoredEvent {
-        event(
-            block,
-            kinds::SUBSCRIBED,
-            json!({ "productId": ID, "subscriber": BUYER, "endTimestamp": end.to_string() }),
-        )
+        event(block, ChainEvent::Subscribed { product: ID, subscriber: BUYER, end_timestamp: U256::from(end) })
     }
 
     fn purchased(block: u64, price: u64) -> StoredEvent {
-        event(
-            block,
-            kinds::PURCHASED,
-            json!({ "productId": ID, "subscriber": BUYER, "payer": BUYER, "addSeconds": "1", "price": price.to_string() }),
-        )
+        let (add_seconds, price) = (U256::from(1), U256::from(price));
+        event(block, ChainEvent::Purchased { product: ID, subscriber: BUYER, payer: BUYER, add_seconds, price })
     }
 
     #[test]

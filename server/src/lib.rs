@@ -8,6 +8,8 @@ pub mod api;
 pub mod auth;
 /// The Marketplace's products and subscriptions in memory, built from the event log.
 pub mod catalog;
+/// What a chain log means to Coop, decoded once and stored as it is.
+pub mod chain_event;
 /// `GET /api/v1/chain`: the chain and contracts, as wallets need them.
 pub mod chain_info;
 /// Typed configuration: defaults, a TOML file, `COOP_*` environment overrides, validated at start-up.

@@ -171,32 +171,20 @@ async fn resync(store: &Store, models: &ReadModels) -> anyhow::Result<LogPositio
 
 #[cfg(test)]
 mod tests {
+    use alloy::primitives::U256;
     use alloy::primitives::{Address, B256};
-    use coop::engine::{AdminFee, Event, EventKey, EventKind, format_event};
+    use coop::engine::AdminFee;
 
     use super::*;
+    use crate::chain_event::{ChainEvent, UnionCreated};
     use crate::store::{Checkpoint, IndexedRange};
 
     const UNION: Address = Address::repeat_byte(0xd0);
     const MEMBER: Address = Address::repeat_byte(0x04);
 
-    fn stored(block: u64, kind: EventKind) -> StoredEvent {
-        let name = kind.name();
-        let mut payload: serde_json::Value =
-            serde_json::from_str(&format_event(&Event { key: EventKey::new(block, 0, 0), kind })).unwrap();
-        if name == "created" {
-            payload["freezePeriod"] = "0".into();
-            payload["operator"] = serde_json::to_value(Address::ZERO).unwrap();
-        }
-        StoredEvent {
-            block,
-            tx_index: 0,
-            log_index: 0,
-            block_hash: B256::repeat_byte(block as u8),
-            contract: UNION,
-            kind: name.to_owned(),
-            payload,
-        }
+    fn stored(block: u64, event: ChainEvent) -> StoredEvent {
+        let block_hash = B256::repeat_byte(block as u8);
+        StoredEvent { block, tx_index: 0, log_index: 0, block_hash, contract: UNION, event }
     }
 
     fn checkpoint(block: u64) -> Checkpoint {
@@ -207,13 +195,19 @@ mod tests {
     async fn what_is_stored_between_loading_and_following_is_applied() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&format!("sqlite://{}?mode=rwc", dir.path().join("coop.db").display())).await.unwrap();
-        let created = stored(1, EventKind::Created { owner: Address::ZERO, admin_fee: AdminFee::ZERO });
+        let created = UnionCreated {
+            owner: Address::ZERO,
+            admin_fee: AdminFee::ZERO,
+            freeze_period: U256::ZERO,
+            operator: Address::ZERO,
+        };
+        let created = stored(1, ChainEvent::Created(created));
         let first =
             IndexedRange { after: None, events: vec![created], block_hashes: vec![], checkpoint: Some(checkpoint(1)) };
         store.append_range(STREAM, &first).await.unwrap();
         let (models, loaded) = load(&store).await.unwrap();
         // The leader stores a range before this instance starts following.
-        let joined = stored(2, EventKind::MemberJoined { member: MEMBER });
+        let joined = stored(2, ChainEvent::MemberJoined { member: MEMBER });
         let second = IndexedRange {
             after: Some(checkpoint(1)),
             events: vec![joined],

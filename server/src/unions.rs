@@ -10,14 +10,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use alloy::primitives::{Address, B256, U256};
 use coop::book::Book;
 use coop::engine::{
-    Commit, CommittedBook, Event, MemberFigures, UnionState, latest_commit, member_figures, parse_events,
-    unlocked_commit,
+    Commit, CommittedBook, Event, EventKind, MemberFigures, UnionState, latest_commit, member_figures, unlocked_commit,
 };
-use serde_json::Value;
 
-use crate::indexer::decode::{FREEZE_PERIOD, OPERATOR, REASON, kinds};
+use crate::chain_event::{ChainEvent, StoredEvent, UnionCreated};
 use crate::live::ReadModel;
-use crate::store::{CREATED, StoredEvent};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UnionsError {
@@ -154,7 +151,7 @@ impl Union {
 
     fn apply(&mut self, event: Event) -> Result<(), String> {
         self.state.apply(&event).map_err(|error| error.to_string())?;
-        if let coop::engine::EventKind::MemberJoined { member } = event.kind {
+        if let EventKind::MemberJoined { member } = event.kind {
             self.first_joined.entry(member).or_insert(event.key.block);
             self.last_joined.insert(member, event.key.block);
         }
@@ -240,58 +237,49 @@ impl Unions {
 
     /// Applies one event of a union (or of nobody's concern), or says why it cannot be.
     fn try_apply(&mut self, stored: &StoredEvent) -> Result<(), String> {
-        match stored.kind.as_str() {
-            kinds::WITHDRAWN => {
-                let Some(union) = self.unions.get_mut(&stored.contract) else { return Ok(()) };
-                let member: Address = field(&stored.payload, "member")?;
-                let amount: U256 = field(&stored.payload, "amount")?;
+        let known = self.unions.get_mut(&stored.contract);
+        let union = match (&stored.event, known) {
+            (ChainEvent::Unreadable { reason }, _) => return Err(reason.clone()),
+            (ChainEvent::Created(created), None) => {
+                let union = Union::created(stored, created)?;
+                self.unions.insert(stored.contract, union);
+                return Ok(());
+            }
+            (ChainEvent::Created(_), Some(_)) => return Err("the union was created twice".to_owned()),
+            // Only a known union's logs are stored, so its creation came first, or it is quarantined;
+            // the marketplace's events are the catalog's.
+            (_, None) => return Ok(()),
+            (_, Some(union)) => union,
+        };
+        match stored.event {
+            ChainEvent::Withdrawn { member, amount, .. } => {
                 let withdrawn = union.withdrawn.entry(member).or_default();
                 *withdrawn = withdrawn.checked_add(amount).ok_or("the withdrawn total overflows 256 bits")?;
-                return Ok(());
+                Ok(())
             }
-            kinds::OPERATOR_CHANGED => {
-                let Some(union) = self.unions.get_mut(&stored.contract) else { return Ok(()) };
-                union.operator = serde_json::from_value(stored.payload[OPERATOR].clone())
-                    .map_err(|_| format!("`{OPERATOR}` is missing or not an address"))?;
-                return Ok(());
+            ChainEvent::OperatorChanged { operator } => {
+                union.operator = operator;
+                Ok(())
             }
-            kinds::UNREADABLE => {
-                let reason = stored.payload[REASON].as_str().unwrap_or("the log could not be decoded");
-                return Err(reason.to_owned());
-            }
-            kinds::PRODUCT | kinds::SUBSCRIBED | kinds::PURCHASED => return Ok(()),
-            _ => {}
+            ref event => match event.engine_input() {
+                Some(kind) => union.apply(Event { key: stored.key(), kind }),
+                None => Ok(()),
+            },
         }
-        // Only a known union's logs are stored, so its `created` came first (or it is quarantined).
-        if stored.kind != CREATED && !self.unions.contains_key(&stored.contract) {
-            return Ok(());
-        }
-        let mut payload = stored.payload.clone();
-        let mut extra = |name: &str| payload.as_object_mut().and_then(|object| object.remove(name));
-        let (freeze_period, operator) = (extra(FREEZE_PERIOD), extra(OPERATOR));
-        let mut parsed = parse_events(&payload.to_string()).map_err(|error| error.to_string())?;
-        let Some((_, event)) = parsed.pop() else { return Err("an empty event".to_owned()) };
-        if let Some(union) = self.unions.get_mut(&stored.contract) {
-            if stored.kind == CREATED {
-                return Err("the union was created twice".to_owned());
-            }
-            return union.apply(event);
-        }
-        let freeze_period = freeze_period
-            .as_ref()
-            .and_then(Value::as_str)
-            .and_then(|text| coop::text::parse_amount(text).ok())
-            .map(freeze_seconds)
-            .ok_or_else(|| format!("`{FREEZE_PERIOD}` is missing or not a number"))?;
-        let operator: Address = operator
-            .and_then(|value| serde_json::from_value(value).ok())
-            .ok_or_else(|| format!("`{OPERATOR}` is missing or not an address"))?;
+    }
+}
+
+impl Union {
+    /// A union as its creation makes it.
+    fn created(stored: &StoredEvent, created: &UnionCreated) -> Result<Union, String> {
+        let kind = EventKind::Created { owner: created.owner, admin_fee: created.admin_fee };
+        let event = Event { key: stored.key(), kind };
         let state = UnionState::from_created(&event).map_err(|error| error.to_string())?;
         let mut union = Union {
             address: stored.contract,
             created_block: stored.block,
-            freeze_period,
-            operator,
+            freeze_period: freeze_seconds(created.freeze_period),
+            operator: created.operator,
             events: Arc::new(vec![event]),
             state,
             withdrawn: HashMap::new(),
@@ -301,8 +289,7 @@ impl Unions {
             books: Arc::default(),
         };
         union.record_history(stored.block);
-        self.unions.insert(stored.contract, union);
-        Ok(())
+        Ok(union)
     }
 }
 
@@ -325,7 +312,7 @@ impl ReadModel for Unions {
                 union = %stored.contract,
                 block = stored.block,
                 log_index = stored.log_index,
-                kind = %stored.kind,
+                kind = stored.event.kind(),
                 "union quarantined: {reason}"
             );
             self.unions.remove(&stored.contract);
@@ -418,15 +405,6 @@ impl BookCache {
             leaves -= books.pop_front().map_or(0, |book| book.len());
         }
     }
-}
-
-fn field<T: std::str::FromStr>(payload: &Value, name: &str) -> Result<T, String> {
-    payload
-        .get(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("`{name}` is missing"))?
-        .parse()
-        .map_err(|_| format!("`{name}` is not valid"))
 }
 
 #[cfg(test)]

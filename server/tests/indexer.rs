@@ -104,8 +104,8 @@ async fn a_marketplace_purchase_of_a_union_product_is_revenue_of_the_union() {
 
     let unions = live::load(&store).await.unwrap().0.unions;
     assert_eq!(unions.get(&du).unwrap().state().totals().revenue, U256::from(300));
-    let kinds: Vec<String> = store.events(0, u64::MAX).await.unwrap().into_iter().map(|e| e.kind).collect();
-    assert!(kinds.contains(&"product".to_owned()) && kinds.contains(&"purchased".to_owned()), "{kinds:?}");
+    let kinds: Vec<&str> = store.events(0, u64::MAX).await.unwrap().iter().map(|e| e.event.kind()).collect();
+    assert!(kinds.contains(&"productCreated") && kinds.contains(&"purchased"), "{kinds:?}");
 }
 
 #[tokio::test]

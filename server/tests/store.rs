@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use alloy::primitives::{Address, B256, U256, address, b256};
 use app::products::{Draft, ProductMetadata};
+use coop_server::chain_event::ChainEvent;
 use coop_server::store::CHECK_TIMEOUT;
 use coop_server::store::{
     Checkpoint, Filed, IndexedRange, JoinState, NonceUse, Store, StoreError, StoredBook, StoredEvent,
@@ -116,8 +117,7 @@ fn event(block: u64, tx_index: u64, log_index: u64, amount: U256) -> StoredEvent
         log_index,
         block_hash: hash(block as u8),
         contract: DU,
-        kind: "revenue".into(),
-        payload: json!({ "amount": amount.to_string() }),
+        event: ChainEvent::Revenue { amount },
     }
 }
 
@@ -148,7 +148,7 @@ mod cases {
         let stored = db.store.events(0, 10).await.unwrap();
         let keys: Vec<_> = stored.iter().map(|e| (e.block, e.tx_index, e.log_index)).collect();
         assert_eq!(keys, vec![(3, 0, 0), (5, 0, 1), (5, 1, 3)]);
-        assert_eq!(stored[2].payload["amount"], U256::MAX.to_string());
+        assert_eq!(stored[2].event, ChainEvent::Revenue { amount: U256::MAX });
         assert_eq!(stored[2].contract, DU);
         assert_eq!(stored[2].block_hash, hash(5));
         assert_eq!(db.store.events(4, 5).await.unwrap().len(), 2);
@@ -181,7 +181,7 @@ mod cases {
         assert_eq!(db.store.block_hash(STREAM, 4).await.unwrap(), Some(hash(4)));
         // The log continues from the rollback point with the new chain's events.
         db.store.append_range(STREAM, &range(Some(4), vec![event(5, 0, 0, U256::from(50))], 5)).await.unwrap();
-        assert_eq!(db.store.events(5, 5).await.unwrap()[0].payload["amount"], "50");
+        assert_eq!(db.store.events(5, 5).await.unwrap()[0].event, ChainEvent::Revenue { amount: U256::from(50) });
     }
 
     pub async fn a_deposed_leaders_late_write_cannot_overwrite_a_rollback(db: &Db) {

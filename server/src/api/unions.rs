@@ -146,31 +146,25 @@ async fn build_book(build: BookBuild) -> Result<Arc<coop::book::Book>, ApiError>
 
 #[cfg(test)]
 mod tests {
-    use alloy::primitives::Address;
-    use coop::engine::{AdminFee, Event, EventKey, EventKind, format_event};
+    use alloy::primitives::{Address, U256};
+    use coop::engine::AdminFee;
 
     use super::*;
+    use crate::chain_event::{ChainEvent, StoredEvent, UnionCreated};
     use crate::live::ReadModel;
-    use crate::store::StoredEvent;
     use crate::unions::Unions;
 
     const UNION: Address = Address::repeat_byte(0xd0);
 
     fn created() -> StoredEvent {
-        let kind = EventKind::Created { owner: Address::ZERO, admin_fee: AdminFee::ZERO };
-        let mut payload: serde_json::Value =
-            serde_json::from_str(&format_event(&Event { key: EventKey::new(1, 0, 0), kind })).unwrap();
-        payload["freezePeriod"] = "0".into();
-        payload["operator"] = serde_json::to_value(Address::ZERO).unwrap();
-        StoredEvent {
-            block: 1,
-            tx_index: 0,
-            log_index: 0,
-            block_hash: B256::repeat_byte(1),
-            contract: UNION,
-            kind: "created".to_owned(),
-            payload,
-        }
+        let created = UnionCreated {
+            owner: Address::ZERO,
+            admin_fee: AdminFee::ZERO,
+            freeze_period: U256::ZERO,
+            operator: Address::ZERO,
+        };
+        let (block_hash, event) = (B256::repeat_byte(1), ChainEvent::Created(created));
+        StoredEvent { block: 1, tx_index: 0, log_index: 0, block_hash, contract: UNION, event }
     }
 
     #[tokio::test]

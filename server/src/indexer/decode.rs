@@ -1,18 +1,15 @@
-//! Turns chain logs into stored events. Data Union inputs of the engine are stored in the engine's
-//! own events-file form (`coop::engine::format_event`), so the state is rebuilt by the same parser
-//! that `coop replay` uses; other events (withdrawals, products, subscriptions) get a payload of
-//! their own. Amounts are decimal strings.
+//! Turns chain logs into [`ChainEvent`]s, each through its contract's `sol!` event enum, so a log is
+//! read once, by the ABI, and never by name afterwards.
 
 use std::collections::HashSet;
 
 use alloy::primitives::{Address, B256};
 use alloy::rpc::types::Log;
-use alloy::sol_types::SolEvent;
+use alloy::sol_types::{SolEvent, SolEventInterface};
 use coop::contracts::{DataToken, DataUnion, DataUnionFactory, Marketplace};
-use coop::engine::{AdminFee, Event, EventKey, EventKind, format_event};
-use serde_json::{Value, json};
+use coop::engine::{AdminFee, EventKey};
 
-use crate::store::StoredEvent;
+use crate::chain_event::{ChainEvent, ProductFields, StoredEvent, UnionCreated};
 
 /// The contracts whose logs the indexer reads.
 #[derive(Debug, Clone, Copy)]
@@ -20,29 +17,6 @@ pub struct Watched {
     pub factory: Address,
     pub marketplace: Address,
     pub data_token: Address,
-}
-
-/// The extra field of a stored `created` event: the union's freeze period in seconds.
-pub const FREEZE_PERIOD: &str = "freezePeriod";
-
-/// The other extra field of a stored `created` event: the address allowed to commit. An
-/// `operator_changed` event carries the new one under the same name.
-pub const OPERATOR: &str = "operator";
-
-/// The field of an `unreadable` event that says why.
-pub const REASON: &str = "reason";
-
-/// Kinds of the stored events that are not engine inputs.
-pub mod kinds {
-    pub const WITHDRAWN: &str = "withdrawn";
-    /// A log of a union that could not be decoded into an event: stored, so every replica sets the
-    /// union aside at the same point (`crate::unions::Quarantine`).
-    pub const UNREADABLE: &str = "unreadable";
-    /// The owner handed the commit role to another address (`setOperator`).
-    pub const OPERATOR_CHANGED: &str = "operator_changed";
-    pub const PRODUCT: &str = "product";
-    pub const SUBSCRIBED: &str = "subscribed";
-    pub const PURCHASED: &str = "purchased";
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,38 +100,41 @@ pub fn decode(
     unions: &mut HashSet<Address>,
 ) -> Result<Option<StoredEvent>, DecodeError> {
     let emitter = log.address();
-    let topic = log.topic0().copied().unwrap_or_default();
     let malformed = |event: &'static str, error: alloy::sol_types::Error| DecodeError::Malformed {
         block: at.key.block,
         log_index: at.key.log_index,
         event,
         reason: error.to_string(),
     };
-    let engine = |contract: Address, kind: EventKind| Some(engine_event(at, contract, kind));
 
-    if emitter == watched.factory && topic == DataUnionFactory::DataUnionCreated::SIGNATURE_HASH {
-        let created = DataUnionFactory::DataUnionCreated::decode_log_data(log.data())
-            .map_err(|e| malformed("DataUnionCreated", e))?;
+    if emitter == watched.factory && log.topic0() == Some(&DataUnionFactory::DataUnionCreated::SIGNATURE_HASH) {
+        let created = DataUnionFactory::DataUnionCreated::decode_log(&log.inner)
+            .map_err(|e| malformed("DataUnionCreated", e))?
+            .data;
+        let union = created.du;
         let admin_fee = match AdminFee::try_from(created.adminFee) {
             Ok(fee) => fee,
-            Err(error) => return Ok(Some(unreadable(at, created.du, format!("DataUnionCreated: {error}")))),
+            Err(error) => return Ok(Some(unreadable(at, union, format!("DataUnionCreated: {error}")))),
         };
-        unions.insert(created.du);
-        let mut event = engine_event(at, created.du, EventKind::Created { owner: created.owner, admin_fee });
-        // Not an engine input, but members' withdrawable figures depend on it.
-        event.payload[FREEZE_PERIOD] = json!(created.freezePeriod.to_string());
-        event.payload[OPERATOR] = json!(created.operator);
-        return Ok(Some(event));
+        unions.insert(union);
+        let created = UnionCreated {
+            owner: created.owner,
+            admin_fee,
+            freeze_period: created.freezePeriod,
+            operator: created.operator,
+        };
+        return Ok(Some(stored(at, union, ChainEvent::Created(created))));
     }
-    if emitter == watched.data_token && topic == DataToken::Transfer::SIGNATURE_HASH {
-        let transfer = DataToken::Transfer::decode_log_data(log.data()).map_err(|e| malformed("Transfer", e))?;
+    if emitter == watched.data_token && log.topic0() == Some(&DataToken::Transfer::SIGNATURE_HASH) {
+        let transfer = DataToken::Transfer::decode_log(&log.inner).map_err(|e| malformed("Transfer", e))?.data;
         if !unions.contains(&transfer.to) || transfer.value.is_zero() {
             return Ok(None);
         }
-        return Ok(engine(transfer.to, EventKind::Revenue { amount: transfer.value }));
+        return Ok(Some(stored(at, transfer.to, ChainEvent::Revenue { amount: transfer.value })));
     }
     if emitter == watched.marketplace {
-        return decode_marketplace(log, at, topic).map_err(|e| malformed("Marketplace", e));
+        let event = decode_marketplace(log).map_err(|e| malformed("Marketplace", e))?;
+        return Ok(event.map(|event| stored(at, emitter, event)));
     }
     if !unions.contains(&emitter) {
         return Ok(None);
@@ -166,145 +143,93 @@ pub fn decode(
         return Err(DecodeError::Pending("block timestamp"));
     }
     // A union's log that cannot be read sets that union aside, and only it.
-    Ok(decode_union(log, at, topic).unwrap_or_else(|reason| Some(unreadable(at, emitter, reason))))
+    Ok(match decode_union(log, at) {
+        Ok(event) => event.map(|event| stored(at, emitter, event)),
+        Err(reason) => Some(unreadable(at, emitter, reason)),
+    })
 }
 
 /// Decodes a log of a known union; the error says why it cannot be.
-fn decode_union(log: &Log, at: &Position, topic: B256) -> Result<Option<StoredEvent>, String> {
-    let (emitter, data) = (log.address(), log.data());
-    let kind = match topic {
-        t if t == DataUnion::MemberJoined::SIGNATURE_HASH => {
-            let e = DataUnion::MemberJoined::decode_log_data(data).map_err(abi("MemberJoined"))?;
-            EventKind::MemberJoined { member: e.member }
-        }
-        t if t == DataUnion::MemberParted::SIGNATURE_HASH => {
-            let e = DataUnion::MemberParted::decode_log_data(data).map_err(abi("MemberParted"))?;
-            EventKind::MemberParted { member: e.member }
-        }
-        t if t == DataUnion::AdminFeeChanged::SIGNATURE_HASH => {
-            let e = DataUnion::AdminFeeChanged::decode_log_data(data).map_err(abi("AdminFeeChanged"))?;
+fn decode_union(log: &Log, at: &Position) -> Result<Option<ChainEvent>, String> {
+    use DataUnion::DataUnionEvents as Union;
+    // Not asked for; a node that sends it anyway is not the union's fault.
+    if !log.topic0().is_some_and(|topic| Union::SELECTORS.contains(&topic.0)) {
+        return Ok(None);
+    }
+    let decoded = Union::decode_log(&log.inner).map_err(|error| format!("DataUnion: {error}"))?.data;
+    Ok(Some(match decoded {
+        Union::MemberJoined(e) => ChainEvent::MemberJoined { member: e.member },
+        Union::MemberParted(e) => ChainEvent::MemberParted { member: e.member },
+        Union::AdminFeeChanged(e) => {
             let admin_fee = AdminFee::try_from(e.adminFee).map_err(|error| format!("AdminFeeChanged: {error}"))?;
-            EventKind::AdminFeeChanged { admin_fee }
+            ChainEvent::AdminFeeChanged { admin_fee }
         }
-        t if t == DataUnion::OwnershipTransferred::SIGNATURE_HASH => {
-            let e = DataUnion::OwnershipTransferred::decode_log_data(data).map_err(abi("OwnershipTransferred"))?;
-            // The constructor's transfer from the zero address is the creation, which the
-            // factory's `DataUnionCreated` already carries.
-            if e.previousOwner == Address::ZERO {
-                return Ok(None);
-            }
-            EventKind::OwnerChanged { owner: e.newOwner }
-        }
-        t if t == DataUnion::NewCommit::SIGNATURE_HASH => {
-            let e = DataUnion::NewCommit::decode_log_data(data).map_err(abi("NewCommit"))?;
+        // The constructor's transfer from the zero address is the creation, which the factory's
+        // `DataUnionCreated` already carries.
+        Union::OwnershipTransferred(e) if e.previousOwner == Address::ZERO => return Ok(None),
+        Union::OwnershipTransferred(e) => ChainEvent::OwnerChanged { owner: e.newOwner },
+        Union::NewCommit(e) => {
             let book_block = u64::try_from(e.blockNumber)
                 .map_err(|_| format!("NewCommit: block number {} does not fit 64 bits", e.blockNumber))?;
             // `decode` refused a commit without a time before this.
             let timestamp = at.timestamp.ok_or("NewCommit: no block time")?;
-            EventKind::Committed { book_block, root: e.root, book_hash: e.bookHash, timestamp }
+            ChainEvent::Committed { book_block, root: e.root, book_hash: e.bookHash, timestamp }
         }
-        t if t == DataUnion::Withdrawn::SIGNATURE_HASH => {
-            let e = DataUnion::Withdrawn::decode_log_data(data).map_err(abi("Withdrawn"))?;
-            return Ok(Some(stored(
-                at,
-                emitter,
-                kinds::WITHDRAWN,
-                json!({ "member": e.member, "recipient": e.recipient, "amount": e.amount.to_string() }),
-            )));
-        }
-        t if t == DataUnion::OperatorChanged::SIGNATURE_HASH => {
-            let e = DataUnion::OperatorChanged::decode_log_data(data).map_err(abi("OperatorChanged"))?;
-            let mut payload = json!({});
-            payload[OPERATOR] = json!(e.newOperator);
-            return Ok(Some(stored(at, emitter, kinds::OPERATOR_CHANGED, payload)));
-        }
-        // Not asked for; a node that sends it anyway is not the union's fault.
+        Union::Withdrawn(e) => ChainEvent::Withdrawn { member: e.member, recipient: e.recipient, amount: e.amount },
+        Union::OperatorChanged(e) => ChainEvent::OperatorChanged { operator: e.newOperator },
         _ => return Ok(None),
-    };
-    Ok(Some(engine_event(at, emitter, kind)))
+    }))
 }
 
-fn decode_marketplace(log: &Log, at: &Position, topic: B256) -> Result<Option<StoredEvent>, alloy::sol_types::Error> {
-    let data = log.data();
-    // The four product events carry the same fields; `state` says which one it was.
-    macro_rules! product {
-        ($event:ty, $state:literal) => {{
-            let e = <$event>::decode_log_data(data)?;
-            json!({
-                "state": $state,
-                "id": e.id,
-                "owner": e.owner,
-                "name": e.name,
-                "beneficiary": e.beneficiary,
-                "pricePerSecond": e.pricePerSecond.to_string(),
-                "minimumSubscriptionSeconds": e.minimumSubscriptionSeconds.to_string(),
-            })
-        }};
+fn decode_marketplace(log: &Log) -> Result<Option<ChainEvent>, alloy::sol_types::Error> {
+    use Marketplace::MarketplaceEvents as Market;
+    if !log.topic0().is_some_and(|topic| Market::SELECTORS.contains(&topic.0)) {
+        return Ok(None);
     }
-    let (kind, payload) = match topic {
-        t if t == Marketplace::ProductCreated::SIGNATURE_HASH => {
-            (kinds::PRODUCT, product!(Marketplace::ProductCreated, "created"))
+    // The four product events carry the same fields.
+    macro_rules! fields {
+        ($e:expr) => {
+            ProductFields {
+                id: $e.id,
+                owner: $e.owner,
+                name: $e.name,
+                beneficiary: $e.beneficiary,
+                price_per_second: $e.pricePerSecond,
+                minimum_subscription_seconds: $e.minimumSubscriptionSeconds,
+            }
+        };
+    }
+    Ok(Some(match Market::decode_log(&log.inner)?.data {
+        Market::ProductCreated(e) => ChainEvent::ProductCreated(fields!(e)),
+        Market::ProductUpdated(e) => ChainEvent::ProductUpdated(fields!(e)),
+        Market::ProductDeleted(e) => ChainEvent::ProductDeleted(fields!(e)),
+        Market::ProductRedeployed(e) => ChainEvent::ProductRedeployed(fields!(e)),
+        Market::ProductOwnershipChanged(e) => ChainEvent::ProductOwnerChanged { id: e.id, owner: e.newOwner },
+        Market::Subscribed(e) => {
+            ChainEvent::Subscribed { product: e.productId, subscriber: e.subscriber, end_timestamp: e.endTimestamp }
         }
-        t if t == Marketplace::ProductUpdated::SIGNATURE_HASH => {
-            (kinds::PRODUCT, product!(Marketplace::ProductUpdated, "updated"))
-        }
-        t if t == Marketplace::ProductDeleted::SIGNATURE_HASH => {
-            (kinds::PRODUCT, product!(Marketplace::ProductDeleted, "deleted"))
-        }
-        t if t == Marketplace::ProductRedeployed::SIGNATURE_HASH => {
-            (kinds::PRODUCT, product!(Marketplace::ProductRedeployed, "redeployed"))
-        }
-        t if t == Marketplace::ProductOwnershipChanged::SIGNATURE_HASH => {
-            let e = Marketplace::ProductOwnershipChanged::decode_log_data(data)?;
-            (kinds::PRODUCT, json!({ "state": "ownerChanged", "id": e.id, "owner": e.newOwner }))
-        }
-        t if t == Marketplace::Subscribed::SIGNATURE_HASH => {
-            let e = Marketplace::Subscribed::decode_log_data(data)?;
-            let end = e.endTimestamp.to_string();
-            (kinds::SUBSCRIBED, json!({ "productId": e.productId, "subscriber": e.subscriber, "endTimestamp": end }))
-        }
-        t if t == Marketplace::Purchased::SIGNATURE_HASH => {
-            let e = Marketplace::Purchased::decode_log_data(data)?;
-            (
-                kinds::PURCHASED,
-                json!({
-                    "productId": e.productId,
-                    "subscriber": e.subscriber,
-                    "payer": e.payer,
-                    "addSeconds": e.addSeconds.to_string(),
-                    "price": e.price.to_string(),
-                }),
-            )
-        }
+        Market::Purchased(e) => ChainEvent::Purchased {
+            product: e.productId,
+            subscriber: e.subscriber,
+            payer: e.payer,
+            add_seconds: e.addSeconds,
+            price: e.price,
+        },
         _ => return Ok(None),
-    };
-    Ok(Some(stored(at, log.address(), kind, payload)))
-}
-
-fn engine_event(at: &Position, union: Address, kind: EventKind) -> StoredEvent {
-    let name = kind.name();
-    let line = format_event(&Event { key: at.key, kind });
-    let payload: Value = serde_json::from_str(&line).expect("format_event writes a JSON object");
-    stored(at, union, name, payload)
-}
-
-/// Says which event a log failed to decode as.
-fn abi(event: &'static str) -> impl Fn(alloy::sol_types::Error) -> String {
-    move |error| format!("{event}: {error}")
+    }))
 }
 
 fn unreadable(at: &Position, union: Address, reason: String) -> StoredEvent {
-    stored(at, union, kinds::UNREADABLE, json!({ REASON: reason }))
+    stored(at, union, ChainEvent::Unreadable { reason })
 }
 
-fn stored(at: &Position, contract: Address, kind: &str, payload: Value) -> StoredEvent {
+fn stored(at: &Position, contract: Address, event: ChainEvent) -> StoredEvent {
     StoredEvent {
         block: at.key.block,
         tx_index: at.key.transaction_index,
         log_index: at.key.log_index,
         block_hash: at.block_hash,
         contract,
-        kind: kind.to_owned(),
-        payload,
+        event,
     }
 }

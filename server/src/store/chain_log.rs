@@ -8,9 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, from_db, parse_db, to_db};
-
-/// The kind of a Data Union's creation event (the engine's `created`).
-pub const CREATED: &str = "created";
+use crate::chain_event::{ChainEvent, StoredEvent};
 
 /// Where a stream has indexed up to (inclusive), and the hash it saw for that block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,18 +22,6 @@ pub struct Checkpoint {
 pub struct LogPosition {
     pub block: u64,
     pub rollbacks: u64,
-}
-
-/// One decoded contract event. `payload` is the event's fields as JSON, amounts as decimal strings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredEvent {
-    pub block: u64,
-    pub tx_index: u64,
-    pub log_index: u64,
-    pub block_hash: B256,
-    pub contract: Address,
-    pub kind: String,
-    pub payload: serde_json::Value,
 }
 
 /// What one indexing step produces: the events of a block range, the hashes of its blocks that are
@@ -92,6 +78,7 @@ impl Store {
             move_checkpoint(&mut tx, stream, range.after, checkpoint).await?;
         }
         for event in &range.events {
+            let (kind, payload) = stored_form(&event.event);
             let inserted = sqlx::query(
                 "INSERT INTO chain_events \
                  (block_number, tx_index, log_index, block_hash, contract, kind, payload) \
@@ -102,8 +89,8 @@ impl Store {
             .bind(to_db(event.log_index)?)
             .bind(event.block_hash.to_string())
             .bind(event.contract.to_checksum(None))
-            .bind(&event.kind)
-            .bind(event.payload.to_string())
+            .bind(kind)
+            .bind(payload)
             .execute(&mut *tx)
             .await?;
             if inserted.rows_affected() == 0 {
@@ -188,7 +175,7 @@ impl Store {
     /// The Data Unions whose creation is in the log.
     pub async fn union_addresses(&self) -> Result<HashSet<Address>, StoreError> {
         let rows = sqlx::query("SELECT contract FROM chain_events WHERE kind = $1")
-            .bind(CREATED)
+            .bind(ChainEvent::CREATED)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(|row| parse_db("contract", row.try_get(0)?)).collect()
@@ -249,16 +236,26 @@ async fn move_checkpoint(
     Ok(())
 }
 
+/// An event as its two columns: its kind (the serde tag) and its fields as JSON.
+fn stored_form(event: &ChainEvent) -> (&'static str, String) {
+    // Addresses, hashes, integers and text: nothing in an event can fail to serialize.
+    let mut tagged = serde_json::to_value(event).expect("a chain event serializes");
+    (event.kind(), tagged["payload"].take().to_string())
+}
+
 fn decode_event(row: &AnyRow) -> Result<StoredEvent, StoreError> {
+    let kind: String = row.try_get(5)?;
     let payload: String = row.try_get(6)?;
+    let corrupt = || StoreError::Corrupt { column: "payload", value: format!("{kind} {payload}") };
+    let fields: serde_json::Value = serde_json::from_str(&payload).map_err(|_| corrupt())?;
+    let event =
+        serde_json::from_value(serde_json::json!({ "kind": kind, "payload": fields })).map_err(|_| corrupt())?;
     Ok(StoredEvent {
         block: from_db("block_number", row.try_get(0)?)?,
         tx_index: from_db("tx_index", row.try_get(1)?)?,
         log_index: from_db("log_index", row.try_get(2)?)?,
         block_hash: parse_db("block_hash", row.try_get(3)?)?,
         contract: parse_db("contract", row.try_get(4)?)?,
-        kind: row.try_get(5)?,
-        payload: serde_json::from_str(&payload)
-            .map_err(|_| StoreError::Corrupt { column: "payload", value: payload.clone() })?,
+        event,
     })
 }

@@ -17,8 +17,9 @@ use alloy::primitives::Address;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
+pub use crate::chain_event::StoredEvent;
 pub use books::StoredBook;
-pub use chain_log::{CREATED, Checkpoint, IndexedRange, LogPosition, StoredEvent};
+pub use chain_log::{Checkpoint, IndexedRange, LogPosition};
 pub use joins::{Filed, JoinRequest, JoinSecret, JoinState};
 pub use leadership::{CHECK_TIMEOUT, Lease};
 pub use sessions::NonceUse;
