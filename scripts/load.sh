@@ -3,7 +3,8 @@
 # instances (the README's figures). Everything runs on 127.0.0.1 and stops by itself.
 #   scripts/load.sh                        10,000 members, 32 connections, 15 s per run, 3 runs
 #   COOP_LOAD_MEMBERS=100000 COOP_LOAD_CONNECTIONS=64 COOP_LOAD_SECONDS=30 scripts/load.sh
-# Needs PostgreSQL and nginx (scripts/setup.sh --test) and the npm packages (anvil).
+#   scripts/load.sh pages REV              pages and answers with wrk, this build beside commit REV's
+# Needs PostgreSQL, nginx and wrk (scripts/setup.sh --test) and the npm packages (anvil).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,5 +24,16 @@ if [ -z "${COOP_TEST_POSTGRES_URL:-}" ]; then
 fi
 
 # Figures are for the release build.
+if [ "${1:-}" = pages ]; then
+  base="${2:?name the commit to compare with: scripts/load.sh pages REV}"
+  command -v wrk >/dev/null || { echo "wrk is missing: scripts/setup.sh --test installs it" >&2; exit 1; }
+  # The baseline's sources in a folder of their own that stays put, so its build is reused.
+  baseline_src=/var/tmp/coop-load-baseline
+  rm -rf "$baseline_src" && mkdir -p "$baseline_src"
+  git archive "$base" | tar -x -C "$baseline_src"
+  (cd "$baseline_src" && cargo build --release -p coop-server --bin coop)
+  cp "$CARGO_TARGET_DIR/release/coop" "$baseline_src/coop"
+  export COOP_BASELINE_BIN="$baseline_src/coop"
+fi
 cargo build --release -p coop-server --bin coop --example load
 COOP_BIN="$CARGO_TARGET_DIR/release/coop" exec "$CARGO_TARGET_DIR/release/examples/load"

@@ -12,6 +12,10 @@
 //!
 //! The load generator runs on one thread; on a small machine it shares the cores with nginx and the
 //! instances, which the figures include.
+//!
+//! With `COOP_BASELINE_BIN` (another build of `coop`, an earlier commit's, say) it compares the two
+//! instead (`scripts/load.sh pages REV`): one instance of each on a database of its own, only the first
+//! committing, then `wrk` on each page and answer in turn, the baseline first, `RUNS` rounds.
 
 #[allow(dead_code)]
 #[path = "../tests/contracts/helpers.rs"]
@@ -39,6 +43,7 @@ fn main() -> anyhow::Result<()> {
 
 struct Settings {
     coop: PathBuf,
+    baseline: Option<PathBuf>,
     admin_url: String,
     members: usize,
     connections: usize,
@@ -57,6 +62,7 @@ impl Settings {
             coop: std::env::var_os("COOP_BIN")
                 .map(PathBuf::from)
                 .context("set COOP_BIN to the release `coop` binary")?,
+            baseline: std::env::var_os("COOP_BASELINE_BIN").map(PathBuf::from),
             admin_url: std::env::var("COOP_TEST_POSTGRES_URL")
                 .context("set COOP_TEST_POSTGRES_URL (see tests/store.rs)")?,
             members: number("COOP_LOAD_MEMBERS", 10_000)? as usize,
@@ -80,9 +86,12 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    let database = Database::create(&settings.admin_url).await?;
+    if let Some(baseline) = &settings.baseline {
+        return compare(&settings, baseline, &chain, dir.path(), &deployment_file, union, &members).await;
+    }
+    let database = Database::create(&settings.admin_url, "").await?;
     let instance =
-        |name: &str| Instance::start(&settings.coop, dir.path(), name, &database.url, &chain, &deployment_file);
+        |name: &str| Instance::start(&settings.coop, dir.path(), name, &database.url, &chain, &deployment_file, true);
     let first = instance("first")?;
     let head = settle(&chain, &[&first], union).await?;
     let others = [instance("second")?, instance("third")?];
@@ -128,6 +137,114 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     database.drop().await
 }
 
+/// The baseline and this build side by side: the same chain, a database each, the same requests.
+async fn compare(
+    settings: &Settings,
+    baseline: &Path,
+    chain: &Chain,
+    dir: &Path,
+    deployment_file: &Path,
+    union: Address,
+    members: &[Address],
+) -> anyhow::Result<()> {
+    let databases =
+        [Database::create(&settings.admin_url, "_base").await?, Database::create(&settings.admin_url, "_new").await?];
+    let builds = [("baseline", baseline), ("this build", settings.coop.as_path())];
+    let instances = [
+        Instance::start(builds[0].1, dir, "baseline", &databases[0].url, chain, deployment_file, true)?,
+        Instance::start(builds[1].1, dir, "new", &databases[1].url, chain, deployment_file, false)?,
+    ];
+    let head = settle(chain, &[&instances[0], &instances[1]], union).await?;
+    println!("instances: baseline and this build, both as of block {head}");
+
+    let member = members[members.len() / 3];
+    let product = product_id("Commuter journeys");
+    let targets = [
+        ("/healthz", "/healthz".to_owned()),
+        ("member with proof", format!("/api/v1/unions/{union}/members/{member}")),
+        ("home page", "/".to_owned()),
+        ("product page", format!("/products/{product}")),
+        ("union dashboard", format!("/unions/{union}")),
+    ];
+    let client = reqwest::Client::new();
+    for (name, path) in &targets {
+        for instance in &instances {
+            let response = client.get(instance.url(path)).send().await?;
+            if !response.status().is_success() {
+                bail!("{name}: {} answered {}", instance.address, response.status());
+            }
+        }
+    }
+    let mut rows: Vec<Vec<Vec<Wrk>>> = vec![vec![Vec::new(); builds.len()]; targets.len()];
+    for round in 1..=RUNS {
+        for (target, (name, path)) in targets.iter().enumerate() {
+            for (build, instance) in instances.iter().enumerate() {
+                let result = wrk(&instance.url(path), settings.connections, settings.seconds)?;
+                println!("run {round}, {name}, {}: {result}", builds[build].0);
+                rows[target][build].push(result);
+            }
+        }
+    }
+    println!();
+    println!(
+        "wrk -t1 -c{} -d{}s, {} members; requests/s (p50) per round",
+        settings.connections,
+        settings.seconds,
+        members.len()
+    );
+    println!("| answer | baseline | this build |");
+    println!("|---|---|---|");
+    for ((name, _), row) in targets.iter().zip(&rows) {
+        let cell = |runs: &Vec<Wrk>| runs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        println!("| {name} | {} | {} |", cell(&row[0]), cell(&row[1]));
+    }
+    drop(instances);
+    for database in databases {
+        database.drop().await?;
+    }
+    Ok(())
+}
+
+/// What one `wrk` run measured.
+#[derive(Clone)]
+struct Wrk {
+    requests_per_second: f64,
+    p50: String,
+    /// Non-2xx answers and socket errors.
+    errors: u64,
+}
+
+impl std::fmt::Display for Wrk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.0} ({})", self.requests_per_second, self.p50)?;
+        if self.errors > 0 {
+            write!(f, " {} errors", self.errors)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs `wrk` (Debian's package) against one URL and reads its summary.
+fn wrk(url: &str, connections: usize, seconds: u64) -> anyhow::Result<Wrk> {
+    let output = Command::new("wrk")
+        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency", url])
+        .output()
+        .context("running wrk (Debian's package `wrk`)")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let after =
+        |label: &str| text.lines().find_map(|line| line.trim().strip_prefix(label).map(|rest| rest.trim().to_owned()));
+    let requests_per_second = after("Requests/sec:")
+        .and_then(|value| value.parse().ok())
+        .with_context(|| format!("wrk printed no rate:\n{text}"))?;
+    let p50 = after("50%").context("wrk printed no median")?;
+    let count = |label: &str| -> u64 {
+        let Some(rest) = after(label) else { return 0 };
+        rest.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse::<u64>().ok()).sum()
+    };
+    let errors = count("Non-2xx or 3xx responses:") + count("Socket errors:");
+    Ok(Wrk { requests_per_second, p50, errors })
+}
+
 /// A Data Union of `count` members with revenue, parts, a commit-worthy history, and two products
 /// with purchases; returns it and its members.
 async fn fill(chain: &Chain, count: usize) -> (Address, Vec<Address>) {
@@ -160,8 +277,8 @@ struct Database {
 }
 
 impl Database {
-    async fn create(admin_url: &str) -> anyhow::Result<Self> {
-        let name = format!("coop_load_{}", std::process::id());
+    async fn create(admin_url: &str, suffix: &str) -> anyhow::Result<Self> {
+        let name = format!("coop_load_{}{suffix}", std::process::id());
         let mut admin = PgConnection::connect(admin_url).await.context("connecting to PostgreSQL")?;
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
             .execute(&mut admin)
@@ -193,10 +310,15 @@ impl Instance {
         database_url: &str,
         chain: &Chain,
         deployment_file: &Path,
+        commits: bool,
     ) -> anyhow::Result<Instance> {
         let address = free_address()?;
         let log = std::fs::File::create(dir.join(format!("{name}.log")))?;
-        let child = Command::new(coop)
+        let mut command = Command::new(coop);
+        if commits {
+            command.env("COOP_OPERATOR_KEY", chain.signer(OPERATOR).to_bytes().to_string());
+        }
+        let child = command
             .arg("serve")
             .env("DATABASE_URL", database_url)
             .env("COOP_LISTEN", address.to_string())
@@ -205,7 +327,6 @@ impl Instance {
             .env("COOP_DEPLOYMENT_FILE", deployment_file)
             .env("COOP_CONFIRMATIONS", "0")
             .env("COOP_COMMIT_EVERY_BLOCKS", "5")
-            .env("COOP_OPERATOR_KEY", chain.signer(OPERATOR).to_bytes().to_string())
             .env("COOP_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log)

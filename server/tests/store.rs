@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use alloy::primitives::{Address, B256, U256, address, b256};
 use app::products::{Draft, ProductMetadata};
-use coop_server::chain_event::ChainEvent;
+use coop::engine::AdminFee;
+use coop_server::chain_event::{ChainEvent, ProductFields, UnionCreated};
 use coop_server::store::CHECK_TIMEOUT;
 use coop_server::store::{
     Checkpoint, Filed, IndexedRange, JoinState, NonceUse, Store, StoreError, StoredBook, StoredEvent,
@@ -82,6 +83,7 @@ conformance!(
     a_new_store_has_no_checkpoint,
     an_appended_range_reads_back_in_chain_order_with_exact_amounts,
     a_range_holding_an_already_stored_event_is_refused_and_changes_nothing,
+    events_of_every_shape_read_back_as_stored_and_creations_name_the_unions,
     a_rollback_forgets_everything_above_its_block_and_moves_the_checkpoint,
     a_deposed_leaders_late_write_cannot_overwrite_a_rollback,
     block_hashes_are_kept_for_the_window_and_pruned_below_it,
@@ -153,6 +155,40 @@ mod cases {
         assert_eq!(stored[2].block_hash, hash(5));
         assert_eq!(db.store.events(4, 5).await.unwrap().len(), 2);
         assert_eq!(db.store.checkpoint(STREAM).await.unwrap(), Some(Checkpoint { block: 6, hash: hash(6) }));
+    }
+
+    pub async fn events_of_every_shape_read_back_as_stored_and_creations_name_the_unions(db: &Db) {
+        let (a, id) = (Address::repeat_byte(1), B256::repeat_byte(2));
+        let fields = ProductFields {
+            id,
+            owner: a,
+            name: "Weather ☂ \"quoted\"".into(),
+            beneficiary: DU,
+            price_per_second: U256::MAX,
+            minimum_subscription_seconds: U256::from(60),
+        };
+        let kinds = [
+            ChainEvent::Created(UnionCreated {
+                owner: a,
+                admin_fee: AdminFee::ALL,
+                freeze_period: U256::MAX,
+                operator: a,
+            }),
+            ChainEvent::Committed { book_block: 3, root: id, book_hash: hash(9), timestamp: u64::MAX },
+            ChainEvent::Withdrawn { member: a, recipient: DU, amount: U256::MAX },
+            ChainEvent::Unreadable { reason: "DataUnion: buffer overrun".into() },
+            ChainEvent::ProductCreated(fields),
+            ChainEvent::Purchased { product: id, subscriber: a, payer: DU, add_seconds: U256::ONE, price: U256::MAX },
+        ];
+        let events: Vec<StoredEvent> = kinds
+            .into_iter()
+            .enumerate()
+            .map(|(n, kind)| StoredEvent { event: kind, ..event(2, 0, n as u64, U256::ZERO) })
+            .collect();
+        db.store.append_range(STREAM, &range(None, events.clone(), 2)).await.unwrap();
+
+        assert_eq!(db.store.events(0, 10).await.unwrap(), events);
+        assert_eq!(db.store.union_addresses().await.unwrap(), [DU].into());
     }
 
     pub async fn a_range_holding_an_already_stored_event_is_refused_and_changes_nothing(db: &Db) {
