@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, U256, hex};
 use alloy::signers::SignerSync;
-use app::wallet::siwe::SiweMessage;
+use app::wallet::session::NonceGrant;
+use app::wallet::siwe;
 use chain::{AGENT, Chain, OPERATOR, OWNER, send};
 use cookies::session_cookie;
 use coop_server::config::{Config, Secret};
@@ -309,23 +310,12 @@ async fn what_one_instance_stores_every_instance_serves(chain: &Chain, replicas:
     let granted = client.get(format!("http://{proxy}/api/v1/auth/nonce")).send().await.unwrap();
     // The nonce is bound to the session it was handed to, which lives in the shared database.
     let nonce_session = session_cookie(granted.headers()).expect("a nonce comes with a session");
-    let grant: Value = granted.json().await.unwrap();
-    let field = |name: &str| grant[name].as_str().unwrap().to_owned();
+    let grant: NonceGrant = granted.json().await.unwrap();
     let signer = chain.signer(OWNER);
-    let message = SiweMessage {
-        uri: format!("http://{proxy}"),
-        domain: proxy.to_string(),
-        address: signer.address(),
-        statement: Some("Sign in to Coop.".to_owned()),
-        chain_id: 31337,
-        nonce: field("nonce"),
-        issued_at: field("issuedAt"),
-        expiration_time: Some(field("expirationTime")),
-        not_before: None,
-        request_id: None,
-        resources: Vec::new(),
-    }
-    .to_string();
+    let message =
+        siwe::sign_in_message(&proxy.to_string(), &format!("http://{proxy}"), signer.address(), 31337, &grant)
+            .unwrap()
+            .to_string();
     let signature = hex::encode_prefixed(signer.sign_message_sync(message.as_bytes()).unwrap().as_bytes());
     let signed_in = client
         .post(format!("http://{proxy}/api/v1/auth/sign-in"))

@@ -100,7 +100,7 @@ pub(crate) use flows::{sign_in, sign_out};
 #[cfg(feature = "hydrate")]
 mod flows {
     use super::*;
-    use crate::wallet::siwe::SiweMessage;
+    use crate::wallet::siwe;
     use crate::wallet::{Wallet, WalletError, connection, js};
 
     pub async fn sign_in(wallet: Wallet) {
@@ -122,20 +122,9 @@ mod flows {
         let chain = connection::ensure_right_chain(wallet).await?;
         let grant: NonceGrant = js::get_json(NONCE_PATH).await?;
         let location = js::location().ok_or(WalletError::Server)?;
-        let message = SiweMessage {
-            domain: location.host,
-            address,
-            statement: Some(STATEMENT.to_owned()),
-            uri: location.origin,
-            chain_id: chain.chain_id,
-            nonce: grant.nonce,
-            issued_at: grant.issued_at,
-            expiration_time: Some(grant.expiration_time),
-            not_before: None,
-            request_id: None,
-            resources: Vec::new(),
-        }
-        .to_string();
+        let message = siwe::sign_in_message(&location.host, &location.origin, address, chain.chain_id, &grant)
+            .map_err(|_| WalletError::Server)?
+            .to_string();
         let hex_message = alloy_primitives::hex::encode_prefixed(message.as_bytes());
         let signature =
             connection::request(wallet, "personal_sign", serde_json::json!([hex_message, address.to_checksum(None)]))

@@ -1,4 +1,5 @@
-//! The Sign-in with Ethereum message (EIP-4361): written by the page, parsed and checked by the server,
+//! The Sign-in with Ethereum message (EIP-4361), written and read by the `signinwithethereum` crate:
+//! the page writes it with [`sign_in_message`], the server reads it back with [`parse`] and checks it,
 //! so both sides share one definition of the text a person signs.
 //!
 //! ```text
@@ -14,167 +15,159 @@
 //! Issued At: {RFC 3339 time}
 //! [Expiration Time: ...] [Not Before: ...] [Request ID: ...] [Resources: - ...]
 //! ```
-//!
-//! Times stay text here; the server reads them with its clock.
-
-use std::fmt;
-use std::str::FromStr;
 
 use alloy_primitives::Address;
-use coop::text::parse_address;
+use iri_string::types::UriString;
+pub use signinwithethereum::{Message as SiweMessage, TimeStamp};
+use signinwithethereum::{ParseError, Version};
 
-const PREAMBLE: &str = " wants you to sign in with your Ethereum account:";
-
-/// One sign-in message. `Display` writes it exactly as EIP-4361 lays it out; `FromStr` reads it back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SiweMessage {
-    /// The host (and port) of the site asking, without a scheme.
-    pub domain: String,
-    pub address: Address,
-    pub statement: Option<String>,
-    pub uri: String,
-    pub chain_id: u64,
-    pub nonce: String,
-    pub issued_at: String,
-    pub expiration_time: Option<String>,
-    pub not_before: Option<String>,
-    pub request_id: Option<String>,
-    pub resources: Vec<String>,
-}
+use crate::wallet::session::{NonceGrant, STATEMENT};
 
 /// Why a text is not a sign-in message; `field` names the line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {problem}")]
 pub struct SiweParseError {
     pub field: &'static str,
-    pub problem: &'static str,
+    pub problem: String,
+    /// The line is there, but its value is not an RFC 3339 time.
+    time: bool,
 }
 
-fn problem(field: &'static str, problem: &'static str) -> SiweParseError {
-    SiweParseError { field, problem }
+impl SiweParseError {
+    fn new(field: &'static str, problem: impl Into<String>) -> Self {
+        SiweParseError { field, problem: problem.into(), time: false }
+    }
+
+    /// Whether `field` is a time whose value is not an RFC 3339 time.
+    pub fn is_malformed_time(&self) -> bool {
+        self.time
+    }
 }
 
-impl fmt::Display for SiweMessage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{PREAMBLE}\n{}\n\n", self.domain, self.address.to_checksum(None))?;
-        if let Some(statement) = &self.statement {
-            writeln!(f, "{statement}")?;
-        }
-        write!(
-            f,
-            "\nURI: {}\nVersion: 1\nChain ID: {}\nNonce: {}\nIssued At: {}",
-            self.uri, self.chain_id, self.nonce, self.issued_at
-        )?;
-        if let Some(expiration) = &self.expiration_time {
-            write!(f, "\nExpiration Time: {expiration}")?;
-        }
-        if let Some(not_before) = &self.not_before {
-            write!(f, "\nNot Before: {not_before}")?;
-        }
-        if let Some(request_id) = &self.request_id {
-            write!(f, "\nRequest ID: {request_id}")?;
-        }
-        if !self.resources.is_empty() {
-            write!(f, "\nResources:")?;
-            for resource in &self.resources {
-                write!(f, "\n- {resource}")?;
+/// The message Coop's page asks a wallet to sign: for the site at `domain` (`host[:port]`, as
+/// `location.host` writes it) and `uri` (its `location.origin`), with Coop's statement and the
+/// nonce and times the server granted.
+pub fn sign_in_message(
+    domain: &str,
+    uri: &str,
+    address: Address,
+    chain_id: u64,
+    grant: &NonceGrant,
+) -> Result<SiweMessage, SiweParseError> {
+    let time = |field, text: &str| {
+        text.parse::<TimeStamp>().map_err(|error| SiweParseError { field, problem: error.to_string(), time: true })
+    };
+    Ok(SiweMessage {
+        scheme: None,
+        domain: domain.parse().map_err(|error| SiweParseError::new("domain", format!("{error}")))?,
+        address: address.into_array(),
+        address_raw: None,
+        statement: Some(STATEMENT.to_owned()),
+        uri: uri.parse().map_err(|error| SiweParseError::new("uri", format!("{error}")))?,
+        version: Version::V1,
+        chain_id,
+        nonce: grant.nonce.clone(),
+        issued_at: time("issued_at", &grant.issued_at)?,
+        expiration_time: Some(time("expiration_time", &grant.expiration_time)?),
+        not_before: None,
+        request_id: None,
+        resources: Vec::new(),
+        warnings: Vec::new(),
+    })
+}
+
+/// Reads a sign-in message. Beyond what EIP-4361 asks, it refuses what Coop's page never writes: a
+/// scheme before the domain, chain 0, an empty statement, and any other spelling of a field than the
+/// crate's own (`Chain ID: 01`), so the text signed is exactly the message read.
+pub fn parse(text: &str) -> Result<SiweMessage, SiweParseError> {
+    let message: SiweMessage = text.parse().map_err(|error| parse_error(text, &error))?;
+    if message.scheme.is_some() {
+        return Err(SiweParseError::new("domain", "must be a host without a scheme"));
+    }
+    if message.chain_id == 0 {
+        return Err(SiweParseError::new("chain_id", "is not a chain id"));
+    }
+    if message.statement.as_deref() == Some("") {
+        return Err(SiweParseError::new("statement", "is empty"));
+    }
+    let written = message.to_string();
+    let (mut read_lines, mut written_lines) = (text.split('\n'), written.split('\n'));
+    for index in 0.. {
+        match (read_lines.next(), written_lines.next()) {
+            (None, None) => break,
+            (read, written) if read == written => {}
+            (read, written) => {
+                let field = read.or(written).map_or("message", |line| field_of_line(index, line));
+                return Err(SiweParseError::new(field, "is not written as EIP-4361 lays it out"));
             }
         }
-        Ok(())
     }
+    Ok(message)
 }
 
-/// Reads the lines of a message one at a time, each tagged or not.
-struct Lines<'a> {
-    lines: std::iter::Peekable<std::str::Split<'a, char>>,
+/// The field the crate's refusal is about.
+fn parse_error(text: &str, error: &ParseError) -> SiweParseError {
+    let field = match error {
+        ParseError::Domain(_) => "domain",
+        ParseError::Address(_) => "address",
+        ParseError::ParseIntError(_) => "chain_id",
+        ParseError::Uri(_) => first_broken(text, &["URI: ", "- "], |value| value.parse::<UriString>().is_err()),
+        ParseError::TimeStamp(_) => {
+            let tags = ["Issued At: ", "Expiration Time: ", "Not Before: "];
+            let field = first_broken(text, &tags, |value| value.parse::<TimeStamp>().is_err());
+            return SiweParseError { field, problem: error.to_string(), time: true };
+        }
+        ParseError::Format(what) => match *what {
+            "Missing Preamble Line" | "Invalid scheme" => "domain",
+            "0x" | "Address is not in EIP-55 format" | "Missing blank line after address" => "address",
+            "No lines found after address"
+            | "Statement contains invalid characters"
+            | "Missing blank line after statement" => "statement",
+            "URI: " => "uri",
+            "Version: " | "Bad Version" => "version",
+            "Chain ID: " => "chain_id",
+            "Nonce: " | "Nonce must be at least 8 characters" | "Nonce must be alphanumeric" => "nonce",
+            "Issued At: " => "issued_at",
+            "- " => "resources",
+            _ => "message",
+        },
+        _ => "message",
+    };
+    SiweParseError::new(field, error.to_string())
 }
 
-impl<'a> Lines<'a> {
-    fn next(&mut self, field: &'static str) -> Result<&'a str, SiweParseError> {
-        self.lines.next().ok_or(problem(field, "is missing"))
-    }
-
-    fn tagged(&mut self, field: &'static str, tag: &str) -> Result<&'a str, SiweParseError> {
-        let line = self.next(field)?;
-        line.strip_prefix(tag).ok_or(problem(field, "is missing or out of order"))
-    }
-
-    fn optional(&mut self, tag: &str) -> Option<&'a str> {
-        let value = self.lines.peek()?.strip_prefix(tag)?;
-        self.lines.next();
-        Some(value)
-    }
-}
-
-impl FromStr for SiweMessage {
-    type Err = SiweParseError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let mut lines = Lines { lines: text.split('\n').peekable() };
-        let domain = lines
-            .next("domain")?
-            .strip_suffix(PREAMBLE)
-            .ok_or(problem("domain", "the first line is not a sign-in request"))?;
-        if domain.is_empty() || domain.contains(char::is_whitespace) || domain.contains('/') {
-            return Err(problem("domain", "is not a host name"));
-        }
-        let address =
-            parse_address(lines.next("address")?).map_err(|_| problem("address", "is not a valid address"))?;
-        if !lines.next("statement")?.is_empty() {
-            return Err(problem("address", "must be followed by an empty line"));
-        }
-        let statement = match lines.next("statement")? {
-            "" => None,
-            statement => {
-                if !lines.next("statement")?.is_empty() {
-                    return Err(problem("statement", "must be one line followed by an empty line"));
-                }
-                Some(statement.to_owned())
-            }
-        };
-        let uri = lines.tagged("uri", "URI: ")?;
-        if !uri.contains(':') || uri.contains(char::is_whitespace) {
-            return Err(problem("uri", "is not a URI"));
-        }
-        if lines.tagged("version", "Version: ")? != "1" {
-            return Err(problem("version", "must be 1"));
-        }
-        let chain_id = lines.tagged("chain_id", "Chain ID: ")?;
-        let chain_id = chain_id
-            .parse()
-            .ok()
-            .filter(|id| *id > 0 && !chain_id.starts_with('0'))
-            .ok_or(problem("chain_id", "is not a chain id"))?;
-        let nonce = lines.tagged("nonce", "Nonce: ")?;
-        if nonce.len() < 8 || !nonce.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(problem("nonce", "must be at least 8 letters and digits"));
-        }
-        let issued_at = lines.tagged("issued_at", "Issued At: ")?.to_owned();
-        let expiration_time = lines.optional("Expiration Time: ").map(str::to_owned);
-        let not_before = lines.optional("Not Before: ").map(str::to_owned);
-        let request_id = lines.optional("Request ID: ").map(str::to_owned);
-        let mut resources = Vec::new();
-        if lines.optional("Resources:").is_some_and(str::is_empty) {
-            while let Some(resource) = lines.optional("- ") {
-                resources.push(resource.to_owned());
-            }
-        }
-        if lines.lines.next().is_some() {
-            return Err(problem("message", "has unexpected lines at the end"));
-        }
-        Ok(Self {
-            domain: domain.to_owned(),
-            address,
-            statement,
-            uri: uri.to_owned(),
-            chain_id,
-            nonce: nonce.to_owned(),
-            issued_at,
-            expiration_time,
-            not_before,
-            request_id,
-            resources,
+/// The field of the first line below the statement that has one of `tags` and a value `broken` says
+/// is at fault; `message` if none has.
+fn first_broken(text: &str, tags: &[&str], broken: impl Fn(&str) -> bool) -> &'static str {
+    // The statement (line 3 at most) could look like any tagged line; the lines below it cannot.
+    let mut lines = text.split('\n').enumerate().skip(4);
+    lines
+        .find_map(|(index, line)| {
+            let value = tags.iter().find_map(|tag| line.strip_prefix(tag))?;
+            broken(value).then(|| field_of_line(index, line))
         })
+        .unwrap_or("message")
+}
+
+const TAGS: [(&str, &str); 10] = [
+    ("URI: ", "uri"),
+    ("Version: ", "version"),
+    ("Chain ID: ", "chain_id"),
+    ("Nonce: ", "nonce"),
+    ("Issued At: ", "issued_at"),
+    ("Expiration Time: ", "expiration_time"),
+    ("Not Before: ", "not_before"),
+    ("Request ID: ", "request_id"),
+    ("Resources:", "resources"),
+    ("- ", "resources"),
+];
+
+/// The field a line of a message holds, by its place (the first two) or its tag.
+fn field_of_line(index: usize, line: &str) -> &'static str {
+    match index {
+        0 => "domain",
+        1 => "address",
+        _ => TAGS.iter().find(|(tag, _)| line.starts_with(tag)).map_or("message", |(_, field)| field),
     }
 }
 
@@ -183,19 +176,19 @@ mod tests {
     use super::*;
     use alloy_primitives::address;
 
-    fn message() -> SiweMessage {
-        SiweMessage {
-            domain: "coop.example:3000".into(),
-            address: address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266"),
-            statement: Some("Sign in to Coop.".into()),
-            uri: "http://coop.example:3000".into(),
-            chain_id: 31337,
+    fn grant() -> NonceGrant {
+        NonceGrant {
             nonce: "abcdef0123456789".into(),
             issued_at: "2026-05-01T10:00:00Z".into(),
-            expiration_time: Some("2026-05-01T10:10:00Z".into()),
-            not_before: None,
-            request_id: None,
-            resources: vec![],
+            expiration_time: "2026-05-01T10:10:00Z".into(),
+        }
+    }
+
+    fn message() -> SiweMessage {
+        let address = address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+        SiweMessage {
+            statement: Some("Sign in to Coop.".into()),
+            ..sign_in_message("coop.example:3000", "http://coop.example:3000", address, 31337, &grant()).unwrap()
         }
     }
 
@@ -214,15 +207,27 @@ mod tests {
     #[test]
     fn a_written_message_reads_back_the_same_with_and_without_optional_lines() {
         let full = SiweMessage {
-            not_before: Some("2026-05-01T09:59:00Z".into()),
+            not_before: Some("2026-05-01T09:59:00Z".parse().unwrap()),
             request_id: Some("r-1".into()),
-            resources: vec!["https://coop.example/a".into(), "ipfs://b".into()],
+            resources: vec!["https://coop.example/a".parse().unwrap(), "ipfs://b".parse().unwrap()],
             ..message()
         };
         let bare = SiweMessage { statement: None, expiration_time: None, ..message() };
         for original in [message(), full, bare] {
-            assert_eq!(original.to_string().parse::<SiweMessage>(), Ok(original));
+            assert_eq!(parse(&original.to_string()), Ok(original));
         }
+    }
+
+    #[test]
+    fn the_page_writes_coops_statement_and_the_granted_nonce_and_times() {
+        let address = address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+        let message = sign_in_message("127.0.0.1:3000", "http://127.0.0.1:3000", address, 1, &grant()).unwrap();
+        assert_eq!(message.statement.as_deref(), Some(STATEMENT));
+        assert_eq!((message.nonce.as_str(), message.chain_id), ("abcdef0123456789", 1));
+        assert_eq!(parse(&message.to_string()), Ok(message));
+        let late = NonceGrant { issued_at: "soon".into(), ..grant() };
+        let refused = sign_in_message("127.0.0.1:3000", "http://127.0.0.1:3000", address, 1, &late).unwrap_err();
+        assert_eq!((refused.field, refused.is_malformed_time()), ("issued_at", true));
     }
 
     #[test]
@@ -230,6 +235,8 @@ mod tests {
         let text = message().to_string();
         let cases = [
             (text.replace(" wants you", " would like you"), "domain"),
+            (text.replace("coop.example:3000 wants", "https://coop.example:3000 wants"), "domain"),
+            (text.replace("coop.example:3000 wants", "coop example wants"), "domain"),
             (
                 text.replace(
                     "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
@@ -237,17 +244,38 @@ mod tests {
                 ),
                 "address",
             ),
+            (text.replace("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "0xf39Fd6"), "address"),
+            (text.replace("Sign in to Coop.", "Sign in to Coop.\nAnd more."), "statement"),
+            (text.replace("Sign in to Coop.", ""), "statement"),
+            (text.replace("URI: ", "Url: "), "uri"),
+            (text.replace("URI: http://coop.example:3000", "URI: not a uri"), "uri"),
             (text.replace("Version: 1", "Version: 2"), "version"),
             (text.replace("Chain ID: 31337", "Chain ID: x"), "chain_id"),
             (text.replace("Chain ID: 31337", "Chain ID: 0"), "chain_id"),
+            (text.replace("Chain ID: 31337", "Chain ID: 031337"), "chain_id"),
+            (text.replace("Chain ID: 31337", "Chain ID: +31337"), "chain_id"),
             (text.replace("abcdef0123456789", "abc"), "nonce"),
             (text.replace("abcdef0123456789", "abcdef01-3456789"), "nonce"),
-            (text.replace("URI: ", "Url: "), "uri"),
+            (text.replace("Issued At: 2026-05-01T10:00:00Z", "Issued At: soon"), "issued_at"),
+            (text.replace("Expiration Time: 2026-05-01T10:10:00Z", "Expiration Time: later"), "expiration_time"),
+            (format!("{text}\nResources:"), "resources"),
+            (format!("{text}\nResources:\n- not a uri"), "resources"),
+            (format!("{text}\nResources:\nhttps://coop.example"), "resources"),
             (format!("{text}\nsomething else"), "message"),
+            (format!("{text}\n"), "message"),
             (String::new(), "domain"),
         ];
         for (text, field) in cases {
-            assert_eq!(text.parse::<SiweMessage>().map_err(|e| e.field), Err(field), "{text}");
+            assert_eq!(parse(&text).map_err(|e| e.field), Err(field), "{text}");
         }
+    }
+
+    #[test]
+    fn only_a_bad_time_is_a_malformed_time() {
+        let text = message().to_string();
+        let bad_time = parse(&text.replace("2026-05-01T10:10:00Z", "later")).unwrap_err();
+        let no_time = parse(&text.replace("Issued At: ", "Issued: ")).unwrap_err();
+        assert_eq!((bad_time.field, bad_time.is_malformed_time()), ("expiration_time", true));
+        assert_eq!((no_time.field, no_time.is_malformed_time()), ("issued_at", false));
     }
 }

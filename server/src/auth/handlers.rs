@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use alloy::primitives::FixedBytes;
+use alloy::primitives::{Address, FixedBytes};
 use anyhow::Context;
 use app::wallet::SignedInAs;
 use app::wallet::session::{NonceGrant, SignInRequest};
@@ -64,6 +64,7 @@ pub async fn sign_in(
     let now = OffsetDateTime::now_utc();
     let expected = Expected { domains: services.origin.domains(), chain_id: services.chain_id, now };
     let message = check_message(&request.message, expected)?;
+    let address = Address::from(message.address);
     let signature = signature_bytes(&request.signature)?;
     // Before the signature, whose check may ask the chain: a nonce of another session ends it here.
     let issued_here = session
@@ -74,7 +75,7 @@ pub async fn sign_in(
     if !issued_here {
         return Err(SignInError::NonceUnknown.into());
     }
-    if !signatures::is_signed_by(&services.chain, message.address, request.message.as_bytes(), &signature).await? {
+    if !signatures::is_signed_by(&services.chain, address, request.message.as_bytes(), &signature).await? {
         return Err(SignInError::BadSignature.into());
     }
     // Last, so that a message refused for another reason leaves its nonce usable. (The session keeps
@@ -83,7 +84,7 @@ pub async fn sign_in(
     if let Some(refusal) = SignInError::from_nonce_use(used) {
         return Err(refusal.into());
     }
-    let who = SignedInAs { address: message.address, chain_id: message.chain_id };
+    let who = SignedInAs { address, chain_id: message.chain_id };
     // A new session id on every sign-in: an id planted before cannot ride along.
     session.cycle_id().await.map_err(|error| anyhow::anyhow!("renewing the session id: {error}"))?;
     session.insert(SIGNED_IN_KEY, &who).await.map_err(|error| anyhow::anyhow!("writing the session: {error}"))?;

@@ -1,9 +1,10 @@
-//! Checking a Sign-in with Ethereum message against what this server expects: the domain the request
-//! came to, the chain it serves, the message's time bounds, and the EIP-191 signature. The nonce is
-//! checked last, against the store, by the caller. Pure: the time comes in as an argument.
+//! Checking a Sign-in with Ethereum message (read by `app::wallet::siwe::parse`) against what this
+//! server expects: the domain the request came to, the chain it serves, the message's time bounds, and
+//! the signature. The nonce is checked last, against the store, by the caller. Pure: the time comes in
+//! as an argument.
 
 use alloy::primitives::Bytes;
-use app::wallet::siwe::{SiweMessage, SiweParseError};
+use app::wallet::siwe::{self, SiweMessage, SiweParseError};
 use tower_sessions::cookie::time::format_description::well_known::Rfc3339;
 use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use url::Url;
@@ -140,28 +141,31 @@ pub fn check_message(text: &str, expected: Expected<'_>) -> Result<SiweMessage, 
     if text.len() > MAX_MESSAGE_LEN {
         return Err(SignInError::MessageTooLong);
     }
-    let message: SiweMessage = text.parse().map_err(SignInError::MalformedMessage)?;
-    let Some(domain) = expected.domains.iter().find(|domain| message.domain.eq_ignore_ascii_case(domain)) else {
-        return Err(SignInError::WrongDomain { expected: expected.domains.join(" or "), got: message.domain });
+    let message = siwe::parse(text).map_err(|error| {
+        if error.is_malformed_time() {
+            SignInError::MalformedTime { field: error.field }
+        } else {
+            SignInError::MalformedMessage(error)
+        }
+    })?;
+    let Some(domain) = expected.domains.iter().find(|domain| message.domain.as_str().eq_ignore_ascii_case(domain))
+    else {
+        let got = message.domain.to_string();
+        return Err(SignInError::WrongDomain { expected: expected.domains.join(" or "), got });
     };
-    if authority(&message.uri).is_none_or(|authority| !authority.eq_ignore_ascii_case(domain)) {
-        return Err(SignInError::WrongUri { uri: message.uri, domain: domain.clone() });
+    if authority(message.uri.as_str()).is_none_or(|authority| !authority.eq_ignore_ascii_case(domain)) {
+        return Err(SignInError::WrongUri { uri: message.uri.to_string(), domain: domain.clone() });
     }
     if message.chain_id != expected.chain_id {
         return Err(SignInError::WrongChain { expected: expected.chain_id, got: message.chain_id });
     }
-    let issued_at = time("issued_at", &message.issued_at)?;
-    if issued_at > expected.now + CLOCK_SKEW {
+    if *message.issued_at.as_ref() > expected.now + CLOCK_SKEW {
         return Err(SignInError::IssuedInFuture);
     }
-    if let Some(expiration) = &message.expiration_time
-        && time("expiration_time", expiration)? <= expected.now
-    {
+    if message.expiration_time.as_ref().is_some_and(|expiration| *expiration.as_ref() <= expected.now) {
         return Err(SignInError::Expired);
     }
-    if let Some(not_before) = &message.not_before
-        && time("not_before", not_before)? > expected.now + CLOCK_SKEW
-    {
+    if message.not_before.as_ref().is_some_and(|not_before| *not_before.as_ref() > expected.now + CLOCK_SKEW) {
         return Err(SignInError::NotYetValid);
     }
     Ok(message)
@@ -171,10 +175,6 @@ pub fn check_message(text: &str, expected: Expected<'_>) -> Result<SiweMessage, 
 /// or a contract's, is for `signatures::is_signed_by`).
 pub fn signature_bytes(signature: &str) -> Result<Bytes, SignInError> {
     signatures::parse(signature).ok_or(SignInError::MalformedSignature)
-}
-
-fn time(field: &'static str, text: &str) -> Result<OffsetDateTime, SignInError> {
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|_| SignInError::MalformedTime { field })
 }
 
 /// `host[:port]` of a URI, as written in a SIWE `domain`.
@@ -194,6 +194,8 @@ mod tests {
     use alloy::primitives::hex;
     use alloy::signers::SignerSync;
     use alloy::signers::local::PrivateKeySigner;
+    use app::wallet::session::NonceGrant;
+    use app::wallet::siwe::TimeStamp;
 
     const NOW: i64 = 1_777_777_777;
 
@@ -204,19 +206,16 @@ mod tests {
 
     fn message(signer: &PrivateKeySigner) -> SiweMessage {
         let now = expected().now;
-        SiweMessage {
-            domain: "127.0.0.1:3000".into(),
-            address: signer.address(),
-            statement: Some("Sign in to Coop.".into()),
-            uri: "http://127.0.0.1:3000".into(),
-            chain_id: 31337,
+        let grant = NonceGrant {
             nonce: "0123456789abcdef".into(),
             issued_at: format_time(now - Duration::seconds(30)),
-            expiration_time: Some(format_time(now + Duration::minutes(9))),
-            not_before: None,
-            request_id: None,
-            resources: vec![],
-        }
+            expiration_time: format_time(now + Duration::minutes(9)),
+        };
+        siwe::sign_in_message("127.0.0.1:3000", "http://127.0.0.1:3000", signer.address(), 31337, &grant).unwrap()
+    }
+
+    fn time(time: OffsetDateTime) -> Option<TimeStamp> {
+        Some(format_time(time).parse().unwrap())
     }
 
     fn sign(signer: &PrivateKeySigner, text: &str) -> String {
@@ -233,7 +232,7 @@ mod tests {
         let text = message(&signer).to_string();
         let parsed = check_message(&text, expected()).unwrap();
         let signature = signature_bytes(&sign(&signer, &text)).unwrap();
-        assert!(signatures::ecdsa_signs(parsed.address, text.as_bytes(), &signature));
+        assert!(signatures::ecdsa_signs(parsed.address.into(), text.as_bytes(), &signature));
     }
 
     #[test]
@@ -241,23 +240,29 @@ mod tests {
         let signer = PrivateKeySigner::random();
         let now = expected().now;
         let base = message(&signer);
-        assert_eq!(refusal(SiweMessage { domain: "evil.example".into(), ..base.clone() }), Some("wrong_domain"));
-        assert_eq!(refusal(SiweMessage { uri: "http://evil.example/".into(), ..base.clone() }), Some("wrong_uri"));
+        let evil = SiweMessage { domain: "evil.example".parse().unwrap(), ..base.clone() };
+        assert_eq!(refusal(evil), Some("wrong_domain"));
+        assert_eq!(
+            refusal(SiweMessage { uri: "http://evil.example/".parse().unwrap(), ..base.clone() }),
+            Some("wrong_uri")
+        );
         assert_eq!(refusal(SiweMessage { chain_id: 1, ..base.clone() }), Some("wrong_chain"));
         assert_eq!(
-            refusal(SiweMessage { expiration_time: Some(format_time(now - Duration::seconds(1))), ..base.clone() }),
+            refusal(SiweMessage { expiration_time: time(now - Duration::seconds(1)), ..base.clone() }),
             Some("message_expired")
         );
         assert_eq!(
-            refusal(SiweMessage { not_before: Some(format_time(now + Duration::hours(1))), ..base.clone() }),
+            refusal(SiweMessage { not_before: time(now + Duration::hours(1)), ..base.clone() }),
             Some("message_not_yet_valid")
         );
         assert_eq!(
-            refusal(SiweMessage { issued_at: format_time(now + Duration::hours(1)), ..base.clone() }),
+            refusal(SiweMessage { issued_at: time(now + Duration::hours(1)).unwrap(), ..base.clone() }),
             Some("issued_in_future")
         );
-        assert_eq!(refusal(SiweMessage { issued_at: "yesterday".into(), ..base.clone() }), Some("malformed_time"));
-        assert_eq!(refusal(SiweMessage { domain: "127.0.0.1:3000".into(), ..base }), None);
+        let yesterday = base.to_string().replace(&base.issued_at.to_string(), "yesterday");
+        let malformed = check_message(&yesterday, expected()).unwrap_err();
+        assert_eq!((malformed.code(), malformed.field()), ("malformed_time", "issued_at"));
+        assert_eq!(refusal(SiweMessage { domain: "127.0.0.1:3000".parse().unwrap(), ..base }), None);
     }
 
     #[test]

@@ -4,8 +4,9 @@
 use alloy::primitives::hex;
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
+use app::wallet::session::NonceGrant;
 use app::wallet::short_address;
-use app::wallet::siwe::SiweMessage;
+use app::wallet::siwe::{self, SiweMessage};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, COOKIE, HOST, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
@@ -60,19 +61,8 @@ async fn grant(app: &TestApp) -> (String, String, String) {
 pub(crate) async fn message_for(app: &TestApp, signer: &PrivateKeySigner) -> SiweMessage {
     let (nonce, issued_at, expiration_time) = grant(app).await;
     let domain = app.address.to_string();
-    SiweMessage {
-        uri: format!("http://{domain}"),
-        domain,
-        address: signer.address(),
-        statement: Some("Sign in to Coop.".to_owned()),
-        chain_id: 31337,
-        nonce,
-        issued_at,
-        expiration_time: Some(expiration_time),
-        not_before: None,
-        request_id: None,
-        resources: Vec::new(),
-    }
+    let grant = NonceGrant { nonce, issued_at, expiration_time };
+    siwe::sign_in_message(&domain, &format!("http://{domain}"), signer.address(), 31337, &grant).unwrap()
 }
 
 pub(crate) fn sign(signer: &PrivateKeySigner, message: &SiweMessage) -> String {
@@ -189,8 +179,12 @@ async fn a_nonce_signs_in_only_the_session_it_was_handed_to() {
     let app = spawn_app().await;
     let signer = PrivateKeySigner::random();
     let ((nonce, issued_at, expiration_time), victim) = grant_with_session(&app).await;
-    let message =
-        SiweMessage { nonce, issued_at, expiration_time: Some(expiration_time), ..message_for(&app, &signer).await };
+    let message = SiweMessage {
+        nonce,
+        issued_at: issued_at.parse().unwrap(),
+        expiration_time: Some(expiration_time.parse().unwrap()),
+        ..message_for(&app, &signer).await
+    };
     let body = json!({ "message": message.to_string(), "signature": sign(&signer, &message) });
     let (_, thief) = grant_with_session(&app).await;
 
@@ -214,7 +208,7 @@ async fn a_smart_contract_account_signs_in_with_a_signature_its_contract_approve
     let app = spawn_app_with_contracts().await;
     let key = PrivateKeySigner::random();
     let account = *OwnedWallet::deploy(app.chain().wallet(DEPLOYER), key.address()).await.unwrap().address();
-    let message = SiweMessage { address: account, ..message_for(&app, &key).await };
+    let message = SiweMessage { address: account.into_array(), ..message_for(&app, &key).await };
 
     let refused = sign_in(&app, &message, &sign(&PrivateKeySigner::random(), &message)).await;
     assert_eq!((refused.status, refused.error()), (StatusCode::UNAUTHORIZED, ("bad_signature", "signature")));
@@ -243,8 +237,11 @@ async fn a_message_for_another_site_is_refused_and_leaves_the_nonce_usable() {
     let app = spawn_app().await;
     let signer = PrivateKeySigner::random();
     let message = message_for(&app, &signer).await;
-    let phished =
-        SiweMessage { domain: "coop.example".to_owned(), uri: "https://coop.example".to_owned(), ..message.clone() };
+    let phished = SiweMessage {
+        domain: "coop.example".parse().unwrap(),
+        uri: "https://coop.example".parse().unwrap(),
+        ..message.clone()
+    };
 
     let reply = sign_in(&app, &phished, &sign(&signer, &phished)).await;
 
@@ -257,8 +254,11 @@ async fn a_phishing_sites_message_is_refused_whatever_host_the_request_names() {
     let app = spawn_app().await;
     let signer = PrivateKeySigner::random();
     let message = message_for(&app, &signer).await;
-    let phished =
-        SiweMessage { domain: "evil.example".to_owned(), uri: "https://evil.example".to_owned(), ..message.clone() };
+    let phished = SiweMessage {
+        domain: "evil.example".parse().unwrap(),
+        uri: "https://evil.example".parse().unwrap(),
+        ..message.clone()
+    };
     let body = json!({ "message": phished.to_string(), "signature": sign(&signer, &phished) });
 
     let response =
@@ -298,8 +298,8 @@ async fn an_expired_message_is_refused() {
     let app = spawn_app().await;
     let signer = PrivateKeySigner::random();
     let message = SiweMessage {
-        issued_at: "2020-01-01T00:00:00Z".to_owned(),
-        expiration_time: Some("2020-01-01T00:10:00Z".to_owned()),
+        issued_at: "2020-01-01T00:00:00Z".parse().unwrap(),
+        expiration_time: Some("2020-01-01T00:10:00Z".parse().unwrap()),
         ..message_for(&app, &signer).await
     };
 
