@@ -10,6 +10,7 @@ use coop::contracts::DataUnion;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::error_notice::ErrorNotice;
 use crate::pages::union::format::{data_exact, utc, wait};
 use crate::pages::union::or_alert;
 use crate::pages::use_viewed_address;
@@ -221,7 +222,7 @@ fn Withdraw(figures: Signal<Option<MemberFigures>>) -> impl IntoView {
                     <span class="text-xs text-stone-500">"Connect this address's wallet to withdraw."</span>
                 </Show>
             </div>
-            {move || problem.get().map(|error| view! { <p role="alert" class="text-sm text-red-700">{error}</p> })}
+            {move || problem.get().map(|error| view! { <ErrorNotice message=error /> })}
             {move || progress.get().map(|p| view! { <p role="status" class="text-sm text-stone-700">{move || p.get().describe()}</p> })}
         </form>
     }

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::components::error_notice::ErrorNotice;
 use crate::pages::not_found::NotFound;
 use crate::pages::union::or_alert;
 use crate::unions::{
@@ -134,7 +135,7 @@ fn JoinView(stats: UnionStats) -> impl IntoView {
                     </button>
                     <p class="mt-2 text-xs text-stone-500">"You sign a message in your wallet: no transaction, no fee."</p>
                 </Show>
-                {move || problem.get().map(|error| view! { <p role="alert" class="mt-3 text-sm text-red-700">{error}</p> })}
+                {move || problem.get().map(|error| view! { <ErrorNotice message=error class="mt-3" /> })}
             </div>
         </section>
     }

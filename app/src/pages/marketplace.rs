@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
+use crate::components::error_notice::{ErrorNotice, answer_or};
 use crate::components::product_card::ProductCardView;
 use crate::market::{PAGE_SIZE, ProductPage, ProductQuery, SORTS, list_products};
 
@@ -25,6 +26,11 @@ fn query_from_url() -> Memo<ProductQuery> {
             }
         })
     })
+}
+
+/// What the marketplace and a product's page say when the server gave no answer.
+pub(crate) fn unavailable() -> String {
+    "the marketplace is not available right now; try again in a moment".to_owned()
 }
 
 fn page_href(query: &ProductQuery, offset: usize) -> String {
@@ -102,13 +108,9 @@ pub fn Marketplace() -> impl IntoView {
             </div>
             <Transition fallback=|| view! { <p class="mt-8 text-stone-500">"Loading products…"</p> }>
                 {move || Suspend::new(async move {
-                    match products.await {
-                        Ok(Ok(page)) => view! { <ProductGrid page query=query.get_untracked() /> }.into_any(),
-                        Ok(Err(error)) => view! { <p class="mt-8 text-red-700" role="alert">{error.to_string()}</p> }.into_any(),
-                        Err(_) => view! {
-                            <p class="mt-8 text-red-700" role="alert">"the marketplace is not available right now; try again in a moment"</p>
-                        }
-                        .into_any(),
+                    match answer_or(products.await, unavailable) {
+                        Ok(page) => view! { <ProductGrid page query=query.get_untracked() /> }.into_any(),
+                        Err(reason) => view! { <ErrorNotice message=reason class="mt-8" /> }.into_any(),
                     }
                 })}
             </Transition>

@@ -14,6 +14,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::components::error_notice::{ErrorNotice, answer_or};
 use crate::pages::not_found::NotFound;
 use crate::unions::{UnionError, UnionStats, get_union_stats, live, use_chain_block};
 use crate::wallet::use_wallet;
@@ -25,12 +26,10 @@ pub(crate) fn or_alert<T>(
     answer: Result<Result<T, UnionError>, ServerFnError>,
     ok: impl FnOnce(T) -> AnyView,
 ) -> AnyView {
-    let reason = match answer {
-        Ok(Ok(value)) => return ok(value),
-        Ok(Err(error)) => error.to_string(),
-        Err(_) => UnionError::Unavailable.to_string(),
-    };
-    view! { <p role="alert" class="py-2 text-sm text-red-700">{reason}</p> }.into_any()
+    match answer_or(answer, || UnionError::Unavailable.to_string()) {
+        Ok(value) => ok(value),
+        Err(reason) => view! { <ErrorNotice message=reason class="my-2" /> }.into_any(),
+    }
 }
 
 #[component]
