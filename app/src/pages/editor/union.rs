@@ -259,25 +259,48 @@ fn Secrets(state: EditorState) -> impl IntoView {
                 <button type="button" class=BUTTON on:click=create>"Create secret"</button>
             </div>
             {move || problem.get().map(|text| view! { <ErrorNotice message=text /> })}
-            {move || created.get().and_then(|secret| secret.secret.clone().map(|value| view! {
-                <div class="rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm" data-testid="new-secret">
-                    <p class="font-medium">{format!("Secret \u{201c}{}\u{201d} created. Copy it now: it is not shown again.", secret.name)}</p>
-                    <p class="mt-1 break-all font-mono" data-testid="secret-value">{value}</p>
-                </div>
-            }))}
-            <ul class="divide-y divide-emerald-100 text-sm" aria-label="Join secrets">
-                {move || secrets.get().into_iter().map(|secret| {
-                    let id = secret.id.clone();
-                    view! {
-                        <li class="flex items-center justify-between py-2">
-                            <span>{secret.name.clone()}</span>
-                            <button type="button" class="text-red-700 underline" on:click=move |_| revoke(id.clone())
-                                aria-label=format!("Revoke {}", secret.name)>"Revoke"</button>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
+            <NewSecret created />
+            <SecretNames secrets revoke />
         </div>
     }
     .into_any()
+}
+
+/// A secret just created: its value shows this once, since the server keeps only its hash.
+#[component]
+fn NewSecret(created: RwSignal<Option<Secret>>) -> impl IntoView {
+    move || {
+        created.get().and_then(|secret| {
+            secret.secret.clone().map(|value| {
+                view! {
+                    <div class="rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm" data-testid="new-secret">
+                        <p class="font-medium">{format!("Secret \u{201c}{}\u{201d} created. Copy it now: it is not shown again.", secret.name)}</p>
+                        <p class="mt-1 break-all font-mono" data-testid="secret-value">{value}</p>
+                    </div>
+                }
+            })
+        })
+    }
+}
+
+/// The union's secrets by name, each with a way to revoke it.
+#[component]
+fn SecretNames(
+    secrets: RwSignal<Vec<Secret>>,
+    revoke: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <ul class="divide-y divide-emerald-100 text-sm" aria-label="Join secrets">
+            {move || secrets.get().into_iter().map(|secret| {
+                let id = secret.id.clone();
+                view! {
+                    <li class="flex items-center justify-between py-2">
+                        <span>{secret.name.clone()}</span>
+                        <button type="button" class="text-red-700 underline" on:click=move |_| revoke(id.clone())
+                            aria-label=format!("Revoke {}", secret.name)>"Revoke"</button>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
 }
