@@ -29,6 +29,17 @@ pub fn ErrorNotice(
     }
 }
 
+/// A page that could not load at all: the notice stands where the page would have been, in the
+/// page's width, rather than edge to edge under the header.
+#[component]
+pub fn PageErrorNotice(#[prop(into)] message: String) -> impl IntoView {
+    view! {
+        <div class="mx-auto max-w-4xl px-4 py-10">
+            <ErrorNotice message />
+        </div>
+    }
+}
+
 /// A server function's answer as a value, or why not in words: the server's own reason when it refused,
 /// else `unavailable`, since a call that got no answer has nothing better to tell the person.
 pub fn answer_or<T, E: Display>(

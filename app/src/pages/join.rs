@@ -7,11 +7,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::error_notice::ErrorNotice;
+use crate::components::error_notice::{ErrorNotice, PageErrorNotice, answer_or};
 use crate::pages::not_found::NotFound;
-use crate::pages::union::or_alert;
 use crate::unions::{
-    JoinStatus, UnionStats, get_join_prompt, get_join_status, get_union_stats, request_to_join, use_chain_block,
+    JoinStatus, UnionError, UnionStats, get_join_prompt, get_join_status, get_union_stats, request_to_join,
+    use_chain_block,
 };
 use crate::wallet::use_wallet;
 
@@ -37,10 +37,11 @@ pub fn JoinPage() -> impl IntoView {
         <Title text="Join a Data Union · Coop" />
         <Suspense fallback=|| view! { <p class="mx-auto max-w-2xl px-4 py-10 text-stone-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                or_alert(stats.await, |stats| match stats {
-                    Some(stats) => view! { <JoinView stats /> }.into_any(),
-                    None => view! { <NotFound /> }.into_any(),
-                })
+                match answer_or(stats.await, || UnionError::Unavailable.to_string()) {
+                    Ok(Some(stats)) => view! { <JoinView stats /> }.into_any(),
+                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Err(reason) => view! { <PageErrorNotice message=reason /> }.into_any(),
+                }
             })}
         </Suspense>
     }

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::checkout::form::CheckoutPanel;
 use crate::checkout::quote::describe_seconds;
-use crate::components::error_notice::{ErrorNotice, answer_or};
+use crate::components::error_notice::{PageErrorNotice, answer_or};
 use crate::components::product_card::cover_style;
 use crate::market::{ProductDetail, UnionFigures, counted, get_product, price_label};
 use crate::pages::marketplace::unavailable;
@@ -27,10 +27,7 @@ pub fn ProductPage() -> impl IntoView {
                 match answer_or(detail.await, unavailable) {
                     Ok(Some(detail)) => view! { <ProductView detail /> }.into_any(),
                     Ok(None) => view! { <NotFound /> }.into_any(),
-                    Err(reason) => view! {
-                        <div class="mx-auto max-w-4xl px-4 py-10"><ErrorNotice message=reason /></div>
-                    }
-                    .into_any(),
+                    Err(reason) => view! { <PageErrorNotice message=reason /> }.into_any(),
                 }
             })}
         </Suspense>
