@@ -44,6 +44,11 @@ fn step_path(points: &[(u64, f64)], x: impl Fn(u64) -> f64, y: impl Fn(f64) -> f
     Some(path)
 }
 
+/// Where `value` sits on the chart, from the top; `top_value` is at the top of the axis.
+fn y_of(value: f64, top_value: f64) -> f64 {
+    TOP + (1.0 - value / top_value) * (HEIGHT - TOP - BOTTOM)
+}
+
 /// A chart of `series` from the first point's block up to `last_block`; `format` writes axis values.
 #[component]
 pub fn StepChart(
@@ -59,17 +64,7 @@ pub fn StepChart(
     let x = move |block: u64| {
         LEFT + (block - first_block) as f64 / (last_block - first_block) as f64 * (WIDTH - LEFT - RIGHT)
     };
-    let y = move |value: f64| TOP + (1.0 - value / top_value) * (HEIGHT - TOP - BOTTOM);
-    let grid = (0..=GRID_LINES)
-        .map(|line| {
-            let value = top_value * line as f64 / GRID_LINES as f64;
-            let at = y(value);
-            view! {
-                <line x1=LEFT x2=WIDTH - RIGHT y1=at y2=at class="stroke-stone-200" stroke-width="1" />
-                <text x=LEFT - 6.0 y=at + 4.0 text-anchor="end" class="fill-stone-500 text-[11px]">{format(value)}</text>
-            }
-        })
-        .collect_view();
+    let y = move |value: f64| y_of(value, top_value);
     let summary = series
         .iter()
         .map(|s| {
@@ -85,7 +80,50 @@ pub fn StepChart(
             Some(view! { <path d=path fill="none" stroke-width="2.5" class=s.stroke /> })
         })
         .collect_view();
-    let legend = series
+    let title_id = format!("chart-{}", title.to_lowercase().replace(' ', "-"));
+    view! {
+        <figure class="rounded-2xl border border-stone-200 bg-white p-4 shadow-sm">
+            <figcaption class="flex flex-wrap items-baseline justify-between gap-2">
+                <h3 id=title_id.clone() class="font-semibold">{title.clone()}</h3>
+                <Legend series />
+            </figcaption>
+            <svg
+                viewBox=format!("0 0 {WIDTH} {HEIGHT}")
+                class="mt-2 h-auto w-full"
+                role="img"
+                aria-labelledby=title_id
+            >
+                <desc>{summary}</desc>
+                <Grid top_value format />
+                {lines}
+                <text x=LEFT y=HEIGHT - 6.0 class="fill-stone-500 text-[11px]">{format!("block {first_block}")}</text>
+                <text x=WIDTH - RIGHT y=HEIGHT - 6.0 text-anchor="end" class="fill-stone-500 text-[11px]">
+                    {format!("block {last_block}")}
+                </text>
+            </svg>
+        </figure>
+    }
+}
+
+/// The horizontal lines the values are read against, each labelled with its value.
+#[component]
+fn Grid(top_value: f64, format: fn(f64) -> String) -> impl IntoView {
+    (0..=GRID_LINES)
+        .map(|line| {
+            let value = top_value * line as f64 / GRID_LINES as f64;
+            let at = y_of(value, top_value);
+            view! {
+                <line x1=LEFT x2=WIDTH - RIGHT y1=at y2=at class="stroke-stone-200" stroke-width="1" />
+                <text x=LEFT - 6.0 y=at + 4.0 text-anchor="end" class="fill-stone-500 text-[11px]">{format(value)}</text>
+            }
+        })
+        .collect_view()
+}
+
+/// Which line is which: a short stroke in each line's colour beside its name.
+#[component]
+fn Legend(series: Vec<Series>) -> impl IntoView {
+    let items = series
         .into_iter()
         .map(|s| {
             view! {
@@ -96,29 +134,7 @@ pub fn StepChart(
             }
         })
         .collect_view();
-    let title_id = format!("chart-{}", title.to_lowercase().replace(' ', "-"));
-    view! {
-        <figure class="rounded-2xl border border-stone-200 bg-white p-4 shadow-sm">
-            <figcaption class="flex flex-wrap items-baseline justify-between gap-2">
-                <h3 id=title_id.clone() class="font-semibold">{title.clone()}</h3>
-                <ul class="flex gap-4 text-xs text-stone-600">{legend}</ul>
-            </figcaption>
-            <svg
-                viewBox=format!("0 0 {WIDTH} {HEIGHT}")
-                class="mt-2 h-auto w-full"
-                role="img"
-                aria-labelledby=title_id
-            >
-                <desc>{summary}</desc>
-                {grid}
-                {lines}
-                <text x=LEFT y=HEIGHT - 6.0 class="fill-stone-500 text-[11px]">{format!("block {first_block}")}</text>
-                <text x=WIDTH - RIGHT y=HEIGHT - 6.0 text-anchor="end" class="fill-stone-500 text-[11px]">
-                    {format!("block {last_block}")}
-                </text>
-            </svg>
-        </figure>
-    }
+    view! { <ul class="flex gap-4 text-xs text-stone-600">{items}</ul> }
 }
 
 #[cfg(test)]

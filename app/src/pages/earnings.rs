@@ -10,6 +10,7 @@ use coop::contracts::DataUnion;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::error_notice::ErrorNotice;
 use crate::pages::union::format::{data_exact, utc, wait};
 use crate::pages::union::or_alert;
 use crate::pages::use_viewed_address;
@@ -187,28 +188,7 @@ fn Withdraw(figures: Signal<Option<MemberFigures>>) -> impl IntoView {
     };
     view! {
         <form class="mt-4 flex flex-col gap-3 border-t border-stone-100 pt-4" on:submit=submit>
-            <fieldset class="flex flex-wrap gap-4 text-sm">
-                <legend class="sr-only">"Where to send it"</legend>
-                <label class="flex items-center gap-2">
-                    <input type="radio" name="to" checked=move || !to_other.get() on:change=move |_| to_other.set(false) />
-                    "To my wallet"
-                </label>
-                <label class="flex items-center gap-2">
-                    <input type="radio" name="to" checked=move || to_other.get() on:change=move |_| to_other.set(true) />
-                    "To another address"
-                </label>
-            </fieldset>
-            <Show when=move || to_other.get()>
-                <label class="text-sm">
-                    <span class="block text-xs text-stone-500">"Recipient address"</span>
-                    <input
-                        class="w-full max-w-md rounded-lg border border-stone-300 px-3 py-1.5 font-mono text-sm"
-                        placeholder="0x…"
-                        prop:value=move || recipient.get()
-                        on:input=move |event| recipient.set(event_target_value(&event))
-                    />
-                </label>
-            </Show>
+            <RecipientChoice to_other recipient />
             <div class="flex flex-wrap items-center gap-3">
                 <button
                     type="submit"
@@ -221,8 +201,37 @@ fn Withdraw(figures: Signal<Option<MemberFigures>>) -> impl IntoView {
                     <span class="text-xs text-stone-500">"Connect this address's wallet to withdraw."</span>
                 </Show>
             </div>
-            {move || problem.get().map(|error| view! { <p role="alert" class="text-sm text-red-700">{error}</p> })}
+            {move || problem.get().map(|error| view! { <ErrorNotice message=error /> })}
             {move || progress.get().map(|p| view! { <p role="status" class="text-sm text-stone-700">{move || p.get().describe()}</p> })}
         </form>
+    }
+}
+
+/// To the member's own wallet, or to an address typed in (checked when the form is sent).
+#[component]
+fn RecipientChoice(to_other: RwSignal<bool>, recipient: RwSignal<String>) -> impl IntoView {
+    view! {
+        <fieldset class="flex flex-wrap gap-4 text-sm">
+            <legend class="sr-only">"Where to send it"</legend>
+            <label class="flex items-center gap-2">
+                <input type="radio" name="to" checked=move || !to_other.get() on:change=move |_| to_other.set(false) />
+                "To my wallet"
+            </label>
+            <label class="flex items-center gap-2">
+                <input type="radio" name="to" checked=move || to_other.get() on:change=move |_| to_other.set(true) />
+                "To another address"
+            </label>
+        </fieldset>
+        <Show when=move || to_other.get()>
+            <label class="text-sm">
+                <span class="block text-xs text-stone-500">"Recipient address"</span>
+                <input
+                    class="w-full max-w-md rounded-lg border border-stone-300 px-3 py-1.5 font-mono text-sm"
+                    placeholder="0x…"
+                    prop:value=move || recipient.get()
+                    on:input=move |event| recipient.set(event_target_value(&event))
+                />
+            </label>
+        </Show>
     }
 }

@@ -7,10 +7,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use crate::components::error_notice::{ErrorNotice, PageErrorNotice, answer_or};
 use crate::pages::not_found::NotFound;
-use crate::pages::union::or_alert;
 use crate::unions::{
-    JoinStatus, UnionStats, get_join_prompt, get_join_status, get_union_stats, request_to_join, use_chain_block,
+    JoinStatus, UnionError, UnionStats, get_join_prompt, get_join_status, get_union_stats, request_to_join,
+    use_chain_block,
 };
 use crate::wallet::use_wallet;
 
@@ -36,10 +37,11 @@ pub fn JoinPage() -> impl IntoView {
         <Title text="Join a Data Union · Coop" />
         <Suspense fallback=|| view! { <p class="mx-auto max-w-2xl px-4 py-10 text-stone-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                or_alert(stats.await, |stats| match stats {
-                    Some(stats) => view! { <JoinView stats /> }.into_any(),
-                    None => view! { <NotFound /> }.into_any(),
-                })
+                match answer_or(stats.await, || UnionError::Unavailable.to_string()) {
+                    Ok(Some(stats)) => view! { <JoinView stats /> }.into_any(),
+                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Err(reason) => view! { <PageErrorNotice message=reason /> }.into_any(),
+                }
             })}
         </Suspense>
     }
@@ -47,39 +49,11 @@ pub fn JoinPage() -> impl IntoView {
 
 #[component]
 fn JoinView(stats: UnionStats) -> impl IntoView {
-    let wallet = use_wallet();
     let query = use_query_map();
     let secret = Memo::new(move |_| query.with(|q| q.get("secret")).filter(|s| !s.trim().is_empty()));
     let union = stats.address;
-    let block = use_chain_block();
+    // The request this page filed, until the server's answer about it catches up.
     let filed = RwSignal::new(None::<JoinStatus>);
-    let problem = RwSignal::new(None::<String>);
-    let signing = RwSignal::new(false);
-    let member = move || wallet.address.get().or_else(|| wallet.signed_in().map(|who| who.address));
-    let status = Resource::new(
-        move || (member(), block.get(), filed.get().map(|f| f.status)),
-        move |(member, _, _)| async move {
-            match member {
-                Some(member) => {
-                    get_join_status(union.to_string(), member.to_string()).await.ok().and_then(Result::ok).flatten()
-                }
-                None => None,
-            }
-        },
-    );
-    let join = move |_| {
-        let Some(member) = wallet.address.get_untracked() else { return };
-        let secret = secret.get_untracked();
-        problem.set(None);
-        signing.set(true);
-        leptos::task::spawn_local(async move {
-            match ask_to_join(wallet, union, member, secret).await {
-                Ok(status) => filed.set(Some(status)),
-                Err(error) => problem.set(Some(error)),
-            }
-            signing.set(false);
-        });
-    };
     let name = stats.products.first().map_or_else(|| "a Data Union".to_owned(), |p| p.name.clone());
     view! {
         <section class="mx-auto max-w-2xl px-4 py-10">
@@ -98,45 +72,93 @@ fn JoinView(stats: UnionStats) -> impl IntoView {
                 }}
             </p>
             <div class="mt-6 rounded-2xl border border-stone-200 bg-white p-5 shadow-sm">
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let current = status.await.or_else(|| filed.get_untracked());
-                        match current {
-                            Some(current) => {
-                                let (title, detail) = explain(&current.status);
-                                view! {
-                                    <div role="status" data-join-status=current.status.clone()>
-                                        <p class="text-lg font-semibold">{title}</p>
-                                        <p class="mt-1 text-sm text-stone-600">{detail}</p>
-                                    </div>
-                                }
-                                .into_any()
-                            }
-                            None => ().into_any(),
-                        }
-                    })}
-                </Transition>
-                <Show
-                    when=move || wallet.is_connected()
-                    fallback=|| view! { <p class="text-sm text-stone-600">"Connect your wallet (top right) to join."</p> }
-                >
-                    <button
-                        type="button"
-                        class="mt-4 rounded-full bg-emerald-600 px-5 py-2 text-sm font-medium text-white hover:bg-emerald-700 disabled:opacity-60"
-                        disabled=move || signing.get()
-                        on:click=join
-                    >
-                        {move || match (signing.get(), secret.get().is_some()) {
-                            (true, _) => "Check your wallet…",
-                            (false, true) => "Join with this link",
-                            (false, false) => "Ask to join",
-                        }}
-                    </button>
-                    <p class="mt-2 text-xs text-stone-500">"You sign a message in your wallet: no transaction, no fee."</p>
-                </Show>
-                {move || problem.get().map(|error| view! { <p role="alert" class="mt-3 text-sm text-red-700">{error}</p> })}
+                <RequestStatus union filed />
+                <JoinAction union secret filed />
             </div>
         </section>
+    }
+}
+
+/// Where the visitor's request stands, asked again at each new block (approval and the chain move
+/// it on without the visitor doing anything); nothing before a request exists.
+#[component]
+fn RequestStatus(union: Address, filed: RwSignal<Option<JoinStatus>>) -> impl IntoView {
+    let wallet = use_wallet();
+    let block = use_chain_block();
+    let member = move || wallet.address.get().or_else(|| wallet.signed_in().map(|who| who.address));
+    let status = Resource::new(
+        move || (member(), block.get(), filed.get().map(|f| f.status)),
+        move |(member, _, _)| async move {
+            match member {
+                Some(member) => {
+                    get_join_status(union.to_string(), member.to_string()).await.ok().and_then(Result::ok).flatten()
+                }
+                None => None,
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let current = status.await.or_else(|| filed.get_untracked());
+                match current {
+                    Some(current) => {
+                        let (title, detail) = explain(&current.status);
+                        view! {
+                            <div role="status" data-join-status=current.status.clone()>
+                                <p class="text-lg font-semibold">{title}</p>
+                                <p class="mt-1 text-sm text-stone-600">{detail}</p>
+                            </div>
+                        }
+                        .into_any()
+                    }
+                    None => ().into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The button that signs and files the request, with the secret when the link carries one; or, with
+/// no wallet, how to connect one.
+#[component]
+fn JoinAction(union: Address, secret: Memo<Option<String>>, filed: RwSignal<Option<JoinStatus>>) -> impl IntoView {
+    let wallet = use_wallet();
+    let problem = RwSignal::new(None::<String>);
+    let signing = RwSignal::new(false);
+    let join = move |_| {
+        let Some(member) = wallet.address.get_untracked() else { return };
+        let secret = secret.get_untracked();
+        problem.set(None);
+        signing.set(true);
+        leptos::task::spawn_local(async move {
+            match ask_to_join(wallet, union, member, secret).await {
+                Ok(status) => filed.set(Some(status)),
+                Err(error) => problem.set(Some(error)),
+            }
+            signing.set(false);
+        });
+    };
+    view! {
+        <Show
+            when=move || wallet.is_connected()
+            fallback=|| view! { <p class="text-sm text-stone-600">"Connect your wallet (top right) to join."</p> }
+        >
+            <button
+                type="button"
+                class="mt-4 rounded-full bg-emerald-600 px-5 py-2 text-sm font-medium text-white hover:bg-emerald-700 disabled:opacity-60"
+                disabled=move || signing.get()
+                on:click=join
+            >
+                {move || match (signing.get(), secret.get().is_some()) {
+                    (true, _) => "Check your wallet…",
+                    (false, true) => "Join with this link",
+                    (false, false) => "Ask to join",
+                }}
+            </button>
+            <p class="mt-2 text-xs text-stone-500">"You sign a message in your wallet: no transaction, no fee."</p>
+        </Show>
+        {move || problem.get().map(|error| view! { <ErrorNotice message=error class="mt-3" /> })}
     }
 }
 

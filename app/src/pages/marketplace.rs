@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
+use crate::components::error_notice::{ErrorNotice, answer_or};
 use crate::components::product_card::ProductCardView;
 use crate::market::{PAGE_SIZE, ProductPage, ProductQuery, SORTS, list_products};
 
@@ -25,6 +26,11 @@ fn query_from_url() -> Memo<ProductQuery> {
             }
         })
     })
+}
+
+/// What the marketplace and a product's page say when the server gave no answer.
+pub(crate) fn unavailable() -> String {
+    "the marketplace is not available right now; try again in a moment".to_owned()
 }
 
 fn page_href(query: &ProductQuery, offset: usize) -> String {
@@ -58,61 +64,66 @@ pub fn Marketplace() -> impl IntoView {
         <section class="mx-auto max-w-6xl px-4 py-10" aria-labelledby="products-heading">
             <div class="flex flex-col gap-4 sm:flex-row sm:items-end sm:justify-between">
                 <h2 id="products-heading" class="text-2xl font-semibold">"Data products"</h2>
-                <Form method="get" action="/" attr:class="flex w-full flex-col gap-2 sm:w-auto sm:flex-row" attr:role="search">
-                    <label class="sr-only" for="search">"Search products"</label>
-                    <input
-                        id="search"
-                        name="q"
-                        type="search"
-                        placeholder="Search products"
-                        prop:value=move || query.get().q
-                        class="w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm sm:w-64"
-                    />
-                    <label class="sr-only" for="category">"Category"</label>
-                    <select id="category" name="category" class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm">
-                        <option value="" selected=move || query.get().category.is_empty()>"All categories"</option>
-                        {crate::products::CATEGORIES
-                            .into_iter()
-                            .map(|(value, label)| {
-                                view! {
-                                    <option value=value selected=move || query.get().category == value>
-                                        {label}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                    <label class="sr-only" for="sort">"Sort by"</label>
-                    <select id="sort" name="sort" class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm">
-                        {SORTS
-                            .into_iter()
-                            .map(|(value, label)| {
-                                view! {
-                                    <option value=value selected=move || query.get().sort == value>
-                                        {label}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                    <button type="submit" class="rounded-lg bg-emerald-700 px-4 py-2 text-sm font-medium text-white hover:bg-emerald-800">
-                        "Search"
-                    </button>
-                </Form>
+                <SearchForm query />
             </div>
             <Transition fallback=|| view! { <p class="mt-8 text-stone-500">"Loading products…"</p> }>
                 {move || Suspend::new(async move {
-                    match products.await {
-                        Ok(Ok(page)) => view! { <ProductGrid page query=query.get_untracked() /> }.into_any(),
-                        Ok(Err(error)) => view! { <p class="mt-8 text-red-700" role="alert">{error.to_string()}</p> }.into_any(),
-                        Err(_) => view! {
-                            <p class="mt-8 text-red-700" role="alert">"the marketplace is not available right now; try again in a moment"</p>
-                        }
-                        .into_any(),
+                    match answer_or(products.await, unavailable) {
+                        Ok(page) => view! { <ProductGrid page query=query.get_untracked() /> }.into_any(),
+                        Err(reason) => view! { <ErrorNotice message=reason class="mt-8" /> }.into_any(),
                     }
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// Search, category and sort as a plain `GET` form: it works before hydration and without JavaScript,
+/// and the address it opens is a page anyone can share.
+#[component]
+fn SearchForm(query: Memo<ProductQuery>) -> impl IntoView {
+    view! {
+        <Form method="get" action="/" attr:class="flex w-full flex-col gap-2 sm:w-auto sm:flex-row" attr:role="search">
+            <label class="sr-only" for="search">"Search products"</label>
+            <input
+                id="search"
+                name="q"
+                type="search"
+                placeholder="Search products"
+                prop:value=move || query.get().q
+                class="w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm sm:w-64"
+            />
+            <label class="sr-only" for="category">"Category"</label>
+            <select id="category" name="category" class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm">
+                <option value="" selected=move || query.get().category.is_empty()>"All categories"</option>
+                {crate::products::CATEGORIES
+                    .into_iter()
+                    .map(|(value, label)| {
+                        view! {
+                            <option value=value selected=move || query.get().category == value>
+                                {label}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <label class="sr-only" for="sort">"Sort by"</label>
+            <select id="sort" name="sort" class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm">
+                {SORTS
+                    .into_iter()
+                    .map(|(value, label)| {
+                        view! {
+                            <option value=value selected=move || query.get().sort == value>
+                                {label}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <button type="submit" class="rounded-lg bg-emerald-700 px-4 py-2 text-sm font-medium text-white hover:bg-emerald-800">
+                "Search"
+            </button>
+        </Form>
     }
 }
 

@@ -9,8 +9,10 @@ use leptos_router::hooks::use_params_map;
 
 use crate::checkout::form::CheckoutPanel;
 use crate::checkout::quote::describe_seconds;
+use crate::components::error_notice::{PageErrorNotice, answer_or};
 use crate::components::product_card::cover_style;
 use crate::market::{ProductDetail, UnionFigures, counted, get_product, price_label};
+use crate::pages::marketplace::unavailable;
 use crate::pages::not_found::NotFound;
 use crate::pages::union::format::{data_exact, data_short};
 
@@ -22,19 +24,10 @@ pub fn ProductPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="mx-auto max-w-4xl px-4 py-10 text-stone-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(Ok(Some(detail))) => view! { <ProductView detail /> }.into_any(),
-                    Ok(Ok(None)) => view! { <NotFound /> }.into_any(),
-                    Ok(Err(error)) => view! {
-                        <p class="mx-auto max-w-4xl px-4 py-10 text-red-700" role="alert">{error.to_string()}</p>
-                    }
-                    .into_any(),
-                    Err(_) => view! {
-                        <p class="mx-auto max-w-4xl px-4 py-10 text-red-700" role="alert">
-                            "the marketplace is not available right now; try again in a moment"
-                        </p>
-                    }
-                    .into_any(),
+                match answer_or(detail.await, unavailable) {
+                    Ok(Some(detail)) => view! { <ProductView detail /> }.into_any(),
+                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Err(reason) => view! { <PageErrorNotice message=reason /> }.into_any(),
                 }
             })}
         </Suspense>

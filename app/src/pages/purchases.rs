@@ -7,6 +7,7 @@ use leptos_meta::Title;
 
 use crate::checkout::dates::{iso, show_utc};
 use crate::checkout::port::{Subscription, Subscriptions, subscriptions_of};
+use crate::components::error_notice::{ErrorNotice, answer_or};
 use crate::pages::use_viewed_address;
 
 #[component]
@@ -16,11 +17,9 @@ pub fn PurchasesPage() -> impl IntoView {
         move || buyer.get(),
         |buyer| async move {
             let buyer = buyer?;
-            Some(match subscriptions_of(buyer).await {
-                Ok(Ok(list)) => Ok(list),
-                Ok(Err(error)) => Err(error.to_string()),
-                Err(_) => Err("the purchases are not available right now; try again in a moment".to_owned()),
-            })
+            Some(answer_or(subscriptions_of(buyer).await, || {
+                "the purchases are not available right now; try again in a moment".to_owned()
+            }))
         },
     );
     view! {
@@ -37,7 +36,7 @@ pub fn PurchasesPage() -> impl IntoView {
                         None => view! {
                             <p class="mt-6 rounded-xl bg-white p-5 text-stone-600 shadow-sm">"Connect your wallet to see your purchases."</p>
                         }.into_any(),
-                        Some(Err(error)) => view! { <p class="mt-6 text-red-700" role="alert">{error}</p> }.into_any(),
+                        Some(Err(error)) => view! { <ErrorNotice message=error class="mt-6" /> }.into_any(),
                         Some(Ok(list)) => view! { <PurchaseList list /> }.into_any(),
                     }
                 })}

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use super::chain;
 use super::progress::{Step, StepStatus};
 use super::state::{EditorState, Notice};
+use crate::components::error_notice::ErrorNotice;
 use crate::products::{Stage, product_id};
 use crate::wallet::{Wallet, use_wallet};
 
@@ -97,7 +98,7 @@ pub fn PublishPanel(state: EditorState, listing: RwSignal<Listing>) -> impl Into
                     }}
                 </span>
             </div>
-            {move || problem.get().map(|text| view! { <p class="text-sm text-red-700" role="alert">{text}</p> })}
+            {move || problem.get().map(|text| view! { <ErrorNotice message=text /> })}
             <StepStatus step />
         </div>
     }

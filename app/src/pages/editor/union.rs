@@ -12,6 +12,7 @@ use super::form::{FieldMessage, INPUT, TextField};
 use super::progress::{Step, StepStatus};
 use super::publish::wallet_blocker;
 use super::state::EditorState;
+use crate::components::error_notice::ErrorNotice;
 use crate::products::{Draft, FieldError, admin_fee_wei, freeze_period_seconds};
 use crate::wallet::{Wallet, use_wallet};
 
@@ -114,7 +115,7 @@ pub fn UnionPanel(state: EditorState) -> impl IntoView {
                     </div>
                 }.into_any(),
             }}
-            {move || problem.get().map(|text| view! { <p class="text-sm text-red-700" role="alert">{text}</p> })}
+            {move || problem.get().map(|text| view! { <ErrorNotice message=text /> })}
             <StepStatus step />
             <Show when=move || deployed.get()>
                 <Secrets state />
@@ -257,26 +258,49 @@ fn Secrets(state: EditorState) -> impl IntoView {
                     on:input=move |event| name.set(event_target_value(&event)) />
                 <button type="button" class=BUTTON on:click=create>"Create secret"</button>
             </div>
-            {move || problem.get().map(|text| view! { <p class="text-sm text-red-700" role="alert">{text}</p> })}
-            {move || created.get().and_then(|secret| secret.secret.clone().map(|value| view! {
-                <div class="rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm" data-testid="new-secret">
-                    <p class="font-medium">{format!("Secret \u{201c}{}\u{201d} created. Copy it now: it is not shown again.", secret.name)}</p>
-                    <p class="mt-1 break-all font-mono" data-testid="secret-value">{value}</p>
-                </div>
-            }))}
-            <ul class="divide-y divide-emerald-100 text-sm" aria-label="Join secrets">
-                {move || secrets.get().into_iter().map(|secret| {
-                    let id = secret.id.clone();
-                    view! {
-                        <li class="flex items-center justify-between py-2">
-                            <span>{secret.name.clone()}</span>
-                            <button type="button" class="text-red-700 underline" on:click=move |_| revoke(id.clone())
-                                aria-label=format!("Revoke {}", secret.name)>"Revoke"</button>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
+            {move || problem.get().map(|text| view! { <ErrorNotice message=text /> })}
+            <NewSecret created />
+            <SecretNames secrets revoke />
         </div>
     }
     .into_any()
+}
+
+/// A secret just created: its value shows this once, since the server keeps only its hash.
+#[component]
+fn NewSecret(created: RwSignal<Option<Secret>>) -> impl IntoView {
+    move || {
+        created.get().and_then(|secret| {
+            secret.secret.clone().map(|value| {
+                view! {
+                    <div class="rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm" data-testid="new-secret">
+                        <p class="font-medium">{format!("Secret \u{201c}{}\u{201d} created. Copy it now: it is not shown again.", secret.name)}</p>
+                        <p class="mt-1 break-all font-mono" data-testid="secret-value">{value}</p>
+                    </div>
+                }
+            })
+        })
+    }
+}
+
+/// The union's secrets by name, each with a way to revoke it.
+#[component]
+fn SecretNames(
+    secrets: RwSignal<Vec<Secret>>,
+    revoke: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <ul class="divide-y divide-emerald-100 text-sm" aria-label="Join secrets">
+            {move || secrets.get().into_iter().map(|secret| {
+                let id = secret.id.clone();
+                view! {
+                    <li class="flex items-center justify-between py-2">
+                        <span>{secret.name.clone()}</span>
+                        <button type="button" class="text-red-700 underline" on:click=move |_| revoke(id.clone())
+                            aria-label=format!("Revoke {}", secret.name)>"Revoke"</button>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
 }

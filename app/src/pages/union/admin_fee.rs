@@ -7,6 +7,7 @@ use coop::contracts::DataUnion;
 use coop::engine::{AdminFee, AdminFeeError};
 use leptos::prelude::*;
 
+use crate::components::error_notice::ErrorNotice;
 use crate::wallet::{TxProgress, UnsignedTx, use_wallet};
 
 /// `"12.5"` percent as the contract's fraction of 1e18; the field is named in the error.
@@ -64,7 +65,7 @@ pub fn AdminFeeForm(union: Address, current: Signal<String>) -> impl IntoView {
             <Show when=move || !wallet.is_connected()>
                 <p class="mt-2 text-xs text-stone-500">"Connect the owner's wallet to send the change."</p>
             </Show>
-            {move || problem.get().map(|error| view! { <p role="alert" class="mt-2 text-sm text-red-700">{error}</p> })}
+            {move || problem.get().map(|error| view! { <ErrorNotice message=error class="mt-2" /> })}
             {move || progress.get().map(|p| view! { <p role="status" class="mt-2 text-sm text-stone-700">{move || p.get().describe()}</p> })}
         </section>
     }

@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::format::data_exact;
-use crate::unions::{MEMBER_STATUSES, MEMBERS_PAGE, MemberPage, MemberQuery, RemoveMember, live, union_members};
+use crate::unions::{
+    MEMBER_STATUSES, MEMBERS_PAGE, MemberPage, MemberQuery, MemberRow, RemoveMember, live, union_members,
+};
 
 const CELL: &str = "px-3 py-2";
 
@@ -108,51 +110,11 @@ fn MemberTable(
     });
     let remove = ServerAction::<RemoveMember>::new();
     let rows = move || {
-        page.get()
-            .members
-            .into_iter()
-            .map(|member| {
-                let address = member.address.to_checksum(None);
-                let removable = member.active;
-                let for_owner = address.clone();
-                view! {
-                    <tr class="border-t border-stone-100" data-member=address.clone()>
-                        <td class=format!("{CELL} font-mono text-xs break-all")>{address.clone()}</td>
-                        <td class=CELL>
-                            {if member.active {
-                                view! { <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs text-emerald-800">"active"</span> }
-                            } else {
-                                view! { <span class="rounded-full bg-stone-200 px-2 py-0.5 text-xs text-stone-700">"parted"</span> }
-                            }}
-                        </td>
-                        <td class=format!("{CELL} tabular-nums")>{format!("block {}", member.first_joined_block)}</td>
-                        <td class=format!("{CELL} tabular-nums")>{data_exact(member.earnings)}</td>
-                        <td class=format!("{CELL} tabular-nums")>{data_exact(member.withdrawn)}</td>
-                        <Show when=move || is_owner.get()>
-                            <td class=CELL>
-                                {removable.then(|| view! { <RemoveButton union member=for_owner.clone() remove /> })}
-                            </td>
-                        </Show>
-                    </tr>
-                }
-            })
-            .collect_view()
+        page.get().members.into_iter().map(|member| view! { <Member member union is_owner remove /> }).collect_view()
     };
-    let removal_note = move || {
-        remove.value().get().map(|answer| match answer {
-            Ok(Ok(())) => view! {
-                <p role="status" class="mt-3 text-sm text-emerald-800">
-                    "Removal queued: Coop's agent removes the member on chain shortly. It keeps what it earned and can still withdraw it."
-                </p>
-            }
-            .into_any(),
-            failed => super::or_alert(failed, |()| ().into_any()),
-        })
-    };
-    let total = move || page.with(|p| p.total);
-    let (previous, next) = (query.offset.checked_sub(MEMBERS_PAGE), query.offset + MEMBERS_PAGE);
+    let total = Signal::derive(move || page.with(|p| p.total));
     view! {
-        {removal_note}
+        <RemovalNote remove />
         <div class="mt-3 overflow-x-auto">
             <table class="w-full text-left text-sm">
                 <thead class="text-xs uppercase tracking-wide text-stone-500">
@@ -170,11 +132,74 @@ fn MemberTable(
                 <tbody>{rows}</tbody>
             </table>
         </div>
+        <MemberPages query total />
+    }
+}
+
+/// One member's row. The owner's column holds a remove button for an active member; a parted one
+/// has nothing left to remove.
+#[component]
+fn Member(
+    member: MemberRow,
+    union: Address,
+    is_owner: Signal<bool>,
+    remove: ServerAction<RemoveMember>,
+) -> impl IntoView {
+    let address = member.address.to_checksum(None);
+    let removable = member.active;
+    let for_owner = address.clone();
+    view! {
+        <tr class="border-t border-stone-100" data-member=address.clone()>
+            <td class=format!("{CELL} font-mono text-xs break-all")>{address.clone()}</td>
+            <td class=CELL><StatusBadge active=member.active /></td>
+            <td class=format!("{CELL} tabular-nums")>{format!("block {}", member.first_joined_block)}</td>
+            <td class=format!("{CELL} tabular-nums")>{data_exact(member.earnings)}</td>
+            <td class=format!("{CELL} tabular-nums")>{data_exact(member.withdrawn)}</td>
+            <Show when=move || is_owner.get()>
+                <td class=CELL>
+                    {removable.then(|| view! { <RemoveButton union member=for_owner.clone() remove /> })}
+                </td>
+            </Show>
+        </tr>
+    }
+}
+
+#[component]
+fn StatusBadge(active: bool) -> impl IntoView {
+    if active {
+        view! { <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs text-emerald-800">"active"</span> }
+    } else {
+        view! { <span class="rounded-full bg-stone-200 px-2 py-0.5 text-xs text-stone-700">"parted"</span> }
+    }
+}
+
+/// What became of the owner's last removal: the agent removes on chain later, so success is a queue.
+#[component]
+fn RemovalNote(remove: ServerAction<RemoveMember>) -> impl IntoView {
+    move || {
+        remove.value().get().map(|answer| match answer {
+            Ok(Ok(())) => view! {
+                <p role="status" class="mt-3 text-sm text-emerald-800">
+                    "Removal queued: Coop's agent removes the member on chain shortly. It keeps what it earned and can still withdraw it."
+                </p>
+            }
+            .into_any(),
+            failed => super::or_alert(failed, |()| ().into_any()),
+        })
+    }
+}
+
+/// How many members match, and links to the pages before and after (plain links: the query is in
+/// the URL, so they work without JavaScript).
+#[component]
+fn MemberPages(query: MemberQuery, total: Signal<usize>) -> impl IntoView {
+    let (previous, next) = (query.offset.checked_sub(MEMBERS_PAGE), query.offset + MEMBERS_PAGE);
+    view! {
         <nav class="mt-3 flex items-center justify-between text-sm text-stone-600" aria-label="Member pages">
-            <span>{move || match total() { 1 => "1 member matches".to_owned(), n => format!("{n} members match") }}</span>
+            <span>{move || match total.get() { 1 => "1 member matches".to_owned(), n => format!("{n} members match") }}</span>
             <span class="flex gap-3">
                 {previous.map(|offset| view! { <a class="underline" href=page_href(&query, offset)>"Previous"</a> })}
-                {move || (next < total()).then(|| view! { <a class="underline" href=page_href(&query, next)>"Next"</a> })}
+                {move || (next < total.get()).then(|| view! { <a class="underline" href=page_href(&query, next)>"Next"</a> })}
             </span>
         </nav>
     }

@@ -14,6 +14,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::components::error_notice::{ErrorNotice, PageErrorNotice, answer_or};
 use crate::pages::not_found::NotFound;
 use crate::unions::{UnionError, UnionStats, get_union_stats, live, use_chain_block};
 use crate::wallet::use_wallet;
@@ -25,12 +26,10 @@ pub(crate) fn or_alert<T>(
     answer: Result<Result<T, UnionError>, ServerFnError>,
     ok: impl FnOnce(T) -> AnyView,
 ) -> AnyView {
-    let reason = match answer {
-        Ok(Ok(value)) => return ok(value),
-        Ok(Err(error)) => error.to_string(),
-        Err(_) => UnionError::Unavailable.to_string(),
-    };
-    view! { <p role="alert" class="py-2 text-sm text-red-700">{reason}</p> }.into_any()
+    match answer_or(answer, || UnionError::Unavailable.to_string()) {
+        Ok(value) => ok(value),
+        Err(reason) => view! { <ErrorNotice message=reason class="my-2" /> }.into_any(),
+    }
 }
 
 #[component]
@@ -41,10 +40,11 @@ pub fn UnionPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-10 text-stone-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                or_alert(stats.await, |stats| match stats {
-                    Some(stats) => view! { <Dashboard initial=stats /> }.into_any(),
-                    None => view! { <NotFound /> }.into_any(),
-                })
+                match answer_or(stats.await, || UnionError::Unavailable.to_string()) {
+                    Ok(Some(stats)) => view! { <Dashboard initial=stats /> }.into_any(),
+                    Ok(None) => view! { <NotFound /> }.into_any(),
+                    Err(reason) => view! { <PageErrorNotice message=reason /> }.into_any(),
+                }
             })}
         </Suspense>
     }

@@ -20,22 +20,6 @@ pub fn SecretsPanel(union: Address) -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         move |_| join_secrets(union.to_string()),
     );
-    let created = move || {
-        create.value().get().map(|answer| match answer {
-            Ok(Ok(JoinSecret { name, secret: Some(secret), .. })) => {
-                let link = join_link(union, &secret.to_string());
-                view! {
-                    <div role="status" class="mt-3 rounded-xl border border-amber-300 bg-amber-50 p-3 text-sm">
-                        <p class="font-medium">{format!("Secret “{name}” created. Copy it now: it is not shown again.")}</p>
-                        <p class="mt-1 break-all font-mono text-xs" data-secret="value">{secret.to_string()}</p>
-                        <p class="mt-2">"Join link: " <a class="break-all font-mono text-xs underline" href=link.clone() data-secret="link">{link.clone()}</a></p>
-                    </div>
-                }
-                .into_any()
-            }
-            failed => super::or_alert(failed, |_| ().into_any()),
-        })
-    };
     view! {
         <section class="rounded-2xl border border-stone-200 bg-white p-4 shadow-sm" aria-labelledby="secrets-heading">
             <h2 id="secrets-heading" class="text-lg font-semibold">"Shared secrets"</h2>
@@ -52,7 +36,7 @@ pub fn SecretsPanel(union: Address) -> impl IntoView {
                     </button>
                 </div>
             </ActionForm>
-            {created}
+            <CreatedSecret union create />
             <Transition fallback=|| view! { <p class="mt-2 text-stone-500">"Loading secrets…"</p> }>
                 {move || Suspend::new(async move {
                     super::or_alert(secrets.await, |list| {
@@ -65,6 +49,28 @@ pub fn SecretsPanel(union: Address) -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// The secret just created, with its join link: the only time its value is shown, since only its
+/// hash is kept.
+#[component]
+fn CreatedSecret(union: Address, create: ServerAction<CreateSecret>) -> impl IntoView {
+    move || {
+        create.value().get().map(|answer| match answer {
+            Ok(Ok(JoinSecret { name, secret: Some(secret), .. })) => {
+                let link = join_link(union, &secret.to_string());
+                view! {
+                    <div role="status" class="mt-3 rounded-xl border border-amber-300 bg-amber-50 p-3 text-sm">
+                        <p class="font-medium">{format!("Secret “{name}” created. Copy it now: it is not shown again.")}</p>
+                        <p class="mt-1 break-all font-mono text-xs" data-secret="value">{secret.to_string()}</p>
+                        <p class="mt-2">"Join link: " <a class="break-all font-mono text-xs underline" href=link.clone() data-secret="link">{link.clone()}</a></p>
+                    </div>
+                }
+                .into_any()
+            }
+            failed => super::or_alert(failed, |_| ().into_any()),
+        })
     }
 }
 
