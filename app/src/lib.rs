@@ -6,6 +6,7 @@
 pub mod checkout;
 pub mod components;
 pub mod market;
+pub mod named;
 pub mod pages;
 pub mod products;
 pub mod unions;

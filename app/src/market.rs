@@ -9,15 +9,33 @@ use serde::{Deserialize, Serialize};
 /// How many products a page of the marketplace shows.
 pub const PAGE_SIZE: usize = 12;
 
-/// The orders the marketplace can list products in.
-pub const SORTS: [(&str, &str); 2] = [("newest", "Newest"), ("price", "Lowest price")];
+crate::named::named_enum! {
+    /// The orders the marketplace can list products in.
+    #[derive(Default)]
+    pub enum Sort {
+        #[default]
+        Newest = "newest" ("Newest"),
+        /// Cheapest per second first, newest first among equals.
+        Price = "price" ("Lowest price"),
+    }
+}
+
+crate::named::named_enum! {
+    /// Whether a product can be bought.
+    pub enum ProductState {
+        /// Listed: it can be bought.
+        Deployed = "deployed" ("Listed"),
+        /// Unlisted; running subscriptions go on.
+        Deleted = "deleted" ("Unlisted"),
+    }
+}
 
 /// What the marketplace is asked for: a search, an order and where the page starts.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ProductQuery {
     pub q: String,
-    /// `newest` or `price`.
-    pub sort: String,
+    #[serde(default)]
+    pub sort: Sort,
     pub offset: usize,
     /// One of `products::CATEGORIES`, or empty for all.
     #[serde(default)]
@@ -38,8 +56,7 @@ pub struct ProductCard {
     pub price_per_second: U256,
     #[serde(with = "wei_text")]
     pub minimum_subscription_seconds: U256,
-    /// `deployed` or `deleted`.
-    pub state: String,
+    pub state: ProductState,
     #[serde(default)]
     pub purchases: u64,
     #[serde(with = "wei_text", default)]

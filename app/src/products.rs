@@ -29,9 +29,17 @@ pub fn category_label(value: &str) -> Option<&'static str> {
     CATEGORIES.iter().find(|(name, _)| *name == value).map(|(_, label)| *label)
 }
 
-/// What kind of product a draft is.
-pub const DATA_PRODUCT: &str = "data";
-pub const DATA_UNION: &str = "union";
+crate::named::named_enum! {
+    /// What kind of product a draft is.
+    #[derive(Default)]
+    pub enum DraftKind {
+        /// The seller's own data; payments go to the beneficiary.
+        #[default]
+        Data = "data" ("Data product"),
+        /// Data pooled from many members; each sale is shared among them.
+        Union = "union" ("Data Union"),
+    }
+}
 
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
@@ -54,7 +62,7 @@ pub const COVER_TYPES: [(&str, &str); 3] = [("image/png", "png"), ("image/jpeg",
 pub struct Draft {
     /// Given by the server on the first save; empty before.
     pub id: String,
-    /// [`DATA_PRODUCT`] or [`DATA_UNION`].
+    /// A [`DraftKind`]'s name.
     pub kind: String,
     pub name: String,
     pub description: String,
@@ -85,7 +93,7 @@ impl Default for Draft {
     fn default() -> Self {
         Self {
             id: String::new(),
-            kind: DATA_PRODUCT.to_owned(),
+            kind: DraftKind::Data.to_string(),
             name: String::new(),
             description: String::new(),
             category: String::new(),
@@ -153,7 +161,12 @@ impl Checker {
 
 impl Draft {
     pub fn is_union(&self) -> bool {
-        self.kind == DATA_UNION
+        self.kind() == Some(DraftKind::Union)
+    }
+
+    /// The kind, `None` while the text is none of them.
+    pub fn kind(&self) -> Option<DraftKind> {
+        self.kind.parse().ok()
     }
 
     pub fn period(&self) -> Period {
@@ -172,7 +185,7 @@ impl Draft {
     /// is `None` when some fields are still empty.
     pub fn check(&self, stage: Stage) -> Result<Option<ProductInput>, Vec<FieldError>> {
         let mut check = Checker { stage, errors: Vec::new() };
-        if self.kind != DATA_PRODUCT && self.kind != DATA_UNION {
+        if self.kind().is_none() {
             check.fail("kind", "choose a data product or a Data Union");
         }
         let name = check.present("name", &self.name, "enter a name").map(str::to_owned);
@@ -485,7 +498,7 @@ mod tests {
 
     #[test]
     fn a_data_union_pays_its_contract_and_takes_a_fee_up_to_100_percent() {
-        let union = Draft { kind: DATA_UNION.into(), beneficiary: String::new(), ..filled() };
+        let union = Draft { kind: DraftKind::Union.to_string(), beneficiary: String::new(), ..filled() };
         assert_eq!(fields(&union.problems(Stage::Publish)), ["union"]);
         let deployed = Draft { union_address: ADDRESS.into(), ..union };
         assert_eq!(deployed.check(Stage::Publish).unwrap().unwrap().beneficiary.to_checksum(None), ADDRESS);

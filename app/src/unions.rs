@@ -9,8 +9,64 @@ use serde::{Deserialize, Serialize};
 /// How many members a page of the member list shows.
 pub const MEMBERS_PAGE: usize = 20;
 
-/// The member list's status filter: value and label.
-pub const MEMBER_STATUSES: [(&str, &str); 3] = [("all", "All"), ("active", "Active"), ("parted", "Parted")];
+crate::named::named_enum! {
+    /// Which members a list shows.
+    #[derive(Default)]
+    pub enum MemberStatus {
+        #[default]
+        All = "all" ("All"),
+        Active = "active" ("Active"),
+        Parted = "parted" ("Parted"),
+    }
+}
+
+impl MemberStatus {
+    /// Whether a member who is (or is not) `active` is in the list.
+    pub fn admits(self, active: bool) -> bool {
+        match self {
+            MemberStatus::All => true,
+            MemberStatus::Active => active,
+            MemberStatus::Parted => !active,
+        }
+    }
+}
+
+crate::named::named_enum! {
+    /// Where a join request stands, beside the chain: the owner's decision, the agent's transaction,
+    /// then what the chain says of the member.
+    pub enum RequestStatus {
+        Pending = "pending" ("Waiting for approval"),
+        Approved = "approved" ("Approved"),
+        Rejected = "rejected" ("Not approved"),
+        /// The agent's `addMembers` is on its way.
+        Sent = "sent" ("Approved"),
+        Joined = "joined" ("You are a member"),
+        /// Joined, and removed since.
+        Parted = "parted" ("No longer a member"),
+    }
+}
+
+impl RequestStatus {
+    /// An owner may approve it: waiting, or rejected and reconsidered.
+    pub fn can_approve(self) -> bool {
+        matches!(self, RequestStatus::Pending | RequestStatus::Rejected)
+    }
+
+    /// An owner may reject it until the agent has sent it.
+    pub fn can_reject(self) -> bool {
+        matches!(self, RequestStatus::Pending | RequestStatus::Approved)
+    }
+
+    /// Where the owner's list puts it: waiting first, then the accepted, then the refused.
+    pub fn queue_rank(self) -> u8 {
+        match self {
+            RequestStatus::Pending => 0,
+            RequestStatus::Approved | RequestStatus::Sent => 1,
+            RequestStatus::Rejected => 2,
+            RequestStatus::Joined | RequestStatus::Parted => 3,
+        }
+    }
+}
 
 /// A union's latest commit, as the dashboard shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,8 +124,8 @@ pub struct HistoryPoint {
 pub struct MemberQuery {
     /// Hex digits of an address: a prefix with `0x`, anywhere without.
     pub search: String,
-    /// `all`, `active` or `parted`.
-    pub status: String,
+    #[serde(default)]
+    pub status: MemberStatus,
     pub offset: usize,
 }
 
@@ -120,13 +176,12 @@ pub struct MemberFigures {
     pub product_name: Option<String>,
 }
 
-/// A join request and where it stands: `pending`, `approved`, `rejected`, `sent`, `joined` or
-/// `parted`.
+/// A join request and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinStatus {
     pub union: Address,
     pub member: Address,
-    pub status: String,
+    pub status: RequestStatus,
     /// A shared secret approved it.
     pub by_secret: bool,
     /// Seconds since the epoch.

@@ -15,7 +15,7 @@ use super::quote::{
     show_bps, subscription_seconds,
 };
 use crate::components::error_notice::{ErrorNotice, answer_or};
-use crate::market::ProductCard;
+use crate::market::{ProductCard, ProductState};
 use crate::wallet::{Wallet, use_wallet};
 
 /// How often the quote is asked again while the page is open.
@@ -218,7 +218,7 @@ impl Payment {
 
 #[component]
 pub fn CheckoutPanel(product: ProductCard) -> impl IntoView {
-    if product.state != "deployed" {
+    if product.state != ProductState::Deployed {
         return view! {
             <p class="mt-6 rounded-xl bg-amber-50 p-4 text-sm text-amber-900">
                 "This product cannot be bought while it is unlisted."

@@ -10,21 +10,20 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::components::error_notice::{ErrorNotice, PageErrorNotice, answer_or};
 use crate::pages::not_found::NotFound;
 use crate::unions::{
-    JoinStatus, UnionError, UnionStats, get_join_prompt, get_join_status, get_union_stats, request_to_join,
-    use_chain_block,
+    JoinStatus, RequestStatus as JoinRequestStatus, UnionError, UnionStats, get_join_prompt, get_join_status,
+    get_union_stats, request_to_join, use_chain_block,
 };
 use crate::wallet::use_wallet;
 
-/// What a status means to the person who asked.
-fn explain(status: &str) -> (&'static str, &'static str) {
+/// What a status means to the person who asked, beyond its label.
+fn explain(status: JoinRequestStatus) -> &'static str {
     match status {
-        "pending" => ("Waiting for approval", "The owner has your request and decides whether to let you in."),
-        "approved" => ("Approved", "You are in: Coop adds you to the Data Union on chain in a moment."),
-        "sent" => ("Approved", "Your membership is on its way to the chain."),
-        "joined" => ("You are a member", "Purchases of this Data Union's products now earn you a share."),
-        "rejected" => ("Not approved", "The owner did not approve this request."),
-        "parted" => ("No longer a member", "You keep what you earned, and can withdraw it on your earnings page."),
-        _ => ("Unknown", ""),
+        JoinRequestStatus::Pending => "The owner has your request and decides whether to let you in.",
+        JoinRequestStatus::Approved => "You are in: Coop adds you to the Data Union on chain in a moment.",
+        JoinRequestStatus::Sent => "Your membership is on its way to the chain.",
+        JoinRequestStatus::Joined => "Purchases of this Data Union's products now earn you a share.",
+        JoinRequestStatus::Rejected => "The owner did not approve this request.",
+        JoinRequestStatus::Parted => "You keep what you earned, and can withdraw it on your earnings page.",
     }
 }
 
@@ -103,9 +102,9 @@ fn RequestStatus(union: Address, filed: RwSignal<Option<JoinStatus>>) -> impl In
                 let current = status.await.or_else(|| filed.get_untracked());
                 match current {
                     Some(current) => {
-                        let (title, detail) = explain(&current.status);
+                        let (title, detail) = (current.status.label(), explain(current.status));
                         view! {
-                            <div role="status" data-join-status=current.status.clone()>
+                            <div role="status" data-join-status=current.status.as_str()>
                                 <p class="text-lg font-semibold">{title}</p>
                                 <p class="mt-1 text-sm text-stone-600">{detail}</p>
                             </div>

@@ -7,23 +7,20 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::error_notice::{ErrorNotice, answer_or};
 use crate::components::product_card::ProductCardView;
-use crate::market::{PAGE_SIZE, ProductPage, ProductQuery, SORTS, list_products};
+use crate::market::{PAGE_SIZE, ProductPage, ProductQuery, Sort, list_products};
 
 /// The query the address bar holds; unknown sorts fall back to newest, bad offsets to the start.
 fn query_from_url() -> Memo<ProductQuery> {
     let params = use_query_map();
     Memo::new(move |_| {
-        params.with(|params| {
-            let sort = params.get("sort").filter(|sort| SORTS.iter().any(|(name, _)| name == sort));
-            ProductQuery {
-                q: params.get("q").unwrap_or_default().trim().chars().take(200).collect(),
-                sort: sort.unwrap_or_else(|| "newest".to_owned()),
-                offset: params.get("offset").and_then(|offset| offset.parse().ok()).unwrap_or(0),
-                category: params
-                    .get("category")
-                    .filter(|category| crate::products::category_label(category).is_some())
-                    .unwrap_or_default(),
-            }
+        params.with(|params| ProductQuery {
+            q: params.get("q").unwrap_or_default().trim().chars().take(200).collect(),
+            sort: params.get("sort").and_then(|sort| sort.parse().ok()).unwrap_or_default(),
+            offset: params.get("offset").and_then(|offset| offset.parse().ok()).unwrap_or(0),
+            category: params
+                .get("category")
+                .filter(|category| crate::products::category_label(category).is_some())
+                .unwrap_or_default(),
         })
     })
 }
@@ -109,12 +106,12 @@ fn SearchForm(query: Memo<ProductQuery>) -> impl IntoView {
             </select>
             <label class="sr-only" for="sort">"Sort by"</label>
             <select id="sort" name="sort" class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm">
-                {SORTS
-                    .into_iter()
-                    .map(|(value, label)| {
+                {Sort::ALL
+                    .iter()
+                    .map(|&sort| {
                         view! {
-                            <option value=value selected=move || query.get().sort == value>
-                                {label}
+                            <option value=sort.as_str() selected=move || query.get().sort == sort>
+                                {sort.label()}
                             </option>
                         }
                     })

@@ -11,7 +11,7 @@ use crate::checkout::form::CheckoutPanel;
 use crate::checkout::quote::describe_seconds;
 use crate::components::error_notice::{PageErrorNotice, answer_or};
 use crate::components::product_card::cover_style;
-use crate::market::{ProductDetail, UnionFigures, counted, get_product, price_label};
+use crate::market::{ProductDetail, ProductState, UnionFigures, counted, get_product, price_label};
 use crate::pages::marketplace::unavailable;
 use crate::pages::not_found::NotFound;
 use crate::pages::union::format::{data_exact, data_short};
@@ -37,7 +37,7 @@ pub fn ProductPage() -> impl IntoView {
 #[component]
 fn ProductView(detail: ProductDetail) -> impl IntoView {
     let product = detail.product;
-    let unlisted = product.state != "deployed";
+    let unlisted = product.state != ProductState::Deployed;
     let minimum = if product.minimum_subscription_seconds.is_zero() {
         "none".to_owned()
     } else {

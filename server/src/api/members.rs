@@ -34,7 +34,7 @@ pub async fn list(
     let address = params::address(&params::path(address)?, "address")?;
     let params = Params::from_query(query)?;
     let page = params.page()?;
-    let status = MemberStatus::parse(params.choice("status", &MemberStatus::NAMES)?).unwrap_or_default();
+    let status = params.named::<MemberStatus>("status")?;
     let search = params.search("search", 42)?.map(|text| AddressSearch::parse(&text, "search")).transpose()?;
     let unions = services.models.unions().await;
     let (total, members) = service::members(find(&unions, &address)?, status, search.as_ref(), page);

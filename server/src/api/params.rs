@@ -3,8 +3,10 @@
 
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
+use std::str::FromStr;
 
 use alloy::primitives::{Address, B256, U256};
+use app::named::UnknownName;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query};
 use coop::text::{TextError, parse_address, parse_amount};
@@ -110,6 +112,14 @@ impl Params {
         let Some(text) = self.text(name) else { return Ok(choices[0]) };
         choices.iter().find(|choice| choice.eq_ignore_ascii_case(text)).copied().ok_or_else(|| {
             bad("invalid_choice", name, format!("`{name}` is {text:?}, but must be one of {}", choices.join(", ")))
+        })
+    }
+
+    /// One of an enum's names (`app::named`), in any case; its default when absent.
+    pub fn named<T: FromStr<Err = UnknownName> + Default>(&self, name: &'static str) -> Result<T, ApiError> {
+        let Some(text) = self.text(name) else { return Ok(T::default()) };
+        text.to_ascii_lowercase().parse().map_err(|UnknownName { expected }| {
+            bad("invalid_choice", name, format!("`{name}` is {text:?}, but must be one of {expected}"))
         })
     }
 

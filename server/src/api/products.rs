@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::Answer;
 use super::params::{self, Page, Params};
 use crate::http::{ApiError, Services};
-use crate::service::market::{self as service, Listed, Product, ProductFilter, Sort, Subscriptions};
+use crate::service::market::{self as service, Listed, Product, ProductFilter, Subscriptions};
 
 #[derive(Serialize)]
 pub struct List {
@@ -30,7 +30,7 @@ pub async fn list(
     let page = params.page()?;
     let filter = ProductFilter {
         search: params.search("q", 200)?,
-        sort: Sort::parse(params.choice("sort", &Sort::NAMES)?).unwrap_or_default(),
+        sort: params.named("sort")?,
         listed: Listed::parse(params.choice("state", &Listed::NAMES)?).unwrap_or_default(),
         owner: params.address("owner")?,
         beneficiary: params.address("beneficiary")?,

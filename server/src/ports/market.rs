@@ -14,7 +14,7 @@ use crate::api::params::Page;
 use crate::http::{ApiError, Services};
 use crate::live::Models;
 use crate::products::metadata;
-use crate::service::market::{self as service, Listed, Product, ProductFilter, ProductState, Sort};
+use crate::service::market::{self as service, Listed, Product, ProductFilter};
 use crate::service::unions as union_service;
 
 /// The longest search the marketplace takes, as the API.
@@ -63,11 +63,7 @@ fn card(product: Product, models: &Models) -> ProductCard {
         data_union: product.data_union,
         price_per_second: product.price_per_second.0,
         minimum_subscription_seconds: product.minimum_subscription_seconds.0,
-        state: match product.state {
-            ProductState::Deployed => "deployed",
-            ProductState::Deleted => "deleted",
-        }
-        .to_owned(),
+        state: product.state,
         purchases: product.purchases,
         revenue: product.revenue.0,
         subscribers: product.subscribers,
@@ -88,15 +84,7 @@ impl ServiceMarket {
         }
         let filter = ProductFilter {
             search: (!search.is_empty()).then_some(search),
-            sort: match query.sort.as_str() {
-                "" => Sort::Newest,
-                name => Sort::parse(name).ok_or_else(|| {
-                    MarketError::BadRequest(format!(
-                        "`sort` is {name:?}, but must be one of {}",
-                        Sort::NAMES.join(", ")
-                    ))
-                })?,
-            },
+            sort: query.sort,
             listed: Listed::Deployed,
             owner: None,
             beneficiary: None,

@@ -21,7 +21,7 @@ use crate::auth::SignedIn;
 use crate::http::limits::Accounts;
 use crate::http::{ApiError, Services};
 use crate::service::joins::{self, Decision, RequestView, SecretView};
-use crate::service::unions::{self as service, AddressSearch, MemberStatus};
+use crate::service::unions::{self as service, AddressSearch};
 
 /// The owner's page shows the first thousand join requests; the API pages past them.
 const REQUESTS_SHOWN: u64 = 1000;
@@ -89,7 +89,7 @@ fn join_status(view: RequestView) -> JoinStatus {
     JoinStatus {
         union: view.union,
         member: view.member,
-        status: view.status.as_str().to_owned(),
+        status: view.status,
         by_secret: view.by_secret,
         created_at: view.created_at,
     }
@@ -152,15 +152,7 @@ impl Unions for SessionUnions {
 
     fn members(&self, union: Address, query: MemberQuery) -> Answer<'_, MemberPage> {
         Box::pin(async move {
-            let status = match query.status.as_str() {
-                "" => MemberStatus::All,
-                name => MemberStatus::parse(name).ok_or_else(|| {
-                    UnionError::BadRequest(format!(
-                        "`status` is {name:?}, but must be one of {}",
-                        MemberStatus::NAMES.join(", ")
-                    ))
-                })?,
-            };
+            let status = query.status;
             let search = match query.search.trim() {
                 "" => None,
                 text => Some(AddressSearch::parse(text, "search").map_err(refused)?),

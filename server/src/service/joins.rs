@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::{Address, B256, keccak256};
 use alloy::providers::Provider;
+use app::unions::RequestStatus;
 use coop::contracts::DataUnion;
 use serde::Serialize;
 
@@ -27,40 +28,25 @@ fn bad(code: &'static str, field: &'static str, message: impl Into<String>) -> A
 }
 
 /// A request's status as the API shows it: its stored state, or what the chain says of the member
-/// since (joined, or parted after a removal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum RequestStatus {
-    Stored(JoinState),
-    Derived(Membership),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Membership {
-    Joined,
-    Parted,
-}
-
-impl RequestStatus {
-    /// The lower-case name the API writes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestStatus::Stored(state) => state.as_str(),
-            RequestStatus::Derived(Membership::Joined) => "joined",
-            RequestStatus::Derived(Membership::Parted) => "parted",
-        }
+/// since (joined, or parted after a removal). An active member has joined (unless the owner rejected
+/// it since); one that joined and is not active any more was removed.
+fn beside_chain(state: JoinState, active: bool) -> RequestStatus {
+    match state {
+        JoinState::Rejected => RequestStatus::Rejected,
+        _ if active => RequestStatus::Joined,
+        JoinState::Joined => RequestStatus::Parted,
+        stored => shown(stored),
     }
+}
 
-    /// `state` as seen beside the chain: an active member has joined (unless the owner rejected it
-    /// since); one that joined and is not active any more was removed.
-    fn beside_chain(state: JoinState, active: bool) -> Self {
-        match state {
-            JoinState::Rejected => RequestStatus::Stored(state),
-            _ if active => RequestStatus::Derived(Membership::Joined),
-            JoinState::Joined => RequestStatus::Derived(Membership::Parted),
-            _ => RequestStatus::Stored(state),
-        }
+/// A stored state as shown without the chain.
+fn shown(state: JoinState) -> RequestStatus {
+    match state {
+        JoinState::Pending => RequestStatus::Pending,
+        JoinState::Approved => RequestStatus::Approved,
+        JoinState::Rejected => RequestStatus::Rejected,
+        JoinState::Sent => RequestStatus::Sent,
+        JoinState::Joined => RequestStatus::Joined,
     }
 }
 
@@ -83,7 +69,7 @@ impl From<JoinRequest> for RequestView {
         Self {
             union: request.union,
             member: request.member,
-            status: RequestStatus::Stored(request.status),
+            status: shown(request.status),
             issued_at: request.issued_at,
             by_secret: request.secret_id.is_some(),
             created_at: request.created_at,
@@ -259,7 +245,7 @@ pub async fn status(services: &Services, union: Address, member: Address) -> Res
     let active = union_membership(services, union, member).await?;
     let Some(request) = services.store.join_request(union, member).await? else { return Ok(None) };
     // The store keeps a request as it was when it joined; the chain says what happened since.
-    let status = RequestStatus::beside_chain(request.status, active);
+    let status = beside_chain(request.status, active);
     Ok(Some(RequestView { status, ..RequestView::from(request) }))
 }
 
@@ -420,7 +406,7 @@ mod tests {
 
     #[test]
     fn the_chain_says_joined_or_parted_over_what_the_store_kept() {
-        let shown = |state, active| serde_json::to_value(RequestStatus::beside_chain(state, active)).unwrap();
+        let shown = |state, active| serde_json::to_value(beside_chain(state, active)).unwrap();
         assert_eq!(shown(JoinState::Sent, true), "joined");
         assert_eq!(shown(JoinState::Joined, false), "parted");
         assert_eq!(shown(JoinState::Rejected, true), "rejected", "an owner's rejection stands");

@@ -2,6 +2,7 @@
 //! Data Union, and a subscriber's subscriptions.
 
 use alloy::primitives::{Address, B256, U256};
+pub use app::market::{ProductState, Sort};
 use serde::Serialize;
 
 use super::Wei;
@@ -10,16 +11,6 @@ use crate::catalog::{self, Catalog};
 use crate::http::{ApiError, Services};
 use crate::live::Models;
 use crate::unions::Unions;
-
-/// Whether a product can be bought.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProductState {
-    /// Listed: it can be bought.
-    Deployed,
-    /// Unlisted; running subscriptions go on.
-    Deleted,
-}
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,27 +53,6 @@ pub fn product(product: &catalog::Product, unions: &Unions) -> Product {
 /// The product `id`, or a 404 that says which block the answer is as of.
 pub fn find<'a>(catalog: &'a Catalog, id: &B256) -> Result<&'a catalog::Product, ApiError> {
     catalog.product(id).ok_or_else(|| ApiError::NotFound(format!("no product {id} (as of block {})", catalog.as_of())))
-}
-
-/// The order of a product list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Sort {
-    #[default]
-    Newest,
-    /// Cheapest per second first, newest first among equals.
-    Price,
-}
-
-impl Sort {
-    pub const NAMES: [&'static str; 2] = ["newest", "price"];
-
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "newest" => Some(Self::Newest),
-            "price" => Some(Self::Price),
-            _ => None,
-        }
-    }
 }
 
 /// Which products a list holds, by state.

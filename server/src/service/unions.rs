@@ -3,6 +3,7 @@
 //! one block, the block it names.
 
 use alloy::primitives::{Address, B256, U256};
+pub use app::unions::MemberStatus;
 use coop::engine::{Commit, MemberView, latest_commit};
 use serde::Serialize;
 
@@ -252,37 +253,6 @@ pub fn history(union: &Union) -> Vec<Point> {
         revenue: Wei(p.revenue),
     };
     union.history().iter().map(point).collect()
-}
-
-/// Which members a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum MemberStatus {
-    #[default]
-    All,
-    Active,
-    Parted,
-}
-
-impl MemberStatus {
-    /// The names the API takes, in the order it lists them.
-    pub const NAMES: [&'static str; 3] = ["all", "active", "parted"];
-
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "all" => Some(Self::All),
-            "active" => Some(Self::Active),
-            "parted" => Some(Self::Parted),
-            _ => None,
-        }
-    }
-
-    fn admits(self, active: bool) -> bool {
-        match self {
-            Self::All => true,
-            Self::Active => active,
-            Self::Parted => !active,
-        }
-    }
 }
 
 /// Hex digits of an address to look for: a prefix when it starts with `0x`, anywhere otherwise.

@@ -4,7 +4,7 @@ use coop::amount::{DATA_DECIMALS, Period, format_units};
 use leptos::prelude::*;
 
 use super::state::EditorState;
-use crate::products::{CATEGORIES, DATA_PRODUCT, DATA_UNION, Draft};
+use crate::products::{CATEGORIES, Draft, DraftKind};
 
 pub const INPUT: &str = "mt-1 w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm \
                          focus:border-emerald-600 focus:outline-none aria-[invalid=true]:border-red-600";
@@ -55,10 +55,10 @@ pub fn TextField(
 /// Data product or Data Union: a Data Union's product pays its contract, which shares out each sale.
 #[component]
 pub fn KindChooser(state: EditorState, locked: Signal<bool>) -> impl IntoView {
-    let option = move |kind: &'static str, title: &'static str, text: &'static str| {
+    let option = move |kind: DraftKind, text: &'static str| {
         view! {
             <label class=move || {
-                let chosen = state.draft.with(|draft| draft.kind == kind);
+                let chosen = state.draft.with(|draft| draft.kind() == Some(kind));
                 format!(
                     "flex cursor-pointer gap-3 rounded-xl border p-4 {}",
                     if chosen { "border-emerald-600 bg-emerald-50" } else { "border-stone-200 bg-white" }
@@ -67,14 +67,14 @@ pub fn KindChooser(state: EditorState, locked: Signal<bool>) -> impl IntoView {
                 <input
                     type="radio"
                     name="kind"
-                    value=kind
+                    value=kind.as_str()
                     class="mt-1 accent-emerald-700"
-                    prop:checked=move || state.draft.with(|draft| draft.kind == kind)
+                    prop:checked=move || state.draft.with(|draft| draft.kind() == Some(kind))
                     disabled=move || locked.get()
-                    on:change=move |_| state.update(|draft| draft.kind = kind.to_owned())
+                    on:change=move |_| state.update(|draft| draft.kind = kind.to_string())
                 />
                 <span>
-                    <span class="block font-medium">{title}</span>
+                    <span class="block font-medium">{kind.label()}</span>
                     <span class="block text-sm text-stone-600">{text}</span>
                 </span>
             </label>
@@ -84,8 +84,8 @@ pub fn KindChooser(state: EditorState, locked: Signal<bool>) -> impl IntoView {
         <fieldset>
             <legend class="text-sm font-medium">"What are you selling?"</legend>
             <div class="mt-2 grid gap-3 sm:grid-cols-2">
-                {option(DATA_PRODUCT, "Data product", "Your own data; payments go to your address.")}
-                {option(DATA_UNION, "Data Union", "Data pooled from many members; each sale is shared among them.")}
+                {option(DraftKind::Data, "Your own data; payments go to your address.")}
+                {option(DraftKind::Union, "Data pooled from many members; each sale is shared among them.")}
             </div>
         </fieldset>
     }

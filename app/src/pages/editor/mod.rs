@@ -25,8 +25,8 @@ use self::form::{CategoryField, DescriptionField, KindChooser, PriceFields, Text
 use self::publish::{Listing, PublishPanel};
 use self::state::EditorState;
 use self::union::UnionPanel;
-use crate::market::{ProductCard, get_product};
-use crate::products::{DATA_PRODUCT, DATA_UNION, Draft, draft_of_product, load_draft, my_drafts};
+use crate::market::{ProductCard, ProductState, get_product};
+use crate::products::{Draft, DraftKind, draft_of_product, load_draft, my_drafts};
 use crate::wallet::use_wallet;
 
 /// `/products/new`
@@ -66,7 +66,11 @@ pub fn EditProductPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let Ok(Ok(Some(detail))) = get_product(id.clone()).await else { return };
             owner.set(Some(detail.product.owner));
-            listing.set(if detail.product.state == "deployed" { Listing::Listed } else { Listing::Unlisted });
+            listing.set(if detail.product.state == ProductState::Deployed {
+                Listing::Listed
+            } else {
+                Listing::Unlisted
+            });
             let saved = draft_of_product(id).await.ok().and_then(Result::ok).flatten();
             state.load(saved.unwrap_or_else(|| draft_from_chain(&detail.product)));
         });
@@ -91,7 +95,7 @@ pub fn EditProductPage() -> impl IntoView {
 fn draft_from_chain(product: &ProductCard) -> Draft {
     let days = product.minimum_subscription_seconds / U256::from(Period::Day.seconds());
     Draft {
-        kind: if product.data_union { DATA_UNION } else { DATA_PRODUCT }.to_owned(),
+        kind: if product.data_union { DraftKind::Union } else { DraftKind::Data }.to_string(),
         name: product.name.clone(),
         description: product.description.clone(),
         category: product.category.clone(),

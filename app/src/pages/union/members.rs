@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::format::data_exact;
 use crate::unions::{
-    MEMBER_STATUSES, MEMBERS_PAGE, MemberPage, MemberQuery, MemberRow, RemoveMember, live, union_members,
+    MEMBERS_PAGE, MemberPage, MemberQuery, MemberRow, MemberStatus, RemoveMember, live, union_members,
 };
 
 const CELL: &str = "px-3 py-2";
@@ -19,7 +19,7 @@ pub fn MemberList(union: Address, block: ReadSignal<Option<u64>>, is_owner: Sign
     let query = Memo::new(move |_| {
         query_map.with(|q| MemberQuery {
             search: q.get("search").unwrap_or_default(),
-            status: q.get("status").filter(|s| MEMBER_STATUSES.iter().any(|(v, _)| v == s)).unwrap_or_default(),
+            status: q.get("status").and_then(|status| status.parse().ok()).unwrap_or_default(),
             offset: q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0),
         })
     });
@@ -45,11 +45,10 @@ pub fn MemberList(union: Address, block: ReadSignal<Option<u64>>, is_owner: Sign
 #[component]
 fn SearchForm(query: Memo<MemberQuery>) -> impl IntoView {
     let current = query.get_untracked();
-    let options = MEMBER_STATUSES
-        .into_iter()
-        .map(|(value, label)| {
-            let selected = current.status == value || (current.status.is_empty() && value == "all");
-            view! { <option value=value selected=selected>{label}</option> }
+    let options = MemberStatus::ALL
+        .iter()
+        .map(|&status| {
+            view! { <option value=status.as_str() selected=current.status == status>{status.label()}</option> }
         })
         .collect_view();
     view! {

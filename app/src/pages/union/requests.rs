@@ -7,15 +7,6 @@ use leptos::prelude::*;
 use super::format::utc;
 use crate::unions::{DecideJoin, JoinAgent, JoinStatus, join_requests};
 
-fn status_order(status: &str) -> u8 {
-    match status {
-        "pending" => 0,
-        "approved" | "sent" => 1,
-        "rejected" => 2,
-        _ => 3,
-    }
-}
-
 #[component]
 pub fn JoinRequests(union: Address, block: ReadSignal<Option<u64>>) -> impl IntoView {
     let decide = ServerAction::<DecideJoin>::new();
@@ -29,7 +20,7 @@ pub fn JoinRequests(union: Address, block: ReadSignal<Option<u64>>) -> impl Into
                 {move || Suspend::new(async move {
                     super::or_alert(requests.await, |queue| {
                         let mut list = queue.requests;
-                        list.sort_by_key(|r| (status_order(&r.status), -r.created_at));
+                        list.sort_by_key(|r| (r.status.queue_rank(), -r.created_at));
                         view! {
                             <AgentNotice agent=queue.agent />
                             <RequestList union list decide />
@@ -86,8 +77,7 @@ fn RequestList(union: Address, list: Vec<JoinStatus>, decide: ServerAction<Decid
                     </ActionForm>
                 }
             };
-            let can_approve = matches!(request.status.as_str(), "pending" | "rejected");
-            let can_reject = matches!(request.status.as_str(), "pending" | "approved");
+            let (can_approve, can_reject) = (request.status.can_approve(), request.status.can_reject());
             let how = if request.by_secret { "with a shared secret" } else { "asked for approval" };
             view! {
                 <li class="flex flex-wrap items-center justify-between gap-2 py-2" data-request=member.clone()>
@@ -96,7 +86,7 @@ fn RequestList(union: Address, list: Vec<JoinStatus>, decide: ServerAction<Decid
                         <p class="text-xs text-stone-500">{format!("{how}, {}", utc(request.created_at.max(0) as u64))}</p>
                     </div>
                     <div class="flex items-center gap-2">
-                        <span class="rounded-full bg-stone-100 px-2 py-0.5 text-xs">{request.status.clone()}</span>
+                        <span class="rounded-full bg-stone-100 px-2 py-0.5 text-xs">{request.status.as_str()}</span>
                         {can_approve.then(|| decision("approve", "Approve", "bg-emerald-600 text-white hover:bg-emerald-700"))}
                         {can_reject.then(|| decision("reject", "Reject", "border border-stone-300 text-stone-700 hover:bg-stone-100"))}
                     </div>

@@ -1,0 +1,93 @@
+//! Enums whose values travel as lower-case names: in JSON, in URLs and in forms.
+
+/// Declares such an enum from one list of `Variant = "name" ("Label")`: serde by the names, and
+/// `ALL`, `as_str`, `label`, `FromStr` and `Display`, so no name is written twice.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$variant_meta:meta])* $variant:ident = $text:literal ($label:literal)),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$variant_meta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in the order they are offered.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The name in JSON, URLs and forms.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// What a person reads.
+            pub fn label(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+
+            /// The names, for an error that lists what is accepted.
+            pub fn names() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = crate::named::UnknownName;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                match text {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(crate::named::UnknownName { expected: $name::names() }),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+pub(crate) use named_enum;
+
+/// A name that is none of an enum's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected one of {expected}")]
+pub struct UnknownName {
+    pub expected: String,
+}
+
+#[cfg(test)]
+mod tests {
+    named_enum! {
+        #[derive(Default)]
+        pub enum Fruit {
+            #[default]
+            Apple = "apple" ("An apple"),
+            Pear = "pear" ("A pear"),
+        }
+    }
+
+    #[test]
+    fn every_value_reads_back_from_its_name_in_text_and_json() {
+        for fruit in Fruit::ALL {
+            assert_eq!(fruit.as_str().parse::<Fruit>(), Ok(*fruit));
+            assert_eq!(serde_json::to_value(fruit).unwrap(), fruit.as_str());
+            assert_eq!(serde_json::from_value::<Fruit>(fruit.as_str().into()).unwrap(), *fruit);
+        }
+        assert_eq!(Fruit::default().label(), "An apple");
+    }
+
+    #[test]
+    fn an_unknown_name_is_refused_with_the_accepted_ones() {
+        let refused = "Apple".parse::<Fruit>().unwrap_err();
+        assert_eq!(refused.to_string(), "expected one of apple, pear");
+        assert!(serde_json::from_value::<Fruit>("plum".into()).is_err());
+    }
+}
