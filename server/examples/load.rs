@@ -327,6 +327,8 @@ impl Instance {
             .env("COOP_DEPLOYMENT_FILE", deployment_file)
             .env("COOP_CONFIRMATIONS", "0")
             .env("COOP_COMMIT_EVERY_BLOCKS", "5")
+            // Throughput, not the per-client limit: every request comes from one loopback address.
+            .env("COOP_REQUESTS_PER_SECOND_PER_IP", "0")
             .env("COOP_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log)

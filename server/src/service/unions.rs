@@ -308,9 +308,23 @@ pub fn members(
         status.admits(view.active) && search.is_none_or(|search| search.matches(&view.address))
     };
     let joined = || union.state().members().filter_map(|view| Some((view, union.first_joined(&view.address)?)));
-    let total = joined().filter(matches).count();
+    let total = match search {
+        // Counted as the union goes: a page of a large union does not walk every member to count.
+        None => count(union, status) as usize,
+        Some(_) => joined().filter(matches).count(),
+    };
     let members = page.of(joined().filter(matches)).into_iter().map(|(view, first)| member(union, view, first));
     (total, members.collect())
+}
+
+/// How many members have `status`.
+fn count(union: &Union, status: MemberStatus) -> u64 {
+    let (all, active) = (total_members(union), union.state().active_count());
+    match status {
+        MemberStatus::All => all,
+        MemberStatus::Active => active,
+        MemberStatus::Parted => all - active,
+    }
 }
 
 fn member(union: &Union, view: MemberView, first_joined_block: u64) -> Member {
