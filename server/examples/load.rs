@@ -165,6 +165,9 @@ async fn compare(
         ("home page", "/".to_owned()),
         ("product page", format!("/products/{product}")),
         ("union dashboard", format!("/unions/{union}")),
+        // Two of the answers the dashboard is made of, without the page around them.
+        ("union stats (API)", format!("/api/v1/unions/{union}")),
+        ("20 members (API)", format!("/api/v1/unions/{union}/members?limit=20")),
     ];
     let client = reqwest::Client::new();
     for (name, path) in &targets {
