@@ -27,33 +27,42 @@ pub enum DecodeError {
     Malformed { block: u64, log_index: u64, event: &'static str, reason: String },
 }
 
-/// Every topic0 the indexer asks for from any address: the Data Union events. Only logs of known
-/// unions are kept.
+/// The Data Union events the indexer asks for, from the known unions only.
+const UNION_TOPICS: [B256; 7] = [
+    DataUnion::MemberJoined::SIGNATURE_HASH,
+    DataUnion::MemberParted::SIGNATURE_HASH,
+    DataUnion::AdminFeeChanged::SIGNATURE_HASH,
+    DataUnion::OwnershipTransferred::SIGNATURE_HASH,
+    DataUnion::NewCommit::SIGNATURE_HASH,
+    DataUnion::Withdrawn::SIGNATURE_HASH,
+    DataUnion::OperatorChanged::SIGNATURE_HASH,
+];
+
+/// The events asked for from the factory, the marketplace and the DATA token.
+const WATCHED_TOPICS: [B256; 9] = [
+    DataUnionFactory::DataUnionCreated::SIGNATURE_HASH,
+    DataToken::Transfer::SIGNATURE_HASH,
+    Marketplace::ProductCreated::SIGNATURE_HASH,
+    Marketplace::ProductUpdated::SIGNATURE_HASH,
+    Marketplace::ProductDeleted::SIGNATURE_HASH,
+    Marketplace::ProductRedeployed::SIGNATURE_HASH,
+    Marketplace::ProductOwnershipChanged::SIGNATURE_HASH,
+    Marketplace::Subscribed::SIGNATURE_HASH,
+    Marketplace::Purchased::SIGNATURE_HASH,
+];
+
 pub fn union_topics() -> Vec<B256> {
-    vec![
-        DataUnion::MemberJoined::SIGNATURE_HASH,
-        DataUnion::MemberParted::SIGNATURE_HASH,
-        DataUnion::AdminFeeChanged::SIGNATURE_HASH,
-        DataUnion::OwnershipTransferred::SIGNATURE_HASH,
-        DataUnion::NewCommit::SIGNATURE_HASH,
-        DataUnion::Withdrawn::SIGNATURE_HASH,
-        DataUnion::OperatorChanged::SIGNATURE_HASH,
-    ]
+    UNION_TOPICS.to_vec()
 }
 
-/// The topics asked for from the factory, the marketplace and the DATA token.
 pub fn watched_topics() -> Vec<B256> {
-    vec![
-        DataUnionFactory::DataUnionCreated::SIGNATURE_HASH,
-        DataToken::Transfer::SIGNATURE_HASH,
-        Marketplace::ProductCreated::SIGNATURE_HASH,
-        Marketplace::ProductUpdated::SIGNATURE_HASH,
-        Marketplace::ProductDeleted::SIGNATURE_HASH,
-        Marketplace::ProductRedeployed::SIGNATURE_HASH,
-        Marketplace::ProductOwnershipChanged::SIGNATURE_HASH,
-        Marketplace::Subscribed::SIGNATURE_HASH,
-        Marketplace::Purchased::SIGNATURE_HASH,
-    ]
+    WATCHED_TOPICS.to_vec()
+}
+
+/// Whether the log is one of `topics`: only those are decoded, so a log the node sends unasked, well
+/// formed or not, is passed over rather than held against its contract.
+fn asked_for(log: &Log, topics: &[B256]) -> bool {
+    log.topic0().is_some_and(|topic| topics.contains(topic))
 }
 
 /// The union a factory log announces, read before its logs are asked for.
@@ -152,8 +161,7 @@ pub fn decode(
 /// Decodes a log of a known union; the error says why it cannot be.
 fn decode_union(log: &Log, at: &Position) -> Result<Option<ChainEvent>, String> {
     use DataUnion::DataUnionEvents as Union;
-    // Not asked for; a node that sends it anyway is not the union's fault.
-    if !log.topic0().is_some_and(|topic| Union::SELECTORS.contains(&topic.0)) {
+    if !asked_for(log, &UNION_TOPICS) {
         return Ok(None);
     }
     let decoded = Union::decode_log(&log.inner).map_err(|error| format!("DataUnion: {error}"))?.data;
@@ -183,7 +191,7 @@ fn decode_union(log: &Log, at: &Position) -> Result<Option<ChainEvent>, String> 
 
 fn decode_marketplace(log: &Log) -> Result<Option<ChainEvent>, alloy::sol_types::Error> {
     use Marketplace::MarketplaceEvents as Market;
-    if !log.topic0().is_some_and(|topic| Market::SELECTORS.contains(&topic.0)) {
+    if !asked_for(log, &WATCHED_TOPICS) {
         return Ok(None);
     }
     // The four product events carry the same fields.

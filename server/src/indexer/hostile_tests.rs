@@ -94,6 +94,26 @@ fn a_freeze_period_beyond_64_bits_is_a_legal_union_whose_commits_never_unlock() 
 }
 
 #[test]
+fn a_log_the_indexer_did_not_ask_for_is_passed_over_even_when_it_cannot_be_read() {
+    // `JoinPartAgentAdded` is a Data Union event the indexer never asks for; a node that sends one
+    // anyway, cut short so it cannot be decoded, must not set the union aside.
+    let mut unasked = DataUnion::JoinPartAgentAdded { agent: OWNER }.encode_log_data();
+    unasked = LogData::new_unchecked(unasked.topics()[..1].to_vec(), Bytes::new());
+    let logs = [
+        log(10, 0, WATCHED.factory, created(UNION_A, U256::ZERO, U256::ZERO)),
+        log(11, 0, UNION_A, unasked),
+        log(12, 0, UNION_A, joined(MEMBER)),
+    ];
+
+    let events = stored(&logs);
+    let unions = Unions::build(&events, 12);
+
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(unions.quarantine(&UNION_A).is_none());
+    assert!(unions.get(&UNION_A).unwrap().state().member(&MEMBER).is_some());
+}
+
+#[test]
 fn a_union_whose_event_cannot_be_applied_is_set_aside_and_the_others_go_on() {
     let logs = [
         log(10, 0, WATCHED.factory, created(UNION_A, U256::ZERO, U256::ZERO)),
