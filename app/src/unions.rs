@@ -241,6 +241,10 @@ pub enum UnionError {
 
 type Answer<T> = Result<Result<T, UnionError>, ServerFnError>;
 
+// Server functions a page calls with an address it already holds take `Address`; the ones fed from
+// the address bar (`get_union_stats`) or from forms that work before hydration take the text, so a
+// refusal can name the field.
+
 #[cfg(feature = "ssr")]
 fn address(text: &str, field: &str) -> Result<Address, UnionError> {
     coop::text::parse_address(text.trim()).map_err(|error| UnionError::BadRequest(format!("`{field}`: {error}")))
@@ -285,35 +289,30 @@ pub async fn get_union_stats(union: String) -> Answer<Option<UnionStats>> {
 }
 
 #[server(endpoint = "unions/history")]
-pub async fn union_history(union: String) -> Answer<Vec<HistoryPoint>> {
-    let union = refuse_bad!(address(&union, "union"));
+pub async fn union_history(union: Address) -> Answer<Vec<HistoryPoint>> {
     with_port!(port => port.history(union))
 }
 
 #[server(endpoint = "unions/members")]
-pub async fn union_members(union: String, query: MemberQuery) -> Answer<MemberPage> {
-    let union = refuse_bad!(address(&union, "union"));
+pub async fn union_members(union: Address, query: MemberQuery) -> Answer<MemberPage> {
     with_port!(port => port.members(union, query))
 }
 
 /// Every union `member` belongs to or once did, with its figures in each.
 #[server(endpoint = "unions/memberships")]
-pub async fn memberships(member: String) -> Answer<Vec<MemberFigures>> {
-    let member = refuse_bad!(address(&member, "member"));
+pub async fn memberships(member: Address) -> Answer<Vec<MemberFigures>> {
     with_port!(port => port.memberships(member))
 }
 
 /// `member`'s join request to `union`, `None` when it never asked.
 #[server(endpoint = "unions/join-status")]
-pub async fn get_join_status(union: String, member: String) -> Answer<Option<JoinStatus>> {
-    let (union, member) = refuse_bad!(union_and_member(&union, &member));
+pub async fn get_join_status(union: Address, member: Address) -> Answer<Option<JoinStatus>> {
     with_port!(port => port.join_status(union, member))
 }
 
 /// The message `member` signs to ask to join `union` now.
 #[server(endpoint = "unions/join-prompt")]
-pub async fn get_join_prompt(union: String, member: String) -> Answer<JoinPrompt> {
-    let (union, member) = refuse_bad!(union_and_member(&union, &member));
+pub async fn get_join_prompt(union: Address, member: Address) -> Answer<JoinPrompt> {
     with_port!(port => port.join_prompt(union, member))
 }
 
@@ -342,8 +341,7 @@ pub struct SignedJoin {
 
 /// The union's join requests: owner only.
 #[server(endpoint = "unions/join-requests")]
-pub async fn join_requests(union: String) -> Answer<JoinQueue> {
-    let union = refuse_bad!(address(&union, "union"));
+pub async fn join_requests(union: Address) -> Answer<JoinQueue> {
     with_port!(port => port.join_requests(union))
 }
 
@@ -370,8 +368,7 @@ pub async fn remove_member(union: String, member: String) -> Answer<()> {
 
 /// The union's shared secrets, without their values: owner only.
 #[server(endpoint = "unions/secrets")]
-pub async fn join_secrets(union: String) -> Answer<Vec<JoinSecret>> {
-    let union = refuse_bad!(address(&union, "union"));
+pub async fn join_secrets(union: Address) -> Answer<Vec<JoinSecret>> {
     with_port!(port => port.secrets(union))
 }
 

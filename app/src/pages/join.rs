@@ -89,9 +89,7 @@ fn RequestStatus(union: Address, filed: RwSignal<Option<JoinStatus>>) -> impl In
         move || (member(), block.get(), filed.get().map(|f| f.status)),
         move |(member, _, _)| async move {
             match member {
-                Some(member) => {
-                    get_join_status(union.to_string(), member.to_string()).await.ok().and_then(Result::ok).flatten()
-                }
+                Some(member) => get_join_status(union, member).await.ok().and_then(Result::ok).flatten(),
                 None => None,
             }
         },
@@ -168,10 +166,8 @@ async fn ask_to_join(
     member: Address,
     secret: Option<String>,
 ) -> Result<JoinStatus, String> {
-    let prompt = get_join_prompt(union.to_string(), member.to_string())
-        .await
-        .map_err(|error| error.to_string())?
-        .map_err(|error| error.to_string())?;
+    let prompt =
+        get_join_prompt(union, member).await.map_err(|error| error.to_string())?.map_err(|error| error.to_string())?;
     let signature = wallet.sign_message(prompt.message).await.map_err(|error| error.to_string())?;
     request_to_join(union.to_string(), member.to_string(), prompt.issued_at, signature, secret)
         .await

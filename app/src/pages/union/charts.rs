@@ -10,7 +10,7 @@ use crate::unions::{HistoryPoint, live, union_history};
 
 #[component]
 pub fn UnionCharts(union: Address, block: ReadSignal<Option<u64>>, as_of: Signal<u64>) -> impl IntoView {
-    let history = Resource::new(move || union, |union| union_history(union.to_string()));
+    let history = Resource::new(move || union, union_history);
     view! {
         <Suspense fallback=|| view! { <p class="text-stone-500">"Loading the charts…"</p> }>
             {move || Suspend::new(async move {
@@ -27,7 +27,7 @@ fn Charts(
     block: ReadSignal<Option<u64>>,
     as_of: Signal<u64>,
 ) -> impl IntoView {
-    let points = live(points, block, move || async move { union_history(union.to_string()).await.ok()?.ok() });
+    let points = live(points, block, move || async move { union_history(union).await.ok()?.ok() });
     let members = move || {
         let points = points.get();
         vec![

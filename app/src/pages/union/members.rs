@@ -23,7 +23,7 @@ pub fn MemberList(union: Address, block: ReadSignal<Option<u64>>, is_owner: Sign
             offset: q.get("offset").and_then(|o| o.parse().ok()).unwrap_or(0),
         })
     });
-    let page = Resource::new(move || query.get(), move |query| union_members(union.to_string(), query));
+    let page = Resource::new(move || query.get(), move |query| union_members(union, query));
     view! {
         <section class="rounded-2xl border border-stone-200 bg-white p-4 shadow-sm" aria-labelledby="members-heading">
             <div class="flex flex-wrap items-end justify-between gap-3">
@@ -105,7 +105,7 @@ fn MemberTable(
     let fetch_query = query.clone();
     let page = live(initial, block, move || {
         let query = fetch_query.clone();
-        async move { union_members(union.to_string(), query).await.ok()?.ok() }
+        async move { union_members(union, query).await.ok()?.ok() }
     });
     let remove = ServerAction::<RemoveMember>::new();
     let rows = move || {

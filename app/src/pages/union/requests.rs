@@ -10,8 +10,7 @@ use crate::unions::{DecideJoin, JoinAgent, JoinStatus, join_requests};
 #[component]
 pub fn JoinRequests(union: Address, block: ReadSignal<Option<u64>>) -> impl IntoView {
     let decide = ServerAction::<DecideJoin>::new();
-    let requests =
-        Resource::new(move || (decide.version().get(), block.get()), move |_| join_requests(union.to_string()));
+    let requests = Resource::new(move || (decide.version().get(), block.get()), move |_| join_requests(union));
     view! {
         <section class="rounded-2xl border border-stone-200 bg-white p-4 shadow-sm" aria-labelledby="requests-heading">
             <h2 id="requests-heading" class="text-lg font-semibold">"Join requests"</h2>

@@ -16,10 +16,7 @@ pub fn join_link(union: Address, secret: &str) -> String {
 pub fn SecretsPanel(union: Address) -> impl IntoView {
     let create = ServerAction::<CreateSecret>::new();
     let revoke = ServerAction::<RevokeSecret>::new();
-    let secrets = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        move |_| join_secrets(union.to_string()),
-    );
+    let secrets = Resource::new(move || (create.version().get(), revoke.version().get()), move |_| join_secrets(union));
     view! {
         <section class="rounded-2xl border border-stone-200 bg-white p-4 shadow-sm" aria-labelledby="secrets-heading">
             <h2 id="secrets-heading" class="text-lg font-semibold">"Shared secrets"</h2>
