@@ -120,10 +120,9 @@ pub async fn list_products(query: ProductQuery) -> Result<Result<ProductPage, Ma
     Ok(market.products(query).await)
 }
 
-/// The product `id` (`0x` and 64 hex digits), `None` when there is no such product.
+/// The product `id`, `None` when there is no such product.
 #[server(endpoint = "get_product")]
-pub async fn get_product(id: String) -> Result<Result<Option<ProductDetail>, MarketError>, ServerFnError> {
-    let Ok(id) = id.parse::<B256>() else { return Ok(Ok(None)) };
+pub async fn get_product(id: B256) -> Result<Result<Option<ProductDetail>, MarketError>, ServerFnError> {
     let Some(market) = ssr::market() else { return Ok(Err(MarketError::Unavailable)) };
     Ok(market.product(id).await)
 }

@@ -241,9 +241,8 @@ pub enum UnionError {
 
 type Answer<T> = Result<Result<T, UnionError>, ServerFnError>;
 
-// Server functions a page calls with an address it already holds take `Address`; the ones fed from
-// the address bar (`get_union_stats`) or from forms that work before hydration take the text, so a
-// refusal can name the field.
+// Server functions take `Address`; the ones fed from forms that work before hydration take the
+// text, so a refusal can name the field.
 
 #[cfg(feature = "ssr")]
 fn address(text: &str, field: &str) -> Result<Address, UnionError> {
@@ -283,9 +282,16 @@ pub async fn chain_block() -> Answer<u64> {
 
 /// The union at `union`, `None` when there is none.
 #[server(endpoint = "unions/stats")]
-pub async fn get_union_stats(union: String) -> Answer<Option<UnionStats>> {
-    let union = refuse_bad!(address(&union, "union"));
+pub async fn get_union_stats(union: Address) -> Answer<Option<UnionStats>> {
     with_port!(port => port.stats(union))
+}
+
+/// The union the address bar names (`text`): its stats, or a refusal naming what is wrong.
+pub async fn union_in_address_bar(text: String) -> Answer<Option<UnionStats>> {
+    match coop::text::parse_address(text.trim()) {
+        Ok(union) => get_union_stats(union).await,
+        Err(error) => Ok(Err(UnionError::BadRequest(format!("`union`: {error}")))),
+    }
 }
 
 #[server(endpoint = "unions/history")]

@@ -11,7 +11,7 @@ use crate::components::error_notice::{ErrorNotice, PageErrorNotice, answer_or};
 use crate::pages::not_found::NotFound;
 use crate::unions::{
     JoinStatus, RequestStatus as JoinRequestStatus, UnionError, UnionStats, get_join_prompt, get_join_status,
-    get_union_stats, request_to_join, use_chain_block,
+    request_to_join, union_in_address_bar, use_chain_block,
 };
 use crate::wallet::use_wallet;
 
@@ -31,7 +31,7 @@ fn explain(status: JoinRequestStatus) -> &'static str {
 pub fn JoinPage() -> impl IntoView {
     let params = use_params_map();
     let union = Memo::new(move |_| params.with(|p| p.get("union").unwrap_or_default()));
-    let stats = Resource::new(move || union.get(), get_union_stats);
+    let stats = Resource::new(move || union.get(), union_in_address_bar);
     view! {
         <Title text="Join a Data Union · Coop" />
         <Suspense fallback=|| view! { <p class="mx-auto max-w-2xl px-4 py-10 text-stone-500">"Loading…"</p> }>

@@ -2,6 +2,7 @@
 //! and revenue, and the checkout to buy or extend a subscription. Rendered on the server, so it reads the
 //! same without JavaScript (the checkout itself needs the wallet, so JavaScript).
 
+use alloy_primitives::B256;
 use coop::amount::{DATA_DECIMALS, Period, format_units};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,7 +21,16 @@ use crate::pages::union::format::{data_exact, data_short};
 pub fn ProductPage() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
-    let detail = Resource::new(move || id.get(), get_product);
+    // An id that is not `0x` and 64 hex digits names no product.
+    let detail = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id.parse::<B256>() {
+                Ok(id) => get_product(id).await,
+                Err(_) => Ok(Ok(None)),
+            }
+        },
+    );
     view! {
         <Suspense fallback=|| view! { <p class="mx-auto max-w-4xl px-4 py-10 text-stone-500">"Loading…"</p> }>
             {move || Suspend::new(async move {

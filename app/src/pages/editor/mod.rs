@@ -64,7 +64,8 @@ pub fn EditProductPage() -> impl IntoView {
     Effect::new(move |_| {
         let id = params.with_untracked(|params| params.get("id").unwrap_or_default());
         leptos::task::spawn_local(async move {
-            let Ok(Ok(Some(detail))) = get_product(id.clone()).await else { return };
+            let Ok(product) = id.parse() else { return };
+            let Ok(Ok(Some(detail))) = get_product(product).await else { return };
             owner.set(Some(detail.product.owner));
             listing.set(if detail.product.state == ProductState::Deployed {
                 Listing::Listed

@@ -16,7 +16,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::error_notice::{ErrorNotice, PageErrorNotice, answer_or};
 use crate::pages::not_found::NotFound;
-use crate::unions::{UnionError, UnionStats, get_union_stats, live, use_chain_block};
+use crate::unions::{UnionError, UnionStats, get_union_stats, live, union_in_address_bar, use_chain_block};
 use crate::wallet::use_wallet;
 
 pub use secrets::join_link;
@@ -36,7 +36,7 @@ pub(crate) fn or_alert<T>(
 pub fn UnionPage() -> impl IntoView {
     let params = use_params_map();
     let address = Memo::new(move |_| params.with(|params| params.get("address").unwrap_or_default()));
-    let stats = Resource::new(move || address.get(), get_union_stats);
+    let stats = Resource::new(move || address.get(), union_in_address_bar);
     view! {
         <Suspense fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-10 text-stone-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -57,7 +57,7 @@ fn Dashboard(initial: UnionStats) -> impl IntoView {
     let (union, owner) = (initial.address, initial.owner);
     let title = initial.products.first().map_or_else(|| "Data Union".to_owned(), |product| product.name.clone());
     let products = initial.products.clone();
-    let stats = live(initial, block, move || async move { get_union_stats(union.to_string()).await.ok()?.ok()? });
+    let stats = live(initial, block, move || async move { get_union_stats(union).await.ok()?.ok()? });
     let is_owner = Signal::derive(move || wallet.signed_in().is_some_and(|who| who.address == owner));
     let as_of = Signal::derive(move || stats.with(|s| s.as_of_block));
     let fee = Signal::derive(move || stats.with(|s| s.admin_fee_percent.clone()));
