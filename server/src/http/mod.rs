@@ -9,6 +9,7 @@ pub mod limits;
 pub mod metrics;
 mod same_origin;
 pub mod serve;
+pub mod server_fns;
 
 use std::sync::Arc;
 

@@ -131,3 +131,30 @@ async fn empty_parameters_huge_blocks_and_unknown_api_paths_are_answered_as_docu
         assert_eq!((reply.status.as_u16(), reply.error().0), (404, "not_found"), "{path}");
     }
 }
+
+/// The pages' server functions are open to anyone too: arguments that do not parse (an address that
+/// is not one, a number that is text) are the sender's mistake, a 400 that says so, never a 500.
+#[tokio::test]
+async fn a_server_function_given_arguments_it_cannot_read_answers_400() {
+    let app = spawn_app_with_contracts().await;
+    let client = reqwest::Client::new();
+    let cases = [
+        ("/api/unions/history", "union=0x12"),
+        ("/api/unions/members", "union=0x0000000000000000000000000000000000000001&query[offset]=many"),
+        ("/api/get_product", "id=weather"),
+        ("/api/unions/memberships", ""),
+    ];
+    for (path, body) in cases {
+        let response = client
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, 400, "POST {path} {body:?}: {text}");
+        assert!(text.contains("Args"), "the answer says the arguments are wrong: {text}");
+    }
+}
