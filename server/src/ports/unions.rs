@@ -152,7 +152,6 @@ impl Unions for SessionUnions {
 
     fn members(&self, union: Address, query: MemberQuery) -> Answer<'_, MemberPage> {
         Box::pin(async move {
-            let status = query.status;
             let search = match query.search.trim() {
                 "" => None,
                 text => Some(AddressSearch::parse(text, "search").map_err(refused)?),
@@ -160,7 +159,7 @@ impl Unions for SessionUnions {
             let page = Page { offset: query.offset as u64, limit: MEMBERS_PAGE as u64 };
             let unions = self.services.models.unions().await;
             let union = service::find(&unions, &union).map_err(refused)?;
-            let (total, members) = service::members(union, status, search.as_ref(), page);
+            let (total, members) = service::members(union, query.status, search.as_ref(), page);
             let members = members
                 .into_iter()
                 .map(|m| MemberRow {

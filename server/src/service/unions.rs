@@ -290,7 +290,8 @@ pub struct Member {
     pub leaf_index: usize,
     pub earnings: Wei,
     pub active: bool,
-    pub status: &'static str,
+    /// `Active` or `Parted`, as the list's filter names them.
+    pub status: MemberStatus,
     pub first_joined_block: u64,
     pub withdrawn: Wei,
 }
@@ -333,7 +334,7 @@ fn member(union: &Union, view: MemberView, first_joined_block: u64) -> Member {
         leaf_index: view.index,
         earnings: Wei(view.earnings),
         active: view.active,
-        status: if view.active { "active" } else { "parted" },
+        status: if view.active { MemberStatus::Active } else { MemberStatus::Parted },
         first_joined_block,
         withdrawn: Wei(union.withdrawn(&view.address)),
     }
