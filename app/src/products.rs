@@ -12,6 +12,8 @@ use coop::engine::{AdminFee, AdminFeeError};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::AppError;
+
 /// Categories a product can be filed under: `(value, label)`.
 pub const CATEGORIES: [(&str, &str); 8] = [
     ("environment", "Environment"),
@@ -344,70 +346,40 @@ pub struct ProductMetadata {
     pub cover: String,
 }
 
-/// Why the editor's server call did not go through; the text is safe to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum EditorError {
-    #[error("sign in with your wallet to save drafts")]
-    NotSignedIn,
-    #[error("some fields need a change")]
-    Invalid(Vec<FieldError>),
-    #[error("there is no such draft")]
-    NotFound,
-    #[error("saving is not possible right now; try again in a moment")]
-    Unavailable,
-}
-
-type Reply<T> = Result<Result<T, EditorError>, ServerFnError>;
-
 /// The signed-in seller's drafts, newest first.
 #[server(endpoint = "my_drafts")]
-pub async fn my_drafts() -> Reply<Vec<Draft>> {
-    let (editor, owner) = match ssr::signed_in_editor().await {
-        Ok(found) => found,
-        Err(error) => return Ok(Err(error)),
-    };
-    Ok(editor.drafts(owner).await)
+pub async fn my_drafts() -> Result<Vec<Draft>, AppError> {
+    let (editor, owner) = ssr::signed_in_editor().await?;
+    editor.drafts(owner).await
 }
 
 /// One of the signed-in seller's drafts.
 #[server(endpoint = "load_draft")]
-pub async fn load_draft(id: String) -> Reply<Draft> {
-    let (editor, owner) = match ssr::signed_in_editor().await {
-        Ok(found) => found,
-        Err(error) => return Ok(Err(error)),
-    };
-    Ok(editor.draft(owner, id).await)
+pub async fn load_draft(id: String) -> Result<Draft, AppError> {
+    let (editor, owner) = ssr::signed_in_editor().await?;
+    editor.draft(owner, id).await
 }
 
 /// The signed-in seller's draft for a published product, if they saved one.
 #[server(endpoint = "draft_of_product")]
-pub async fn draft_of_product(product_id: String) -> Reply<Option<Draft>> {
-    let (editor, owner) = match ssr::signed_in_editor().await {
-        Ok(found) => found,
-        Err(error) => return Ok(Err(error)),
-    };
-    Ok(editor.drafts(owner).await.map(|drafts| drafts.into_iter().find(|draft| draft.product_id == product_id)))
+pub async fn draft_of_product(product_id: String) -> Result<Option<Draft>, AppError> {
+    let (editor, owner) = ssr::signed_in_editor().await?;
+    Ok(editor.drafts(owner).await?.into_iter().find(|draft| draft.product_id == product_id))
 }
 
 /// Saves `draft` (a new one when its id is empty) and answers it as stored. A draft with a product id
 /// also sets that product's description, category and cover on the marketplace.
 #[server(endpoint = "save_draft")]
-pub async fn save_draft(draft: Draft) -> Reply<Draft> {
-    let (editor, owner) = match ssr::signed_in_editor().await {
-        Ok(found) => found,
-        Err(error) => return Ok(Err(error)),
-    };
-    Ok(editor.save(owner, draft).await)
+pub async fn save_draft(draft: Draft) -> Result<Draft, AppError> {
+    let (editor, owner) = ssr::signed_in_editor().await?;
+    editor.save(owner, draft).await
 }
 
 /// Deletes one of the signed-in seller's drafts.
 #[server(endpoint = "delete_draft")]
-pub async fn delete_draft(id: String) -> Reply<()> {
-    let (editor, owner) = match ssr::signed_in_editor().await {
-        Ok(found) => found,
-        Err(error) => return Ok(Err(error)),
-    };
-    Ok(editor.delete(owner, id).await)
+pub async fn delete_draft(id: String) -> Result<(), AppError> {
+    let (editor, owner) = ssr::signed_in_editor().await?;
+    editor.delete(owner, id).await
 }
 
 /// The port the server implements; it puts a [`ssr::RequestEditor`] into every request's extensions.
@@ -417,12 +389,11 @@ pub mod ssr {
     use std::pin::Pin;
     use std::sync::Arc;
 
+    use super::Draft;
+    use crate::error::{AppError, Service};
     use alloy_primitives::Address;
-    use leptos::prelude::use_context;
 
-    use super::{Draft, EditorError};
-
-    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, EditorError>> + Send + 'a>>;
+    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
     /// Drafts per owner; `owner` is always the signed-in address.
     pub trait Editor: Send + Sync {
@@ -436,12 +407,10 @@ pub mod ssr {
     pub struct RequestEditor(pub Arc<dyn Editor>);
 
     /// The editor port and the request's signed-in address.
-    pub(super) async fn signed_in_editor() -> Result<(Arc<dyn Editor>, Address), EditorError> {
-        let parts = use_context::<http::request::Parts>().ok_or(EditorError::Unavailable)?;
-        let editor = parts.extensions.get::<RequestEditor>().map(|editor| editor.0.clone());
-        let editor = editor.ok_or(EditorError::Unavailable)?;
-        let session = crate::wallet::session::ssr::request_session().ok_or(EditorError::NotSignedIn)?;
-        let who = session.0.signed_in().await.ok_or(EditorError::NotSignedIn)?;
+    pub(super) async fn signed_in_editor() -> Result<(Arc<dyn Editor>, Address), AppError> {
+        let editor = crate::request_port::<RequestEditor>(Service::Drafts)?.0;
+        let session = crate::wallet::session::ssr::request_session().ok_or(AppError::NotSignedIn)?;
+        let who = session.0.signed_in().await.ok_or(AppError::NotSignedIn)?;
         Ok((editor, who.address))
     }
 }

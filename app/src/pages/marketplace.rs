@@ -5,8 +5,9 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::error_notice::{ErrorNotice, answer_or};
+use crate::components::error_notice::ErrorNotice;
 use crate::components::product_card::ProductCardView;
+use crate::error::answer_or;
 use crate::market::{PAGE_SIZE, ProductPage, ProductQuery, Sort, list_products};
 
 /// The query the address bar holds; unknown sorts fall back to newest, bad offsets to the start.

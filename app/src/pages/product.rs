@@ -10,8 +10,9 @@ use leptos_router::hooks::use_params_map;
 
 use crate::checkout::form::CheckoutPanel;
 use crate::checkout::quote::describe_seconds;
-use crate::components::error_notice::{PageErrorNotice, answer_or};
+use crate::components::error_notice::PageErrorNotice;
 use crate::components::product_card::cover_style;
+use crate::error::answer_or;
 use crate::market::{ProductDetail, ProductState, UnionFigures, counted, get_product, price_label};
 use crate::pages::marketplace::unavailable;
 use crate::pages::not_found::NotFound;
@@ -27,7 +28,7 @@ pub fn ProductPage() -> impl IntoView {
         |id| async move {
             match id.parse::<B256>() {
                 Ok(id) => get_product(id).await,
-                Err(_) => Ok(Ok(None)),
+                Err(_) => Ok(None),
             }
         },
     );

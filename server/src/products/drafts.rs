@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::{Address, B256};
+use app::error::{AppError, Service};
 use app::products::ssr::{Answer, Editor, RequestEditor};
-use app::products::{Draft, EditorError, FieldError, ProductMetadata, Stage};
+use app::products::{Draft, FieldError, ProductMetadata, Stage};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, Request, State};
@@ -214,19 +215,18 @@ impl StoreEditor {
     }
 }
 
-fn editor_error(error: SaveError) -> EditorError {
+/// The REST API's refusal in the editor's terms: fields to mark, or the API's words.
+fn editor_error(error: SaveError) -> AppError {
     match error {
-        SaveError::Invalid(errors) => EditorError::Invalid(errors),
-        SaveError::NotFound => EditorError::NotFound,
+        SaveError::Invalid(errors) => AppError::Invalid(errors),
         // The editor shows it where it shows a field's problem.
-        SaveError::Quota(message) => EditorError::Invalid(vec![FieldError { field: "name".to_owned(), message }]),
-        SaveError::Store(error) => unavailable(error),
+        SaveError::Quota(message) => AppError::Invalid(vec![FieldError { field: "name".to_owned(), message }]),
+        other => crate::ports::refused(Service::Drafts, other.into()),
     }
 }
 
-fn unavailable(error: StoreError) -> EditorError {
-    tracing::error!(target: "products", error = %error, "the drafts store could not answer");
-    EditorError::Unavailable
+fn unavailable(error: StoreError) -> AppError {
+    editor_error(SaveError::Store(error))
 }
 
 impl Editor for StoreEditor {
@@ -235,9 +235,13 @@ impl Editor for StoreEditor {
     }
 
     fn draft(&self, owner: Address, id: String) -> Answer<'_, Draft> {
-        Box::pin(
-            async move { self.store.find_draft(owner, &id).await.map_err(unavailable)?.ok_or(EditorError::NotFound) },
-        )
+        Box::pin(async move {
+            self.store
+                .find_draft(owner, &id)
+                .await
+                .map_err(unavailable)?
+                .ok_or_else(|| editor_error(SaveError::NotFound))
+        })
     }
 
     fn save(&self, owner: Address, draft: Draft) -> Answer<'_, Draft> {
@@ -248,7 +252,7 @@ impl Editor for StoreEditor {
         Box::pin(async move {
             match self.store.delete_draft(owner, &id).await {
                 Ok(true) => Ok(()),
-                Ok(false) => Err(EditorError::NotFound),
+                Ok(false) => Err(editor_error(SaveError::NotFound)),
                 Err(error) => Err(unavailable(error)),
             }
         })
