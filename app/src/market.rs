@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::products::Category;
 
 /// How many products a page of the marketplace shows.
 pub const PAGE_SIZE: usize = 12;
@@ -39,9 +40,9 @@ pub struct ProductQuery {
     #[serde(default)]
     pub sort: Sort,
     pub offset: usize,
-    /// One of `products::CATEGORIES`, or empty for all.
-    #[serde(default)]
-    pub category: String,
+    /// Only products filed under it; all when `None`.
+    #[serde(with = "crate::named::empty_is_none", default)]
+    pub category: Option<Category>,
 }
 
 /// One product as the marketplace lists it.
@@ -71,8 +72,8 @@ pub struct ProductCard {
     /// What the seller wrote beyond the chain (empty when nothing): see `products::ProductMetadata`.
     #[serde(default)]
     pub description: String,
-    #[serde(default)]
-    pub category: String,
+    #[serde(with = "crate::named::empty_is_none", default)]
+    pub category: Option<Category>,
     /// The cover's name under `products::COVERS_PATH`, or empty.
     #[serde(default)]
     pub cover: String,

@@ -14,21 +14,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
-/// Categories a product can be filed under: `(value, label)`.
-pub const CATEGORIES: [(&str, &str); 8] = [
-    ("environment", "Environment"),
-    ("transport", "Transport"),
-    ("health", "Health"),
-    ("energy", "Energy"),
-    ("finance", "Finance"),
-    ("social", "Social media"),
-    ("location", "Location"),
-    ("other", "Other"),
-];
-
-/// The label of a category value; `None` for an unknown one.
-pub fn category_label(value: &str) -> Option<&'static str> {
-    CATEGORIES.iter().find(|(name, _)| *name == value).map(|(_, label)| *label)
+crate::named::named_enum! {
+    /// What a product is filed under on the marketplace.
+    pub enum Category {
+        Environment = "environment" ("Environment"),
+        Transport = "transport" ("Transport"),
+        Health = "health" ("Health"),
+        Energy = "energy" ("Energy"),
+        Finance = "finance" ("Finance"),
+        Social = "social" ("Social media"),
+        Location = "location" ("Location"),
+        Other = "other" ("Other"),
+    }
 }
 
 crate::named::named_enum! {
@@ -198,7 +195,7 @@ impl Draft {
             check.fail("description", format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters"));
         }
         if let Some(category) = check.present("category", &self.category, "choose a category")
-            && category_label(category).is_none()
+            && category.parse::<Category>().is_err()
         {
             check.fail("category", "choose one of the categories");
         }
@@ -341,7 +338,8 @@ pub fn product_id(seller: Address, name: &str) -> B256 {
 #[serde(rename_all = "camelCase", default)]
 pub struct ProductMetadata {
     pub description: String,
-    pub category: String,
+    #[serde(with = "crate::named::empty_is_none")]
+    pub category: Option<Category>,
     /// The cover's name under [`COVERS_PATH`], or empty.
     pub cover: String,
 }

@@ -82,7 +82,7 @@ fn ProductView(detail: ProductDetail) -> impl IntoView {
             <p class="mt-3 text-stone-600">
                 "Seller " <span class="font-mono text-sm">{product.owner.to_checksum(None)}</span>
             </p>
-            {crate::products::category_label(&product.category).map(|label| view! {
+            {product.category.map(|category| category.label()).map(|label| view! {
                 <p class="mt-2"><span class="rounded-full bg-stone-100 px-2 py-0.5 text-xs text-stone-600">{label}</span></p>
             })}
             {(!product.description.is_empty()).then(|| view! {

@@ -64,7 +64,7 @@ fn card(product: Product, models: &Models) -> ProductCard {
         subscribers: product.subscribers,
         members: product.data_union.then_some(members).flatten(),
         description: String::new(),
-        category: String::new(),
+        category: None,
         cover: String::new(),
     }
 }
@@ -86,9 +86,9 @@ impl ServiceMarket {
         };
         let page = Page { offset: query.offset as u64, limit: PAGE_SIZE as u64 };
         // Read before the models' lock is taken: the store is slower than memory.
-        let filed = match query.category.as_str() {
-            "" => None,
-            category => Some(metadata::in_category(&self.services.store, category).await.map_err(unavailable)?),
+        let filed = match query.category {
+            None => None,
+            Some(category) => Some(metadata::in_category(&self.services.store, category).await.map_err(unavailable)?),
         };
         let models = self.services.models.read().await;
         let matching = service::matching(&models.catalog, &filter);

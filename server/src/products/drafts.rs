@@ -88,7 +88,8 @@ pub async fn save(store: &Store, owner: Address, mut draft: Draft) -> Result<Dra
     if let Some(product) = product {
         let metadata = ProductMetadata {
             description: draft.description.trim().to_owned(),
-            category: draft.category.clone(),
+            // The checks passed: the category is empty or one of the names.
+            category: draft.category.parse().ok(),
             cover: draft.cover.clone(),
         };
         store.save_metadata(product, owner, &metadata, now).await?;

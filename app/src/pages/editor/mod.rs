@@ -99,7 +99,7 @@ fn draft_from_chain(product: &ProductCard) -> Draft {
         kind: if product.data_union { DraftKind::Union } else { DraftKind::Data }.to_string(),
         name: product.name.clone(),
         description: product.description.clone(),
-        category: product.category.clone(),
+        category: product.category.map(|category| category.to_string()).unwrap_or_default(),
         cover: product.cover.clone(),
         // Per second times a day's seconds is exact: saving it again gives the same price per second.
         price: format_units(per_period(product.price_per_second, Period::Day), DATA_DECIMALS),
