@@ -8,7 +8,7 @@
 
 use alloy_primitives::{Address, B256, U256};
 use coop::amount::{DATA_DECIMALS, Period, parse_units, per_second};
-use coop::engine::{AdminFee, AdminFeeError};
+use coop::engine::AdminFee;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -313,11 +313,7 @@ pub fn freeze_period_seconds(days: &str) -> Result<U256, String> {
 
 /// An admin fee in percent (`"12.5"`) as the contract takes it: 1e18 is 100 %.
 pub fn admin_fee_wei(percent: &str) -> Result<U256, String> {
-    AdminFee::from_percent(percent).map(AdminFee::value).map_err(|error| match error {
-        AdminFeeError::AboveOne { .. } => "the admin fee is at most 100 %".to_owned(),
-        AdminFeeError::Percent(error) => error.to_string(),
-        other => other.to_string(),
-    })
+    AdminFee::from_percent(percent).map(AdminFee::value).map_err(|error| error.to_string())
 }
 
 /// Whether `name` is a cover name the server hands out: 32 hex digits and a known extension.
@@ -470,7 +466,9 @@ mod tests {
         let deployed = Draft { union_address: ADDRESS.into(), ..union };
         assert_eq!(deployed.check(Stage::Publish).unwrap().unwrap().beneficiary.to_checksum(None), ADDRESS);
         assert_eq!(admin_fee_wei("12.5"), Ok(U256::from(125u64) * U256::from(10u64).pow(U256::from(15))));
-        assert!(admin_fee_wei("100.1").is_err());
+        assert_eq!(admin_fee_wei("100"), Ok(U256::from(10u64).pow(U256::from(18))));
+        assert_eq!(admin_fee_wei("100.1"), Err("admin fee: at most 100 %".to_owned()));
+        assert!(admin_fee_wei("ten").unwrap_err().starts_with("admin fee: "));
         let greedy = Draft { admin_fee: "101".into(), ..deployed.clone() };
         assert_eq!(fields(&greedy.problems(Stage::Publish)), ["adminFee"]);
         let unfrozen = Draft { freeze_days: "0.5".into(), ..deployed };

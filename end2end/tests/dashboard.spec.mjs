@@ -95,7 +95,8 @@ test("a member who is not the owner cannot reach the owner's tools: the page hid
   expect((await api(`${base}/join-requests`)).status).toBe(401);
   // The page's own server functions go through the same checks.
   const viaPage = await page.request.post("/api/unions/secrets", { form: { union }, headers: { accept: "application/json" } });
-  expect(await viaPage.text()).toContain("NotOwner");
+  expect(viaPage.status()).toBe(403);
+  expect((await viaPage.json()).code).toBe("forbidden");
   // Nothing changed: still three active members.
   expect((await api(base)).body.activeMembers).toBe(3);
 });

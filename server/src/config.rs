@@ -226,6 +226,17 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_urls()?;
+        self.validate_chain()?;
+        self.validate_limits()?;
+        if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log) {
+            return Err(ConfigError::Invalid { key: "log", message: error.to_string() });
+        }
+        Ok(())
+    }
+
+    /// The database, the chain's node and the public origin.
+    fn validate_urls(&self) -> Result<(), ConfigError> {
         if let Some(url) = &self.database_url
             && !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
         {
@@ -254,6 +265,11 @@ impl Config {
                     .into(),
             });
         }
+        Ok(())
+    }
+
+    /// What the instance expects of the chain, and the keys it sends with.
+    fn validate_chain(&self) -> Result<(), ConfigError> {
         if self.chain_id == Some(0) {
             return Err(ConfigError::Invalid { key: "chain_id", message: "must be at least 1".into() });
         }
@@ -271,6 +287,11 @@ impl Config {
         if self.commit_every_blocks == 0 {
             return Err(ConfigError::Invalid { key: "commit_every_blocks", message: "must be at least 1".into() });
         }
+        Ok(())
+    }
+
+    /// Rates, bursts, deadlines and concurrency of the HTTP server.
+    fn validate_limits(&self) -> Result<(), ConfigError> {
         for (key, rate, burst_key, burst) in [
             (
                 "requests_per_second_per_ip",
@@ -303,9 +324,6 @@ impl Config {
         }
         if self.max_concurrent_requests == 0 {
             return Err(ConfigError::Invalid { key: "max_concurrent_requests", message: "must be at least 1".into() });
-        }
-        if let Err(error) = tracing_subscriber::EnvFilter::try_new(&self.log) {
-            return Err(ConfigError::Invalid { key: "log", message: error.to_string() });
         }
         Ok(())
     }

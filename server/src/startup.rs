@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use alloy::providers::{Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use anyhow::{Context, bail};
 use app::{App, shell};
 use axum::Router;
@@ -47,6 +47,80 @@ pub struct Server {
     limiters: Limiters,
 }
 
+/// The chain at `rpc_url`, checked to be the one the config names.
+async fn connect_chain(config: &Config, rpc_url: &Url) -> anyhow::Result<(DynProvider, u64)> {
+    let chain = ProviderBuilder::new().connect_client(crate::rpc::client(rpc_url)).erased();
+    // Only the redacted URL is ever shown: the path or query often holds an API key.
+    let node = crate::rpc::Redacted(rpc_url);
+    let chain_id = chain.get_chain_id().await.with_context(|| format!("asking the chain at {node} for its id"))?;
+    if let Some(expected) = config.chain_id
+        && expected != chain_id
+    {
+        bail!("the chain at {node} has id {chain_id}, but the config key `chain_id` says {expected}");
+    }
+    tracing::info!(target: "startup", %node, chain_id, "chain reachable");
+    Ok((chain, chain_id))
+}
+
+/// The contracts' addresses, if a deployment file is there; one for another chain is refused.
+fn load_deployment(config: &Config, chain_id: u64, rpc_url: &Url) -> anyhow::Result<Option<Deployment>> {
+    let deployment = Deployment::load(&config.deployment_file())?;
+    match &deployment {
+        Some(deployment) if deployment.chain_id != chain_id => bail!(
+            "the deployment file {} is for chain {}, but the chain at {} is {chain_id}",
+            config.deployment_file().display(),
+            deployment.chain_id,
+            crate::rpc::Redacted(rpc_url)
+        ),
+        Some(_) => {}
+        None => tracing::warn!(
+            target: "startup",
+            file = %config.deployment_file().display(),
+            "no deployment file: the chain is not indexed (run `coop deploy` or set `deployment_file`)"
+        ),
+    }
+    Ok(deployment)
+}
+
+/// What the instance does while it holds the chain role: index, and commit and send joins when the
+/// config gives it the keys.
+fn chain_role(
+    config: &Config,
+    rpc_url: &Url,
+    services: &Services,
+    deployment: &Deployment,
+) -> anyhow::Result<ChainRole> {
+    let operator = match &config.operator_key {
+        Some(key) => Some(OperatorSettings {
+            rpc_url: rpc_url.clone(),
+            key: key.signer().context("config key `operator_key` is not a private key")?,
+            policy: CommitPolicy {
+                every_blocks: config.commit_every_blocks,
+                revenue_threshold: config.commit_revenue_threshold,
+            },
+        }),
+        None => None,
+    };
+    let agent = match &config.agent_key {
+        Some(key) => Some((rpc_url.clone(), key.signer().context("config key `agent_key` is not a private key")?)),
+        None => None,
+    };
+    Ok(ChainRole {
+        store: services.store.clone(),
+        chain: services.chain.clone(),
+        watched: Watched {
+            factory: deployment.data_union_factory,
+            marketplace: deployment.marketplace,
+            data_token: deployment.data_token,
+        },
+        start_block: deployment.deploy_block,
+        confirmations: config.confirmations,
+        operator,
+        serving: services.serving.clone(),
+        agent,
+    })
+}
+
 impl Server {
     /// Opens the store (creating the data folder and applying migrations), connects to the chain
     /// at `rpc_url`, checks its chain id, and binds the listen address.
@@ -56,36 +130,11 @@ impl Server {
         let store = Store::open(&config.database_url()).await.context("opening the database")?;
         tracing::info!(target: "startup", backend = ?store.backend(), "database ready");
 
-        let chain = ProviderBuilder::new().connect_client(crate::rpc::client(rpc_url)).erased();
-        // Only the redacted URL is ever shown: the path or query often holds an API key.
-        let node = crate::rpc::Redacted(rpc_url);
-        let chain_id = chain.get_chain_id().await.with_context(|| format!("asking the chain at {node} for its id"))?;
-        if let Some(expected) = config.chain_id
-            && expected != chain_id
-        {
-            bail!("the chain at {node} has id {chain_id}, but the config key `chain_id` says {expected}");
-        }
-        tracing::info!(target: "startup", %node, chain_id, "chain reachable");
-
+        let (chain, chain_id) = connect_chain(config, rpc_url).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {} (config key `listen`)", config.listen))?;
-        let deployment = Deployment::load(&config.deployment_file())?;
-        if let Some(deployment) = &deployment {
-            if deployment.chain_id != chain_id {
-                bail!(
-                    "the deployment file {} is for chain {}, but the chain at {node} is {chain_id}",
-                    config.deployment_file().display(),
-                    deployment.chain_id
-                );
-            }
-        } else {
-            tracing::warn!(
-                target: "startup",
-                file = %config.deployment_file().display(),
-                "no deployment file: the chain is not indexed (run `coop deploy` or set `deployment_file`)"
-            );
-        }
+        let deployment = load_deployment(config, chain_id, rpc_url)?;
         let (models, loaded) = live::load(&store).await?;
         let services = Arc::new(Services {
             models: live::ReadModels::new(models),
@@ -103,35 +152,7 @@ impl Server {
         });
         let (router, limiters) = router(listener.local_addr()?, services.clone(), rpc_url, config)?;
         let role = match &services.deployment {
-            Some(deployment) => Some(ChainRole {
-                store: services.store.clone(),
-                chain: services.chain.clone(),
-                watched: Watched {
-                    factory: deployment.data_union_factory,
-                    marketplace: deployment.marketplace,
-                    data_token: deployment.data_token,
-                },
-                start_block: deployment.deploy_block,
-                confirmations: config.confirmations,
-                operator: match &config.operator_key {
-                    Some(key) => Some(OperatorSettings {
-                        rpc_url: rpc_url.clone(),
-                        key: key.signer().context("config key `operator_key` is not a private key")?,
-                        policy: CommitPolicy {
-                            every_blocks: config.commit_every_blocks,
-                            revenue_threshold: config.commit_revenue_threshold,
-                        },
-                    }),
-                    None => None,
-                },
-                serving: services.serving.clone(),
-                agent: match &config.agent_key {
-                    Some(key) => {
-                        Some((rpc_url.clone(), key.signer().context("config key `agent_key` is not a private key")?))
-                    }
-                    None => None,
-                },
-            }),
+            Some(deployment) => Some(chain_role(config, rpc_url, &services, deployment)?),
             None => None,
         };
         Ok(Self { listener, router, services, role, validate: false, loaded, limiters })

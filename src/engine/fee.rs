@@ -24,6 +24,9 @@ pub enum AdminFeeError {
         /// The refused value.
         value: U256,
     },
+    /// A percentage above 100.
+    #[error("admin fee: at most 100 %")]
+    PercentAboveHundred,
     /// Not a decimal integer.
     #[error("admin fee: {0}")]
     Text(#[from] TextError),
@@ -53,7 +56,7 @@ impl AdminFee {
     /// A percentage as people write it (`"12.5"`), exact to its 16th decimal: the one reading of
     /// percent for the editor, the owner's form and anything else that takes one.
     pub fn from_percent(text: &str) -> Result<AdminFee, AdminFeeError> {
-        AdminFee::try_from(parse_units(text, PERCENT_DECIMALS)?)
+        AdminFee::try_from(parse_units(text, PERCENT_DECIMALS)?).map_err(|_| AdminFeeError::PercentAboveHundred)
     }
 
     /// The percentage as an exact decimal without trailing zeros (`"12.5"`); [`AdminFee::from_percent`]
@@ -121,7 +124,7 @@ mod tests {
         assert_eq!(fee("125000000000000000").percent(), "12.5");
         assert_eq!(fee("1").percent(), "0.0000000000000001");
         assert_eq!((AdminFee::ZERO.percent(), AdminFee::ALL.percent()), ("0".to_owned(), "100".to_owned()));
-        assert!(matches!(AdminFee::from_percent("100.1"), Err(AdminFeeError::AboveOne { .. })));
+        assert!(matches!(AdminFee::from_percent("100.1"), Err(AdminFeeError::PercentAboveHundred)));
         for bad in ["", "ten", "-1", "1.00000000000000001"] {
             assert!(matches!(AdminFee::from_percent(bad), Err(AdminFeeError::Percent(_))), "{bad:?}");
         }

@@ -166,27 +166,8 @@ impl UnionState {
             owner_without_members: r.u256()?,
             member_shares: r.u256()?,
         };
-        let commit_count = r.count(COMMIT_LEN)?;
-        let mut commits = Vec::with_capacity(commit_count);
-        for _ in 0..commit_count {
-            commits.push(Commit {
-                key: r.key()?,
-                book_block: r.u64()?,
-                root: r.b256()?,
-                book_hash: r.b256()?,
-                timestamp: r.u64()?,
-            });
-        }
-        let member_count = r.count(MEMBER_LEN)?;
-        let mut members = Vec::with_capacity(member_count);
-        for _ in 0..member_count {
-            members.push(Member {
-                address: Address::from_slice(r.take(20)?),
-                settled: r.u256()?,
-                acc_at_join: r.u256()?,
-                active: r.flag()?,
-            });
-        }
+        let commits = r.commits()?;
+        let members = r.members()?;
         if r.at != bytes.len() {
             return Err(SnapshotError::TrailingBytes { count: bytes.len() - r.at });
         }
@@ -201,21 +182,7 @@ impl UnionState {
         {
             return Err(SnapshotError::KeyOrder);
         }
-        let mut index = AddressMap::with_capacity_and_hasher(members.len(), Default::default());
-        let mut earnings = U256::ZERO;
-        let mut active_count = 0u64;
-        for (i, member) in members.iter().enumerate() {
-            if index.insert(member.address, i).is_some() {
-                return Err(SnapshotError::DuplicateLeaf { address: member.address });
-            }
-            if member.acc_at_join > acc {
-                return Err(SnapshotError::AccumulatorAhead { address: member.address });
-            }
-            let own =
-                if member.active { member.settled.checked_add(acc - member.acc_at_join) } else { Some(member.settled) };
-            earnings = own.and_then(|own| earnings.checked_add(own)).ok_or(SnapshotError::Inconsistent)?;
-            active_count += u64::from(member.active);
-        }
+        let Leaves { index, earnings, active_count } = Leaves::check(&members, acc)?;
         let parts = [totals.admin_fees, totals.owner_without_members, totals.member_shares, carry];
         let split = parts.iter().try_fold(U256::ZERO, |sum, part| sum.checked_add(*part));
         if earnings.checked_add(carry) != Some(totals.revenue) || split != Some(totals.revenue) {
@@ -235,6 +202,35 @@ impl UnionState {
             members,
             index,
         })
+    }
+}
+
+/// What the members' leaves add up to, checked on the way: one leaf per address, none joined at an
+/// accumulator ahead of the union's.
+struct Leaves {
+    index: AddressMap<usize>,
+    earnings: U256,
+    active_count: u64,
+}
+
+impl Leaves {
+    fn check(members: &[Member], acc: U256) -> Result<Leaves, SnapshotError> {
+        let mut index = AddressMap::with_capacity_and_hasher(members.len(), Default::default());
+        let mut earnings = U256::ZERO;
+        let mut active_count = 0u64;
+        for (i, member) in members.iter().enumerate() {
+            if index.insert(member.address, i).is_some() {
+                return Err(SnapshotError::DuplicateLeaf { address: member.address });
+            }
+            if member.acc_at_join > acc {
+                return Err(SnapshotError::AccumulatorAhead { address: member.address });
+            }
+            let own =
+                if member.active { member.settled.checked_add(acc - member.acc_at_join) } else { Some(member.settled) };
+            earnings = own.and_then(|own| earnings.checked_add(own)).ok_or(SnapshotError::Inconsistent)?;
+            active_count += u64::from(member.active);
+        }
+        Ok(Leaves { index, earnings, active_count })
     }
 }
 
@@ -290,6 +286,35 @@ impl<'a> Reader<'a> {
 
     fn key(&mut self) -> Result<EventKey, SnapshotError> {
         Ok(EventKey { block: self.u64()?, transaction_index: self.u64()?, log_index: self.u64()? })
+    }
+
+    fn commits(&mut self) -> Result<Vec<Commit>, SnapshotError> {
+        let count = self.count(COMMIT_LEN)?;
+        let mut commits = Vec::with_capacity(count);
+        for _ in 0..count {
+            commits.push(Commit {
+                key: self.key()?,
+                book_block: self.u64()?,
+                root: self.b256()?,
+                book_hash: self.b256()?,
+                timestamp: self.u64()?,
+            });
+        }
+        Ok(commits)
+    }
+
+    fn members(&mut self) -> Result<Vec<Member>, SnapshotError> {
+        let count = self.count(MEMBER_LEN)?;
+        let mut members = Vec::with_capacity(count);
+        for _ in 0..count {
+            members.push(Member {
+                address: Address::from_slice(self.take(20)?),
+                settled: self.u256()?,
+                acc_at_join: self.u256()?,
+                active: self.flag()?,
+            });
+        }
+        Ok(members)
     }
 
     /// A record count, checked against the bytes left so a corrupt count cannot allocate wildly.

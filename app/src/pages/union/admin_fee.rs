@@ -4,19 +4,11 @@
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use coop::contracts::DataUnion;
-use coop::engine::{AdminFee, AdminFeeError};
 use leptos::prelude::*;
 
 use crate::components::error_notice::ErrorNotice;
+use crate::products::admin_fee_wei;
 use crate::wallet::{TxProgress, UnsignedTx, use_wallet};
-
-/// `"12.5"` percent as the contract's fraction of 1e18; the field is named in the error.
-fn parse_percent(text: &str) -> Result<U256, String> {
-    AdminFee::from_percent(text).map(AdminFee::value).map_err(|error| match error {
-        AdminFeeError::AboveOne { .. } => "admin fee: at most 100 %".to_owned(),
-        other => other.to_string(),
-    })
-}
 
 #[component]
 pub fn AdminFeeForm(union: Address, current: Signal<String>) -> impl IntoView {
@@ -27,7 +19,7 @@ pub fn AdminFeeForm(union: Address, current: Signal<String>) -> impl IntoView {
     let busy = move || progress.get().is_some_and(|p| p.get().is_busy());
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        match parse_percent(&text.get_untracked()) {
+        match admin_fee_wei(&text.get_untracked()) {
             Err(error) => problem.set(Some(error)),
             Ok(fee) => {
                 problem.set(None);
@@ -68,18 +60,5 @@ pub fn AdminFeeForm(union: Address, current: Signal<String>) -> impl IntoView {
             {move || problem.get().map(|error| view! { <ErrorNotice message=error class="mt-2" /> })}
             {move || progress.get().map(|p| view! { <p role="status" class="mt-2 text-sm text-stone-700">{move || p.get().describe()}</p> })}
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_percentage_becomes_a_fraction_of_1e18_and_is_capped() {
-        assert_eq!(parse_percent("12.5"), Ok(U256::from(125_000_000_000_000_000u128)));
-        assert_eq!(parse_percent("100"), Ok(U256::from(10u64).pow(U256::from(18))));
-        assert!(parse_percent("100.1").unwrap_err().contains("at most 100"));
-        assert!(parse_percent("ten").unwrap_err().starts_with("admin fee"));
     }
 }
