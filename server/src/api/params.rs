@@ -12,19 +12,20 @@ use axum::extract::{Path, Query};
 use coop::text::{TextError, parse_address, parse_amount};
 
 use crate::http::ApiError;
+use crate::http::ErrorCode;
 
 /// Page size when none is asked for, and the largest one allowed.
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 1000;
 
-fn bad(code: &'static str, field: &'static str, message: String) -> ApiError {
+fn bad(code: ErrorCode, field: &'static str, message: String) -> ApiError {
     ApiError::BadRequest { code, message, field: Some(field) }
 }
 
 /// The path's segments, or a 400 when they cannot be read (bad percent-encoding).
 pub fn path<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
     path.map(|Path(value)| value).map_err(|rejection| ApiError::BadRequest {
-        code: "invalid_path",
+        code: ErrorCode::InvalidPath,
         message: rejection.body_text(),
         field: None,
     })
@@ -32,7 +33,11 @@ pub fn path<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
 
 pub fn address(text: &str, field: &'static str) -> Result<Address, ApiError> {
     parse_address(text).map_err(|error| {
-        let code = if matches!(error, TextError::AddressChecksum { .. }) { "bad_checksum" } else { "invalid_address" };
+        let code = if matches!(error, TextError::AddressChecksum { .. }) {
+            ErrorCode::BadChecksum
+        } else {
+            ErrorCode::InvalidAddress
+        };
         bad(code, field, format!("`{field}`: {error}"))
     })
 }
@@ -44,7 +49,7 @@ pub fn product_id(text: &str, field: &'static str) -> Result<B256, ApiError> {
     match text.parse() {
         Ok(id) if valid => Ok(id),
         _ => Err(bad(
-            "invalid_product_id",
+            ErrorCode::InvalidProductId,
             field,
             format!("`{field}`: {text:?} is not a product id (0x and 64 hex digits)"),
         )),
@@ -53,15 +58,17 @@ pub fn product_id(text: &str, field: &'static str) -> Result<B256, ApiError> {
 
 /// A whole number in plain digits that fits 64 bits.
 pub fn integer(text: &str, field: &'static str) -> Result<u64, ApiError> {
-    let amount = parse_amount(text).map_err(|error| bad("invalid_integer", field, format!("`{field}`: {error}")))?;
-    u64::try_from(amount).map_err(|_| bad("out_of_range", field, format!("`{field}`: {text} is too large")))
+    let amount =
+        parse_amount(text).map_err(|error| bad(ErrorCode::InvalidInteger, field, format!("`{field}`: {error}")))?;
+    u64::try_from(amount).map_err(|_| bad(ErrorCode::OutOfRange, field, format!("`{field}`: {text} is too large")))
 }
 
 /// A positive amount (of wei, of seconds) in plain digits.
 pub fn positive_amount(text: &str, field: &'static str) -> Result<U256, ApiError> {
-    let amount = parse_amount(text).map_err(|error| bad("invalid_amount", field, format!("`{field}`: {error}")))?;
+    let amount =
+        parse_amount(text).map_err(|error| bad(ErrorCode::InvalidAmount, field, format!("`{field}`: {error}")))?;
     if amount.is_zero() {
-        return Err(bad("out_of_range", field, format!("`{field}` must be at least 1")));
+        return Err(bad(ErrorCode::OutOfRange, field, format!("`{field}` must be at least 1")));
     }
     Ok(amount)
 }
@@ -87,7 +94,7 @@ impl Page {
 impl Params {
     pub fn from_query(query: Result<Query<HashMap<String, String>>, QueryRejection>) -> Result<Self, ApiError> {
         query.map(|Query(map)| Params(map)).map_err(|rejection| ApiError::BadRequest {
-            code: "invalid_query",
+            code: ErrorCode::InvalidQuery,
             message: rejection.body_text(),
             field: None,
         })
@@ -99,7 +106,7 @@ impl Params {
     }
 
     pub fn required(&self, name: &'static str) -> Result<&str, ApiError> {
-        self.text(name).ok_or_else(|| bad("missing_parameter", name, format!("`{name}` is required")))
+        self.text(name).ok_or_else(|| bad(ErrorCode::MissingParameter, name, format!("`{name}` is required")))
     }
 
     /// An address, when sent; `owner=` is no address, and refused like any other.
@@ -111,7 +118,11 @@ impl Params {
     pub fn choice(&self, name: &'static str, choices: &[&'static str]) -> Result<&'static str, ApiError> {
         let Some(text) = self.text(name) else { return Ok(choices[0]) };
         choices.iter().find(|choice| choice.eq_ignore_ascii_case(text)).copied().ok_or_else(|| {
-            bad("invalid_choice", name, format!("`{name}` is {text:?}, but must be one of {}", choices.join(", ")))
+            bad(
+                ErrorCode::InvalidChoice,
+                name,
+                format!("`{name}` is {text:?}, but must be one of {}", choices.join(", ")),
+            )
         })
     }
 
@@ -119,7 +130,7 @@ impl Params {
     pub fn named<T: FromStr<Err = UnknownName> + Default>(&self, name: &'static str) -> Result<T, ApiError> {
         let Some(text) = self.text(name) else { return Ok(T::default()) };
         text.to_ascii_lowercase().parse().map_err(|UnknownName { expected }| {
-            bad("invalid_choice", name, format!("`{name}` is {text:?}, but must be one of {expected}"))
+            bad(ErrorCode::InvalidChoice, name, format!("`{name}` is {text:?}, but must be one of {expected}"))
         })
     }
 
@@ -129,7 +140,11 @@ impl Params {
         let value = integer(text, name)?;
         if !range.contains(&value) {
             let (low, high) = (range.start(), range.end());
-            return Err(bad("out_of_range", name, format!("`{name}` is {value}, but must be from {low} to {high}")));
+            return Err(bad(
+                ErrorCode::OutOfRange,
+                name,
+                format!("`{name}` is {value}, but must be from {low} to {high}"),
+            ));
         }
         Ok(value)
     }
@@ -146,7 +161,7 @@ impl Params {
     pub fn search(&self, name: &'static str, max: usize) -> Result<Option<String>, ApiError> {
         let Some(text) = self.text(name).filter(|text| !text.is_empty()) else { return Ok(None) };
         if text.chars().count() > max {
-            return Err(bad("too_long", name, format!("`{name}` is longer than {max} characters")));
+            return Err(bad(ErrorCode::TooLong, name, format!("`{name}` is longer than {max} characters")));
         }
         Ok(Some(text.to_lowercase()))
     }

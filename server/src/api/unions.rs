@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 
 use super::Answer;
 use super::params::{self, Page, Params};
+use crate::http::ErrorCode;
 use crate::http::{ApiError, Services};
 use crate::service::unions::{self as service, Point, Stats, Summary, find};
 use crate::unions::{BookBuild, BookJob};
@@ -134,14 +135,14 @@ pub async fn book(
 async fn build_book(build: BookBuild) -> Result<Arc<coop::book::Book>, ApiError> {
     let Ok(_permit) = BOOK_BUILDS.try_acquire() else {
         return Err(ApiError::Unavailable {
-            code: "busy",
+            code: ErrorCode::Busy,
             reason: "the server is building other books; try again shortly".to_owned(),
         });
     };
     tokio::task::spawn_blocking(move || build.run())
         .await
         .map_err(|error| ApiError::Unexpected(anyhow::Error::new(error).context("building a book")))?
-        .map_err(|error| ApiError::Conflict { code: "no_book", message: error.to_string() })
+        .map_err(|error| ApiError::Conflict { code: ErrorCode::NoBook, message: error.to_string() })
 }
 
 #[cfg(test)]
@@ -178,7 +179,7 @@ mod tests {
 
         let refused = build_book(build(3)).await.unwrap_err();
 
-        assert!(matches!(refused, ApiError::Unavailable { code: "busy", .. }), "{refused}");
+        assert!(matches!(refused, ApiError::Unavailable { code: ErrorCode::Busy, .. }), "{refused}");
         drop(busy);
         assert_eq!(build_book(build(3)).await.unwrap().block(), 3);
     }

@@ -17,6 +17,7 @@ use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 
 use super::session::{NONCE_KEY, SIGNED_IN_KEY, signed_in_as};
 use super::verify::{Expected, SignInError, check_message, format_time, signature_bytes};
+use crate::http::ErrorCode;
 use crate::http::{ApiError, Services};
 use crate::signatures;
 
@@ -56,7 +57,7 @@ pub async fn sign_in(
     });
     if !json {
         return Err(ApiError::UnsupportedMediaType {
-            code: "not_json",
+            code: ErrorCode::NotJson,
             message: "a sign-in is a JSON body with Content-Type: application/json".to_owned(),
         });
     }
@@ -104,7 +105,7 @@ pub async fn sign_out(session: Session, headers: HeaderMap) -> Result<Response, 
 /// `GET /api/v1/auth/me`: who is signed in, or 401 `not_signed_in`.
 pub async fn me(session: Session) -> Result<Json<SignedInAs>, ApiError> {
     signed_in_as(&session).await?.map(Json).ok_or_else(|| ApiError::Unauthorized {
-        code: "not_signed_in",
+        code: ErrorCode::NotSignedIn,
         message: "nobody is signed in with this session".to_owned(),
         field: None,
     })

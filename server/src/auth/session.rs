@@ -20,6 +20,7 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use super::PublicOrigin;
 use crate::http::ApiError;
+use crate::http::ErrorCode;
 use crate::http::limits::Accounts;
 use crate::store::Store;
 
@@ -79,7 +80,7 @@ impl SignedIn {
     /// The refusal of a request that needs someone signed in.
     pub fn required() -> ApiError {
         ApiError::Unauthorized {
-            code: "not_signed_in",
+            code: ErrorCode::NotSignedIn,
             message: "sign in with your wallet first".to_owned(),
             field: None,
         }

@@ -10,6 +10,7 @@ use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use url::Url;
 
 use crate::http::ApiError;
+use crate::http::ErrorCode;
 use crate::signatures::{self, MAX_SIGNATURE_BYTES};
 use crate::store::NonceUse;
 
@@ -64,23 +65,23 @@ pub enum SignInError {
 }
 
 impl SignInError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            SignInError::MalformedBody => "malformed_body",
-            SignInError::MessageTooLong => "message_too_long",
-            SignInError::MalformedMessage(_) => "malformed_message",
-            SignInError::MalformedTime { .. } => "malformed_time",
-            SignInError::MalformedSignature => "malformed_signature",
-            SignInError::WrongDomain { .. } => "wrong_domain",
-            SignInError::WrongUri { .. } => "wrong_uri",
-            SignInError::WrongChain { .. } => "wrong_chain",
-            SignInError::Expired => "message_expired",
-            SignInError::NotYetValid => "message_not_yet_valid",
-            SignInError::IssuedInFuture => "issued_in_future",
-            SignInError::BadSignature => "bad_signature",
-            SignInError::NonceUsed => "nonce_used",
-            SignInError::NonceExpired => "nonce_expired",
-            SignInError::NonceUnknown => "nonce_unknown",
+            SignInError::MalformedBody => ErrorCode::MalformedBody,
+            SignInError::MessageTooLong => ErrorCode::MessageTooLong,
+            SignInError::MalformedMessage(_) => ErrorCode::MalformedMessage,
+            SignInError::MalformedTime { .. } => ErrorCode::MalformedTime,
+            SignInError::MalformedSignature => ErrorCode::MalformedSignature,
+            SignInError::WrongDomain { .. } => ErrorCode::WrongDomain,
+            SignInError::WrongUri { .. } => ErrorCode::WrongUri,
+            SignInError::WrongChain { .. } => ErrorCode::WrongChain,
+            SignInError::Expired => ErrorCode::MessageExpired,
+            SignInError::NotYetValid => ErrorCode::MessageNotYetValid,
+            SignInError::IssuedInFuture => ErrorCode::IssuedInFuture,
+            SignInError::BadSignature => ErrorCode::BadSignature,
+            SignInError::NonceUsed => ErrorCode::NonceUsed,
+            SignInError::NonceExpired => ErrorCode::NonceExpired,
+            SignInError::NonceUnknown => ErrorCode::NonceUnknown,
         }
     }
 
@@ -222,7 +223,7 @@ mod tests {
         hex::encode_prefixed(signer.sign_message_sync(text.as_bytes()).unwrap().as_bytes())
     }
 
-    fn refusal(message: SiweMessage) -> Option<&'static str> {
+    fn refusal(message: SiweMessage) -> Option<ErrorCode> {
         check_message(&message.to_string(), expected()).err().map(|error| error.code())
     }
 
@@ -241,27 +242,27 @@ mod tests {
         let now = expected().now;
         let base = message(&signer);
         let evil = SiweMessage { domain: "evil.example".parse().unwrap(), ..base.clone() };
-        assert_eq!(refusal(evil), Some("wrong_domain"));
+        assert_eq!(refusal(evil), Some(ErrorCode::WrongDomain));
         assert_eq!(
             refusal(SiweMessage { uri: "http://evil.example/".parse().unwrap(), ..base.clone() }),
-            Some("wrong_uri")
+            Some(ErrorCode::WrongUri)
         );
-        assert_eq!(refusal(SiweMessage { chain_id: 1, ..base.clone() }), Some("wrong_chain"));
+        assert_eq!(refusal(SiweMessage { chain_id: 1, ..base.clone() }), Some(ErrorCode::WrongChain));
         assert_eq!(
             refusal(SiweMessage { expiration_time: time(now - Duration::seconds(1)), ..base.clone() }),
-            Some("message_expired")
+            Some(ErrorCode::MessageExpired)
         );
         assert_eq!(
             refusal(SiweMessage { not_before: time(now + Duration::hours(1)), ..base.clone() }),
-            Some("message_not_yet_valid")
+            Some(ErrorCode::MessageNotYetValid)
         );
         assert_eq!(
             refusal(SiweMessage { issued_at: time(now + Duration::hours(1)).unwrap(), ..base.clone() }),
-            Some("issued_in_future")
+            Some(ErrorCode::IssuedInFuture)
         );
         let yesterday = base.to_string().replace(&base.issued_at.to_string(), "yesterday");
         let malformed = check_message(&yesterday, expected()).unwrap_err();
-        assert_eq!((malformed.code(), malformed.field()), ("malformed_time", "issued_at"));
+        assert_eq!((malformed.code(), malformed.field()), (ErrorCode::MalformedTime, "issued_at"));
         assert_eq!(refusal(SiweMessage { domain: "127.0.0.1:3000".parse().unwrap(), ..base }), None);
     }
 
@@ -285,8 +286,8 @@ mod tests {
         let refused: ApiError = SignInError::NonceUsed.into();
         assert!(matches!(
             malformed,
-            ApiError::BadRequest { code: "malformed_signature", field: Some("signature"), .. }
+            ApiError::BadRequest { code: ErrorCode::MalformedSignature, field: Some("signature"), .. }
         ));
-        assert!(matches!(refused, ApiError::Unauthorized { code: "nonce_used", field: Some("nonce"), .. }));
+        assert!(matches!(refused, ApiError::Unauthorized { code: ErrorCode::NonceUsed, field: Some("nonce"), .. }));
     }
 }

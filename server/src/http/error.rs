@@ -7,32 +7,33 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+pub use super::error_code::ErrorCode;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The request is wrong; `field` names the part of it.
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String, field: Option<&'static str> },
+    BadRequest { code: ErrorCode, message: String, field: Option<&'static str> },
     #[error("{0}")]
     NotFound(String),
     /// Not signed in, or the sign-in was refused; `field` names the part of the request at fault.
     #[error("{message}")]
-    Unauthorized { code: &'static str, message: String, field: Option<&'static str> },
+    Unauthorized { code: ErrorCode, message: String, field: Option<&'static str> },
     /// Signed in, but not allowed to do this (an owner action by someone else).
     #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
+    Forbidden { code: ErrorCode, message: String },
     /// The request is well formed but the thing is not in a state to answer it (a product that is
     /// not listed cannot be quoted).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: ErrorCode, message: String },
     /// The body is not of the type the route takes (a sign-in that is not JSON, say).
     #[error("{message}")]
-    UnsupportedMediaType { code: &'static str, message: String },
+    UnsupportedMediaType { code: ErrorCode, message: String },
     /// A dependency (database, chain) is down, or the server is too busy; `reason` says which.
     /// Answered with `Retry-After`.
     #[error("{reason}")]
-    Unavailable { code: &'static str, reason: String },
+    Unavailable { code: ErrorCode, reason: String },
     /// The client asked too often; it may ask again after `retry_after` seconds.
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
@@ -45,7 +46,7 @@ impl ApiError {
     /// log, never into the answer: a node's error can name its URL, and with it an API key.
     pub fn chain_unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::warn!(target: "chain", %cause, "the chain does not answer");
-        ApiError::Unavailable { code: "chain_unavailable", reason: CHAIN_UNAVAILABLE.to_owned() }
+        ApiError::Unavailable { code: ErrorCode::ChainUnavailable, reason: CHAIN_UNAVAILABLE.to_owned() }
     }
 }
 
@@ -59,7 +60,7 @@ struct Body<'a> {
 
 #[derive(Serialize)]
 struct Detail<'a> {
-    code: &'a str,
+    code: ErrorCode,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
@@ -69,16 +70,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, field) = match &self {
             ApiError::BadRequest { code, field, .. } => (StatusCode::BAD_REQUEST, *code, *field),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", None),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound, None),
             ApiError::Unauthorized { code, field, .. } => (StatusCode::UNAUTHORIZED, *code, *field),
             ApiError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, *code, None),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, *code, None),
             ApiError::UnsupportedMediaType { code, .. } => (StatusCode::UNSUPPORTED_MEDIA_TYPE, *code, None),
             ApiError::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, *code, None),
-            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", None),
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests, None),
             ApiError::Unexpected(error) => {
                 tracing::error!(target: "http", error = format!("{error:#}"), "request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
+                (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, None)
             }
         };
         let message = match &self {
@@ -88,7 +89,7 @@ impl IntoResponse for ApiError {
         let retry_after = match &self {
             ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
             // Busy frees up in a moment; a dependency takes longer to come back.
-            ApiError::Unavailable { code: "busy", .. } => Some(1),
+            ApiError::Unavailable { code: ErrorCode::Busy, .. } => Some(1),
             ApiError::Unavailable { .. } => Some(5),
             _ => None,
         };
@@ -107,7 +108,7 @@ impl From<StoreError> for ApiError {
             StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
                 tracing::warn!(target: "http", error = %error, "database unavailable");
                 ApiError::Unavailable {
-                    code: "database_unavailable",
+                    code: ErrorCode::DatabaseUnavailable,
                     reason: "the database does not answer; try again shortly".to_owned(),
                 }
             }

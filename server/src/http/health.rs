@@ -11,6 +11,7 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::{ApiError, Services};
+use crate::http::ErrorCode;
 
 const DEPENDENCY_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -22,7 +23,7 @@ pub async fn readyz(State(services): State<Arc<Services>>) -> Result<Json<Value>
     answers(services.store.ping()).await.map_err(|cause| {
         tracing::warn!(target: "http", %cause, "the database does not answer");
         ApiError::Unavailable {
-            code: "database_unavailable",
+            code: ErrorCode::DatabaseUnavailable,
             reason: "the database does not answer; try again shortly".to_owned(),
         }
     })?;

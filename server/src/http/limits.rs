@@ -26,6 +26,7 @@ use tower_governor::key_extractor::KeyExtractor;
 use super::ApiError;
 use super::serve::peer_of;
 use crate::config::Config;
+use crate::http::ErrorCode;
 
 /// Sign-in requests (nonces, sign-ins, sign-outs) handled at once. Each writes to the database;
 /// anyone may send them, so they get this many of its connections and no more, and the indexer's
@@ -170,7 +171,7 @@ pub async fn share_sign_in(State(turns): State<Arc<Semaphore>>, request: Request
     }
     match tokio::time::timeout(Duration::from_secs(1), turns.acquire_owned()).await {
         Ok(Ok(_turn)) => next.run(request).await,
-        _ => ApiError::Unavailable { code: "busy", reason: "sign-in is busy; try again shortly".to_owned() }
+        _ => ApiError::Unavailable { code: ErrorCode::Busy, reason: "sign-in is busy; try again shortly".to_owned() }
             .into_response(),
     }
 }
@@ -181,7 +182,7 @@ pub async fn deadline(State(limit): State<Duration>, request: Request, next: Nex
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::Unavailable {
-            code: "timeout",
+            code: ErrorCode::Timeout,
             reason: format!("no answer within {} s; try again shortly", limit.as_secs()),
         }
         .into_response(),

@@ -16,6 +16,7 @@ use url::Url;
 
 use super::{ApiError, Services};
 use crate::auth::PublicOrigin;
+use crate::http::ErrorCode;
 
 /// Refuses a request that changes something (any method but GET, HEAD and OPTIONS) when the browser
 /// that sent it says it comes from another site: 403 `cross_site`.
@@ -24,7 +25,7 @@ pub async fn refuse_cross_site(State(services): State<Arc<Services>>, request: R
     if !safe && let Some(origin) = foreign_origin(request.headers(), &services.origin) {
         tracing::info!(target: "http", method = %request.method(), path = request.uri().path(), %origin, "cross-site request refused");
         return ApiError::Forbidden {
-            code: "cross_site",
+            code: ErrorCode::CrossSite,
             message: format!("a page on {origin} cannot change anything here; use Coop's own pages"),
         }
         .into_response();

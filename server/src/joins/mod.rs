@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::params::{self, Params};
 use crate::auth::SignedIn;
+use crate::http::ErrorCode;
 use crate::http::{ApiError, RouteTable, Services};
 use crate::service::joins::{self as service, Decision, RequestList, RequestView, SecretView};
 use crate::store::JoinState;
@@ -62,7 +63,7 @@ pub(crate) fn routes(table: RouteTable) -> RouteTable {
 
 fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     json.map(|Json(value)| value).map_err(|rejection| ApiError::BadRequest {
-        code: "invalid_body",
+        code: ErrorCode::InvalidBody,
         message: rejection.body_text(),
         field: Some("body"),
     })

@@ -20,6 +20,7 @@ use serde_json::json;
 
 use crate::api::params;
 use crate::auth::SignedIn;
+use crate::http::ErrorCode;
 use crate::http::{ApiError, RouteTable, Services};
 
 /// Covers one seller may upload in a day.
@@ -62,8 +63,8 @@ fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-fn refused(status: StatusCode, code: &str, message: String) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message, "field": "cover" } }))).into_response()
+fn refused(status: StatusCode, code: ErrorCode, message: String) -> Response {
+    (status, Json(json!({ "error": { "code": code.as_str(), "message": message, "field": "cover" } }))).into_response()
 }
 
 #[derive(Serialize)]
@@ -85,7 +86,7 @@ async fn upload(
     let uploaded = services.store.covers_uploaded_since(who.0, now - 86_400).await?;
     if uploaded >= MAX_COVERS_PER_SELLER_PER_DAY {
         return Err(ApiError::Conflict {
-            code: "quota_exceeded",
+            code: ErrorCode::QuotaExceeded,
             message: format!(
                 "you uploaded {uploaded} covers in the last day, the most one seller may; try again tomorrow"
             ),
@@ -97,24 +98,28 @@ async fn upload(
     let Some((mime, extension)) = COVER_TYPES.iter().find(|(mime, _)| *mime == declared) else {
         return Ok(refused(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_type",
+            ErrorCode::UnsupportedType,
             format!("a cover must be one of {allowed}, not {declared:?}"),
         ));
     };
     let Ok(bytes) = axum::body::to_bytes(body, COVER_MAX_BYTES).await else {
         return Ok(refused(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             format!("a cover may be at most {} MiB", COVER_MAX_BYTES / (1024 * 1024)),
         ));
     };
     if bytes.is_empty() {
-        return Ok(refused(StatusCode::BAD_REQUEST, "empty", "the cover is empty; choose an image file".to_owned()));
+        return Ok(refused(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::Empty,
+            "the cover is empty; choose an image file".to_owned(),
+        ));
     }
     if sniff(&bytes) != Some(*mime) {
         return Ok(refused(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_type",
+            ErrorCode::UnsupportedType,
             format!("the file is not a {mime} image; a cover must be one of {allowed}"),
         ));
     }

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::api::params;
 use crate::auth::SignedIn;
+use crate::http::ErrorCode;
 use crate::http::{ApiError, RouteTable, Services};
 use crate::store::{Store, StoreError};
 
@@ -123,7 +124,7 @@ impl From<SaveError> for ApiError {
             SaveError::Invalid(errors) => {
                 let first = &errors[0];
                 ApiError::BadRequest {
-                    code: "invalid_draft",
+                    code: ErrorCode::InvalidDraft,
                     message: errors
                         .iter()
                         .map(|e| format!("`{}`: {}", e.field, e.message))
@@ -133,7 +134,7 @@ impl From<SaveError> for ApiError {
                 }
             }
             SaveError::NotFound => ApiError::NotFound("you have no draft with this id".to_owned()),
-            SaveError::Quota(message) => ApiError::Conflict { code: "quota_exceeded", message },
+            SaveError::Quota(message) => ApiError::Conflict { code: ErrorCode::QuotaExceeded, message },
             SaveError::Store(error) => error.into(),
         }
     }
@@ -141,7 +142,7 @@ impl From<SaveError> for ApiError {
 
 fn body(json: Result<Json<Draft>, JsonRejection>) -> Result<Draft, ApiError> {
     json.map(|Json(draft)| draft).map_err(|rejection| ApiError::BadRequest {
-        code: "invalid_body",
+        code: ErrorCode::InvalidBody,
         message: rejection.body_text(),
         field: Some("body"),
     })

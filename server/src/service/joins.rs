@@ -12,6 +12,7 @@ use coop::contracts::DataUnion;
 use serde::Serialize;
 
 use crate::api::params::Page;
+use crate::http::ErrorCode;
 use crate::http::{ApiError, Services};
 use crate::joins::{MAX_AGE_SECS, MAX_WAITING_PER_MEMBER, MAX_WAITING_PER_UNION, join_message};
 use crate::signatures::{self, MAX_SIGNATURE_BYTES};
@@ -24,7 +25,7 @@ fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-fn bad(code: &'static str, field: &'static str, message: impl Into<String>) -> ApiError {
+fn bad(code: ErrorCode, field: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::BadRequest { code, message: message.into(), field: Some(field) }
 }
 
@@ -97,7 +98,7 @@ async fn owner_only(services: &Services, union: Address, who: Address) -> Result
     let owner = confirmed_owner(services, union, created).await?;
     if owner != who {
         return Err(ApiError::Forbidden {
-            code: "not_owner",
+            code: ErrorCode::NotOwner,
             message: format!("only the owner of {union} can do this, and {who} is not"),
         });
     }
@@ -128,7 +129,7 @@ async fn is_union_agent(services: &Services, union: Address, agent: Address) -> 
 async fn served_here(services: &Services, union: Address) -> Result<(), ApiError> {
     let Some(agent) = services.join_agent else {
         return Err(ApiError::Conflict {
-            code: "no_join_agent",
+            code: ErrorCode::NoJoinAgent,
             message: "this server runs no join-part agent, so it cannot add members to any Data Union".to_owned(),
         });
     };
@@ -137,13 +138,13 @@ async fn served_here(services: &Services, union: Address) -> Result<(), ApiError
         && !services.serving.policy.admits(owner)
     {
         return Err(ApiError::Conflict {
-            code: "not_served",
+            code: ErrorCode::NotServed,
             message: format!("this server does not serve the Data Unions of {owner}, the owner of {union}"),
         });
     }
     if !is_union_agent(services, union, agent).await? {
         return Err(ApiError::Conflict {
-            code: "not_served",
+            code: ErrorCode::NotServed,
             message: format!(
                 "this server adds members with its join-part agent {agent}, which is not an agent of {union}; the \
                  owner can add it with `addJoinPartAgent`"
@@ -173,43 +174,56 @@ pub async fn file(services: &Services, union: Address, request: NewRequest) -> R
     let now = now();
     if issued_at < now - MAX_AGE_SECS || issued_at > now + MAX_AHEAD_SECS {
         return Err(bad(
-            "stale_request",
+            ErrorCode::StaleRequest,
             "issuedAt",
             format!("`issuedAt` must be within {MAX_AGE_SECS} seconds of now ({now}); sign a new request"),
         ));
     }
     let signature = signatures::parse(&request.signature).ok_or_else(|| {
-        bad("malformed_signature", "signature", format!("`signature` is not hex of 1 to {MAX_SIGNATURE_BYTES} bytes"))
+        bad(
+            ErrorCode::MalformedSignature,
+            "signature",
+            format!("`signature` is not hex of 1 to {MAX_SIGNATURE_BYTES} bytes"),
+        )
     })?;
     let message = join_message(union, member, services.chain_id, issued_at);
     // Its account's ECDSA signature, or its contract's (a Safe's, say) approval (EIP-1271).
     if !signatures::is_signed_by(&services.chain, member, message.as_bytes(), &signature).await? {
-        return Err(bad("bad_signature", "signature", "`signature` is not the member's signature of the join message"));
+        return Err(bad(
+            ErrorCode::BadSignature,
+            "signature",
+            "`signature` is not the member's signature of the join message",
+        ));
     }
     let secret_id = match request.secret.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some(secret) => {
             let value: B256 = secret
                 .parse()
-                .map_err(|_| bad("malformed_secret", "secret", "`secret` is not 0x and 64 hex digits"))?;
+                .map_err(|_| bad(ErrorCode::MalformedSecret, "secret", "`secret` is not 0x and 64 hex digits"))?;
             let id = services.store.find_join_secret(union, keccak256(value)).await?;
-            Some(id.ok_or_else(|| bad("unknown_secret", "secret", "`secret` is not a secret of this Data Union"))?)
+            Some(id.ok_or_else(|| {
+                bad(ErrorCode::UnknownSecret, "secret", "`secret` is not a secret of this Data Union")
+            })?)
         }
     };
     let active = union_membership(services, union, member).await?;
     if active {
-        return Err(ApiError::Conflict { code: "already_member", message: format!("{member} is already a member") });
+        return Err(ApiError::Conflict {
+            code: ErrorCode::AlreadyMember,
+            message: format!("{member} is already a member"),
+        });
     }
     let (waiting_in_union, waiting_of_member) = services.store.waiting_join_requests(union, member).await?;
     if secret_id.is_none() && waiting_in_union >= MAX_WAITING_PER_UNION {
         return Err(ApiError::Conflict {
-            code: "quota_exceeded",
+            code: ErrorCode::QuotaExceeded,
             message: format!("{union} has {waiting_in_union} requests waiting for its owner; try again later"),
         });
     }
     if secret_id.is_none() && waiting_of_member >= MAX_WAITING_PER_MEMBER {
         return Err(ApiError::Conflict {
-            code: "quota_exceeded",
+            code: ErrorCode::QuotaExceeded,
             message: format!(
                 "{member} has {waiting_of_member} requests waiting in other unions; wait for their owners"
             ),
@@ -229,12 +243,12 @@ pub async fn file(services: &Services, union: Address, request: NewRequest) -> R
             Ok(RequestView::from(stored))
         }
         Filed::NotNewer => Err(bad(
-            "replayed_request",
+            ErrorCode::ReplayedRequest,
             "issuedAt",
             "a request as new as this one was already filed; sign a new request",
         )),
         Filed::AlreadyRequested(existing) => Err(ApiError::Conflict {
-            code: "already_requested",
+            code: ErrorCode::AlreadyRequested,
             message: format!("{member} already has a request that is {}", existing.status),
         }),
     }
@@ -315,7 +329,7 @@ pub async fn decide(
         .ok_or_else(|| ApiError::NotFound(format!("{member} has not asked to join {union}")))?;
     if !services.store.move_join_request(union, member, from, to, now()).await? {
         return Err(ApiError::Conflict {
-            code: "not_decidable",
+            code: ErrorCode::NotDecidable,
             message: format!(
                 "the request of {member} is {}; only {} ones can be {to}",
                 existing.status,
@@ -332,7 +346,10 @@ pub async fn decide(
 pub async fn remove(services: &Services, who: Address, union: Address, member: Address) -> Result<(), ApiError> {
     owner_only(services, union, who).await?;
     if !union_membership(services, union, member).await? {
-        return Err(ApiError::Conflict { code: "not_a_member", message: format!("{member} is not an active member") });
+        return Err(ApiError::Conflict {
+            code: ErrorCode::NotAMember,
+            message: format!("{member} is not an active member"),
+        });
     }
     services.store.request_part(union, member, now()).await?;
     tracing::info!(target: "joins", %union, %member, "removal queued");
@@ -366,7 +383,7 @@ pub async fn create_secret(
 ) -> Result<SecretView, ApiError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(bad("invalid_name", "name", "`name` must be 1 to 100 characters"));
+        return Err(bad(ErrorCode::InvalidName, "name", "`name` must be 1 to 100 characters"));
     }
     owner_only(services, union, who).await?;
     let value = B256::random();

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::Wei;
 use super::market::find;
+use crate::http::ErrorCode;
 use crate::http::{ApiError, Services};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -42,19 +43,19 @@ pub async fn quote(services: &Services, id: B256, seconds: U256, currency: Curre
         let product = find(&catalog, &id)?;
         if !product.deployed {
             return Err(ApiError::Conflict {
-                code: "product_not_listed",
+                code: ErrorCode::ProductNotListed,
                 message: format!("product {id} is deleted and cannot be bought until it is redeployed"),
             });
         }
         (catalog.as_of(), product.price_per_second, product.minimum_subscription_seconds)
     };
     let price = price_per_second.checked_mul(seconds).ok_or_else(|| ApiError::BadRequest {
-        code: "out_of_range",
+        code: ErrorCode::OutOfRange,
         message: format!("`seconds`: {seconds} seconds cost more than 2^256 wei"),
         field: Some("seconds"),
     })?;
     let deployment = services.deployment.as_ref().ok_or_else(|| ApiError::Unavailable {
-        code: "not_deployed",
+        code: ErrorCode::NotDeployed,
         reason: "the server has no deployment file, so it knows no Uniswap router".to_owned(),
     })?;
     let path = match currency {
@@ -87,7 +88,7 @@ async fn amount_in(services: &Services, price: U256, path: Vec<Address>, block: 
             amounts.first().copied().ok_or_else(|| ApiError::chain_unavailable("the router answered no amounts"))
         }
         Ok(Err(error)) if error.as_revert_data().is_some() => Err(ApiError::BadRequest {
-            code: "insufficient_liquidity",
+            code: ErrorCode::InsufficientLiquidity,
             message: format!("`seconds`: the pools cannot supply {price} DATA wei at block {block}"),
             field: Some("seconds"),
         }),

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::Wei;
 use crate::api::params::Page;
 use crate::catalog::Catalog;
+use crate::http::ErrorCode;
 use crate::http::{ApiError, Services};
 use crate::live::Models;
 use crate::unions::{Quarantine, Union, Unions};
@@ -104,7 +105,7 @@ pub fn found<'a>(unions: &'a Unions, address: &Address) -> Result<Option<&'a Uni
 
 pub(crate) fn quarantined(address: &Address, quarantine: &Quarantine) -> ApiError {
     ApiError::Conflict {
-        code: "union_quarantined",
+        code: ErrorCode::UnionQuarantined,
         message: format!("data union {address} is set aside and has no figures: {quarantine}"),
     }
 }
@@ -266,7 +267,7 @@ impl AddressSearch {
         let hex = text.strip_prefix("0x").unwrap_or(&text);
         if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ApiError::BadRequest {
-                code: "invalid_search",
+                code: ErrorCode::InvalidSearch,
                 message: format!("`{field}` is {text:?}, but must be hex digits of an address"),
                 field: Some(field),
             });
