@@ -70,9 +70,10 @@ pub fn positive_amount(text: &str, field: &'static str) -> Result<U256, ApiError
 pub struct Params(HashMap<String, String>);
 
 /// Which slice of a list to answer with.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
 pub struct Page {
     pub offset: u64,
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: u64,
 }
 

@@ -6,6 +6,7 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::store::StoreError;
 
@@ -52,16 +53,27 @@ impl ApiError {
 /// What a client is told when the chain does not answer.
 const CHAIN_UNAVAILABLE: &str = "the chain does not answer; try again shortly";
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// What every refusal answers.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    #[schema(inline)]
     error: Detail<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Detail<'a> {
+    /// What is wrong, for a program: `invalid_address`, `bad_checksum`, `invalid_integer`,
+    /// `invalid_amount`, `out_of_range`, `invalid_choice`, `invalid_search`, `too_long`,
+    /// `missing_parameter`, `invalid_product_id`, `insufficient_liquidity`, `invalid_query`,
+    /// `invalid_path`, `invalid_body`, `not_found`, `product_not_listed`, `chain_unavailable`,
+    /// `database_unavailable`, `not_deployed`, `internal`, and the ones each operation names.
     code: &'a str,
+    /// What is wrong, for a person.
     message: String,
+    /// The path segment, query parameter or body field that is wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     field: Option<&'a str>,
 }
 
@@ -92,7 +104,7 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable { .. } => Some(5),
             _ => None,
         };
-        let mut response = (status, Json(Body { error: Detail { code, message, field } })).into_response();
+        let mut response = (status, Json(ErrorBody { error: Detail { code, message, field } })).into_response();
         if let Some(seconds) = retry_after {
             response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
         }

@@ -4,7 +4,7 @@
 //! OpenAPI document can be checked against exactly what is served ([`route_list`]).
 
 mod error;
-mod health;
+pub(crate) mod health;
 pub mod limits;
 pub mod metrics;
 mod same_origin;
@@ -20,7 +20,7 @@ use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodFilter, on};
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;
 pub use same_origin::refuse_cross_site;
 
