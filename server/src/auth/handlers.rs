@@ -90,7 +90,12 @@ pub async fn sign_in(
             message: "a sign-in is a JSON body with Content-Type: application/json".to_owned(),
         });
     }
-    let request: SignInRequest = serde_json::from_slice(&body).map_err(|_| SignInError::MalformedBody)?;
+    // An object only: serde would also read the request from an array of its fields.
+    let request = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .and_then(|json| serde_json::from_value::<SignInRequest>(json).ok())
+        .ok_or(SignInError::MalformedBody)?;
     let now = OffsetDateTime::now_utc();
     let expected = Expected { domains: services.origin.domains(), chain_id: services.chain_id, now };
     let message = check_message(&request.message, expected)?;

@@ -64,14 +64,6 @@ pub(crate) fn routes(table: RouteTable) -> RouteTable {
         .delete("/api/v1/unions/{address}/secrets/{id}", delete_secret)
 }
 
-fn body<T>(json: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    json.map(|Json(value)| value).map_err(|rejection| ApiError::BadRequest {
-        code: "invalid_body",
-        message: rejection.body_text(),
-        field: Some("body"),
-    })
-}
-
 /// The union and member a path names.
 fn union_and_member(segments: Result<Path<(String, String)>, PathRejection>) -> Result<(Address, Address), ApiError> {
     let (union, member) = params::path(segments)?;
@@ -128,10 +120,10 @@ pub struct NewRequest {
 async fn file(
     State(services): State<Arc<Services>>,
     segments: Result<Path<String>, PathRejection>,
-    json: Result<Json<NewRequest>, JsonRejection>,
+    json: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let union = params::address(&params::path(segments)?, "address")?;
-    let request = body(json)?;
+    let request: NewRequest = params::body(json)?;
     let request = service::NewRequest {
         member: params::address(&request.member, "member")?,
         issued_at: request.issued_at,
@@ -335,10 +327,10 @@ async fn create_secret(
     State(services): State<Arc<Services>>,
     who: SignedIn,
     segments: Result<Path<String>, PathRejection>,
-    json: Result<Json<NewSecret>, JsonRejection>,
+    json: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let union = params::address(&params::path(segments)?, "address")?;
-    let request = body(json)?;
+    let request: NewSecret = params::body(json)?;
     let secret = service::create_secret(&services, who.0, union, &request.name).await?;
     Ok((StatusCode::CREATED, Json(secret)).into_response())
 }

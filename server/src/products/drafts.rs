@@ -140,14 +140,6 @@ impl From<SaveError> for ApiError {
     }
 }
 
-fn body(json: Result<Json<Draft>, JsonRejection>) -> Result<Draft, ApiError> {
-    json.map(|Json(draft)| draft).map_err(|rejection| ApiError::BadRequest {
-        code: "invalid_body",
-        message: rejection.body_text(),
-        field: Some("body"),
-    })
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct DraftList {
     drafts: Vec<Draft>,
@@ -199,9 +191,9 @@ async fn list(State(services): State<Arc<Services>>, who: SignedIn) -> Result<Js
 async fn create(
     State(services): State<Arc<Services>>,
     who: SignedIn,
-    json: Result<Json<Draft>, JsonRejection>,
+    json: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let draft = Draft { id: String::new(), ..body(json)? };
+    let draft = Draft { id: String::new(), ..params::body(json)? };
     let saved = save(&services.store, who.0, draft).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
@@ -255,10 +247,10 @@ async fn replace(
     State(services): State<Arc<Services>>,
     who: SignedIn,
     id: Result<Path<String>, PathRejection>,
-    json: Result<Json<Draft>, JsonRejection>,
+    json: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<Draft>, ApiError> {
     let id = params::path(id)?;
-    let draft = Draft { id, ..body(json)? };
+    let draft = Draft { id, ..params::body(json)? };
     Ok(Json(save(&services.store, who.0, draft).await?))
 }
 
