@@ -5,6 +5,7 @@
 
 pub mod checkout;
 pub mod components;
+pub mod error;
 pub mod market;
 pub mod named;
 pub mod pages;
@@ -27,6 +28,15 @@ use crate::pages::not_found::NotFound;
 use crate::pages::product::ProductPage;
 use crate::pages::purchases::PurchasesPage;
 use crate::pages::union::UnionPage;
+
+/// The port `T` the server put into the request's extensions, or the refusal that `service` is not
+/// there to ask (a page rendered without a server behind it).
+#[cfg(feature = "ssr")]
+pub(crate) fn request_port<T: Clone + Send + Sync + 'static>(service: error::Service) -> Result<T, error::AppError> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<T>().cloned())
+        .ok_or(error::AppError::Unavailable(service))
+}
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -6,6 +6,9 @@ use alloy_primitives::{Address, B256, U256};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::AppError;
+use crate::products::Category;
+
 /// How many products a page of the marketplace shows.
 pub const PAGE_SIZE: usize = 12;
 
@@ -37,9 +40,9 @@ pub struct ProductQuery {
     #[serde(default)]
     pub sort: Sort,
     pub offset: usize,
-    /// One of `products::CATEGORIES`, or empty for all.
-    #[serde(default)]
-    pub category: String,
+    /// Only products filed under it; all when `None`.
+    #[serde(with = "crate::named::empty_is_none", default)]
+    pub category: Option<Category>,
 }
 
 /// One product as the marketplace lists it.
@@ -69,8 +72,8 @@ pub struct ProductCard {
     /// What the seller wrote beyond the chain (empty when nothing): see `products::ProductMetadata`.
     #[serde(default)]
     pub description: String,
-    #[serde(default)]
-    pub category: String,
+    #[serde(with = "crate::named::empty_is_none", default)]
+    pub category: Option<Category>,
     /// The cover's name under `products::COVERS_PATH`, or empty.
     #[serde(default)]
     pub cover: String,
@@ -104,27 +107,16 @@ pub struct ProductDetail {
     pub union: Option<UnionFigures>,
 }
 
-/// Why the marketplace could not answer; the text is safe to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum MarketError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("the marketplace is not available right now; try again in a moment")]
-    Unavailable,
-}
-
 /// A page of products for `query`.
 #[server(endpoint = "list_products")]
-pub async fn list_products(query: ProductQuery) -> Result<Result<ProductPage, MarketError>, ServerFnError> {
-    let Some(market) = ssr::market() else { return Ok(Err(MarketError::Unavailable)) };
-    Ok(market.products(query).await)
+pub async fn list_products(query: ProductQuery) -> Result<ProductPage, AppError> {
+    ssr::market()?.products(query).await
 }
 
 /// The product `id`, `None` when there is no such product.
 #[server(endpoint = "get_product")]
-pub async fn get_product(id: B256) -> Result<Result<Option<ProductDetail>, MarketError>, ServerFnError> {
-    let Some(market) = ssr::market() else { return Ok(Err(MarketError::Unavailable)) };
-    Ok(market.product(id).await)
+pub async fn get_product(id: B256) -> Result<Option<ProductDetail>, AppError> {
+    ssr::market()?.product(id).await
 }
 
 /// The port the server implements; it puts a [`ssr::RequestMarket`] into every request's extensions.
@@ -134,12 +126,11 @@ pub mod ssr {
     use std::pin::Pin;
     use std::sync::Arc;
 
+    use super::{ProductDetail, ProductPage, ProductQuery};
+    use crate::error::{AppError, Service};
     use alloy_primitives::B256;
-    use leptos::prelude::use_context;
 
-    use super::{MarketError, ProductDetail, ProductPage, ProductQuery};
-
-    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, MarketError>> + Send + 'a>>;
+    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
     pub trait Market: Send + Sync {
         fn products(&self, query: ProductQuery) -> Answer<'_, ProductPage>;
@@ -149,9 +140,8 @@ pub mod ssr {
     #[derive(Clone)]
     pub struct RequestMarket(pub Arc<dyn Market>);
 
-    pub(super) fn market() -> Option<Arc<dyn Market>> {
-        let parts = use_context::<http::request::Parts>()?;
-        parts.extensions.get::<RequestMarket>().map(|market| market.0.clone())
+    pub(super) fn market() -> Result<Arc<dyn Market>, AppError> {
+        crate::request_port::<RequestMarket>(Service::Marketplace).map(|market| market.0)
     }
 }
 

@@ -69,6 +69,34 @@ pub struct UnknownName {
     pub expected: String,
 }
 
+/// An optional named value written as its name, or as empty text when there is none: how forms, URLs
+/// and the API's JSON send "no choice" (`#[serde(with = "crate::named::empty_is_none")]`).
+pub mod empty_is_none {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<T: Display, S: Serializer>(value: &Option<T>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(value) => serializer.collect_str(value),
+            None => serializer.serialize_str(""),
+        }
+    }
+
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+    where
+        T: FromStr<Err: Display>,
+        D: Deserializer<'de>,
+    {
+        let text = String::deserialize(deserializer)?;
+        match text.trim() {
+            "" => Ok(None),
+            name => name.parse().map(Some).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     named_enum! {
@@ -78,6 +106,23 @@ mod tests {
             Apple = "apple" ("An apple"),
             Pear = "pear" ("A pear"),
         }
+    }
+
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct Basket {
+        #[serde(with = "super::empty_is_none", default)]
+        fruit: Option<Fruit>,
+    }
+
+    #[test]
+    fn no_choice_is_empty_text_and_an_unknown_name_is_refused() {
+        assert_eq!(serde_json::to_string(&Basket { fruit: None }).unwrap(), r#"{"fruit":""}"#);
+        assert_eq!(serde_json::to_string(&Basket { fruit: Some(Fruit::Pear) }).unwrap(), r#"{"fruit":"pear"}"#);
+        assert_eq!(serde_json::from_str::<Basket>(r#"{"fruit":""}"#).unwrap(), Basket { fruit: None });
+        assert_eq!(serde_json::from_str::<Basket>("{}").unwrap(), Basket { fruit: None });
+        assert_eq!(serde_json::from_str::<Basket>(r#"{"fruit":"pear"}"#).unwrap(), Basket { fruit: Some(Fruit::Pear) });
+        let unknown = serde_json::from_str::<Basket>(r#"{"fruit":"plum"}"#).unwrap_err().to_string();
+        assert!(unknown.contains("expected one of apple, pear"), "{unknown}");
     }
 
     #[test]

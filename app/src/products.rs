@@ -12,21 +12,20 @@ use coop::engine::{AdminFee, AdminFeeError};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Categories a product can be filed under: `(value, label)`.
-pub const CATEGORIES: [(&str, &str); 8] = [
-    ("environment", "Environment"),
-    ("transport", "Transport"),
-    ("health", "Health"),
-    ("energy", "Energy"),
-    ("finance", "Finance"),
-    ("social", "Social media"),
-    ("location", "Location"),
-    ("other", "Other"),
-];
+use crate::error::AppError;
 
-/// The label of a category value; `None` for an unknown one.
-pub fn category_label(value: &str) -> Option<&'static str> {
-    CATEGORIES.iter().find(|(name, _)| *name == value).map(|(_, label)| *label)
+crate::named::named_enum! {
+    /// What a product is filed under on the marketplace.
+    pub enum Category {
+        Environment = "environment" ("Environment"),
+        Transport = "transport" ("Transport"),
+        Health = "health" ("Health"),
+        Energy = "energy" ("Energy"),
+        Finance = "finance" ("Finance"),
+        Social = "social" ("Social media"),
+        Location = "location" ("Location"),
+        Other = "other" ("Other"),
+    }
 }
 
 crate::named::named_enum! {
@@ -76,7 +75,7 @@ pub struct Draft {
     pub name: String,
     #[cfg_attr(feature = "ssr", schema(max_length = 5000))]
     pub description: String,
-    /// One of `CATEGORIES`, or empty.
+    /// A [`Category`]'s name, or empty.
     #[cfg_attr(feature = "ssr", schema(schema_with = crate::schemas::category))]
     pub category: String,
     /// The uploaded cover's name (as `POST /api/v1/covers` answered it), or empty.
@@ -213,7 +212,7 @@ impl Draft {
             check.fail("description", format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters"));
         }
         if let Some(category) = check.present("category", &self.category, "choose a category")
-            && category_label(category).is_none()
+            && category.parse::<Category>().is_err()
         {
             check.fail("category", "choose one of the categories");
         }
@@ -359,77 +358,48 @@ pub fn product_id(seller: Address, name: &str) -> B256 {
 pub struct ProductMetadata {
     #[cfg_attr(feature = "ssr", schema(required = true))]
     pub description: String,
-    #[cfg_attr(feature = "ssr", schema(required = true))]
-    pub category: String,
+    #[serde(with = "crate::named::empty_is_none")]
+    #[cfg_attr(feature = "ssr", schema(required = true, schema_with = crate::schemas::category))]
+    pub category: Option<Category>,
     /// The cover's name under `/api/v1/covers/`, or empty.
     #[cfg_attr(feature = "ssr", schema(required = true))]
     pub cover: String,
 }
 
-/// Why the editor's server call did not go through; the text is safe to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum EditorError {
-    #[error("sign in with your wallet to save drafts")]
-    NotSignedIn,
-    #[error("some fields need a change")]
-    Invalid(Vec<FieldError>),
-    #[error("there is no such draft")]
-    NotFound,
-    #[error("saving is not possible right now; try again in a moment")]
-    Unavailable,
-}
-
-type Reply<T> = Result<Result<T, EditorError>, ServerFnError>;
-
 /// The signed-in seller's drafts, newest first.
 #[server(endpoint = "my_drafts")]
-pub async fn my_drafts() -> Reply<Vec<Draft>> {
-    let (editor, owner) = match ssr::signed_in_editor().await {
-        Ok(found) => found,
-        Err(error) => return Ok(Err(error)),
-    };
-    Ok(editor.drafts(owner).await)
+pub async fn my_drafts() -> Result<Vec<Draft>, AppError> {
+    let (editor, owner) = ssr::signed_in_editor().await?;
+    editor.drafts(owner).await
 }
 
 /// One of the signed-in seller's drafts.
 #[server(endpoint = "load_draft")]
-pub async fn load_draft(id: String) -> Reply<Draft> {
-    let (editor, owner) = match ssr::signed_in_editor().await {
-        Ok(found) => found,
-        Err(error) => return Ok(Err(error)),
-    };
-    Ok(editor.draft(owner, id).await)
+pub async fn load_draft(id: String) -> Result<Draft, AppError> {
+    let (editor, owner) = ssr::signed_in_editor().await?;
+    editor.draft(owner, id).await
 }
 
 /// The signed-in seller's draft for a published product, if they saved one.
 #[server(endpoint = "draft_of_product")]
-pub async fn draft_of_product(product_id: String) -> Reply<Option<Draft>> {
-    let (editor, owner) = match ssr::signed_in_editor().await {
-        Ok(found) => found,
-        Err(error) => return Ok(Err(error)),
-    };
-    Ok(editor.drafts(owner).await.map(|drafts| drafts.into_iter().find(|draft| draft.product_id == product_id)))
+pub async fn draft_of_product(product_id: String) -> Result<Option<Draft>, AppError> {
+    let (editor, owner) = ssr::signed_in_editor().await?;
+    Ok(editor.drafts(owner).await?.into_iter().find(|draft| draft.product_id == product_id))
 }
 
 /// Saves `draft` (a new one when its id is empty) and answers it as stored. A draft with a product id
 /// also sets that product's description, category and cover on the marketplace.
 #[server(endpoint = "save_draft")]
-pub async fn save_draft(draft: Draft) -> Reply<Draft> {
-    let (editor, owner) = match ssr::signed_in_editor().await {
-        Ok(found) => found,
-        Err(error) => return Ok(Err(error)),
-    };
-    Ok(editor.save(owner, draft).await)
+pub async fn save_draft(draft: Draft) -> Result<Draft, AppError> {
+    let (editor, owner) = ssr::signed_in_editor().await?;
+    editor.save(owner, draft).await
 }
 
 /// Deletes one of the signed-in seller's drafts.
 #[server(endpoint = "delete_draft")]
-pub async fn delete_draft(id: String) -> Reply<()> {
-    let (editor, owner) = match ssr::signed_in_editor().await {
-        Ok(found) => found,
-        Err(error) => return Ok(Err(error)),
-    };
-    Ok(editor.delete(owner, id).await)
+pub async fn delete_draft(id: String) -> Result<(), AppError> {
+    let (editor, owner) = ssr::signed_in_editor().await?;
+    editor.delete(owner, id).await
 }
 
 /// The port the server implements; it puts a [`ssr::RequestEditor`] into every request's extensions.
@@ -439,12 +409,11 @@ pub mod ssr {
     use std::pin::Pin;
     use std::sync::Arc;
 
+    use super::Draft;
+    use crate::error::{AppError, Service};
     use alloy_primitives::Address;
-    use leptos::prelude::use_context;
 
-    use super::{Draft, EditorError};
-
-    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, EditorError>> + Send + 'a>>;
+    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
     /// Drafts per owner; `owner` is always the signed-in address.
     pub trait Editor: Send + Sync {
@@ -458,12 +427,10 @@ pub mod ssr {
     pub struct RequestEditor(pub Arc<dyn Editor>);
 
     /// The editor port and the request's signed-in address.
-    pub(super) async fn signed_in_editor() -> Result<(Arc<dyn Editor>, Address), EditorError> {
-        let parts = use_context::<http::request::Parts>().ok_or(EditorError::Unavailable)?;
-        let editor = parts.extensions.get::<RequestEditor>().map(|editor| editor.0.clone());
-        let editor = editor.ok_or(EditorError::Unavailable)?;
-        let session = crate::wallet::session::ssr::request_session().ok_or(EditorError::NotSignedIn)?;
-        let who = session.0.signed_in().await.ok_or(EditorError::NotSignedIn)?;
+    pub(super) async fn signed_in_editor() -> Result<(Arc<dyn Editor>, Address), AppError> {
+        let editor = crate::request_port::<RequestEditor>(Service::Drafts)?.0;
+        let session = crate::wallet::session::ssr::request_session().ok_or(AppError::NotSignedIn)?;
+        let who = session.0.signed_in().await.ok_or(AppError::NotSignedIn)?;
         Ok((editor, who.address))
     }
 }

@@ -1,10 +1,12 @@
-//! OpenAPI schemas of the text forms the REST API writes, for the types here that it answers with
-//! (`ChainInfo`, `SignedInAs`, `SignInRequest`). The server's document collects them with the rest;
-//! the browser build has none of this.
+//! OpenAPI schemas of the text forms the REST API reads and writes, for the types here that it takes
+//! or answers with (`ChainInfo`, `SignedInAs`, `SignInRequest`, `Draft`, `ProductMetadata`). The
+//! server's document collects them with the rest; the browser build has none of this.
 
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
+
+use crate::products::Category;
 
 fn text(pattern: &str, description: &str) -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).description(Some(description)).into()
@@ -35,14 +37,13 @@ impl PartialSchema for Signature {
 
 impl ToSchema for Signature {}
 
-/// A draft's category: one of [`crate::products::CATEGORIES`], or empty.
+/// A category as text: a [`Category`]'s name, or empty for none.
 pub fn category() -> Schema {
-    let values = std::iter::once("").chain(crate::products::CATEGORIES.iter().map(|(value, _)| *value));
-    let names = crate::products::CATEGORIES.iter().map(|(value, _)| *value).collect::<Vec<_>>().join(", ");
+    let values = std::iter::once("").chain(Category::ALL.iter().map(|category| category.as_str()));
     ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(values))
-        .description(Some(format!("{names}, or empty.")))
+        .description(Some(format!("{}, or empty.", Category::names())))
         .into()
 }
 

@@ -6,6 +6,8 @@ use alloy_primitives::{Address, B256, U256};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::AppError;
+
 /// How many members a page of the member list shows.
 pub const MEMBERS_PAGE: usize = 20;
 
@@ -222,118 +224,67 @@ pub struct JoinSecret {
     pub secret: Option<B256>,
 }
 
-/// Why a union question or action was refused; the text is safe to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum UnionError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("sign in with your wallet first")]
-    NotSignedIn,
-    #[error("{0}")]
-    NotOwner(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("Data Unions are not available right now; try again in a moment")]
-    Unavailable,
-}
-
-type Answer<T> = Result<Result<T, UnionError>, ServerFnError>;
-
-// Server functions take `Address`; the ones fed from forms that work before hydration take the
-// text, so a refusal can name the field.
-
-#[cfg(feature = "ssr")]
-fn address(text: &str, field: &str) -> Result<Address, UnionError> {
-    coop::text::parse_address(text.trim()).map_err(|error| UnionError::BadRequest(format!("`{field}`: {error}")))
-}
-
-#[cfg(feature = "ssr")]
-fn union_and_member(union: &str, member: &str) -> Result<(Address, Address), UnionError> {
-    Ok((address(union, "union")?, address(member, "member")?))
-}
-
-/// The value, or the server function answers the refusal.
-#[cfg(feature = "ssr")]
-macro_rules! refuse_bad {
-    ($parsed:expr) => {
-        match $parsed {
-            Ok(value) => value,
-            Err(error) => return Ok(Err(error)),
-        }
-    };
-}
-
-/// Asks the request's port, or answers that there is none.
-#[cfg(feature = "ssr")]
-macro_rules! with_port {
-    ($port:ident => $call:expr) => {{
-        let Some($port) = ssr::unions() else { return Ok(Err(UnionError::Unavailable)) };
-        Ok($call.await)
-    }};
-}
+type Answer<T> = Result<T, AppError>;
 
 /// The block the server's answers stand at: pages poll it and refetch when it moves.
 #[server(endpoint = "unions/block")]
 pub async fn chain_block() -> Answer<u64> {
-    with_port!(port => port.as_of_block())
+    ssr::unions()?.as_of_block().await
 }
 
 /// The union at `union`, `None` when there is none.
 #[server(endpoint = "unions/stats")]
 pub async fn get_union_stats(union: Address) -> Answer<Option<UnionStats>> {
-    with_port!(port => port.stats(union))
+    ssr::unions()?.stats(union).await
 }
 
 /// The union the address bar names (`text`): its stats, or a refusal naming what is wrong.
 pub async fn union_in_address_bar(text: String) -> Answer<Option<UnionStats>> {
     match coop::text::parse_address(text.trim()) {
         Ok(union) => get_union_stats(union).await,
-        Err(error) => Ok(Err(UnionError::BadRequest(format!("`union`: {error}")))),
+        Err(error) => Err(AppError::BadRequest(format!("`union`: {error}"))),
     }
 }
 
 #[server(endpoint = "unions/history")]
 pub async fn union_history(union: Address) -> Answer<Vec<HistoryPoint>> {
-    with_port!(port => port.history(union))
+    ssr::unions()?.history(union).await
 }
 
 #[server(endpoint = "unions/members")]
 pub async fn union_members(union: Address, query: MemberQuery) -> Answer<MemberPage> {
-    with_port!(port => port.members(union, query))
+    ssr::unions()?.members(union, query).await
 }
 
 /// Every union `member` belongs to or once did, with its figures in each.
 #[server(endpoint = "unions/memberships")]
 pub async fn memberships(member: Address) -> Answer<Vec<MemberFigures>> {
-    with_port!(port => port.memberships(member))
+    ssr::unions()?.memberships(member).await
 }
 
 /// `member`'s join request to `union`, `None` when it never asked.
 #[server(endpoint = "unions/join-status")]
 pub async fn get_join_status(union: Address, member: Address) -> Answer<Option<JoinStatus>> {
-    with_port!(port => port.join_status(union, member))
+    ssr::unions()?.join_status(union, member).await
 }
 
 /// The message `member` signs to ask to join `union` now.
 #[server(endpoint = "unions/join-prompt")]
 pub async fn get_join_prompt(union: Address, member: Address) -> Answer<JoinPrompt> {
-    with_port!(port => port.join_prompt(union, member))
+    ssr::unions()?.join_prompt(union, member).await
 }
 
 /// Files a signed join request; a valid `secret` approves it at once.
 #[server(endpoint = "unions/join")]
 pub async fn request_to_join(
-    union: String,
-    member: String,
+    union: Address,
+    member: Address,
     issued_at: i64,
     signature: String,
     secret: Option<String>,
 ) -> Answer<JoinStatus> {
-    let (union, member) = refuse_bad!(union_and_member(&union, &member));
     let request = SignedJoin { member, issued_at, signature, secret };
-    with_port!(port => port.file_join(union, request))
+    ssr::unions()?.file_join(union, request).await
 }
 
 /// A signed join request, as the API takes it.
@@ -348,48 +299,45 @@ pub struct SignedJoin {
 /// The union's join requests: owner only.
 #[server(endpoint = "unions/join-requests")]
 pub async fn join_requests(union: Address) -> Answer<JoinQueue> {
-    with_port!(port => port.join_requests(union))
+    ssr::unions()?.join_requests(union).await
 }
 
-/// Approves (`decision` = `approve`) or rejects (`reject`) a join request: owner only.
+crate::named::named_enum! {
+    /// What an owner decides on a join request.
+    pub enum Decision {
+        Approve = "approve" ("Approve"),
+        Reject = "reject" ("Reject"),
+    }
+}
+
+/// Approves or rejects a join request: owner only.
 #[server(endpoint = "unions/decide")]
-pub async fn decide_join(union: String, member: String, decision: String) -> Answer<JoinStatus> {
-    let (union, member) = refuse_bad!(union_and_member(&union, &member));
-    let approve = match decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        other => {
-            return Ok(Err(UnionError::BadRequest(format!("`decision` is {other:?}, but must be approve or reject"))));
-        }
-    };
-    with_port!(port => port.decide(union, member, approve))
+pub async fn decide_join(union: Address, member: Address, decision: Decision) -> Answer<JoinStatus> {
+    ssr::unions()?.decide(union, member, decision).await
 }
 
 /// Removes a member (the server's join-part agent sends it to the contract): owner only.
 #[server(endpoint = "unions/remove")]
-pub async fn remove_member(union: String, member: String) -> Answer<()> {
-    let (union, member) = refuse_bad!(union_and_member(&union, &member));
-    with_port!(port => port.remove(union, member))
+pub async fn remove_member(union: Address, member: Address) -> Answer<()> {
+    ssr::unions()?.remove(union, member).await
 }
 
 /// The union's shared secrets, without their values: owner only.
 #[server(endpoint = "unions/secrets")]
 pub async fn join_secrets(union: Address) -> Answer<Vec<JoinSecret>> {
-    with_port!(port => port.secrets(union))
+    ssr::unions()?.secrets(union).await
 }
 
 /// A new shared secret named `name`; its value is in this answer only: owner only.
 #[server(endpoint = "unions/secrets/create")]
-pub async fn create_secret(union: String, name: String) -> Answer<JoinSecret> {
-    let union = refuse_bad!(address(&union, "union"));
-    with_port!(port => port.create_secret(union, name))
+pub async fn create_secret(union: Address, name: String) -> Answer<JoinSecret> {
+    ssr::unions()?.create_secret(union, name).await
 }
 
 /// Revokes the secret `id`: links carrying it stop working. Owner only.
 #[server(endpoint = "unions/secrets/revoke")]
-pub async fn revoke_secret(union: String, id: String) -> Answer<()> {
-    let union = refuse_bad!(address(&union, "union"));
-    with_port!(port => port.revoke_secret(union, id))
+pub async fn revoke_secret(union: Address, id: String) -> Answer<()> {
+    ssr::unions()?.revoke_secret(union, id).await
 }
 
 /// The port the server implements; it puts a [`ssr::RequestUnions`], bound to the request's session,
@@ -400,12 +348,12 @@ pub mod ssr {
     use std::pin::Pin;
     use std::sync::Arc;
 
+    use crate::error::Service;
     use alloy_primitives::Address;
-    use leptos::prelude::use_context;
 
     use super::*;
 
-    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, UnionError>> + Send + 'a>>;
+    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
     pub trait Unions: Send + Sync {
         fn as_of_block(&self) -> Answer<'_, u64>;
@@ -418,7 +366,7 @@ pub mod ssr {
         fn file_join(&self, union: Address, request: SignedJoin) -> Answer<'_, JoinStatus>;
         // Owner actions: the session of the request decides.
         fn join_requests(&self, union: Address) -> Answer<'_, JoinQueue>;
-        fn decide(&self, union: Address, member: Address, approve: bool) -> Answer<'_, JoinStatus>;
+        fn decide(&self, union: Address, member: Address, decision: Decision) -> Answer<'_, JoinStatus>;
         fn remove(&self, union: Address, member: Address) -> Answer<'_, ()>;
         fn secrets(&self, union: Address) -> Answer<'_, Vec<JoinSecret>>;
         fn create_secret(&self, union: Address, name: String) -> Answer<'_, JoinSecret>;
@@ -428,9 +376,8 @@ pub mod ssr {
     #[derive(Clone)]
     pub struct RequestUnions(pub Arc<dyn Unions>);
 
-    pub(super) fn unions() -> Option<Arc<dyn Unions>> {
-        let parts = use_context::<http::request::Parts>()?;
-        parts.extensions.get::<RequestUnions>().map(|unions| unions.0.clone())
+    pub(super) fn unions() -> Result<Arc<dyn Unions>, AppError> {
+        crate::request_port::<RequestUnions>(Service::DataUnions).map(|unions| unions.0)
     }
 }
 
@@ -445,7 +392,7 @@ pub fn use_chain_block() -> ReadSignal<Option<u64>> {
     {
         let ask = move || {
             leptos::task::spawn_local(async move {
-                if let Ok(Ok(now)) = chain_block().await
+                if let Ok(now) = chain_block().await
                     && block.get_untracked() != Some(now)
                 {
                     set_block.set(Some(now));

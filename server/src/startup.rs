@@ -212,7 +212,7 @@ fn router(
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
-        .layer(axum::middleware::from_fn(http::server_fns::unreadable_arguments_are_400));
+        .layer(axum::middleware::from_fn(http::server_fns::refusals_get_their_status));
     let roles = chain_info::Roles::of(config);
     let chain = Arc::new(chain_info::describe(services.chain_id, rpc_url, services.deployment.as_ref(), roles));
     let pages = http::routes(services.clone())

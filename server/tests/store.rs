@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use alloy::primitives::{Address, B256, U256, address, b256};
-use app::products::{Draft, ProductMetadata};
+use app::products::{Category, Draft, ProductMetadata};
 use coop::engine::AdminFee;
 use coop_server::chain_event::{ChainEvent, ProductFields, UnionCreated};
 use coop_server::store::CHECK_TIMEOUT;
@@ -313,17 +313,20 @@ mod cases {
     pub async fn product_metadata_is_kept_per_product_and_owner_and_found_by_category(db: &Db) {
         let (owner, next_owner) = (Address::repeat_byte(1), Address::repeat_byte(2));
         let product = B256::repeat_byte(7);
-        let said = |category: &str| ProductMetadata { category: category.into(), ..ProductMetadata::default() };
-        db.store.save_metadata(product, owner, &said("transport"), 10).await.unwrap();
-        db.store.save_metadata(product, owner, &said("environment"), 20).await.unwrap();
-        db.store.save_metadata(product, next_owner, &said("health"), 30).await.unwrap();
+        let said = |category| ProductMetadata { category, ..ProductMetadata::default() };
+        db.store.save_metadata(product, owner, &said(Some(Category::Transport)), 10).await.unwrap();
+        db.store.save_metadata(product, owner, &said(Some(Category::Environment)), 20).await.unwrap();
+        db.store.save_metadata(product, next_owner, &said(Some(Category::Health)), 30).await.unwrap();
+        let unfiled = B256::repeat_byte(8);
+        db.store.save_metadata(unfiled, owner, &said(None), 40).await.unwrap();
 
-        assert_eq!(db.store.product_metadata(product, owner).await.unwrap(), Some(said("environment")));
-        assert_eq!(db.store.product_metadata(product, next_owner).await.unwrap(), Some(said("health")));
-        assert_eq!(db.store.products_in_category("environment").await.unwrap(), vec![(product, owner)]);
-        assert!(db.store.products_in_category("transport").await.unwrap().is_empty(), "replaced");
-        assert_eq!(db.store.metadata_count(owner, product).await.unwrap(), (1, true));
-        assert_eq!(db.store.metadata_count(owner, B256::ZERO).await.unwrap(), (1, false));
+        assert_eq!(db.store.product_metadata(product, owner).await.unwrap(), Some(said(Some(Category::Environment))));
+        assert_eq!(db.store.product_metadata(product, next_owner).await.unwrap(), Some(said(Some(Category::Health))));
+        assert_eq!(db.store.product_metadata(unfiled, owner).await.unwrap(), Some(said(None)));
+        assert_eq!(db.store.products_in_category(Category::Environment).await.unwrap(), vec![(product, owner)]);
+        assert!(db.store.products_in_category(Category::Transport).await.unwrap().is_empty(), "replaced");
+        assert_eq!(db.store.metadata_count(owner, product).await.unwrap(), (2, true));
+        assert_eq!(db.store.metadata_count(owner, B256::ZERO).await.unwrap(), (2, false));
     }
 
     pub async fn only_old_covers_that_no_draft_and_no_product_names_are_deleted(db: &Db) {

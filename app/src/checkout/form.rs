@@ -14,7 +14,8 @@ use super::quote::{
     default_period, describe_seconds, parse_count, parse_deadline_minutes, parse_slippage, plan, price_impact_bps,
     show_bps, subscription_seconds,
 };
-use crate::components::error_notice::{ErrorNotice, answer_or};
+use crate::components::error_notice::ErrorNotice;
+use crate::error::answer_or;
 use crate::market::{ProductCard, ProductState};
 use crate::wallet::{Wallet, use_wallet};
 
@@ -196,7 +197,7 @@ impl Payment {
                 Ok(confirmed) => {
                     // The subscription as the chain has it once the purchase's block is read.
                     let end = match quote_checkout(request, Some(confirmed.block)).await {
-                        Ok(Ok(quote)) => quote.buyer.map(|buyer| buyer.subscription_end).unwrap_or_default(),
+                        Ok(quote) => quote.buyer.map(|buyer| buyer.subscription_end).unwrap_or_default(),
                         _ => U256::ZERO,
                     };
                     self.outcome.set(Some(Outcome::Bought { block: confirmed.block, end }));

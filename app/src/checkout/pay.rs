@@ -162,6 +162,7 @@ mod run {
     use super::*;
     use crate::checkout::permit::{Permit, split_signature, typed_data};
     use crate::checkout::port::quote_checkout;
+    use crate::error::AppError;
     use crate::wallet::{Wallet, transaction::Confirmed};
 
     /// Pays for `order`, reporting each step in `steps` (as [`super::steps`] laid them out).
@@ -200,9 +201,11 @@ mod run {
         }
         // The quote may be older than the latest block: ask again, and stop if it moved past what was agreed.
         let fresh = match quote_checkout(order.quote.request.clone(), None).await {
-            Ok(Ok(fresh)) => fresh,
-            Ok(Err(error)) => return Err(refused(format!("Could not check the price: {error}. Nothing was signed."))),
-            Err(_) => return Err(refused("Could not reach Coop to check the price. Nothing was signed.".to_owned())),
+            Ok(fresh) => fresh,
+            Err(AppError::Unreachable(_)) => {
+                return Err(refused("Could not reach Coop to check the price. Nothing was signed.".to_owned()));
+            }
+            Err(error) => return Err(refused(format!("Could not check the price: {error}. Nothing was signed."))),
         };
         check_fresh(&order, &fresh, crate::checkout::form::clock())?;
         let report = move |index: usize| {

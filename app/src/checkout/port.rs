@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::quote::{Currency, Funds, Hop};
+use crate::error::AppError;
 
 /// A purchase to price: `seconds` of `product`, paid in `currency`, by `buyer` when one is connected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,32 +87,17 @@ pub struct Subscriptions {
     pub subscriptions: Vec<Subscription>,
 }
 
-/// Why there is no quote; the text is safe to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-pub enum CheckoutError {
-    /// The request cannot be priced (deleted product, not enough liquidity, ...).
-    #[error("{0}")]
-    Refused(String),
-    #[error("prices are not available right now; try again in a moment")]
-    Unavailable,
-}
-
 /// The price of `request` now, with the buyer's funds; with `min_block`, as of that block or a later
 /// one (after a purchase, so its subscription is in the answer), waiting a few seconds for the indexer.
 #[server(endpoint = "checkout_quote")]
-pub async fn quote_checkout(
-    request: QuoteRequest,
-    min_block: Option<u64>,
-) -> Result<Result<CheckoutQuote, CheckoutError>, ServerFnError> {
-    let Some(checkout) = ssr::checkout() else { return Ok(Err(CheckoutError::Unavailable)) };
-    Ok(checkout.quote(request, min_block.unwrap_or_default()).await)
+pub async fn quote_checkout(request: QuoteRequest, min_block: Option<u64>) -> Result<CheckoutQuote, AppError> {
+    ssr::checkout()?.quote(request, min_block.unwrap_or_default()).await
 }
 
 /// What `subscriber` has bought.
 #[server(endpoint = "subscriptions_of")]
-pub async fn subscriptions_of(subscriber: Address) -> Result<Result<Subscriptions, CheckoutError>, ServerFnError> {
-    let Some(checkout) = ssr::checkout() else { return Ok(Err(CheckoutError::Unavailable)) };
-    Ok(checkout.subscriptions(subscriber).await)
+pub async fn subscriptions_of(subscriber: Address) -> Result<Subscriptions, AppError> {
+    ssr::checkout()?.subscriptions(subscriber).await
 }
 
 /// The port the server implements; it puts a [`ssr::RequestCheckout`] into every request's extensions.
@@ -121,12 +107,12 @@ pub mod ssr {
     use std::pin::Pin;
     use std::sync::Arc;
 
+    use crate::error::{AppError, Service};
     use alloy_primitives::Address;
-    use leptos::prelude::use_context;
 
-    use super::{CheckoutError, CheckoutQuote, QuoteRequest, Subscriptions};
+    use super::{CheckoutQuote, QuoteRequest, Subscriptions};
 
-    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, CheckoutError>> + Send + 'a>>;
+    pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
     pub trait Checkout: Send + Sync {
         fn quote(&self, request: QuoteRequest, min_block: u64) -> Answer<'_, CheckoutQuote>;
@@ -136,8 +122,7 @@ pub mod ssr {
     #[derive(Clone)]
     pub struct RequestCheckout(pub Arc<dyn Checkout>);
 
-    pub(super) fn checkout() -> Option<Arc<dyn Checkout>> {
-        let parts = use_context::<http::request::Parts>()?;
-        parts.extensions.get::<RequestCheckout>().map(|checkout| checkout.0.clone())
+    pub(super) fn checkout() -> Result<Arc<dyn Checkout>, AppError> {
+        crate::request_port::<RequestCheckout>(Service::Prices).map(|checkout| checkout.0)
     }
 }

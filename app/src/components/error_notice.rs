@@ -1,8 +1,6 @@
 //! How every page says that something failed: a load that got no answer, an action the server or the
 //! wallet refused. One look and one role, so a reader and a screen reader meet failures the same way.
 
-use std::fmt::Display;
-
 use leptos::prelude::*;
 
 /// The reason a load or an action failed, in plain words.
@@ -37,35 +35,5 @@ pub fn PageErrorNotice(#[prop(into)] message: String) -> impl IntoView {
         <div class="mx-auto max-w-4xl px-4 py-10">
             <ErrorNotice message />
         </div>
-    }
-}
-
-/// A server function's answer as a value, or why not in words: the server's own reason when it refused,
-/// else `unavailable`, since a call that got no answer has nothing better to tell the person.
-pub fn answer_or<T, E: Display>(
-    answer: Result<Result<T, E>, ServerFnError>,
-    unavailable: impl FnOnce() -> String,
-) -> Result<T, String> {
-    match answer {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(refused)) => Err(refused.to_string()),
-        Err(_) => Err(unavailable()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_refusal_keeps_the_servers_words_and_a_lost_call_says_it_is_unavailable() {
-        let unavailable = || "not available right now".to_owned();
-        assert_eq!(answer_or(Ok::<Result<u8, String>, _>(Ok(7)), unavailable), Ok(7));
-        assert_eq!(
-            answer_or(Ok::<Result<u8, _>, _>(Err("no such product")), unavailable),
-            Err("no such product".into())
-        );
-        let lost: Result<Result<u8, String>, ServerFnError> = Err(ServerFnError::Request("timeout".into()));
-        assert_eq!(answer_or(lost, unavailable), Err("not available right now".into()));
     }
 }

@@ -33,7 +33,7 @@ pub fn ProductCardView(card: ProductCard) -> impl IntoView {
     } else {
         String::new()
     };
-    let category = crate::products::category_label(&card.category).map(|label| {
+    let category = card.category.map(|category| category.label()).map(|label| {
         view! { <span class="rounded-full bg-stone-100 px-2 py-0.5 text-xs text-stone-600">{label}</span> }
     });
     let per_day = price_label(card.price_per_second, Period::Day);

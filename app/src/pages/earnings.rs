@@ -24,8 +24,8 @@ pub fn EarningsPage() -> impl IntoView {
         move || member.get(),
         |member| async move {
             match member {
-                Some(member) => memberships(member).await.map(|answer| answer.map(Some)),
-                None => Ok(Ok(None)),
+                Some(member) => memberships(member).await.map(Some),
+                None => Ok(None),
             }
         },
     );
@@ -65,7 +65,7 @@ pub fn EarningsPage() -> impl IntoView {
 #[component]
 fn Memberships(member: Address, initial: Vec<MemberFigures>) -> impl IntoView {
     let block = use_chain_block();
-    let all = live(initial, block, move || async move { memberships(member).await.ok()?.ok() });
+    let all = live(initial, block, move || async move { memberships(member).await.ok() });
     let unions = move || all.with(|all| all.iter().map(|f| f.union).collect::<Vec<_>>());
     view! {
         <Show

@@ -7,11 +7,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::error_notice::{ErrorNotice, PageErrorNotice, answer_or};
+use crate::components::error_notice::{ErrorNotice, PageErrorNotice};
+use crate::error::{Service, answer_or};
 use crate::pages::not_found::NotFound;
 use crate::unions::{
-    JoinStatus, RequestStatus as JoinRequestStatus, UnionError, UnionStats, get_join_prompt, get_join_status,
-    request_to_join, union_in_address_bar, use_chain_block,
+    JoinStatus, RequestStatus as JoinRequestStatus, UnionStats, get_join_prompt, get_join_status, request_to_join,
+    union_in_address_bar, use_chain_block,
 };
 use crate::wallet::use_wallet;
 
@@ -36,7 +37,7 @@ pub fn JoinPage() -> impl IntoView {
         <Title text="Join a Data Union · Coop" />
         <Suspense fallback=|| view! { <p class="mx-auto max-w-2xl px-4 py-10 text-stone-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match answer_or(stats.await, || UnionError::Unavailable.to_string()) {
+                match answer_or(stats.await, || Service::DataUnions.to_string()) {
                     Ok(Some(stats)) => view! { <JoinView stats /> }.into_any(),
                     Ok(None) => view! { <NotFound /> }.into_any(),
                     Err(reason) => view! { <PageErrorNotice message=reason /> }.into_any(),
@@ -89,7 +90,7 @@ fn RequestStatus(union: Address, filed: RwSignal<Option<JoinStatus>>) -> impl In
         move || (member(), block.get(), filed.get().map(|f| f.status)),
         move |(member, _, _)| async move {
             match member {
-                Some(member) => get_join_status(union, member).await.ok().and_then(Result::ok).flatten(),
+                Some(member) => get_join_status(union, member).await.ok().flatten(),
                 None => None,
             }
         },
@@ -166,11 +167,7 @@ async fn ask_to_join(
     member: Address,
     secret: Option<String>,
 ) -> Result<JoinStatus, String> {
-    let prompt =
-        get_join_prompt(union, member).await.map_err(|error| error.to_string())?.map_err(|error| error.to_string())?;
+    let prompt = get_join_prompt(union, member).await.map_err(|error| error.to_string())?;
     let signature = wallet.sign_message(prompt.message).await.map_err(|error| error.to_string())?;
-    request_to_join(union.to_string(), member.to_string(), prompt.issued_at, signature, secret)
-        .await
-        .map_err(|error| error.to_string())?
-        .map_err(|error| error.to_string())
+    request_to_join(union, member, prompt.issued_at, signature, secret).await.map_err(|error| error.to_string())
 }

@@ -5,9 +5,11 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::error_notice::{ErrorNotice, answer_or};
+use crate::components::error_notice::ErrorNotice;
 use crate::components::product_card::ProductCardView;
+use crate::error::answer_or;
 use crate::market::{PAGE_SIZE, ProductPage, ProductQuery, Sort, list_products};
+use crate::products::Category;
 
 /// The query the address bar holds; unknown sorts fall back to newest, bad offsets to the start.
 fn query_from_url() -> Memo<ProductQuery> {
@@ -17,10 +19,7 @@ fn query_from_url() -> Memo<ProductQuery> {
             q: params.get("q").unwrap_or_default().trim().chars().take(200).collect(),
             sort: params.get("sort").and_then(|sort| sort.parse().ok()).unwrap_or_default(),
             offset: params.get("offset").and_then(|offset| offset.parse().ok()).unwrap_or(0),
-            category: params
-                .get("category")
-                .filter(|category| crate::products::category_label(category).is_some())
-                .unwrap_or_default(),
+            category: params.get("category").and_then(|category| category.parse().ok()),
         })
     })
 }
@@ -32,9 +31,9 @@ pub(crate) fn unavailable() -> String {
 
 fn page_href(query: &ProductQuery, offset: usize) -> String {
     let mut href = format!("/?sort={}&offset={offset}", query.sort);
-    if !query.category.is_empty() {
+    if let Some(category) = query.category {
         href.push_str("&category=");
-        href.push_str(&query.category);
+        href.push_str(category.as_str());
     }
     if !query.q.is_empty() {
         href.push_str("&q=");
@@ -92,13 +91,13 @@ fn SearchForm(query: Memo<ProductQuery>) -> impl IntoView {
             />
             <label class="sr-only" for="category">"Category"</label>
             <select id="category" name="category" class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm">
-                <option value="" selected=move || query.get().category.is_empty()>"All categories"</option>
-                {crate::products::CATEGORIES
-                    .into_iter()
-                    .map(|(value, label)| {
+                <option value="" selected=move || query.get().category.is_none()>"All categories"</option>
+                {Category::ALL
+                    .iter()
+                    .map(|&category| {
                         view! {
-                            <option value=value selected=move || query.get().category == value>
-                                {label}
+                            <option value=category.as_str() selected=move || query.get().category == Some(category)>
+                                {category.label()}
                             </option>
                         }
                     })
@@ -127,7 +126,7 @@ fn SearchForm(query: Memo<ProductQuery>) -> impl IntoView {
 #[component]
 fn ProductGrid(page: ProductPage, query: ProductQuery) -> impl IntoView {
     if page.products.is_empty() {
-        let text = if query.q.is_empty() && !query.category.is_empty() {
+        let text = if query.q.is_empty() && query.category.is_some() {
             "No products in this category yet.".to_owned()
         } else if query.q.is_empty() {
             "No products yet. Be the first to sell your data.".to_owned()

@@ -10,8 +10,9 @@ use leptos_router::hooks::use_params_map;
 
 use crate::checkout::form::CheckoutPanel;
 use crate::checkout::quote::describe_seconds;
-use crate::components::error_notice::{PageErrorNotice, answer_or};
+use crate::components::error_notice::PageErrorNotice;
 use crate::components::product_card::cover_style;
+use crate::error::answer_or;
 use crate::market::{ProductDetail, ProductState, UnionFigures, counted, get_product, price_label};
 use crate::pages::marketplace::unavailable;
 use crate::pages::not_found::NotFound;
@@ -27,7 +28,7 @@ pub fn ProductPage() -> impl IntoView {
         |id| async move {
             match id.parse::<B256>() {
                 Ok(id) => get_product(id).await,
-                Err(_) => Ok(Ok(None)),
+                Err(_) => Ok(None),
             }
         },
     );
@@ -81,7 +82,7 @@ fn ProductView(detail: ProductDetail) -> impl IntoView {
             <p class="mt-3 text-stone-600">
                 "Seller " <span class="font-mono text-sm">{product.owner.to_checksum(None)}</span>
             </p>
-            {crate::products::category_label(&product.category).map(|label| view! {
+            {product.category.map(|category| category.label()).map(|label| view! {
                 <p class="mt-2"><span class="rounded-full bg-stone-100 px-2 py-0.5 text-xs text-stone-600">{label}</span></p>
             })}
             {(!product.description.is_empty()).then(|| view! {

@@ -7,7 +7,8 @@ use leptos_meta::Title;
 
 use crate::checkout::dates::{iso, show_utc};
 use crate::checkout::port::{Subscription, Subscriptions, subscriptions_of};
-use crate::components::error_notice::{ErrorNotice, answer_or};
+use crate::components::error_notice::ErrorNotice;
+use crate::error::answer_or;
 use crate::pages::use_viewed_address;
 
 #[component]

@@ -66,7 +66,7 @@ pub enum SignInState {
 
 /// Who the request's session cookie names; `None` when nobody signed in.
 #[server(endpoint = "signed_in")]
-pub async fn signed_in() -> Result<Option<SignedInAs>, ServerFnError> {
+pub async fn signed_in() -> Result<Option<SignedInAs>, crate::error::AppError> {
     let Some(session) = ssr::request_session() else { return Ok(None) };
     Ok(session.0.signed_in().await)
 }

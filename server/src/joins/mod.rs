@@ -92,10 +92,10 @@ pub struct NewRequest {
 ///
 /// A join request signed by the member's wallet. With a valid shared secret it is approved at once,
 /// otherwise it waits for the owner. Approved members are added on chain by the join-part agent.
-/// Refused with 409 when the member already is one or has a request, and when this server cannot add
-/// members to the union: it runs no join-part agent (`no_join_agent`) or its agent is not one of the
-/// union's (`not_served`). At most 10,000 requests wait for one union's owner and 20 for one member
-/// across unions (409 `quota_exceeded`; a request with the union's secret does not wait).
+/// Refused with 409 when the member already is one or has a request, and when this server cannot
+/// add members to the union: it runs no join-part agent (`no_join_agent`) or its agent is not one
+/// of the union's (`not_served`). At most 10,000 requests wait for one union's owner and 20 for one
+/// member across unions (409 `quota_exceeded`; a request with the union's secret does not wait).
 #[utoipa::path(
     post,
     path = "/api/v1/unions/{address}/join-requests",
@@ -137,8 +137,8 @@ async fn file(
 /// A union's join requests
 ///
 /// Oldest first, with this server's join-part agent and whether the union lists it as one of its
-/// agents now (approved requests wait while it does not). Owner only: the signed-in address (Sign-in with Ethereum session cookie) must be the union's
-/// current owner.
+/// agents now (approved requests wait while it does not). Owner only: the signed-in address
+/// (Sign-in with Ethereum session cookie) must be the union's current owner.
 #[utoipa::path(
     get,
     path = "/api/v1/unions/{address}/join-requests",
@@ -195,8 +195,8 @@ async fn status(
 
 /// Approve a join request
 ///
-/// A pending or rejected one. Owner only: the signed-in address (Sign-in with Ethereum session cookie) must be the union's
-/// current owner.
+/// A pending or rejected one. Owner only: the signed-in address (Sign-in with Ethereum session
+/// cookie) must be the union's current owner.
 #[utoipa::path(
     post,
     path = "/api/v1/unions/{address}/join-requests/{member}/approve",
@@ -222,8 +222,8 @@ async fn approve(
 
 /// Reject a join request
 ///
-/// A pending or approved one. Owner only: the signed-in address (Sign-in with Ethereum session cookie) must be the union's
-/// current owner.
+/// A pending or approved one. Owner only: the signed-in address (Sign-in with Ethereum session
+/// cookie) must be the union's current owner.
 #[utoipa::path(
     post,
     path = "/api/v1/unions/{address}/join-requests/{member}/reject",
@@ -264,8 +264,8 @@ fn queued() -> utoipa::openapi::schema::Object {
 /// Remove a member
 ///
 /// Queues `partMembers` for the join-part agent. A parted member keeps its earnings and can still
-/// withdraw. Owner only: the signed-in address (Sign-in with Ethereum session cookie) must be the union's
-/// current owner.
+/// withdraw. Owner only: the signed-in address (Sign-in with Ethereum session cookie) must be the
+/// union's current owner.
 #[utoipa::path(
     post,
     path = "/api/v1/unions/{address}/members/{member}/remove",
@@ -299,8 +299,8 @@ pub struct NewSecret {
 
 /// Create a shared secret
 ///
-/// 32 random bytes; the value is in this answer only, the server keeps its keccak256. Owner only: the signed-in address (Sign-in with Ethereum session cookie) must be the union's
-/// current owner.
+/// 32 random bytes; the value is in this answer only, the server keeps its keccak256. Owner only:
+/// the signed-in address (Sign-in with Ethereum session cookie) must be the union's current owner.
 #[utoipa::path(
     post,
     path = "/api/v1/unions/{address}/secrets",
@@ -342,8 +342,8 @@ pub struct SecretList {
 
 /// A union's shared secrets
 ///
-/// Ids and names, never the values. Owner only: the signed-in address (Sign-in with Ethereum session cookie) must be the union's
-/// current owner.
+/// Ids and names, never the values. Owner only: the signed-in address (Sign-in with Ethereum
+/// session cookie) must be the union's current owner.
 #[utoipa::path(
     get,
     path = "/api/v1/unions/{address}/secrets",

@@ -10,10 +10,9 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use anyhow::Context;
 use app::checkout::port::ssr::{Answer, Checkout, RequestCheckout};
-use app::checkout::port::{
-    BuyerState, CheckoutError, CheckoutQuote, PermitDomain, QuoteRequest, Subscription, Subscriptions,
-};
+use app::checkout::port::{BuyerState, CheckoutQuote, PermitDomain, QuoteRequest, Subscription, Subscriptions};
 use app::checkout::quote::{Currency, Funds, Hop};
+use app::error::{AppError, Service};
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -150,21 +149,12 @@ impl ChainCheckout {
     }
 }
 
-fn unavailable(error: anyhow::Error) -> CheckoutError {
-    tracing::error!(target: "ports", port = "checkout", error = format!("{error:#}"), "a port could not answer");
-    CheckoutError::Unavailable
+fn unavailable(error: anyhow::Error) -> AppError {
+    refused(ApiError::Unexpected(error))
 }
 
-/// A refusal in the API's words; what is not the client's doing is logged and unavailable.
-fn refused(error: ApiError) -> CheckoutError {
-    match error {
-        ApiError::BadRequest { message, .. } | ApiError::Conflict { message, .. } => CheckoutError::Refused(message),
-        ApiError::NotFound(message) => CheckoutError::Refused(message),
-        other => {
-            super::log_unavailable("checkout", &other);
-            CheckoutError::Unavailable
-        }
-    }
+fn refused(error: ApiError) -> AppError {
+    super::refused(Service::Prices, error)
 }
 
 impl Checkout for ChainCheckout {
@@ -172,7 +162,7 @@ impl Checkout for ChainCheckout {
         Box::pin(async move {
             self.wait_for_block(min_block).await;
             if request.seconds.is_zero() {
-                return Err(CheckoutError::Refused("`seconds` must be at least 1".to_owned()));
+                return Err(AppError::BadRequest("`seconds` must be at least 1".to_owned()));
             }
             let quoted = quotes::quote(&self.services, request.product, request.seconds, request.currency)
                 .await

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use alloy::primitives::B256;
+use app::error::{AppError, Service};
 use app::market::ssr::{Answer, Market, RequestMarket};
-use app::market::{MarketError, PAGE_SIZE, ProductCard, ProductDetail, ProductPage, ProductQuery, UnionFigures};
+use app::market::{PAGE_SIZE, ProductCard, ProductDetail, ProductPage, ProductQuery, UnionFigures};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -38,17 +39,11 @@ pub async fn provide_market(State(market): State<ServiceMarket>, mut request: Re
     next.run(request).await
 }
 
-fn refused(error: ApiError) -> MarketError {
-    match error {
-        ApiError::BadRequest { message, .. } => MarketError::BadRequest(message),
-        other => {
-            super::log_unavailable("market", &other);
-            MarketError::Unavailable
-        }
-    }
+fn refused(error: ApiError) -> AppError {
+    super::refused(Service::Marketplace, error)
 }
 
-fn unavailable(error: crate::store::StoreError) -> MarketError {
+fn unavailable(error: crate::store::StoreError) -> AppError {
     refused(ApiError::from(error))
 }
 
@@ -69,7 +64,7 @@ fn card(product: Product, models: &Models) -> ProductCard {
         subscribers: product.subscribers,
         members: product.data_union.then_some(members).flatten(),
         description: String::new(),
-        category: String::new(),
+        category: None,
         cover: String::new(),
     }
 }
@@ -77,10 +72,10 @@ fn card(product: Product, models: &Models) -> ProductCard {
 impl ServiceMarket {
     /// The page of listed products `query` asks for: all matching, or those their owners filed under
     /// `query.category`.
-    async fn page(&self, query: &ProductQuery) -> Result<(usize, Vec<ProductCard>), MarketError> {
+    async fn page(&self, query: &ProductQuery) -> Result<(usize, Vec<ProductCard>), AppError> {
         let search = query.q.trim().to_lowercase();
         if search.chars().count() > MAX_SEARCH {
-            return Err(MarketError::BadRequest(format!("`q` is longer than {MAX_SEARCH} characters")));
+            return Err(AppError::BadRequest(format!("`q` is longer than {MAX_SEARCH} characters")));
         }
         let filter = ProductFilter {
             search: (!search.is_empty()).then_some(search),
@@ -91,9 +86,9 @@ impl ServiceMarket {
         };
         let page = Page { offset: query.offset as u64, limit: PAGE_SIZE as u64 };
         // Read before the models' lock is taken: the store is slower than memory.
-        let filed = match query.category.as_str() {
-            "" => None,
-            category => Some(metadata::in_category(&self.services.store, category).await.map_err(unavailable)?),
+        let filed = match query.category {
+            None => None,
+            Some(category) => Some(metadata::in_category(&self.services.store, category).await.map_err(unavailable)?),
         };
         let models = self.services.models.read().await;
         let matching = service::matching(&models.catalog, &filter);

@@ -10,9 +10,25 @@ pub use checkout::{ChainCheckout, provide_checkout};
 pub use market::{ServiceMarket, provide_market};
 pub use unions::{ServiceUnions, provide_unions};
 
+use app::error::{AppError, Service};
+
 use crate::http::ApiError;
 
-/// Logs what a refusal cannot show (a 5xx's cause) and says whether the refusal is the client's.
-fn log_unavailable(port: &'static str, error: &ApiError) {
-    tracing::error!(target: "ports", port, error = format!("{error:#}"), "a port could not answer");
+/// A refusal in the words the REST API answers with; what is not the client's doing (a store or
+/// chain that does not answer) is logged, and the page says that `service` is not available.
+pub(crate) fn refused(service: Service, error: ApiError) -> AppError {
+    match error {
+        ApiError::BadRequest { message, .. } | ApiError::UnsupportedMediaType { message, .. } => {
+            AppError::BadRequest(message)
+        }
+        ApiError::Unauthorized { .. } => AppError::NotSignedIn,
+        ApiError::Forbidden { message, .. } => AppError::Forbidden(message),
+        ApiError::NotFound(message) => AppError::NotFound(message),
+        ApiError::Conflict { message, .. } => AppError::Conflict(message),
+        ApiError::TooManyRequests { message, .. } => AppError::TooManyRequests(message),
+        error @ (ApiError::Unavailable { .. } | ApiError::Unexpected(_)) => {
+            tracing::error!(target: "ports", ?service, error = format!("{error:#}"), "a port could not answer");
+            AppError::Unavailable(service)
+        }
+    }
 }

@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::Address;
+use app::error::{AppError, Service};
 use app::unions::ssr::{Answer, RequestUnions, Unions};
 use app::unions::{
-    CommitInfo, HistoryPoint, JoinAgent, JoinPrompt, JoinQueue, JoinSecret, JoinStatus, MEMBERS_PAGE, MemberFigures,
-    MemberPage, MemberQuery, MemberRow, SignedJoin, UnionError, UnionProduct, UnionStats, WithdrawProof,
+    CommitInfo, Decision, HistoryPoint, JoinAgent, JoinPrompt, JoinQueue, JoinSecret, JoinStatus, MEMBERS_PAGE,
+    MemberFigures, MemberPage, MemberQuery, MemberRow, SignedJoin, UnionProduct, UnionStats, WithdrawProof,
 };
 use axum::extract::{Request, State};
 use axum::http::Extensions;
@@ -20,7 +21,7 @@ use crate::api::params::Page;
 use crate::auth::SignedIn;
 use crate::http::limits::Accounts;
 use crate::http::{ApiError, Services};
-use crate::service::joins::{self, Decision, RequestView, SecretView};
+use crate::service::joins::{self, RequestView, SecretView};
 use crate::service::unions::{self as service, AddressSearch};
 
 /// The owner's page shows the first thousand join requests; the API pages past them.
@@ -60,27 +61,16 @@ struct SessionUnions {
     extensions: Extensions,
 }
 
-/// A refusal in the words the API would answer with.
-fn refused(error: ApiError) -> UnionError {
-    match error {
-        ApiError::BadRequest { message, .. } => UnionError::BadRequest(message),
-        ApiError::Unauthorized { .. } => UnionError::NotSignedIn,
-        ApiError::Forbidden { message, .. } => UnionError::NotOwner(message),
-        ApiError::NotFound(message) => UnionError::NotFound(message),
-        ApiError::Conflict { message, .. } => UnionError::Conflict(message),
-        other => {
-            super::log_unavailable("unions", &other);
-            UnionError::Unavailable
-        }
-    }
+fn refused(error: ApiError) -> AppError {
+    super::refused(Service::DataUnions, error)
 }
 
 impl SessionUnions {
     /// Who is signed in, or the refusal of an owner action.
-    async fn who(&self) -> Result<Address, UnionError> {
+    async fn who(&self) -> Result<Address, AppError> {
         match SignedIn::of(&self.extensions).await.map_err(refused)? {
             Some(SignedIn(address)) => Ok(address),
-            None => Err(UnionError::NotSignedIn),
+            None => Err(AppError::NotSignedIn),
         }
     }
 }
@@ -247,10 +237,9 @@ impl Unions for SessionUnions {
         })
     }
 
-    fn decide(&self, union: Address, member: Address, approve: bool) -> Answer<'_, JoinStatus> {
+    fn decide(&self, union: Address, member: Address, decision: Decision) -> Answer<'_, JoinStatus> {
         Box::pin(async move {
             let who = self.who().await?;
-            let decision = if approve { Decision::Approve } else { Decision::Reject };
             joins::decide(&self.services, who, union, member, decision).await.map(join_status).map_err(refused)
         })
     }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::{Address, B256};
+use app::error::{AppError, Service};
 use app::products::ssr::{Answer, Editor, RequestEditor};
-use app::products::{Draft, EditorError, FieldError, ProductMetadata, Stage};
+use app::products::{Draft, FieldError, ProductMetadata, Stage};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, Request, State};
@@ -90,7 +91,8 @@ pub async fn save(store: &Store, owner: Address, mut draft: Draft) -> Result<Dra
     if let Some(product) = product {
         let metadata = ProductMetadata {
             description: draft.description.trim().to_owned(),
-            category: draft.category.clone(),
+            // The checks passed: the category is empty or one of the names.
+            category: draft.category.parse().ok(),
             cover: draft.cover.clone(),
         };
         store.save_metadata(product, owner, &metadata, now).await?;
@@ -147,7 +149,8 @@ pub struct DraftList {
 
 /// The signed-in seller's product drafts
 ///
-/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone. Last saved first.
+/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone. Last saved
+/// first.
 #[utoipa::path(
     get,
     path = "/api/v1/drafts",
@@ -164,8 +167,9 @@ async fn list(State(services): State<Arc<Services>>, who: SignedIn) -> Result<Js
 
 /// Save a new draft
 ///
-/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone. Empty fields are fine; wrong ones are refused naming the
-/// field, and nothing is stored. Any `id` in the body is ignored.
+/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone. Empty
+/// fields are fine; wrong ones are refused naming the field, and nothing is stored. Any `id` in the
+/// body is ignored.
 #[utoipa::path(
     post,
     path = "/api/v1/drafts",
@@ -200,7 +204,8 @@ async fn create(
 
 /// One of the signed-in seller's drafts
 ///
-/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone. Another seller's draft is a 404.
+/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone. Another
+/// seller's draft is a 404.
 #[utoipa::path(
     get,
     path = "/api/v1/drafts/{id}",
@@ -226,8 +231,9 @@ async fn one(
 
 /// Replace a draft
 ///
-/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone. With a `productId`, also sets that product's
-/// description, category and cover (shown while the signed-in address owns the product on chain).
+/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone. With a
+/// `productId`, also sets that product's description, category and cover (shown while the signed-in
+/// address owns the product on chain).
 #[utoipa::path(
     put,
     path = "/api/v1/drafts/{id}",
@@ -294,19 +300,18 @@ impl StoreEditor {
     }
 }
 
-fn editor_error(error: SaveError) -> EditorError {
+/// The REST API's refusal in the editor's terms: fields to mark, or the API's words.
+fn editor_error(error: SaveError) -> AppError {
     match error {
-        SaveError::Invalid(errors) => EditorError::Invalid(errors),
-        SaveError::NotFound => EditorError::NotFound,
+        SaveError::Invalid(errors) => AppError::Invalid(errors),
         // The editor shows it where it shows a field's problem.
-        SaveError::Quota(message) => EditorError::Invalid(vec![FieldError { field: "name".to_owned(), message }]),
-        SaveError::Store(error) => unavailable(error),
+        SaveError::Quota(message) => AppError::Invalid(vec![FieldError { field: "name".to_owned(), message }]),
+        other => crate::ports::refused(Service::Drafts, other.into()),
     }
 }
 
-fn unavailable(error: StoreError) -> EditorError {
-    tracing::error!(target: "products", error = %error, "the drafts store could not answer");
-    EditorError::Unavailable
+fn unavailable(error: StoreError) -> AppError {
+    editor_error(SaveError::Store(error))
 }
 
 impl Editor for StoreEditor {
@@ -315,9 +320,13 @@ impl Editor for StoreEditor {
     }
 
     fn draft(&self, owner: Address, id: String) -> Answer<'_, Draft> {
-        Box::pin(
-            async move { self.store.find_draft(owner, &id).await.map_err(unavailable)?.ok_or(EditorError::NotFound) },
-        )
+        Box::pin(async move {
+            self.store
+                .find_draft(owner, &id)
+                .await
+                .map_err(unavailable)?
+                .ok_or_else(|| editor_error(SaveError::NotFound))
+        })
     }
 
     fn save(&self, owner: Address, draft: Draft) -> Answer<'_, Draft> {
@@ -328,7 +337,7 @@ impl Editor for StoreEditor {
         Box::pin(async move {
             match self.store.delete_draft(owner, &id).await {
                 Ok(true) => Ok(()),
-                Ok(false) => Err(EditorError::NotFound),
+                Ok(false) => Err(editor_error(SaveError::NotFound)),
                 Err(error) => Err(unavailable(error)),
             }
         })

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use alloy::primitives::{Address, B256};
 use app::market::ProductCard;
-use app::products::ProductMetadata;
+use app::products::{Category, ProductMetadata};
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -70,6 +70,6 @@ pub async fn describe(store: &Store, cards: &mut [ProductCard]) -> Result<(), St
 }
 
 /// The products filed under `category` by their owner, as `(product, owner)` pairs to match cards against.
-pub async fn in_category(store: &Store, category: &str) -> Result<HashSet<(B256, Address)>, StoreError> {
+pub async fn in_category(store: &Store, category: Category) -> Result<HashSet<(B256, Address)>, StoreError> {
     Ok(store.products_in_category(category).await?.into_iter().collect())
 }

@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::{Address, B256, keccak256};
 use alloy::providers::Provider;
+pub use app::unions::Decision;
 use app::unions::RequestStatus;
 use coop::contracts::DataUnion;
 use serde::Serialize;
@@ -303,20 +304,11 @@ pub async fn requests(
     Ok(RequestList { offset: page.offset, limit: page.limit, total, requests, agent })
 }
 
-/// What an owner decides of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Approve,
-    Reject,
-}
-
-impl Decision {
-    /// The states the decision takes a request from, and to.
-    fn transition(self) -> (&'static [JoinState], JoinState) {
-        match self {
-            Decision::Approve => (JoinState::APPROVABLE, JoinState::Approved),
-            Decision::Reject => (JoinState::REJECTABLE, JoinState::Rejected),
-        }
+/// The states an owner's decision takes a request from, and to.
+fn transition(decision: Decision) -> (&'static [JoinState], JoinState) {
+    match decision {
+        Decision::Approve => (JoinState::APPROVABLE, JoinState::Approved),
+        Decision::Reject => (JoinState::REJECTABLE, JoinState::Rejected),
     }
 }
 
@@ -329,7 +321,7 @@ pub async fn decide(
     decision: Decision,
 ) -> Result<RequestView, ApiError> {
     owner_only(services, union, who).await?;
-    let (from, to) = decision.transition();
+    let (from, to) = transition(decision);
     let existing = services
         .store
         .join_request(union, member)

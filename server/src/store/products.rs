@@ -2,7 +2,7 @@
 //! marketplace shows beyond the chain, and the uploaded covers.
 
 use alloy::primitives::{Address, B256};
-use app::products::{Draft, ProductMetadata};
+use app::products::{Category, Draft, ProductMetadata};
 use sqlx::Row;
 
 use super::{Store, StoreError, hex};
@@ -99,7 +99,7 @@ impl Store {
         .bind(format!("{product:#x}"))
         .bind(hex(&owner))
         .bind(&metadata.description)
-        .bind(&metadata.category)
+        .bind(metadata.category.map(Category::as_str).unwrap_or_default())
         .bind(&metadata.cover)
         .bind(now)
         .execute(&self.pool)
@@ -117,20 +117,24 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|row| {
-            Ok(ProductMetadata {
-                description: row.try_get("description")?,
-                category: row.try_get("category")?,
-                cover: row.try_get("cover")?,
-            })
+            let category: String = row.try_get("category")?;
+            let category = match category.as_str() {
+                "" => None,
+                name => Some(name.parse().map_err(|_| StoreError::Corrupt {
+                    column: "product_metadata.category",
+                    value: category.clone(),
+                })?),
+            };
+            Ok(ProductMetadata { description: row.try_get("description")?, category, cover: row.try_get("cover")? })
         })
         .transpose()
     }
 
     /// Every `(product, owner)` filed under `category`; the caller keeps the ones whose owner still owns
     /// the product.
-    pub async fn products_in_category(&self, category: &str) -> Result<Vec<(B256, Address)>, StoreError> {
+    pub async fn products_in_category(&self, category: Category) -> Result<Vec<(B256, Address)>, StoreError> {
         let rows = sqlx::query("SELECT product_id, owner FROM product_metadata WHERE category = $1")
-            .bind(category)
+            .bind(category.as_str())
             .fetch_all(&self.pool)
             .await?;
         rows.iter()

@@ -155,6 +155,38 @@ async fn a_server_function_given_arguments_it_cannot_read_answers_400() {
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
         assert_eq!(status, 400, "POST {path} {body:?}: {text}");
-        assert!(text.contains("Args"), "the answer says the arguments are wrong: {text}");
+        let error: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(error["code"], "bad_request", "{text}");
+        let detail = error["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("the arguments cannot be read: "),
+            "the answer says the arguments are wrong: {text}"
+        );
+    }
+}
+
+/// A server function's refusal comes with the status the REST API would give it, and the page's
+/// words for it: an owner action without a sign-in is a 401, a decision that is neither approve nor
+/// reject a 400.
+#[tokio::test]
+async fn a_server_functions_refusal_has_its_own_status() {
+    let app = spawn_app_with_contracts().await;
+    let client = reqwest::Client::new();
+    let union = "0x0000000000000000000000000000000000000001";
+    let cases = [
+        (format!("union={union}&member={union}&decision=approve"), 401, "not_signed_in"),
+        (format!("union={union}&member={union}&decision=maybe"), 400, "bad_request"),
+    ];
+    for (body, status, code) in cases {
+        let response = client
+            .post(app.url("/api/unions/decide"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        let error: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error["code"], code, "{body}: {error}");
     }
 }

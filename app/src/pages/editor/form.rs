@@ -4,7 +4,7 @@ use coop::amount::{DATA_DECIMALS, Period, format_units};
 use leptos::prelude::*;
 
 use super::state::EditorState;
-use crate::products::{CATEGORIES, Draft, DraftKind};
+use crate::products::{Category, Draft, DraftKind};
 
 pub const INPUT: &str = "mt-1 w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm \
                          focus:border-emerald-600 focus:outline-none aria-[invalid=true]:border-red-600";
@@ -126,12 +126,15 @@ pub fn CategoryField(state: EditorState) -> impl IntoView {
                 aria-describedby="category-message"
             >
                 <option value="" selected=move || state.draft.with(|draft| draft.category.is_empty())>"Choose a category"</option>
-                {CATEGORIES
-                    .into_iter()
-                    .map(|(value, label)| {
+                {Category::ALL
+                    .iter()
+                    .map(|&category| {
                         view! {
-                            <option value=value selected=move || state.draft.with(|draft| draft.category == value)>
-                                {label}
+                            <option
+                                value=category.as_str()
+                                selected=move || state.draft.with(|draft| draft.category == category.as_str())
+                            >
+                                {category.label()}
                             </option>
                         }
                     })

@@ -40,7 +40,7 @@ pub fn NewProductPage() -> impl IntoView {
     Effect::new(move |_| {
         let Some(id) = query.with_untracked(|query| query.get("draft")) else { return };
         leptos::task::spawn_local(async move {
-            if let Ok(Ok(draft)) = load_draft(id).await {
+            if let Ok(draft) = load_draft(id).await {
                 if !draft.product_id.is_empty() {
                     listing.set(Listing::Listed);
                 }
@@ -65,14 +65,14 @@ pub fn EditProductPage() -> impl IntoView {
         let id = params.with_untracked(|params| params.get("id").unwrap_or_default());
         leptos::task::spawn_local(async move {
             let Ok(product) = id.parse() else { return };
-            let Ok(Ok(Some(detail))) = get_product(product).await else { return };
+            let Ok(Some(detail)) = get_product(product).await else { return };
             owner.set(Some(detail.product.owner));
             listing.set(if detail.product.state == ProductState::Deployed {
                 Listing::Listed
             } else {
                 Listing::Unlisted
             });
-            let saved = draft_of_product(id).await.ok().and_then(Result::ok).flatten();
+            let saved = draft_of_product(id).await.ok().flatten();
             state.load(saved.unwrap_or_else(|| draft_from_chain(&detail.product)));
         });
     });
@@ -99,7 +99,7 @@ fn draft_from_chain(product: &ProductCard) -> Draft {
         kind: if product.data_union { DraftKind::Union } else { DraftKind::Data }.to_string(),
         name: product.name.clone(),
         description: product.description.clone(),
-        category: product.category.clone(),
+        category: product.category.map(|category| category.to_string()).unwrap_or_default(),
         cover: product.cover.clone(),
         // Per second times a day's seconds is exact: saving it again gives the same price per second.
         price: format_units(per_period(product.price_per_second, Period::Day), DATA_DECIMALS),
@@ -169,7 +169,7 @@ fn DraftList(state: EditorState) -> impl IntoView {
     let drafts = LocalResource::new(move || {
         let signed_in = wallet.signed_in().is_some();
         state.saved.with(|saved| saved.updated_at);
-        async move { if signed_in { my_drafts().await.ok().and_then(Result::ok) } else { None } }
+        async move { if signed_in { my_drafts().await.ok() } else { None } }
     });
     view! {
         <aside class="h-fit rounded-2xl border border-stone-200 bg-white p-5 text-sm shadow-sm" aria-labelledby="drafts-heading">

@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::products::{Draft, EditorError, FieldError, Stage, save_draft};
+use crate::error::{AppError, Service};
+use crate::products::{Draft, FieldError, Stage, save_draft};
 
 #[derive(Clone, Copy)]
 pub struct EditorState {
@@ -63,14 +64,17 @@ impl EditorState {
     }
 
     /// Saves the draft as it is; wrong fields are named and nothing is sent. Answers the stored draft.
-    pub async fn save(&self) -> Result<Draft, EditorError> {
+    pub async fn save(&self) -> Result<Draft, AppError> {
         if !self.check(Stage::Draft) {
             self.notice.set(Some(Notice::Problem("Some fields need a change; nothing was saved.".to_owned())));
-            return Err(EditorError::Invalid(self.errors.get_untracked()));
+            return Err(AppError::Invalid(self.errors.get_untracked()));
         }
         self.saving.set(true);
         let sent = self.draft.get_untracked();
-        let answer = save_draft(sent.clone()).await.unwrap_or(Err(EditorError::Unavailable));
+        let answer = match save_draft(sent.clone()).await {
+            Err(AppError::Unreachable(_)) => Err(AppError::Unavailable(Service::Drafts)),
+            answer => answer,
+        };
         self.saving.set(false);
         match &answer {
             Ok(stored) => {
@@ -88,7 +92,7 @@ impl EditorState {
                 self.notice.set(Some(Notice::Saved));
                 set_draft_in_address(&stored.id);
             }
-            Err(EditorError::Invalid(errors)) => {
+            Err(AppError::Invalid(errors)) => {
                 self.errors.set(errors.clone());
                 self.notice.set(Some(Notice::Problem("Some fields need a change; nothing was saved.".to_owned())));
             }

@@ -27,7 +27,7 @@ fn Charts(
     block: ReadSignal<Option<u64>>,
     as_of: Signal<u64>,
 ) -> impl IntoView {
-    let points = live(points, block, move || async move { union_history(union).await.ok()?.ok() });
+    let points = live(points, block, move || async move { union_history(union).await.ok() });
     let members = move || {
         let points = points.get();
         vec![

@@ -105,7 +105,7 @@ fn MemberTable(
     let fetch_query = query.clone();
     let page = live(initial, block, move || {
         let query = fetch_query.clone();
-        async move { union_members(union, query).await.ok()?.ok() }
+        async move { union_members(union, query).await.ok() }
     });
     let remove = ServerAction::<RemoveMember>::new();
     let rows = move || {
@@ -177,7 +177,7 @@ fn StatusBadge(active: bool) -> impl IntoView {
 fn RemovalNote(remove: ServerAction<RemoveMember>) -> impl IntoView {
     move || {
         remove.value().get().map(|answer| match answer {
-            Ok(Ok(())) => view! {
+            Ok(()) => view! {
                 <p role="status" class="mt-3 text-sm text-emerald-800">
                     "Removal queued: Coop's agent removes the member on chain shortly. It keeps what it earned and can still withdraw it."
                 </p>

@@ -14,19 +14,18 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::error_notice::{ErrorNotice, PageErrorNotice, answer_or};
+use crate::components::error_notice::{ErrorNotice, PageErrorNotice};
+use crate::error::answer_or;
+use crate::error::{AppError, Service};
 use crate::pages::not_found::NotFound;
-use crate::unions::{UnionError, UnionStats, get_union_stats, live, union_in_address_bar, use_chain_block};
+use crate::unions::{UnionStats, get_union_stats, live, union_in_address_bar, use_chain_block};
 use crate::wallet::use_wallet;
 
 pub use secrets::join_link;
 
 /// A server function's answer as a view: `ok` with the value, else the reason in plain words.
-pub(crate) fn or_alert<T>(
-    answer: Result<Result<T, UnionError>, ServerFnError>,
-    ok: impl FnOnce(T) -> AnyView,
-) -> AnyView {
-    match answer_or(answer, || UnionError::Unavailable.to_string()) {
+pub(crate) fn or_alert<T>(answer: Result<T, AppError>, ok: impl FnOnce(T) -> AnyView) -> AnyView {
+    match answer_or(answer, || Service::DataUnions.to_string()) {
         Ok(value) => ok(value),
         Err(reason) => view! { <ErrorNotice message=reason class="my-2" /> }.into_any(),
     }
@@ -40,7 +39,7 @@ pub fn UnionPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="mx-auto max-w-6xl px-4 py-10 text-stone-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match answer_or(stats.await, || UnionError::Unavailable.to_string()) {
+                match answer_or(stats.await, || Service::DataUnions.to_string()) {
                     Ok(Some(stats)) => view! { <Dashboard initial=stats /> }.into_any(),
                     Ok(None) => view! { <NotFound /> }.into_any(),
                     Err(reason) => view! { <PageErrorNotice message=reason /> }.into_any(),
@@ -57,7 +56,7 @@ fn Dashboard(initial: UnionStats) -> impl IntoView {
     let (union, owner) = (initial.address, initial.owner);
     let title = initial.products.first().map_or_else(|| "Data Union".to_owned(), |product| product.name.clone());
     let products = initial.products.clone();
-    let stats = live(initial, block, move || async move { get_union_stats(union).await.ok()?.ok()? });
+    let stats = live(initial, block, move || async move { get_union_stats(union).await.ok()? });
     let is_owner = Signal::derive(move || wallet.signed_in().is_some_and(|who| who.address == owner));
     let as_of = Signal::derive(move || stats.with(|s| s.as_of_block));
     let fee = Signal::derive(move || stats.with(|s| s.admin_fee_percent.clone()));

@@ -55,7 +55,7 @@ pub fn SecretsPanel(union: Address) -> impl IntoView {
 fn CreatedSecret(union: Address, create: ServerAction<CreateSecret>) -> impl IntoView {
     move || {
         create.value().get().map(|answer| match answer {
-            Ok(Ok(JoinSecret { name, secret: Some(secret), .. })) => {
+            Ok(JoinSecret { name, secret: Some(secret), .. }) => {
                 let link = join_link(union, &secret.to_string());
                 view! {
                     <div role="status" class="mt-3 rounded-xl border border-amber-300 bg-amber-50 p-3 text-sm">

@@ -50,18 +50,21 @@ macro_rules! refusals {
 
 refusals! {
     BadRequest [AS_OF_HEADER.as_str() => as_of_header()]: "Bad input; `field` names the parameter.";
-    Unauthorized [AS_OF_HEADER.as_str() => as_of_header()]: "Not signed in (`not_signed_in`), or the sign-in was refused; `code` says why.";
-    Forbidden []: "Signed in, but not the union's owner (`not_owner`); or a change sent from a page of another \
-        site (`cross_site`).";
-    NotFound [AS_OF_HEADER.as_str() => as_of_header()]: "No such union, member, product, draft, cover or block (yet).";
-    Conflict [AS_OF_HEADER.as_str() => as_of_header()]: "Well formed, but not answerable in the current state: a deleted product (`product_not_listed`), \
-        a Data Union set aside because one of its events could not be applied (`union_quarantined`), a book \
-        that cannot be built (`no_book`), a quota reached (`quota_exceeded`); `code` and `message` say which.";
+    Unauthorized [AS_OF_HEADER.as_str() => as_of_header()]: "Not signed in (`not_signed_in`), or the \
+        sign-in was refused; `code` says why.";
+    Forbidden []: "Signed in, but not the union's owner (`not_owner`); or a change sent from a page of \
+        another site (`cross_site`).";
+    NotFound [AS_OF_HEADER.as_str() => as_of_header()]: "No such union, member, product, draft, cover or \
+        block (yet).";
+    Conflict [AS_OF_HEADER.as_str() => as_of_header()]: "Well formed, but not answerable in the current \
+        state: a deleted product (`product_not_listed`), a Data Union set aside because one of its events \
+        could not be applied (`union_quarantined`), a book that cannot be built (`no_book`), a quota \
+        reached (`quota_exceeded`); `code` and `message` say which.";
     TooManyRequests [RETRY_AFTER => retry_after_header()]: "This client address or signed-in account asked \
         too often (`too_many_requests`); ask again after `Retry-After` seconds.";
-    Unavailable [AS_OF_HEADER.as_str() => as_of_header(), RETRY_AFTER => retry_after_header()]: "The chain or the database does not answer \
-        (`chain_unavailable`, `database_unavailable`), the server is busy (`busy`), or the answer took too \
-        long (`timeout`); ask again after `Retry-After` seconds.";
+    Unavailable [AS_OF_HEADER.as_str() => as_of_header(), RETRY_AFTER => retry_after_header()]: "The chain \
+        or the database does not answer (`chain_unavailable`, `database_unavailable`), the server is busy \
+        (`busy`), or the answer took too long (`timeout`); ask again after `Retry-After` seconds.";
 }
 
 /// What the layers around the routes add to every operation (`startup::router`, `http::routes`).
