@@ -10,6 +10,8 @@ pub mod market;
 pub mod named;
 pub mod pages;
 pub mod products;
+#[cfg(feature = "ssr")]
+pub mod schemas;
 pub mod unions;
 pub mod wallet;
 

@@ -2,15 +2,21 @@
 
 /// Declares such an enum from one list of `Variant = "name" ("Label")`: serde by the names, and
 /// `ALL`, `as_str`, `label`, `FromStr` and `Display`, so no name is written twice.
+///
+/// The name is taken as a token tree, not a `literal` fragment: a fragment reaches the derives
+/// wrapped in an invisible group, which the OpenAPI schema derive does not look into, so it would
+/// list the variants' Rust names instead of these.
 macro_rules! named_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
-            $($(#[$variant_meta:meta])* $variant:ident = $text:literal ($label:literal)),+ $(,)?
+            $($(#[$variant_meta:meta])* $variant:ident = $text:tt ($label:literal)),+ $(,)?
         }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        // The REST API answers with some of them; its OpenAPI document lists their names.
+        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
         pub enum $name {
             $($(#[$variant_meta])* #[serde(rename = $text)] $variant),+
         }

@@ -58,22 +58,37 @@ pub const COVER_TYPES: [(&str, &str); 3] = [("image/png", "png"), ("image/jpeg",
 /// saved; [`Draft::check`] says what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "ssr",
+    schema(description = "A product as the seller typed it in the editor; every field is text as typed, so a draft \
+        may be incomplete. Wrong fields are refused with 400 naming the field (`name`, `description`, `category`, \
+        `cover`, `price`, `period`, `minimum`, `beneficiary`, `adminFee`, `union`, `productId`, `kind`).")
+)]
 pub struct Draft {
     /// Given by the server on the first save; empty before.
     pub id: String,
-    /// A [`DraftKind`]'s name.
+    /// What kind of product it is: a `DraftKind`'s name.
+    #[cfg_attr(feature = "ssr", schema(value_type = DraftKind))]
     pub kind: String,
+    #[cfg_attr(feature = "ssr", schema(max_length = 100))]
     pub name: String,
+    #[cfg_attr(feature = "ssr", schema(max_length = 5000))]
     pub description: String,
-    /// One of [`CATEGORIES`], or empty.
+    /// A [`Category`]'s name, or empty.
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::schemas::category))]
     pub category: String,
-    /// The uploaded cover's name (under [`COVERS_PATH`]), or empty.
+    /// The uploaded cover's name (as `POST /api/v1/covers` answered it), or empty.
     pub cover: String,
     /// DATA per `period`, as a decimal.
     pub price: String,
     /// `hour`, `day`, `week` or `month`.
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::schemas::period))]
     pub period: String,
+    /// Whole days, 0 to 3650.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[0-9]*$"))]
     pub minimum_days: String,
+    /// The address payments go to (data products).
     pub beneficiary: String,
     /// A Data Union's admin fee in percent (0 to 100, decimals allowed).
     pub admin_fee: String,
@@ -82,7 +97,9 @@ pub struct Draft {
     pub freeze_days: String,
     /// The deployed Data Union, once deployed.
     pub union_address: String,
-    /// The Marketplace product id, once published.
+    /// The Marketplace product id, once published; a draft with one sets the product's description,
+    /// category and cover.
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(0x[0-9a-fA-F]{64})?$"))]
     pub product_id: String,
     /// Unix seconds of the last save; set by the server.
     pub updated_at: i64,
@@ -332,11 +349,16 @@ pub fn product_id(seller: Address, name: &str) -> B256 {
 /// What the marketplace shows of a product beyond the chain: kept by the server per product and owner.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+// Read with defaults, but always written whole.
 pub struct ProductMetadata {
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub description: String,
     #[serde(with = "crate::named::empty_is_none")]
+    #[cfg_attr(feature = "ssr", schema(required = true, schema_with = crate::schemas::category))]
     pub category: Option<Category>,
-    /// The cover's name under [`COVERS_PATH`], or empty.
+    /// The cover's name under `/api/v1/covers/`, or empty.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub cover: String,
 }
 

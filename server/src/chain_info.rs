@@ -48,7 +48,17 @@ pub fn describe(chain_id: u64, rpc_url: &Url, deployment: Option<&Deployment>, r
     }
 }
 
-/// `GET /api/v1/chain`, from the description the router holds as an extension.
+/// The chain
+///
+/// The chain this server runs on, as a wallet needs it to switch to it or add it (EIP-3326,
+/// EIP-3085), and Coop's contracts there. The RPC URL is given only for a local development chain.
+/// Answered from the description the router holds as an extension.
+#[utoipa::path(
+    get,
+    path = "/api/v1/chain",
+    operation_id = "getChain",
+    responses((status = 200, description = "The chain", body = ChainInfo))
+)]
 pub async fn chain(Extension(info): Extension<Arc<ChainInfo>>) -> Json<ChainInfo> {
     Json(ChainInfo::clone(&info))
 }

@@ -14,8 +14,10 @@ use alloy::primitives::{Address, B256};
 use axum::extract::State;
 use serde::Serialize;
 use tokio::sync::watch;
+use utoipa::ToSchema;
 
 use crate::api::Answer;
+use crate::api::openapi::schemas::{AnswerAddress, Hash};
 use crate::http::{ApiError, Services};
 use crate::live::ReadModels;
 use crate::unions::Unions;
@@ -24,8 +26,9 @@ use crate::unions::Unions;
 const EVERY: Duration = Duration::from_secs(2);
 
 /// The outcome of checking every commit known at block `as_of`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Validation)]
 pub struct Report {
     /// Commits checked (every commit of every union).
     pub checked: u64,
@@ -33,19 +36,24 @@ pub struct Report {
     pub mismatches: Vec<Mismatch>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Mismatch {
+    #[schema(value_type = AnswerAddress)]
     pub union: Address,
     /// The block the commit transaction was mined in, and its log index.
     pub committed_block: u64,
     pub log_index: u64,
     /// The block whose book was committed.
     pub book_block: u64,
+    #[schema(value_type = Hash)]
     pub committed_root: B256,
-    /// `None` when the book could not be rebuilt at all.
+    /// `null` when the book could not be rebuilt at all.
+    #[schema(value_type = Option<Hash>, required = true)]
     pub rebuilt_root: Option<B256>,
+    #[schema(value_type = Hash)]
     pub committed_book_hash: B256,
+    #[schema(value_type = Option<Hash>, required = true)]
     pub rebuilt_book_hash: Option<B256>,
 }
 
@@ -78,7 +86,17 @@ pub fn check(unions: &Unions) -> Report {
     report
 }
 
-/// `GET /api/v1/validation`: the commits checked and the mismatches, as of the indexed block.
+/// Validation of the committed books
+///
+/// Every commit of every union, its book rebuilt from the indexed events and compared with the
+/// committed root and book hash. A mismatch means the operator committed a book that the chain's
+/// events do not give.
+#[utoipa::path(
+    get,
+    path = "/api/v1/validation",
+    operation_id = "getValidation",
+    responses((status = 200, description = "The commits checked and the mismatches", body = inline(Answer<Report>)))
+)]
 pub async fn validation(State(services): State<Arc<Services>>) -> Result<Answer<Report>, ApiError> {
     let unions = services.models.unions().await;
     let report = check(&unions);

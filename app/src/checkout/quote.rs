@@ -27,6 +27,7 @@ pub const PERIODS: [Period; 4] = [Period::Hour, Period::Day, Period::Week, Perio
 
 /// What the buyer pays with. Every one has 18 decimals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Currency {
     #[serde(rename = "DATA")]
     Data,

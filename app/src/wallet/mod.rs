@@ -38,23 +38,30 @@ pub const CHAIN_INFO_PATH: &str = "/api/v1/chain";
 /// The chain Coop runs on, as the server describes it to wallets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChainInfo {
+    #[cfg_attr(feature = "ssr", schema(minimum = 1))]
     pub chain_id: u64,
     /// A name a person recognises ("Ethereum", "Sepolia", "Coop dev chain").
     pub name: String,
     /// A JSON-RPC endpoint the browser's wallet may use, for `wallet_addEthereumChain`; `None` when
     /// the server's own endpoint is not one to hand out.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub rpc_url: Option<String>,
     pub native_currency: NativeCurrency,
     /// Coop's contracts on this chain by name (`marketplace`, `data_token`, ...); empty without a
     /// deployment.
     #[serde(serialize_with = "checksummed::serialize_map")]
+    #[cfg_attr(feature = "ssr", schema(value_type = BTreeMap<String, crate::schemas::AnswerAddress>))]
     pub contracts: BTreeMap<String, Address>,
     /// The server's operator (commits Data Union books) and join-part agent (adds members): a Data
     /// Union deployed from the editor names them. `None` when this server holds no such key.
     #[serde(default, serialize_with = "checksummed::serialize_option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<crate::schemas::AnswerAddress>))]
     pub operator: Option<Address>,
+    /// The join-part agent's address; `None` when this server holds no agent key.
     #[serde(default, serialize_with = "checksummed::serialize_option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<crate::schemas::AnswerAddress>))]
     pub join_agent: Option<Address>,
 }
 
@@ -93,6 +100,7 @@ pub(crate) mod checksummed {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NativeCurrency {
     pub name: String,
     pub symbol: String,

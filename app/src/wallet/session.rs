@@ -18,27 +18,38 @@ pub const STATEMENT: &str =
 /// A signed-in account, as the session holds it and `GET /api/v1/auth/me` answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SignedInAs {
     #[serde(with = "crate::wallet::checksummed")]
+    #[cfg_attr(feature = "ssr", schema(value_type = crate::schemas::AnswerAddress))]
     pub address: Address,
+    #[cfg_attr(feature = "ssr", schema(minimum = 1))]
     pub chain_id: u64,
 }
 
 /// What `GET /api/v1/auth/nonce` answers: a single-use nonce and the times to write into the message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NonceGrant {
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[0-9a-f]{32}$"))]
     pub nonce: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub issued_at: String,
+    #[cfg_attr(feature = "ssr", schema(format = DateTime))]
     pub expiration_time: String,
 }
 
 /// What `POST /api/v1/auth/sign-in` takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SignInRequest {
     /// The EIP-4361 message, exactly as signed.
+    #[cfg_attr(feature = "ssr", schema(max_length = 4096))]
     pub message: String,
-    /// The EIP-191 signature, `0x` and 130 hex digits.
+    /// The EIP-191 signature of the message, in hex: 65 bytes by an account, or any signature the
+    /// account's contract (a Safe, say) accepts through `isValidSignature` (EIP-1271).
+    #[cfg_attr(feature = "ssr", schema(value_type = crate::schemas::Signature))]
     pub signature: String,
 }
 

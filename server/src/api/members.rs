@@ -8,15 +8,21 @@ use alloy::primitives::Address;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::Answer;
+use super::openapi::params::{MemberPath, MembersQuery, Paging, UnionPath};
+use super::openapi::schemas::AnswerAddress;
+use super::openapi::{BadRequest, Conflict, NotFound};
 use super::params::{self, Page, Params};
 use crate::http::{ApiError, Services};
 use crate::service::unions::{self as service, AddressSearch, Figures, Member, MemberStatus, find};
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = MemberList)]
 pub struct List {
+    #[schema(value_type = AnswerAddress)]
     address: Address,
     #[serde(flatten)]
     page: Page,
@@ -25,7 +31,29 @@ pub struct List {
     members: Vec<Member>,
 }
 
-/// Members in leaf order, filtered by `status` and `search`, a page at a time.
+/// A Data Union's members
+///
+/// Members in leaf order, parted members included, filtered by `status` and `search`, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/unions/{address}/members",
+    operation_id = "listMembers",
+    params(UnionPath, Paging, MembersQuery),
+    responses(
+        (
+            status = 200,
+            description = "A page of members",
+            body = inline(Answer<List>),
+            links(("member" = (
+                operation_id = "getMember",
+                parameters(("address" = "$request.path.address"), ("member" = "$response.body#/members/0/address"))
+            )))
+        ),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    )
+)]
 pub async fn list(
     State(services): State<Arc<Services>>,
     address: Result<Path<String>, PathRejection>,
@@ -41,7 +69,22 @@ pub async fn list(
     Ok(Answer::new(unions.as_of(), List { address, page, total, members }))
 }
 
-/// One member's figures, judged at the chain time of the block the answer is as of.
+/// A member's figures and proof
+///
+/// One member's figures, judged at the chain time of the block the answer is as of; the proof is for
+/// the newest unfrozen commit.
+#[utoipa::path(
+    get,
+    path = "/api/v1/unions/{address}/members/{member}",
+    operation_id = "getMember",
+    params(MemberPath),
+    responses(
+        (status = 200, description = "The member", body = inline(Answer<Figures>)),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    )
+)]
 pub async fn one(
     State(services): State<Arc<Services>>,
     segments: Result<Path<(String, String)>, PathRejection>,

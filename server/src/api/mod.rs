@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`, read side: Data Unions, their stats, history, members, figures with
-//! proofs and books; Marketplace products and subscriptions; quotes; the OpenAPI document.
+//! proofs and books; Marketplace products and subscriptions; quotes; the OpenAPI document, derived
+//! from the handlers (`openapi`).
 //!
 //! Handlers answer from the in-memory read models (`Services::unions`, `Services::catalog`), so every
 //! answer is as of the block those stand at: the `x-coop-block` header and the `asOfBlock` field say
@@ -7,6 +8,7 @@
 
 mod clock;
 mod members;
+pub mod openapi;
 pub(crate) mod params;
 mod products;
 mod quotes;
@@ -20,6 +22,7 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 pub use crate::service::Wei;
 pub use clock::ChainClock;
@@ -29,12 +32,9 @@ use crate::http::{RouteTable, Services};
 /// The response header that carries the block an answer is as of.
 pub const AS_OF_HEADER: HeaderName = HeaderName::from_static("x-coop-block");
 
-/// The OpenAPI 3.1 document of every route, kept by hand next to the handlers.
-pub const OPENAPI: &str = include_str!("openapi.json");
-
 pub(crate) fn routes() -> RouteTable {
     let table = RouteTable::default()
-        .get("/api/v1/openapi.json", openapi)
+        .get("/api/v1/openapi.json", openapi::serve)
         .get("/api/v1/unions", unions::list)
         .get("/api/v1/unions/{address}", unions::one)
         .get("/api/v1/unions/{address}/history", unions::history)
@@ -52,10 +52,6 @@ pub(crate) fn routes() -> RouteTable {
     crate::joins::routes(table)
 }
 
-async fn openapi() -> Response {
-    ([(CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
-
 /// Gives every API answer that does not carry the as-of header (errors, the OpenAPI document) the
 /// block the unions stand at.
 pub async fn as_of_header(State(services): State<Arc<Services>>, request: Request, next: Next) -> Response {
@@ -68,10 +64,15 @@ pub async fn as_of_header(State(services): State<Arc<Services>>, request: Reques
 }
 
 /// A JSON answer as of a block: `{"asOfBlock": n, ...body}` with the `x-coop-block` header.
+#[derive(Serialize, ToSchema)]
 pub struct Answer<T> {
+    /// The block this answer is as of.
+    #[serde(rename = "asOfBlock")]
     as_of: u64,
+    #[serde(flatten)]
     body: T,
     /// A field whose value is JSON text written as is (a book's canonical form, byte for byte).
+    #[serde(skip)]
     raw: Option<(&'static str, String)>,
 }
 
@@ -89,19 +90,12 @@ impl<T: Serialize> Answer<T> {
 
 impl<T: Serialize> IntoResponse for Answer<T> {
     fn into_response(self) -> Response {
-        #[derive(Serialize)]
-        struct Wire<'a, T> {
-            #[serde(rename = "asOfBlock")]
-            as_of: u64,
-            #[serde(flatten)]
-            body: &'a T,
-        }
-        let mut json = match serde_json::to_string(&Wire { as_of: self.as_of, body: &self.body }) {
+        let mut json = match serde_json::to_string(&self) {
             Ok(json) => json,
             Err(error) => return crate::http::ApiError::Unexpected(error.into()).into_response(),
         };
         if let Some((name, raw)) = self.raw {
-            // `Wire` always serialises to an object with at least `asOfBlock`, so it ends with `}`.
+            // An answer always serialises to an object with at least `asOfBlock`, so it ends with `}`.
             json.pop();
             json.push_str(&format!(",\"{name}\":{raw}}}"));
         }

@@ -1,5 +1,5 @@
-//! Parsing of path segments and query parameters. Every failure is a 400 whose `field` names the
-//! parameter and whose message says what is wrong with it.
+//! Parsing of path segments, query parameters and JSON bodies. Every failure is a 400 whose `field`
+//! names the parameter (or the body) and whose message says what is wrong with it.
 
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
@@ -7,9 +7,12 @@ use std::str::FromStr;
 
 use alloy::primitives::{Address, B256, U256};
 use app::named::UnknownName;
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query};
 use coop::text::{TextError, parse_address, parse_amount};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::http::ApiError;
 use crate::http::ErrorCode;
@@ -29,6 +32,18 @@ pub fn path<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
         message: rejection.body_text(),
         field: None,
     })
+}
+
+/// A JSON body read as `T`, or a 400 `invalid_body`. Only an object is read: serde would also read a
+/// struct from an array of its fields in order, which no client means and the document does not allow.
+pub fn body<T: DeserializeOwned>(json: Result<Json<Value>, JsonRejection>) -> Result<T, ApiError> {
+    let invalid = |message: String| ApiError::BadRequest { code: ErrorCode::InvalidBody, message, field: Some("body") };
+    let Json(value) = json.map_err(|rejection| invalid(rejection.body_text()))?;
+    if !value.is_object() {
+        return Err(invalid("the body must be a JSON object".to_owned()));
+    }
+    serde_json::from_value(value)
+        .map_err(|error| invalid(format!("Failed to deserialize the JSON body into the target type: {error}")))
 }
 
 pub fn address(text: &str, field: &'static str) -> Result<Address, ApiError> {
@@ -77,9 +92,10 @@ pub fn positive_amount(text: &str, field: &'static str) -> Result<U256, ApiError
 pub struct Params(HashMap<String, String>);
 
 /// Which slice of a list to answer with.
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, utoipa::ToSchema)]
 pub struct Page {
     pub offset: u64,
+    #[schema(minimum = 1, maximum = 1000)]
     pub limit: u64,
 }
 

@@ -8,8 +8,12 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use serde::Serialize;
 use tokio::sync::Semaphore;
+use utoipa::ToSchema;
 
 use super::Answer;
+use super::openapi::params::{BookPath, Paging, UnionPath, UnionsQuery};
+use super::openapi::schemas::{AnswerAddress, Hash};
+use super::openapi::{BadRequest, Conflict, NotFound};
 use super::params::{self, Page, Params};
 use crate::http::ErrorCode;
 use crate::http::{ApiError, Services};
@@ -20,15 +24,52 @@ use crate::unions::{BookBuild, BookJob};
 /// a stranger asking for the book of every block gets a 503, not the server's every core.
 static BOOK_BUILDS: Semaphore = Semaphore::const_new(2);
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = UnionList)]
 pub struct List {
     #[serde(flatten)]
     page: Page,
+    /// Items matching the filters, on all pages.
     total: usize,
     unions: Vec<Summary>,
 }
 
+/// List Data Unions
+///
 /// Every union, oldest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/unions",
+    operation_id = "listUnions",
+    params(Paging, UnionsQuery),
+    responses(
+        (
+            status = 200,
+            description = "A page of unions",
+            body = inline(Answer<List>),
+            links(
+                ("union" = (operation_id = "getUnion", parameters(("address" = "$response.body#/unions/0/address")))),
+                ("history" = (
+                    operation_id = "getUnionHistory",
+                    parameters(("address" = "$response.body#/unions/0/address"))
+                )),
+                ("members" = (
+                    operation_id = "listMembers",
+                    parameters(("address" = "$response.body#/unions/0/address"))
+                )),
+                ("joinRequests" = (
+                    operation_id = "listJoinRequests",
+                    parameters(("address" = "$response.body#/unions/0/address"))
+                )),
+                ("secrets" = (
+                    operation_id = "listSecrets",
+                    parameters(("address" = "$response.body#/unions/0/address"))
+                )),
+            )
+        ),
+        (status = 400, response = BadRequest),
+    )
+)]
 pub async fn list(
     State(services): State<Arc<Services>>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
@@ -41,7 +82,21 @@ pub async fn list(
     Ok(Answer::new(unions.as_of(), List { page, total, unions: summaries }))
 }
 
-/// One union's figures.
+/// A Data Union's stats
+///
+/// One union's figures: totals, carry, members, commits, withdrawals.
+#[utoipa::path(
+    get,
+    path = "/api/v1/unions/{address}",
+    operation_id = "getUnion",
+    params(UnionPath),
+    responses(
+        (status = 200, description = "The union", body = inline(Answer<Stats>)),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    )
+)]
 pub async fn one(
     State(services): State<Arc<Services>>,
     address: Result<Path<String>, PathRejection>,
@@ -52,14 +107,30 @@ pub async fn one(
     Ok(Answer::new(unions.as_of(), service::stats(union)))
 }
 
-#[derive(Serialize)]
+/// One point per block where members or revenue changed.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct History {
+    #[schema(value_type = AnswerAddress)]
     address: Address,
     points: Vec<Point>,
 }
 
+/// A Data Union's history
+///
 /// One point per block where members or revenue changed: what the charts draw.
+#[utoipa::path(
+    get,
+    path = "/api/v1/unions/{address}/history",
+    operation_id = "getUnionHistory",
+    params(UnionPath),
+    responses(
+        (status = 200, description = "The history", body = inline(Answer<History>)),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    )
+)]
 pub async fn history(
     State(services): State<Arc<Services>>,
     address: Result<Path<String>, PathRejection>,
@@ -70,30 +141,79 @@ pub async fn history(
     Ok(Answer::new(unions.as_of(), History { address, points }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BookView {
+    #[schema(value_type = AnswerAddress)]
     address: Address,
     block: u64,
+    #[schema(value_type = Hash)]
     root: B256,
+    #[schema(value_type = Hash)]
     book_hash: B256,
     leaf_count: usize,
     /// The commit of this block, if any, and whether this book is what it committed.
+    #[schema(required = true)]
     commit: Option<BookCommit>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BookCommit {
+    #[schema(value_type = Hash)]
     root: B256,
+    #[schema(value_type = Hash)]
     book_hash: B256,
     committed_block: u64,
     /// Both the root and the book hash equal the committed ones.
     matches: bool,
 }
 
-/// The book at the end of `block`: its root, `bookHash`, and the canonical JSON the hash is of, in
-/// the field `book`, byte for byte.
+/// What the book route answers, as the document shows it: [`BookView`], then the canonical book,
+/// which [`Answer::with_raw`] writes after it as is. Only described, never built.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Book)]
+#[allow(dead_code)]
+pub struct BookAnswer {
+    #[serde(flatten)]
+    view: BookView,
+    /// The canonical JSON of the book, byte for byte as hashed into bookHash; it is the last field of
+    /// the body.
+    book: CanonicalBook,
+}
+
+/// `Book::to_canonical_json`: the block and every leaf, addresses in lower case.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CanonicalBook {
+    block: u64,
+    leaves: Vec<CanonicalLeaf>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CanonicalLeaf {
+    #[schema(pattern = "^0x[0-9a-f]{40}$")]
+    address: String,
+    earnings: super::Wei,
+}
+
+/// The book at a block
+///
+/// The book at the end of `block`: its root, `bookHash`, whether it matches the commit of that block
+/// if there is one, and the canonical JSON the hash is of, in the field `book`, byte for byte.
+#[utoipa::path(
+    get,
+    path = "/api/v1/unions/{address}/books/{block}",
+    operation_id = "getBook",
+    params(BookPath),
+    responses(
+        (status = 200, description = "The book", body = inline(Answer<BookAnswer>)),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    )
+)]
 pub async fn book(
     State(services): State<Arc<Services>>,
     segments: Result<Path<(String, String)>, PathRejection>,

@@ -17,16 +17,25 @@ use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 
 use super::session::{NONCE_KEY, SIGNED_IN_KEY, signed_in_as};
 use super::verify::{Expected, SignInError, check_message, format_time, signature_bytes};
-use crate::http::ErrorCode;
-use crate::http::{ApiError, Services};
+use crate::api::openapi::{BadRequest, Unauthorized};
+use crate::http::{ApiError, ErrorBody, ErrorCode, Services};
 use crate::signatures;
 
 /// How long a nonce, and so the message written with it, stays good.
 const NONCE_LIFETIME: Duration = Duration::minutes(10);
 
-/// `GET /api/v1/auth/nonce`: a fresh single-use nonce, with the times to put into the message. The
-/// nonce is bound to the asking session: a message signed with it signs in only that session, so a
-/// signature replayed from anywhere else is refused.
+/// A sign-in nonce
+///
+/// A fresh single-use nonce for a Sign-in with Ethereum (EIP-4361) message, good for 10 minutes,
+/// with the Issued At and Expiration Time to write into the message. Not cached. The nonce is bound
+/// to the asking session: a message signed with it signs in only that session, so a signature
+/// replayed from anywhere else is refused.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/nonce",
+    operation_id = "getNonce",
+    responses((status = 200, description = "The nonce and the message times", body = NonceGrant))
+)]
 pub async fn nonce(State(services): State<Arc<Services>>, session: Session) -> Result<Response, ApiError> {
     let now = OffsetDateTime::now_utc();
     // 128 random bits as 32 hex digits: alphanumeric, as EIP-4361 requires, and unguessable.
@@ -42,9 +51,29 @@ pub async fn nonce(State(services): State<Arc<Services>>, session: Session) -> R
     Ok(([(CACHE_CONTROL, HeaderValue::from_static("no-store"))], Json(grant)).into_response())
 }
 
-/// `POST /api/v1/auth/sign-in` with `{message, signature}`: checks the message against this server's
-/// public origin (not the request's `Host`) and chain, its times, the signature and the nonce, then
-/// opens a session for the address.
+/// Sign in with Ethereum
+///
+/// Checks an EIP-4361 message and its EIP-191 (personal_sign) signature: the message's domain and URI
+/// must be this server's public origin (the `public_origin` setting, never the request's Host
+/// header), its Chain ID the server's chain, its times current, its nonce one this server issued to
+/// this session and nobody used. Then opens a session (cookie `coop_session`, HttpOnly,
+/// SameSite=Lax) for the address. Malformed input is a 400; a well-formed message that is refused is
+/// a 401 whose code says why (`wrong_domain`, `wrong_uri`, `wrong_chain`, `message_expired`,
+/// `message_not_yet_valid`, `issued_in_future`, `bad_signature`, `nonce_used`, `nonce_expired`,
+/// `nonce_unknown`). A browser request from another site (Sec-Fetch-Site, else Origin) is a 403
+/// `cross_site`, like every change; a body not sent as application/json is a 415 `not_json`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/sign-in",
+    operation_id = "signIn",
+    request_body = SignInRequest,
+    responses(
+        (status = 200, description = "Signed in", body = SignedInAs),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 415, description = "The body is not sent as application/json (`not_json`).", body = ErrorBody),
+    )
+)]
 pub async fn sign_in(
     State(services): State<Arc<Services>>,
     session: Session,
@@ -61,7 +90,12 @@ pub async fn sign_in(
             message: "a sign-in is a JSON body with Content-Type: application/json".to_owned(),
         });
     }
-    let request: SignInRequest = serde_json::from_slice(&body).map_err(|_| SignInError::MalformedBody)?;
+    // An object only: serde would also read the request from an array of its fields.
+    let request = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .and_then(|json| serde_json::from_value::<SignInRequest>(json).ok())
+        .ok_or(SignInError::MalformedBody)?;
     let now = OffsetDateTime::now_utc();
     let expected = Expected { domains: services.origin.domains(), chain_id: services.chain_id, now };
     let message = check_message(&request.message, expected)?;
@@ -93,8 +127,19 @@ pub async fn sign_in(
     Ok(Json(who))
 }
 
-/// `POST /api/v1/auth/sign-out`: ends the session. A plain form post (no JavaScript) is sent back to
-/// the home page; an API call gets 204.
+/// Sign out
+///
+/// Ends the session. A plain form post (Accept: text/html, no JavaScript) is sent back to the home
+/// page; an API call gets 204.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/sign-out",
+    operation_id = "signOut",
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 303, description = "Signed out; back to the home page (form posts)"),
+    )
+)]
 pub async fn sign_out(session: Session, headers: HeaderMap) -> Result<Response, ApiError> {
     session.flush().await.map_err(|error| anyhow::anyhow!("deleting the session: {error}"))?;
     let from_a_form =
@@ -102,7 +147,19 @@ pub async fn sign_out(session: Session, headers: HeaderMap) -> Result<Response, 
     Ok(if from_a_form { Redirect::to("/").into_response() } else { StatusCode::NO_CONTENT.into_response() })
 }
 
-/// `GET /api/v1/auth/me`: who is signed in, or 401 `not_signed_in`.
+/// Who is signed in
+///
+/// The address the session cookie was signed in with, or 401 `not_signed_in`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    operation_id = "getMe",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The signed-in address", body = SignedInAs),
+        (status = 401, response = Unauthorized),
+    )
+)]
 pub async fn me(session: Session) -> Result<Json<SignedInAs>, ApiError> {
     signed_in_as(&session).await?.map(Json).ok_or_else(|| ApiError::Unauthorized {
         code: ErrorCode::NotSignedIn,

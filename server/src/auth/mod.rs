@@ -5,7 +5,7 @@
 //! `POST /api/v1/auth/sign-in` checks all of it and opens a session (tower-sessions, stored in our
 //! database). Handlers for owner-only actions take [`SignedIn`], which answers 401 for anyone else.
 
-mod handlers;
+pub(crate) mod handlers;
 mod origin;
 mod session;
 mod verify;

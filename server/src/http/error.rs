@@ -6,6 +6,7 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 pub use super::error_code::ErrorCode;
 use crate::store::StoreError;
@@ -53,16 +54,24 @@ impl ApiError {
 /// What a client is told when the chain does not answer.
 const CHAIN_UNAVAILABLE: &str = "the chain does not answer; try again shortly";
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// What every refusal answers.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    #[schema(inline)]
     error: Detail<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Detail<'a> {
+    /// What is wrong, for a program: one of the codes, which never change once published.
+    #[schema(inline)]
     code: ErrorCode,
+    /// What is wrong, for a person.
     message: String,
+    /// The path segment, query parameter or body field that is wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     field: Option<&'a str>,
 }
 
@@ -93,7 +102,7 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable { .. } => Some(5),
             _ => None,
         };
-        let mut response = (status, Json(Body { error: Detail { code, message, field } })).into_response();
+        let mut response = (status, Json(ErrorBody { error: Detail { code, message, field } })).into_response();
         if let Some(seconds) = retry_after {
             response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
         }

@@ -58,6 +58,16 @@ pub async fn count_requests(State(services): State<Arc<Services>>, request: Requ
     response
 }
 
+/// Prometheus metrics
+///
+/// `coop_indexed_block`, `coop_head_block`, `coop_chain_up`, `coop_unions`, `coop_members{status}`,
+/// `coop_products{status}`, `coop_http_requests_total{route,status}` and the rest of this module's.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain"))
+)]
 pub async fn metrics(State(services): State<Arc<Services>>) -> Response {
     let readings = Readings::read(&services).await;
     match encode(readings, &services.metrics) {

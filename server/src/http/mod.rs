@@ -5,7 +5,7 @@
 
 mod error;
 mod error_code;
-mod health;
+pub(crate) mod health;
 pub mod limits;
 pub mod metrics;
 mod same_origin;
@@ -21,7 +21,7 @@ use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodFilter, on};
 
-pub use error::{ApiError, ErrorCode};
+pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use metrics::Metrics;
 pub use same_origin::refuse_cross_site;
 

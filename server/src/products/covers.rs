@@ -17,11 +17,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
+use crate::api::openapi::params::CoverPath;
+use crate::api::openapi::schemas::Binary;
+use crate::api::openapi::{BadRequest, Conflict, NotFound, Unauthorized};
 use crate::api::params;
 use crate::auth::SignedIn;
-use crate::http::ErrorCode;
 use crate::http::{ApiError, RouteTable, Services};
+use crate::http::{ErrorBody, ErrorCode};
 
 /// Covers one seller may upload in a day.
 pub const MAX_COVERS_PER_SELLER_PER_DAY: i64 = 50;
@@ -67,15 +71,48 @@ fn refused(status: StatusCode, code: ErrorCode, message: String) -> Response {
     (status, Json(json!({ "error": { "code": code.as_str(), "message": message, "field": "cover" } }))).into_response()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = StoredCover)]
 pub struct Stored {
-    /// The name to put in a draft's `cover`.
+    /// The name to put in a draft's `cover`: 32 hex digits of the content's keccak256 and the extension.
     name: String,
     url: String,
     size: usize,
 }
 
-/// `POST /api/v1/covers`
+/// Upload a cover image
+///
+/// Signed in only. The body is the image itself, PNG, JPEG or WebP (the Content-Type must say which,
+/// and the file's first bytes must agree), at most 2 MiB. Stored under its hash; one seller may
+/// upload 50 a day (409 `quota_exceeded`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/covers",
+    operation_id = "uploadCover",
+    request_body(content(
+        (Binary = "image/png"),
+        (Binary = "image/jpeg"),
+        (Binary = "image/webp"),
+    )),
+    security(("session" = [])),
+    responses(
+        (
+            status = 201,
+            description = "Stored",
+            body = Stored,
+            links(("cover" = (operation_id = "getCover", parameters(("name" = "$response.body#/name")))))
+        ),
+        (status = 400, description = "Refused: the image is empty (`field` is `cover`)", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 409, response = Conflict),
+        (status = 413, description = "Refused: the image is larger than 2 MiB (`field` is `cover`)", body = ErrorBody),
+        (
+            status = 415,
+            description = "Refused: not a PNG, JPEG or WebP image, or not the type declared (`field` is `cover`)",
+            body = ErrorBody
+        ),
+    )
+)]
 async fn upload(
     State(services): State<Arc<Services>>,
     who: SignedIn,
@@ -130,7 +167,20 @@ async fn upload(
     Ok((StatusCode::CREATED, Json(Stored { name, url, size: bytes.len() })).into_response())
 }
 
-/// `GET /api/v1/covers/{name}`
+/// A cover image
+///
+/// Served with its image type; names never change content, so it is cached for a year.
+#[utoipa::path(
+    get,
+    path = "/api/v1/covers/{name}",
+    operation_id = "getCover",
+    params(CoverPath),
+    responses(
+        (status = 200, description = "The image", content((Binary = "image/*"))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
 async fn serve(
     State(services): State<Arc<Services>>,
     name: Result<Path<String>, PathRejection>,

@@ -17,7 +17,10 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use crate::api::openapi::params::DraftPath;
+use crate::api::openapi::{BadRequest, Conflict, NotFound, Unauthorized};
 use crate::api::params;
 use crate::auth::SignedIn;
 use crate::http::ErrorCode;
@@ -140,36 +143,83 @@ impl From<SaveError> for ApiError {
     }
 }
 
-fn body(json: Result<Json<Draft>, JsonRejection>) -> Result<Draft, ApiError> {
-    json.map(|Json(draft)| draft).map_err(|rejection| ApiError::BadRequest {
-        code: ErrorCode::InvalidBody,
-        message: rejection.body_text(),
-        field: Some("body"),
-    })
-}
-
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DraftList {
     drafts: Vec<Draft>,
 }
 
-/// `GET /api/v1/drafts`: the signed-in owner's drafts, last saved first.
+/// The signed-in seller's product drafts
+///
+/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone. Last saved
+/// first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/drafts",
+    operation_id = "listDrafts",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The drafts", body = DraftList),
+        (status = 401, response = Unauthorized),
+    )
+)]
 async fn list(State(services): State<Arc<Services>>, who: SignedIn) -> Result<Json<DraftList>, ApiError> {
     Ok(Json(DraftList { drafts: services.store.drafts(who.0).await? }))
 }
 
-/// `POST /api/v1/drafts`: a new draft (any `id` in the body is ignored).
+/// Save a new draft
+///
+/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone. Empty
+/// fields are fine; wrong ones are refused naming the field, and nothing is stored. Any `id` in the
+/// body is ignored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/drafts",
+    operation_id = "createDraft",
+    request_body = Draft,
+    security(("session" = [])),
+    responses(
+        (
+            status = 201,
+            description = "The draft as stored, with its id",
+            body = Draft,
+            links(
+                ("draft" = (operation_id = "getDraft", parameters(("id" = "$response.body#/id")))),
+                ("replace" = (operation_id = "replaceDraft", parameters(("id" = "$response.body#/id")))),
+                ("delete" = (operation_id = "deleteDraft", parameters(("id" = "$response.body#/id")))),
+            )
+        ),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 409, response = Conflict),
+    )
+)]
 async fn create(
     State(services): State<Arc<Services>>,
     who: SignedIn,
-    json: Result<Json<Draft>, JsonRejection>,
+    json: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let draft = Draft { id: String::new(), ..body(json)? };
+    let draft = Draft { id: String::new(), ..params::body(json)? };
     let saved = save(&services.store, who.0, draft).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
 
-/// `GET /api/v1/drafts/{id}`: one of the signed-in owner's drafts (404 for anyone else's).
+/// One of the signed-in seller's drafts
+///
+/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone. Another
+/// seller's draft is a 404.
+#[utoipa::path(
+    get,
+    path = "/api/v1/drafts/{id}",
+    operation_id = "getDraft",
+    params(DraftPath),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The draft", body = Draft),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    )
+)]
 async fn one(
     State(services): State<Arc<Services>>,
     who: SignedIn,
@@ -180,19 +230,53 @@ async fn one(
     found.map(Json).ok_or(SaveError::NotFound.into())
 }
 
-/// `PUT /api/v1/drafts/{id}`: replaces the draft.
+/// Replace a draft
+///
+/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone. With a
+/// `productId`, also sets that product's description, category and cover (shown while the signed-in
+/// address owns the product on chain).
+#[utoipa::path(
+    put,
+    path = "/api/v1/drafts/{id}",
+    operation_id = "replaceDraft",
+    params(DraftPath),
+    request_body = Draft,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The draft as stored", body = Draft),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    )
+)]
 async fn replace(
     State(services): State<Arc<Services>>,
     who: SignedIn,
     id: Result<Path<String>, PathRejection>,
-    json: Result<Json<Draft>, JsonRejection>,
+    json: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Json<Draft>, ApiError> {
     let id = params::path(id)?;
-    let draft = Draft { id, ..body(json)? };
+    let draft = Draft { id, ..params::body(json)? };
     Ok(Json(save(&services.store, who.0, draft).await?))
 }
 
-/// `DELETE /api/v1/drafts/{id}`
+/// Delete a draft
+///
+/// Signed in only (Sign-in with Ethereum session cookie); a draft is its owner's alone.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/drafts/{id}",
+    operation_id = "deleteDraft",
+    params(DraftPath),
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    )
+)]
 async fn remove(
     State(services): State<Arc<Services>>,
     who: SignedIn,

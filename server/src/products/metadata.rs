@@ -12,6 +12,8 @@ use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 
+use crate::api::openapi::params::ProductPath;
+use crate::api::openapi::{BadRequest, NotFound};
 use crate::api::params;
 use crate::http::{ApiError, RouteTable, Services};
 use crate::store::{Store, StoreError};
@@ -20,7 +22,21 @@ pub(crate) fn routes(table: RouteTable) -> RouteTable {
     table.get("/api/v1/products/{id}/metadata", one)
 }
 
-/// `GET /api/v1/products/{id}/metadata`: empty fields when the owner wrote nothing.
+/// What the product's owner wrote of it beyond the chain
+///
+/// Description, category and cover, as saved by the address that owns the product on chain now;
+/// empty strings when nothing was saved.
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{id}/metadata",
+    operation_id = "getProductMetadata",
+    params(ProductPath),
+    responses(
+        (status = 200, description = "The metadata", body = ProductMetadata),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
 async fn one(
     State(services): State<Arc<Services>>,
     id: Result<Path<String>, PathRejection>,

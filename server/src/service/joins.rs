@@ -10,7 +10,9 @@ pub use app::unions::Decision;
 use app::unions::RequestStatus;
 use coop::contracts::DataUnion;
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use crate::api::openapi::schemas::AnswerAddress;
 use crate::api::params::Page;
 use crate::http::ErrorCode;
 use crate::http::{ApiError, Services};
@@ -53,12 +55,18 @@ fn shown(state: JoinState) -> RequestStatus {
 }
 
 /// What the API shows of a request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = JoinRequest)]
 pub struct RequestView {
+    #[schema(value_type = AnswerAddress)]
     pub union: Address,
+    #[schema(value_type = AnswerAddress)]
     pub member: Address,
+    /// `sent`: the join-part agent sent `addMembers`; `joined`: the chain shows the member active;
+    /// `parted`: joined once, removed since (only in a member's own view).
     pub status: RequestStatus,
+    /// The signed time of the request (Unix seconds).
     pub issued_at: i64,
     /// Whether a shared secret approved it.
     pub by_secret: bool,
@@ -264,23 +272,29 @@ pub async fn status(services: &Services, union: Address, member: Address) -> Res
     Ok(Some(RequestView { status, ..RequestView::from(request) }))
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = JoinRequestList)]
 pub struct RequestList {
     pub offset: u64,
+    #[schema(minimum = 1)]
     pub limit: u64,
-    /// Requests on all pages.
+    /// Requests on all pages (of the asked status).
     pub total: u64,
     pub requests: Vec<RequestView>,
-    /// Who carries out the approved requests; `null` when this server runs no join-part agent.
+    /// This server's join-part agent, which carries out the approved requests; `null` when this server
+    /// runs none.
+    #[schema(required = true)]
     pub agent: Option<AgentView>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentView {
+    #[schema(value_type = AnswerAddress)]
     pub address: Address,
     /// Whether the union lists it as a join-part agent now (approved requests wait while it does not);
     /// `null` when the chain could not be asked, so the requests are still listed.
+    #[schema(required = true)]
     pub is_union_agent: Option<bool>,
 }
 
@@ -356,14 +370,16 @@ pub async fn remove(services: &Services, who: Address, union: Address, member: A
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Secret)]
 pub struct SecretView {
     pub id: String,
     pub name: String,
     pub created_at: i64,
     /// The secret itself: only in the answer that creates it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::api::openapi::schemas::Hash>, nullable = false)]
     pub secret: Option<B256>,
 }
 

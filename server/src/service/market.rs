@@ -4,20 +4,25 @@
 use alloy::primitives::{Address, B256, U256};
 pub use app::market::{ProductState, Sort};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::Wei;
+use crate::api::openapi::schemas::{AnswerAddress, Hash};
 use crate::api::params::Page;
 use crate::catalog::{self, Catalog};
 use crate::http::{ApiError, Services};
 use crate::live::Models;
 use crate::unions::Unions;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Product {
+    #[schema(value_type = Hash)]
     pub id: B256,
     pub name: String,
+    #[schema(value_type = AnswerAddress)]
     pub owner: Address,
+    #[schema(value_type = AnswerAddress)]
     pub beneficiary: Address,
     /// The beneficiary is a Data Union: purchases are its revenue.
     pub data_union: bool,
@@ -28,6 +33,7 @@ pub struct Product {
     pub created_block: u64,
     pub updated_block: u64,
     pub purchases: u64,
+    /// DATA paid for it.
     pub revenue: Wei,
     pub subscribers: u64,
 }
@@ -55,8 +61,9 @@ pub fn find<'a>(catalog: &'a Catalog, id: &B256) -> Result<&'a catalog::Product,
     catalog.product(id).ok_or_else(|| ApiError::NotFound(format!("no product {id} (as of block {})", catalog.as_of())))
 }
 
-/// Which products a list holds, by state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which products a list holds, by state: listed (deployed), deleted, or all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Listed {
     #[default]
     Deployed,
@@ -120,18 +127,22 @@ pub fn list(models: &Models, filter: &ProductFilter, page: Page) -> (usize, Vec<
     (total, page.of(matching.into_iter()).into_iter().map(|p| product(p, &models.unions)).collect())
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One entry per product with the subscription's current end: extensions move the end, they are not
+/// counted twice.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Subscriptions {
+    #[schema(value_type = AnswerAddress)]
     pub subscriber: Address,
     /// The chain time `active` is judged at: the timestamp of the block the answer is as of.
     pub chain_time: u64,
     pub subscriptions: Vec<Subscription>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
+    #[schema(value_type = Hash)]
     pub product_id: B256,
     pub product_name: String,
     /// Seconds since the epoch (a uint256 on chain, hence a string).

@@ -11,9 +11,16 @@ pub mod unions;
 
 use alloy::primitives::U256;
 use serde::{Serialize, Serializer};
+use utoipa::ToSchema;
 
 /// An amount in wei, written as a decimal string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ToSchema)]
+#[schema(
+    value_type = String,
+    pattern = "^[0-9]+$",
+    description = "An unsigned 256-bit integer (wei, or a uint256 from the chain) as a decimal string.",
+    examples("1000000000000000000")
+)]
 pub struct Wei(pub U256);
 
 impl Serialize for Wei {

@@ -10,27 +10,31 @@ use alloy::primitives::{Address, B256, U256};
 use app::checkout::quote::Currency;
 use coop::contracts::UniswapV2Router02;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::Wei;
 use super::market::find;
+use crate::api::openapi::schemas::{AnswerAddress, Hash};
 use crate::http::ErrorCode;
 use crate::http::{ApiError, Services};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Quote {
+    #[schema(value_type = Hash)]
     pub product_id: B256,
     pub seconds: Wei,
     pub currency: Currency,
     pub price_per_second: Wei,
     pub minimum_subscription_seconds: Wei,
-    /// DATA wei the Marketplace takes.
+    /// DATA wei the Marketplace takes: `pricePerSecond` x `seconds`.
     pub price: Wei,
-    /// Wei of `currency` to pay, slippage not included.
+    /// Wei of `currency` to pay (the router's `getAmountsIn`), slippage not included.
     pub amount_in: Wei,
-    /// The swap path, empty for DATA.
+    /// The swap path: `[WETH, DATA]` for ETH, `[DAI, WETH, DATA]` for DAI, empty for DATA.
+    #[schema(value_type = Vec<AnswerAddress>)]
     pub path: Vec<Address>,
     /// The block the pools were read at (the same as `asOfBlock`).
     pub block: u64,

@@ -6,8 +6,10 @@ use alloy::primitives::{Address, B256, U256};
 pub use app::unions::MemberStatus;
 use coop::engine::{Commit, MemberView, latest_commit};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::Wei;
+use crate::api::openapi::schemas::{AnswerAddress, Hash};
 use crate::api::params::Page;
 use crate::catalog::Catalog;
 use crate::http::ErrorCode;
@@ -19,35 +21,47 @@ use crate::unions::{Quarantine, Union, Unions};
 const MONTH_SECS: u64 = 30 * 86_400;
 
 /// What the list shows of a union.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = UnionSummary)]
 pub struct Summary {
+    #[schema(value_type = AnswerAddress)]
     pub address: Address,
+    #[schema(value_type = AnswerAddress)]
     pub owner: Address,
     /// The admin fee scaled by 1e18 (1e18 is 100 %).
     pub admin_fee: Wei,
+    /// The admin fee in percent, exact.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", examples("12.5"))]
     pub admin_fee_percent: String,
     pub active_members: u64,
     /// Addresses that have ever joined (parted ones included).
     pub total_members: u64,
     pub total_revenue: Wei,
+    #[schema(required = true)]
     pub latest_commit: Option<CommitView>,
     pub created_block: u64,
-    /// Seconds a commit stays frozen.
+    /// Seconds a commit stays frozen (a freeze period of 2^64 seconds or more reads as
+    /// 18446744073709551615: commits never unlock).
     pub freeze_period: u64,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Commit)]
 pub struct CommitView {
     /// The block whose book was committed.
     pub book_block: u64,
+    #[schema(value_type = Hash)]
     pub root: B256,
+    #[schema(value_type = Hash)]
     pub book_hash: B256,
-    /// The block the commit transaction was mined in, and its time.
+    /// The block the commit transaction was mined in.
     pub committed_block: u64,
+    /// The time of that block (seconds).
     pub committed_at: u64,
-    /// From this chain time on, members can withdraw with it.
+    /// From this chain time on, members can withdraw with it: `committedAt + freezePeriod + 1`, the
+    /// contract's `provableAt` (18446744073709551615: never).
     pub provable_at: u64,
 }
 
@@ -121,8 +135,9 @@ pub fn list(unions: &Unions, owner: Option<Address>, page: Page) -> (usize, Vec<
     (all.len(), page.of(all.into_iter()).into_iter().map(summary).collect())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = UnionStats)]
 pub struct Stats {
     #[serde(flatten)]
     pub summary: Summary,
@@ -137,7 +152,7 @@ pub struct Stats {
     pub average_revenue_per_member: Wei,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
     pub revenue: Wei,
@@ -235,7 +250,7 @@ fn per_member_month(member_shares: U256, members: u64, age_secs: u64) -> U256 {
     member_shares * U256::from(MONTH_SECS) / (U256::from(members) * U256::from(age_secs.max(MONTH_SECS)))
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Point {
     pub block: u64,
@@ -284,17 +299,24 @@ impl AddressSearch {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Member {
+    #[schema(value_type = AnswerAddress)]
     pub address: Address,
     pub leaf_index: usize,
     pub earnings: Wei,
     pub active: bool,
     /// `Active` or `Parted`, as the list's filter names them.
+    #[schema(schema_with = active_or_parted)]
     pub status: MemberStatus,
     pub first_joined_block: u64,
     pub withdrawn: Wei,
+}
+
+/// A listed member's status: a list holds members, each active or parted, never `all`.
+fn active_or_parted() -> utoipa::openapi::schema::Object {
+    crate::api::openapi::schemas::one_of(&[MemberStatus::Active.as_str(), MemberStatus::Parted.as_str()])
 }
 
 /// Members in leaf order (the order they first joined): every address that ever joined, parted ones
@@ -341,14 +363,18 @@ fn member(union: &Union, view: MemberView, first_joined_block: u64) -> Member {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = MemberFigures)]
 pub struct Figures {
+    #[schema(value_type = AnswerAddress)]
     pub union: Address,
+    #[schema(value_type = AnswerAddress)]
     pub address: Address,
     pub leaf_index: usize,
     pub active: bool,
     /// `null` for an owner's leaf that never joined.
+    #[schema(required = true)]
     pub first_joined_block: Option<u64>,
     /// Lifetime earnings now.
     pub earnings: Wei,
@@ -360,6 +386,7 @@ pub struct Figures {
     pub frozen: Wei,
     pub withdrawn: Wei,
     /// What `withdrawAll(block, earnings, proof)` takes; `null` until a commit is unfrozen.
+    #[schema(required = true)]
     pub proof: Option<Proof>,
     /// The chain time the freeze was judged at: the timestamp of the block the answer is as of.
     pub chain_time: u64,
@@ -368,10 +395,12 @@ pub struct Figures {
     pub unfreezes_at: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The arguments of `withdrawAll(block, earnings, proof)`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Proof {
     pub block: u64,
     pub earnings: Wei,
+    #[schema(value_type = Vec<Hash>)]
     pub proof: Vec<B256>,
 }
 

@@ -10,7 +10,7 @@ use super::{Store, StoreError, from_db, hex, to_db};
 /// Where a join request stands, stored as its lower-case name. A request is `Pending` until the owner
 /// decides (or `Approved` at once by a shared secret); the join-part agent moves an approved one to
 /// `Sent` when its `addMembers` goes out and to `Joined` when the chain says so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JoinState {
     Pending,

@@ -319,6 +319,11 @@ async fn a_signature_by_another_key_is_refused_and_a_malformed_one_is_a_bad_requ
 
     assert_eq!((forged.status, forged.error()), (StatusCode::UNAUTHORIZED, ("bad_signature", "signature")));
     assert_eq!((garbled.status, garbled.error()), (StatusCode::BAD_REQUEST, ("malformed_signature", "signature")));
+    // The request is an object; serde alone would read it from an array of its fields too.
+    let session = NONCE_SESSIONS.lock().unwrap().get(&message.nonce).cloned();
+    let as_array = json!([message.to_string(), sign(&signer, &message)]);
+    let as_array = post_sign_in_as(&app, as_array, session.as_deref()).await;
+    assert_eq!((as_array.status, as_array.error()), (StatusCode::BAD_REQUEST, ("malformed_body", "message")));
     assert_eq!(sign_in(&app, &message, &sign(&signer, &message)).await.status, StatusCode::OK);
 }
 

@@ -153,6 +153,9 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_saved() {
         (json!({ "kind": "shares" }), "kind"),
         (json!({ "productId": "0x1234" }), "productId"),
         (json!({ "name": 5 }), "body"),
+        // A draft is an object; serde alone would take an array of its fields in order.
+        (json!([]), "body"),
+        (json!(["", "data", "Fine"]), "body"),
     ];
     for (body, field) in cases {
         for (method, target) in [(reqwest::Method::POST, "/api/v1/drafts"), (reqwest::Method::PUT, path.as_str())] {

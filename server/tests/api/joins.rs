@@ -38,6 +38,7 @@ async fn bad_join_requests_are_refused_naming_the_field_and_owner_actions_need_a
         (bad_secret, "malformed_secret", "secret"),
         (future, "stale_request", "issuedAt"),
         (json!({"member": member.address()}), "invalid_body", "body"),
+        (json!([member.address(), now(), "0x00", null]), "invalid_body", "body"),
     ] {
         let (status, reply) = post(&app, &path, None, body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {reply}");
