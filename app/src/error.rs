@@ -8,6 +8,8 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+#[cfg(test)]
+use crate::products::DraftField;
 use crate::products::FieldError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -128,7 +130,7 @@ mod tests {
 
     #[test]
     fn an_error_crosses_the_wire_as_its_code_and_detail() {
-        let invalid = AppError::Invalid(vec![FieldError { field: "name".into(), message: "too long".into() }]);
+        let invalid = AppError::Invalid(vec![FieldError { field: DraftField::Name, message: "too long".into() }]);
         for error in [invalid, AppError::NotSignedIn, AppError::Unavailable(Service::Prices)] {
             let bytes = error.ser();
             assert_eq!(AppError::de(bytes), error);

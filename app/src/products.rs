@@ -128,10 +128,29 @@ impl Default for Draft {
     }
 }
 
-/// A message about one field (`field` is the form's and the API's name for it).
+crate::named::named_enum! {
+    /// A field of a draft, as the form, the checks and the API name it.
+    pub enum DraftField {
+        Kind = "kind" ("Kind"),
+        Name = "name" ("Name"),
+        Description = "description" ("Description"),
+        Category = "category" ("Category"),
+        Cover = "cover" ("Cover"),
+        Price = "price" ("Price"),
+        Period = "period" ("Period"),
+        Minimum = "minimum" ("Minimum subscription"),
+        Beneficiary = "beneficiary" ("Payments go to"),
+        AdminFee = "adminFee" ("Admin fee"),
+        FreezeDays = "freezeDays" ("Freeze period"),
+        Union = "union" ("Data Union"),
+        ProductId = "productId" ("Product id"),
+    }
+}
+
+/// A message about one field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
-    pub field: String,
+    pub field: DraftField,
     pub message: String,
 }
 
@@ -158,12 +177,12 @@ struct Checker {
 }
 
 impl Checker {
-    fn fail(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(FieldError { field: field.to_owned(), message: message.into() });
+    fn fail(&mut self, field: DraftField, message: impl Into<String>) {
+        self.errors.push(FieldError { field, message: message.into() });
     }
 
     /// `None` (and no message) for an empty field in a draft; a message for an empty one to publish.
-    fn present<'a>(&mut self, field: &str, value: &'a str, missing: &str) -> Option<&'a str> {
+    fn present<'a>(&mut self, field: DraftField, value: &'a str, missing: &str) -> Option<&'a str> {
         let value = value.trim();
         if value.is_empty() {
             if self.stage == Stage::Publish {
@@ -202,25 +221,28 @@ impl Draft {
     pub fn check(&self, stage: Stage) -> Result<Option<ProductInput>, Vec<FieldError>> {
         let mut check = Checker { stage, errors: Vec::new() };
         if self.kind().is_none() {
-            check.fail("kind", "choose a data product or a Data Union");
+            check.fail(DraftField::Kind, "choose a data product or a Data Union");
         }
-        let name = check.present("name", &self.name, "enter a name").map(str::to_owned);
+        let name = check.present(DraftField::Name, &self.name, "enter a name").map(str::to_owned);
         if name.as_ref().is_some_and(|name| name.chars().count() > MAX_NAME_CHARS) {
-            check.fail("name", format!("the name is longer than {MAX_NAME_CHARS} characters"));
+            check.fail(DraftField::Name, format!("the name is longer than {MAX_NAME_CHARS} characters"));
         }
         if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
-            check.fail("description", format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters"));
+            check.fail(
+                DraftField::Description,
+                format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters"),
+            );
         }
-        if let Some(category) = check.present("category", &self.category, "choose a category")
+        if let Some(category) = check.present(DraftField::Category, &self.category, "choose a category")
             && category.parse::<Category>().is_err()
         {
-            check.fail("category", "choose one of the categories");
+            check.fail(DraftField::Category, "choose one of the categories");
         }
         if !self.cover.is_empty() && !is_cover_name(&self.cover) {
-            check.fail("cover", "upload the cover again");
+            check.fail(DraftField::Cover, "upload the cover again");
         }
         if !self.product_id.is_empty() && self.product_id.parse::<B256>().is_err() {
-            check.fail("productId", "the product id is not 0x and 64 hex digits");
+            check.fail(DraftField::ProductId, "the product id is not 0x and 64 hex digits");
         }
         let price = self.check_price(&mut check);
         let minimum_seconds = self.check_minimum(&mut check);
@@ -241,32 +263,32 @@ impl Draft {
         let period = match Period::from_name(&self.period).filter(|period| *period != Period::Second) {
             Some(period) => period,
             None => {
-                check.fail("period", "choose hour, day, week or month");
+                check.fail(DraftField::Period, "choose hour, day, week or month");
                 return None;
             }
         };
-        let text = check.present("price", &self.price, "enter a price in DATA")?;
+        let text = check.present(DraftField::Price, &self.price, "enter a price in DATA")?;
         match parse_units(text, DATA_DECIMALS) {
-            Ok(price) if price.is_zero() => check.fail("price", "the price must be more than 0 DATA"),
+            Ok(price) if price.is_zero() => check.fail(DraftField::Price, "the price must be more than 0 DATA"),
             Ok(price) if per_second(price, period).is_zero() => check.fail(
-                "price",
+                DraftField::Price,
                 format!(
                     "the price is less than 1 wei per second; raise it or use a longer period than a {}",
                     period.name()
                 ),
             ),
             Ok(price) => return Some(per_second(price, period)),
-            Err(error) => check.fail("price", error.to_string()),
+            Err(error) => check.fail(DraftField::Price, error.to_string()),
         }
         None
     }
 
     fn check_minimum(&self, check: &mut Checker) -> Option<U256> {
-        let text = check.present("minimum", &self.minimum_days, "enter a minimum in days (0 for none)")?;
+        let text = check.present(DraftField::Minimum, &self.minimum_days, "enter a minimum in days (0 for none)")?;
         match text.parse::<u32>() {
             Ok(days) if days <= MAX_MINIMUM_DAYS => Some(U256::from(u64::from(days) * Period::Day.seconds())),
             _ => {
-                check.fail("minimum", format!("enter a whole number of days from 0 to {MAX_MINIMUM_DAYS}"));
+                check.fail(DraftField::Minimum, format!("enter a whole number of days from 0 to {MAX_MINIMUM_DAYS}"));
                 None
             }
         }
@@ -277,27 +299,27 @@ impl Draft {
         if self.is_union() {
             if self.union_address.trim().is_empty() {
                 if check.stage == Stage::Publish {
-                    check.fail("union", "deploy the Data Union first: its contract receives the payments");
+                    check.fail(DraftField::Union, "deploy the Data Union first: its contract receives the payments");
                 }
                 return None;
             }
             return match coop::text::parse_address(self.union_address.trim()) {
                 Ok(address) => Some(address),
                 Err(error) => {
-                    check.fail("union", error.to_string());
+                    check.fail(DraftField::Union, error.to_string());
                     None
                 }
             };
         }
-        let text = check.present("beneficiary", &self.beneficiary, "enter the address payments go to")?;
+        let text = check.present(DraftField::Beneficiary, &self.beneficiary, "enter the address payments go to")?;
         match coop::text::parse_address(text) {
             Ok(address) if address == Address::ZERO => {
-                check.fail("beneficiary", "payments cannot go to the zero address");
+                check.fail(DraftField::Beneficiary, "payments cannot go to the zero address");
                 None
             }
             Ok(address) => Some(address),
             Err(error) => {
-                check.fail("beneficiary", error.to_string());
+                check.fail(DraftField::Beneficiary, error.to_string());
                 None
             }
         }
@@ -307,15 +329,15 @@ impl Draft {
         if !self.is_union() {
             return;
         }
-        if let Some(text) = check.present("adminFee", &self.admin_fee, "enter the admin fee in percent")
+        if let Some(text) = check.present(DraftField::AdminFee, &self.admin_fee, "enter the admin fee in percent")
             && let Err(message) = admin_fee_wei(text)
         {
-            check.fail("adminFee", message);
+            check.fail(DraftField::AdminFee, message);
         }
-        if let Some(text) = check.present("freezeDays", &self.freeze_days, "enter the freeze period in days")
+        if let Some(text) = check.present(DraftField::FreezeDays, &self.freeze_days, "enter the freeze period in days")
             && let Err(message) = freeze_period_seconds(text)
         {
-            check.fail("freezeDays", message);
+            check.fail(DraftField::FreezeDays, message);
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use alloy::primitives::{Address, B256};
 use app::error::{AppError, Service};
 use app::products::ssr::{Answer, Editor, RequestEditor};
-use app::products::{Draft, FieldError, ProductMetadata, Stage};
+use app::products::{Draft, DraftField, FieldError, ProductMetadata, Stage};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, Request, State};
@@ -102,25 +102,6 @@ pub async fn save(store: &Store, owner: Address, mut draft: Draft) -> Result<Dra
     Ok(draft)
 }
 
-/// The API's name for a field the checks name (they use the same names; the list makes them static).
-fn field_name(field: &str) -> &'static str {
-    const FIELDS: [&str; 12] = [
-        "kind",
-        "name",
-        "description",
-        "category",
-        "cover",
-        "price",
-        "period",
-        "minimum",
-        "beneficiary",
-        "adminFee",
-        "union",
-        "productId",
-    ];
-    FIELDS.into_iter().find(|known| *known == field).unwrap_or("body")
-}
-
 impl From<SaveError> for ApiError {
     fn from(error: SaveError) -> Self {
         match error {
@@ -133,7 +114,7 @@ impl From<SaveError> for ApiError {
                         .map(|e| format!("`{}`: {}", e.field, e.message))
                         .collect::<Vec<_>>()
                         .join("; "),
-                    field: Some(field_name(&first.field)),
+                    field: Some(first.field.as_str()),
                 }
             }
             SaveError::NotFound => ApiError::NotFound("you have no draft with this id".to_owned()),
@@ -306,7 +287,7 @@ fn editor_error(error: SaveError) -> AppError {
     match error {
         SaveError::Invalid(errors) => AppError::Invalid(errors),
         // The editor shows it where it shows a field's problem.
-        SaveError::Quota(message) => AppError::Invalid(vec![FieldError { field: "name".to_owned(), message }]),
+        SaveError::Quota(message) => AppError::Invalid(vec![FieldError { field: DraftField::Name, message }]),
         other => crate::ports::refused(Service::Drafts, other.into()),
     }
 }

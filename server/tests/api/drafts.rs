@@ -149,6 +149,7 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_saved() {
         (json!({ "category": "gossip" }), "category"),
         (json!({ "cover": "../../etc/passwd" }), "cover"),
         (json!({ "kind": "union", "adminFee": "101" }), "adminFee"),
+        (json!({ "kind": "union", "freezeDays": "0.5" }), "freezeDays"),
         (json!({ "period": "fortnight" }), "period"),
         (json!({ "kind": "shares" }), "kind"),
         (json!({ "productId": "0x1234" }), "productId"),

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::form::FieldMessage;
 use super::state::EditorState;
-use crate::products::{COVER_TYPES, COVERS_PATH};
+use crate::products::{COVER_TYPES, COVERS_PATH, DraftField};
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 #[derive(serde::Deserialize)]
@@ -46,7 +46,7 @@ pub fn CoverField(state: EditorState) -> impl IntoView {
                     })}
                 </div>
             </div>
-            <FieldMessage state field="cover" hint="PNG, JPEG or WebP, at most 2 MiB; 16:9 looks best" />
+            <FieldMessage state field=DraftField::Cover hint="PNG, JPEG or WebP, at most 2 MiB; 16:9 looks best" />
         </div>
     }
     .into_any()
@@ -63,8 +63,8 @@ async fn upload(state: EditorState, uploading: RwSignal<bool>, event: leptos::ev
 
     let fail = |message: String| {
         state.errors.update(|errors| {
-            errors.retain(|e| e.field != "cover");
-            errors.push(FieldError { field: "cover".to_owned(), message });
+            errors.retain(|e| e.field != DraftField::Cover);
+            errors.push(FieldError { field: DraftField::Cover, message });
         });
     };
     let Some(target) = event.target() else { return };
@@ -87,7 +87,7 @@ async fn upload(state: EditorState, uploading: RwSignal<bool>, event: leptos::ev
     uploading.set(false);
     match answer.and_then(|text| serde_json::from_str::<Stored>(&text).map_err(|_| "the upload failed".to_owned())) {
         Ok(stored) => {
-            state.errors.update(|errors| errors.retain(|e| e.field != "cover"));
+            state.errors.update(|errors| errors.retain(|e| e.field != DraftField::Cover));
             state.update(|draft| draft.cover = stored.name);
         }
         Err(message) => fail(message),

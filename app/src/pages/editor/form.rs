@@ -4,14 +4,14 @@ use coop::amount::{DATA_DECIMALS, Period, format_units};
 use leptos::prelude::*;
 
 use super::state::EditorState;
-use crate::products::{Category, Draft, DraftKind};
+use crate::products::{Category, Draft, DraftField, DraftKind};
 
 pub const INPUT: &str = "mt-1 w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm \
                          focus:border-emerald-600 focus:outline-none aria-[invalid=true]:border-red-600";
 
 /// The hint under a field, or its message when it is wrong.
 #[component]
-pub fn FieldMessage(state: EditorState, field: &'static str, hint: &'static str) -> impl IntoView {
+pub fn FieldMessage(state: EditorState, field: DraftField, hint: &'static str) -> impl IntoView {
     view! {
         <p id=format!("{field}-message") class="mt-1 text-xs text-stone-500">
             {move || match state.error(field) {
@@ -26,7 +26,7 @@ pub fn FieldMessage(state: EditorState, field: &'static str, hint: &'static str)
 #[component]
 pub fn TextField(
     state: EditorState,
-    field: &'static str,
+    field: DraftField,
     label: &'static str,
     hint: &'static str,
     get: fn(&Draft) -> String,
@@ -35,10 +35,10 @@ pub fn TextField(
 ) -> impl IntoView {
     view! {
         <div>
-            <label for=field class="text-sm font-medium">{label}</label>
+            <label for=field.as_str() class="text-sm font-medium">{label}</label>
             <input
-                id=field
-                name=field
+                id=field.as_str()
+                name=field.as_str()
                 class=INPUT
                 autocomplete="off"
                 prop:value=move || state.draft.with(get)
@@ -104,10 +104,10 @@ pub fn DescriptionField(state: EditorState) -> impl IntoView {
                 class=INPUT
                 prop:value=move || state.draft.with(|draft| draft.description.clone())
                 on:input=move |event| state.update(|draft| draft.description = event_target_value(&event))
-                aria-invalid=move || state.error("description").is_some().to_string()
+                aria-invalid=move || state.error(DraftField::Description).is_some().to_string()
                 aria-describedby="description-message"
             ></textarea>
-            <FieldMessage state field="description" hint="what the data is, how often it is updated, how buyers get it" />
+            <FieldMessage state field=DraftField::Description hint="what the data is, how often it is updated, how buyers get it" />
         </div>
     }
 }
@@ -122,7 +122,7 @@ pub fn CategoryField(state: EditorState) -> impl IntoView {
                 name="category"
                 class=INPUT
                 on:change=move |event| state.update(|draft| draft.category = event_target_value(&event))
-                aria-invalid=move || state.error("category").is_some().to_string()
+                aria-invalid=move || state.error(DraftField::Category).is_some().to_string()
                 aria-describedby="category-message"
             >
                 <option value="" selected=move || state.draft.with(|draft| draft.category.is_empty())>"Choose a category"</option>
@@ -140,7 +140,7 @@ pub fn CategoryField(state: EditorState) -> impl IntoView {
                     })
                     .collect_view()}
             </select>
-            <FieldMessage state field="category" hint="buyers filter the marketplace by it" />
+            <FieldMessage state field=DraftField::Category hint="buyers filter the marketplace by it" />
         </div>
     }
     .into_any()
@@ -182,7 +182,7 @@ pub fn PriceFields(state: EditorState) -> impl IntoView {
                         class=INPUT
                         prop:value=move || state.draft.with(|draft| draft.price.clone())
                         on:input=move |event| state.update(|draft| draft.price = event_target_value(&event))
-                        aria-invalid=move || state.error("price").is_some().to_string()
+                        aria-invalid=move || state.error(DraftField::Price).is_some().to_string()
                         aria-describedby="price-message"
                     />
                 </div>
@@ -202,7 +202,7 @@ pub fn PriceFields(state: EditorState) -> impl IntoView {
                     </select>
                 </div>
             </div>
-            <FieldMessage state field="price" hint="for example 5 or 0.25; buyers pay by the second" />
+            <FieldMessage state field=DraftField::Price hint="for example 5 or 0.25; buyers pay by the second" />
             <p class="mt-1 text-xs text-stone-600" data-testid="price-per-second">
                 {move || state.draft.with(exact_price)}
             </p>

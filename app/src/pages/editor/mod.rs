@@ -26,7 +26,7 @@ use self::publish::{Listing, PublishPanel};
 use self::state::EditorState;
 use self::union::UnionPanel;
 use crate::market::{ProductCard, ProductState, get_product};
-use crate::products::{Draft, DraftKind, draft_of_product, load_draft, my_drafts};
+use crate::products::{Draft, DraftField, DraftKind, draft_of_product, load_draft, my_drafts};
 use crate::wallet::use_wallet;
 
 /// `/products/new`
@@ -135,18 +135,18 @@ fn Editor(state: EditorState, listing: RwSignal<Listing>, heading: &'static str)
                 <p class="mt-2 text-stone-600">"Buyers subscribe by the second; you set the price for the period you think in."</p>
                 <form class="mt-8 grid gap-5 rounded-2xl border border-stone-200 bg-white p-6 shadow-sm" on:submit=move |event| event.prevent_default()>
                     <KindChooser state locked=published />
-                    <TextField state field="name" label="Name" hint="what buyers see on the marketplace"
+                    <TextField state field=DraftField::Name label="Name" hint="what buyers see on the marketplace"
                         get=|draft| draft.name.clone() set=|draft, value| draft.name = value />
                     <DescriptionField state />
                     <div class="grid gap-5 sm:grid-cols-2">
                         <CategoryField state />
-                        <TextField state field="minimum" label="Minimum subscription in days" hint="0 for none"
+                        <TextField state field=DraftField::Minimum label="Minimum subscription in days" hint="0 for none"
                             get=|draft| draft.minimum_days.clone() set=|draft, value| draft.minimum_days = value />
                     </div>
                     <PriceFields state />
                     <CoverField state />
                     <Show when=move || !is_union()>
-                        <TextField state field="beneficiary" label="Payments go to" hint="your connected address unless you change it"
+                        <TextField state field=DraftField::Beneficiary label="Payments go to" hint="your connected address unless you change it"
                             get=|draft| draft.beneficiary.clone() set=|draft, value| draft.beneficiary = value />
                     </Show>
                     <Show when=is_union>

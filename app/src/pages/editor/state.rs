@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::{AppError, Service};
-use crate::products::{Draft, FieldError, Stage, save_draft};
+use crate::products::{Draft, DraftField, FieldError, Stage, save_draft};
 
 #[derive(Clone, Copy)]
 pub struct EditorState {
@@ -47,7 +47,7 @@ impl EditorState {
     }
 
     /// The message for `field`, if it has one.
-    pub fn error(&self, field: &str) -> Option<String> {
+    pub fn error(&self, field: DraftField) -> Option<String> {
         self.errors.with(|errors| errors.iter().find(|e| e.field == field).map(|e| e.message.clone()))
     }
 

@@ -13,7 +13,7 @@ use super::progress::{Step, StepStatus};
 use super::publish::wallet_blocker;
 use super::state::EditorState;
 use crate::components::error_notice::ErrorNotice;
-use crate::products::{Draft, FieldError, admin_fee_wei, freeze_period_seconds};
+use crate::products::{Draft, DraftField, FieldError, admin_fee_wei, freeze_period_seconds};
 use crate::wallet::{Wallet, use_wallet};
 
 const BUTTON: &str = "rounded-lg bg-stone-900 px-4 py-2 text-sm font-medium text-white hover:bg-stone-700 disabled:cursor-not-allowed disabled:opacity-50";
@@ -95,16 +95,16 @@ pub fn UnionPanel(state: EditorState) -> impl IntoView {
                     "the members' earnings and adds the members who join."
                 </p>
             </div>
-            <TextField state field="adminFee" label="Admin fee in %" hint="your share of each sale before the members', 0 to 100"
+            <TextField state field=DraftField::AdminFee label="Admin fee in %" hint="your share of each sale before the members', 0 to 100"
                 get=|draft| draft.admin_fee.clone() set=|draft, value| draft.admin_fee = value />
-            <TextField state field="freezeDays" label="Freeze period in days"
+            <TextField state field=DraftField::FreezeDays label="Freeze period in days"
                 hint="how long each commit of the members' earnings waits before they can withdraw it; fixed at deployment"
                 get=|draft| draft.freeze_days.clone() set=|draft, value| draft.freeze_days = value disabled=deployed />
             {move || match union_address(state) {
                 None => view! {
                     <div>
                         <button type="button" class=BUTTON on:click=deploy disabled=move || blocked.get()>"Deploy the Data Union"</button>
-                        <FieldMessage state field="union" hint="one transaction; you become the union's owner" />
+                        <FieldMessage state field=DraftField::Union hint="one transaction; you become the union's owner" />
                     </div>
                 }.into_any(),
                 Some(address) => view! {
@@ -128,7 +128,7 @@ pub fn UnionPanel(state: EditorState) -> impl IntoView {
 /// A field as typed, parsed; its message is shown under it when it is wrong.
 fn checked<T>(
     state: EditorState,
-    field: &str,
+    field: DraftField,
     text: fn(&Draft) -> String,
     parse: fn(&str) -> Result<T, String>,
 ) -> Option<T> {
@@ -136,14 +136,14 @@ fn checked<T>(
     state.errors.update(|errors| {
         errors.retain(|e| e.field != field);
         if let Err(message) = &parsed {
-            errors.push(FieldError { field: field.to_owned(), message: message.clone() });
+            errors.push(FieldError { field, message: message.clone() });
         }
     });
     parsed.ok()
 }
 
 fn checked_fee(state: EditorState) -> Option<U256> {
-    checked(state, "adminFee", |draft| draft.admin_fee.clone(), admin_fee_wei)
+    checked(state, DraftField::AdminFee, |draft| draft.admin_fee.clone(), admin_fee_wei)
 }
 
 async fn deploy(
@@ -154,7 +154,7 @@ async fn deploy(
     chain_fee: RwSignal<Option<String>>,
 ) {
     problem.set(None);
-    let freeze = checked(state, "freezeDays", |draft| draft.freeze_days.clone(), freeze_period_seconds);
+    let freeze = checked(state, DraftField::FreezeDays, |draft| draft.freeze_days.clone(), freeze_period_seconds);
     let (Some(fee), Some(freeze)) = (checked_fee(state), freeze) else { return };
     if let Some(reason) = untrack(|| wallet_blocker(wallet)) {
         return problem.set(Some(reason));
