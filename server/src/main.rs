@@ -10,6 +10,11 @@ use coop_server::startup::{Server, shutdown_signal};
 use coop_server::{dev, offline, telemetry};
 use std::future::Future;
 
+/// Rendering a page allocates many small strings from every worker thread at once; mimalloc's
+/// per-thread heaps serve them without the lock contention of the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "coop", version, about = "Coop: a data marketplace where communities sell their data together")]
 struct Cli {

@@ -323,6 +323,13 @@ mod cases {
         assert_eq!(db.store.product_metadata(product, owner).await.unwrap(), Some(said(Some(Category::Environment))));
         assert_eq!(db.store.product_metadata(product, next_owner).await.unwrap(), Some(said(Some(Category::Health))));
         assert_eq!(db.store.product_metadata(unfiled, owner).await.unwrap(), Some(said(None)));
+        // A page of products in one question: each as its asked-for owner said, none for the unsaid.
+        let page = [(product, owner), (unfiled, owner), (B256::repeat_byte(9), owner), (unfiled, next_owner)];
+        let found = db.store.products_metadata(&page).await.unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[&(product, owner)], said(Some(Category::Environment)));
+        assert_eq!(found[&(unfiled, owner)], said(None));
+        assert!(db.store.products_metadata(&[]).await.unwrap().is_empty());
         assert_eq!(db.store.products_in_category(Category::Environment).await.unwrap(), vec![(product, owner)]);
         assert!(db.store.products_in_category(Category::Transport).await.unwrap().is_empty(), "replaced");
         assert_eq!(db.store.metadata_count(owner, product).await.unwrap(), (2, true));

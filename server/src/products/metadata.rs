@@ -57,10 +57,13 @@ async fn one(
     Ok(Json(metadata.unwrap_or_default()))
 }
 
-/// Fills in each card's description, category and cover from what its owner saved.
+/// Fills in each card's description, category and cover from what its owner saved: one question to the
+/// store for the whole page.
 pub async fn describe(store: &Store, cards: &mut [ProductCard]) -> Result<(), StoreError> {
+    let asked: Vec<(B256, Address)> = cards.iter().map(|card| (card.id, card.owner)).collect();
+    let mut said = store.products_metadata(&asked).await?;
     for card in cards {
-        if let Some(metadata) = store.product_metadata(card.id, card.owner).await? {
+        if let Some(metadata) = said.remove(&(card.id, card.owner)) {
             card.description = metadata.description;
             card.category = metadata.category;
             card.cover = metadata.cover;

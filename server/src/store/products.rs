@@ -1,6 +1,8 @@
 //! The products' tables (migrations 0004, 0007 and 0009): drafts per owner, the metadata the
 //! marketplace shows beyond the chain, and the uploaded covers.
 
+use std::collections::HashMap;
+
 use alloy::primitives::{Address, B256};
 use app::products::{Category, Draft, ProductMetadata};
 use sqlx::Row;
@@ -14,6 +16,26 @@ fn draft(row: &sqlx::any::AnyRow) -> Result<Draft, StoreError> {
     draft.id = row.try_get("id")?;
     draft.updated_at = row.try_get("updated_at")?;
     Ok(draft)
+}
+
+fn metadata(row: &sqlx::any::AnyRow) -> Result<ProductMetadata, StoreError> {
+    let category: String = row.try_get("category")?;
+    let category = match category.as_str() {
+        "" => None,
+        name => Some(
+            name.parse()
+                .map_err(|_| StoreError::Corrupt { column: "product_metadata.category", value: category.clone() })?,
+        ),
+    };
+    Ok(ProductMetadata { description: row.try_get("description")?, category, cover: row.try_get("cover")? })
+}
+
+fn parse_hash(text: String) -> Result<B256, StoreError> {
+    text.parse().map_err(|_| StoreError::Corrupt { column: "product_metadata.product_id", value: text })
+}
+
+fn parse_address(text: String) -> Result<Address, StoreError> {
+    text.parse().map_err(|_| StoreError::Corrupt { column: "product_metadata.owner", value: text })
 }
 
 fn body(draft: &Draft) -> String {
@@ -116,18 +138,40 @@ impl Store {
         .bind(hex(&owner))
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| {
-            let category: String = row.try_get("category")?;
-            let category = match category.as_str() {
-                "" => None,
-                name => Some(name.parse().map_err(|_| StoreError::Corrupt {
-                    column: "product_metadata.category",
-                    value: category.clone(),
-                })?),
-            };
-            Ok(ProductMetadata { description: row.try_get("description")?, category, cover: row.try_get("cover")? })
-        })
-        .transpose()
+        row.as_ref().map(metadata).transpose()
+    }
+
+    /// What the owners said of each of `products` (a page of the marketplace), in one question to the
+    /// database rather than one per product; a product whose owner said nothing is not in the answer.
+    pub async fn products_metadata(
+        &self,
+        products: &[(B256, Address)],
+    ) -> Result<HashMap<(B256, Address), ProductMetadata>, StoreError> {
+        if products.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let placeholders: Vec<String> = (1..=products.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT product_id, owner, description, category, cover FROM product_metadata WHERE product_id IN ({})",
+            placeholders.join(", ")
+        );
+        // Only numbered placeholders are put into the text; the ids are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (product, _) in products {
+            query = query.bind(format!("{product:#x}"));
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let product: String = row.try_get("product_id")?;
+            let owner: String = row.try_get("owner")?;
+            let key = (parse_hash(product)?, parse_address(owner)?);
+            // A product's earlier owner may have described it too; only the asked-for owner counts.
+            if products.contains(&key) {
+                found.insert(key, metadata(row)?);
+            }
+        }
+        Ok(found)
     }
 
     /// Every `(product, owner)` filed under `category`; the caller keeps the ones whose owner still owns
@@ -138,18 +182,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|row| {
-                let product: String = row.try_get("product_id")?;
-                let owner: String = row.try_get("owner")?;
-                Ok((
-                    product
-                        .parse()
-                        .map_err(|_| StoreError::Corrupt { column: "product_metadata.product_id", value: product })?,
-                    owner
-                        .parse()
-                        .map_err(|_| StoreError::Corrupt { column: "product_metadata.owner", value: owner })?,
-                ))
-            })
+            .map(|row| Ok((parse_hash(row.try_get("product_id")?)?, parse_address(row.try_get("owner")?)?)))
             .collect()
     }
 
