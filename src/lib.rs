@@ -12,5 +12,7 @@ pub mod book;
 pub mod engine;
 /// The JSON reports of the offline commands `coop replay` and `coop book`.
 pub mod report;
+/// Product streams: messages, the bytes their signatures cover, and app key grants.
+pub mod stream;
 /// Addresses and decimal wei amounts as text, parsed strictly at the edges.
 pub mod text;

@@ -38,6 +38,7 @@ pub const KEYS: &[&str] = &[
     "trusted_proxies",
     "request_timeout_seconds",
     "max_concurrent_requests",
+    "messages_per_second_per_publisher",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +96,8 @@ pub struct Config {
     pub request_timeout_seconds: u64,
     /// Requests served at once; more wait for a turn (within their timeout).
     pub max_concurrent_requests: u32,
+    /// Stream messages one publisher may store per second, across its streams (1 to 1000000).
+    pub messages_per_second_per_publisher: u32,
 }
 
 /// A private key from the configuration: never printed, never logged.
@@ -145,6 +148,7 @@ impl Default for Config {
             trusted_proxies: vec![IpAddr::from([127, 0, 0, 1]), IpAddr::from(std::net::Ipv6Addr::LOCALHOST)],
             request_timeout_seconds: 30,
             max_concurrent_requests: 512,
+            messages_per_second_per_publisher: 100,
         }
     }
 }
@@ -292,6 +296,12 @@ impl Config {
 
     /// Rates, bursts, deadlines and concurrency of the HTTP server.
     fn validate_limits(&self) -> Result<(), ConfigError> {
+        if !(1..=1_000_000).contains(&self.messages_per_second_per_publisher) {
+            return Err(ConfigError::Invalid {
+                key: "messages_per_second_per_publisher",
+                message: format!("{} is not between 1 and 1000000", self.messages_per_second_per_publisher),
+            });
+        }
         for (key, rate, burst_key, burst) in [
             (
                 "requests_per_second_per_ip",

@@ -52,6 +52,8 @@ pub mod signatures;
 pub mod startup;
 /// Storage behind one API, on SQLite (default) or PostgreSQL.
 pub mod store;
+/// Product streams: the messages a product sells, their store, and their endpoints.
+pub mod streams;
 /// Logging with an env filter.
 pub mod telemetry;
 /// The Data Unions in memory, built from the event log.

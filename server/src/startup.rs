@@ -121,6 +121,14 @@ fn chain_role(
     })
 }
 
+/// The messages of the products' streams: a SQLite file in the data folder.
+async fn open_streams(config: &Config) -> anyhow::Result<crate::service::streams::Streams> {
+    let store = crate::streams::embedded::Embedded::open(&config.data_dir.join("streams.db")).await?;
+    let rate = std::num::NonZeroU32::new(config.messages_per_second_per_publisher)
+        .context("config key `messages_per_second_per_publisher` is 0")?;
+    Ok(crate::service::streams::Streams::new(Arc::new(store), rate))
+}
+
 impl Server {
     /// Opens the store (creating the data folder and applying migrations), connects to the chain
     /// at `rpc_url`, checks its chain id, and binds the listen address.
@@ -149,6 +157,7 @@ impl Server {
             leading: Default::default(),
             join_agent: chain_info::Roles::of(config).join_agent,
             serving: crate::policy::Serving { policy: config.policy(), spending: Arc::default() },
+            streams: open_streams(config).await?,
         });
         let (router, limiters) = router(listener.local_addr()?, services.clone(), rpc_url, config)?;
         let role = match &services.deployment {

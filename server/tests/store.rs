@@ -99,6 +99,8 @@ conformance!(
     a_join_request_moves_only_along_its_transitions_and_a_sent_one_can_go_back,
     a_secret_is_found_by_its_hash_in_its_own_union_only_and_revoked_by_id,
     a_removal_waits_once_per_member_until_the_agent_forgets_it,
+    stream_definitions_are_per_product_and_a_saved_one_replaces_the_last,
+    an_app_key_stands_until_revoked_and_a_new_grant_restores_it,
 );
 
 const STREAM: &str = "chain";
@@ -541,5 +543,48 @@ mod more_cases {
         assert_eq!(waiting, vec![(DU, first), (DU, second)], "asked twice, waiting once");
         db.store.forget_part_request(DU, first).await.unwrap();
         assert_eq!(db.store.part_requests().await.unwrap(), vec![(DU, second)]);
+    }
+
+    pub async fn stream_definitions_are_per_product_and_a_saved_one_replaces_the_last(db: &Db) {
+        let definition = |name: &str, preview: u32| coop::stream::StreamDefinition {
+            product: hash(1),
+            name: name.parse().unwrap(),
+            description: format!("about {name}"),
+            example: (preview > 0).then(|| "{\"a\":1}".parse().unwrap()),
+            retention_days: 30,
+            public_preview: preview,
+        };
+        db.store.save_stream_definition(&definition("gps", 0), 100).await.unwrap();
+        db.store.save_stream_definition(&definition("acc", 5), 100).await.unwrap();
+        db.store.save_stream_definition(&definition("gps", 3), 200).await.unwrap();
+        let kept = db.store.stream_definitions(&hash(1)).await.unwrap();
+        assert_eq!(kept, vec![definition("acc", 5), definition("gps", 3)], "by name, the last save of each");
+        assert_eq!(db.store.stream_definitions(&hash(2)).await.unwrap(), vec![], "another product's");
+        assert!(db.store.delete_stream_definition(&hash(1), "gps").await.unwrap());
+        assert!(!db.store.delete_stream_definition(&hash(1), "gps").await.unwrap(), "already gone");
+        assert_eq!(db.store.stream_definitions(&hash(1)).await.unwrap(), vec![definition("acc", 5)]);
+    }
+
+    pub async fn an_app_key_stands_until_revoked_and_a_new_grant_restores_it(db: &Db) {
+        let (member, key) = (Address::repeat_byte(0xaa), Address::repeat_byte(0xbb));
+        let app_key = |expires: u64, created_at: u64| coop::stream::AppKey {
+            grant: coop::stream::AppKeyGrant { key, publisher: member, union: DU, chain_id: 31337, expires },
+            signature: alloy::primitives::Bytes::from(vec![1u8; 65]),
+            created_at,
+            revoked_at: None,
+        };
+        db.store.save_app_key(&app_key(2_000, 100)).await.unwrap();
+        assert_eq!(db.store.app_key(key, member, DU).await.unwrap(), Some(app_key(2_000, 100)));
+        assert_eq!(db.store.app_key(key, Address::repeat_byte(0xcc), DU).await.unwrap(), None, "another member's");
+        assert_eq!(db.store.revoke_app_key(key, member, 500).await.unwrap(), 1);
+        assert_eq!(db.store.revoke_app_key(key, member, 600).await.unwrap(), 0, "already revoked");
+        let revoked = db.store.app_key(key, member, DU).await.unwrap().unwrap();
+        assert_eq!(revoked.revoked_at, Some(500));
+        assert!(!revoked.stands_at(400), "revoked is revoked, whatever the time");
+        db.store.save_app_key(&app_key(3_000, 700)).await.unwrap();
+        let granted_again = db.store.app_key(key, member, DU).await.unwrap().unwrap();
+        assert_eq!(granted_again, app_key(3_000, 700));
+        assert!(granted_again.stands_at(2_999) && !granted_again.stands_at(3_000));
+        assert_eq!(db.store.app_keys(member).await.unwrap(), vec![app_key(3_000, 700)]);
     }
 }

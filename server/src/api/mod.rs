@@ -49,7 +49,7 @@ pub(crate) fn routes() -> RouteTable {
     // The editor's drafts, covers and product metadata (`crate::products`).
     let table =
         crate::products::metadata::routes(crate::products::covers::routes(crate::products::drafts::routes(table)));
-    crate::joins::routes(table)
+    crate::streams::api::routes(crate::joins::routes(table))
 }
 
 /// Gives every API answer that does not carry the as-of header (errors, the OpenAPI document) the

@@ -74,6 +74,14 @@ error_codes! {
         NoJoinAgent = "no_join_agent",
         NotServed = "not_served",
         QuotaExceeded = "quota_exceeded",
+        // Product streams and app keys.
+        InvalidMessage = "invalid_message",
+        StaleMessage = "stale_message",
+        SequenceNotAfter = "sequence_not_after",
+        NotAPublisher = "not_a_publisher",
+        NotAReader = "not_a_reader",
+        AppKeyNotGranted = "app_key_not_granted",
+        InvalidGrant = "invalid_grant",
         // Things that are not there, or not in a state to answer.
         NotFound = "not_found",
         NoBook = "no_book",

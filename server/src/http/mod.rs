@@ -56,6 +56,8 @@ pub struct Services {
     pub join_agent: Option<alloy::primitives::Address>,
     /// Which unions this server's keys serve, and what they spent.
     pub serving: crate::policy::Serving,
+    /// The products' stream messages, and the publishers' rate limit.
+    pub streams: crate::service::streams::Streams,
 }
 
 /// A router that remembers what it routes.

@@ -10,6 +10,7 @@ mod joins;
 mod leadership;
 mod products;
 mod sessions;
+mod streams;
 
 use std::str::FromStr;
 

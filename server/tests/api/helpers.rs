@@ -97,13 +97,18 @@ pub async fn spawn_app_configured(configure: impl FnOnce(&mut Config)) -> TestAp
 
 /// A server on a fresh anvil with every contract deployed, indexing it from the deployment's block.
 pub async fn spawn_app_with_contracts() -> TestApp {
-    spawn_with_contracts(false).await
+    spawn_with_contracts(false, |_| {}).await
+}
+
+/// Like [`spawn_app_with_contracts`], with the config changed by `configure` first.
+pub async fn spawn_app_with_contracts_configured(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_with_contracts(false, configure).await
 }
 
 /// Like [`spawn_app_with_contracts`], with the server holding the operator's and the join-part
 /// agent's keys (the accounts `chain::OPERATOR` and `chain::AGENT`), so it commits and adds members.
 pub async fn spawn_app_with_roles() -> TestApp {
-    spawn_with_contracts(true).await
+    spawn_with_contracts(true, |_| {}).await
 }
 
 /// Like [`spawn_app_with_contracts`], with the server's chain behind a proxy that has `fault`.
@@ -115,12 +120,12 @@ pub async fn spawn_app_behind(fault: Fault) -> TestApp {
     spawn_on(&proxy.url, data_dir, None, Some(contracts), false, |_| {}).await
 }
 
-async fn spawn_with_contracts(roles: bool) -> TestApp {
+async fn spawn_with_contracts(roles: bool, configure: impl FnOnce(&mut Config)) -> TestApp {
     let contracts = Chain::start().await;
     let data_dir = tempfile::tempdir().unwrap();
     contracts.deployment.save(&data_dir.path().join("deployment.json")).unwrap();
     let endpoint = contracts.anvil.endpoint();
-    spawn_on(&endpoint, data_dir, None, Some(contracts), roles, |_| {}).await
+    spawn_on(&endpoint, data_dir, None, Some(contracts), roles, configure).await
 }
 
 async fn spawn_on(

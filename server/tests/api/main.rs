@@ -22,5 +22,6 @@ mod metrics;
 mod openapi;
 mod products;
 mod story;
+mod streams;
 mod unions;
 mod validation;

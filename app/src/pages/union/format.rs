@@ -28,22 +28,7 @@ pub fn count_axis(value: f64) -> String {
     if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value:.1}") }
 }
 
-/// `2026-11-25 18:40 UTC` for seconds since the epoch.
-pub fn utc(seconds: u64) -> String {
-    let days = (seconds / 86_400) as i64;
-    let (hour, minute) = ((seconds % 86_400) / 3600, (seconds % 3600) / 60);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
-}
+pub use coop::text::utc;
 
 /// `in 45 s`, `in 3 min`, `in 2 h 5 min`, `in 3 days`.
 pub fn wait(seconds: u64) -> String {

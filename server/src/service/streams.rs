@@ -1,0 +1,383 @@
+//! Product streams: who may write and read, publishing, reading, and app keys.
+//!
+//! Access comes from the chain, never from a table someone edits (design, section 10):
+//! - WRITE: the product's owner, or, for a Data Union product, a member active in the union at the
+//!   block the read models stand at. A publisher signs with its own key or with an app key it
+//!   granted for the union (not revoked, not expired at the chain time of that block).
+//! - READ: the owner, or an address whose subscription ends after the chain time of that block.
+//!   Anyone may read a stream's public preview: its newest `publicPreview` messages.
+//!
+//! Every replica answers the same, and a part, an expiry or a revocation takes effect at once.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use alloy::primitives::{Address, B256};
+use coop::stream::{
+    AppKey, AppKeyGrant, MAX_DESCRIPTION_BYTES, MAX_PUBLIC_PREVIEW, SignedMessage, StreamDefinition, StreamName,
+};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::http::{ApiError, ErrorCode, Services};
+use crate::live::Models;
+use crate::service::unions::at_chain_time;
+use crate::streams::store::{AppendError, MAX_READ, Stored, StreamKey, StreamStore};
+
+/// How far a message's timestamp may be from the server's clock.
+pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(10 * 60);
+/// The longest an app key may be granted for.
+pub const MAX_GRANT: Duration = Duration::from_secs(366 * 24 * 60 * 60);
+/// The longest retention a seller may set, in days.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+
+/// The messages and what limits their publishers; cheap to clone.
+#[derive(Clone)]
+pub struct Streams {
+    pub store: Arc<dyn StreamStore>,
+    /// Messages per second per publisher, across its streams.
+    publishers: Arc<DefaultKeyedRateLimiter<Address>>,
+}
+
+impl Streams {
+    pub fn new(store: Arc<dyn StreamStore>, per_publisher_per_second: NonZeroU32) -> Self {
+        let quota = Quota::per_second(per_publisher_per_second).allow_burst(per_publisher_per_second);
+        Self { store, publishers: Arc::new(RateLimiter::keyed(quota)) }
+    }
+}
+
+fn unix_millis() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+fn not_found(product: &B256) -> ApiError {
+    ApiError::NotFound(format!("no product {product}"))
+}
+
+/// The product's owner: 404 for a product the chain has not shown.
+fn owner_of(models: &Models, product: &B256) -> Result<Address, ApiError> {
+    models.catalog.product(product).map(|p| p.owner).ok_or_else(|| not_found(product))
+}
+
+/// A product's streams; 404 for a product the chain has not shown.
+pub async fn definitions(services: &Services, product: B256) -> Result<Vec<StreamDefinition>, ApiError> {
+    owner_of(&*services.models.read().await, &product)?;
+    Ok(services.store.stream_definitions(&product).await?)
+}
+
+/// One stream's definition; 404 when the product or the stream is not there.
+pub async fn definition(services: &Services, stream: &StreamKey) -> Result<StreamDefinition, ApiError> {
+    let all = definitions(services, stream.product).await?;
+    all.into_iter()
+        .find(|definition| definition.name == stream.name)
+        .ok_or_else(|| ApiError::NotFound(format!("product {} has no stream `{}`", stream.product, stream.name)))
+}
+
+fn invalid(message: String, field: &'static str) -> ApiError {
+    ApiError::BadRequest { code: ErrorCode::InvalidBody, message, field: Some(field) }
+}
+
+/// Creates or changes a stream: the product's owner only.
+pub async fn save_definition(
+    services: &Services,
+    who: Address,
+    definition: StreamDefinition,
+) -> Result<StreamDefinition, ApiError> {
+    if definition.description.len() > MAX_DESCRIPTION_BYTES {
+        return Err(invalid(format!("a description is at most {MAX_DESCRIPTION_BYTES} bytes"), "description"));
+    }
+    if definition.retention_days > MAX_RETENTION_DAYS {
+        return Err(invalid(format!("retention is at most {MAX_RETENTION_DAYS} days"), "retentionDays"));
+    }
+    if definition.public_preview > MAX_PUBLIC_PREVIEW {
+        return Err(invalid(format!("a preview shows at most {MAX_PUBLIC_PREVIEW} messages"), "publicPreview"));
+    }
+    owner_only(services, who, &definition.product).await?;
+    let now = (unix_millis() / 1000) as i64;
+    services.store.save_stream_definition(&definition, now).await?;
+    Ok(definition)
+}
+
+/// Removes a stream's definition (its messages age out with the store's retention): the owner only.
+pub async fn delete_definition(services: &Services, who: Address, stream: &StreamKey) -> Result<(), ApiError> {
+    owner_only(services, who, &stream.product).await?;
+    if !services.store.delete_stream_definition(&stream.product, stream.name.as_str()).await? {
+        return Err(ApiError::NotFound(format!("product {} has no stream `{}`", stream.product, stream.name)));
+    }
+    Ok(())
+}
+
+async fn owner_only(services: &Services, who: Address, product: &B256) -> Result<(), ApiError> {
+    let owner = owner_of(&*services.models.read().await, product)?;
+    if owner != who {
+        return Err(ApiError::Forbidden {
+            code: ErrorCode::NotOwner,
+            message: format!("only the owner of product {product} can change its streams, and {who} is not"),
+        });
+    }
+    Ok(())
+}
+
+/// Who may publish to `product`'s streams at the models' block: its owner, or an active member of
+/// the Data Union it pays.
+fn may_write(models: &Models, product: &B256, publisher: Address) -> Result<bool, ApiError> {
+    let found = models.catalog.product(product).ok_or_else(|| not_found(product))?;
+    if found.owner == publisher {
+        return Ok(true);
+    }
+    Ok(models
+        .unions
+        .get(&found.beneficiary)
+        .and_then(|union| union.state().member(&publisher))
+        .is_some_and(|member| member.active))
+}
+
+/// Whether `reader` may read `product`'s streams at chain time `now`: its owner, or a subscriber
+/// whose subscription ends after `now`.
+fn may_read(models: &Models, product: &B256, reader: Address, now: u64) -> Result<bool, ApiError> {
+    let found = models.catalog.product(product).ok_or_else(|| not_found(product))?;
+    if found.owner == reader {
+        return Ok(true);
+    }
+    Ok(models.catalog.subscriptions_of(&reader).any(|subscription| {
+        subscription.product == *product && subscription.end_timestamp > alloy::primitives::U256::from(now)
+    }))
+}
+
+/// Stores a signed message and answers its offset. Checked before anything is stored: the stream
+/// exists, the signature is the signer's, the signer is the publisher or one of its standing app
+/// keys for the product's union, the publisher may write, the timestamp is near the server's time,
+/// the publisher is within its rate, and the sequence number is after its last one.
+pub async fn publish(services: &Services, message: SignedMessage) -> Result<Stored, ApiError> {
+    let stream = StreamKey::of(&message);
+    definition(services, &stream).await?;
+    if !message.is_signed() {
+        return Err(ApiError::Unauthorized {
+            code: ErrorCode::BadSignature,
+            message: format!("the signature is not {}'s over this message", message.signer),
+            field: Some("signature"),
+        });
+    }
+    let now = unix_millis();
+    let skew = now.abs_diff(message.message.timestamp);
+    if skew > MAX_CLOCK_SKEW.as_millis() as u64 {
+        return Err(ApiError::BadRequest {
+            code: ErrorCode::StaleMessage,
+            message: format!(
+                "the timestamp is {} s from the server's clock; at most {} s is taken",
+                skew / 1000,
+                MAX_CLOCK_SKEW.as_secs()
+            ),
+            field: Some("timestamp"),
+        });
+    }
+    let publisher = message.message.publisher;
+    let signer = message.signer;
+    let key =
+        if signer == publisher { None } else { Some(app_key_for(services, &stream.product, signer, publisher).await?) };
+    at_chain_time(services, |models, chain_now| {
+        if let Some(key) = &key
+            && !key.stands_at(chain_now)
+        {
+            return Err(not_granted(signer, publisher, "it was revoked or has expired"));
+        }
+        if may_write(models, &stream.product, publisher)? {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden {
+                code: ErrorCode::NotAPublisher,
+                message: format!(
+                    "{publisher} may not publish to product {}: it is neither its owner nor an active member of its Data Union",
+                    stream.product
+                ),
+            })
+        }
+    })
+    .await?;
+    if services.streams.publishers.check_key(&publisher).is_err() {
+        return Err(ApiError::TooManyRequests {
+            message: format!("{publisher} publishes faster than this server takes; slow down"),
+            retry_after: 1,
+        });
+    }
+    match services.streams.store.append(message.clone(), now).await {
+        Ok(offset) => Ok(Stored { offset, received_at: now, message }),
+        Err(AppendError::SequenceNotAfter { last, sent, .. }) => Err(ApiError::Conflict {
+            code: ErrorCode::SequenceNotAfter,
+            message: format!("sequence {sent} is not after {publisher}'s last one in this stream, {last}: a replay?"),
+        }),
+        Err(AppendError::Store(error)) => Err(ApiError::Unexpected(error.context("storing a message"))),
+    }
+}
+
+fn not_granted(signer: Address, publisher: Address, why: &str) -> ApiError {
+    ApiError::Forbidden {
+        code: ErrorCode::AppKeyNotGranted,
+        message: format!("{signer} may not publish in {publisher}'s name: {why}"),
+    }
+}
+
+/// The grant that lets `signer` publish for `publisher` to `product`, whose beneficiary is the union.
+async fn app_key_for(
+    services: &Services,
+    product: &B256,
+    signer: Address,
+    publisher: Address,
+) -> Result<AppKey, ApiError> {
+    let union = {
+        let models = services.models.read().await;
+        models.catalog.product(product).ok_or_else(|| not_found(product))?.beneficiary
+    };
+    services
+        .store
+        .app_key(signer, publisher, union)
+        .await?
+        .ok_or_else(|| not_granted(signer, publisher, &format!("it has no app key grant for Data Union {union}")))
+}
+
+/// The reader's view of a stream: everything for a reader with access, the public preview for
+/// anyone else (an empty one when the seller shows none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Full,
+    /// Only offsets from this one on.
+    PreviewFrom(u64),
+}
+
+impl Access {
+    pub fn first_offset(self) -> u64 {
+        match self {
+            Access::Full => 0,
+            Access::PreviewFrom(first) => first,
+        }
+    }
+}
+
+/// What `reader` (signed in, or not) may read of `stream`.
+pub async fn access(services: &Services, stream: &StreamKey, reader: Option<Address>) -> Result<Access, ApiError> {
+    let definition = definition(services, stream).await?;
+    if let Some(reader) = reader {
+        let full = at_chain_time(services, |models, now| may_read(models, &stream.product, reader, now)).await?;
+        if full {
+            return Ok(Access::Full);
+        }
+    }
+    let next = services.streams.store.next_offset(stream).await.map_err(ApiError::Unexpected)?;
+    Ok(Access::PreviewFrom(next.saturating_sub(u64::from(definition.public_preview))))
+}
+
+/// Like [`access`], but refuses anyone without full access: for live feeds and downloads.
+pub async fn full_access(services: &Services, stream: &StreamKey, reader: Option<Address>) -> Result<(), ApiError> {
+    let Some(who) = reader else {
+        return Err(crate::auth::SignedIn::required());
+    };
+    match access(services, stream, reader).await? {
+        Access::Full => Ok(()),
+        Access::PreviewFrom(_) => Err(no_read(who, stream)),
+    }
+}
+
+fn no_read(who: Address, stream: &StreamKey) -> ApiError {
+    ApiError::Forbidden {
+        code: ErrorCode::NotAReader,
+        message: format!(
+            "{who} may not read product {}'s streams: it is not the owner and has no active subscription",
+            stream.product
+        ),
+    }
+}
+
+/// Which messages a history read asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct HistoryQuery {
+    pub from: u64,
+    pub limit: usize,
+    /// Publisher timestamps in `[since, until)`, milliseconds since the epoch.
+    pub between: Option<(u64, u64)>,
+}
+
+/// A page of history: up to `limit` messages from `from`, within what the reader may read.
+pub async fn history(
+    services: &Services,
+    stream: &StreamKey,
+    reader: Option<Address>,
+    query: HistoryQuery,
+) -> Result<(Access, Vec<Stored>), ApiError> {
+    let access = access(services, stream, reader).await?;
+    let from = query.from.max(access.first_offset());
+    let limit = query.limit.clamp(1, MAX_READ);
+    let store = &services.streams.store;
+    let page = match query.between {
+        Some((since, until)) => store.read_between(stream, since, until, from, limit).await,
+        None => store.read(stream, from, limit).await,
+    };
+    Ok((access, page.map_err(ApiError::Unexpected)?))
+}
+
+/// Keeps a publisher's grant for an app key, after checking it: its publisher signed its text (an
+/// account's ECDSA signature, or a contract account's EIP-1271 one), it names this chain and an
+/// indexed Data Union, and it expires in the future but within [`MAX_GRANT`].
+pub async fn grant(services: &Services, grant: AppKeyGrant, signature: &str) -> Result<AppKey, ApiError> {
+    let bad = |message: String, field: &'static str| ApiError::BadRequest {
+        code: ErrorCode::InvalidGrant,
+        message,
+        field: Some(field),
+    };
+    if grant.chain_id != services.chain_id {
+        return Err(bad(
+            format!("the grant names chain {}; this server is on chain {}", grant.chain_id, services.chain_id),
+            "chainId",
+        ));
+    }
+    let now = unix_millis() / 1000;
+    if grant.expires <= now || grant.expires > now + MAX_GRANT.as_secs() {
+        return Err(bad(
+            format!("a grant expires in the future and within {} days", MAX_GRANT.as_secs() / 86_400),
+            "expires",
+        ));
+    }
+    if grant.key == grant.publisher {
+        return Err(bad(
+            "the app key is the member's own address; a member signs with its own key without a grant".to_owned(),
+            "key",
+        ));
+    }
+    if services.models.unions().await.get(&grant.union).is_none() {
+        return Err(ApiError::NotFound(format!("no Data Union at {}", grant.union)));
+    }
+    let signature = crate::signatures::parse(signature)
+        .ok_or_else(|| bad("the signature is not hex of 1 to 2048 bytes".to_owned(), "signature"))?;
+    if !crate::signatures::is_signed_by(&services.chain, grant.publisher, grant.text().as_bytes(), &signature).await? {
+        return Err(ApiError::Unauthorized {
+            code: ErrorCode::BadSignature,
+            message: format!("the signature is not {}'s over the grant's text", grant.publisher),
+            field: Some("signature"),
+        });
+    }
+    let key = AppKey { grant, signature, created_at: now, revoked_at: None };
+    services.store.save_app_key(&key).await?;
+    Ok(key)
+}
+
+/// A publisher's app keys, newest first.
+pub async fn app_keys(services: &Services, publisher: Address) -> Result<Vec<AppKey>, ApiError> {
+    Ok(services.store.app_keys(publisher).await?)
+}
+
+/// Revokes the signed-in publisher's grants of `key`, at once: its next message is refused.
+pub async fn revoke(services: &Services, who: Address, key: Address) -> Result<(), ApiError> {
+    let now = unix_millis() / 1000;
+    if services.store.revoke_app_key(key, who, now).await? == 0 {
+        return Err(ApiError::NotFound(format!("{who} has no standing app key {key}")));
+    }
+    Ok(())
+}
+
+/// Parses a stream name from a path, naming the segment when it is not one.
+pub fn stream_name(text: &str) -> Result<StreamName, ApiError> {
+    text.parse().map_err(|error: coop::stream::StreamError| ApiError::BadRequest {
+        code: ErrorCode::InvalidName,
+        message: error.to_string(),
+        field: Some("stream"),
+    })
+}

@@ -1,0 +1,630 @@
+//! The streams' REST endpoints: definitions, publishing, history, the live feed (Server-Sent Events)
+//! and app keys. Each handler parses, calls `service::streams` and writes its answer.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use alloy::primitives::{Address, B256, Bytes};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use coop::stream::{AppKey, AppKeyGrant, Content, Message, SignedMessage, StreamDefinition};
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::store::{MAX_READ, Stored, StreamKey, live};
+use crate::api::openapi::params::ProductPath;
+use crate::api::openapi::schemas::{Address as AnyAddress, Hash, Signature};
+use crate::api::openapi::{BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized};
+use crate::api::params::{self, Params};
+use crate::auth::SignedIn;
+use crate::http::{ApiError, ErrorCode, RouteTable, Services};
+use crate::service::streams::{self as service, Access, HistoryQuery};
+
+pub(crate) fn routes(table: RouteTable) -> RouteTable {
+    table
+        .get("/api/v1/products/{id}/streams", list)
+        .on(axum::http::Method::PUT, "/api/v1/products/{id}/streams/{stream}", save)
+        .delete("/api/v1/products/{id}/streams/{stream}", remove)
+        .post("/api/v1/products/{id}/streams/{stream}/messages", publish)
+        .get("/api/v1/products/{id}/streams/{stream}/messages", history)
+        .get("/api/v1/products/{id}/streams/{stream}/live", follow)
+        .post("/api/v1/app-keys", grant)
+        .get("/api/v1/app-keys", app_keys)
+        .delete("/api/v1/app-keys/{key}", revoke)
+}
+
+/// A product and one of its streams, named in the path.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct StreamPath {
+    /// The product id.
+    id: Hash,
+    /// The stream's name: 1 to 40 lower-case letters, digits and dashes.
+    #[param(pattern = "^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")]
+    stream: String,
+}
+
+fn stream_key(segments: Result<Path<(String, String)>, PathRejection>) -> Result<StreamKey, ApiError> {
+    let (product, name) = params::path(segments)?;
+    Ok(StreamKey { product: params::product_id(&product, "id")?, name: service::stream_name(&name)? })
+}
+
+/// A stream as its seller describes it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Stream)]
+struct StreamView {
+    #[schema(value_type = Hash)]
+    product: B256,
+    name: String,
+    description: String,
+    /// An example message's content (JSON text), or null.
+    example: Option<String>,
+    /// Days messages are kept; 0 for as long as the server keeps anything.
+    retention_days: u32,
+    /// How many of the newest messages anyone may read without a subscription.
+    public_preview: u32,
+}
+
+impl From<StreamDefinition> for StreamView {
+    fn from(definition: StreamDefinition) -> Self {
+        StreamView {
+            product: definition.product,
+            name: definition.name.to_string(),
+            description: definition.description,
+            example: definition.example.map(String::from),
+            retention_days: definition.retention_days,
+            public_preview: definition.public_preview,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct StreamList {
+    streams: Vec<StreamView>,
+}
+
+/// A product's streams
+///
+/// What its seller attached to it: names, descriptions, examples, retention and preview.
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{id}/streams",
+    operation_id = "listStreams",
+    params(ProductPath),
+    responses(
+        (status = 200, description = "The streams, by name", body = StreamList),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+async fn list(
+    State(services): State<Arc<Services>>,
+    segments: Result<Path<String>, PathRejection>,
+) -> Result<Json<StreamList>, ApiError> {
+    let product = params::product_id(&params::path(segments)?, "id")?;
+    let streams = service::definitions(&services, product).await?;
+    Ok(Json(StreamList { streams: streams.into_iter().map(StreamView::from).collect() }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = StreamSettings)]
+struct Settings {
+    /// At most 2,000 bytes.
+    description: String,
+    /// An example message's content: the text of one JSON object, at most 64 KiB.
+    #[schema(nullable = false)]
+    example: Option<String>,
+    /// 0 to 3650; 0 keeps messages as long as the server keeps anything.
+    #[serde(default)]
+    retention_days: u32,
+    /// 0 to 100.
+    #[serde(default)]
+    public_preview: u32,
+}
+
+/// Create or change a stream
+///
+/// The product's owner only (Sign-in with Ethereum session cookie).
+#[utoipa::path(
+    put,
+    path = "/api/v1/products/{id}/streams/{stream}",
+    operation_id = "saveStream",
+    params(StreamPath),
+    request_body = Settings,
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The stream as saved", body = StreamView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+async fn save(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    segments: Result<Path<(String, String)>, PathRejection>,
+    json: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Json<StreamView>, ApiError> {
+    let stream = stream_key(segments)?;
+    let settings: Settings = params::body(json)?;
+    let example = match settings.example.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(text.parse::<Content>().map_err(|error| ApiError::BadRequest {
+            code: ErrorCode::InvalidBody,
+            message: format!("the example: {error}"),
+            field: Some("example"),
+        })?),
+    };
+    let definition = StreamDefinition {
+        product: stream.product,
+        name: stream.name,
+        description: settings.description,
+        example,
+        retention_days: settings.retention_days,
+        public_preview: settings.public_preview,
+    };
+    Ok(Json(service::save_definition(&services, who.0, definition).await?.into()))
+}
+
+/// Remove a stream
+///
+/// The product's owner only. Its messages are no longer served.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/products/{id}/streams/{stream}",
+    operation_id = "removeStream",
+    params(StreamPath),
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+async fn remove(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    segments: Result<Path<(String, String)>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let stream = stream_key(segments)?;
+    service::delete_definition(&services, who.0, &stream).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = NewMessage)]
+struct NewMessage {
+    /// Whose message it is: the product's owner or an active member of its Data Union.
+    #[schema(value_type = AnyAddress)]
+    publisher: String,
+    /// Per publisher and stream, strictly increasing.
+    sequence: u64,
+    /// Milliseconds since the epoch; within 10 minutes of the server's clock.
+    timestamp: u64,
+    /// The text of one JSON object, at most 64 KiB, exactly as signed.
+    content: String,
+    /// The key that signed: the publisher, or an app key it granted for the product's Data Union.
+    #[schema(value_type = AnyAddress)]
+    signer: String,
+    /// EIP-191 personal_sign by `signer` of the message's 32-byte digest (docs/streams.md).
+    #[schema(value_type = Signature)]
+    signature: String,
+}
+
+/// A message as stored and delivered, with the signature a reader checks.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = StreamMessage)]
+#[allow(dead_code)]
+struct MessageDoc {
+    /// Its place in the stream: 0, 1, 2, …
+    offset: u64,
+    /// When the server stored it, milliseconds since the epoch.
+    received_at: u64,
+    #[schema(value_type = Hash)]
+    product: String,
+    stream: String,
+    #[schema(value_type = AnswerAddressLower)]
+    publisher: String,
+    sequence: u64,
+    timestamp: u64,
+    /// The JSON text as the publisher signed it.
+    content: String,
+    #[schema(value_type = AnswerAddressLower)]
+    signer: String,
+    /// 65 bytes, 0x and hex.
+    signature: String,
+}
+
+/// An address as messages carry it: lower-case hex.
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = "^0x[0-9a-f]{40}$")]
+#[allow(dead_code)]
+struct AnswerAddressLower(String);
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct Published {
+    offset: u64,
+    received_at: u64,
+}
+
+/// Publish a message
+///
+/// Signed by the publisher or by an app key it granted (`POST /api/v1/app-keys`). Refused before
+/// anything is stored: 400 for a malformed message or a timestamp far from the server's clock
+/// (`stale_message`), 401 `bad_signature`, 403 when the signer may not speak for the publisher
+/// (`app_key_not_granted`: no grant, revoked or expired) or the publisher may not write
+/// (`not_a_publisher`: not the owner, not an active member), 404 for an unknown stream, 409
+/// `sequence_not_after` for a replay, 429 above the publisher's rate.
+#[utoipa::path(
+    post,
+    path = "/api/v1/products/{id}/streams/{stream}/messages",
+    operation_id = "publishMessage",
+    params(StreamPath),
+    request_body = NewMessage,
+    responses(
+        (status = 201, description = "Stored at this offset", body = Published),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 429, response = TooManyRequests),
+    )
+)]
+async fn publish(
+    State(services): State<Arc<Services>>,
+    segments: Result<Path<(String, String)>, PathRejection>,
+    json: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let stream = stream_key(segments)?;
+    let sent: NewMessage = params::body(json)?;
+    let invalid = |field: &'static str, message: String| ApiError::BadRequest {
+        code: ErrorCode::InvalidMessage,
+        message: format!("`{field}`: {message}"),
+        field: Some(field),
+    };
+    let bounded = |value: u64, field: &'static str| {
+        if value > i64::MAX as u64 { Err(invalid(field, "above 2^63 - 1".to_owned())) } else { Ok(value) }
+    };
+    let signature = crate::signatures::parse(&sent.signature)
+        .filter(|bytes| bytes.len() == 65)
+        .ok_or_else(|| invalid("signature", "not 65 bytes of hex".to_owned()))?;
+    let message = SignedMessage {
+        message: Message {
+            product: stream.product,
+            stream: stream.name,
+            publisher: params::address(&sent.publisher, "publisher")?,
+            sequence: bounded(sent.sequence, "sequence")?,
+            timestamp: bounded(sent.timestamp, "timestamp")?,
+            content: sent.content.parse().map_err(|error| invalid("content", format!("{error}")))?,
+        },
+        signer: params::address(&sent.signer, "signer")?,
+        signature: Bytes::from(signature.to_vec()),
+    };
+    let stored = service::publish(&services, message).await?;
+    let answer = Published { offset: stored.offset, received_at: stored.received_at };
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// Which messages to read.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct HistoryParams {
+    /// The first offset; default 0.
+    from: Option<u64>,
+    /// How many, 1 to 1000; default 100.
+    limit: Option<u64>,
+    /// Only messages with a timestamp at or after this (milliseconds since the epoch).
+    since: Option<u64>,
+    /// Only messages with a timestamp before this (milliseconds since the epoch).
+    until: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct History {
+    /// `full` for the owner and subscribers, `preview` for anyone else (only the newest messages the
+    /// seller shows).
+    #[schema(schema_with = access_schema)]
+    access: &'static str,
+    #[schema(value_type = Vec<MessageDoc>)]
+    messages: Vec<Stored>,
+    /// The offset to read from next.
+    next: u64,
+}
+
+fn access_schema() -> utoipa::openapi::Object {
+    crate::api::openapi::schemas::one_of(&["full", "preview"])
+}
+
+fn history_query(query: &Params) -> Result<HistoryQuery, ApiError> {
+    let from = query.integer("from", 0, 0..=i64::MAX as u64)?;
+    let limit = query.integer("limit", 100, 1..=MAX_READ as u64)? as usize;
+    let since = query.integer("since", 0, 0..=i64::MAX as u64)?;
+    let until = query.integer("until", i64::MAX as u64, 0..=i64::MAX as u64)?;
+    let between = (query.text("since").is_some() || query.text("until").is_some()).then_some((since, until));
+    Ok(HistoryQuery { from, limit, between })
+}
+
+/// Read a stream's messages
+///
+/// By offset, and by publisher timestamp with `since` and `until`. The owner and subscribers with an
+/// active subscription (signed in) read everything; anyone else reads the public preview, if the
+/// seller shows one.
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{id}/streams/{stream}/messages",
+    operation_id = "readMessages",
+    params(StreamPath, HistoryParams),
+    responses(
+        (status = 200, description = "A page of messages", body = History),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+    )
+)]
+async fn history(
+    State(services): State<Arc<Services>>,
+    who: Option<SignedIn>,
+    segments: Result<Path<(String, String)>, PathRejection>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<History>, ApiError> {
+    let stream = stream_key(segments)?;
+    let query = history_query(&Params::from_query(query)?)?;
+    let (access, messages) = service::history(&services, &stream, who.map(|who| who.0), query).await?;
+    let next = messages.last().map_or(query.from.max(access.first_offset()), |last| last.offset + 1);
+    let access = match access {
+        Access::Full => "full",
+        Access::PreviewFrom(_) => "preview",
+    };
+    Ok(Json(History { access, messages, next }))
+}
+
+/// Where a live feed starts.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct LiveParams {
+    /// The first offset to send; default: the next message stored. A reconnecting client's
+    /// `Last-Event-ID` header (the last offset it got) takes precedence.
+    from: Option<u64>,
+}
+
+/// Follow a stream live
+///
+/// Server-Sent Events: each message is an event whose `id` is its offset and whose data is the
+/// message as JSON. A client that reconnects with `Last-Event-ID` resumes after it, with no gap and
+/// no duplicate. The owner and subscribers only (signed in); an expired subscription is cut off at
+/// the next message.
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{id}/streams/{stream}/live",
+    operation_id = "followStream",
+    params(StreamPath, LiveParams),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "text/event-stream of messages", content_type = "text/event-stream", body = String),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+async fn follow(
+    State(services): State<Arc<Services>>,
+    who: Option<SignedIn>,
+    headers: HeaderMap,
+    segments: Result<Path<(String, String)>, PathRejection>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let stream = stream_key(segments)?;
+    let query = Params::from_query(query)?;
+    let reader = who.map(|who| who.0);
+    service::full_access(&services, &stream, reader).await?;
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map(|last| last.saturating_add(1));
+    let from = match resume {
+        Some(from) => from,
+        None if query.text("from").is_some() => query.integer("from", 0, 0..=i64::MAX as u64)?,
+        None => services.streams.store.next_offset(&stream).await.map_err(ApiError::Unexpected)?,
+    };
+    let feed = live(services.streams.store.clone(), stream.clone(), from);
+    // Access is checked again before each message: a subscription that ends ends the feed.
+    let events = feed
+        .then(move |item| {
+            let (services, stream) = (services.clone(), stream.clone());
+            async move {
+                let stored = item.ok()?;
+                service::full_access(&services, &stream, reader).await.ok()?;
+                Some(stored)
+            }
+        })
+        .take_while(|item| std::future::ready(item.is_some()))
+        .filter_map(|item| async move {
+            let stored = item?;
+            let data = serde_json::to_string(&stored).ok()?;
+            Some(Ok::<_, Infallible>(Event::default().id(stored.offset.to_string()).data(data)))
+        });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = NewAppKey)]
+struct NewGrant {
+    /// The app's key, which will sign messages.
+    #[schema(value_type = AnyAddress)]
+    key: String,
+    /// The member granting it.
+    #[schema(value_type = AnyAddress)]
+    publisher: String,
+    #[schema(value_type = AnyAddress)]
+    union: String,
+    chain_id: u64,
+    /// Seconds since the epoch; in the future and within 366 days.
+    expires: u64,
+    /// EIP-191 personal_sign by the publisher of the grant's text (docs/streams.md).
+    #[schema(value_type = Signature)]
+    signature: String,
+}
+
+/// An app key as kept.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AppKey)]
+struct AppKeyView {
+    #[schema(value_type = AnswerAddress)]
+    key: Address,
+    #[schema(value_type = AnswerAddress)]
+    publisher: Address,
+    #[schema(value_type = AnswerAddress)]
+    union: Address,
+    chain_id: u64,
+    expires: u64,
+    created_at: u64,
+    /// Seconds since the epoch, or null while it stands.
+    revoked_at: Option<u64>,
+    /// The grant's text the publisher signed, and the signature: anyone can check the grant.
+    text: String,
+    signature: String,
+}
+
+use crate::api::openapi::schemas::AnswerAddress;
+
+impl From<AppKey> for AppKeyView {
+    fn from(key: AppKey) -> Self {
+        AppKeyView {
+            text: key.grant.text(),
+            key: key.grant.key,
+            publisher: key.grant.publisher,
+            union: key.grant.union,
+            chain_id: key.grant.chain_id,
+            expires: key.grant.expires,
+            created_at: key.created_at,
+            revoked_at: key.revoked_at,
+            signature: key.signature.to_string(),
+        }
+    }
+}
+
+/// Grant an app key
+///
+/// A member lets an app's key publish in its name to the streams of a Data Union's products, until a
+/// time. The member signs the grant's text once (docs/streams.md); the app never holds the member's
+/// wallet. Granting a key again replaces the grant.
+#[utoipa::path(
+    post,
+    path = "/api/v1/app-keys",
+    operation_id = "grantAppKey",
+    request_body = NewGrant,
+    responses(
+        (status = 201, description = "The key, granted", body = AppKeyView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    )
+)]
+async fn grant(
+    State(services): State<Arc<Services>>,
+    json: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let sent: NewGrant = params::body(json)?;
+    let grant = AppKeyGrant {
+        key: params::address(&sent.key, "key")?,
+        publisher: params::address(&sent.publisher, "publisher")?,
+        union: params::address(&sent.union, "union")?,
+        chain_id: sent.chain_id,
+        expires: sent.expires,
+    };
+    let key = service::grant(&services, grant, &sent.signature).await?;
+    Ok((StatusCode::CREATED, Json(AppKeyView::from(key))).into_response())
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct AppKeysParams {
+    /// Whose keys.
+    publisher: AnyAddress,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct AppKeyList {
+    keys: Vec<AppKeyView>,
+}
+
+/// A member's app keys
+///
+/// Newest first, revoked ones too. Grants are public: each carries its signed text.
+#[utoipa::path(
+    get,
+    path = "/api/v1/app-keys",
+    operation_id = "listAppKeys",
+    params(AppKeysParams),
+    responses(
+        (status = 200, description = "The keys", body = AppKeyList),
+        (status = 400, response = BadRequest),
+    )
+)]
+async fn app_keys(
+    State(services): State<Arc<Services>>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Json<AppKeyList>, ApiError> {
+    let query = Params::from_query(query)?;
+    let publisher = params::address(query.required("publisher")?, "publisher")?;
+    let keys = service::app_keys(&services, publisher).await?;
+    Ok(Json(AppKeyList { keys: keys.into_iter().map(AppKeyView::from).collect() }))
+}
+
+/// The app key named in the path.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct AppKeyPath {
+    key: AnyAddress,
+}
+
+/// Revoke an app key
+///
+/// The signed-in member's grants of the key, at once: its next message is refused.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/app-keys/{key}",
+    operation_id = "revokeAppKey",
+    params(AppKeyPath),
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    )
+)]
+async fn revoke(
+    State(services): State<Arc<Services>>,
+    who: SignedIn,
+    segments: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let key = params::address(&params::path(segments)?, "key")?;
+    service::revoke(&services, who.0, key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

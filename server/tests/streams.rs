@@ -1,0 +1,100 @@
+//! The `StreamStore` conformance suite: every implementation keeps one order, refuses sequence
+//! numbers that do not go forward, reads by offset and by time, trims without forgetting who sent
+//! what, and feeds live readers from any offset without a gap or a duplicate.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256, Bytes};
+use coop::stream::{Message, SignedMessage};
+use coop_server::streams::embedded::Embedded;
+use coop_server::streams::store::{AppendError, StreamKey, StreamStore, live};
+use futures::StreamExt;
+
+fn key(name: &str) -> StreamKey {
+    StreamKey { product: B256::repeat_byte(1), name: name.parse().unwrap() }
+}
+
+/// A message as stored; the store does not check signatures (the service does, before).
+fn message(stream: &StreamKey, publisher: u8, sequence: u64, timestamp: u64) -> SignedMessage {
+    SignedMessage {
+        message: Message {
+            product: stream.product,
+            stream: stream.name.clone(),
+            publisher: Address::repeat_byte(publisher),
+            sequence,
+            timestamp,
+            content: format!("{{\"n\":{sequence}}}").parse().unwrap(),
+        },
+        signer: Address::repeat_byte(publisher),
+        signature: Bytes::from(vec![7u8; 65]),
+    }
+}
+
+async fn conformance(store: Arc<dyn StreamStore>) {
+    let gps = key("gps");
+    let other = key("other");
+    assert_eq!(store.next_offset(&gps).await.unwrap(), 0);
+    assert_eq!(store.append(message(&gps, 1, 5, 1_000), 10).await.unwrap(), 0);
+    assert_eq!(store.append(message(&gps, 2, 1, 2_000), 20).await.unwrap(), 1);
+    assert_eq!(store.append(message(&other, 1, 1, 3_000), 30).await.unwrap(), 0, "offsets are per stream");
+    for sequence in [5, 4] {
+        match store.append(message(&gps, 1, sequence, 4_000), 40).await {
+            Err(AppendError::SequenceNotAfter { last: 5, sent, .. }) => assert_eq!(sent, sequence),
+            other => panic!("sequence {sequence} after 5: {other:?}"),
+        }
+    }
+    assert_eq!(store.append(message(&gps, 1, 9, 5_000), 50).await.unwrap(), 2, "a gap in sequence numbers is fine");
+    assert_eq!(store.next_offset(&gps).await.unwrap(), 3);
+    assert_eq!(store.last_sequence(&gps, Address::repeat_byte(1)).await.unwrap(), Some(9));
+    assert_eq!(store.last_sequence(&gps, Address::repeat_byte(3)).await.unwrap(), None);
+
+    let all = store.read(&gps, 0, 100).await.unwrap();
+    assert_eq!(all.iter().map(|s| s.offset).collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(all[1].message, message(&gps, 2, 1, 2_000), "a message reads back as it was stored");
+    assert_eq!(all[1].received_at, 20);
+    assert_eq!(store.read(&gps, 1, 1).await.unwrap()[0].offset, 1);
+    let between = store.read_between(&gps, 2_000, 5_000, 0, 100).await.unwrap();
+    assert_eq!(between.iter().map(|s| s.offset).collect::<Vec<_>>(), [1], "since is in, until is out");
+
+    // Live from offset 1: the log first, then what is stored meanwhile, each once.
+    let mut feed = live(store.clone(), gps.clone(), 1);
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        seen.push(feed.next().await.unwrap().unwrap().offset);
+    }
+    for sequence in 10..13 {
+        store.append(message(&gps, 1, sequence, 6_000), 60).await.unwrap();
+    }
+    while seen.len() < 5 {
+        let next = tokio::time::timeout(Duration::from_secs(5), feed.next()).await.expect("live within 5 s");
+        seen.push(next.unwrap().unwrap().offset);
+    }
+    assert_eq!(seen, [1, 2, 3, 4, 5]);
+
+    // Trimming keeps each publisher's newest message, so its sequence still guards replays.
+    let trimmed = store.trim(&gps, 55).await.unwrap();
+    assert_eq!(trimmed, 2, "offsets 0 and 2 go; 1 is publisher 2's newest");
+    let left = store.read(&gps, 0, 100).await.unwrap();
+    assert_eq!(left.iter().map(|s| s.offset).collect::<Vec<_>>(), [1, 3, 4, 5]);
+    assert!(matches!(
+        store.append(message(&gps, 2, 1, 7_000), 70).await,
+        Err(AppendError::SequenceNotAfter { last: 1, .. })
+    ));
+    assert_eq!(store.append(message(&gps, 1, 13, 7_000), 70).await.unwrap(), 6, "offsets never go back");
+}
+
+#[tokio::test]
+async fn embedded_in_memory() {
+    conformance(Arc::new(Embedded::in_memory().await.unwrap())).await;
+}
+
+#[tokio::test]
+async fn embedded_on_disk_keeps_its_messages_across_a_restart() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("streams.db");
+    conformance(Arc::new(Embedded::open(&path).await.unwrap())).await;
+    let reopened = Embedded::open(&path).await.unwrap();
+    assert_eq!(reopened.next_offset(&key("gps")).await.unwrap(), 7);
+    assert_eq!(reopened.read(&key("gps"), 6, 10).await.unwrap()[0].message.message.sequence, 13);
+}
