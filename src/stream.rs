@@ -152,6 +152,39 @@ pub struct Message {
 impl Message {
     /// The hash the publisher (or its app key) signs with EIP-191.
     pub fn digest(&self) -> B256 {
+        Unchecked {
+            product: self.product,
+            stream: &self.stream,
+            publisher: self.publisher,
+            sequence: self.sequence,
+            timestamp: self.timestamp,
+            content: self.content.as_str(),
+        }
+        .digest()
+    }
+
+    /// The account whose key made `signature` over this message: the publisher itself or one of its
+    /// app keys. Whether that key may speak for the publisher is the caller's question.
+    pub fn signer(&self, signature: &[u8]) -> Result<Address, StreamError> {
+        recover(self.digest().as_slice(), signature)
+    }
+}
+
+/// A message as received, its content not yet read: the server checks the signature over the bytes
+/// sent before it spends time on what they say.
+#[derive(Debug, Clone, Copy)]
+pub struct Unchecked<'a> {
+    pub product: B256,
+    pub stream: &'a StreamName,
+    pub publisher: Address,
+    pub sequence: u64,
+    pub timestamp: u64,
+    pub content: &'a str,
+}
+
+impl Unchecked<'_> {
+    /// [`Message::digest`], over the content's bytes as they are.
+    pub fn digest(&self) -> B256 {
         let name = self.stream.as_str().as_bytes();
         let mut bytes = Vec::with_capacity(DOMAIN.len() + 32 + 1 + name.len() + 20 + 8 + 8 + 32);
         bytes.extend_from_slice(DOMAIN);
@@ -162,12 +195,11 @@ impl Message {
         bytes.extend_from_slice(self.publisher.as_slice());
         bytes.extend_from_slice(&self.sequence.to_be_bytes());
         bytes.extend_from_slice(&self.timestamp.to_be_bytes());
-        bytes.extend_from_slice(keccak256(self.content.as_str()).as_slice());
+        bytes.extend_from_slice(keccak256(self.content).as_slice());
         keccak256(bytes)
     }
 
-    /// The account whose key made `signature` over this message: the publisher itself or one of its
-    /// app keys. Whether that key may speak for the publisher is the caller's question.
+    /// Who made `signature` over this message.
     pub fn signer(&self, signature: &[u8]) -> Result<Address, StreamError> {
         recover(self.digest().as_slice(), signature)
     }
@@ -261,8 +293,8 @@ pub struct StreamDefinition {
     pub public_preview: u32,
 }
 
-/// The longest stream description, in bytes.
-pub const MAX_DESCRIPTION_BYTES: usize = 2000;
+/// The longest stream description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 /// The most messages a seller may show as a public preview.
 pub const MAX_PUBLIC_PREVIEW: u32 = 100;
 
@@ -340,7 +372,7 @@ mod tests {
     }
 
     /// The digest's layout, pinned: the value was computed apart from this code, by the JavaScript
-    /// of docs/streams.md (with the `js-sha3` package), which every other implementation must match.
+    /// of docs/streams.md (ethers 6), which every other implementation must match.
     #[test]
     fn the_digest_is_pinned() {
         assert_eq!(
@@ -348,6 +380,24 @@ mod tests {
             b256!("0x928196640f35e98590d0641e66be2a108b00dbcb1152e0e1e5f214a6b95b78ca"),
             "the layout changed: a signature made before no longer verifies"
         );
+    }
+
+    /// A signature made by ethers 6 (`wallet.signMessage(getBytes(digest))`, the docs' example) with
+    /// the first well-known development key verifies here.
+    #[test]
+    fn a_signature_made_in_javascript_names_its_signer() {
+        let signature = alloy_primitives::hex!(
+            "0f842592782c5185bea6ecc722c06f9203f20542cb26af49f5f51bfc081a551719c349955649af6c042cf4787334e14c1af7fe1ad408b4a5935ccc0a6bef88f91b"
+        );
+        assert_eq!(message().signer(&signature), Ok(address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")));
+        let signed = SignedMessage {
+            message: message(),
+            signer: address!("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"),
+            signature: signature.into(),
+        };
+        assert!(signed.is_signed());
+        let other = SignedMessage { message: Message { sequence: 8, ..message() }, ..signed };
+        assert!(!other.is_signed(), "the signature is of sequence 7 only");
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub enum Service {
     DataUnions,
     Prices,
     Drafts,
+    Streams,
 }
 
 impl fmt::Display for Service {
@@ -60,6 +61,7 @@ impl fmt::Display for Service {
             Service::DataUnions => "Data Unions are not available right now; try again in a moment",
             Service::Prices => "prices are not available right now; try again in a moment",
             Service::Drafts => "saving is not possible right now; try again in a moment",
+            Service::Streams => "the product's data is not available right now; try again in a moment",
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod pages;
 pub mod products;
 #[cfg(feature = "ssr")]
 pub mod schemas;
+pub mod streams;
 pub mod unions;
 pub mod wallet;
 

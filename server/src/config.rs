@@ -39,6 +39,8 @@ pub const KEYS: &[&str] = &[
     "request_timeout_seconds",
     "max_concurrent_requests",
     "messages_per_second_per_publisher",
+    "member_app_origins",
+    "stream_retention_days",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +100,11 @@ pub struct Config {
     pub max_concurrent_requests: u32,
     /// Stream messages one publisher may store per second, across its streams (1 to 1000000).
     pub messages_per_second_per_publisher: u32,
+    /// Origins of member apps (`https://app.example`, `chrome-extension://<id>`) that may call the
+    /// publish, app key, join and read endpoints from a browser (CORS).
+    pub member_app_origins: Vec<String>,
+    /// The longest any stream's messages are kept, in days (1 to 36500); a seller may choose less.
+    pub stream_retention_days: u32,
 }
 
 /// A private key from the configuration: never printed, never logged.
@@ -149,6 +156,8 @@ impl Default for Config {
             request_timeout_seconds: 30,
             max_concurrent_requests: 512,
             messages_per_second_per_publisher: 100,
+            member_app_origins: Vec::new(),
+            stream_retention_days: 365,
         }
     }
 }
@@ -257,6 +266,24 @@ impl Config {
                 message: format!("scheme `{}` is not supported, use http or https", url.scheme()),
             });
         }
+        for origin in &self.member_app_origins {
+            let parsed = Url::parse(origin).ok();
+            let bare = parsed.as_ref().is_some_and(|url| {
+                url.host_str().is_some_and(|host| !host.is_empty())
+                    && matches!(url.path(), "" | "/")
+                    && url.query().is_none()
+                    && url.fragment().is_none()
+                    && !origin.ends_with('/')
+            });
+            if !bare {
+                return Err(ConfigError::Invalid {
+                    key: "member_app_origins",
+                    message: format!(
+                        "{origin:?} is not an origin: a scheme and a host, nothing after it (https://app.example, chrome-extension://abcdef)"
+                    ),
+                });
+            }
+        }
         if let Some(origin) = &self.public_origin
             && (!matches!(origin.scheme(), "http" | "https")
                 || origin.host_str().is_none()
@@ -296,6 +323,12 @@ impl Config {
 
     /// Rates, bursts, deadlines and concurrency of the HTTP server.
     fn validate_limits(&self) -> Result<(), ConfigError> {
+        if !(1..=36_500).contains(&self.stream_retention_days) {
+            return Err(ConfigError::Invalid {
+                key: "stream_retention_days",
+                message: format!("{} is not between 1 and 36500", self.stream_retention_days),
+            });
+        }
         if !(1..=1_000_000).contains(&self.messages_per_second_per_publisher) {
             return Err(ConfigError::Invalid {
                 key: "messages_per_second_per_publisher",
@@ -520,6 +553,19 @@ mod tests {
         assert!(rejected_key(with("trusted_proxies", ["nginx"])).contains("trusted_proxies"));
         let off = Config { requests_per_second_per_ip: 0, request_burst_per_ip: 0, ..Config::default() };
         assert!(off.validate().is_ok(), "no limit needs no burst");
+        assert!(
+            rejected_key(with("messages_per_second_per_publisher", 0)).contains("messages_per_second_per_publisher")
+        );
+        assert!(rejected_key(with("stream_retention_days", 0)).contains("stream_retention_days"));
+    }
+
+    #[test]
+    fn member_app_origins_are_bare_origins() {
+        let origins = ["https://app.example", "chrome-extension://abcdefghijklmnop", "http://127.0.0.1:8080"];
+        assert_eq!(with("member_app_origins", origins).unwrap().member_app_origins, origins);
+        for bad in ["app.example", "https://app.example/", "https://app.example/path", "https://app.example?x=1", "*"] {
+            assert!(rejected_key(with("member_app_origins", [bad])).contains("member_app_origins"), "{bad}");
+        }
     }
 
     /// Every `COOP_` variable the deployment instructions set (the README's shell blocks and the

@@ -38,6 +38,8 @@ pub mod policy;
 pub mod ports;
 /// Products' drafts, covers and metadata: the editor's side.
 pub mod products;
+/// `coop publish`: the reference client that publishes JSON Lines to a product stream.
+pub mod publish;
 /// The chain role (indexer and operator), held by one instance at a time.
 pub mod role;
 /// The chain's JSON-RPC client, with request deadlines.

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use coop_server::config::Config;
 use coop_server::startup::{Server, shutdown_signal};
-use coop_server::{dev, offline, telemetry};
+use coop_server::{dev, offline, publish, telemetry};
 use std::future::Future;
 
 /// Rendering a page allocates many small strings from every worker thread at once; mimalloc's
@@ -45,6 +45,9 @@ enum Command {
         #[command(subcommand)]
         command: offline::BookCommand,
     },
+    /// Publish JSON Lines from stdin to a product stream, each line one message, signed with the
+    /// key in COOP_PUBLISH_KEY (an app key the publisher granted, or the publisher's own).
+    Publish(publish::PublishArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +59,32 @@ fn main() -> ExitCode {
         Command::Serve { validate: true } => run_async(cli.config, serve_validating),
         Command::Dev => run_async(cli.config, dev::run),
         Command::Deploy => run_async(cli.config, deploy),
+        Command::Publish(args) => run_publish(&args),
+    }
+}
+
+fn run_publish(args: &publish::PublishArgs) -> ExitCode {
+    let published = (|| {
+        let key = std::env::var("COOP_PUBLISH_KEY").context("set COOP_PUBLISH_KEY to the app key's private key")?;
+        let key: alloy::signers::local::PrivateKeySigner =
+            key.trim().parse().context("COOP_PUBLISH_KEY is not a private key (0x and 64 hex digits)")?;
+        let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+        runtime.block_on(publish::run(args, &key, std::io::stdin().lock()))
+    })();
+    match published {
+        Ok(published) => {
+            match published.offsets {
+                Some((first, last)) => {
+                    eprintln!("published {} messages, offsets {first} to {last}", published.messages)
+                }
+                None => eprintln!("nothing to publish"),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("coop publish: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -29,7 +29,10 @@ use crate::http::{self, Services, limits};
 use crate::indexer::Watched;
 use crate::live;
 use crate::operator::CommitPolicy;
-use crate::ports::{ChainCheckout, ServiceMarket, ServiceUnions, provide_checkout, provide_market, provide_unions};
+use crate::ports::{
+    ChainCheckout, ServiceMarket, ServiceStreams, ServiceUnions, provide_checkout, provide_market, provide_streams,
+    provide_unions,
+};
 use crate::role::{ChainRole, OperatorSettings};
 use crate::store::{LogPosition, Store};
 
@@ -45,6 +48,8 @@ pub struct Server {
     /// The point of the stored log the read models were built from.
     loaded: LogPosition,
     limiters: Limiters,
+    /// The longest any stream keeps its messages, in days.
+    stream_retention_days: u32,
 }
 
 /// The chain at `rpc_url`, checked to be the one the config names.
@@ -164,7 +169,16 @@ impl Server {
             Some(deployment) => Some(chain_role(config, rpc_url, &services, deployment)?),
             None => None,
         };
-        Ok(Self { listener, router, services, role, validate: false, loaded, limiters })
+        Ok(Self {
+            listener,
+            router,
+            services,
+            role,
+            validate: false,
+            loaded,
+            limiters,
+            stream_retention_days: config.stream_retention_days,
+        })
     }
 
     /// Makes the validator loud: every mismatch is logged as an error (`coop serve --validate`).
@@ -208,9 +222,18 @@ impl Server {
         tracing::info!(target: "startup", "listening on http://{address}");
         let trimming = tokio::spawn(limits::forget_idle_clients(self.limiters.ip, self.limiters.accounts));
         let cleaning = tokio::spawn(crate::products::covers::clean_unused_covers(services.store.clone()));
+        let forgetting =
+            tokio::spawn(crate::service::streams::trim_expired(services.clone(), self.stream_retention_days));
+        // Live feeds never finish by themselves: they end when the server stops taking requests.
+        let streams = services.streams.clone();
+        let shutdown = async move {
+            shutdown.await;
+            streams.close();
+        };
         http::serve::serve(self.listener, self.router, shutdown).await;
         trimming.abort();
         cleaning.abort();
+        forgetting.abort();
         let _ = stop.send(true);
         for worker in workers {
             let _ = worker.await;
@@ -257,6 +280,7 @@ fn router(
             crate::products::provide_editor,
         ))
         .layer(axum::middleware::from_fn_with_state(ServiceUnions::new(services.clone()), provide_unions))
+        .layer(axum::middleware::from_fn_with_state(ServiceStreams::new(services.clone()), provide_streams))
         .layer(auth::session_layer(services.store.clone(), &services.origin))
         // Before the session is read: a cross-site change is refused whatever cookie it carries.
         .layer(axum::middleware::from_fn_with_state(services.clone(), http::refuse_cross_site))
@@ -284,10 +308,26 @@ fn router(
         None => pages,
     };
     let router = pages
+        // Outside every refusal, so a browser learns that a refused request may be read by its page.
+        .layer(member_apps(config))
         // Which instance answered, for operators behind a load balancer.
         .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("x-coop-instance"), instance_id()))
         .layer(TraceLayer::new_for_http());
     Ok((router, limiters))
+}
+
+/// CORS for the member apps' origins (`member_app_origins`): they may publish, grant app keys, ask
+/// to join and read, without cookies (those requests carry their own signatures, and reads of
+/// public data need none). With no origin configured, no cross-origin page may read any answer.
+fn member_apps(config: &Config) -> tower_http::cors::CorsLayer {
+    use axum::http::{Method, header};
+    let origins = config.member_app_origins.iter().filter_map(|origin| HeaderValue::from_str(origin).ok());
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, HeaderName::from_static("last-event-id")])
+        .expose_headers([crate::api::AS_OF_HEADER, header::RETRY_AFTER])
+        .max_age(Duration::from_secs(3600))
 }
 
 /// How long browsers may keep the bundle's files: for good when their names carry their hash (a

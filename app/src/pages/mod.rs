@@ -8,6 +8,7 @@ pub mod marketplace;
 pub mod not_found;
 pub mod product;
 pub mod purchases;
+pub mod streams;
 pub mod union;
 
 use alloy_primitives::Address;

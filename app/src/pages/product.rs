@@ -16,6 +16,7 @@ use crate::error::answer_or;
 use crate::market::{ProductDetail, ProductState, UnionFigures, counted, get_product, price_label};
 use crate::pages::marketplace::unavailable;
 use crate::pages::not_found::NotFound;
+use crate::pages::streams::ProductStreams;
 use crate::pages::union::format::{data_exact, data_short};
 
 #[component]
@@ -102,6 +103,7 @@ fn ProductView(detail: ProductDetail) -> impl IntoView {
                 </p>
             </section>
             <CheckoutPanel product=product.clone() />
+            <ProductStreams product=product.id />
             {detail.union.map(|union| view! { <UnionSection union /> })}
             <section class="mt-6 text-sm text-stone-600">
                 <h2 class="text-lg font-semibold text-stone-900">"Payments go to"</h2>

@@ -17,6 +17,23 @@ use serde_json::Value;
 use crate::http::ApiError;
 use crate::http::ErrorCode;
 
+/// A whole number in a JSON body, written as JSON may write it: `131` or `131.0` (JSON Schema
+/// counts both as integers, and some clients write every number with a point). For
+/// `#[serde(deserialize_with = "whole")]`.
+pub fn whole<'de, D: serde::Deserializer<'de>, T: TryFrom<u64>>(deserializer: D) -> Result<T, D::Error> {
+    use serde::Deserialize;
+    use serde::de::Error;
+    let number = serde_json::Number::deserialize(deserializer)?;
+    // 2^64 as a float: every whole float below it fits a u64.
+    const LIMIT: f64 = 18_446_744_073_709_551_616.0;
+    let whole = number.as_u64().or_else(|| {
+        number.as_f64().filter(|float| float.fract() == 0.0 && (0.0..LIMIT).contains(float)).map(|float| float as u64)
+    });
+    whole
+        .and_then(|value| T::try_from(value).ok())
+        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number in range")))
+}
+
 /// Page size when none is asked for, and the largest one allowed.
 pub const DEFAULT_LIMIT: u64 = 50;
 pub const MAX_LIMIT: u64 = 1000;
@@ -180,5 +197,28 @@ impl Params {
             return Err(bad(ErrorCode::TooLong, name, format!("`{name}` is longer than {max} characters")));
         }
         Ok(Some(text.to_lowercase()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, serde::Deserialize)]
+    struct Body {
+        #[serde(deserialize_with = "super::whole")]
+        n: u32,
+    }
+
+    fn read(json: &str) -> Result<u32, String> {
+        serde_json::from_str::<Body>(json).map(|body| body.n).map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn a_whole_number_may_be_written_with_a_point_and_nothing_else_passes() {
+        assert_eq!(read(r#"{"n": 131}"#), Ok(131));
+        assert_eq!(read(r#"{"n": 131.0}"#), Ok(131));
+        assert_eq!(read(r#"{"n": 1e2}"#), Ok(100));
+        for bad in [r#"{"n": 1.5}"#, r#"{"n": -1}"#, r#"{"n": 4294967296}"#, r#"{"n": "7"}"#, r#"{"n": 1e30}"#] {
+            assert!(read(bad).is_err(), "{bad}");
+        }
     }
 }

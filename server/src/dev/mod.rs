@@ -30,6 +30,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         config.operator_key.get_or_insert_with(|| key_of(chain, OPERATOR));
         config.agent_key.get_or_insert_with(|| key_of(chain, AGENT));
         seed::demo(chain, &deployment).await.context("seeding the demo marketplace")?;
+        seed::streams(chain, &config).await.context("seeding the demo streams")?;
     }
     Server::build(&config, &rpc_url).await?.run(shutdown_signal()).await
 }

@@ -3,8 +3,12 @@
 
 use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::signers::SignerSync;
 use anyhow::Context;
 use coop::contracts::{DataToken, DataUnion, DataUnionFactory, Marketplace};
+use coop::stream::{Message, SignedMessage, StreamDefinition, StreamName};
+
+use crate::streams::store::StreamStore;
 
 use super::{AGENT, OPERATOR};
 use crate::deploy::{Deployment, confirmed};
@@ -71,6 +75,58 @@ pub async fn demo(chain: &DevChain, deployment: &Deployment) -> anyhow::Result<(
     confirmed(buyer_market.buy(weather, U256::from(7 * DAY)), "buying the demo data product").await?;
     confirmed(buyer_market.buy(commuting, U256::from(30 * DAY)), "buying the demo Data Union product").await?;
     tracing::info!(target: "dev", %union, "seeded a data product, a Data Union with 3 members, and 2 purchases");
+    Ok(())
+}
+
+/// A stream on each demo product, with messages: the union's members publish commuter journeys (each
+/// with its own key), the seller publishes weather readings. The messages are signed as any
+/// publisher's are, and stored before the server starts.
+pub async fn streams(chain: &DevChain, config: &crate::config::Config) -> anyhow::Result<()> {
+    let store = crate::store::Store::open(&config.database_url()).await?;
+    let messages = crate::streams::embedded::Embedded::open(&config.data_dir.join("streams.db")).await?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as u64;
+    let streams = [
+        ("Commuter journeys", "journeys", "One journey per message: mode, minutes, kilometres.", MEMBERS.to_vec()),
+        ("Helsinki weather stations", "readings", "A station's reading: temperature and wind.", vec![SELLER]),
+    ];
+    for (product, name, description, publishers) in streams {
+        let stream_name: StreamName = name.parse()?;
+        let definition = StreamDefinition {
+            product: product_id(product),
+            name: stream_name.clone(),
+            description: description.to_owned(),
+            example: None,
+            retention_days: 30,
+            public_preview: 3,
+        };
+        store.save_stream_definition(&definition, (now / 1000) as i64).await?;
+        for n in 0..12u64 {
+            let account = publishers[n as usize % publishers.len()];
+            let key = chain.signer(account);
+            let content = match name {
+                "journeys" => format!(
+                    r#"{{"mode":"{}","minutes":{},"km":{}}}"#,
+                    ["bus", "bike", "tram"][n as usize % 3],
+                    12 + n * 3,
+                    3 + n
+                ),
+                _ => format!(r#"{{"station":"Kaisaniemi","celsius":{},"windMs":{}}}"#, -3 + n as i64, 2 + n % 5),
+            };
+            let message = Message {
+                product: definition.product,
+                stream: stream_name.clone(),
+                publisher: key.address(),
+                sequence: n,
+                timestamp: now - (12 - n) * 60_000,
+                content: content.parse()?,
+            };
+            let signature = key.sign_message_sync(message.digest().as_slice())?;
+            let signed = SignedMessage { message, signer: key.address(), signature: signature.as_bytes().into() };
+            messages.append(signed, now).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+        }
+    }
+    store.close().await;
+    tracing::info!(target: "dev", "seeded a stream with messages on each demo product");
     Ok(())
 }
 

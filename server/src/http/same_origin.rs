@@ -22,7 +22,10 @@ use crate::http::ErrorCode;
 /// that sent it says it comes from another site: 403 `cross_site`.
 pub async fn refuse_cross_site(State(services): State<Arc<Services>>, request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && let Some(origin) = foreign_origin(request.headers(), &services.origin) {
+    if !safe
+        && !signed_in_body(request.method(), request.uri().path())
+        && let Some(origin) = foreign_origin(request.headers(), &services.origin)
+    {
         tracing::info!(target: "http", method = %request.method(), path = request.uri().path(), %origin, "cross-site request refused");
         return ApiError::Forbidden {
             code: ErrorCode::CrossSite,
@@ -31,6 +34,22 @@ pub async fn refuse_cross_site(State(services): State<Arc<Services>>, request: R
         .into_response();
     }
     next.run(request).await
+}
+
+/// Requests whose body carries their own signature and which read no session: publishing a
+/// message, granting an app key, asking to join. A forged one proves nothing the signer did not
+/// sign, so member apps (a browser extension, another site) may send them from anywhere.
+fn signed_in_body(method: &Method, path: &str) -> bool {
+    if *method != Method::POST {
+        return false;
+    }
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    matches!(
+        segments.as_slice(),
+        ["", "api", "v1", "products", _, "streams", _, "messages"]
+            | ["", "api", "v1", "app-keys"]
+            | ["", "api", "v1", "unions", _, "join-requests"]
+    )
 }
 
 /// Where a browser says the request comes from, when that is another site.
@@ -66,6 +85,29 @@ mod tests {
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         pairs.iter().map(|(name, value)| (name.parse().unwrap(), HeaderValue::from_static(value))).collect()
+    }
+
+    #[test]
+    fn only_requests_signed_in_their_body_may_come_from_anywhere() {
+        let product = format!("0x{}", "ab".repeat(32));
+        for path in [
+            format!("/api/v1/products/{product}/streams/gps/messages"),
+            "/api/v1/app-keys".to_owned(),
+            "/api/v1/unions/0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed/join-requests".to_owned(),
+        ] {
+            assert!(signed_in_body(&Method::POST, &path), "{path}");
+            assert!(!signed_in_body(&Method::DELETE, &path), "{path}");
+        }
+        for path in [
+            "/api/v1/auth/sign-in".to_owned(),
+            format!("/api/v1/products/{product}/streams/gps"),
+            "/api/v1/unions/0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed/join-requests/0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed/approve".to_owned(),
+            "/api/v1/unions/0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed/secrets".to_owned(),
+            "/api/v1/app-keys/extra".to_owned(),
+            "/api/unions/join".to_owned(),
+        ] {
+            assert!(!signed_in_body(&Method::POST, &path), "{path}");
+        }
     }
 
     #[test]

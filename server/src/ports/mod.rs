@@ -4,10 +4,12 @@
 
 mod checkout;
 mod market;
+mod streams;
 mod unions;
 
 pub use checkout::{ChainCheckout, provide_checkout};
 pub use market::{ServiceMarket, provide_market};
+pub use streams::{ServiceStreams, provide_streams};
 pub use unions::{ServiceUnions, provide_unions};
 
 use app::error::{AppError, Service};

@@ -13,9 +13,11 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use alloy::primitives::Bytes;
 use alloy::primitives::{Address, B256};
 use coop::stream::{
-    AppKey, AppKeyGrant, MAX_DESCRIPTION_BYTES, MAX_PUBLIC_PREVIEW, SignedMessage, StreamDefinition, StreamName,
+    AppKey, AppKeyGrant, MAX_DESCRIPTION_CHARS, MAX_PUBLIC_PREVIEW, Message, SignedMessage, StreamDefinition,
+    StreamError, StreamName, Unchecked,
 };
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -37,12 +39,29 @@ pub struct Streams {
     pub store: Arc<dyn StreamStore>,
     /// Messages per second per publisher, across its streams.
     publishers: Arc<DefaultKeyedRateLimiter<Address>>,
+    /// Turns `true` when the server stops, which ends every live feed.
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Streams {
     pub fn new(store: Arc<dyn StreamStore>, per_publisher_per_second: NonZeroU32) -> Self {
         let quota = Quota::per_second(per_publisher_per_second).allow_burst(per_publisher_per_second);
-        Self { store, publishers: Arc::new(RateLimiter::keyed(quota)) }
+        let closing = Arc::new(tokio::sync::watch::channel(false).0);
+        Self { store, publishers: Arc::new(RateLimiter::keyed(quota)), closing }
+    }
+
+    /// Ends every live feed, now and from now on.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Completes once [`Self::close`] was called.
+    pub fn closed(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut closing = self.closing.subscribe();
+        async move {
+            // An error means the sender is gone: the server is gone too.
+            let _ = closing.wait_for(|closed| *closed).await;
+        }
     }
 }
 
@@ -83,8 +102,8 @@ pub async fn save_definition(
     who: Address,
     definition: StreamDefinition,
 ) -> Result<StreamDefinition, ApiError> {
-    if definition.description.len() > MAX_DESCRIPTION_BYTES {
-        return Err(invalid(format!("a description is at most {MAX_DESCRIPTION_BYTES} bytes"), "description"));
+    if definition.description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(invalid(format!("a description is at most {MAX_DESCRIPTION_CHARS} characters"), "description"));
     }
     if definition.retention_days > MAX_RETENTION_DAYS {
         return Err(invalid(format!("retention is at most {MAX_RETENTION_DAYS} days"), "retentionDays"));
@@ -144,20 +163,58 @@ fn may_read(models: &Models, product: &B256, reader: Address, now: u64) -> Resul
     }))
 }
 
-/// Stores a signed message and answers its offset. Checked before anything is stored: the stream
-/// exists, the signature is the signer's, the signer is the publisher or one of its standing app
-/// keys for the product's union, the publisher may write, the timestamp is near the server's time,
-/// the publisher is within its rate, and the sequence number is after its last one.
-pub async fn publish(services: &Services, message: SignedMessage) -> Result<Stored, ApiError> {
-    let stream = StreamKey::of(&message);
+/// A message as a publisher sent it: its content still text, its signature not yet checked.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub publisher: Address,
+    pub sequence: u64,
+    pub timestamp: u64,
+    pub content: String,
+    pub signer: Address,
+    /// 65 bytes.
+    pub signature: Bytes,
+}
+
+/// Stores a message and answers its offset. Checked before anything is stored, cheapest first
+/// where the order does not matter: the stream exists, the signature is the signer's over the bytes
+/// sent, the content is one JSON object within the limit, the timestamp is near the server's time,
+/// the signer is the publisher or one of its standing app keys for the product's union, the
+/// publisher may write, the publisher is within its rate, and the sequence number is after its
+/// last one.
+pub async fn publish(services: &Services, stream: StreamKey, sent: Sent) -> Result<Stored, ApiError> {
     definition(services, &stream).await?;
-    if !message.is_signed() {
+    let unchecked = Unchecked {
+        product: stream.product,
+        stream: &stream.name,
+        publisher: sent.publisher,
+        sequence: sent.sequence,
+        timestamp: sent.timestamp,
+        content: &sent.content,
+    };
+    if unchecked.signer(&sent.signature) != Ok(sent.signer) {
         return Err(ApiError::Unauthorized {
             code: ErrorCode::BadSignature,
-            message: format!("the signature is not {}'s over this message", message.signer),
+            message: format!("the signature is not {}'s over this message", sent.signer),
             field: Some("signature"),
         });
     }
+    let content = sent.content.parse().map_err(|error: StreamError| ApiError::BadRequest {
+        code: ErrorCode::InvalidMessage,
+        message: format!("`content`: {error}"),
+        field: Some("content"),
+    })?;
+    let message = SignedMessage {
+        message: Message {
+            product: stream.product,
+            stream: stream.name.clone(),
+            publisher: sent.publisher,
+            sequence: sent.sequence,
+            timestamp: sent.timestamp,
+            content,
+        },
+        signer: sent.signer,
+        signature: sent.signature,
+    };
     let now = unix_millis();
     let skew = now.abs_diff(message.message.timestamp);
     if skew > MAX_CLOCK_SKEW.as_millis() as u64 {
@@ -287,6 +344,40 @@ fn no_read(who: Address, stream: &StreamKey) -> ApiError {
     }
 }
 
+/// How many days a stream's messages are kept: the seller's choice, at most the server's maximum
+/// (`stream_retention_days`), which is also what "0" (as long as the server keeps anything) means.
+pub fn retention_days(definition: &StreamDefinition, server_maximum: u32) -> u32 {
+    match definition.retention_days {
+        0 => server_maximum,
+        days => days.min(server_maximum),
+    }
+}
+
+/// Forgets, once an hour, the messages older than each stream's retention.
+pub async fn trim_expired(services: Arc<Services>, server_maximum: u32) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let definitions = match services.store.all_stream_definitions().await {
+            Ok(definitions) => definitions,
+            Err(error) => {
+                tracing::warn!(target: "streams", %error, "reading the streams to trim failed");
+                continue;
+            }
+        };
+        for definition in definitions {
+            let days = u64::from(retention_days(&definition, server_maximum));
+            let before = unix_millis().saturating_sub(days * 86_400_000);
+            let stream = StreamKey { product: definition.product, name: definition.name };
+            match services.streams.store.trim(&stream, before).await {
+                Ok(0) => {}
+                Ok(forgotten) => tracing::info!(target: "streams", %stream, forgotten, "old messages forgotten"),
+                Err(error) => tracing::warn!(target: "streams", %stream, %error, "trimming failed"),
+            }
+        }
+    }
+}
+
 /// Which messages a history read asks for.
 #[derive(Debug, Clone, Copy)]
 pub struct HistoryQuery {
@@ -323,36 +414,32 @@ pub async fn grant(services: &Services, grant: AppKeyGrant, signature: &str) -> 
         message,
         field: Some(field),
     };
-    if grant.chain_id != services.chain_id {
-        return Err(bad(
-            format!("the grant names chain {}; this server is on chain {}", grant.chain_id, services.chain_id),
-            "chainId",
-        ));
-    }
-    let now = unix_millis() / 1000;
-    if grant.expires <= now || grant.expires > now + MAX_GRANT.as_secs() {
-        return Err(bad(
-            format!("a grant expires in the future and within {} days", MAX_GRANT.as_secs() / 86_400),
-            "expires",
-        ));
-    }
-    if grant.key == grant.publisher {
-        return Err(bad(
-            "the app key is the member's own address; a member signs with its own key without a grant".to_owned(),
-            "key",
-        ));
-    }
     if services.models.unions().await.get(&grant.union).is_none() {
         return Err(ApiError::NotFound(format!("no Data Union at {}", grant.union)));
     }
     let signature = crate::signatures::parse(signature)
         .ok_or_else(|| bad("the signature is not hex of 1 to 2048 bytes".to_owned(), "signature"))?;
+    // The signature first: what it covers is checked only for grants their publisher made.
     if !crate::signatures::is_signed_by(&services.chain, grant.publisher, grant.text().as_bytes(), &signature).await? {
         return Err(ApiError::Unauthorized {
             code: ErrorCode::BadSignature,
             message: format!("the signature is not {}'s over the grant's text", grant.publisher),
             field: Some("signature"),
         });
+    }
+    if grant.chain_id != services.chain_id {
+        let message =
+            format!("the grant names chain {}; this server is on chain {}", grant.chain_id, services.chain_id);
+        return Err(bad(message, "chainId"));
+    }
+    let now = unix_millis() / 1000;
+    if grant.expires <= now || grant.expires > now + MAX_GRANT.as_secs() {
+        let message = format!("a grant expires in the future and within {} days", MAX_GRANT.as_secs() / 86_400);
+        return Err(bad(message, "expires"));
+    }
+    if grant.key == grant.publisher {
+        let message = "the app key is the member's own address: a member signs with its own key without a grant";
+        return Err(bad(message.to_owned(), "key"));
     }
     let key = AppKey { grant, signature, created_at: now, revoked_at: None };
     services.store.save_app_key(&key).await?;
@@ -380,4 +467,24 @@ pub fn stream_name(text: &str) -> Result<StreamName, ApiError> {
         message: error.to_string(),
         field: Some("stream"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_keeps_its_messages_as_long_as_its_seller_says_and_the_server_allows() {
+        let definition = |days| StreamDefinition {
+            product: B256::ZERO,
+            name: "gps".parse().unwrap(),
+            description: String::new(),
+            example: None,
+            retention_days: days,
+            public_preview: 0,
+        };
+        assert_eq!(retention_days(&definition(0), 365), 365, "0: as long as the server keeps anything");
+        assert_eq!(retention_days(&definition(30), 365), 30);
+        assert_eq!(retention_days(&definition(3650), 365), 365, "never past the server's maximum");
+    }
 }

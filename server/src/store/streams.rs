@@ -71,6 +71,13 @@ impl Store {
         rows.iter().map(definition).collect()
     }
 
+    /// Every product's streams.
+    pub async fn all_stream_definitions(&self) -> Result<Vec<StreamDefinition>, StoreError> {
+        let rows =
+            sqlx::query("SELECT * FROM stream_definitions ORDER BY product_id, name").fetch_all(&self.pool).await?;
+        rows.iter().map(definition).collect()
+    }
+
     /// Creates a stream or replaces what its seller said about it; `now` is Unix seconds.
     pub async fn save_stream_definition(&self, definition: &StreamDefinition, now: i64) -> Result<(), StoreError> {
         sqlx::query(

@@ -5,14 +5,14 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use alloy::primitives::{Address, B256, Bytes};
+use alloy::primitives::{Address, B256};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use coop::stream::{AppKey, AppKeyGrant, Content, Message, SignedMessage, StreamDefinition};
+use coop::stream::{AppKey, AppKeyGrant, Content, StreamDefinition};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -65,8 +65,9 @@ struct StreamView {
     product: B256,
     name: String,
     description: String,
-    /// An example message's content (JSON text), or null.
-    example: Option<String>,
+    /// What a message's content looks like, or null.
+    #[schema(value_type = Option<Object>)]
+    example: Option<serde_json::Value>,
     /// Days messages are kept; 0 for as long as the server keeps anything.
     retention_days: u32,
     /// How many of the newest messages anyone may read without a subscription.
@@ -79,7 +80,7 @@ impl From<StreamDefinition> for StreamView {
             product: definition.product,
             name: definition.name.to_string(),
             description: definition.description,
-            example: definition.example.map(String::from),
+            example: definition.example.and_then(|example| serde_json::from_str(example.as_str()).ok()),
             retention_days: definition.retention_days,
             public_preview: definition.public_preview,
         }
@@ -118,16 +119,17 @@ async fn list(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = StreamSettings)]
 struct Settings {
-    /// At most 2,000 bytes.
+    #[schema(max_length = 2000)]
     description: String,
-    /// An example message's content: the text of one JSON object, at most 64 KiB.
-    #[schema(nullable = false)]
-    example: Option<String>,
-    /// 0 to 3650; 0 keeps messages as long as the server keeps anything.
-    #[serde(default)]
+    /// What a message's content looks like: one JSON object, at most 64 KiB written out.
+    example: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Days messages are kept; 0 keeps them as long as the server keeps anything.
+    #[serde(default, deserialize_with = "params::whole")]
+    #[schema(minimum = 0, maximum = 3650)]
     retention_days: u32,
-    /// 0 to 100.
-    #[serde(default)]
+    /// How many of the newest messages anyone may read without a subscription.
+    #[serde(default, deserialize_with = "params::whole")]
+    #[schema(minimum = 0, maximum = 100)]
     public_preview: u32,
 }
 
@@ -157,13 +159,16 @@ async fn save(
 ) -> Result<Json<StreamView>, ApiError> {
     let stream = stream_key(segments)?;
     let settings: Settings = params::body(json)?;
-    let example = match settings.example.as_deref() {
-        None | Some("") => None,
-        Some(text) => Some(text.parse::<Content>().map_err(|error| ApiError::BadRequest {
-            code: ErrorCode::InvalidBody,
-            message: format!("the example: {error}"),
-            field: Some("example"),
-        })?),
+    let example = match settings.example {
+        None => None,
+        Some(object) => {
+            let text = serde_json::Value::Object(object).to_string();
+            Some(text.parse::<Content>().map_err(|error| ApiError::BadRequest {
+                code: ErrorCode::InvalidBody,
+                message: format!("`example`: {error}"),
+                field: Some("example"),
+            })?)
+        }
     };
     let definition = StreamDefinition {
         product: stream.product,
@@ -210,9 +215,13 @@ struct NewMessage {
     /// Whose message it is: the product's owner or an active member of its Data Union.
     #[schema(value_type = AnyAddress)]
     publisher: String,
-    /// Per publisher and stream, strictly increasing.
+    /// Per publisher and stream, strictly increasing; at most 2^53 - 1.
+    #[serde(deserialize_with = "params::whole")]
+    #[schema(maximum = 9_007_199_254_740_991_u64)]
     sequence: u64,
     /// Milliseconds since the epoch; within 10 minutes of the server's clock.
+    #[serde(deserialize_with = "params::whole")]
+    #[schema(maximum = 9_007_199_254_740_991_u64)]
     timestamp: u64,
     /// The text of one JSON object, at most 64 KiB, exactly as signed.
     content: String,
@@ -220,7 +229,7 @@ struct NewMessage {
     #[schema(value_type = AnyAddress)]
     signer: String,
     /// EIP-191 personal_sign by `signer` of the message's 32-byte digest (docs/streams.md).
-    #[schema(value_type = Signature)]
+    #[schema(value_type = String, pattern = "^(0x)?[0-9a-fA-F]{130}$")]
     signature: String,
 }
 
@@ -293,32 +302,39 @@ async fn publish(
 ) -> Result<Response, ApiError> {
     let stream = stream_key(segments)?;
     let sent: NewMessage = params::body(json)?;
-    let invalid = |field: &'static str, message: String| ApiError::BadRequest {
-        code: ErrorCode::InvalidMessage,
-        message: format!("`{field}`: {message}"),
-        field: Some(field),
-    };
-    let bounded = |value: u64, field: &'static str| {
-        if value > i64::MAX as u64 { Err(invalid(field, "above 2^63 - 1".to_owned())) } else { Ok(value) }
-    };
-    let signature = crate::signatures::parse(&sent.signature)
-        .filter(|bytes| bytes.len() == 65)
-        .ok_or_else(|| invalid("signature", "not 65 bytes of hex".to_owned()))?;
-    let message = SignedMessage {
-        message: Message {
-            product: stream.product,
-            stream: stream.name,
-            publisher: params::address(&sent.publisher, "publisher")?,
-            sequence: bounded(sent.sequence, "sequence")?,
-            timestamp: bounded(sent.timestamp, "timestamp")?,
-            content: sent.content.parse().map_err(|error| invalid("content", format!("{error}")))?,
-        },
+    let signature = crate::signatures::parse(&sent.signature).filter(|bytes| bytes.len() == 65).ok_or_else(|| {
+        ApiError::BadRequest {
+            code: ErrorCode::InvalidMessage,
+            message: "`signature`: not 65 bytes of hex".to_owned(),
+            field: Some("signature"),
+        }
+    })?;
+    let sent = service::Sent {
+        publisher: params::address(&sent.publisher, "publisher")?,
+        sequence: exact_integer(sent.sequence, "sequence")?,
+        timestamp: exact_integer(sent.timestamp, "timestamp")?,
+        content: sent.content,
         signer: params::address(&sent.signer, "signer")?,
-        signature: Bytes::from(signature.to_vec()),
+        signature,
     };
-    let stored = service::publish(&services, message).await?;
+    let stored = service::publish(&services, stream, sent).await?;
     let answer = Published { offset: stored.offset, received_at: stored.received_at };
     Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// The largest integer JavaScript keeps exactly (2^53 - 1): sequence numbers, timestamps and offsets
+/// stay below it, so every client reads them as they are.
+const MAX_EXACT: u64 = (1 << 53) - 1;
+
+fn exact_integer(value: u64, field: &'static str) -> Result<u64, ApiError> {
+    if value > MAX_EXACT {
+        return Err(ApiError::BadRequest {
+            code: ErrorCode::InvalidMessage,
+            message: format!("`{field}` is above 2^53 - 1, the largest integer JavaScript keeps exactly"),
+            field: Some(field),
+        });
+    }
+    Ok(value)
 }
 
 /// Which messages to read.
@@ -327,12 +343,16 @@ async fn publish(
 #[allow(dead_code)]
 struct HistoryParams {
     /// The first offset; default 0.
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64, default = 0)]
     from: Option<u64>,
-    /// How many, 1 to 1000; default 100.
+    /// How many; default 100.
+    #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<u64>,
     /// Only messages with a timestamp at or after this (milliseconds since the epoch).
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
     since: Option<u64>,
     /// Only messages with a timestamp before this (milliseconds since the epoch).
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
     until: Option<u64>,
 }
 
@@ -354,10 +374,10 @@ fn access_schema() -> utoipa::openapi::Object {
 }
 
 fn history_query(query: &Params) -> Result<HistoryQuery, ApiError> {
-    let from = query.integer("from", 0, 0..=i64::MAX as u64)?;
+    let from = query.integer("from", 0, 0..=MAX_EXACT)?;
     let limit = query.integer("limit", 100, 1..=MAX_READ as u64)? as usize;
-    let since = query.integer("since", 0, 0..=i64::MAX as u64)?;
-    let until = query.integer("until", i64::MAX as u64, 0..=i64::MAX as u64)?;
+    let since = query.integer("since", 0, 0..=MAX_EXACT)?;
+    let until = query.integer("until", MAX_EXACT, 0..=MAX_EXACT)?;
     let between = (query.text("since").is_some() || query.text("until").is_some()).then_some((since, until));
     Ok(HistoryQuery { from, limit, between })
 }
@@ -402,6 +422,7 @@ async fn history(
 struct LiveParams {
     /// The first offset to send; default: the next message stored. A reconnecting client's
     /// `Last-Event-ID` header (the last offset it got) takes precedence.
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
     from: Option<u64>,
 }
 
@@ -443,10 +464,11 @@ async fn follow(
         .map(|last| last.saturating_add(1));
     let from = match resume {
         Some(from) => from,
-        None if query.text("from").is_some() => query.integer("from", 0, 0..=i64::MAX as u64)?,
+        None if query.text("from").is_some() => query.integer("from", 0, 0..=MAX_EXACT)?,
         None => services.streams.store.next_offset(&stream).await.map_err(ApiError::Unexpected)?,
     };
-    let feed = live(services.streams.store.clone(), stream.clone(), from);
+    let closed = services.streams.closed();
+    let feed = live(services.streams.store.clone(), stream.clone(), from).take_until(closed);
     // Access is checked again before each message: a subscription that ends ends the feed.
     let events = feed
         .then(move |item| {
@@ -478,10 +500,14 @@ struct NewGrant {
     publisher: String,
     #[schema(value_type = AnyAddress)]
     union: String,
+    /// The chain this server is on (`GET /api/v1/chain`).
+    #[serde(deserialize_with = "params::whole")]
     chain_id: u64,
     /// Seconds since the epoch; in the future and within 366 days.
+    #[serde(deserialize_with = "params::whole")]
     expires: u64,
-    /// EIP-191 personal_sign by the publisher of the grant's text (docs/streams.md).
+    /// EIP-191 personal_sign by the publisher of the grant's text (docs/streams.md); a contract
+    /// account's signature is judged by its EIP-1271 `isValidSignature`.
     #[schema(value_type = Signature)]
     signature: String,
 }

@@ -9,7 +9,7 @@ use alloy::primitives::{Address, B256, U256, hex};
 use alloy::providers::ext::AnvilApi;
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
-use coop::stream::{AppKeyGrant, Message, SignedMessage};
+use coop::stream::{AppKeyGrant, SignedMessage, Unchecked};
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
@@ -24,19 +24,25 @@ fn millis() -> u64 {
 
 /// A message body as a publisher's app sends it, signed by `signer` in `publisher`'s name.
 fn message(product: B256, publisher: Address, signer: &PrivateKeySigner, sequence: u64, content: &str) -> Value {
-    let message = Message {
-        product,
-        stream: "gps".parse().unwrap(),
-        publisher,
-        sequence,
-        timestamp: millis(),
-        content: content.parse().unwrap(),
-    };
-    let signature = signer.sign_message_sync(message.digest().as_slice()).unwrap();
+    message_at(product, publisher, signer, sequence, millis(), content)
+}
+
+/// Like [`message`], at `timestamp`, with any content (the signature covers its bytes as they are).
+fn message_at(
+    product: B256,
+    publisher: Address,
+    signer: &PrivateKeySigner,
+    sequence: u64,
+    timestamp: u64,
+    content: &str,
+) -> Value {
+    let stream = "gps".parse().unwrap();
+    let unchecked = Unchecked { product, stream: &stream, publisher, sequence, timestamp, content };
+    let signature = signer.sign_message_sync(unchecked.digest().as_slice()).unwrap();
     json!({
         "publisher": publisher,
         "sequence": sequence,
-        "timestamp": message.timestamp,
+        "timestamp": timestamp,
         "content": content,
         "signer": signer.address(),
         "signature": hex::encode_prefixed(signature.as_bytes()),
@@ -57,10 +63,14 @@ async fn delete(app: &TestApp, path: &str, cookie: &str) -> StatusCode {
 }
 
 fn grant_body(union: Address, member: &PrivateKeySigner, key: Address, expires: u64) -> Value {
-    let grant = AppKeyGrant { key, publisher: member.address(), union, chain_id: 31337, expires };
+    grant_body_on(31337, union, member, key, expires)
+}
+
+fn grant_body_on(chain_id: u64, union: Address, member: &PrivateKeySigner, key: Address, expires: u64) -> Value {
+    let grant = AppKeyGrant { key, publisher: member.address(), union, chain_id, expires };
     let signature = member.sign_message_sync(grant.text().as_bytes()).unwrap();
     json!({
-        "key": key, "publisher": member.address(), "union": union, "chainId": 31337, "expires": expires,
+        "key": key, "publisher": member.address(), "union": union, "chainId": chain_id, "expires": expires,
         "signature": hex::encode_prefixed(signature.as_bytes()),
     })
 }
@@ -79,7 +89,7 @@ async fn union_product_with_stream(app: &TestApp) -> (Address, B256, String) {
     send(chain.marketplace(OWNER).createProduct(id, "Commuters".into(), du, U256::from(2u64), U256::ZERO)).await;
     app.caught_up().await;
     let owner = signed_in(app, &chain.signer(OWNER)).await;
-    let settings = json!({"description": "Positions", "example": "{\"lat\":60.1}", "publicPreview": 1});
+    let settings = json!({"description": "Positions", "example": {"lat": 60.1}, "publicPreview": 1});
     let (status, saved) = put(app, &format!("/api/v1/products/{id}/streams/gps"), Some(&owner), settings).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     (du, id, owner)
@@ -93,6 +103,7 @@ async fn members_publish_through_app_keys_and_access_follows_the_chain() {
     let listed = app.ok(&format!("/api/v1/products/{id}/streams")).await;
     assert_eq!(listed["streams"][0]["name"], "gps");
     assert_eq!(listed["streams"][0]["publicPreview"], 1);
+    assert_eq!(listed["streams"][0]["example"], json!({"lat": 60.1}));
 
     // The member grants an app key; the app publishes in the member's name.
     let member = chain.signer(MEMBER);
@@ -211,33 +222,19 @@ async fn bad_messages_are_refused_naming_the_field_and_nothing_is_stored() {
         body
     };
     let big = format!("{{\"a\":\"{}\"}}", "x".repeat(64 * 1024));
-    let mut stale = message(id, who, &publisher, 10, "{}");
-    stale["timestamp"] = json!(millis() - 3_600_000);
-    let stale = {
-        // Signed as sent, so only the time is wrong.
-        let message = Message {
-            product: id,
-            stream: "gps".parse().unwrap(),
-            publisher: who,
-            sequence: 10,
-            timestamp: stale["timestamp"].as_u64().unwrap(),
-            content: "{}".parse().unwrap(),
-        };
-        let signature = publisher.sign_message_sync(message.digest().as_slice()).unwrap();
-        let mut body = stale;
-        body["signature"] = json!(hex::encode_prefixed(signature.as_bytes()));
-        body
-    };
+    let signed = |content: &str| message(id, who, &publisher, 10, content);
+    let stale = message_at(id, who, &publisher, 10, millis() - 3_600_000, "{}");
     let cases: Vec<(Value, StatusCode, &str, Option<&str>)> = vec![
         (json!({"publisher": who}), StatusCode::BAD_REQUEST, "invalid_body", Some("body")),
         (json!([1, 2]), StatusCode::BAD_REQUEST, "invalid_body", Some("body")),
-        (with("content", json!("[1]")), StatusCode::BAD_REQUEST, "invalid_message", Some("content")),
-        (with("content", json!("{nope")), StatusCode::BAD_REQUEST, "invalid_message", Some("content")),
-        (with("content", json!(big)), StatusCode::BAD_REQUEST, "invalid_message", Some("content")),
+        (signed("[1]"), StatusCode::BAD_REQUEST, "invalid_message", Some("content")),
+        (signed("{nope"), StatusCode::BAD_REQUEST, "invalid_message", Some("content")),
+        (signed(&big), StatusCode::BAD_REQUEST, "invalid_message", Some("content")),
         (with("signature", json!("0x1234")), StatusCode::BAD_REQUEST, "invalid_message", Some("signature")),
         (with("publisher", json!("0x12")), StatusCode::BAD_REQUEST, "invalid_address", Some("publisher")),
-        (with("sequence", json!(u64::MAX)), StatusCode::BAD_REQUEST, "invalid_message", Some("sequence")),
+        (with("sequence", json!(1u64 << 53)), StatusCode::BAD_REQUEST, "invalid_message", Some("sequence")),
         (with("content", json!("{\"ok\":2}")), StatusCode::UNAUTHORIZED, "bad_signature", Some("signature")),
+        (with("content", json!("[1]")), StatusCode::UNAUTHORIZED, "bad_signature", Some("signature")),
         (with("signer", json!(chain.address(OTHER))), StatusCode::UNAUTHORIZED, "bad_signature", Some("signature")),
         (stale, StatusCode::BAD_REQUEST, "stale_message", Some("timestamp")),
         (
@@ -264,20 +261,38 @@ async fn bad_messages_are_refused_naming_the_field_and_nothing_is_stored() {
     let member = chain.signer(MEMBER);
     let key = PrivateKeySigner::random().address();
     let soon = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 600;
-    let mut wrong_chain = grant_body(du, &member, key, soon);
-    wrong_chain["chainId"] = json!(1);
+    let wrong_chain = grant_body_on(1, du, &member, key, soon);
     let mut forged = grant_body(du, &member, key, soon);
     forged["expires"] = json!(soon + 1);
     for (body, status, error, field) in [
         (grant_body(du, &member, key, 1), StatusCode::BAD_REQUEST, "invalid_grant", Some("expires")),
         (wrong_chain, StatusCode::BAD_REQUEST, "invalid_grant", Some("chainId")),
         (forged, StatusCode::UNAUTHORIZED, "bad_signature", Some("signature")),
+        (grant_body(du, &member, member.address(), soon), StatusCode::BAD_REQUEST, "invalid_grant", Some("key")),
     ] {
         let (got, reply) = post(&app, "/api/v1/app-keys", None, body).await;
         assert_eq!((got, code(&reply)), (status, (Some(error), field)), "{reply}");
     }
     let keys = app.ok(&format!("/api/v1/app-keys?publisher={}", member.address())).await;
     assert_eq!(keys["keys"], json!([]), "no refused grant was kept");
+
+    // Settings that must be refused, and settings by anyone but the owner.
+    let settings = format!("/api/v1/products/{id}/streams/gps");
+    for (body, field) in [
+        (json!({"description": "x".repeat(2001)}), "description"),
+        (json!({"description": "", "retentionDays": 3651}), "retentionDays"),
+        (json!({"description": "", "publicPreview": 101}), "publicPreview"),
+    ] {
+        let (status, reply) = put(&app, &settings, Some(&owner), body).await;
+        assert_eq!((status, code(&reply).1), (StatusCode::BAD_REQUEST, Some(field)), "{reply}");
+    }
+    let (status, _) = put(&app, &settings, None, json!({"description": "mine now"})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let stranger = signed_in(&app, &chain.signer(OTHER)).await;
+    let (status, reply) = put(&app, &settings, Some(&stranger), json!({"description": "mine now"})).await;
+    assert_eq!((status, code(&reply).0), (StatusCode::FORBIDDEN, Some("not_owner")));
+    let listed = app.ok(&format!("/api/v1/products/{id}/streams")).await;
+    assert_eq!(listed["streams"][0]["description"], "Positions", "nothing refused changed the stream");
 
     // Too many messages a second from one publisher: 429, and the rest are stored in order.
     let mut statuses = Vec::new();
@@ -286,4 +301,87 @@ async fn bad_messages_are_refused_naming_the_field_and_nothing_is_stored() {
     }
     assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
     assert_eq!(statuses[0], StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn coop_publish_sends_json_lines_with_an_app_key_and_stops_at_a_bad_line() {
+    use coop_server::publish::{PublishArgs, Published, run};
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let (du, id, owner) = union_product_with_stream(&app).await;
+    let member = chain.signer(MEMBER);
+    let app_key = PrivateKeySigner::random();
+    let expires = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 3600;
+    let (status, _) = post(&app, "/api/v1/app-keys", None, grant_body(du, &member, app_key.address(), expires)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let args = PublishArgs {
+        server: app.url("/").parse().unwrap(),
+        product: id,
+        stream: "gps".parse().unwrap(),
+        publisher: Some(member.address()),
+        first_sequence: None,
+    };
+    let lines = "{\"speed\":3}\n\n{\"speed\":4}\n";
+    let published = run(&args, &app_key, lines.as_bytes()).await.unwrap();
+    assert_eq!(published, Published { messages: 2, offsets: Some((0, 1)) });
+    // A second run goes on after the first: its sequence numbers start later.
+    let error = run(&args, &app_key, "{\"speed\":5}\n[1]\n{\"speed\":6}\n".as_bytes()).await.unwrap_err();
+    assert!(format!("{error:#}").starts_with("line 2: "), "{error:#}");
+    let (_, read) = get_as(&app, &format!("/api/v1/products/{id}/streams/gps/messages"), &owner).await;
+    let contents: Vec<&str> =
+        read["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(contents, ["{\"speed\":3}", "{\"speed\":4}", "{\"speed\":5}"], "everything before the bad line");
+    // Without the grant, the server's reason comes back.
+    let stranger = PrivateKeySigner::random();
+    let error = run(&args, &stranger, "{}\n".as_bytes()).await.unwrap_err();
+    assert!(format!("{error:#}").contains("app_key_not_granted"), "{error:#}");
+}
+
+#[tokio::test]
+async fn member_apps_on_listed_origins_may_publish_and_read_from_the_browser() {
+    let extension = "chrome-extension://abcdefghijklmnop";
+    let app =
+        spawn_app_with_contracts_configured(|config| config.member_app_origins = vec![extension.to_owned()]).await;
+    let chain = app.chain();
+    let (_, id, _) = union_product_with_stream(&app).await;
+    let messages = format!("/api/v1/products/{id}/streams/gps/messages");
+    let preflight = |origin: &str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url(&messages))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+    };
+    let allowed = preflight(extension).send().await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(allowed.headers()["access-control-allow-origin"], extension);
+    let refused = preflight("https://elsewhere.example").send().await.unwrap();
+    assert!(refused.headers().get("access-control-allow-origin").is_none(), "an origin not listed");
+
+    // What the browser then sends: a signed message from another site passes the cross-site guard.
+    let owner = chain.signer(OWNER);
+    let posted = app
+        .client
+        .post(app.url(&messages))
+        .header("origin", extension)
+        .header("sec-fetch-site", "cross-site")
+        .json(&message(id, owner.address(), &owner, 1, "{}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::CREATED);
+    assert_eq!(posted.headers()["access-control-allow-origin"], extension);
+    let read = app.client.get(app.url(&messages)).header("origin", extension).send().await.unwrap();
+    assert_eq!(read.headers()["access-control-allow-origin"], extension);
+    // A change that rides on a session is still refused from another site.
+    let settings = app
+        .client
+        .put(app.url(&format!("/api/v1/products/{id}/streams/gps")))
+        .header("origin", extension)
+        .header("sec-fetch-site", "cross-site")
+        .json(&json!({"description": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settings.status(), StatusCode::FORBIDDEN);
 }

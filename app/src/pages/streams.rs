@@ -1,0 +1,119 @@
+//! A product's data on its page: each stream the seller attached, and its newest messages, all of
+//! them for the owner and subscribers, the seller's public preview for anyone else. Each message
+//! shows whether its signature is its signer's, checked here with the core's code, in the browser
+//! as on the server.
+
+use alloy_primitives::B256;
+use leptos::prelude::*;
+
+use crate::components::error_notice::ErrorNotice;
+use crate::error::{Service, answer_or};
+use crate::market::{counted, short_address};
+use crate::streams::{Access, Delivered, StreamOverview, product_streams};
+use crate::wallet::use_wallet;
+
+/// The longest content a row shows; the API gives it whole.
+const SHOWN_CONTENT: usize = 160;
+
+#[component]
+pub fn ProductStreams(product: B256) -> impl IntoView {
+    let wallet = use_wallet();
+    // Asked again when someone signs in or out: what they may read changes.
+    let streams = Resource::new(
+        move || (product, wallet.signed_in().map(|who| who.address)),
+        |(product, _)| product_streams(product),
+    );
+    view! {
+        <section class="mt-6" aria-labelledby="streams-heading">
+            <h2 id="streams-heading" class="text-lg font-semibold">"Data"</h2>
+            <Suspense fallback=|| view! { <p class="mt-2 text-sm text-stone-500">"Loading the data…"</p> }>
+                {move || Suspend::new(async move {
+                    match answer_or(streams.await, || Service::Streams.to_string()) {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="mt-2 text-sm text-stone-600">"The seller has not attached a stream of data yet."</p>
+                        }.into_any(),
+                        Ok(list) => list
+                            .into_iter()
+                            .map(|overview| view! { <StreamCard overview /> })
+                            .collect_view()
+                            .into_any(),
+                        Err(reason) => view! { <ErrorNotice message=reason class="mt-2" /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn StreamCard(overview: StreamOverview) -> impl IntoView {
+    let definition = overview.definition;
+    let name = definition.name.to_string();
+    let api = format!("/api/v1/products/{}/streams/{name}/messages", definition.product);
+    let access = match overview.access {
+        Access::Full => format!("You may read all {}: the newest are below.", counted(overview.count, "message")),
+        Access::Preview if overview.latest.is_empty() => {
+            format!("{}; subscribe to read them. The seller shows no preview.", counted(overview.count, "message"))
+        }
+        Access::Preview => format!(
+            "A preview of the newest {} of {}; subscribe to read them all.",
+            overview.latest.len(),
+            counted(overview.count, "message")
+        ),
+    };
+    let rows = overview.latest.into_iter().rev().map(|delivered| view! { <MessageRow delivered /> }).collect_view();
+    view! {
+        <article class="mt-3 rounded-2xl border border-stone-200 bg-white p-5 shadow-sm" data-stream=name.clone()>
+            <h3 class="font-mono font-semibold">{definition.name.to_string()}</h3>
+            {(!definition.description.is_empty()).then(|| view! {
+                <p class="mt-1 text-sm text-stone-700">{definition.description.clone()}</p>
+            })}
+            <p class="mt-2 text-sm text-stone-600" data-testid="stream-access">{access}</p>
+            <div class="mt-3 overflow-x-auto">
+                <table class="w-full text-left text-sm">
+                    <thead class="text-xs uppercase tracking-wide text-stone-500">
+                        <tr>
+                            <th class="py-1 pr-3">"#"</th>
+                            <th class="py-1 pr-3">"Sent"</th>
+                            <th class="py-1 pr-3">"Publisher"</th>
+                            <th class="py-1 pr-3">"Content"</th>
+                            <th class="py-1">"Signature"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            <p class="mt-3 text-xs text-stone-500">
+                "Programs read it at " <a class="font-mono underline" href=api.clone()>{api.clone()}</a>
+                " and follow it live at " <span class="font-mono">{api.replace("/messages", "/live")}</span>
+                " (docs/streams.md)."
+            </p>
+        </article>
+    }
+}
+
+#[component]
+fn MessageRow(delivered: Delivered) -> impl IntoView {
+    let message = &delivered.message.message;
+    let signed = delivered.message.is_signed();
+    let content = message.content.as_str();
+    let shown = match content.char_indices().nth(SHOWN_CONTENT) {
+        Some((cut, _)) => format!("{}…", &content[..cut]),
+        None => content.to_owned(),
+    };
+    view! {
+        <tr class="border-t border-stone-100 align-top">
+            <td class="py-1 pr-3 tabular-nums text-stone-500">{delivered.offset}</td>
+            <td class="whitespace-nowrap py-1 pr-3">{coop::text::utc(message.timestamp / 1000)}</td>
+            <td class="py-1 pr-3 font-mono text-xs" title=message.publisher.to_checksum(None)>{short_address(&message.publisher)}</td>
+            <td class="break-all py-1 pr-3 font-mono text-xs">{shown}</td>
+            <td class="py-1 text-xs">
+                {if signed {
+                    view! { <span class="text-emerald-700">"✓ the publisher's"</span> }.into_any()
+                } else {
+                    view! { <span class="font-semibold text-red-700">"✗ does not verify"</span> }.into_any()
+                }}
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,87 @@
+//! The web app's streams port: a product's streams and their newest messages, as the request's
+//! signed-in reader (or anyone) may read them, through the same service as the REST API.
+
+use std::sync::Arc;
+
+use alloy::primitives::{Address, B256};
+use app::error::{AppError, Service};
+use app::streams::ssr::{Answer, RequestStreams, Streams};
+use app::streams::{Access, Delivered, LATEST, StreamOverview};
+use axum::extract::{Request, State};
+use axum::http::Extensions;
+use axum::middleware::Next;
+use axum::response::Response;
+use tower_sessions::Session;
+
+use crate::auth::SignedIn;
+use crate::http::{ApiError, Services};
+use crate::service::streams::{self as service, HistoryQuery};
+use crate::streams::store::StreamKey;
+
+/// The services behind the streams port; one per server.
+#[derive(Clone)]
+pub struct ServiceStreams {
+    services: Arc<Services>,
+}
+
+impl ServiceStreams {
+    pub fn new(services: Arc<Services>) -> Self {
+        Self { services }
+    }
+}
+
+/// Middleware: hands each request the streams port, with the request's session (who reads).
+pub async fn provide_streams(State(streams): State<ServiceStreams>, mut request: Request, next: Next) -> Response {
+    let mut extensions = Extensions::new();
+    if let Some(session) = request.extensions().get::<Session>() {
+        extensions.insert(session.clone());
+    }
+    let port = SessionStreams { services: streams.services, extensions };
+    request.extensions_mut().insert(RequestStreams(Arc::new(port)));
+    next.run(request).await
+}
+
+struct SessionStreams {
+    services: Arc<Services>,
+    extensions: Extensions,
+}
+
+fn refused(error: ApiError) -> AppError {
+    super::refused(Service::Streams, error)
+}
+
+impl SessionStreams {
+    async fn reader(&self) -> Result<Option<Address>, AppError> {
+        Ok(SignedIn::of(&self.extensions).await.map_err(refused)?.map(|SignedIn(who)| who))
+    }
+}
+
+impl Streams for SessionStreams {
+    fn overview(&self, product: B256) -> Answer<'_, Vec<StreamOverview>> {
+        Box::pin(async move {
+            let reader = self.reader().await?;
+            let definitions = service::definitions(&self.services, product).await.map_err(refused)?;
+            let mut overviews = Vec::with_capacity(definitions.len());
+            for definition in definitions {
+                let stream = StreamKey { product, name: definition.name.clone() };
+                let count = self.services.streams.store.next_offset(&stream).await.map_err(|e| refused(e.into()))?;
+                let query = HistoryQuery { from: count.saturating_sub(LATEST as u64), limit: LATEST, between: None };
+                let (access, messages) =
+                    service::history(&self.services, &stream, reader, query).await.map_err(refused)?;
+                overviews.push(StreamOverview {
+                    definition,
+                    access: match access {
+                        service::Access::Full => Access::Full,
+                        service::Access::PreviewFrom(_) => Access::Preview,
+                    },
+                    count,
+                    latest: messages
+                        .into_iter()
+                        .map(|stored| Delivered { offset: stored.offset, message: stored.message })
+                        .collect(),
+                });
+            }
+            Ok(overviews)
+        })
+    }
+}
