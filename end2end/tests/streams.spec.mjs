@@ -21,6 +21,7 @@ test.describe("without JavaScript", () => {
     await expect(rows).toHaveCount(3);
     await expect(rows.first()).toContainText("11");
     for (const row of await rows.all()) await expect(row).toContainText("✓ the publisher's");
+    await expect(stream.getByRole("link", { name: "Download CSV" })).toHaveCount(0);
   });
 });
 
@@ -37,5 +38,10 @@ test("a subscriber who signs in reads all the messages, checked in the browser",
   const rows = stream.locator("tbody tr");
   await expect(rows).toHaveCount(10);
   for (const row of await rows.all()) await expect(row).toContainText("✓ the publisher's");
+  const csv = await page.request.get(await stream.getByRole("link", { name: "Download CSV" }).getAttribute("href"));
+  expect(csv.ok()).toBe(true);
+  const lines = (await csv.text()).trim().split("\n");
+  expect(lines[0]).toBe("offset,receivedAt,publisher,sequence,timestamp,signer,signature,content");
+  expect(lines).toHaveLength(13);
   expect(errors).toEqual([]);
 });

@@ -62,6 +62,19 @@ fn StreamCard(overview: StreamOverview) -> impl IntoView {
         ),
     };
     let rows = overview.latest.into_iter().rev().map(|delivered| view! { <MessageRow delivered /> }).collect_view();
+    let download = api.replace("/messages", "/download");
+    let downloads = (overview.access == Access::Full).then(|| {
+        view! {
+            <p class="mt-3 flex flex-wrap gap-2 text-sm">
+                <a class="rounded-full border border-stone-300 px-3 py-1 hover:bg-stone-50" href=download.clone() download>
+                    "Download JSON Lines"
+                </a>
+                <a class="rounded-full border border-stone-300 px-3 py-1 hover:bg-stone-50" href=format!("{download}?format=csv") download>
+                    "Download CSV"
+                </a>
+            </p>
+        }
+    });
     view! {
         <article class="mt-3 rounded-2xl border border-stone-200 bg-white p-5 shadow-sm" data-stream=name.clone()>
             <h3 class="font-mono font-semibold">{definition.name.to_string()}</h3>
@@ -83,6 +96,7 @@ fn StreamCard(overview: StreamOverview) -> impl IntoView {
                     <tbody>{rows}</tbody>
                 </table>
             </div>
+            {downloads}
             <p class="mt-3 text-xs text-stone-500">
                 "Programs read it at " <a class="font-mono underline" href=api.clone()>{api.clone()}</a>
                 " and follow it live at " <span class="font-mono">{api.replace("/messages", "/live")}</span>

@@ -34,6 +34,7 @@ pub(crate) fn routes(table: RouteTable) -> RouteTable {
         .post("/api/v1/products/{id}/streams/{stream}/messages", publish)
         .get("/api/v1/products/{id}/streams/{stream}/messages", history)
         .get("/api/v1/products/{id}/streams/{stream}/live", follow)
+        .get("/api/v1/products/{id}/streams/{stream}/download", download)
         .post("/api/v1/app-keys", grant)
         .get("/api/v1/app-keys", app_keys)
         .delete("/api/v1/app-keys/{key}", revoke)
@@ -486,6 +487,111 @@ async fn follow(
             Some(Ok::<_, Infallible>(Event::default().id(stored.offset.to_string()).data(data)))
         });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// The download's format.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct DownloadParams {
+    /// `jsonl` (one message per line, as the history answers it) or `csv`; default `jsonl`.
+    #[param(schema_with = format_schema)]
+    format: Option<String>,
+}
+
+fn format_schema() -> utoipa::openapi::Object {
+    crate::api::openapi::schemas::one_of(&["jsonl", "csv"])
+}
+
+/// Download a stream
+///
+/// Every message stored when the download starts, oldest first, written as it is read: the server
+/// holds one page of messages at a time, whatever the stream's size. JSON Lines: each line a message
+/// as the history answers it. CSV: a header, then `offset,receivedAt,publisher,sequence,timestamp,
+/// signer,signature,content` per message, the content as its JSON text in quotes. The owner and
+/// subscribers only (signed in).
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{id}/streams/{stream}/download",
+    operation_id = "downloadStream",
+    params(StreamPath, DownloadParams),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The messages", content((String = "application/x-ndjson"), (String = "text/csv"))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+async fn download(
+    State(services): State<Arc<Services>>,
+    who: Option<SignedIn>,
+    segments: Result<Path<(String, String)>, PathRejection>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let stream = stream_key(segments)?;
+    let query = Params::from_query(query)?;
+    let format = match query.text("format") {
+        None => "jsonl",
+        Some(_) => query.choice("format", &["jsonl", "csv"])?,
+    };
+    service::full_access(&services, &stream, who.map(|who| who.0)).await?;
+    let end = services.streams.store.next_offset(&stream).await.map_err(ApiError::Unexpected)?;
+    let store = services.streams.store.clone();
+    let csv = format == "csv";
+    let filename = format!("{}.{format}", stream.name);
+    let body = async_stream::try_stream! {
+        if csv {
+            yield axum::body::Bytes::from_static(b"offset,receivedAt,publisher,sequence,timestamp,signer,signature,content\n");
+        }
+        let mut next = 0;
+        while next < end {
+            let page = store.read(&stream, next, MAX_READ).await?;
+            let Some(last) = page.last() else { break };
+            next = last.offset + 1;
+            let mut chunk = String::new();
+            for stored in page.iter().take_while(|stored| stored.offset < end) {
+                if csv {
+                    csv_row(&mut chunk, stored);
+                } else {
+                    chunk.push_str(&serde_json::to_string(stored)?);
+                    chunk.push('\n');
+                }
+            }
+            yield axum::body::Bytes::from(chunk);
+        }
+    };
+    let body: std::pin::Pin<Box<dyn futures::Stream<Item = anyhow::Result<axum::body::Bytes>> + Send>> = Box::pin(body);
+    let content_type = if csv { "text/csv; charset=utf-8" } else { "application/x-ndjson" };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
+}
+
+/// One message as a CSV row (RFC 4180: the content quoted, its quotes doubled).
+fn csv_row(out: &mut String, stored: &Stored) {
+    use std::fmt::Write;
+    let message = &stored.message;
+    let fields = &message.message;
+    // Writing into a `String` cannot fail.
+    let _ = writeln!(
+        out,
+        "{},{},{:#x},{},{},{:#x},{},\"{}\"",
+        stored.offset,
+        stored.received_at,
+        fields.publisher,
+        fields.sequence,
+        fields.timestamp,
+        message.signer,
+        message.signature,
+        fields.content.as_str().replace('"', "\"\""),
+    );
 }
 
 #[derive(Deserialize, ToSchema)]

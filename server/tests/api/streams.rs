@@ -385,3 +385,48 @@ async fn member_apps_on_listed_origins_may_publish_and_read_from_the_browser() {
         .unwrap();
     assert_eq!(settings.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_reader_downloads_every_message_as_json_lines_or_csv() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let (_, id, owner) = union_product_with_stream(&app).await;
+    let publisher = chain.signer(OWNER);
+    let messages = format!("/api/v1/products/{id}/streams/gps/messages");
+    let contents = ["{\"a\":1}", "{\"text\":\"say \\\"hi\\\", twice\"}", "{\"b\":[1,2]}"];
+    for (n, content) in contents.iter().enumerate() {
+        let (status, _) = post(&app, &messages, None, message(id, publisher.address(), &publisher, n as u64 + 1, content)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let download = format!("/api/v1/products/{id}/streams/gps/download");
+    let get = |path: String, cookie: Option<String>| {
+        let mut request = app.client.get(app.url(&path));
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send()
+    };
+    let jsonl = get(download.clone(), Some(owner.clone())).await.unwrap();
+    assert_eq!(jsonl.status(), StatusCode::OK);
+    assert_eq!(jsonl.headers()["content-disposition"], "attachment; filename=\"gps.jsonl\"");
+    let text = jsonl.text().await.unwrap();
+    let lines: Vec<Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    for (line, content) in lines.iter().zip(contents) {
+        assert_eq!(line["content"], content);
+        let signed: SignedMessage = serde_json::from_value(line.clone()).unwrap();
+        assert!(signed.is_signed(), "a downloaded message verifies");
+    }
+    let csv = get(format!("{download}?format=csv"), Some(owner.clone())).await.unwrap().text().await.unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "offset,receivedAt,publisher,sequence,timestamp,signer,signature,content");
+    assert_eq!(rows.len(), 4, "{csv}");
+    assert!(rows[2].starts_with("1,"), "{csv}");
+    assert!(rows[2].ends_with(r#","{""text"":""say \""hi\"", twice""}""#), "quotes doubled: {}", rows[2]);
+
+    let (status, reply) = get_as(&app, &format!("{download}?format=xml"), &owner).await;
+    assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, (Some("invalid_choice"), Some("format"))));
+    assert_eq!(get(download.clone(), None).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let stranger = signed_in(&app, &chain.signer(OTHER)).await;
+    assert_eq!(get(download, Some(stranger)).await.unwrap().status(), StatusCode::FORBIDDEN);
+}

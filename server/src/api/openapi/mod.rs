@@ -71,6 +71,7 @@ pub use responses::{BadRequest, Conflict, Forbidden, NotFound, SESSION, TooManyR
         crate::streams::api::publish,
         crate::streams::api::history,
         crate::streams::api::follow,
+        crate::streams::api::download,
         crate::streams::api::grant,
         crate::streams::api::app_keys,
         crate::streams::api::revoke,
