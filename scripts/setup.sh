@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Coop needs, skipping whatever is already there.
 #   scripts/setup.sh          build and dev tools
-#   scripts/setup.sh --test   also the test services and tools: Chromium, PostgreSQL, nginx, wrk, and
+#   scripts/setup.sh --test   also the test services and tools: Chromium, PostgreSQL, nginx, NATS, wrk, and
 #                             schemathesis (PyPI) in a virtual environment of its own
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +46,7 @@ fi
 
 if [ "${1:-}" = "--test" ]; then
   missing=()
-  for package in chromium postgresql nginx-light wrk; do
+  for package in chromium postgresql nginx-light nats-server wrk; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
   done
   # Debian's Python makes virtual environments only with python3-venv.

@@ -41,6 +41,8 @@ pub const KEYS: &[&str] = &[
     "messages_per_second_per_publisher",
     "member_app_origins",
     "stream_retention_days",
+    "nats_url",
+    "nats_replicas",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +107,11 @@ pub struct Config {
     pub member_app_origins: Vec<String>,
     /// The longest any stream's messages are kept, in days (1 to 36500); a seller may choose less.
     pub stream_retention_days: u32,
+    /// NATS with JetStream (`nats://host:4222`) for the messages of product streams, shared by every
+    /// instance on it; unset: a SQLite file in `data_dir`, for one instance.
+    pub nats_url: Option<String>,
+    /// Replicas of each stream in a JetStream cluster (1, 3 or 5; 1 on a single NATS server).
+    pub nats_replicas: u8,
 }
 
 /// A private key from the configuration: never printed, never logged.
@@ -158,6 +165,8 @@ impl Default for Config {
             messages_per_second_per_publisher: 100,
             member_app_origins: Vec::new(),
             stream_retention_days: 365,
+            nats_url: None,
+            nats_replicas: 1,
         }
     }
 }
@@ -264,6 +273,20 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "rpc_url",
                 message: format!("scheme `{}` is not supported, use http or https", url.scheme()),
+            });
+        }
+        if let Some(url) = &self.nats_url
+            && !Url::parse(url).is_ok_and(|url| matches!(url.scheme(), "nats" | "tls") && url.host_str().is_some())
+        {
+            return Err(ConfigError::Invalid {
+                key: "nats_url",
+                message: format!("{url:?} is not a NATS server's URL, like nats://127.0.0.1:4222"),
+            });
+        }
+        if ![1, 3, 5].contains(&self.nats_replicas) {
+            return Err(ConfigError::Invalid {
+                key: "nats_replicas",
+                message: format!("{} is not 1, 3 or 5", self.nats_replicas),
             });
         }
         for origin in &self.member_app_origins {
@@ -557,6 +580,12 @@ mod tests {
             rejected_key(with("messages_per_second_per_publisher", 0)).contains("messages_per_second_per_publisher")
         );
         assert!(rejected_key(with("stream_retention_days", 0)).contains("stream_retention_days"));
+        assert!(rejected_key(with("nats_url", "http://127.0.0.1:4222")).contains("nats_url"));
+        assert!(rejected_key(with("nats_replicas", 2)).contains("nats_replicas"));
+        assert_eq!(
+            with("nats_url", "nats://127.0.0.1:4222").unwrap().nats_url.as_deref(),
+            Some("nats://127.0.0.1:4222")
+        );
     }
 
     #[test]

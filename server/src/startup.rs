@@ -126,12 +126,22 @@ fn chain_role(
     })
 }
 
-/// The messages of the products' streams: a SQLite file in the data folder.
+/// The messages of the products' streams: on NATS JetStream when `nats_url` is set (several
+/// instances), else in a SQLite file in the data folder (one instance).
 async fn open_streams(config: &Config) -> anyhow::Result<crate::service::streams::Streams> {
-    let store = crate::streams::embedded::Embedded::open(&config.data_dir.join("streams.db")).await?;
+    let store: Arc<dyn crate::streams::store::StreamStore> = match &config.nats_url {
+        Some(url) => {
+            let max_age = Duration::from_secs(u64::from(config.stream_retention_days) * 86_400);
+            let store = crate::streams::nats::Nats::connect(url, max_age, usize::from(config.nats_replicas)).await?;
+            // Not the URL: it may carry a password.
+            tracing::info!(target: "startup", "stream messages on NATS JetStream");
+            Arc::new(store)
+        }
+        None => Arc::new(crate::streams::embedded::Embedded::open(&config.data_dir.join("streams.db")).await?),
+    };
     let rate = std::num::NonZeroU32::new(config.messages_per_second_per_publisher)
         .context("config key `messages_per_second_per_publisher` is 0")?;
-    Ok(crate::service::streams::Streams::new(Arc::new(store), rate))
+    Ok(crate::service::streams::Streams::new(store, rate))
 }
 
 impl Server {

@@ -12,6 +12,8 @@ mod chain;
 mod cookies;
 #[path = "support/postgres.rs"]
 mod test_database;
+#[path = "support/nats.rs"]
+mod test_nats;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -344,6 +346,121 @@ async fn what_one_instance_stores_every_instance_serves(chain: &Chain, replicas:
         assert_eq!(served.status(), reqwest::StatusCode::OK, "{url} on {}", replica.address);
         assert_eq!(served.bytes().await.unwrap().as_ref(), image.as_slice(), "{url} on {}", replica.address);
     }
+}
+
+/// Signs `signer` in at `base` (an instance or nginx) with a message naming `origin`, the public
+/// origin; answers the session cookie.
+async fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    origin: &str,
+    signer: &alloy::signers::local::PrivateKeySigner,
+) -> String {
+    let granted = client.get(format!("{base}/api/v1/auth/nonce")).send().await.unwrap();
+    let nonce_session = session_cookie(granted.headers()).expect("a nonce comes with a session");
+    let grant: NonceGrant = granted.json().await.unwrap();
+    let host = origin.trim_start_matches("http://");
+    let message = siwe::sign_in_message(host, origin, signer.address(), 31337, &grant).unwrap().to_string();
+    let signature = hex::encode_prefixed(signer.sign_message_sync(message.as_bytes()).unwrap().as_bytes());
+    let signed_in = client
+        .post(format!("{base}/api/v1/auth/sign-in"))
+        .header(COOKIE, nonce_session)
+        .json(&json!({ "message": message, "signature": signature }))
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_in.status().is_success(), "sign-in: {}", signed_in.status());
+    session_cookie(signed_in.headers()).expect("a session cookie")
+}
+
+/// Product streams on NATS JetStream: what one instance stores, a reader following live on another
+/// gets, every message once and in order; when the first instance dies mid-stream, nothing it
+/// acknowledged is lost and publishing goes on through the other.
+#[tokio::test]
+async fn a_stream_published_through_one_instance_reaches_a_live_reader_on_another_through_a_crash() {
+    let Some(cluster) = Cluster::start().await else { return };
+    let Some(nats) = test_nats::TestNats::start() else {
+        cluster.finish().await;
+        return;
+    };
+    let chain = &cluster.chain;
+    let owner = chain.signer(OWNER);
+    let id = chain::product_id("Shared stream");
+    let market = chain.marketplace(OWNER);
+    send(market.createProduct(id, "Shared stream".into(), owner.address(), U256::from(1u64), U256::ZERO)).await;
+    let config = |name: &str| Config {
+        nats_url: Some(nats.url.clone()),
+        messages_per_second_per_publisher: 10_000,
+        ..cluster.config(name, Some(cluster.database.url.clone()))
+    };
+    let a = Instance::start(config("stream-a"), cluster.chain.anvil.endpoint(), false);
+    let b = Instance::start(config("stream-b"), cluster.chain.anvil.endpoint(), false);
+    let client = client();
+    for instance in [&a, &b] {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !client.get(instance.url(&format!("/api/v1/products/{id}"))).send().await.unwrap().status().is_success() {
+            assert!(Instant::now() < deadline, "{} did not index the product", instance.address);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let origin = format!("http://127.0.0.1:{}", cluster.proxy_port);
+    let cookie = sign_in(&client, &b.url(""), &origin, &owner).await;
+    let stream = format!("/api/v1/products/{id}/streams/shared");
+    let saved = client
+        .put(b.url(&stream))
+        .header(COOKIE, &cookie)
+        .json(&json!({"description": "shared"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(saved.status().is_success(), "{}", saved.status());
+
+    let mut feed = client.get(b.url(&format!("{stream}/live?from=0"))).header(COOKIE, &cookie).send().await.unwrap();
+    assert!(feed.status().is_success(), "{}", feed.status());
+    let publish = |instance: &Instance, sequence: u64| {
+        let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        let content = format!("{{\"n\":{sequence}}}");
+        let name = "shared".parse().unwrap();
+        let unchecked = coop::stream::Unchecked {
+            product: id,
+            stream: &name,
+            publisher: owner.address(),
+            sequence,
+            timestamp,
+            content: &content,
+        };
+        let signature = owner.sign_message_sync(unchecked.digest().as_slice()).unwrap();
+        let body = json!({
+            "publisher": owner.address(), "sequence": sequence, "timestamp": timestamp, "content": content,
+            "signer": owner.address(), "signature": hex::encode_prefixed(signature.as_bytes()),
+        });
+        client.post(instance.url(&format!("{stream}/messages"))).json(&body).send()
+    };
+    for sequence in 1..=40 {
+        let response = publish(&a, sequence).await.unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED, "message {sequence} through a");
+    }
+    a.kill();
+    for sequence in 41..=60 {
+        let response = publish(&b, sequence).await.unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED, "message {sequence} through b");
+    }
+    let mut text = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while text.lines().filter(|line| line.starts_with("id: ")).count() < 60 {
+        assert!(Instant::now() < deadline, "60 events within 30 s; got:\n{text}");
+        let chunk = tokio::time::timeout(Duration::from_secs(10), feed.chunk()).await.expect("the feed goes on");
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("the feed stays open")));
+    }
+    let ids: Vec<u64> = text.lines().filter_map(|line| line.strip_prefix("id: ")?.parse().ok()).collect();
+    assert_eq!(ids, (0..60).collect::<Vec<u64>>(), "every acknowledged message once, in order");
+    for (offset, line) in text.lines().filter_map(|line| line.strip_prefix("data: ")).enumerate() {
+        let message: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(message["content"], format!("{{\"n\":{}}}", offset + 1));
+    }
+    drop(feed);
+    b.kill();
+    cluster.finish().await;
 }
 
 /// Debian's nginx on a free port in front of the given instances, stopped when dropped.

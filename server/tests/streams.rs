@@ -8,8 +8,12 @@ use std::time::Duration;
 use alloy::primitives::{Address, B256, Bytes};
 use coop::stream::{Message, SignedMessage};
 use coop_server::streams::embedded::Embedded;
+use coop_server::streams::nats::Nats;
 use coop_server::streams::store::{AppendError, StreamKey, StreamStore, live};
 use futures::StreamExt;
+
+#[path = "support/nats.rs"]
+mod nats;
 
 fn key(name: &str) -> StreamKey {
     StreamKey { product: B256::repeat_byte(1), name: name.parse().unwrap() }
@@ -72,16 +76,16 @@ async fn conformance(store: Arc<dyn StreamStore>) {
     }
     assert_eq!(seen, [1, 2, 3, 4, 5]);
 
-    // Trimming keeps each publisher's newest message, so its sequence still guards replays.
+    // Trimming forgets what was received before a time; offsets never go back.
     let trimmed = store.trim(&gps, 55).await.unwrap();
-    assert_eq!(trimmed, 2, "offsets 0 and 2 go; 1 is publisher 2's newest");
+    assert_eq!(trimmed, 3, "offsets 0 to 2 were received before 55");
     let left = store.read(&gps, 0, 100).await.unwrap();
-    assert_eq!(left.iter().map(|s| s.offset).collect::<Vec<_>>(), [1, 3, 4, 5]);
-    assert!(matches!(
-        store.append(message(&gps, 2, 1, 7_000), 70).await,
-        Err(AppendError::SequenceNotAfter { last: 1, .. })
-    ));
+    assert_eq!(left.iter().map(|s| s.offset).collect::<Vec<_>>(), [3, 4, 5]);
+    assert_eq!(store.next_offset(&gps).await.unwrap(), 6);
+    assert_eq!(store.last_sequence(&gps, Address::repeat_byte(1)).await.unwrap(), Some(12), "still stored");
+    assert_eq!(store.last_sequence(&gps, Address::repeat_byte(2)).await.unwrap(), None, "all forgotten");
     assert_eq!(store.append(message(&gps, 1, 13, 7_000), 70).await.unwrap(), 6, "offsets never go back");
+    assert_eq!(store.read(&other, 0, 100).await.unwrap().len(), 1, "another stream is not trimmed");
 }
 
 #[tokio::test]
@@ -97,4 +101,37 @@ async fn embedded_on_disk_keeps_its_messages_across_a_restart() {
     let reopened = Embedded::open(&path).await.unwrap();
     assert_eq!(reopened.next_offset(&key("gps")).await.unwrap(), 7);
     assert_eq!(reopened.read(&key("gps"), 6, 10).await.unwrap()[0].message.message.sequence, 13);
+}
+
+#[tokio::test]
+async fn nats_jetstream() {
+    let Some(server) = nats::TestNats::start() else { return };
+    let store = Nats::connect(&server.url, Duration::from_secs(3600), 1).await.unwrap();
+    conformance(Arc::new(store)).await;
+}
+
+/// Two instances on one NATS: what one stores, the other reads and follows live, in order, once;
+/// two racing appends of one publisher cannot both take a sequence number.
+#[tokio::test]
+async fn nats_instances_share_one_log() {
+    let Some(server) = nats::TestNats::start() else { return };
+    let a: Arc<dyn StreamStore> = Arc::new(Nats::connect(&server.url, Duration::from_secs(3600), 1).await.unwrap());
+    let b: Arc<dyn StreamStore> = Arc::new(Nats::connect(&server.url, Duration::from_secs(3600), 1).await.unwrap());
+    let gps = key("gps");
+    a.append(message(&gps, 1, 1, 1_000), 1).await.unwrap();
+    let mut feed = live(b.clone(), gps.clone(), 0);
+    for sequence in 2..=50 {
+        a.append(message(&gps, 1, sequence, 1_000), 1).await.unwrap();
+    }
+    let mut offsets = Vec::new();
+    while offsets.len() < 50 {
+        let next = tokio::time::timeout(Duration::from_secs(10), feed.next()).await.expect("live within 10 s");
+        offsets.push(next.unwrap().unwrap().offset);
+    }
+    assert_eq!(offsets, (0..50).collect::<Vec<u64>>(), "every message once, in order");
+
+    let (one, other) = tokio::join!(a.append(message(&gps, 2, 7, 1_000), 2), b.append(message(&gps, 2, 7, 1_000), 2));
+    let stored = [one.is_ok(), other.is_ok()];
+    assert_eq!(stored.iter().filter(|ok| **ok).count(), 1, "one of two racing appends of sequence 7: {stored:?}");
+    assert_eq!(b.next_offset(&gps).await.unwrap(), 51);
 }

@@ -232,21 +232,17 @@ impl StreamStore for Embedded {
         last.map(from_db).transpose()
     }
 
-    fn watch(&self, stream: &StreamKey) -> broadcast::Receiver<Stored> {
-        self.feed(stream).subscribe()
+    async fn watch(&self, stream: &StreamKey) -> anyhow::Result<broadcast::Receiver<Stored>> {
+        Ok(self.feed(stream).subscribe())
     }
 
     async fn trim(&self, stream: &StreamKey, before: u64) -> anyhow::Result<u64> {
         let _writing = self.writer.lock().await;
-        // The newest message of each publisher stays, so its sequence number still guards replays.
-        let deleted = sqlx::query(
-            "DELETE FROM messages WHERE stream = ?1 AND received_at < ?2 AND sequence < \
-             (SELECT MAX(m.sequence) FROM messages m WHERE m.stream = ?1 AND m.publisher = messages.publisher)",
-        )
-        .bind(stream.to_string())
-        .bind(to_db(before)?)
-        .execute(&self.pool)
-        .await?;
+        let deleted = sqlx::query("DELETE FROM messages WHERE stream = ? AND received_at < ?")
+            .bind(stream.to_string())
+            .bind(to_db(before)?)
+            .execute(&self.pool)
+            .await?;
         Ok(deleted.rows_affected())
     }
 }

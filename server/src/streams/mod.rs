@@ -4,4 +4,5 @@
 
 pub mod api;
 pub mod embedded;
+pub mod nats;
 pub mod store;

@@ -1,5 +1,6 @@
 //! The `StreamStore` port: where messages are kept, in order, and fanned out live. Implementations:
-//! [`super::embedded::Embedded`] (SQLite in the data folder, one instance).
+//! [`super::embedded::Embedded`] (SQLite in the data folder, one instance) and
+//! [`super::nats::Nats`] (NATS JetStream, shared by several instances).
 //!
 //! Each stream is an append-only log; the store gives each message the next offset (0, 1, 2, …) and
 //! refuses a message whose sequence number is not after its publisher's last one, atomically, so two
@@ -86,10 +87,13 @@ pub trait StreamStore: Send + Sync + 'static {
     /// The last sequence number stored for `publisher`, if any.
     async fn last_sequence(&self, stream: &StreamKey, publisher: Address) -> anyhow::Result<Option<u64>>;
 
-    /// Messages stored from now on, as they are stored (see [`live`] for a gapless feed).
-    fn watch(&self, stream: &StreamKey) -> broadcast::Receiver<Stored>;
+    /// Every message stored after this returns, as it is stored (see [`live`] for a gapless feed).
+    async fn watch(&self, stream: &StreamKey) -> anyhow::Result<broadcast::Receiver<Stored>>;
 
-    /// Forgets messages received before `before` (milliseconds since the epoch); how many.
+    /// Forgets the messages received before `before` (milliseconds since the epoch); how many.
+    /// Offsets never go back. A publisher whose messages are all forgotten has no last sequence
+    /// number any more: replays of its old messages are then refused by their stale timestamps
+    /// (the service takes none older than minutes; retention is at least a day).
     async fn trim(&self, stream: &StreamKey, before: u64) -> anyhow::Result<u64>;
 }
 
@@ -100,7 +104,7 @@ pub fn live(store: std::sync::Arc<dyn StreamStore>, stream: StreamKey, from: u64
     Box::pin(async_stream::try_stream! {
         let mut next = from;
         loop {
-            let mut feed = store.watch(&stream);
+            let mut feed = store.watch(&stream).await?;
             // Catch up from the log.
             loop {
                 let page = store.read(&stream, next, MAX_READ).await?;

@@ -395,7 +395,8 @@ async fn a_reader_downloads_every_message_as_json_lines_or_csv() {
     let messages = format!("/api/v1/products/{id}/streams/gps/messages");
     let contents = ["{\"a\":1}", "{\"text\":\"say \\\"hi\\\", twice\"}", "{\"b\":[1,2]}"];
     for (n, content) in contents.iter().enumerate() {
-        let (status, _) = post(&app, &messages, None, message(id, publisher.address(), &publisher, n as u64 + 1, content)).await;
+        let (status, _) =
+            post(&app, &messages, None, message(id, publisher.address(), &publisher, n as u64 + 1, content)).await;
         assert_eq!(status, StatusCode::CREATED);
     }
     let download = format!("/api/v1/products/{id}/streams/gps/download");
