@@ -309,25 +309,9 @@ async fn replicas_behind_nginx_agree_with_the_validator_through_a_takeover_and_a
 /// the shared database, not in an instance.
 async fn what_one_instance_stores_every_instance_serves(chain: &Chain, replicas: &[Instance], proxy: SocketAddr) {
     let client = client();
-    let granted = client.get(format!("http://{proxy}/api/v1/auth/nonce")).send().await.unwrap();
     // The nonce is bound to the session it was handed to, which lives in the shared database.
-    let nonce_session = session_cookie(granted.headers()).expect("a nonce comes with a session");
-    let grant: NonceGrant = granted.json().await.unwrap();
-    let signer = chain.signer(OWNER);
-    let message =
-        siwe::sign_in_message(&proxy.to_string(), &format!("http://{proxy}"), signer.address(), 31337, &grant)
-            .unwrap()
-            .to_string();
-    let signature = hex::encode_prefixed(signer.sign_message_sync(message.as_bytes()).unwrap().as_bytes());
-    let signed_in = client
-        .post(format!("http://{proxy}/api/v1/auth/sign-in"))
-        .header(COOKIE, nonce_session)
-        .json(&json!({ "message": message, "signature": signature }))
-        .send()
-        .await
-        .unwrap();
-    assert!(signed_in.status().is_success(), "sign-in: {}", signed_in.status());
-    let cookie = session_cookie(signed_in.headers()).expect("a session cookie");
+    let origin = format!("http://{proxy}");
+    let cookie = sign_in(&client, &origin, &origin, &chain.signer(OWNER)).await;
 
     // Uploaded through the last instance with the session opened through nginx.
     let image = [b"\x89PNG\r\n\x1a\n".as_slice(), b"a cover shared by every instance"].concat();
