@@ -1,8 +1,8 @@
 //! A product's streams as its page shows them: what each stream is, and its newest messages, all of
 //! them for the owner and subscribers, the public preview for anyone else.
 
-use alloy_primitives::B256;
-use coop::stream::{SignedMessage, StreamDefinition};
+use alloy_primitives::{Address, B256};
+use coop::stream::{AppKey, AppKeyGrant, SignedMessage, StreamDefinition};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,37 @@ pub async fn product_streams(id: B256) -> Result<Vec<StreamOverview>, AppError> 
     ssr::streams()?.overview(id).await
 }
 
+/// The grant `publisher` would sign to let app key `key` publish to `union`'s streams for `days`
+/// days: this server's chain, and the expiry counted from the server's clock. The wallet signs
+/// [`AppKeyGrant::text`]; nothing is kept until [`grant_app_key`].
+#[server(endpoint = "prepare_app_key")]
+pub async fn prepare_app_key(
+    union: Address,
+    publisher: Address,
+    key: Address,
+    days: u32,
+) -> Result<AppKeyGrant, AppError> {
+    ssr::streams()?.prepare_app_key(union, publisher, key, days).await
+}
+
+/// Keeps a grant its publisher signed (hex `signature` of its text).
+#[server(endpoint = "grant_app_key")]
+pub async fn grant_app_key(grant: AppKeyGrant, signature: String) -> Result<AppKey, AppError> {
+    ssr::streams()?.grant_app_key(grant, signature).await
+}
+
+/// `publisher`'s app keys, newest first, revoked ones too.
+#[server(endpoint = "app_keys")]
+pub async fn app_keys(publisher: Address) -> Result<Vec<AppKey>, AppError> {
+    ssr::streams()?.app_keys(publisher).await
+}
+
+/// Revokes the signed-in member's grants of `key`, at once.
+#[server(endpoint = "revoke_app_key")]
+pub async fn revoke_app_key(key: Address) -> Result<(), AppError> {
+    ssr::streams()?.revoke_app_key(key).await
+}
+
 /// The port the server implements; it puts a [`ssr::RequestStreams`] into every request's extensions.
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -53,12 +84,23 @@ pub mod ssr {
 
     use super::StreamOverview;
     use crate::error::{AppError, Service};
-    use alloy_primitives::B256;
+    use alloy_primitives::{Address, B256};
+    use coop::stream::{AppKey, AppKeyGrant};
 
     pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
     pub trait Streams: Send + Sync {
         fn overview(&self, product: B256) -> Answer<'_, Vec<StreamOverview>>;
+        fn prepare_app_key(
+            &self,
+            union: Address,
+            publisher: Address,
+            key: Address,
+            days: u32,
+        ) -> Answer<'_, AppKeyGrant>;
+        fn grant_app_key(&self, grant: AppKeyGrant, signature: String) -> Answer<'_, AppKey>;
+        fn app_keys(&self, publisher: Address) -> Answer<'_, Vec<AppKey>>;
+        fn revoke_app_key(&self, key: Address) -> Answer<'_, ()>;
     }
 
     #[derive(Clone)]

@@ -1,10 +1,32 @@
 // A product's data on its page: the demo streams `coop dev` seeds (12 signed messages on each demo
 // product, a preview of 3). Anyone reads the preview; the buyer of the demo Data Union product
-// (anvil account 6), signed in, reads everything; every signature checks out in the browser.
+// (anvil account 6), signed in, reads everything; every signature checks out in the browser. Then a
+// member authorises an app key and `coop publish` publishes with it. The tests run in order.
 import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
-import { connect, open, signIn } from "../support/unions.mjs";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { api, connect, open, signIn } from "../support/unions.mjs";
 
 const BUYER = 6;
+/// anvil's well-known key of account 2, the demo union's owner.
+const OWNER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+
+async function productId() {
+  const { body } = await api("/api/v1/products?q=Commuter");
+  return body.products[0].id;
+}
+
+/** `coop publish` of one line to the demo union's stream, signed with `key`, for `publisher`. */
+function coopPublish(product, line, key, publisher) {
+  const args = ["publish", "--server", process.env.COOP_APP_URL, "--product", product, "--stream", "journeys"];
+  return spawnSync(
+    process.env.COOP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? "/var/tmp/coop-target", "debug", "coop"),
+    publisher ? [...args, "--publisher", publisher] : args,
+    { input: `${line}\n`, env: { ...process.env, COOP_PUBLISH_KEY: key }, encoding: "utf8" },
+  );
+}
+
+test.describe.configure({ mode: "serial" });
 
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
@@ -43,5 +65,50 @@ test("a subscriber who signs in reads all the messages, checked in the browser",
   const lines = (await csv.text()).trim().split("\n");
   expect(lines[0]).toBe("offset,receivedAt,publisher,sequence,timestamp,signer,signature,content");
   expect(lines).toHaveLength(13);
+
+  // The owner publishes (anvil's well-known key of account 2): the row arrives without a reload.
+  const published = coopPublish(await productId(), '{"mode":"ferry","minutes":20,"km":4}', OWNER_KEY);
+  expect(published.stderr).toContain("published 1 messages");
+  await expect(rows.first()).toContainText('"mode":"ferry"');
+  await expect(rows.first()).toContainText("12");
+  await expect(rows).toHaveCount(10);
+  expect(errors).toEqual([]);
+});
+
+test("a member authorises an app key, `coop publish` feeds the union's stream with it, and a revocation stops it", async ({ page, wallet }) => {
+  const errors = collectPageErrors(page);
+  const MEMBER = 3;
+  // anvil's well-known key of account 7: here, the member's app's key.
+  const APP_KEY = "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356";
+  const appKey = wallet.accounts[7];
+  const member = wallet.accounts[MEMBER];
+  await wallet.useAccount(MEMBER);
+  await open(page, "/earnings");
+  await connect(page);
+  await signIn(page);
+  const keys = page.getByRole("region", { name: "App keys" }).first();
+  await keys.getByLabel("The app's key (its address)").fill(appKey);
+  await keys.getByRole("button", { name: "Authorise this app key" }).click();
+  const row = keys.locator(`li[data-app-key="${appKey}" i]`);
+  await expect(row).toContainText("until");
+
+  const product = await productId();
+  const publish = (line) => coopPublish(product, line, APP_KEY, member);
+  const published = publish('{"mode":"walk","minutes":5,"km":1}');
+  expect(published.stderr).toContain("published 1 messages");
+  expect(published.status).toBe(0);
+  const { body: read } = await api(`/api/v1/products/${product}/streams/journeys/messages?limit=1&from=0`);
+  const { body: newest } = await api(`/api/v1/products/${product}/streams/journeys/messages`);
+  expect(read.access).toBe("preview");
+  const last = newest.messages[newest.messages.length - 1];
+  expect(last.content).toBe('{"mode":"walk","minutes":5,"km":1}');
+  expect(last.signer.toLowerCase()).toBe(appKey.toLowerCase());
+  expect(last.publisher.toLowerCase()).toBe(member.toLowerCase());
+
+  await row.getByRole("button", { name: "Revoke" }).click();
+  await expect(row).toContainText("revoked");
+  const refused = publish('{"mode":"walk","minutes":6,"km":1}');
+  expect(refused.status).not.toBe(0);
+  expect(refused.stderr).toContain("app_key_not_granted");
   expect(errors).toEqual([]);
 });

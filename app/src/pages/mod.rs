@@ -1,5 +1,6 @@
 //! One module per page, and what several pages share.
 
+pub mod app_keys;
 pub mod earnings;
 pub mod editor;
 pub mod home;

@@ -61,7 +61,16 @@ fn StreamCard(overview: StreamOverview) -> impl IntoView {
             counted(overview.count, "message")
         ),
     };
-    let rows = overview.latest.into_iter().rev().map(|delivered| view! { <MessageRow delivered /> }).collect_view();
+    // Newest first; for a reader with access, messages arriving live join at the top.
+    let latest = RwSignal::new(overview.latest);
+    if overview.access == Access::Full {
+        follow_live(format!("{}?from={}", api.replace("/messages", "/live"), overview.count), latest);
+    }
+    let rows = move || {
+        latest.with(|latest| {
+            latest.iter().rev().cloned().map(|delivered| view! { <MessageRow delivered /> }).collect_view()
+        })
+    };
     let download = api.replace("/messages", "/download");
     let downloads = (overview.access == Access::Full).then(|| {
         view! {
@@ -104,6 +113,48 @@ fn StreamCard(overview: StreamOverview) -> impl IntoView {
             </p>
         </article>
     }
+}
+
+/// Follows the live feed at `url` in the browser (Server-Sent Events, the session's cookie), keeping
+/// the newest [`crate::streams::LATEST`] messages in `latest`. The feed is closed at the first message after the
+/// page is gone.
+fn follow_live(url: String, latest: RwSignal<Vec<Delivered>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::prelude::Closure;
+
+        /// A message as the feed sends it: its offset beside the signed message.
+        #[derive(serde::Deserialize)]
+        struct Live {
+            offset: u64,
+            #[serde(flatten)]
+            message: coop::stream::SignedMessage,
+        }
+
+        let Ok(source) = web_sys::EventSource::new(&url) else { return };
+        let feed = source.clone();
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let Some(live) = event.data().as_string().and_then(|text| serde_json::from_str::<Live>(&text).ok()) else {
+                return;
+            };
+            let kept = latest.try_update(|latest| {
+                if latest.last().is_none_or(|last| live.offset > last.offset) {
+                    latest.push(Delivered { offset: live.offset, message: live.message });
+                    let excess = latest.len().saturating_sub(crate::streams::LATEST);
+                    latest.drain(..excess);
+                }
+            });
+            if kept.is_none() {
+                feed.close();
+            }
+        });
+        source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        // It lives as long as the feed; the feed ends with the page (above) or the server.
+        on_message.forget();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (url, latest);
 }
 
 #[component]

@@ -11,6 +11,7 @@ use axum::extract::{Request, State};
 use axum::http::Extensions;
 use axum::middleware::Next;
 use axum::response::Response;
+use coop::stream::{AppKey, AppKeyGrant};
 use tower_sessions::Session;
 
 use crate::auth::SignedIn;
@@ -57,6 +58,35 @@ impl SessionStreams {
 }
 
 impl Streams for SessionStreams {
+    fn prepare_app_key(&self, union: Address, publisher: Address, key: Address, days: u32) -> Answer<'_, AppKeyGrant> {
+        Box::pin(async move {
+            let days = u64::from(days);
+            if !(1..=service::MAX_GRANT.as_secs() / 86_400).contains(&days) {
+                return Err(AppError::BadRequest(format!(
+                    "an app key is granted for 1 to {} days",
+                    service::MAX_GRANT.as_secs() / 86_400
+                )));
+            }
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            Ok(AppKeyGrant { key, publisher, union, chain_id: self.services.chain_id, expires: now + days * 86_400 })
+        })
+    }
+
+    fn grant_app_key(&self, grant: AppKeyGrant, signature: String) -> Answer<'_, AppKey> {
+        Box::pin(async move { service::grant(&self.services, grant, &signature).await.map_err(refused) })
+    }
+
+    fn app_keys(&self, publisher: Address) -> Answer<'_, Vec<AppKey>> {
+        Box::pin(async move { service::app_keys(&self.services, publisher).await.map_err(refused) })
+    }
+
+    fn revoke_app_key(&self, key: Address) -> Answer<'_, ()> {
+        Box::pin(async move {
+            let Some(who) = self.reader().await? else { return Err(AppError::NotSignedIn) };
+            service::revoke(&self.services, who, key).await.map_err(refused)
+        })
+    }
+
     fn overview(&self, product: B256) -> Answer<'_, Vec<StreamOverview>> {
         Box::pin(async move {
             let reader = self.reader().await?;
