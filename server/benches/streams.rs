@@ -168,8 +168,14 @@ async fn measure(url: &str, chain: &str, messages: usize) -> Figures {
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
     let accounts = rpc(&client, chain, "eth_accounts", json!([])).await;
     let account = |n: usize| -> Address { accounts[n].as_str().unwrap().parse().unwrap() };
-    let unions = get(&client, &format!("{url}/api/v1/unions")).await;
-    let union: Address = unions["unions"][0]["address"].as_str().unwrap().parse().unwrap();
+    // The server indexes the demo chain after it starts listening.
+    let union: Address = loop {
+        let unions = get(&client, &format!("{url}/api/v1/unions")).await;
+        if let Some(address) = unions["unions"][0]["address"].as_str() {
+            break address.parse().unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     let product = keccak256("Commuter journeys");
 
     // 32 members whose keys the bench holds.
