@@ -38,6 +38,31 @@ pub struct StreamOverview {
     pub latest: Vec<Delivered>,
 }
 
+/// What a seller fills in for one of its product's streams, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamSettings {
+    pub name: String,
+    pub description: String,
+    /// An example message: the text of one JSON object, or empty for none.
+    pub example: String,
+    /// Days messages are kept; 0 for as long as the server keeps anything.
+    pub retention_days: u32,
+    /// How many of the newest messages anyone may read.
+    pub public_preview: u32,
+}
+
+/// Creates or changes a stream of `product`: its owner only, signed in.
+#[server(endpoint = "save_stream")]
+pub async fn save_stream(product: B256, settings: StreamSettings) -> Result<StreamDefinition, AppError> {
+    ssr::streams()?.save_stream(product, settings).await
+}
+
+/// Removes a stream of `product`: its owner only, signed in.
+#[server(endpoint = "remove_stream")]
+pub async fn remove_stream(product: B256, name: String) -> Result<(), AppError> {
+    ssr::streams()?.remove_stream(product, name).await
+}
+
 /// The streams of product `id`, as the signed-in reader (or anyone) may read them.
 #[server(endpoint = "product_streams")]
 pub async fn product_streams(id: B256) -> Result<Vec<StreamOverview>, AppError> {
@@ -82,10 +107,10 @@ pub mod ssr {
     use std::pin::Pin;
     use std::sync::Arc;
 
-    use super::StreamOverview;
+    use super::{StreamOverview, StreamSettings};
     use crate::error::{AppError, Service};
     use alloy_primitives::{Address, B256};
-    use coop::stream::{AppKey, AppKeyGrant};
+    use coop::stream::{AppKey, AppKeyGrant, StreamDefinition};
 
     pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
@@ -101,6 +126,8 @@ pub mod ssr {
         fn grant_app_key(&self, grant: AppKeyGrant, signature: String) -> Answer<'_, AppKey>;
         fn app_keys(&self, publisher: Address) -> Answer<'_, Vec<AppKey>>;
         fn revoke_app_key(&self, key: Address) -> Answer<'_, ()>;
+        fn save_stream(&self, product: B256, settings: StreamSettings) -> Answer<'_, StreamDefinition>;
+        fn remove_stream(&self, product: B256, name: String) -> Answer<'_, ()>;
     }
 
     #[derive(Clone)]

@@ -75,6 +75,30 @@ test("a subscriber who signs in reads all the messages, checked in the browser",
   expect(errors).toEqual([]);
 });
 
+test("the seller adds a stream on its product's page, a wrong name is named, and it removes the stream", async ({ page, wallet }) => {
+  const errors = collectPageErrors(page);
+  await wallet.useAccount(1);
+  const { body } = await api("/api/v1/products?q=Helsinki");
+  await open(page, `/products/${body.products[0].id}`);
+  await connect(page);
+  await signIn(page);
+  const form = page.getByRole("form", { name: "Add a stream" });
+  await form.getByLabel(/^Name/).fill("Wind Gusts");
+  await form.getByRole("button", { name: "Save the stream" }).click();
+  await expect(form.getByRole("alert")).toContainText("name");
+  await form.getByLabel(/^Name/).fill("wind-gusts");
+  await form.getByLabel("Description").fill("Gusts over 10 m/s");
+  await form.getByRole("button", { name: "Save the stream" }).click();
+  const card = page.locator('article[data-stream="wind-gusts"]');
+  await expect(card).toContainText("Gusts over 10 m/s");
+  await expect(card.getByTestId("stream-access")).toContainText("You may read all");
+  await card.getByRole("button", { name: "Remove this stream" }).click();
+  await expect(card).toHaveCount(0);
+  await expect(page.locator('article[data-stream="readings"]')).toBeVisible();
+  // The refused name is a 400 the browser logs; the page said why above.
+  expect(errors.filter((error) => !error.includes("status of 400"))).toEqual([]);
+});
+
 test("a member authorises an app key, `coop publish` feeds the union's stream with it, and a revocation stops it", async ({ page, wallet }) => {
   const errors = collectPageErrors(page);
   const MEMBER = 3;

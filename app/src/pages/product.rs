@@ -103,7 +103,8 @@ fn ProductView(detail: ProductDetail) -> impl IntoView {
                 </p>
             </section>
             <CheckoutPanel product=product.clone() />
-            <ProductStreams product=product.id />
+            // Type-erased: the page's view type is otherwise too deep for the compiler.
+            {view! { <ProductStreams product=product.id owner=product.owner /> }.into_any()}
             {detail.union.map(|union| view! { <UnionSection union /> })}
             <section class="mt-6 text-sm text-stone-600">
                 <h2 class="text-lg font-semibold text-stone-900">"Payments go to"</h2>

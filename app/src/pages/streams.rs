@@ -3,26 +3,29 @@
 //! shows whether its signature is its signer's, checked here with the core's code, in the browser
 //! as on the server.
 
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use leptos::prelude::*;
 
 use crate::components::error_notice::ErrorNotice;
 use crate::error::{Service, answer_or};
 use crate::market::{counted, short_address};
-use crate::streams::{Access, Delivered, StreamOverview, product_streams};
+use crate::streams::{Access, Delivered, StreamOverview, StreamSettings, product_streams, remove_stream, save_stream};
 use crate::wallet::use_wallet;
 
 /// The longest content a row shows; the API gives it whole.
 const SHOWN_CONTENT: usize = 160;
 
 #[component]
-pub fn ProductStreams(product: B256) -> impl IntoView {
+pub fn ProductStreams(product: B256, owner: Address) -> impl IntoView {
     let wallet = use_wallet();
+    // Bumped when the owner adds, changes or removes a stream.
+    let changed = RwSignal::new(0u32);
     // Asked again when someone signs in or out: what they may read changes.
     let streams = Resource::new(
-        move || (product, wallet.signed_in().map(|who| who.address)),
-        |(product, _)| product_streams(product),
+        move || (product, wallet.signed_in().map(|who| who.address), changed.get()),
+        |(product, _, _)| product_streams(product),
     );
+    let is_owner = Signal::derive(move || wallet.signed_in().is_some_and(|who| who.address == owner));
     view! {
         <section class="mt-6" aria-labelledby="streams-heading">
             <h2 id="streams-heading" class="text-lg font-semibold">"Data"</h2>
@@ -34,21 +37,123 @@ pub fn ProductStreams(product: B256) -> impl IntoView {
                         }.into_any(),
                         Ok(list) => list
                             .into_iter()
-                            .map(|overview| view! { <StreamCard overview /> })
+                            .map(|overview| view! { <StreamCard overview is_owner changed /> })
                             .collect_view()
                             .into_any(),
                         Err(reason) => view! { <ErrorNotice message=reason class="mt-2" /> }.into_any(),
                     }
                 })}
             </Suspense>
+            <Show when=move || is_owner.get()>
+                {view! { <StreamEditor product changed /> }.into_any()}
+            </Show>
         </section>
     }
 }
 
+/// The owner's form to add a stream, or change one by giving its name again.
 #[component]
-fn StreamCard(overview: StreamOverview) -> impl IntoView {
+fn StreamEditor(product: B256, changed: RwSignal<u32>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let example = RwSignal::new(String::new());
+    let retention_days = RwSignal::new(30u32);
+    let public_preview = RwSignal::new(3u32);
+    let problem = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let settings = StreamSettings {
+            name: name.get_untracked(),
+            description: description.get_untracked(),
+            example: example.get_untracked(),
+            retention_days: retention_days.get_untracked(),
+            public_preview: public_preview.get_untracked(),
+        };
+        problem.set(None);
+        saving.set(true);
+        leptos::task::spawn_local(async move {
+            match save_stream(product, settings).await {
+                Ok(_) => {
+                    for field in [name, description, example] {
+                        field.set(String::new());
+                    }
+                    changed.update(|n| *n += 1);
+                }
+                Err(error) => problem.set(Some(error.to_string())),
+            }
+            saving.set(false);
+        });
+    };
+    view! {
+        <form class="mt-3 grid gap-3 rounded-2xl border border-dashed border-stone-300 p-5 sm:grid-cols-2" on:submit=submit aria-label="Add a stream">
+            <h3 class="font-semibold sm:col-span-2">"Add a stream (or change one: give its name)"</h3>
+            <TextField label="Name: lower-case letters, digits and dashes" value=name />
+            <TextField label="Description" value=description />
+            <div class="sm:col-span-2"><TextField label="Example message (one JSON object), optional" value=example /></div>
+            <NumberField label="Keep messages for (days; 0: as long as the server keeps any)" value=retention_days />
+            <NumberField label="Newest messages anyone may read" value=public_preview />
+            <div class="sm:col-span-2">
+                <button
+                    type="submit"
+                    class="rounded-full bg-stone-800 px-4 py-1.5 text-sm font-medium text-white hover:bg-stone-900 disabled:opacity-60"
+                    disabled=move || saving.get()
+                >
+                    "Save the stream"
+                </button>
+            </div>
+            {move || problem.get().map(|error| view! { <div class="sm:col-span-2"><ErrorNotice message=error /></div> })}
+        </form>
+    }
+}
+
+#[component]
+fn TextField(label: &'static str, value: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label class="text-sm">
+            <span class="block text-xs text-stone-500">{label}</span>
+            <input
+                class="w-full rounded-lg border border-stone-300 px-3 py-1.5 text-sm"
+                prop:value=move || value.get()
+                on:input=move |event| value.set(event_target_value(&event))
+            />
+        </label>
+    }
+}
+
+#[component]
+fn NumberField(label: &'static str, value: RwSignal<u32>) -> impl IntoView {
+    view! {
+        <label class="text-sm">
+            <span class="block text-xs text-stone-500">{label}</span>
+            <input
+                type="number"
+                min="0"
+                class="w-32 rounded-lg border border-stone-300 px-3 py-1.5 text-sm"
+                prop:value=move || value.get().to_string()
+                on:input=move |event| value.set(event_target_value(&event).parse().unwrap_or(0))
+            />
+        </label>
+    }
+}
+
+#[component]
+fn StreamCard(overview: StreamOverview, is_owner: Signal<bool>, changed: RwSignal<u32>) -> impl IntoView {
     let definition = overview.definition;
     let name = definition.name.to_string();
+    let problem = RwSignal::new(None::<String>);
+    let remove = {
+        let (product, name) = (definition.product, name.clone());
+        move |_| {
+            let name = name.clone();
+            leptos::task::spawn_local(async move {
+                match remove_stream(product, name).await {
+                    Ok(()) => changed.update(|n| *n += 1),
+                    Err(error) => problem.set(Some(error.to_string())),
+                }
+            });
+        }
+    };
     let api = format!("/api/v1/products/{}/streams/{name}/messages", definition.product);
     let access = match overview.access {
         Access::Full => format!("You may read all {}: the newest are below.", counted(overview.count, "message")),
@@ -106,6 +211,16 @@ fn StreamCard(overview: StreamOverview) -> impl IntoView {
                 </table>
             </div>
             {downloads}
+            <Show when=move || is_owner.get()>
+                <button
+                    type="button"
+                    class="mt-3 rounded-full border border-red-300 px-3 py-1 text-xs text-red-800 hover:bg-red-50"
+                    on:click=remove.clone()
+                >
+                    "Remove this stream"
+                </button>
+            </Show>
+            {move || problem.get().map(|error| view! { <ErrorNotice message=error class="mt-2" /> })}
             <p class="mt-3 text-xs text-stone-500">
                 "Programs read it at " <a class="font-mono underline" href=api.clone()>{api.clone()}</a>
                 " and follow it live at " <span class="font-mono">{api.replace("/messages", "/live")}</span>

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use alloy::primitives::{Address, B256};
 use app::error::{AppError, Service};
 use app::streams::ssr::{Answer, RequestStreams, Streams};
-use app::streams::{Access, Delivered, LATEST, StreamOverview};
+use app::streams::{Access, Delivered, LATEST, StreamOverview, StreamSettings};
 use axum::extract::{Request, State};
 use axum::http::Extensions;
 use axum::middleware::Next;
 use axum::response::Response;
-use coop::stream::{AppKey, AppKeyGrant};
+use coop::stream::{AppKey, AppKeyGrant, StreamDefinition};
 use tower_sessions::Session;
 
 use crate::auth::SignedIn;
@@ -78,6 +78,38 @@ impl Streams for SessionStreams {
 
     fn app_keys(&self, publisher: Address) -> Answer<'_, Vec<AppKey>> {
         Box::pin(async move { service::app_keys(&self.services, publisher).await.map_err(refused) })
+    }
+
+    fn save_stream(&self, product: B256, settings: StreamSettings) -> Answer<'_, StreamDefinition> {
+        Box::pin(async move {
+            let Some(who) = self.reader().await? else { return Err(AppError::NotSignedIn) };
+            let name = settings
+                .name
+                .trim()
+                .parse()
+                .map_err(|error: coop::stream::StreamError| AppError::BadRequest(format!("name: {error}")))?;
+            let example = match settings.example.trim() {
+                "" => None,
+                text => Some(text.parse().map_err(|error| AppError::BadRequest(format!("example: {error}")))?),
+            };
+            let definition = StreamDefinition {
+                product,
+                name,
+                description: settings.description.trim().to_owned(),
+                example,
+                retention_days: settings.retention_days,
+                public_preview: settings.public_preview,
+            };
+            service::save_definition(&self.services, who, definition).await.map_err(refused)
+        })
+    }
+
+    fn remove_stream(&self, product: B256, name: String) -> Answer<'_, ()> {
+        Box::pin(async move {
+            let Some(who) = self.reader().await? else { return Err(AppError::NotSignedIn) };
+            let name = service::stream_name(&name).map_err(refused)?;
+            service::delete_definition(&self.services, who, &StreamKey { product, name }).await.map_err(refused)
+        })
     }
 
     fn revoke_app_key(&self, key: Address) -> Answer<'_, ()> {

@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::store::{MAX_READ, Stored, StreamKey, live};
 use crate::api::openapi::params::ProductPath;
-use crate::api::openapi::schemas::{Address as AnyAddress, Hash, Signature};
+use crate::api::openapi::schemas::{Address as AnyAddress, AnswerAddress, Hash, Signature};
 use crate::api::openapi::{BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized};
 use crate::api::params::{self, Params};
 use crate::auth::SignedIn;
@@ -470,13 +470,19 @@ async fn follow(
     };
     let closed = services.streams.closed();
     let feed = live(services.streams.store.clone(), stream.clone(), from).take_until(closed);
-    // Access is checked again before each message: a subscription that ends ends the feed.
+    // Access is checked again before the first message of each new block the server stands at: a
+    // subscription that ends (or a stream removed) ends the feed within a block, and a burst of
+    // messages within one block costs one check.
+    let checked_at = Arc::new(std::sync::atomic::AtomicU64::new(services.models.as_of().await));
     let events = feed
         .then(move |item| {
-            let (services, stream) = (services.clone(), stream.clone());
+            let (services, stream, checked_at) = (services.clone(), stream.clone(), checked_at.clone());
             async move {
                 let stored = item.ok()?;
-                service::full_access(&services, &stream, reader).await.ok()?;
+                let block = services.models.as_of().await;
+                if checked_at.swap(block, std::sync::atomic::Ordering::Relaxed) != block {
+                    service::full_access(&services, &stream, reader).await.ok()?;
+                }
                 Some(stored)
             }
         })
@@ -638,8 +644,6 @@ struct AppKeyView {
     text: String,
     signature: String,
 }
-
-use crate::api::openapi::schemas::AnswerAddress;
 
 impl From<AppKey> for AppKeyView {
     fn from(key: AppKey) -> Self {

@@ -431,3 +431,40 @@ async fn a_reader_downloads_every_message_as_json_lines_or_csv() {
     let stranger = signed_in(&app, &chain.signer(OTHER)).await;
     assert_eq!(get(download, Some(stranger)).await.unwrap().status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_live_feed_ends_within_a_block_of_the_subscription_ending() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let (_, id, _) = union_product_with_stream(&app).await;
+    send(chain.marketplace(OWNER).grantSubscription(id, U256::from(3600u64), chain.address(BUYER))).await;
+    app.caught_up().await;
+    let buyer = signed_in(&app, &chain.signer(BUYER)).await;
+    let publisher = chain.signer(OWNER);
+    let messages = format!("/api/v1/products/{id}/streams/gps/messages");
+    let live = format!("/api/v1/products/{id}/streams/gps/live?from=0");
+    let mut feed = app.client.get(app.url(&live)).header(COOKIE, &buyer).send().await.unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
+    let (status, _) = post(&app, &messages, None, message(id, publisher.address(), &publisher, 1, "{}")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut text = String::new();
+    while !text.contains("id: 0") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), feed.chunk()).await.expect("within 10 s");
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("the feed stays open")));
+    }
+
+    // The subscription ends with the chain's time; the next message is not delivered, and the feed ends.
+    chain.advance_time(3601).await;
+    chain.wallet(OTHER).anvil_mine(Some(1), None).await.unwrap();
+    app.caught_up().await;
+    let (status, _) = post(&app, &messages, None, message(id, publisher.address(), &publisher, 2, "{}")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    loop {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), feed.chunk()).await;
+        match chunk.expect("the feed ends within 10 s") {
+            Ok(Some(chunk)) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    assert!(!text.contains("id: 1"), "nothing after the subscription ended: {text}");
+}
