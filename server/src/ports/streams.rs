@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 use crate::auth::SignedIn;
 use crate::http::{ApiError, Services};
-use crate::service::streams::{self as service, HistoryQuery};
+use crate::service::streams as service;
 use crate::streams::store::StreamKey;
 
 /// The services behind the streams port; one per server.
@@ -59,17 +59,7 @@ impl SessionStreams {
 
 impl Streams for SessionStreams {
     fn prepare_app_key(&self, union: Address, publisher: Address, key: Address, days: u32) -> Answer<'_, AppKeyGrant> {
-        Box::pin(async move {
-            let days = u64::from(days);
-            if !(1..=service::MAX_GRANT.as_secs() / 86_400).contains(&days) {
-                return Err(AppError::BadRequest(format!(
-                    "an app key is granted for 1 to {} days",
-                    service::MAX_GRANT.as_secs() / 86_400
-                )));
-            }
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-            Ok(AppKeyGrant { key, publisher, union, chain_id: self.services.chain_id, expires: now + days * 86_400 })
-        })
+        Box::pin(async move { service::prepare_grant(&self.services, union, publisher, key, days).map_err(refused) })
     }
 
     fn grant_app_key(&self, grant: AppKeyGrant, signature: String) -> Answer<'_, AppKey> {
@@ -122,28 +112,23 @@ impl Streams for SessionStreams {
     fn overview(&self, product: B256) -> Answer<'_, Vec<StreamOverview>> {
         Box::pin(async move {
             let reader = self.reader().await?;
-            let definitions = service::definitions(&self.services, product).await.map_err(refused)?;
-            let mut overviews = Vec::with_capacity(definitions.len());
-            for definition in definitions {
-                let stream = StreamKey { product, name: definition.name.clone() };
-                let count = self.services.streams.store.next_offset(&stream).await.map_err(|e| refused(e.into()))?;
-                let query = HistoryQuery { from: count.saturating_sub(LATEST as u64), limit: LATEST, between: None };
-                let (access, messages) =
-                    service::history(&self.services, &stream, reader, query).await.map_err(refused)?;
-                overviews.push(StreamOverview {
-                    definition,
-                    access: match access {
+            let overviews = service::overview(&self.services, product, reader, LATEST).await.map_err(refused)?;
+            Ok(overviews
+                .into_iter()
+                .map(|overview| StreamOverview {
+                    definition: overview.definition,
+                    access: match overview.access {
                         service::Access::Full => Access::Full,
                         service::Access::PreviewFrom(_) => Access::Preview,
                     },
-                    count,
-                    latest: messages
+                    count: overview.count,
+                    latest: overview
+                        .messages
                         .into_iter()
                         .map(|stored| Delivered { offset: stored.offset, message: stored.message })
                         .collect(),
-                });
-            }
-            Ok(overviews)
+                })
+                .collect())
         })
     }
 }

@@ -310,17 +310,34 @@ impl Access {
     }
 }
 
+/// Whether `reader` (signed in, or not) reads everything of `product`'s streams at the server's block.
+async fn reads_all(services: &Services, product: &B256, reader: Option<Address>) -> Result<bool, ApiError> {
+    match reader {
+        None => Ok(false),
+        Some(reader) => at_chain_time(services, |models, now| may_read(models, product, reader, now)).await,
+    }
+}
+
+/// What a reader may read of a stream whose next offset is `next`.
+fn access_of(definition: &StreamDefinition, reads_all: bool, next: u64) -> Access {
+    if reads_all {
+        Access::Full
+    } else {
+        Access::PreviewFrom(next.saturating_sub(u64::from(definition.public_preview)))
+    }
+}
+
+async fn next_offset(services: &Services, stream: &StreamKey) -> Result<u64, ApiError> {
+    services.streams.store.next_offset(stream).await.map_err(ApiError::Unexpected)
+}
+
 /// What `reader` (signed in, or not) may read of `stream`.
 pub async fn access(services: &Services, stream: &StreamKey, reader: Option<Address>) -> Result<Access, ApiError> {
     let definition = definition(services, stream).await?;
-    if let Some(reader) = reader {
-        let full = at_chain_time(services, |models, now| may_read(models, &stream.product, reader, now)).await?;
-        if full {
-            return Ok(Access::Full);
-        }
+    if reads_all(services, &stream.product, reader).await? {
+        return Ok(Access::Full);
     }
-    let next = services.streams.store.next_offset(stream).await.map_err(ApiError::Unexpected)?;
-    Ok(Access::PreviewFrom(next.saturating_sub(u64::from(definition.public_preview))))
+    Ok(access_of(&definition, false, next_offset(services, stream).await?))
 }
 
 /// Like [`access`], but refuses anyone without full access: for live feeds and downloads.
@@ -403,6 +420,57 @@ pub async fn history(
         None => store.read(stream, from, limit).await,
     };
     Ok((access, page.map_err(ApiError::Unexpected)?))
+}
+
+/// One stream as a product's page shows it.
+pub struct Overview {
+    pub definition: StreamDefinition,
+    pub access: Access,
+    /// How many messages the stream has ever had.
+    pub count: u64,
+    /// Its newest `latest` messages the reader may read, oldest first.
+    pub messages: Vec<Stored>,
+}
+
+/// Every stream of `product` with its newest `latest` messages the reader may read: the streams and
+/// the reader's access are looked up once for all of them.
+pub async fn overview(
+    services: &Services,
+    product: B256,
+    reader: Option<Address>,
+    latest: usize,
+) -> Result<Vec<Overview>, ApiError> {
+    let definitions = definitions(services, product).await?;
+    let reads_all = reads_all(services, &product, reader).await?;
+    let mut overviews = Vec::with_capacity(definitions.len());
+    for definition in definitions {
+        let stream = StreamKey { product, name: definition.name.clone() };
+        let count = next_offset(services, &stream).await?;
+        let access = access_of(&definition, reads_all, count);
+        let from = count.saturating_sub(latest as u64).max(access.first_offset());
+        let messages = services.streams.store.read(&stream, from, latest).await.map_err(ApiError::Unexpected)?;
+        overviews.push(Overview { definition, access, count, messages });
+    }
+    Ok(overviews)
+}
+
+/// The grant `publisher` would sign to let `key` publish to `union`'s streams for `days` days: this
+/// server's chain, the expiry counted from the server's clock. Nothing is kept until [`grant`].
+pub fn prepare_grant(
+    services: &Services,
+    union: Address,
+    publisher: Address,
+    key: Address,
+    days: u32,
+) -> Result<AppKeyGrant, ApiError> {
+    let most = MAX_GRANT.as_secs() / 86_400;
+    let days = u64::from(days);
+    if !(1..=most).contains(&days) {
+        let message = format!("an app key is granted for 1 to {most} days");
+        return Err(ApiError::BadRequest { code: ErrorCode::InvalidGrant, message, field: Some("days") });
+    }
+    let expires = unix_millis() / 1000 + days * 86_400;
+    Ok(AppKeyGrant { key, publisher, union, chain_id: services.chain_id, expires })
 }
 
 /// Keeps a publisher's grant for an app key, after checking it: its publisher signed its text (an

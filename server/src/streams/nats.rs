@@ -72,6 +72,15 @@ fn decode(sequence: u64, payload: &[u8]) -> anyhow::Result<Stored> {
     Ok(Stored { offset: sequence - 1, received_at: envelope.received_at, message: envelope.message })
 }
 
+/// A message a consumer delivered, with its offset from the JetStream sequence.
+fn delivered(
+    message: Result<jetstream::Message, impl std::error::Error + Send + Sync + 'static>,
+) -> anyhow::Result<Stored> {
+    let message = message.context("reading a stream from NATS")?;
+    let sequence = message.info().map_err(|error| anyhow::anyhow!("{error}"))?.stream_sequence;
+    decode(sequence, &message.payload)
+}
+
 impl Nats {
     /// Connects to the NATS server at `url` (with JetStream enabled).
     pub async fn connect(url: &str, max_age: Duration, replicas: usize) -> anyhow::Result<Self> {
@@ -142,11 +151,7 @@ impl Nats {
             .context("reading a stream from NATS")?;
         let messages = consumer.messages().await.context("reading a stream from NATS")?;
         Ok(messages
-            .map(|message| -> anyhow::Result<Stored> {
-                let message = message.context("reading a stream from NATS")?;
-                let sequence = message.info().map_err(|error| anyhow::anyhow!("{error}"))?.stream_sequence;
-                decode(sequence, &message.payload)
-            })
+            .map(delivered)
             .take_while(move |stored| std::future::ready(stored.as_ref().map_or(true, |s| s.offset < last))))
     }
 
@@ -262,11 +267,7 @@ impl StreamStore for Nats {
                 tokio::select! {
                     next = messages.next() => {
                         let Some(message) = next else { break };
-                        let stored = message.map_err(anyhow::Error::from).and_then(|message| {
-                            let sequence = message.info().map_err(|error| anyhow::anyhow!("{error}"))?.stream_sequence;
-                            decode(sequence, &message.payload)
-                        });
-                        match stored {
+                        match delivered(message) {
                             // Nobody listening is not an error.
                             Ok(stored) => { let _ = feed.send(stored); }
                             Err(error) => tracing::warn!(target: "streams", stream = %name, %error, "a message from NATS was passed over"),
