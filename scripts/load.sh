@@ -4,6 +4,7 @@
 #   scripts/load.sh                        10,000 members, 32 connections, 15 s per run, 3 runs
 #   COOP_LOAD_MEMBERS=100000 COOP_LOAD_CONNECTIONS=64 COOP_LOAD_SECONDS=30 scripts/load.sh
 #   scripts/load.sh pages REV              pages and answers with wrk, this build beside commit REV's
+#   COOP_LOAD_HOLD=600 scripts/load.sh     one instance over the filled chain, up for 600 s (to profile)
 # Needs PostgreSQL, nginx and wrk (scripts/setup.sh --test) and the npm packages (anvil).
 set -euo pipefail
 cd "$(dirname "$0")/.."

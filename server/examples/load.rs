@@ -48,6 +48,8 @@ struct Settings {
     members: usize,
     connections: usize,
     seconds: u64,
+    /// Seconds to keep one filled instance up instead of measuring (`COOP_LOAD_HOLD`).
+    hold: Option<u64>,
 }
 
 impl Settings {
@@ -68,6 +70,7 @@ impl Settings {
             members: number("COOP_LOAD_MEMBERS", 10_000)? as usize,
             connections: number("COOP_LOAD_CONNECTIONS", 32)? as usize,
             seconds: number("COOP_LOAD_SECONDS", 15)?,
+            hold: std::env::var_os("COOP_LOAD_HOLD").map(|_| number("COOP_LOAD_HOLD", 0)).transpose()?,
         })
     }
 }
@@ -94,6 +97,13 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         |name: &str| Instance::start(&settings.coop, dir.path(), name, &database.url, &chain, &deployment_file, true);
     let first = instance("first")?;
     let head = settle(&chain, &[&first], union).await?;
+    if let Some(seconds) = settings.hold {
+        // One instance over the filled chain, left up for a profiler or a browser, then stopped.
+        println!("holding for {seconds} s: {} (the Data Union: {union})", first.url("/"));
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        first.stop();
+        return database.drop().await;
+    }
     let others = [instance("second")?, instance("third")?];
     let all = [&first, &others[0], &others[1]];
     wait_for(&all, union, head).await?;
@@ -159,18 +169,22 @@ async fn compare(
 
     let member = members[members.len() / 3];
     let product = product_id("Commuter journeys");
+    // Visitors without a session, but for one row: a session cookie (naming no session) is what a
+    // signed-in visitor sends, and pages asked for with one are rendered every time.
+    let session = Some("coop_session=none");
     let targets = [
-        ("/healthz", "/healthz".to_owned()),
-        ("member with proof", format!("/api/v1/unions/{union}/members/{member}")),
-        ("home page", "/".to_owned()),
-        ("product page", format!("/products/{product}")),
-        ("union dashboard", format!("/unions/{union}")),
+        ("/healthz", "/healthz".to_owned(), None),
+        ("member with proof", format!("/api/v1/unions/{union}/members/{member}"), None),
+        ("home page", "/".to_owned(), None),
+        ("product page", format!("/products/{product}"), None),
+        ("union dashboard", format!("/unions/{union}"), None),
+        ("union dashboard, with a session", format!("/unions/{union}"), session),
         // Two of the answers the dashboard is made of, without the page around them.
-        ("union stats (API)", format!("/api/v1/unions/{union}")),
-        ("20 members (API)", format!("/api/v1/unions/{union}/members?limit=20")),
+        ("union stats (API)", format!("/api/v1/unions/{union}"), None),
+        ("20 members (API)", format!("/api/v1/unions/{union}/members?limit=20"), None),
     ];
     let client = reqwest::Client::new();
-    for (name, path) in &targets {
+    for (name, path, _) in &targets {
         for instance in &instances {
             let response = client.get(instance.url(path)).send().await?;
             if !response.status().is_success() {
@@ -180,9 +194,9 @@ async fn compare(
     }
     let mut rows: Vec<Vec<Vec<Wrk>>> = vec![vec![Vec::new(); builds.len()]; targets.len()];
     for round in 1..=RUNS {
-        for (target, (name, path)) in targets.iter().enumerate() {
+        for (target, (name, path, cookie)) in targets.iter().enumerate() {
             for (build, instance) in instances.iter().enumerate() {
-                let result = wrk(&instance.url(path), settings.connections, settings.seconds)?;
+                let result = wrk(&instance.url(path), *cookie, settings.connections, settings.seconds)?;
                 println!("run {round}, {name}, {}: {result}", builds[build].0);
                 rows[target][build].push(result);
             }
@@ -197,7 +211,7 @@ async fn compare(
     );
     println!("| answer | baseline | this build |");
     println!("|---|---|---|");
-    for ((name, _), row) in targets.iter().zip(&rows) {
+    for ((name, ..), row) in targets.iter().zip(&rows) {
         let cell = |runs: &Vec<Wrk>| runs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         println!("| {name} | {} | {} |", cell(&row[0]), cell(&row[1]));
     }
@@ -227,10 +241,14 @@ impl std::fmt::Display for Wrk {
     }
 }
 
-/// Runs `wrk` (Debian's package) against one URL and reads its summary.
-fn wrk(url: &str, connections: usize, seconds: u64) -> anyhow::Result<Wrk> {
-    let output = Command::new("wrk")
-        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency", url])
+/// Runs `wrk` (Debian's package) against one URL, with `cookie` if given, and reads its summary.
+fn wrk(url: &str, cookie: Option<&str>, connections: usize, seconds: u64) -> anyhow::Result<Wrk> {
+    let mut command = Command::new("wrk");
+    command.args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency", url]);
+    if let Some(cookie) = cookie {
+        command.args(["-H", &format!("Cookie: {cookie}")]);
+    }
+    let output = command
         .output()
         .context("running wrk (Debian's package `wrk`)")?;
     let text = String::from_utf8_lossy(&output.stdout);

@@ -3,6 +3,7 @@
 //! a rollback.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 use std::time::Duration;
@@ -67,11 +68,17 @@ impl Models {
 /// The read models under one lock: they change together, so every answer that reads both (a
 /// product with its union's figures, say) is of one block.
 #[derive(Clone, Default)]
-pub struct ReadModels(Arc<RwLock<Models>>);
+pub struct ReadModels(Arc<RwLock<Models>>, Arc<AtomicU64>);
 
 impl ReadModels {
     pub fn new(models: Models) -> Self {
-        Self(Arc::new(RwLock::new(models)))
+        Self(Arc::new(RwLock::new(models)), Arc::default())
+    }
+
+    /// Counts the models' changes: equal versions, equal models. (A block number would not do: after
+    /// a reorg the models stand at a block they stood at before, with other contents.)
+    pub fn version(&self) -> u64 {
+        self.1.load(Ordering::Acquire)
     }
 
     /// Both models, at one block.
@@ -93,12 +100,17 @@ impl ReadModels {
     }
 
     async fn apply(&self, events: &[StoredEvent], to: u64) {
-        self.0.write().await.apply(events, to);
+        let mut models = self.0.write().await;
+        models.apply(events, to);
+        // Under the write lock: whoever reads the new version after it is released reads these models.
+        self.1.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Swaps in models built afresh.
     pub async fn replace(&self, fresh: Models) {
-        *self.0.write().await = fresh;
+        let mut models = self.0.write().await;
+        *models = fresh;
+        self.1.fetch_add(1, Ordering::AcqRel);
     }
 }
 

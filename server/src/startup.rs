@@ -292,6 +292,11 @@ fn router(
         .layer(axum::middleware::from_fn_with_state(ServiceUnions::new(services.clone()), provide_unions))
         .layer(axum::middleware::from_fn_with_state(ServiceStreams::new(services.clone()), provide_streams))
         .layer(auth::session_layer(services.store.clone(), &services.origin))
+        // Outside the session and the ports: a page sent again needs neither.
+        .layer(axum::middleware::from_fn_with_state(
+            (services.clone(), Arc::new(http::page_cache::PageCache::default())),
+            http::page_cache::shared_pages,
+        ))
         // Before the session is read: a cross-site change is refused whatever cookie it carries.
         .layer(axum::middleware::from_fn_with_state(services.clone(), http::refuse_cross_site))
         // Outside the session layer, so that sign-in's share of the database includes the session's.

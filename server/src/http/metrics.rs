@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric, prometheus_text};
 use prometheus_client::metrics::MetricType;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
@@ -41,11 +41,18 @@ struct RequestLabels {
 pub struct Metrics {
     /// Requests by route template and status code.
     requests: Family<RequestLabels, Counter>,
+    /// Shared pages ([`super::page_cache`]) sent as rendered before, and rendered.
+    shared_pages: (Counter, Counter),
 }
 
 impl Metrics {
     pub fn count_request(&self, route: &str, status: u16) {
         self.requests.get_or_create(&RequestLabels { route: route.to_owned(), status }).inc();
+    }
+
+    /// Counts a shared page, `sent_again` or rendered.
+    pub fn count_shared_page(&self, sent_again: bool) {
+        if sent_again { &self.shared_pages.0 } else { &self.shared_pages.1 }.inc();
     }
 }
 
@@ -150,7 +157,8 @@ impl Readings {
 /// The exposition of one scrape: its readings, then the request counts.
 fn encode(readings: Readings, metrics: &Metrics) -> Result<String, std::fmt::Error> {
     let mut registry = Registry::default();
-    registry.register_collector(Box::new(Scrape { readings, requests: metrics.requests.clone() }));
+    let shared_pages = (metrics.shared_pages.0.get(), metrics.shared_pages.1.get());
+    registry.register_collector(Box::new(Scrape { readings, shared_pages, requests: metrics.requests.clone() }));
     let mut text = String::new();
     prometheus_text::encode(&mut text, &registry)?;
     Ok(text)
@@ -160,6 +168,8 @@ fn encode(readings: Readings, metrics: &Metrics) -> Result<String, std::fmt::Err
 #[derive(Debug)]
 struct Scrape {
     readings: Readings,
+    /// Sent again, rendered.
+    shared_pages: (u64, u64),
     requests: Family<RequestLabels, Counter>,
 }
 
@@ -222,6 +232,15 @@ impl Collector for Scrape {
             r.held_back.iter().map(|((key, reason), count)| ([("key", key.name()), ("reason", reason.name())], *count)),
         )?;
         // Named without the `_total` the encoder adds to a counter's name.
+        let mut shared = encoder.encode_descriptor(
+            "coop_shared_pages",
+            "Pages the same for every visitor without a session, sent as rendered before or rendered.",
+            None,
+            MetricType::Counter,
+        )?;
+        for (outcome, count) in [("sent_again", self.shared_pages.0), ("rendered", self.shared_pages.1)] {
+            ConstCounter::new(count).encode(shared.encode_family(&[("outcome", outcome)])?)?;
+        }
         let requests = encoder.encode_descriptor(
             "coop_http_requests",
             "HTTP requests by route and status.",
@@ -277,6 +296,7 @@ mod tests {
         let metrics = Metrics::default();
         metrics.count_request("/api/v1/unions/{address}", 400);
         metrics.count_request("/api/v1/unions/{address}", 400);
+        metrics.count_shared_page(true);
 
         let text = encode(readings(), &metrics).unwrap();
 
@@ -327,6 +347,11 @@ mod tests {
              key and reason.\n\
              # TYPE coop_unions_held_back gauge\n\
              coop_unions_held_back{key=\"operator\",reason=\"quota\"} 1\n\
+             # HELP coop_shared_pages_total Pages the same for every visitor without a session, sent as \
+             rendered before or rendered.\n\
+             # TYPE coop_shared_pages_total counter\n\
+             coop_shared_pages_total{outcome=\"sent_again\"} 1\n\
+             coop_shared_pages_total{outcome=\"rendered\"} 0\n\
              # HELP coop_http_requests_total HTTP requests by route and status.\n\
              # TYPE coop_http_requests_total counter\n\
              coop_http_requests_total{route=\"/api/v1/unions/{address}\",status=\"400\"} 2\n"
@@ -338,7 +363,7 @@ mod tests {
         let readings = Readings { head_block: None, held_back: BTreeMap::new(), ..readings() };
         let text = encode(readings, &Metrics::default()).unwrap();
         assert!(text.contains("coop_chain_up 0\n") && !text.contains("coop_head_block"), "{text}");
-        assert!(text.contains("# TYPE coop_unions_held_back gauge\n# HELP coop_http_requests_total"), "{text}");
+        assert!(text.contains("# TYPE coop_unions_held_back gauge\n# HELP coop_shared_pages_total"), "{text}");
         assert!(text.ends_with("# TYPE coop_http_requests_total counter\n"), "{text}");
     }
 

@@ -8,6 +8,7 @@ mod error_code;
 pub(crate) mod health;
 pub mod limits;
 pub mod metrics;
+pub mod page_cache;
 mod same_origin;
 pub mod serve;
 pub mod server_fns;

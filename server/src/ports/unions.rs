@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::Address;
+use app::components::chart;
 use app::error::{AppError, Service};
 use app::unions::ssr::{Answer, RequestUnions, Unions};
 use app::unions::{
@@ -127,14 +128,16 @@ impl Unions for SessionUnions {
     fn history(&self, union: Address) -> Answer<'_, Vec<HistoryPoint>> {
         Box::pin(async move {
             let unions = self.services.models.unions().await;
-            let points = service::history(service::find(&unions, &union).map_err(refused)?);
+            let union = service::find(&unions, &union).map_err(refused)?;
+            // A chart's worth: the whole history is the API's (`/api/v1/unions/{address}/history`).
+            let points = chart::sample(union.history(), chart::MOST_POINTS, |p| p.block);
             Ok(points
                 .into_iter()
                 .map(|p| HistoryPoint {
                     block: p.block,
                     active_members: p.active_members,
                     total_members: p.total_members,
-                    revenue: p.revenue.0,
+                    revenue: p.revenue,
                 })
                 .collect())
         })

@@ -263,3 +263,54 @@ async fn every_answer_says_the_block_it_is_as_of_in_a_header_and_a_field() {
         assert_eq!(reply.body["asOfBlock"].as_u64(), Some(head), "{path}");
     }
 }
+
+/// The value of the dashboard's tile `label`, as rendered.
+fn tile(page: &str, label: &str) -> String {
+    let start = page.find(&format!("data-tile=\"{label}\"")).unwrap_or_else(|| panic!("no tile {label}:\n{page}"));
+    let value = &page[start..];
+    value[value.find('>').unwrap() + 1..value.find("</dd>").unwrap()].to_owned()
+}
+
+/// The page at `path`, as a visitor (`None`) or with a session cookie.
+async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> String {
+    // As a browser asks: a signed-in page reads its session only for `text/html`.
+    let mut request = app.client.get(app.url(path)).header(reqwest::header::ACCEPT, "text/html");
+    if let Some(cookie) = cookie {
+        request = request.header(reqwest::header::COOKIE, cookie);
+    }
+    request.send().await.unwrap().text().await.unwrap()
+}
+
+/// `coop_shared_pages_total{outcome}` now.
+async fn shared_pages(app: &TestApp, outcome: &str) -> u64 {
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let sample = format!("coop_shared_pages_total{{outcome=\"{outcome}\"}} ");
+    text.lines().find_map(|line| line.strip_prefix(&sample)).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_dashboard_is_rendered_once_per_state_for_visitors_and_for_each_signed_in_owner() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let du = union_with(&app, ten_percent(), 0, &[chain.address(MEMBER)]).await;
+    app.caught_up().await;
+    let path = format!("/unions/{du}");
+
+    let first = page(&app, &path, None).await;
+    let again = page(&app, &path, None).await;
+    assert_eq!(tile(&first, "Active members"), "1");
+    assert_eq!(first, again);
+    let counts = (shared_pages(&app, "rendered").await, shared_pages(&app, "sent_again").await);
+    assert_eq!(counts, (1, 1), "the second visitor got the first one's page");
+
+    // Right after, the owner signed in gets its own tools, not the page a visitor was sent.
+    let owner = crate::story::signed_in(&app, &chain.signer(OWNER)).await;
+    let own = page(&app, &path, Some(&owner)).await;
+    assert!(own.contains("id=\"requests-heading\"") && !own.contains("are for the owner of this Data Union"));
+    assert!(first.contains("are for the owner of this Data Union") && !first.contains("id=\"requests-heading\""));
+
+    // Once the models move, visitors get the new state.
+    send(chain.du(du, AGENT).addMembers(vec![chain.address(OTHER)])).await;
+    app.caught_up().await;
+    assert_eq!(tile(&page(&app, &path, None).await, "Active members"), "2");
+}

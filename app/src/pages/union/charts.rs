@@ -5,7 +5,7 @@ use alloy_primitives::Address;
 use leptos::prelude::*;
 
 use super::format::{count_axis, data_axis, data_float};
-use crate::components::chart::{Series, StepChart};
+use crate::components::chart::{Drawing, Series, StepChart};
 use crate::unions::{HistoryPoint, live, union_history};
 
 #[component]
@@ -28,32 +28,36 @@ fn Charts(
     as_of: Signal<u64>,
 ) -> impl IntoView {
     let points = live(points, block, move || async move { union_history(union).await.ok() });
-    let members = move || {
-        let points = points.get();
-        vec![
-            Series {
-                label: "Ever joined".to_owned(),
-                stroke: "stroke-sky-500",
-                points: points.iter().map(|p| (p.block, p.total_members as f64)).collect(),
-            },
-            Series {
-                label: "Active".to_owned(),
-                stroke: "stroke-emerald-600",
-                points: points.iter().map(|p| (p.block, p.active_members as f64)).collect(),
-            },
-        ]
-    };
-    let revenue = move || {
-        vec![Series {
+    // Memos: the paths are worked out once per change, however often the view is walked.
+    let members = Memo::new(move |_| {
+        let series = points.with(|points| {
+            [
+                Series {
+                    label: "Ever joined".to_owned(),
+                    stroke: "stroke-sky-500",
+                    points: points.iter().map(|p| (p.block, p.total_members as f64)).collect(),
+                },
+                Series {
+                    label: "Active".to_owned(),
+                    stroke: "stroke-emerald-600",
+                    points: points.iter().map(|p| (p.block, p.active_members as f64)).collect(),
+                },
+            ]
+        });
+        Drawing::new(&series, as_of.get(), count_axis)
+    });
+    let revenue = Memo::new(move |_| {
+        let series = points.with(|points| Series {
             label: "Revenue (DATA)".to_owned(),
             stroke: "stroke-amber-500",
-            points: points.get().iter().map(|p| (p.block, data_float(p.revenue))).collect(),
-        }]
-    };
+            points: points.iter().map(|p| (p.block, data_float(p.revenue))).collect(),
+        });
+        Drawing::new(&[series], as_of.get(), data_axis)
+    });
     view! {
         <div class="grid gap-4 lg:grid-cols-2">
-            {move || view! { <StepChart title="Members".to_owned() series=members() last_block=as_of.get() format=count_axis /> }}
-            {move || view! { <StepChart title="Revenue".to_owned() series=revenue() last_block=as_of.get() format=data_axis /> }}
+            {move || view! { <StepChart title="Members".to_owned() drawing=members.get() /> }}
+            {move || view! { <StepChart title="Revenue".to_owned() drawing=revenue.get() /> }}
         </div>
     }
 }

@@ -15,7 +15,7 @@ pub fn data_short(amount: U256) -> String {
 
 /// DATA as a float, for chart positions only.
 pub fn data_float(amount: U256) -> f64 {
-    format_units(amount, DATA_DECIMALS).parse().unwrap_or(0.0)
+    f64::from(amount) / 10f64.powi(DATA_DECIMALS as i32)
 }
 
 /// A chart axis label in DATA.
@@ -59,6 +59,14 @@ mod tests {
         assert_eq!(wait(7500), "in 2 h 5 min");
         assert_eq!(wait(86_401), "in 1 day");
         assert_eq!(wait(3 * 86_400), "in 3 days");
+    }
+
+    #[test]
+    fn chart_positions_are_close_to_the_amount() {
+        assert_eq!(data_float(U256::ZERO), 0.0);
+        assert_eq!(data_float(U256::from(1_500_000_000_000_000_000u128)), 1.5);
+        let large = U256::from(123_456_789u64) * U256::from(10u64).pow(U256::from(18u64));
+        assert!((data_float(large) - 123_456_789.0).abs() < 1e-6);
     }
 
     #[test]
