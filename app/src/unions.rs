@@ -135,6 +135,18 @@ impl From<HistoryPoint> for (u64, u64, u64, U256) {
     }
 }
 
+/// What a union's members sent to the streams of its products, day by day: who contributes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contributions {
+    /// The first day counted and today, in days since the epoch (UTC).
+    pub first_day: u64,
+    pub today: u64,
+    /// `(day, messages, publishers)` of each day with messages, oldest first.
+    pub days: Vec<(u64, u64, u64)>,
+    /// The publishers that sent the most over those days, with how many, most first.
+    pub top: Vec<(Address, u64)>,
+}
+
 /// What the member list is asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct MemberQuery {
@@ -265,6 +277,12 @@ pub async fn union_history(union: Address) -> Answer<Vec<HistoryPoint>> {
     ssr::unions()?.history(union).await
 }
 
+/// What the union's members published over the last weeks, and who published the most.
+#[server(endpoint = "unions/contributions")]
+pub async fn union_contributions(union: Address) -> Answer<Contributions> {
+    ssr::unions()?.contributions(union).await
+}
+
 #[server(endpoint = "unions/members")]
 pub async fn union_members(union: Address, query: MemberQuery) -> Answer<MemberPage> {
     ssr::unions()?.members(union, query).await
@@ -373,6 +391,7 @@ pub mod ssr {
         fn as_of_block(&self) -> Answer<'_, u64>;
         fn stats(&self, union: Address) -> Answer<'_, Option<UnionStats>>;
         fn history(&self, union: Address) -> Answer<'_, Vec<HistoryPoint>>;
+        fn contributions(&self, union: Address) -> Answer<'_, Contributions>;
         fn members(&self, union: Address, query: MemberQuery) -> Answer<'_, MemberPage>;
         fn memberships(&self, member: Address) -> Answer<'_, Vec<MemberFigures>>;
         fn join_status(&self, union: Address, member: Address) -> Answer<'_, Option<JoinStatus>>;

@@ -7,7 +7,7 @@
 //! `eth_sendTransaction`), and measures:
 //! - ingest: every member publishes its share of the messages, signed beforehand, one request at a
 //!   time each (a publisher's sequence numbers must arrive in order), 32 at once; the server checks
-//!   every signature and membership;
+//!   every signature and membership. Then as many again in batches of 100 messages a request;
 //! - delivery: 1,000 live readers (Server-Sent Events, the owner's session) of the stream while
 //!   messages are published at a steady pace; the time from just before a publish to each reader's
 //!   receipt, p50 and p99;
@@ -33,6 +33,8 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 const PUBLISHERS: usize = 32;
+/// Messages per request in the batched ingest.
+const BATCH: usize = 100;
 const READERS: usize = 1000;
 /// Messages published while the readers listen, and their pace.
 const PACED: usize = 200;
@@ -157,6 +159,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 struct Figures {
     ingest_per_second: f64,
+    batched_per_second: f64,
     p50: Duration,
     p99: Duration,
     deliveries: usize,
@@ -216,6 +219,35 @@ async fn measure(url: &str, chain: &str, messages: usize) -> Figures {
     }
     let ingest_per_second = (per_publisher * PUBLISHERS) as f64 / started.elapsed().as_secs_f64();
 
+    // As many again, each member sending batches of `BATCH`.
+    let next = per_publisher as u64 + 1;
+    let batches: Vec<Vec<Value>> = members
+        .iter()
+        .map(|member| {
+            let bodies: Vec<Value> = (next..next + per_publisher as u64)
+                .map(|n| body(product, member, n, &format!("{{\"n\":{n}}}")))
+                .collect();
+            bodies.chunks(BATCH).map(|chunk| json!({ "messages": chunk })).collect()
+        })
+        .collect();
+    let started = Instant::now();
+    let tasks: Vec<_> = batches
+        .into_iter()
+        .map(|batches| {
+            let (client, target) = (client.clone(), format!("{target}/batch"));
+            tokio::spawn(async move {
+                for batch in batches {
+                    let status = client.post(&target).json(&batch).send().await.unwrap().status();
+                    assert_eq!(status, reqwest::StatusCode::CREATED);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let batched_per_second = (per_publisher * PUBLISHERS) as f64 / started.elapsed().as_secs_f64();
+
     // Delivery to 1,000 live readers.
     let owner = sign_in(&client, url, chain, account(OWNER)).await;
     let live = format!("{url}/api/v1/products/{product}/streams/journeys/live");
@@ -247,7 +279,7 @@ async fn measure(url: &str, chain: &str, messages: usize) -> Figures {
     let publisher = &members[0];
     for n in 0..PACED as u64 {
         let sent = micros();
-        let body = body(product, publisher, per_publisher as u64 + 1 + n, &format!("{{\"sentAt\":{sent}}}"));
+        let body = body(product, publisher, 2 * per_publisher as u64 + 1 + n, &format!("{{\"sentAt\":{sent}}}"));
         let status = client.post(&target).json(&body).send().await.unwrap().status();
         assert_eq!(status, reqwest::StatusCode::CREATED);
         tokio::time::sleep(PACE).await;
@@ -265,6 +297,7 @@ async fn measure(url: &str, chain: &str, messages: usize) -> Figures {
     let elapsed = started.elapsed().as_secs_f64();
     Figures {
         ingest_per_second,
+        batched_per_second,
         p50: percentile(&latencies, 0.5),
         p99: percentile(&latencies, 0.99),
         deliveries: latencies.len(),
@@ -346,12 +379,15 @@ async fn main() {
          published every {} ms",
         PACE.as_millis()
     );
-    println!("| store | ingest (messages/s) | delivery p50 | delivery p99 | deliveries | download |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| store | ingest (messages/s) | ingest, {BATCH} a request | delivery p50 | delivery p99 | deliveries | download |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     for (name, f) in rows {
         println!(
-            "| {name} | {:.0} | {:.1} ms | {:.1} ms | {} | {:.1} MB/s ({} bytes) |",
+            "| {name} | {:.0} | {:.0} | {:.1} ms | {:.1} ms | {} | {:.1} MB/s ({} bytes) |",
             f.ingest_per_second,
+            f.batched_per_second,
             f.p50.as_secs_f64() * 1000.0,
             f.p99.as_secs_f64() * 1000.0,
             f.deliveries,
@@ -360,7 +396,7 @@ async fn main() {
         );
     }
     println!(
-        "| bare NATS, no Coop | {rate:.0} (JetStream, acked) | {:.1} ms | {:.1} ms | core subjects | |",
+        "| bare NATS, no Coop | {rate:.0} (JetStream, acked) | | {:.1} ms | {:.1} ms | core subjects | |",
         p50.as_secs_f64() * 1000.0,
         p99.as_secs_f64() * 1000.0
     );

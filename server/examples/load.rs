@@ -248,9 +248,7 @@ fn wrk(url: &str, cookie: Option<&str>, connections: usize, seconds: u64) -> any
     if let Some(cookie) = cookie {
         command.args(["-H", &format!("Cookie: {cookie}")]);
     }
-    let output = command
-        .output()
-        .context("running wrk (Debian's package `wrk`)")?;
+    let output = command.output().context("running wrk (Debian's package `wrk`)")?;
     let text = String::from_utf8_lossy(&output.stdout);
     let after =
         |label: &str| text.lines().find_map(|line| line.trim().strip_prefix(label).map(|rest| rest.trim().to_owned()));

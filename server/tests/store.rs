@@ -101,6 +101,7 @@ conformance!(
     a_removal_waits_once_per_member_until_the_agent_forgets_it,
     stream_definitions_are_per_product_and_a_saved_one_replaces_the_last,
     an_app_key_stands_until_revoked_and_a_new_grant_restores_it,
+    contributions_add_up_per_union_day_and_publisher,
 );
 
 const STREAM: &str = "chain";
@@ -586,5 +587,22 @@ mod more_cases {
         assert_eq!(granted_again, app_key(3_000, 700));
         assert!(granted_again.stands_at(2_999) && !granted_again.stands_at(3_000));
         assert_eq!(db.store.app_keys(member).await.unwrap(), vec![app_key(3_000, 700)]);
+    }
+
+    pub async fn contributions_add_up_per_union_day_and_publisher(db: &Db) {
+        let (a, b, c) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xb2), Address::repeat_byte(0xc3));
+        let other_union = Address::repeat_byte(0xee);
+        db.store.count_contributions(DU, 100, &[(a, 3), (b, 1)]).await.unwrap();
+        db.store.count_contributions(DU, 100, &[(a, 2)]).await.unwrap();
+        db.store.count_contributions(DU, 102, &[(b, 7), (c, 1)]).await.unwrap();
+        db.store.count_contributions(DU, 90, &[(c, 50)]).await.unwrap();
+        db.store.count_contributions(other_union, 100, &[(a, 1000)]).await.unwrap();
+
+        let days = db.store.contributions_by_day(DU, 95).await.unwrap();
+        assert_eq!(days, [(100, 6, 2), (102, 8, 2)], "day, messages, publishers; day 90 is before 95");
+        let top = db.store.top_contributors(DU, 95, 10).await.unwrap();
+        assert_eq!(top, [(b, 8), (a, 5), (c, 1)], "most first; another union's are not counted");
+        assert_eq!(db.store.top_contributors(DU, 0, 1).await.unwrap(), [(c, 51)]);
+        assert_eq!(db.store.contributions_by_day(other_union, 101).await.unwrap(), []);
     }
 }

@@ -1,6 +1,6 @@
 //! The `StreamStore` conformance suite: every implementation keeps one order, refuses sequence
-//! numbers that do not go forward, reads by offset and by time, trims without forgetting who sent
-//! what, and feeds live readers from any offset without a gap or a duplicate.
+//! numbers that do not go forward (in batches too), reads by offset and by time, trims without
+//! forgetting who sent what, and feeds live readers from any offset without a gap or a duplicate.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use alloy::primitives::{Address, B256, Bytes};
 use coop::stream::{Message, SignedMessage};
 use coop_server::streams::embedded::Embedded;
 use coop_server::streams::nats::Nats;
-use coop_server::streams::store::{AppendError, StreamKey, StreamStore, live};
+use coop_server::streams::store::{AppendError, BatchError, StreamKey, StreamStore, live};
 use futures::StreamExt;
 
 #[path = "support/nats.rs"]
@@ -86,11 +86,36 @@ async fn conformance(store: Arc<dyn StreamStore>) {
     assert_eq!(store.last_sequence(&gps, Address::repeat_byte(2)).await.unwrap(), None, "all forgotten");
     assert_eq!(store.append(message(&gps, 1, 13, 7_000), 70).await.unwrap(), 6, "offsets never go back");
     assert_eq!(store.read(&other, 0, 100).await.unwrap().len(), 1, "another stream is not trimmed");
+
+    // A batch goes in order to consecutive offsets, and stops at a sequence number that does not go
+    // forward: nothing after it is stored.
+    let batch = key("batch");
+    let first = vec![message(&batch, 1, 1, 8_000), message(&batch, 2, 1, 8_000), message(&batch, 1, 2, 8_000)];
+    assert_eq!(store.append_all(first, 80).await.unwrap(), [0, 1, 2]);
+    let replaying = vec![message(&batch, 2, 2, 9_000), message(&batch, 1, 2, 9_000), message(&batch, 1, 3, 9_000)];
+    match store.append_all(replaying, 90).await {
+        Err(BatchError { at: 1, error: AppendError::SequenceNotAfter { last: 2, sent: 2, .. } }) => {}
+        other => panic!("a replay as the second of a batch: {other:?}"),
+    }
+    let stored = store.read(&batch, 0, 100).await.unwrap();
+    assert!(stored.len() <= 4 && stored.iter().all(|s| s.message.message.sequence != 3), "nothing after the replay");
+    assert_eq!(store.append_all(Vec::new(), 100).await.unwrap(), Vec::<u64>::new());
+}
+
+/// A store that keeps a batch whole: a refused message leaves nothing of its batch.
+async fn batches_are_whole(store: Arc<dyn StreamStore>) {
+    let stream = key("whole");
+    store.append(message(&stream, 1, 5, 1_000), 10).await.unwrap();
+    let batch = vec![message(&stream, 2, 1, 2_000), message(&stream, 1, 5, 2_000)];
+    assert!(store.append_all(batch, 20).await.is_err());
+    assert_eq!(store.next_offset(&stream).await.unwrap(), 1, "the first of the refused batch was not kept");
+    assert_eq!(store.last_sequence(&stream, Address::repeat_byte(2)).await.unwrap(), None);
 }
 
 #[tokio::test]
 async fn embedded_in_memory() {
     conformance(Arc::new(Embedded::in_memory().await.unwrap())).await;
+    batches_are_whole(Arc::new(Embedded::in_memory().await.unwrap())).await;
 }
 
 #[tokio::test]

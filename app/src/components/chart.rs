@@ -11,7 +11,12 @@ const TOP: f64 = 12.0;
 const BOTTOM: f64 = 28.0;
 const GRID_LINES: usize = 4;
 
-/// One line of a chart: a value from each block on, until the next point.
+/// The x-axis label of a chart over blocks.
+pub fn block_label(block: u64) -> String {
+    format!("block {block}")
+}
+
+/// One line of a chart: a value from each block (or day) on, until the next point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub label: String,
@@ -114,8 +119,9 @@ fn y_of(value: f64, top_value: f64) -> f64 {
 /// a view more than once and the paths are most of its cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Drawing {
-    first_block: u64,
-    last_block: u64,
+    /// What the x-axis reads at its two ends.
+    from_label: String,
+    to_label: String,
     /// Each series' latest value in words, for screen readers.
     summary: String,
     /// `(label, stroke, SVG path)`; a series without points has no path.
@@ -125,8 +131,9 @@ pub struct Drawing {
 }
 
 impl Drawing {
-    /// `series` from the first point's block up to `last_block`; `format` writes axis values.
-    pub fn new(series: &[Series], last_block: u64, format: fn(f64) -> String) -> Self {
+    /// `series` from the first point's x (a block, a day) up to `last_block`; `format` writes axis
+    /// values and `x_label` the x-axis's ends.
+    pub fn new(series: &[Series], last_block: u64, format: fn(f64) -> String, x_label: fn(u64) -> String) -> Self {
         let first_block = series.iter().filter_map(|s| s.points.first().map(|p| p.0)).min().unwrap_or(last_block);
         let last_block = last_block.max(first_block + 1);
         let top_value = nice_ceiling(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).fold(0.0, f64::max));
@@ -147,7 +154,7 @@ impl Drawing {
                 (y_of(value, top_value), format(value))
             })
             .collect();
-        Drawing { first_block, last_block, summary, lines, grid }
+        Drawing { from_label: x_label(first_block), to_label: x_label(last_block), summary, lines, grid }
     }
 }
 
@@ -158,7 +165,7 @@ pub fn StepChart(
     title: String,
     drawing: Drawing,
 ) -> impl IntoView {
-    let Drawing { first_block, last_block, summary, lines, grid } = drawing;
+    let Drawing { from_label, to_label, summary, lines, grid } = drawing;
     let legend = lines
         .iter()
         .map(|(label, stroke, _)| {
@@ -199,9 +206,9 @@ pub fn StepChart(
                 <desc>{summary}</desc>
                 {grid}
                 {paths}
-                <text x=LEFT y=HEIGHT - 6.0 class="fill-stone-500 text-[11px]">{format!("block {first_block}")}</text>
+                <text x=LEFT y=HEIGHT - 6.0 class="fill-stone-500 text-[11px]">{from_label}</text>
                 <text x=WIDTH - RIGHT y=HEIGHT - 6.0 text-anchor="end" class="fill-stone-500 text-[11px]">
-                    {format!("block {last_block}")}
+                    {to_label}
                 </text>
             </svg>
         </figure>

@@ -43,6 +43,30 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The same refusal, its message naming the part of a batch it is about (`"message 3: …"`).
+    pub fn about(self, part: &str) -> Self {
+        let name = |message: String| format!("{part}: {message}");
+        match self {
+            ApiError::BadRequest { code, message, field } => {
+                ApiError::BadRequest { code, message: name(message), field }
+            }
+            ApiError::NotFound(message) => ApiError::NotFound(name(message)),
+            ApiError::Unauthorized { code, message, field } => {
+                ApiError::Unauthorized { code, message: name(message), field }
+            }
+            ApiError::Forbidden { code, message } => ApiError::Forbidden { code, message: name(message) },
+            ApiError::Conflict { code, message } => ApiError::Conflict { code, message: name(message) },
+            ApiError::UnsupportedMediaType { code, message } => {
+                ApiError::UnsupportedMediaType { code, message: name(message) }
+            }
+            ApiError::TooManyRequests { message, retry_after } => {
+                ApiError::TooManyRequests { message: name(message), retry_after }
+            }
+            // Not the client's part: the same for any message.
+            other @ (ApiError::Unavailable { .. } | ApiError::Unexpected(_)) => other,
+        }
+    }
+
     /// The chain did not answer, in time or at all: a 503 the client may retry. The cause goes to the
     /// log, never into the answer: a node's error can name its URL, and with it an API key.
     pub fn chain_unavailable(cause: impl std::fmt::Display) -> Self {

@@ -82,6 +82,7 @@ error_codes! {
         NotAReader = "not_a_reader",
         AppKeyNotGranted = "app_key_not_granted",
         InvalidGrant = "invalid_grant",
+        NotAWebSocket = "not_a_websocket",
         // Things that are not there, or not in a state to answer.
         NotFound = "not_found",
         NoBook = "no_book",

@@ -24,6 +24,7 @@ use axum::routing::{MethodFilter, on};
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use metrics::Metrics;
+pub(crate) use same_origin::foreign_origin;
 pub use same_origin::refuse_cross_site;
 
 use crate::api::{self, ChainClock};

@@ -47,13 +47,14 @@ fn signed_in_body(method: &Method, path: &str) -> bool {
     matches!(
         segments.as_slice(),
         ["", "api", "v1", "products", _, "streams", _, "messages"]
+            | ["", "api", "v1", "products", _, "streams", _, "messages", "batch"]
             | ["", "api", "v1", "app-keys"]
             | ["", "api", "v1", "unions", _, "join-requests"]
     )
 }
 
 /// Where a browser says the request comes from, when that is another site.
-fn foreign_origin(headers: &HeaderMap, ours: &PublicOrigin) -> Option<String> {
+pub(crate) fn foreign_origin(headers: &HeaderMap, ours: &PublicOrigin) -> Option<String> {
     let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let origin = text(ORIGIN.as_str());
     let named = || origin.unwrap_or("another site").to_owned();
@@ -92,6 +93,7 @@ mod tests {
         let product = format!("0x{}", "ab".repeat(32));
         for path in [
             format!("/api/v1/products/{product}/streams/gps/messages"),
+            format!("/api/v1/products/{product}/streams/gps/messages/batch"),
             "/api/v1/app-keys".to_owned(),
             "/api/v1/unions/0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed/join-requests".to_owned(),
         ] {
@@ -104,6 +106,7 @@ mod tests {
             "/api/v1/unions/0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed/join-requests/0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed/approve".to_owned(),
             "/api/v1/unions/0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed/secrets".to_owned(),
             "/api/v1/app-keys/extra".to_owned(),
+            format!("/api/v1/products/{product}/streams/gps/messages/batch/more"),
             "/api/unions/join".to_owned(),
         ] {
             assert!(!signed_in_body(&Method::POST, &path), "{path}");

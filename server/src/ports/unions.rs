@@ -9,8 +9,9 @@ use app::components::chart;
 use app::error::{AppError, Service};
 use app::unions::ssr::{Answer, RequestUnions, Unions};
 use app::unions::{
-    CommitInfo, Decision, HistoryPoint, JoinAgent, JoinPrompt, JoinQueue, JoinSecret, JoinStatus, MEMBERS_PAGE,
-    MemberFigures, MemberPage, MemberQuery, MemberRow, SignedJoin, UnionProduct, UnionStats, WithdrawProof,
+    CommitInfo, Contributions, Decision, HistoryPoint, JoinAgent, JoinPrompt, JoinQueue, JoinSecret, JoinStatus,
+    MEMBERS_PAGE, MemberFigures, MemberPage, MemberQuery, MemberRow, SignedJoin, UnionProduct, UnionStats,
+    WithdrawProof,
 };
 use axum::extract::{Request, State};
 use axum::http::Extensions;
@@ -122,6 +123,13 @@ impl Unions for SessionUnions {
                 products: dashboard.products.into_iter().map(|(id, name)| UnionProduct { id, name }).collect(),
                 as_of_block: dashboard.as_of,
             }))
+        })
+    }
+
+    fn contributions(&self, union: Address) -> Answer<'_, Contributions> {
+        Box::pin(async move {
+            let found = crate::service::streams::contributions(&self.services, union).await.map_err(refused)?;
+            Ok(Contributions { first_day: found.first_day, today: found.today, days: found.days, top: found.top })
         })
     }
 

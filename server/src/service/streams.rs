@@ -9,6 +9,7 @@
 //!
 //! Every replica answers the same, and a part, an expiry or a revocation takes effect at once.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -19,12 +20,12 @@ use coop::stream::{
     AppKey, AppKeyGrant, MAX_DESCRIPTION_CHARS, MAX_PUBLIC_PREVIEW, Message, SignedMessage, StreamDefinition,
     StreamError, StreamName, Unchecked,
 };
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, InsufficientCapacity, Quota, RateLimiter};
 
 use crate::http::{ApiError, ErrorCode, Services};
 use crate::live::Models;
 use crate::service::unions::at_chain_time;
-use crate::streams::store::{AppendError, MAX_READ, Stored, StreamKey, StreamStore};
+use crate::streams::store::{AppendError, BatchError, MAX_READ, Stored, StreamKey, StreamStore};
 
 /// How far a message's timestamp may be from the server's clock.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(10 * 60);
@@ -56,7 +57,7 @@ impl Streams {
     }
 
     /// Completes once [`Self::close`] was called.
-    pub fn closed(&self) -> impl Future<Output = ()> + Send + 'static {
+    pub fn closed(&self) -> impl Future<Output = ()> + Send + 'static + use<> {
         let mut closing = self.closing.subscribe();
         async move {
             // An error means the sender is gone: the server is gone too.
@@ -175,14 +176,133 @@ pub struct Sent {
     pub signature: Bytes,
 }
 
-/// Stores a message and answers its offset. Checked before anything is stored, cheapest first
-/// where the order does not matter: the stream exists, the signature is the signer's over the bytes
-/// sent, the content is one JSON object within the limit, the timestamp is near the server's time,
-/// the signer is the publisher or one of its standing app keys for the product's union, the
-/// publisher may write, the publisher is within its rate, and the sequence number is after its
-/// last one.
-pub async fn publish(services: &Services, stream: StreamKey, sent: Sent) -> Result<Stored, ApiError> {
+/// The most messages one request may publish.
+pub const MOST_IN_BATCH: usize = 500;
+
+/// Where a published message went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    pub offset: u64,
+    /// Milliseconds since the epoch, by this server's clock.
+    pub received_at: u64,
+}
+
+/// Stores a message and answers where it went: [`publish_all`] of one.
+pub async fn publish(services: &Services, stream: StreamKey, sent: Sent) -> Result<Placed, ApiError> {
+    let mut placed = publish_all(services, stream, vec![sent]).await?;
+    placed.pop().ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("one message published, none stored")))
+}
+
+/// Stores messages to one stream, in the order sent, and answers where each went. Every message is
+/// checked before any is stored, cheapest first where the order does not matter: the stream exists,
+/// each signature is its signer's over the bytes sent, each content is one JSON object within the
+/// limit, each timestamp is near the server's time, each publisher's sequence numbers go up, each
+/// signer is its publisher or one of the publisher's standing app keys for the product's union,
+/// each publisher may write and is within its rate (a batch counts as many messages as it has), and
+/// each sequence number is after the publisher's last stored one. A refusal names the message it is
+/// about (`message 3: …`) when there are several.
+pub async fn publish_all(services: &Services, stream: StreamKey, batch: Vec<Sent>) -> Result<Vec<Placed>, ApiError> {
+    let several = batch.len() > 1;
+    let about = |(at, error): (usize, ApiError)| if several { error.about(&format!("message {at}")) } else { error };
+    if batch.len() > MOST_IN_BATCH {
+        return Err(ApiError::BadRequest {
+            code: ErrorCode::InvalidMessage,
+            message: format!("{} messages in one batch; at most {MOST_IN_BATCH} are taken", batch.len()),
+            field: Some("messages"),
+        });
+    }
     definition(services, &stream).await?;
+    let now = unix_millis();
+    let messages = check_all(&stream, batch, now).await.map_err(about)?;
+    sequences_go_up(&messages).map_err(about)?;
+    authorise(services, &stream.product, &messages).await.map_err(about)?;
+    let counts = per_publisher(&messages);
+    within_rate(services, &counts).map_err(about)?;
+    let offsets = services.streams.store.append_all(messages, now).await.map_err(|BatchError { at, error }| {
+        let stored = if at == 0 || !several { String::new() } else { format!(" (the {at} before it were stored)") };
+        about((
+            at,
+            match error {
+                AppendError::SequenceNotAfter { publisher, last, sent } => ApiError::Conflict {
+                    code: ErrorCode::SequenceNotAfter,
+                    message: format!(
+                        "sequence {sent} is not after {publisher}'s last one in this stream, {last}: a replay?{stored}"
+                    ),
+                },
+                AppendError::Store(error) => ApiError::Unexpected(error.context("storing messages")),
+            },
+        ))
+    })?;
+    let tally: Vec<(Address, u64)> =
+        counts.iter().map(|&(publisher, _, count)| (publisher, u64::from(count))).collect();
+    count_contributions(services, &stream.product, &tally, now).await;
+    Ok(offsets.into_iter().map(|offset| Placed { offset, received_at: now }).collect())
+}
+
+/// Each publisher of `messages` once, with the index of its first message and how many it sent.
+fn per_publisher(messages: &[SignedMessage]) -> Vec<(Address, usize, u32)> {
+    let mut counts: Vec<(Address, usize, u32)> = Vec::new();
+    for (at, message) in messages.iter().enumerate() {
+        match counts.iter_mut().find(|(publisher, ..)| *publisher == message.message.publisher) {
+            Some((.., count)) => *count += 1,
+            None => counts.push((message.message.publisher, at, 1)),
+        }
+    }
+    counts
+}
+
+/// Takes each publisher's messages from its rate, all or none: 429 for the first publisher over it.
+fn within_rate(services: &Services, counts: &[(Address, usize, u32)]) -> Result<(), (usize, ApiError)> {
+    for &(publisher, at, count) in counts {
+        let Some(count) = NonZeroU32::new(count) else { continue };
+        let refusal = match services.streams.publishers.check_key_n(&publisher, count) {
+            Ok(Ok(())) => continue,
+            Ok(Err(_)) => format!("{publisher} publishes faster than this server takes; slow down"),
+            Err(InsufficientCapacity(most)) => format!(
+                "a batch of {count} messages from {publisher} is more than this server takes from one publisher in a second ({most}); send smaller ones"
+            ),
+        };
+        return Err((at, ApiError::TooManyRequests { message: refusal, retry_after: 1 }));
+    }
+    Ok(())
+}
+
+/// Each message checked on its own: its signature over the bytes sent (the costly part, spread over
+/// the cores for a batch), its content, its timestamp. The first refusal, with its index.
+async fn check_all(stream: &StreamKey, batch: Vec<Sent>, now: u64) -> Result<Vec<SignedMessage>, (usize, ApiError)> {
+    let check = {
+        let stream = stream.clone();
+        move |(at, sent): (usize, Sent)| check_one(&stream, sent, now).map_err(|error| (at, error))
+    };
+    if batch.len() < 8 {
+        return batch.into_iter().enumerate().map(check).collect();
+    }
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut chunks: Vec<Vec<(usize, Sent)>> = Vec::new();
+    let per_chunk = batch.len().div_ceil(threads);
+    for (at, sent) in batch.into_iter().enumerate() {
+        match chunks.last_mut() {
+            Some(chunk) if chunk.len() < per_chunk => chunk.push((at, sent)),
+            _ => chunks.push(vec![(at, sent)]),
+        }
+    }
+    let tasks: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            let check = check.clone();
+            tokio::task::spawn_blocking(move || chunk.into_iter().map(check).collect::<Result<Vec<_>, _>>())
+        })
+        .collect();
+    let mut messages = Vec::new();
+    for task in tasks {
+        let checked =
+            task.await.map_err(|error| (0, ApiError::Unexpected(anyhow::anyhow!("checking signatures: {error}"))))?;
+        messages.extend(checked?);
+    }
+    Ok(messages)
+}
+
+fn check_one(stream: &StreamKey, sent: Sent, now: u64) -> Result<SignedMessage, ApiError> {
     let unchecked = Unchecked {
         product: stream.product,
         stream: &stream.name,
@@ -203,20 +323,7 @@ pub async fn publish(services: &Services, stream: StreamKey, sent: Sent) -> Resu
         message: format!("`content`: {error}"),
         field: Some("content"),
     })?;
-    let message = SignedMessage {
-        message: Message {
-            product: stream.product,
-            stream: stream.name.clone(),
-            publisher: sent.publisher,
-            sequence: sent.sequence,
-            timestamp: sent.timestamp,
-            content,
-        },
-        signer: sent.signer,
-        signature: sent.signature,
-    };
-    let now = unix_millis();
-    let skew = now.abs_diff(message.message.timestamp);
+    let skew = now.abs_diff(sent.timestamp);
     if skew > MAX_CLOCK_SKEW.as_millis() as u64 {
         return Err(ApiError::BadRequest {
             code: ErrorCode::StaleMessage,
@@ -228,43 +335,134 @@ pub async fn publish(services: &Services, stream: StreamKey, sent: Sent) -> Resu
             field: Some("timestamp"),
         });
     }
-    let publisher = message.message.publisher;
-    let signer = message.signer;
-    let key =
-        if signer == publisher { None } else { Some(app_key_for(services, &stream.product, signer, publisher).await?) };
-    at_chain_time(services, |models, chain_now| {
-        if let Some(key) = &key
-            && !key.stands_at(chain_now)
-        {
-            return Err(not_granted(signer, publisher, "it was revoked or has expired"));
-        }
-        if may_write(models, &stream.product, publisher)? {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden {
-                code: ErrorCode::NotAPublisher,
-                message: format!(
-                    "{publisher} may not publish to product {}: it is neither its owner nor an active member of its Data Union",
-                    stream.product
-                ),
-            })
-        }
+    Ok(SignedMessage {
+        message: Message {
+            product: stream.product,
+            stream: stream.name.clone(),
+            publisher: sent.publisher,
+            sequence: sent.sequence,
+            timestamp: sent.timestamp,
+            content,
+        },
+        signer: sent.signer,
+        signature: sent.signature,
     })
-    .await?;
-    if services.streams.publishers.check_key(&publisher).is_err() {
-        return Err(ApiError::TooManyRequests {
-            message: format!("{publisher} publishes faster than this server takes; slow down"),
-            retry_after: 1,
-        });
+}
+
+/// Within a batch, each publisher's sequence numbers go up (the store checks them against what it
+/// has).
+fn sequences_go_up(messages: &[SignedMessage]) -> Result<(), (usize, ApiError)> {
+    let mut last: HashMap<Address, u64> = HashMap::new();
+    for (at, message) in messages.iter().enumerate() {
+        let Message { publisher, sequence, .. } = message.message;
+        if let Some(previous) = last.insert(publisher, sequence)
+            && sequence <= previous
+        {
+            return Err((
+                at,
+                ApiError::Conflict {
+                    code: ErrorCode::SequenceNotAfter,
+                    message: format!(
+                        "sequence {sequence} is not after {previous}, {publisher}'s one before it in this batch"
+                    ),
+                },
+            ));
+        }
     }
-    match services.streams.store.append(message.clone(), now).await {
-        Ok(offset) => Ok(Stored { offset, received_at: now, message }),
-        Err(AppendError::SequenceNotAfter { last, sent, .. }) => Err(ApiError::Conflict {
-            code: ErrorCode::SequenceNotAfter,
-            message: format!("sequence {sent} is not after {publisher}'s last one in this stream, {last}: a replay?"),
-        }),
-        Err(AppendError::Store(error)) => Err(ApiError::Unexpected(error.context("storing a message"))),
+    Ok(())
+}
+
+/// Each signer may speak for its publisher (an app key standing at chain time), and each publisher
+/// may write, all at one block. The first refusal, with the index of the first message it is about.
+async fn authorise(services: &Services, product: &B256, messages: &[SignedMessage]) -> Result<(), (usize, ApiError)> {
+    // Each pair once, with its first message.
+    let mut pairs: Vec<(usize, Address, Address)> = Vec::new();
+    for (at, message) in messages.iter().enumerate() {
+        let pair = (message.signer, message.message.publisher);
+        if !pairs.iter().any(|(_, signer, publisher)| (*signer, *publisher) == pair) {
+            pairs.push((at, pair.0, pair.1));
+        }
     }
+    let mut keys = Vec::new();
+    for &(at, signer, publisher) in &pairs {
+        if signer != publisher {
+            keys.push((at, app_key_for(services, product, signer, publisher).await.map_err(|error| (at, error))?));
+        }
+    }
+    at_chain_time(services, |models, chain_now| {
+        for (at, key) in &keys {
+            if !key.stands_at(chain_now) {
+                let error = not_granted(key.grant.key, key.grant.publisher, "it was revoked or has expired");
+                return Ok(Err((*at, error)));
+            }
+        }
+        for &(at, _, publisher) in &pairs {
+            match may_write(models, product, publisher) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Ok(Err((
+                        at,
+                        ApiError::Forbidden {
+                            code: ErrorCode::NotAPublisher,
+                            message: format!(
+                                "{publisher} may not publish to product {product}: it is neither its owner nor an active member of its Data Union"
+                            ),
+                        },
+                    )));
+                }
+                Err(error) => return Ok(Err((at, error))),
+            }
+        }
+        Ok(Ok(()))
+    })
+    .await
+    .map_err(|error| (0, error))?
+}
+
+/// Adds what each publisher just published to the tally of the union the product pays, if it pays
+/// one (the dashboard's "who contributes"). The messages are stored whatever happens here: a tally
+/// that cannot be written is said in the log and comes short by them.
+async fn count_contributions(services: &Services, product: &B256, counts: &[(Address, u64)], now_millis: u64) {
+    let union = {
+        let models = services.models.read().await;
+        let beneficiary = models.catalog.product(product).map(|found| found.beneficiary);
+        beneficiary.filter(|beneficiary| models.unions.get(beneficiary).is_some())
+    };
+    let Some(union) = union else { return };
+    let day = now_millis / 86_400_000;
+    if let Err(error) = services.store.count_contributions(union, day, counts).await {
+        tracing::warn!(target: "streams", %union, "the contributions of {} publishers were not counted: {error}", counts.len());
+    }
+}
+
+/// How many days of contributions the dashboard shows, today included.
+pub const CONTRIBUTION_DAYS: u64 = 30;
+/// How many of the most contributing publishers it names.
+pub const TOP_CONTRIBUTORS: u64 = 10;
+
+/// What a union's products' streams received, by day, and who sent the most.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contributions {
+    /// The first day counted and today, in days since the epoch (UTC).
+    pub first_day: u64,
+    pub today: u64,
+    /// `(day, messages, publishers)` of each day with messages, oldest first.
+    pub days: Vec<(u64, u64, u64)>,
+    /// At most [`TOP_CONTRIBUTORS`] publishers with how many messages, most first.
+    pub top: Vec<(Address, u64)>,
+}
+
+/// What `union`'s products' streams received over the last [`CONTRIBUTION_DAYS`] days, by day, and
+/// the publishers that sent the most: 404 for a union the chain has not shown.
+pub async fn contributions(services: &Services, union: Address) -> Result<Contributions, ApiError> {
+    if services.models.unions().await.get(&union).is_none() {
+        return Err(ApiError::NotFound(format!("no Data Union {union}")));
+    }
+    let today = unix_millis() / 86_400_000;
+    let first_day = today.saturating_sub(CONTRIBUTION_DAYS - 1);
+    let days = services.store.contributions_by_day(union, first_day).await?;
+    let top = services.store.top_contributors(union, first_day, TOP_CONTRIBUTORS).await?;
+    Ok(Contributions { first_day, today, days, top })
 }
 
 fn not_granted(signer: Address, publisher: Address, why: &str) -> ApiError {

@@ -1,5 +1,6 @@
-//! Stream definitions and app keys (migration 0011). The messages are not here: they sit behind the
-//! `StreamStore` port (`crate::streams`).
+//! Stream definitions and app keys (migration 0011), and how many messages each member contributed
+//! to a union's streams a day (0012). The messages are not here: they sit behind the `StreamStore`
+//! port (`crate::streams`).
 
 use alloy::primitives::{Address, B256, Bytes};
 use coop::stream::{AppKey, AppKeyGrant, StreamDefinition};
@@ -167,5 +168,78 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         Ok(revoked.rows_affected())
+    }
+
+    /// Adds `counts` (publisher, messages) to what each sent to the streams of `union`'s products on
+    /// `day` (days since the epoch).
+    pub async fn count_contributions(
+        &self,
+        union: Address,
+        day: u64,
+        counts: &[(Address, u64)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (publisher, messages) in counts {
+            sqlx::query(
+                "INSERT INTO stream_contributions (union_address, publisher, day, messages) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (union_address, day, publisher) \
+                 DO UPDATE SET messages = stream_contributions.messages + excluded.messages",
+            )
+            .bind(hex(&union))
+            .bind(hex(publisher))
+            .bind(to_db(day, "stream_contributions.day")?)
+            .bind(to_db(*messages, "stream_contributions.messages")?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// For each day from `since` (days since the epoch) on that `union` received messages: the day,
+    /// how many, and from how many publishers; oldest first.
+    pub async fn contributions_by_day(&self, union: Address, since: u64) -> Result<Vec<(u64, u64, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT day, CAST(SUM(messages) AS BIGINT) AS total, COUNT(*) AS publishers FROM stream_contributions \
+             WHERE union_address = $1 AND day >= $2 GROUP BY day ORDER BY day",
+        )
+        .bind(hex(&union))
+        .bind(to_db(since, "stream_contributions.day")?)
+        .fetch_all(&self.pool)
+        .await?;
+        let number = |row: &sqlx::any::AnyRow, column: &'static str| -> Result<u64, StoreError> {
+            let value: i64 = row.try_get(column)?;
+            u64::try_from(value).map_err(|_| corrupt("stream_contributions", value))
+        };
+        rows.iter().map(|row| Ok((number(row, "day")?, number(row, "total")?, number(row, "publishers")?))).collect()
+    }
+
+    /// The `most` publishers that sent `union` the most messages from day `since` on, with how many;
+    /// most first, then by address.
+    pub async fn top_contributors(
+        &self,
+        union: Address,
+        since: u64,
+        most: u64,
+    ) -> Result<Vec<(Address, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT publisher, CAST(SUM(messages) AS BIGINT) AS total FROM stream_contributions \
+             WHERE union_address = $1 AND day >= $2 GROUP BY publisher ORDER BY total DESC, publisher LIMIT $3",
+        )
+        .bind(hex(&union))
+        .bind(to_db(since, "stream_contributions.day")?)
+        .bind(to_db(most, "limit")?)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let publisher: String = row.try_get("publisher")?;
+                let messages: i64 = row.try_get("total")?;
+                Ok((
+                    publisher.parse().map_err(|_| corrupt("stream_contributions.publisher", &publisher))?,
+                    u64::try_from(messages).map_err(|_| corrupt("stream_contributions.messages", messages))?,
+                ))
+            })
+            .collect()
     }
 }

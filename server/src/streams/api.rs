@@ -1,23 +1,20 @@
-//! The streams' REST endpoints: definitions, publishing, history, the live feed (Server-Sent Events)
-//! and app keys. Each handler parses, calls `service::streams` and writes its answer.
+//! The streams' REST endpoints: definitions, publishing, history, downloads and app keys (the live
+//! feeds are in `follow.rs`). Each handler parses, calls `service::streams` and writes its answer.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use alloy::primitives::{Address, B256};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use coop::stream::{AppKey, AppKeyGrant, Content, StreamDefinition};
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::store::{MAX_READ, Stored, StreamKey, live};
+use super::store::{MAX_READ, Stored, StreamKey};
 use crate::api::openapi::params::ProductPath;
 use crate::api::openapi::schemas::{Address as AnyAddress, AnswerAddress, Hash, Signature};
 use crate::api::openapi::{BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized};
@@ -32,8 +29,10 @@ pub(crate) fn routes(table: RouteTable) -> RouteTable {
         .on(axum::http::Method::PUT, "/api/v1/products/{id}/streams/{stream}", save)
         .delete("/api/v1/products/{id}/streams/{stream}", remove)
         .post("/api/v1/products/{id}/streams/{stream}/messages", publish)
+        .post("/api/v1/products/{id}/streams/{stream}/messages/batch", publish_batch)
         .get("/api/v1/products/{id}/streams/{stream}/messages", history)
-        .get("/api/v1/products/{id}/streams/{stream}/live", follow)
+        .get("/api/v1/products/{id}/streams/{stream}/live", super::follow::sse)
+        .get("/api/v1/products/{id}/streams/{stream}/socket", super::follow::socket)
         .get("/api/v1/products/{id}/streams/{stream}/download", download)
         .post("/api/v1/app-keys", grant)
         .get("/api/v1/app-keys", app_keys)
@@ -52,7 +51,7 @@ pub struct StreamPath {
     stream: String,
 }
 
-fn stream_key(segments: Result<Path<(String, String)>, PathRejection>) -> Result<StreamKey, ApiError> {
+pub(super) fn stream_key(segments: Result<Path<(String, String)>, PathRejection>) -> Result<StreamKey, ApiError> {
     let (product, name) = params::path(segments)?;
     Ok(StreamKey { product: params::product_id(&product, "id")?, name: service::stream_name(&name)? })
 }
@@ -302,30 +301,100 @@ async fn publish(
     json: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let stream = stream_key(segments)?;
-    let sent: NewMessage = params::body(json)?;
-    let signature = crate::signatures::parse(&sent.signature).filter(|bytes| bytes.len() == 65).ok_or_else(|| {
-        ApiError::BadRequest {
-            code: ErrorCode::InvalidMessage,
-            message: "`signature`: not 65 bytes of hex".to_owned(),
-            field: Some("signature"),
-        }
-    })?;
-    let sent = service::Sent {
-        publisher: params::address(&sent.publisher, "publisher")?,
-        sequence: exact_integer(sent.sequence, "sequence")?,
-        timestamp: exact_integer(sent.timestamp, "timestamp")?,
-        content: sent.content,
-        signer: params::address(&sent.signer, "signer")?,
-        signature,
-    };
-    let stored = service::publish(&services, stream, sent).await?;
-    let answer = Published { offset: stored.offset, received_at: stored.received_at };
+    let sent = sent(params::body(json)?)?;
+    let placed = service::publish(&services, stream, sent).await?;
+    let answer = Published { offset: placed.offset, received_at: placed.received_at };
     Ok((StatusCode::CREATED, Json(answer)).into_response())
+}
+
+/// A message as the service takes it, or a 400 naming the field.
+fn sent(message: NewMessage) -> Result<service::Sent, ApiError> {
+    let signature =
+        crate::signatures::parse(&message.signature).filter(|bytes| bytes.len() == 65).ok_or_else(|| {
+            ApiError::BadRequest {
+                code: ErrorCode::InvalidMessage,
+                message: "`signature`: not 65 bytes of hex".to_owned(),
+                field: Some("signature"),
+            }
+        })?;
+    Ok(service::Sent {
+        publisher: params::address(&message.publisher, "publisher")?,
+        sequence: exact_integer(message.sequence, "sequence")?,
+        timestamp: exact_integer(message.timestamp, "timestamp")?,
+        content: message.content,
+        signer: params::address(&message.signer, "signer")?,
+        signature,
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewMessages {
+    /// 1 to 500 messages (and at most 2 MiB of JSON), each as `publishMessage` takes it.
+    messages: Vec<NewMessage>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct PublishedAll {
+    /// Where each message went, in the order sent.
+    messages: Vec<Published>,
+}
+
+/// Publish several messages
+///
+/// Up to 500 messages to one stream in one request, each signed as `publishMessage` takes it (from
+/// one publisher or several): an app that collects messages sends them at once. Every message is
+/// checked before any is stored, and a refusal names the message it is about (`message 3: …`) with
+/// the status and code `publishMessage` would answer. On the embedded store a batch is stored whole
+/// or not at all; on NATS one stored in the meantime by another instance with the same sequence
+/// numbers ends it at that message, and the answer says how many before it were stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/products/{id}/streams/{stream}/messages/batch",
+    operation_id = "publishMessages",
+    params(StreamPath),
+    request_body = NewMessages,
+    responses(
+        (status = 201, description = "Stored at these offsets", body = PublishedAll),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 429, response = TooManyRequests),
+    )
+)]
+async fn publish_batch(
+    State(services): State<Arc<Services>>,
+    segments: Result<Path<(String, String)>, PathRejection>,
+    json: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let stream = stream_key(segments)?;
+    let batch: NewMessages = params::body(json)?;
+    if batch.messages.is_empty() {
+        return Err(ApiError::BadRequest {
+            code: ErrorCode::InvalidMessage,
+            message: "`messages` is empty; send at least one".to_owned(),
+            field: Some("messages"),
+        });
+    }
+    let several = batch.messages.len() > 1;
+    let batch = batch
+        .messages
+        .into_iter()
+        .enumerate()
+        .map(|(at, message)| {
+            sent(message).map_err(|error| if several { error.about(&format!("message {at}")) } else { error })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let placed = service::publish_all(&services, stream, batch).await?;
+    let messages = placed.iter().map(|placed| Published { offset: placed.offset, received_at: placed.received_at });
+    Ok((StatusCode::CREATED, Json(PublishedAll { messages: messages.collect() })).into_response())
 }
 
 /// The largest integer JavaScript keeps exactly (2^53 - 1): sequence numbers, timestamps and offsets
 /// stay below it, so every client reads them as they are.
-const MAX_EXACT: u64 = (1 << 53) - 1;
+pub(super) const MAX_EXACT: u64 = (1 << 53) - 1;
 
 fn exact_integer(value: u64, field: &'static str) -> Result<u64, ApiError> {
     if value > MAX_EXACT {
@@ -414,85 +483,6 @@ async fn history(
         Access::PreviewFrom(_) => "preview",
     };
     Ok(Json(History { access, messages, next }))
-}
-
-/// Where a live feed starts.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-struct LiveParams {
-    /// The first offset to send; default: the next message stored. A reconnecting client's
-    /// `Last-Event-ID` header (the last offset it got) takes precedence.
-    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
-    from: Option<u64>,
-}
-
-/// Follow a stream live
-///
-/// Server-Sent Events: each message is an event whose `id` is its offset and whose data is the
-/// message as JSON. A client that reconnects with `Last-Event-ID` resumes after it, with no gap and
-/// no duplicate. The owner and subscribers only (signed in); an expired subscription is cut off at
-/// the next message.
-#[utoipa::path(
-    get,
-    path = "/api/v1/products/{id}/streams/{stream}/live",
-    operation_id = "followStream",
-    params(StreamPath, LiveParams),
-    security(("session" = [])),
-    responses(
-        (status = 200, description = "text/event-stream of messages", content_type = "text/event-stream", body = String),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-    )
-)]
-async fn follow(
-    State(services): State<Arc<Services>>,
-    who: Option<SignedIn>,
-    headers: HeaderMap,
-    segments: Result<Path<(String, String)>, PathRejection>,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let stream = stream_key(segments)?;
-    let query = Params::from_query(query)?;
-    let reader = who.map(|who| who.0);
-    service::full_access(&services, &stream, reader).await?;
-    let resume = headers
-        .get("last-event-id")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|text| text.trim().parse::<u64>().ok())
-        .map(|last| last.saturating_add(1));
-    let from = match resume {
-        Some(from) => from,
-        None if query.text("from").is_some() => query.integer("from", 0, 0..=MAX_EXACT)?,
-        None => services.streams.store.next_offset(&stream).await.map_err(ApiError::Unexpected)?,
-    };
-    let closed = services.streams.closed();
-    let feed = live(services.streams.store.clone(), stream.clone(), from).take_until(closed);
-    // Access is checked again before the first message of each new block the server stands at: a
-    // subscription that ends (or a stream removed) ends the feed within a block, and a burst of
-    // messages within one block costs one check.
-    let checked_at = Arc::new(std::sync::atomic::AtomicU64::new(services.models.as_of().await));
-    let events = feed
-        .then(move |item| {
-            let (services, stream, checked_at) = (services.clone(), stream.clone(), checked_at.clone());
-            async move {
-                let stored = item.ok()?;
-                let block = services.models.as_of().await;
-                if checked_at.swap(block, std::sync::atomic::Ordering::Relaxed) != block {
-                    service::full_access(&services, &stream, reader).await.ok()?;
-                }
-                Some(stored)
-            }
-        })
-        .take_while(|item| std::future::ready(item.is_some()))
-        .filter_map(|item| async move {
-            let stored = item?;
-            let data = serde_json::to_string(&stored).ok()?;
-            Some(Ok::<_, Infallible>(Event::default().id(stored.offset.to_string()).data(data)))
-        });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
 }
 
 /// The download's format.

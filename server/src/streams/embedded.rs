@@ -14,7 +14,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 use tokio::sync::broadcast;
 
-use super::store::{AppendError, Stored, StreamKey, StreamStore};
+use super::store::{AppendError, BatchError, Stored, StreamKey, StreamStore};
 
 /// How many messages a slow live reader may fall behind before it goes back to reading the log.
 const FEED_CAPACITY: usize = 1024;
@@ -122,64 +122,95 @@ fn stored(row: &SqliteRow, stream: &StreamKey) -> anyhow::Result<Stored> {
 #[async_trait]
 impl StreamStore for Embedded {
     async fn append(&self, message: SignedMessage, received_at: u64) -> Result<u64, AppendError> {
-        let stream = StreamKey::of(&message);
+        let offsets = self.append_all(vec![message], received_at).await.map_err(|batch| batch.error)?;
+        offsets.first().copied().context("one message stored, yet no offset").map_err(AppendError::Store)
+    }
+
+    /// All or none: the batch is one transaction.
+    async fn append_all(&self, messages: Vec<SignedMessage>, received_at: u64) -> Result<Vec<u64>, BatchError> {
+        let Some(first) = messages.first() else { return Ok(Vec::new()) };
+        let stream = StreamKey::of(first);
         let key = stream.to_string();
-        let publisher = format!("{:#x}", message.message.publisher);
+        let failed = |at: usize| move |error: sqlx::Error| BatchError { at, error: AppendError::Store(error.into()) };
         let _writing = self.writer.lock().await;
-        let mut tx = self.pool.begin().await.map_err(anyhow::Error::from)?;
-        let last: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(sequence) FROM messages WHERE stream = ? AND publisher = ?")
-                .bind(&key)
-                .bind(&publisher)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(anyhow::Error::from)?;
-        if let Some(last) = last.map(from_db).transpose()?
-            && message.message.sequence <= last
-        {
-            return Err(AppendError::SequenceNotAfter {
-                publisher: message.message.publisher,
-                last,
-                sent: message.message.sequence,
-            });
+        let mut tx = self.pool.begin().await.map_err(failed(0))?;
+        // Each publisher's last sequence number, stored or earlier in this batch.
+        let mut last: HashMap<Address, Option<u64>> = HashMap::new();
+        for (at, message) in messages.iter().enumerate() {
+            if StreamKey::of(message) != stream {
+                let error =
+                    anyhow::anyhow!("a batch goes to one stream; this message is for {}", StreamKey::of(message));
+                return Err(BatchError { at, error: AppendError::Store(error) });
+            }
+            let publisher = message.message.publisher;
+            let previous = match last.get(&publisher) {
+                Some(previous) => *previous,
+                None => {
+                    let stored: Option<i64> =
+                        sqlx::query_scalar("SELECT MAX(sequence) FROM messages WHERE stream = ? AND publisher = ?")
+                            .bind(&key)
+                            .bind(format!("{publisher:#x}"))
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(failed(at))?;
+                    stored.map(from_db).transpose().map_err(|error| BatchError { at, error: error.into() })?
+                }
+            };
+            let sent = message.message.sequence;
+            if let Some(last) = previous
+                && sent <= last
+            {
+                return Err(BatchError { at, error: AppendError::SequenceNotAfter { publisher, last, sent } });
+            }
+            last.insert(publisher, Some(sent));
         }
         let next: Option<i64> = sqlx::query_scalar("SELECT next_position FROM stream_heads WHERE stream = ?")
             .bind(&key)
             .fetch_optional(&mut *tx)
             .await
-            .map_err(anyhow::Error::from)?;
-        let offset = next.unwrap_or(0);
-        sqlx::query(
-            "INSERT INTO messages (stream, position, received_at, publisher, sequence, timestamp, signer, signature, content) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&key)
-        .bind(offset)
-        .bind(to_db(received_at)?)
-        .bind(&publisher)
-        .bind(to_db(message.message.sequence)?)
-        .bind(to_db(message.message.timestamp)?)
-        .bind(format!("{:#x}", message.signer))
-        .bind(message.signature.to_vec())
-        .bind(message.message.content.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(anyhow::Error::from)?;
+            .map_err(failed(0))?;
+        let start = next.unwrap_or(0);
+        let received = to_db(received_at).map_err(|error| BatchError { at: 0, error: error.into() })?;
+        for (at, message) in messages.iter().enumerate() {
+            let numbers = to_db(message.message.sequence).and_then(|n| Ok((n, to_db(message.message.timestamp)?)));
+            let (sequence, timestamp) = numbers.map_err(|error| BatchError { at, error: error.into() })?;
+            sqlx::query(
+                "INSERT INTO messages (stream, position, received_at, publisher, sequence, timestamp, signer, signature, content) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&key)
+            .bind(start + at as i64)
+            .bind(received)
+            .bind(format!("{:#x}", message.message.publisher))
+            .bind(sequence)
+            .bind(timestamp)
+            .bind(format!("{:#x}", message.signer))
+            .bind(message.signature.to_vec())
+            .bind(message.message.content.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(failed(at))?;
+        }
         sqlx::query(
             "INSERT INTO stream_heads (stream, next_position) VALUES (?, ?) \
              ON CONFLICT (stream) DO UPDATE SET next_position = excluded.next_position",
         )
         .bind(&key)
-        .bind(offset + 1)
+        .bind(start + messages.len() as i64)
         .execute(&mut *tx)
         .await
-        .map_err(anyhow::Error::from)?;
-        tx.commit().await.map_err(anyhow::Error::from)?;
-        let offset = from_db(offset)?;
+        .map_err(failed(0))?;
+        tx.commit().await.map_err(failed(0))?;
+        let start = from_db(start).map_err(|error| BatchError { at: 0, error: error.into() })?;
         // Sent while still holding the writer, so live readers get messages in offset order. Nobody
         // listening is not an error.
-        let _ = self.feed(&stream).send(Stored { offset, received_at, message });
-        Ok(offset)
+        let feed = self.feed(&stream);
+        let mut offsets = Vec::with_capacity(messages.len());
+        for (offset, message) in (start..).zip(messages) {
+            let _ = feed.send(Stored { offset, received_at, message });
+            offsets.push(offset);
+        }
+        Ok(offsets)
     }
 
     async fn read(&self, stream: &StreamKey, from: u64, limit: usize) -> anyhow::Result<Vec<Stored>> {

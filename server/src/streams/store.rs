@@ -55,6 +55,14 @@ pub enum AppendError {
     Store(#[from] anyhow::Error),
 }
 
+/// Why a batch was not stored whole: the error at message `at`, with every message before it stored.
+#[derive(Debug, thiserror::Error)]
+#[error("message {at}: {error}")]
+pub struct BatchError {
+    pub at: usize,
+    pub error: AppendError,
+}
+
 /// Messages in offset order.
 pub type MessageStream = Pin<Box<dyn Stream<Item = anyhow::Result<Stored>> + Send>>;
 
@@ -66,6 +74,18 @@ pub trait StreamStore: Send + Sync + 'static {
     /// Stores `message` at the stream's next offset and tells live readers; `received_at` is
     /// milliseconds since the epoch.
     async fn append(&self, message: SignedMessage, received_at: u64) -> Result<u64, AppendError>;
+
+    /// Stores `messages`, all of one stream, at consecutive offsets of the stream as far as each is
+    /// concerned (another writer's messages may come between), in order, and answers their offsets.
+    /// Stops at the first that cannot be stored. A store that can stores all or none; this one
+    /// stores message by message, so those before the one refused stay stored.
+    async fn append_all(&self, messages: Vec<SignedMessage>, received_at: u64) -> Result<Vec<u64>, BatchError> {
+        let mut offsets = Vec::with_capacity(messages.len());
+        for (at, message) in messages.into_iter().enumerate() {
+            offsets.push(self.append(message, received_at).await.map_err(|error| BatchError { at, error })?);
+        }
+        Ok(offsets)
+    }
 
     /// Up to `limit` messages from offset `from` on.
     async fn read(&self, stream: &StreamKey, from: u64, limit: usize) -> anyhow::Result<Vec<Stored>>;

@@ -172,6 +172,15 @@ async fn members_publish_through_app_keys_and_access_follows_the_chain() {
     assert_eq!(live.send().await.unwrap().status(), StatusCode::FORBIDDEN);
 }
 
+/// Publishes two empty messages to `gps` as `publisher`, sequence numbers 1 and 2.
+async fn publish_two(app: &TestApp, id: B256, publisher: &PrivateKeySigner) {
+    let messages = format!("/api/v1/products/{id}/streams/gps/messages");
+    for sequence in 1..=2 {
+        let (status, _) = post(app, &messages, None, message(id, publisher.address(), publisher, sequence, "{}")).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+}
+
 #[tokio::test]
 async fn a_live_feed_resumes_after_the_last_event_without_a_gap_or_a_duplicate() {
     let app = spawn_app_with_contracts().await;
@@ -179,11 +188,7 @@ async fn a_live_feed_resumes_after_the_last_event_without_a_gap_or_a_duplicate()
     let (_, id, owner) = union_product_with_stream(&app).await;
     let publisher = chain.signer(OWNER);
     let messages = format!("/api/v1/products/{id}/streams/gps/messages");
-    for sequence in 1..=2 {
-        let (status, _) =
-            post(&app, &messages, None, message(id, publisher.address(), &publisher, sequence, "{}")).await;
-        assert_eq!(status, StatusCode::CREATED);
-    }
+    publish_two(&app, id, &publisher).await;
     // Resume after offset 0: offset 1 from the log, then 2 as it is published.
     let live = format!("/api/v1/products/{id}/streams/gps/live");
     let mut feed =
@@ -205,6 +210,59 @@ async fn a_live_feed_resumes_after_the_last_event_without_a_gap_or_a_duplicate()
     // A stranger gets no live feed.
     let stranger = app.client.get(app.url(&live)).send().await.unwrap();
     assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_socket_follows_a_stream_from_an_offset_and_refuses_strangers_and_other_sites() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::{Message as Frame, client::IntoClientRequest};
+
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let (_, id, owner) = union_product_with_stream(&app).await;
+    let publisher = chain.signer(OWNER);
+    let messages = format!("/api/v1/products/{id}/streams/gps/messages");
+    publish_two(&app, id, &publisher).await;
+    let socket = format!("/api/v1/products/{id}/streams/gps/socket?from=1");
+    let request = |cookie: Option<&str>, origin: Option<&str>| {
+        let mut request = app.url(&socket).replacen("http", "ws", 1).into_client_request().unwrap();
+        for (name, value) in [("cookie", cookie), ("origin", origin)] {
+            if let Some(value) = value {
+                request.headers_mut().insert(name, value.parse().unwrap());
+            }
+        }
+        request
+    };
+
+    // From offset 1: offset 1 from the log, then 2 as it is published.
+    let (mut feed, _) = tokio_tungstenite::connect_async(request(Some(&owner), None)).await.unwrap();
+    let (status, _) =
+        post(&app, &messages, None, message(id, publisher.address(), &publisher, 3, "{\"last\":true}")).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let mut received = Vec::new();
+    while received.len() < 2 {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), feed.next()).await;
+        match frame.expect("a frame within 10 s").expect("the socket stays open").unwrap() {
+            Frame::Text(text) => received.push(serde_json::from_str::<Value>(&text).unwrap()),
+            other => panic!("only text frames are sent: {other:?}"),
+        }
+    }
+    let offsets: Vec<u64> = received.iter().map(|m| m["offset"].as_u64().unwrap()).collect();
+    assert_eq!(offsets, [1, 2]);
+    assert_eq!(received[1]["content"], "{\"last\":true}");
+    assert!(received[1]["signature"].as_str().is_some_and(|s| s.len() == 132), "delivered with its signature");
+    feed.close(None).await.unwrap();
+
+    // No session, another site's page, or a plain GET: refused before any message.
+    let refused = |result: Result<_, tokio_tungstenite::tungstenite::Error>| match result {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status(),
+        other => panic!("expected a refusal, got {:?}", other.map(|_: (_, _)| ())),
+    };
+    assert_eq!(refused(tokio_tungstenite::connect_async(request(None, None)).await), StatusCode::UNAUTHORIZED);
+    let elsewhere = request(Some(&owner), Some("https://evil.example"));
+    assert_eq!(refused(tokio_tungstenite::connect_async(elsewhere).await), StatusCode::FORBIDDEN);
+    let (status, reply) = get_as(&app, &format!("/api/v1/products/{id}/streams/gps/socket"), &owner).await;
+    assert_eq!((status, code(&reply).0), (StatusCode::BAD_REQUEST, Some("not_a_websocket")), "{reply}");
 }
 
 #[tokio::test]
@@ -467,4 +525,95 @@ async fn a_live_feed_ends_within_a_block_of_the_subscription_ending() {
         }
     }
     assert!(!text.contains("id: 1"), "nothing after the subscription ended: {text}");
+}
+
+#[tokio::test]
+async fn an_app_publishes_a_batch_at_once_and_a_bad_message_in_it_is_named_and_stores_nothing() {
+    let app = spawn_app_with_contracts_configured(|config| config.messages_per_second_per_publisher = 10).await;
+    let chain = app.chain();
+    let (du, id, owner) = union_product_with_stream(&app).await;
+    let member = chain.signer(MEMBER);
+    let app_key = PrivateKeySigner::random();
+    let soon = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 600;
+    let (status, _) = post(&app, "/api/v1/app-keys", None, grant_body(du, &member, app_key.address(), soon)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let batch_path = format!("/api/v1/products/{id}/streams/gps/messages/batch");
+    let by_key = |sequence: u64| message(id, member.address(), &app_key, sequence, &format!("{{\"n\":{sequence}}}"));
+    let owner_signer = chain.signer(OWNER);
+    let by_owner = message(id, owner_signer.address(), &owner_signer, 1, "{\"owner\":true}");
+    let stored = || async { get_as(&app, &format!("/api/v1/products/{id}/streams/gps/messages"), &owner).await.1 };
+
+    // Refused, each naming the message at fault, and nothing of the batch is stored.
+    let mut bad_signature = by_key(2);
+    bad_signature["content"] = json!("{\"n\":20}");
+    let stranger = message(id, chain.address(OTHER), &chain.signer(OTHER), 1, "{}");
+    let (bad, forbidden) = (StatusCode::BAD_REQUEST, StatusCode::FORBIDDEN);
+    let cases = [
+        (json!({"messages": []}), bad, "invalid_message", Some("messages"), "empty"),
+        (json!({"messages": [by_key(1), {"publisher": 1}]}), bad, "invalid_body", Some("body"), "body"),
+        (
+            json!({"messages": (1..=501).map(by_key).collect::<Vec<_>>()}),
+            bad,
+            "invalid_message",
+            Some("messages"),
+            "501",
+        ),
+        (
+            json!({"messages": [by_key(1), bad_signature]}),
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            Some("signature"),
+            "message 1: the signature",
+        ),
+        (
+            json!({"messages": [by_key(1), by_key(3), by_key(2)]}),
+            StatusCode::CONFLICT,
+            "sequence_not_after",
+            None,
+            "message 2: sequence 2",
+        ),
+        (json!({"messages": [by_key(1), stranger]}), forbidden, "not_a_publisher", None, "message 1: "),
+        (
+            json!({"messages": (1..=11).map(by_key).collect::<Vec<_>>()}),
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            None,
+            "message 0: a batch of 11",
+        ),
+    ];
+    for (body, status, error, field, says) in cases {
+        let (got, reply) = post(&app, &batch_path, None, body).await;
+        assert_eq!((got, code(&reply)), (status, (Some(error), field)), "{reply}");
+        assert!(reply["error"]["message"].as_str().unwrap().contains(says), "{reply}");
+    }
+    assert_eq!(stored().await["messages"], json!([]), "nothing refused was stored");
+
+    // A batch from two publishers goes in order, at consecutive offsets.
+    let batch = json!({"messages": [by_key(1), by_owner, by_key(2), by_key(3)]});
+    let (status, reply) = post(&app, &batch_path, None, batch).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    let offsets: Vec<u64> =
+        reply["messages"].as_array().unwrap().iter().map(|m| m["offset"].as_u64().unwrap()).collect();
+    assert_eq!(offsets, [0, 1, 2, 3]);
+    let read = stored().await;
+    let contents: Vec<&str> =
+        read["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+    assert_eq!(contents, ["{\"n\":1}", "{\"owner\":true}", "{\"n\":2}", "{\"n\":3}"]);
+
+    // The union's dashboard counts who contributed: the member 3, the owner 1.
+    let page = app.client.get(app.url(&format!("/unions/{du}"))).send().await.unwrap().text().await.unwrap();
+    let dashboard = &page[page.find("contributions-heading").expect("a contributions section")..];
+    let row = |who: Address| {
+        let at = dashboard.find(&who.to_checksum(None)).unwrap_or_else(|| panic!("{who} is not listed"));
+        let cells: Vec<&str> = dashboard[at..].split("</td>").take(3).collect();
+        cells.iter().map(|cell| cell.rsplit('>').next().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert!(dashboard.contains("4 messages over the last 30 days"), "{dashboard}");
+    assert_eq!(row(member.address())[1..], ["3", "75.0 %"]);
+    assert_eq!(row(owner_signer.address())[1..], ["1", "25.0 %"]);
+
+    // Sent again, the batch is a replay.
+    let (status, reply) = post(&app, &batch_path, None, json!({"messages": [by_key(4), by_key(3)]})).await;
+    assert_eq!((status, code(&reply).0), (StatusCode::CONFLICT, Some("sequence_not_after")), "{reply}");
+    assert_eq!(stored().await["messages"].as_array().unwrap().len(), 4);
 }

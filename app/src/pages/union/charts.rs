@@ -5,7 +5,7 @@ use alloy_primitives::Address;
 use leptos::prelude::*;
 
 use super::format::{count_axis, data_axis, data_float};
-use crate::components::chart::{Drawing, Series, StepChart};
+use crate::components::chart::{Drawing, Series, StepChart, block_label};
 use crate::unions::{HistoryPoint, live, union_history};
 
 #[component]
@@ -44,7 +44,7 @@ fn Charts(
                 },
             ]
         });
-        Drawing::new(&series, as_of.get(), count_axis)
+        Drawing::new(&series, as_of.get(), count_axis, block_label)
     });
     let revenue = Memo::new(move |_| {
         let series = points.with(|points| Series {
@@ -52,7 +52,7 @@ fn Charts(
             stroke: "stroke-amber-500",
             points: points.iter().map(|p| (p.block, data_float(p.revenue))).collect(),
         });
-        Drawing::new(&[series], as_of.get(), data_axis)
+        Drawing::new(&[series], as_of.get(), data_axis, block_label)
     });
     view! {
         <div class="grid gap-4 lg:grid-cols-2">

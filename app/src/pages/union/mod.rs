@@ -1,9 +1,11 @@
-//! A Data Union's dashboard (`/unions/{address}`): tiles, charts of members and revenue, the member
-//! list, and for the signed-in owner the join requests, shared secrets and the admin fee. Rendered
-//! on the server; the figures follow new blocks without a reload.
+//! A Data Union's dashboard (`/unions/{address}`): tiles, charts of members and revenue, who
+//! contributes to its products' streams, the member list, and for the signed-in owner the join
+//! requests, shared secrets and the admin fee. Rendered on the server; the figures follow new blocks
+//! without a reload.
 
 mod admin_fee;
 mod charts;
+mod contributions;
 pub mod format;
 mod members;
 mod requests;
@@ -81,6 +83,7 @@ fn Dashboard(initial: UnionStats) -> impl IntoView {
             // Each part type-erased: the page's view type is otherwise too deep for the compiler.
             {view! { <tiles::StatTiles stats /> }.into_any()}
             {view! { <charts::UnionCharts union block as_of /> }.into_any()}
+            {view! { <contributions::UnionContributions union block /> }.into_any()}
             {view! { <members::MemberList union block is_owner /> }.into_any()}
             <Show
                 when=move || is_owner.get()

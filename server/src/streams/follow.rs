@@ -1,0 +1,201 @@
+//! Following a stream live: Server-Sent Events for simple clients, a WebSocket for programs and
+//! pages that want one connection. Both send the same messages from the same feed: gapless from the
+//! offset asked for, and cut off within a block of the reader's access ending.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use alloy::primitives::Address;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::{Stream, StreamExt};
+use utoipa::IntoParams;
+
+use super::api::{MAX_EXACT, StreamPath, stream_key};
+use super::store::{Stored, StreamKey, live};
+use crate::api::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
+use crate::api::params::Params;
+use crate::auth::SignedIn;
+use crate::http::{ApiError, ErrorCode, Services};
+use crate::service::streams as service;
+
+/// Where a live feed starts.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct LiveParams {
+    /// The first offset to send; default: the next message stored. For Server-Sent Events, a
+    /// reconnecting client's `Last-Event-ID` header (the last offset it got) takes precedence.
+    #[param(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
+    from: Option<u64>,
+}
+
+/// Follow a stream live
+///
+/// Server-Sent Events: each message is an event whose `id` is its offset and whose data is the
+/// message as JSON. A client that reconnects with `Last-Event-ID` resumes after it, with no gap and
+/// no duplicate. The owner and subscribers only (signed in); an expired subscription is cut off at
+/// the next message.
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{id}/streams/{stream}/live",
+    operation_id = "followStream",
+    params(StreamPath, LiveParams),
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "text/event-stream of messages", content_type = "text/event-stream", body = String),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn sse(
+    State(services): State<Arc<Services>>,
+    who: Option<SignedIn>,
+    headers: HeaderMap,
+    segments: Result<Path<(String, String)>, PathRejection>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let (stream, reader, query) = reader_of(&services, who, segments, query).await?;
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map(|last| last.saturating_add(1));
+    let from = match resume {
+        Some(from) => from,
+        None => start(&services, &stream, &query).await?,
+    };
+    let events = checked_feed(services, stream, reader, from).await.filter_map(|stored| async move {
+        let data = serde_json::to_string(&stored).ok()?;
+        Some(Ok::<_, Infallible>(Event::default().id(stored.offset.to_string()).data(data)))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// Follow a stream live over a WebSocket
+///
+/// The feed `followStream` sends, as WebSocket text frames: each frame one message as JSON, with its
+/// `offset`. To resume, connect again with `from` set to the last offset received plus one: no gap,
+/// no duplicate. The server sends nothing else and reads nothing but pings and the close; it closes
+/// the socket when the reader's access ends (within a block of its subscription ending) or when it
+/// stops. The owner and subscribers only (signed in). A browser page of another site may not open
+/// it (403 `cross_site`): it would read with its visitor's session.
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{id}/streams/{stream}/socket",
+    operation_id = "followStreamSocket",
+    params(StreamPath, LiveParams),
+    security(("session" = [])),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol; then one text frame per message"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn socket(
+    State(services): State<Arc<Services>>,
+    who: Option<SignedIn>,
+    headers: HeaderMap,
+    segments: Result<Path<(String, String)>, PathRejection>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    if let Some(origin) = crate::http::foreign_origin(&headers, &services.origin) {
+        return Err(ApiError::Forbidden {
+            code: ErrorCode::CrossSite,
+            message: format!("a page on {origin} cannot follow a stream with its visitor's session"),
+        });
+    }
+    let (stream, reader, query) = reader_of(&services, who, segments, query).await?;
+    let from = start(&services, &stream, &query).await?;
+    let upgrade = upgrade.map_err(|rejection| ApiError::BadRequest {
+        code: ErrorCode::NotAWebSocket,
+        message: format!("this endpoint speaks WebSocket only: {rejection}"),
+        field: None,
+    })?;
+    let feed = checked_feed(services, stream, reader, from).await;
+    Ok(upgrade.on_upgrade(move |socket| send_feed(socket, feed)))
+}
+
+/// The stream asked for, who asks, and the query, once the reader may read it all.
+async fn reader_of(
+    services: &Services,
+    who: Option<SignedIn>,
+    segments: Result<Path<(String, String)>, PathRejection>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<(StreamKey, Option<Address>, Params), ApiError> {
+    let stream = stream_key(segments)?;
+    let query = Params::from_query(query)?;
+    let reader = who.map(|who| who.0);
+    service::full_access(services, &stream, reader).await?;
+    Ok((stream, reader, query))
+}
+
+/// The `from` asked for, or the next offset.
+async fn start(services: &Services, stream: &StreamKey, query: &Params) -> Result<u64, ApiError> {
+    match query.text("from") {
+        Some(_) => query.integer("from", 0, 0..=MAX_EXACT),
+        None => services.streams.store.next_offset(stream).await.map_err(ApiError::Unexpected),
+    }
+}
+
+/// The stream's messages from offset `from` on, until the server stops or `reader` may no longer
+/// read. Access is checked again before the first message of each new block the server stands at:
+/// a subscription that ends (or a stream removed) ends the feed within a block, and a burst of
+/// messages within one block costs one check.
+async fn checked_feed(
+    services: Arc<Services>,
+    stream: StreamKey,
+    reader: Option<Address>,
+    from: u64,
+) -> impl Stream<Item = Stored> + Send + 'static {
+    let closed = services.streams.closed();
+    let feed = live(services.streams.store.clone(), stream.clone(), from).take_until(closed);
+    let checked_at = Arc::new(AtomicU64::new(services.models.as_of().await));
+    feed.then(move |item| {
+        let (services, stream, checked_at) = (services.clone(), stream.clone(), checked_at.clone());
+        async move {
+            let stored = item.ok()?;
+            let block = services.models.as_of().await;
+            if checked_at.swap(block, Ordering::Relaxed) != block {
+                service::full_access(&services, &stream, reader).await.ok()?;
+            }
+            Some(stored)
+        }
+    })
+    .take_while(|item| std::future::ready(item.is_some()))
+    .filter_map(std::future::ready)
+}
+
+/// Writes each message of `feed` to `socket` as a text frame, until the feed ends or the client
+/// goes; then closes the socket.
+async fn send_feed(mut socket: WebSocket, feed: impl Stream<Item = Stored> + Send + 'static) {
+    let mut feed = std::pin::pin!(feed);
+    loop {
+        tokio::select! {
+            next = feed.next() => {
+                let Some(stored) = next else { break };
+                let Ok(text) = serde_json::to_string(&stored) else { break };
+                if socket.send(Frame::Text(text.into())).await.is_err() {
+                    return;
+                }
+            }
+            // Reading answers pings; the client closing, or going, ends the feed.
+            received = socket.recv() => match received {
+                Some(Ok(Frame::Close(_)) | Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+    let _ = socket.send(Frame::Close(None)).await;
+}
