@@ -169,14 +169,17 @@ async fn compare(
 
     let member = members[members.len() / 3];
     let product = product_id("Commuter journeys");
-    // Visitors without a session, but for one row: a session cookie (naming no session) is what a
-    // signed-in visitor sends, and pages asked for with one are rendered every time.
+    // Visitors without a session, and for each page a visitor with one: a session cookie (naming no
+    // session here) is what a signed-in visitor sends, and pages asked for with one are rendered
+    // every time.
     let session = Some("coop_session=none");
     let targets = [
         ("/healthz", "/healthz".to_owned(), None),
         ("member with proof", format!("/api/v1/unions/{union}/members/{member}"), None),
         ("home page", "/".to_owned(), None),
+        ("home page, with a session", "/".to_owned(), session),
         ("product page", format!("/products/{product}"), None),
+        ("product page, with a session", format!("/products/{product}"), session),
         ("union dashboard", format!("/unions/{union}"), None),
         ("union dashboard, with a session", format!("/unions/{union}"), session),
         // Two of the answers the dashboard is made of, without the page around them.
