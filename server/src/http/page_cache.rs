@@ -1,8 +1,9 @@
 //! Pages as a visitor without a session sees them are the same for every such visitor: each is
 //! rendered once per state and sent as rendered to the next ones, for at most [`MOST_AGE`]. A state
 //! is a version of the read models and a count of the changes this instance took (any request but
-//! GET, HEAD and OPTIONS), so a page is never of an older block than a fresh render's, never misses
-//! a change made through this instance, and misses one made through another for a second at most.
+//! GET, HEAD and OPTIONS, save the web app's server functions that only read), so a page is never of
+//! an older block than a fresh render's, never misses a change made through this instance, and
+//! misses one made through another for a second at most.
 //!
 //! A request with a session cookie is always rendered: the owner sees its tools, a member its own
 //! figures. Only whole pages (200, HTML, no cookie set) are kept; the API, the bundle and the
@@ -104,10 +105,41 @@ fn is_shared(request: &Request) -> bool {
     request.method() == Method::GET && page && !has_session(request.headers())
 }
 
-/// Whether `method` can change anything.
-fn changes(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+/// Whether a request with `method` to `path` can change anything.
+fn changes(method: &Method, path: &str) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) && !READS.contains(&path)
 }
+
+/// The web app's server functions that only read. They are posted, like every server function, and
+/// often: each open page asks for the block every two seconds and for its figures at each new one.
+/// One missing here costs only pages rendered again; a server function that writes must never be.
+const READS: [&str; 21] = {
+    use app::{checkout::port as checkout, market, products, streams, unions, wallet::session};
+    use leptos::server_fn::ServerFn;
+    [
+        unions::ChainBlock::PATH,
+        unions::GetUnionStats::PATH,
+        unions::UnionHistory::PATH,
+        unions::UnionContributions::PATH,
+        unions::UnionMembers::PATH,
+        unions::Memberships::PATH,
+        unions::GetJoinStatus::PATH,
+        unions::GetJoinPrompt::PATH,
+        unions::JoinRequests::PATH,
+        unions::JoinSecrets::PATH,
+        market::ListProducts::PATH,
+        market::GetProduct::PATH,
+        checkout::QuoteCheckout::PATH,
+        checkout::SubscriptionsOf::PATH,
+        products::MyDrafts::PATH,
+        products::LoadDraft::PATH,
+        products::DraftOfProduct::PATH,
+        streams::ProductStreams::PATH,
+        streams::PrepareAppKey::PATH,
+        streams::AppKeys::PATH,
+        session::SignedIn::PATH,
+    ]
+};
 
 fn has_session(headers: &HeaderMap) -> bool {
     headers.get_all(header::COOKIE).iter().any(|cookie| {
@@ -123,7 +155,7 @@ pub async fn shared_pages(
     request: Request,
     next: Next,
 ) -> Response {
-    if changes(request.method()) {
+    if changes(request.method(), request.uri().path()) {
         let response = next.run(request).await;
         // After the change: a page rendered meanwhile may not have seen it.
         cache.changes.fetch_add(1, Ordering::AcqRel);
@@ -196,7 +228,11 @@ mod tests {
         for path in ["/api/v1/unions", "/api/unions/history", "/pkg/coop.wasm", "/healthz", "/readyz", "/metrics"] {
             assert!(!is_shared(&get(path, None)), "{path}");
         }
-        assert!(changes(&Method::POST) && changes(&Method::DELETE) && !changes(&Method::GET));
+        let publish = "/api/v1/products/0x01/streams/gps/messages";
+        assert!(changes(&Method::POST, publish) && changes(&Method::DELETE, "/api/v1/app-keys/0x01"));
+        assert!(!changes(&Method::GET, "/"));
+        assert!(!changes(&Method::POST, "/api/unions/block"), "the block every open page asks for");
+        assert!(changes(&Method::POST, "/api/unions/secrets/create"));
     }
 
     fn page(body: &'static str) -> Rendered {

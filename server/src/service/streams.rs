@@ -42,13 +42,20 @@ pub struct Streams {
     publishers: Arc<DefaultKeyedRateLimiter<Address>>,
     /// Turns `true` when the server stops, which ends every live feed.
     closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Each union's contributions as last read, and when: read again after [`TALLY_AGE`], or at once
+    /// after this instance stored messages for the union. One entry per union the chain has shown.
+    tallies: Arc<std::sync::Mutex<HashMap<Address, (std::time::Instant, Contributions)>>>,
 }
+
+/// How long a union's contributions are answered from memory: every dashboard shows them, and the
+/// store is asked twice for them.
+const TALLY_AGE: Duration = Duration::from_secs(1);
 
 impl Streams {
     pub fn new(store: Arc<dyn StreamStore>, per_publisher_per_second: NonZeroU32) -> Self {
         let quota = Quota::per_second(per_publisher_per_second).allow_burst(per_publisher_per_second);
         let closing = Arc::new(tokio::sync::watch::channel(false).0);
-        Self { store, publishers: Arc::new(RateLimiter::keyed(quota)), closing }
+        Self { store, publishers: Arc::new(RateLimiter::keyed(quota)), closing, tallies: Arc::default() }
     }
 
     /// Ends every live feed, now and from now on.
@@ -433,6 +440,9 @@ async fn count_contributions(services: &Services, product: &B256, counts: &[(Add
     if let Err(error) = services.store.count_contributions(union, day, counts).await {
         tracing::warn!(target: "streams", %union, "the contributions of {} publishers were not counted: {error}", counts.len());
     }
+    // After the write, so the next dashboard reads it (a read already under way may keep the old tally
+    // for a second at most).
+    services.streams.tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&union);
 }
 
 /// How many days of contributions the dashboard shows, today included.
@@ -458,11 +468,20 @@ pub async fn contributions(services: &Services, union: Address) -> Result<Contri
     if services.models.unions().await.get(&union).is_none() {
         return Err(ApiError::NotFound(format!("no Data Union {union}")));
     }
+    let tallies = || services.streams.tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((read_at, tally)) = tallies().get(&union)
+        && read_at.elapsed() < TALLY_AGE
+    {
+        return Ok(tally.clone());
+    }
+    let read_at = std::time::Instant::now();
     let today = unix_millis() / 86_400_000;
     let first_day = today.saturating_sub(CONTRIBUTION_DAYS - 1);
     let days = services.store.contributions_by_day(union, first_day).await?;
     let top = services.store.top_contributors(union, first_day, TOP_CONTRIBUTORS).await?;
-    Ok(Contributions { first_day, today, days, top })
+    let tally = Contributions { first_day, today, days, top };
+    tallies().insert(union, (read_at, tally.clone()));
+    Ok(tally)
 }
 
 fn not_granted(signer: Address, publisher: Address, why: &str) -> ApiError {
