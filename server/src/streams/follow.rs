@@ -84,10 +84,11 @@ pub async fn sse(
 ///
 /// The feed `followStream` sends, as WebSocket text frames: each frame one message as JSON, with its
 /// `offset`. To resume, connect again with `from` set to the last offset received plus one: no gap,
-/// no duplicate. The server sends nothing else and reads nothing but pings and the close; it closes
-/// the socket when the reader's access ends (within a block of its subscription ending) or when it
-/// stops. The owner and subscribers only (signed in). A browser page of another site may not open
-/// it (403 `cross_site`): it would read with its visitor's session.
+/// no duplicate. The server sends nothing else but a ping every 15 s, reads nothing but pings,
+/// pongs and the close, and closes the socket when the reader's access ends (within a block of its
+/// subscription ending) or when it stops. The owner and subscribers only (signed in). A browser
+/// page of another site may not open it (403 `cross_site`): it would read with its visitor's
+/// session.
 #[utoipa::path(
     get,
     path = "/api/v1/products/{id}/streams/{stream}/socket",
@@ -177,12 +178,21 @@ async fn checked_feed(
     .filter_map(std::future::ready)
 }
 
+/// How often a quiet socket is pinged: keeps proxies from closing it, and finds clients that are gone.
+const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Writes each message of `feed` to `socket` as a text frame, until the feed ends or the client
 /// goes; then closes the socket.
 async fn send_feed(mut socket: WebSocket, feed: impl Stream<Item = Stored> + Send + 'static) {
     let mut feed = std::pin::pin!(feed);
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         tokio::select! {
+            _ = ping.tick() => {
+                if socket.send(Frame::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
             next = feed.next() => {
                 let Some(stored) = next else { break };
                 let Ok(text) = serde_json::to_string(&stored) else { break };
