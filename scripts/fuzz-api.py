@@ -144,9 +144,10 @@ def main() -> int:
             "run", f"{app}/api/v1/openapi.json",
             "--checks", "all",
             "--exclude-path", "/api/v1/auth/sign-out",
-            # A live feed answers for as long as the client listens (server/tests/api/streams.rs
-            # covers it).
+            # A live feed answers for as long as the client listens, and the socket only to a
+            # WebSocket handshake (server/tests/api/streams.rs covers both).
             "--exclude-path", "/api/v1/products/{id}/streams/{stream}/live",
+            "--exclude-path", "/api/v1/products/{id}/streams/{stream}/socket",
             "--max-examples", str(args.max_examples),
             "--seed", str(args.seed),
             "--workers", "2",

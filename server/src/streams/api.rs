@@ -331,6 +331,7 @@ fn sent(message: NewMessage) -> Result<service::Sent, ApiError> {
 #[serde(deny_unknown_fields)]
 struct NewMessages {
     /// 1 to 500 messages (and at most 2 MiB of JSON), each as `publishMessage` takes it.
+    #[schema(min_items = 1, max_items = 500)]
     messages: Vec<NewMessage>,
 }
 
