@@ -68,49 +68,53 @@ impl Models {
 /// The read models under one lock: they change together, so every answer that reads both (a
 /// product with its union's figures, say) is of one block.
 #[derive(Clone, Default)]
-pub struct ReadModels(Arc<RwLock<Models>>, Arc<AtomicU64>);
+pub struct ReadModels {
+    models: Arc<RwLock<Models>>,
+    /// Bumped under the write lock at each change; see [`Self::version`].
+    version: Arc<AtomicU64>,
+}
 
 impl ReadModels {
     pub fn new(models: Models) -> Self {
-        Self(Arc::new(RwLock::new(models)), Arc::default())
+        Self { models: Arc::new(RwLock::new(models)), version: Arc::default() }
     }
 
     /// Counts the models' changes: equal versions, equal models. (A block number would not do: after
     /// a reorg the models stand at a block they stood at before, with other contents.)
     pub fn version(&self) -> u64 {
-        self.1.load(Ordering::Acquire)
+        self.version.load(Ordering::Acquire)
     }
 
     /// Both models, at one block.
     pub async fn read(&self) -> RwLockReadGuard<'_, Models> {
-        self.0.read().await
+        self.models.read().await
     }
 
     pub async fn unions(&self) -> RwLockReadGuard<'_, Unions> {
-        RwLockReadGuard::map(self.0.read().await, |models| &models.unions)
+        RwLockReadGuard::map(self.models.read().await, |models| &models.unions)
     }
 
     pub async fn catalog(&self) -> RwLockReadGuard<'_, Catalog> {
-        RwLockReadGuard::map(self.0.read().await, |models| &models.catalog)
+        RwLockReadGuard::map(self.models.read().await, |models| &models.catalog)
     }
 
     /// The block the models stand at.
     pub async fn as_of(&self) -> u64 {
-        self.0.read().await.as_of()
+        self.models.read().await.as_of()
     }
 
     async fn apply(&self, events: &[StoredEvent], to: u64) {
-        let mut models = self.0.write().await;
+        let mut models = self.models.write().await;
         models.apply(events, to);
         // Under the write lock: whoever reads the new version after it is released reads these models.
-        self.1.fetch_add(1, Ordering::AcqRel);
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Swaps in models built afresh.
     pub async fn replace(&self, fresh: Models) {
-        let mut models = self.0.write().await;
+        let mut models = self.models.write().await;
         *models = fresh;
-        self.1.fetch_add(1, Ordering::AcqRel);
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 }
 
