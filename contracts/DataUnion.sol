@@ -16,21 +16,45 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 /// (OpenZeppelin `MerkleProof`). A commit is frozen while `block.timestamp <= commitTimestamp + freezePeriod`
 /// and provable after that, as in Monoplasma (`provableAt` is the first provable second).
 ///
-/// The constructor emits only OpenZeppelin's `OwnershipTransferred(0, owner)` and `JoinPartAgentAdded`;
-/// the initial operator, admin fee and freeze period are in the factory's `DataUnionCreated`.
+/// Members are protected from the owner and the operator (docs/threat-model.md):
+/// - the owner's changes that could hurt members (a new operator, a higher admin fee, a validator fewer)
+///   take effect one freeze period after they are announced, so members see them coming;
+/// - validators named by the owner can veto a commit while it is frozen, and anyone can prove a member's
+///   earnings from an older commit, which the bank-run guard then keeps for it;
+/// - a commit names the hash of the block whose book it is, so it cannot be replayed on another fork.
+///
+/// Each union is a minimal proxy (EIP-1167) of one implementation, set up once by `initialize`, which
+/// emits only OpenZeppelin's `OwnershipTransferred(0, owner)`, `JoinPartAgentAdded` and `ValidatorAdded`,
+/// after the factory's `DataUnionCreated` that carries the initial operator, admin fee and freeze period.
 contract DataUnion is Ownable2Step {
     using SafeERC20 for IERC20;
 
     /// 100 % as an admin fee fraction.
     uint256 public constant FULL_FEE = 1e18;
 
-    IERC20 public immutable token;
-    /// Seconds after a commit before it can be proven.
-    uint256 public immutable freezePeriod;
+    /// The longest freeze period: longer ones would push `provableAt` past any timestamp.
+    uint256 public constant MAX_FREEZE_PERIOD = 365 days;
+
+    IERC20 public token;
+    /// Seconds after a commit before it can be proven; also how long the owner's changes wait.
+    uint256 public freezePeriod;
+    bool private initialized;
 
     address public operator;
     /// Fraction of each revenue credited to the owner, in 1e18 units.
     uint256 public adminFee;
+
+    /// An operator announced by the owner, and the first second it may take over (0: none).
+    address public pendingOperator;
+    uint256 public operatorChangeAt;
+    /// A higher admin fee announced by the owner, and the first second it may apply (0: none).
+    uint256 public pendingAdminFee;
+    uint256 public adminFeeChangeAt;
+
+    /// Validators may veto a frozen commit. Adding one is at once; removing one waits.
+    mapping(address => bool) public isValidator;
+    /// When a validator's announced removal may be applied (0: none announced).
+    mapping(address => uint256) public validatorRemovalAt;
 
     mapping(address => bool) public isJoinPartAgent;
     /// Whether an address is an active member (parted members are false).
@@ -40,7 +64,7 @@ contract DataUnion is Ownable2Step {
     mapping(uint256 => bytes32) public committedRoot;
     mapping(uint256 => bytes32) public committedBookHash;
     mapping(uint256 => uint256) public commitTimestamp;
-    /// The block number of the newest commit (meaningful when `commitCount > 0`).
+    /// The block number of the newest commit (meaningful when `commitCount > 0`; vetoed ones count).
     uint256 public latestCommitBlock;
     uint256 public commitCount;
 
@@ -55,8 +79,14 @@ contract DataUnion is Ownable2Step {
     event JoinPartAgentAdded(address indexed agent);
     event JoinPartAgentRemoved(address indexed agent);
     event OperatorChanged(address indexed previousOperator, address indexed newOperator);
+    event OperatorChangeAnnounced(address indexed newOperator, uint256 effectiveAt);
     event AdminFeeChanged(uint256 adminFee);
+    event AdminFeeChangeAnnounced(uint256 adminFee, uint256 effectiveAt);
+    event ValidatorAdded(address indexed validator);
+    event ValidatorRemovalAnnounced(address indexed validator, uint256 effectiveAt);
+    event ValidatorRemoved(address indexed validator);
     event NewCommit(uint256 indexed blockNumber, bytes32 root, bytes32 bookHash);
+    event CommitVetoed(uint256 indexed blockNumber, address indexed validator);
     event EarningsProven(address indexed member, uint256 indexed blockNumber, uint256 totalEarnings);
     event Withdrawn(address indexed member, address indexed recipient, uint256 amount);
 
@@ -77,22 +107,40 @@ contract DataUnion is Ownable2Step {
     error Overdraft(address member, uint256 amount, uint256 available);
     error InvalidRecipient(address recipient);
     error RenounceOwnershipDisabled();
+    error AlreadyInitialized();
+    error FreezePeriodTooLong(uint256 freezePeriod, uint256 maximum);
+    error NoChangeAnnounced();
+    error ChangeNotDue(uint256 effectiveAt, uint256 timestamp);
+    error BlockHashMismatch(uint256 blockNumber, bytes32 expected, bytes32 actual);
+    error NotValidator(address caller);
+    error CommitNotFrozen(uint256 blockNumber);
 
     modifier onlyJoinPartAgent() {
         if (!isJoinPartAgent[msg.sender]) revert NotJoinPartAgent(msg.sender);
         _;
     }
 
-    constructor(
+    /// The implementation itself is never set up; only its clones are.
+    constructor() Ownable(msg.sender) {
+        initialized = true;
+    }
+
+    /// Sets a fresh clone up, once: the factory calls it in the transaction that creates the clone.
+    function initialize(
         IERC20 token_,
         address owner_,
         address operator_,
-        address[] memory joinPartAgents,
+        address[] calldata joinPartAgents,
+        address[] calldata validators,
         uint256 adminFee_,
         uint256 freezePeriod_
-    ) Ownable(owner_) {
-        if (address(token_) == address(0) || operator_ == address(0)) revert ZeroAddress();
+    ) external {
+        if (initialized) revert AlreadyInitialized();
+        initialized = true;
+        if (address(token_) == address(0) || operator_ == address(0) || owner_ == address(0)) revert ZeroAddress();
         if (adminFee_ > FULL_FEE) revert AdminFeeTooHigh(adminFee_);
+        if (freezePeriod_ > MAX_FREEZE_PERIOD) revert FreezePeriodTooLong(freezePeriod_, MAX_FREEZE_PERIOD);
+        _transferOwnership(owner_);
         token = token_;
         operator = operator_;
         adminFee = adminFee_;
@@ -100,20 +148,90 @@ contract DataUnion is Ownable2Step {
         for (uint256 i = 0; i < joinPartAgents.length; i++) {
             _addJoinPartAgent(joinPartAgents[i]);
         }
+        for (uint256 i = 0; i < validators.length; i++) {
+            _addValidator(validators[i]);
+        }
     }
 
     // ---- administration (owner) ----
 
+    /// A lower fee applies at once; a higher one is announced and applies a freeze period later
+    /// (`applyAdminFeeChange`), so no purchase is split under a fee its members did not see coming.
+    /// With no active member a rise applies at once too: the fee splits only later revenue, and with
+    /// nobody to share it the owner gets all of it anyway.
     function setAdminFee(uint256 newAdminFee) external onlyOwner {
         if (newAdminFee > FULL_FEE) revert AdminFeeTooHigh(newAdminFee);
-        adminFee = newAdminFee;
-        emit AdminFeeChanged(newAdminFee);
+        if (newAdminFee <= adminFee || freezePeriod == 0 || activeMemberCount == 0) {
+            delete pendingAdminFee;
+            delete adminFeeChangeAt;
+            _setAdminFee(newAdminFee);
+            return;
+        }
+        pendingAdminFee = newAdminFee;
+        adminFeeChangeAt = block.timestamp + freezePeriod;
+        emit AdminFeeChangeAnnounced(newAdminFee, adminFeeChangeAt);
     }
 
+    /// Anyone applies an announced fee once it is due.
+    function applyAdminFeeChange() external {
+        uint256 effectiveAt = adminFeeChangeAt;
+        if (effectiveAt == 0) revert NoChangeAnnounced();
+        if (block.timestamp < effectiveAt) revert ChangeNotDue(effectiveAt, block.timestamp);
+        uint256 newAdminFee = pendingAdminFee;
+        delete pendingAdminFee;
+        delete adminFeeChangeAt;
+        _setAdminFee(newAdminFee);
+    }
+
+    /// Announces a new operator, who takes over a freeze period later (`applyOperatorChange`): members
+    /// have that long, and the freeze period of the new operator's first commit, to prove their earnings.
+    /// A new announcement replaces the pending one; announcing the current operator cancels it.
     function setOperator(address newOperator) external onlyOwner {
         if (newOperator == address(0)) revert ZeroAddress();
-        emit OperatorChanged(operator, newOperator);
-        operator = newOperator;
+        if (newOperator == operator || freezePeriod == 0) {
+            delete pendingOperator;
+            delete operatorChangeAt;
+            _setOperator(newOperator);
+            return;
+        }
+        pendingOperator = newOperator;
+        operatorChangeAt = block.timestamp + freezePeriod;
+        emit OperatorChangeAnnounced(newOperator, operatorChangeAt);
+    }
+
+    /// Anyone applies an announced operator change once it is due.
+    function applyOperatorChange() external {
+        uint256 effectiveAt = operatorChangeAt;
+        if (effectiveAt == 0) revert NoChangeAnnounced();
+        if (block.timestamp < effectiveAt) revert ChangeNotDue(effectiveAt, block.timestamp);
+        address newOperator = pendingOperator;
+        delete pendingOperator;
+        delete operatorChangeAt;
+        _setOperator(newOperator);
+    }
+
+    function addValidator(address validator) external onlyOwner {
+        delete validatorRemovalAt[validator];
+        _addValidator(validator);
+    }
+
+    /// Announces a validator's removal, which applies a freeze period later (`applyValidatorRemoval`):
+    /// an owner cannot silence the validators right before a bad commit.
+    function removeValidator(address validator) external onlyOwner {
+        if (!isValidator[validator]) revert NotValidator(validator);
+        uint256 effectiveAt = block.timestamp + freezePeriod;
+        validatorRemovalAt[validator] = effectiveAt;
+        emit ValidatorRemovalAnnounced(validator, effectiveAt);
+        if (freezePeriod == 0) applyValidatorRemoval(validator);
+    }
+
+    function applyValidatorRemoval(address validator) public {
+        uint256 effectiveAt = validatorRemovalAt[validator];
+        if (effectiveAt == 0) revert NoChangeAnnounced();
+        if (block.timestamp < effectiveAt) revert ChangeNotDue(effectiveAt, block.timestamp);
+        delete validatorRemovalAt[validator];
+        isValidator[validator] = false;
+        emit ValidatorRemoved(validator);
     }
 
     function addJoinPartAgent(address agent) external onlyOwner {
@@ -132,6 +250,24 @@ contract DataUnion is Ownable2Step {
         revert RenounceOwnershipDisabled();
     }
 
+    function _setAdminFee(uint256 newAdminFee) private {
+        adminFee = newAdminFee;
+        emit AdminFeeChanged(newAdminFee);
+    }
+
+    function _setOperator(address newOperator) private {
+        emit OperatorChanged(operator, newOperator);
+        operator = newOperator;
+    }
+
+    function _addValidator(address validator) private {
+        if (validator == address(0)) revert ZeroAddress();
+        if (!isValidator[validator]) {
+            isValidator[validator] = true;
+            emit ValidatorAdded(validator);
+        }
+    }
+
     function _addJoinPartAgent(address agent) private {
         if (agent == address(0)) revert ZeroAddress();
         if (!isJoinPartAgent[agent]) {
@@ -143,13 +279,14 @@ contract DataUnion is Ownable2Step {
     // ---- membership (join-part agents) ----
 
     /// Activates each address; an address that is already active is skipped without an event,
-    /// so a batch never fails because of a duplicate.
+    /// so a batch never fails because of a duplicate. The union itself is skipped too: it could never
+    /// withdraw what it earned, since paying itself would look like revenue.
     function addMembers(address[] calldata members) external onlyJoinPartAgent {
         uint256 added = 0;
         for (uint256 i = 0; i < members.length; i++) {
             address member = members[i];
             if (member == address(0)) revert ZeroAddress();
-            if (!isMember[member]) {
+            if (!isMember[member] && member != address(this)) {
                 isMember[member] = true;
                 added++;
                 emit MemberJoined(member);
@@ -174,9 +311,11 @@ contract DataUnion is Ownable2Step {
 
     // ---- commits (operator) ----
 
-    /// Commits the root of the earnings book at `blockNumber`, a block already mined. Commits never
-    /// overwrite one another and come in increasing block order.
-    function commit(uint256 blockNumber, bytes32 root, bytes32 bookHash) external {
+    /// Commits the root of the earnings book at `blockNumber`, a block already mined whose hash is
+    /// `blockHash` (one of the last 256: a commit built on a block that a reorganisation dropped is
+    /// refused). Commits never overwrite one another and come in increasing block order; a vetoed
+    /// commit's block may be committed again.
+    function commit(uint256 blockNumber, bytes32 blockHash, bytes32 root, bytes32 bookHash) external {
         if (msg.sender != operator) revert NotOperator(msg.sender);
         if (root == bytes32(0)) revert EmptyRoot();
         if (committedRoot[blockNumber] != bytes32(0)) revert CommitExists(blockNumber);
@@ -184,12 +323,26 @@ contract DataUnion is Ownable2Step {
             revert CommitOutOfOrder(blockNumber, latestCommitBlock);
         }
         if (blockNumber >= block.number) revert BlockNotMined(blockNumber);
+        bytes32 actual = blockhash(blockNumber);
+        if (actual != blockHash) revert BlockHashMismatch(blockNumber, blockHash, actual);
         committedRoot[blockNumber] = root;
         committedBookHash[blockNumber] = bookHash;
         commitTimestamp[blockNumber] = block.timestamp;
         latestCommitBlock = blockNumber;
         commitCount++;
         emit NewCommit(blockNumber, root, bookHash);
+    }
+
+    /// A validator stops a commit it found wrong, while the commit is still frozen. Members keep
+    /// proving against older commits; the operator commits a correct book again.
+    function vetoCommit(uint256 blockNumber) external {
+        if (!isValidator[msg.sender]) revert NotValidator(msg.sender);
+        if (committedRoot[blockNumber] == bytes32(0)) revert CommitNotFound(blockNumber);
+        if (block.timestamp >= provableAt(blockNumber)) revert CommitNotFrozen(blockNumber);
+        delete committedRoot[blockNumber];
+        delete committedBookHash[blockNumber];
+        delete commitTimestamp[blockNumber];
+        emit CommitVetoed(blockNumber, msg.sender);
     }
 
     // ---- proofs and withdrawals (anyone, for themselves) ----
@@ -270,12 +423,12 @@ contract DataUnion is Ownable2Step {
         _withdraw(msg.sender, recipient, amount);
     }
 
-    /// A claim equal to what is already proven needs no new proof (someone may have proven for the
-    /// member); a smaller one fails in `prove`.
+    /// A claim no larger than what is already proven needs no proof: someone may have proven a newer
+    /// commit for the member first, which must not make the member's withdrawal fail.
     function _proveIfNewer(uint256 blockNumber, address account, uint256 totalEarnings, bytes32[] calldata proof)
         private
     {
-        if (totalEarnings != earnings[account]) prove(blockNumber, account, totalEarnings, proof);
+        if (totalEarnings > earnings[account]) prove(blockNumber, account, totalEarnings, proof);
     }
 
     function _withdraw(address member, address recipient, uint256 amount) private {

@@ -8,6 +8,11 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 /// @notice Modelled on Streamr's Marketplace (2020) without currencies, whitelists or a marketplace owner.
 /// A purchase transfers `pricePerSecond * seconds` DATA from the payer straight to the product's
 /// beneficiary; for a Data Union product the beneficiary is the DU contract, so the purchase is its revenue.
+///
+/// A product's id is derived from its owner and a salt the owner picks (`productIdOf`), so nobody can
+/// take an id in front of its seller. A purchase names the most it pays per second and the beneficiary
+/// the buyer agreed to: an owner who raises the price or repoints the beneficiary in front of it makes it
+/// fail instead of charging more or paying someone else.
 contract Marketplace {
     using SafeERC20 for IERC20;
 
@@ -77,7 +82,6 @@ contract Marketplace {
         bytes32 indexed productId, address indexed subscriber, address indexed payer, uint256 addSeconds, uint256 price
     );
 
-    error ZeroProductId();
     error ProductExists(bytes32 productId);
     error ProductNotFound(bytes32 productId);
     error NotProductOwner(bytes32 productId, address caller);
@@ -88,6 +92,7 @@ contract Marketplace {
     error NotOwnershipCandidate(bytes32 productId, address caller);
     error SubscriptionTooShort(uint256 addSeconds, uint256 minimumSubscriptionSeconds);
     error ZeroSeconds();
+    error TermsChanged(bytes32 productId, uint256 pricePerSecond, address beneficiary);
 
     modifier onlyProductOwner(bytes32 productId) {
         Product storage p = products[productId];
@@ -103,15 +108,21 @@ contract Marketplace {
 
     // ---- products ----
 
-    /// Lists a product owned by the caller. Ids are never reused, even after deletion.
+    /// The id of the product `owner` creates with `salt`.
+    function productIdOf(address owner, bytes32 salt) public pure returns (bytes32) {
+        return keccak256(abi.encode(owner, salt));
+    }
+
+    /// Lists a product owned by the caller, whose id is `productIdOf(msg.sender, salt)`. Ids are never
+    /// reused, even after deletion.
     function createProduct(
-        bytes32 id,
+        bytes32 salt,
         string calldata name,
         address beneficiary,
         uint256 pricePerSecond,
         uint256 minimumSubscriptionSeconds
-    ) external {
-        if (id == bytes32(0)) revert ZeroProductId();
+    ) external returns (bytes32 id) {
+        id = productIdOf(msg.sender, salt);
         if (products[id].id != bytes32(0)) revert ProductExists(id);
         _checkTerms(beneficiary, pricePerSecond);
         products[id] = Product({
@@ -214,13 +225,20 @@ contract Marketplace {
 
     // ---- subscriptions ----
 
-    function buy(bytes32 productId, uint256 addSeconds) external {
-        _buyFor(productId, addSeconds, msg.sender);
+    /// Buys `addSeconds` at no more than `maxPricePerSecond`, paid to `beneficiary`: the terms the buyer saw.
+    function buy(bytes32 productId, uint256 addSeconds, uint256 maxPricePerSecond, address beneficiary) external {
+        _buyFor(productId, addSeconds, msg.sender, maxPricePerSecond, beneficiary);
     }
 
     /// The caller pays; `subscriber` gets the subscription (used by the Uniswap adapter).
-    function buyFor(bytes32 productId, uint256 addSeconds, address subscriber) external {
-        _buyFor(productId, addSeconds, subscriber);
+    function buyFor(
+        bytes32 productId,
+        uint256 addSeconds,
+        address subscriber,
+        uint256 maxPricePerSecond,
+        address beneficiary
+    ) external {
+        _buyFor(productId, addSeconds, subscriber, maxPricePerSecond, beneficiary);
     }
 
     /// A free subscription from the product's owner.
@@ -245,8 +263,17 @@ contract Marketplace {
         return subscriptionEnds[productId][subscriber] > block.timestamp;
     }
 
-    function _buyFor(bytes32 productId, uint256 addSeconds, address subscriber) private {
+    function _buyFor(
+        bytes32 productId,
+        uint256 addSeconds,
+        address subscriber,
+        uint256 maxPricePerSecond,
+        address beneficiary
+    ) private {
         Product storage p = _subscribe(productId, addSeconds, subscriber);
+        if (p.pricePerSecond > maxPricePerSecond || p.beneficiary != beneficiary) {
+            revert TermsChanged(productId, p.pricePerSecond, p.beneficiary);
+        }
         uint256 price = p.pricePerSecond * addSeconds;
         token.safeTransferFrom(msg.sender, p.beneficiary, price);
         emit Purchased(productId, subscriber, msg.sender, addSeconds, price);

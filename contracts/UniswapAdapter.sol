@@ -31,6 +31,9 @@ interface IUniswapV2Router02 {
 /// exactly the input the router needs, which the buyer bounds (`msg.value` or `maxAmountIn`). Unused ETH
 /// goes back to the buyer and ERC-20 input is pulled to the wei, so the adapter holds nothing after a call.
 /// Routes: ETH -> WETH -> DATA, token -> WETH -> DATA (`pathFrom`).
+///
+/// Every purchase carries the terms the buyer agreed to (the most it pays per second and the
+/// beneficiary), which the marketplace checks.
 contract UniswapAdapter {
     using SafeERC20 for IERC20;
 
@@ -73,7 +76,13 @@ contract UniswapAdapter {
     }
 
     /// Pays with ETH: at most `msg.value`, the rest is refunded.
-    function buyWithETH(bytes32 productId, uint256 subscriptionSeconds, uint256 deadline) external payable {
+    function buyWithETH(
+        bytes32 productId,
+        uint256 subscriptionSeconds,
+        uint256 maxPricePerSecond,
+        address beneficiary,
+        uint256 deadline
+    ) external payable {
         _checkDeadline(deadline);
         uint256 price = marketplace.priceOf(productId, subscriptionSeconds);
         address[] memory path = pathFrom(weth);
@@ -81,7 +90,7 @@ contract UniswapAdapter {
         if (amountIn > msg.value) revert MaxInputTooSmall(amountIn, msg.value);
         // Sending exactly what the router needs means it has nothing to refund to us.
         router.swapETHForExactTokens{value: amountIn}(price, path, address(this), deadline);
-        _buyFor(productId, subscriptionSeconds, price);
+        _buyFor(productId, subscriptionSeconds, price, maxPricePerSecond, beneficiary);
         uint256 refund = msg.value - amountIn;
         if (refund > 0) {
             (bool ok,) = msg.sender.call{value: refund}("");
@@ -93,6 +102,8 @@ contract UniswapAdapter {
     function buyWithERC20(
         bytes32 productId,
         uint256 subscriptionSeconds,
+        uint256 maxPricePerSecond,
+        address beneficiary,
         IERC20 tokenIn,
         uint256 maxAmountIn,
         uint256 deadline
@@ -110,14 +121,17 @@ contract UniswapAdapter {
             tokenIn.forceApprove(address(router), amountIn);
             router.swapTokensForExactTokens(price, amountIn, path, address(this), deadline);
         }
-        _buyFor(productId, subscriptionSeconds, price);
+        _buyFor(productId, subscriptionSeconds, price, maxPricePerSecond, beneficiary);
     }
 
-    /// Pays with DATA in one transaction: an EIP-2612 permit for exactly the price to this adapter.
-    /// If the permit was already used (for example front-run), an existing allowance is enough.
+    /// Pays with DATA in one transaction: an EIP-2612 permit to this adapter for the agreed price
+    /// (`maxPricePerSecond * subscriptionSeconds`). If the permit was already used (for example
+    /// front-run), an existing allowance is enough; the agreed terms still bound what is paid.
     function buyWithDataPermit(
         bytes32 productId,
         uint256 subscriptionSeconds,
+        uint256 maxPricePerSecond,
+        address beneficiary,
         uint256 deadline,
         uint8 v,
         bytes32 r,
@@ -125,17 +139,24 @@ contract UniswapAdapter {
     ) external {
         _checkDeadline(deadline);
         uint256 price = marketplace.priceOf(productId, subscriptionSeconds);
-        try IERC20Permit(address(dataToken)).permit(msg.sender, address(this), price, deadline, v, r, s) {}
+        uint256 agreed = maxPricePerSecond * subscriptionSeconds;
+        try IERC20Permit(address(dataToken)).permit(msg.sender, address(this), agreed, deadline, v, r, s) {}
         catch {
             if (dataToken.allowance(msg.sender, address(this)) < price) revert PermitFailed();
         }
         dataToken.safeTransferFrom(msg.sender, address(this), price);
-        _buyFor(productId, subscriptionSeconds, price);
+        _buyFor(productId, subscriptionSeconds, price, maxPricePerSecond, beneficiary);
     }
 
-    function _buyFor(bytes32 productId, uint256 subscriptionSeconds, uint256 price) private {
+    function _buyFor(
+        bytes32 productId,
+        uint256 subscriptionSeconds,
+        uint256 price,
+        uint256 maxPricePerSecond,
+        address beneficiary
+    ) private {
         dataToken.forceApprove(address(marketplace), price);
-        marketplace.buyFor(productId, subscriptionSeconds, msg.sender);
+        marketplace.buyFor(productId, subscriptionSeconds, msg.sender, maxPricePerSecond, beneficiary);
     }
 
     function _checkDeadline(uint256 deadline) private view {

@@ -93,6 +93,13 @@ macro_rules! bind_contracts {
     };
 }
 
+/// The id of the product `owner` lists with `salt`: `Marketplace.productIdOf`, so a page knows the id
+/// before the listing is mined and nobody else can take it.
+pub fn product_id(owner: alloy_primitives::Address, salt: alloy_primitives::B256) -> alloy_primitives::B256 {
+    use alloy_sol_types::SolValue;
+    alloy_primitives::keccak256((owner, salt).abi_encode())
+}
+
 #[cfg(feature = "rpc")]
 bind_contracts!(#[sol(rpc)]);
 #[cfg(not(feature = "rpc"))]
@@ -109,12 +116,13 @@ mod tests {
     fn commit_call_encodes_its_selector_and_arguments() {
         let call = DataUnion::commitCall {
             blockNumber: U256::from(7),
+            blockHash: B256::repeat_byte(3),
             root: B256::repeat_byte(1),
             bookHash: B256::repeat_byte(2),
         };
         let data = call.abi_encode();
-        assert_eq!(&data[..4], &keccak256("commit(uint256,bytes32,bytes32)")[..4]);
-        assert_eq!(data.len(), 4 + 3 * 32);
+        assert_eq!(&data[..4], &keccak256("commit(uint256,bytes32,bytes32,bytes32)")[..4]);
+        assert_eq!(data.len(), 4 + 4 * 32);
     }
 
     #[test]

@@ -363,9 +363,14 @@ pub fn is_cover_name(name: &str) -> bool {
         && COVER_TYPES.iter().any(|(_, known)| *known == extension)
 }
 
-/// The product id a seller's product gets: the seller and the name, so one seller's names are unique.
+/// The salt a product is listed with: its name, so one seller's names are unique.
+pub fn product_salt(name: &str) -> B256 {
+    alloy_primitives::keccak256(name.as_bytes())
+}
+
+/// The id the marketplace gives a seller's product (derived on chain from the seller and the salt).
 pub fn product_id(seller: Address, name: &str) -> B256 {
-    alloy_primitives::keccak256([seller.as_slice(), name.as_bytes()].concat())
+    coop::contracts::product_id(seller, product_salt(name))
 }
 
 /// What the marketplace shows of a product beyond the chain: kept by the server per product and owner.

@@ -105,10 +105,44 @@ pub struct UnionStats {
     pub revenue_per_member_month: U256,
     /// Addresses with a running subscription to any of the union's products, each counted once.
     pub active_subscribers: u64,
+    /// Seconds a commit stays frozen; also how long the owner's announced changes wait.
     pub freeze_period: u64,
+    pub operator: Address,
+    /// The addresses that may veto a frozen commit.
+    pub validators: Vec<Address>,
+    /// Changes the owner announced that have not taken effect yet, soonest first.
+    pub announced: Vec<Announced>,
     pub latest_commit: Option<CommitInfo>,
     pub products: Vec<UnionProduct>,
     pub as_of_block: u64,
+    /// The chain time of `as_of_block` (seconds).
+    pub chain_time: u64,
+}
+
+/// A change the owner announced: anyone may apply it on chain from `effective_at` (chain seconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Announced {
+    pub change: AnnouncedChange,
+    pub effective_at: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AnnouncedChange {
+    /// A higher admin fee, as an exact percentage (`"12.5"`).
+    AdminFee(String),
+    Operator(Address),
+    ValidatorRemoval(Address),
+}
+
+impl Announced {
+    /// What the dashboard says of it.
+    pub fn describe(&self) -> String {
+        match &self.change {
+            AnnouncedChange::AdminFee(percent) => format!("The admin fee rises to {percent} %"),
+            AnnouncedChange::Operator(operator) => format!("{operator} becomes the operator"),
+            AnnouncedChange::ValidatorRemoval(validator) => format!("{validator} stops being a validator"),
+        }
+    }
 }
 
 /// One point of a union's history: what the charts draw. Sent as an array, `[block, active, total,

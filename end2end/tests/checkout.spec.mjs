@@ -50,13 +50,16 @@ const subscriptionEnd = async (market, id, buyer) => {
 async function newProduct(request, contracts, accounts, name) {
   // Ids whose first two bytes are below 0xb6: the drawn cover's hue (components/product_card.rs) still
   // overflows a u16 above that and fails the page in debug builds.
-  let id;
-  do id = `0x${keccak256(`${name} ${Date.now()} ${Math.random()}`)}`;
-  while (parseInt(id.slice(2, 4), 16) >= 0xb6 || parseInt(id.slice(4, 6), 16) >= 0xb6);
+  // The marketplace derives the id from the seller and the salt: keccak256(abi.encode(seller, salt)).
+  let salt, id;
+  do {
+    salt = `0x${keccak256(`${name} ${Date.now()} ${Math.random()}`)}`;
+    id = `0x${keccak256(Buffer.from(word(accounts[SELLER]) + word(salt), "hex"))}`;
+  } while (parseInt(id.slice(2, 4), 16) >= 0xb6 || parseInt(id.slice(4, 6), 16) >= 0xb6);
   const bytes = Buffer.from(name, "utf8");
   const data =
     `0x${selector("createProduct(bytes32,string,address,uint256,uint256)")}` +
-    [id, 32n * 5n, accounts[SELLER], PRICE_PER_SECOND, DAY].map(word).join("") +
+    [salt, 32n * 5n, accounts[SELLER], PRICE_PER_SECOND, DAY].map(word).join("") +
     word(bytes.length) +
     bytes.toString("hex").padEnd(Math.ceil(bytes.length / 32) * 64, "0");
   await send(accounts[SELLER], contracts.marketplace, data);

@@ -254,9 +254,21 @@ test("the owner changes the admin fee from the dashboard through its wallet", as
   await page.getByRole("button", { name: "Change admin fee" }).click();
   await expect(page.getByRole("alert")).toContainText("admin fee: at most 100 %");
 
+  // A rise over members is announced: everyone sees it coming, and it waits the freeze period (60 s).
   await page.getByLabel("New admin fee (%)").fill("12.5");
   await page.getByRole("button", { name: "Change admin fee" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Confirmed in block" })).toBeVisible({ timeout: 30_000 });
+  const announced = page.locator("[data-announced] li").filter({ hasText: "The admin fee rises to 12.5 %" });
+  await expect(announced).toContainText("Takes effect from", { timeout: 30_000 });
+  await expect(page.locator('[data-tile="Admin fee"]')).toHaveText("10 %");
+  const summary = (await api(`/api/v1/unions/${union}`)).body;
+  expect(summary.adminFeePercent).toBe("10");
+  expect(summary.announced).toEqual([expect.objectContaining({ change: "adminFee", adminFeePercent: "12.5" })]);
+
+  // Once due, anyone applies it.
+  await passTime(61);
+  await announced.getByRole("button", { name: "Apply it" }).click({ timeout: 30_000 });
   await expect(page.locator('[data-tile="Admin fee"]')).toHaveText("12.5 %", { timeout: 30_000 });
+  await expect(page.locator("[data-announced] li")).toHaveCount(0);
   expect((await api(`/api/v1/unions/${union}`)).body.adminFeePercent).toBe("12.5");
 });

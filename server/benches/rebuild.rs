@@ -183,7 +183,7 @@ impl SyntheticLog {
             Watched { factory: address("factory"), marketplace: address("marketplace"), data_token: address("DATA") };
         let (union, owner, operator, buyer) =
             (address("union"), address("owner"), address("operator"), address("buyer"));
-        let product = keccak256("Commuter journeys");
+        let product = coop::contracts::product_id(owner, keccak256("Commuter journeys"));
         let mut writer = Writer::new(watched);
         let mut counts = Counts::default();
         let mut revenue = U256::ZERO;

@@ -23,7 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use alloy::primitives::{Address, B256, hex, keccak256};
+use alloy::primitives::{Address, B256, hex};
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
@@ -39,7 +39,7 @@ const READERS: usize = 1000;
 /// Messages published while the readers listen, and their pace.
 const PACED: usize = 200;
 const PACE: Duration = Duration::from_millis(10);
-/// anvil accounts of `coop dev`: 2 owns the demo union, 8 is its join-part agent.
+/// anvil accounts of `coop dev`: 2 owns the demo union and its product, 8 is the union's join-part agent.
 const OWNER: usize = 2;
 const AGENT: usize = 8;
 
@@ -179,7 +179,8 @@ async fn measure(url: &str, chain: &str, messages: usize) -> Figures {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let product = keccak256("Commuter journeys");
+    // The marketplace derives a product's id from its owner and its salt (the name, as `coop dev` lists it).
+    let product = app::products::product_id(account(OWNER), "Commuter journeys");
 
     // 32 members whose keys the bench holds.
     let members: Vec<PrivateKeySigner> = (0..PUBLISHERS).map(|_| PrivateKeySigner::random()).collect();

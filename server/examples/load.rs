@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, U256};
 use anyhow::{Context, bail};
-use chain::{AGENT, BUYER, Chain, OPERATOR, OWNER, TOKEN, product_id, send};
+use chain::{AGENT, BUYER, Chain, OPERATOR, OWNER, TOKEN, product_id, product_salt, send};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
@@ -168,7 +168,7 @@ async fn compare(
     println!("instances: baseline and this build, both as of block {head}");
 
     let member = members[members.len() / 3];
-    let product = product_id("Commuter journeys");
+    let product = product_id(chain.address(OWNER), "Commuter journeys");
     // Visitors without a session, and for each page a visitor with one: a session cookie (naming no
     // session here) is what a signed-in visitor sends, and pages asked for with one are rendered
     // every time.
@@ -281,12 +281,17 @@ async fn fill(chain: &Chain, count: usize) -> (Address, Vec<Address>) {
     let market = chain.marketplace(OWNER);
     let per_day = U256::from(TOKEN / 86_400);
     for (name, beneficiary) in [("Commuter journeys", union), ("Helsinki weather stations", chain.address(OWNER))] {
-        send(market.createProduct(product_id(name), name.into(), beneficiary, per_day, U256::from(86_400u64))).await;
+        send(market.createProduct(product_salt(name), name.into(), beneficiary, per_day, U256::from(86_400u64))).await;
     }
     chain.mint_data(chain.address(BUYER), U256::from(100 * TOKEN)).await;
     send(chain.data(BUYER).approve(chain.deployment.marketplace, U256::MAX)).await;
-    for name in ["Commuter journeys", "Helsinki weather stations", "Commuter journeys"] {
-        send(chain.marketplace(BUYER).buy(product_id(name), U256::from(7 * 86_400u64))).await;
+    for (name, beneficiary) in [
+        ("Commuter journeys", union),
+        ("Helsinki weather stations", chain.address(OWNER)),
+        ("Commuter journeys", union),
+    ] {
+        let id = product_id(chain.address(OWNER), name);
+        send(chain.marketplace(BUYER).buy(id, U256::from(7 * 86_400u64), per_day, beneficiary)).await;
     }
     (union, members)
 }

@@ -44,9 +44,37 @@ pub enum ChainEvent {
         #[serde(with = "text")]
         amount: U256,
     },
-    /// The owner handed the commit role to another address (`setOperator`).
+    /// Another address took the commit role (`setOperator` on a union without a freeze period, or
+    /// `applyOperatorChange`).
     OperatorChanged {
         operator: Address,
+    },
+    /// The owner announced a new operator, who may take over from `effective_at` (seconds).
+    OperatorChangeAnnounced {
+        operator: Address,
+        effective_at: u64,
+    },
+    /// The owner announced a higher admin fee, which may apply from `effective_at` (seconds).
+    AdminFeeChangeAnnounced {
+        #[serde(with = "text")]
+        admin_fee: AdminFee,
+        effective_at: u64,
+    },
+    ValidatorAdded {
+        validator: Address,
+    },
+    /// The owner announced a validator's removal, which may apply from `effective_at` (seconds).
+    ValidatorRemovalAnnounced {
+        validator: Address,
+        effective_at: u64,
+    },
+    ValidatorRemoved {
+        validator: Address,
+    },
+    /// A validator stopped the frozen commit of `book_block`.
+    CommitVetoed {
+        book_block: u64,
+        validator: Address,
     },
     /// A log of a union that could not be decoded: stored, so every replica sets the union aside at
     /// the same point (`crate::unions::Quarantine`).
@@ -122,6 +150,12 @@ impl ChainEvent {
             ChainEvent::Committed { .. } => "committed",
             ChainEvent::Withdrawn { .. } => "withdrawn",
             ChainEvent::OperatorChanged { .. } => "operatorChanged",
+            ChainEvent::OperatorChangeAnnounced { .. } => "operatorChangeAnnounced",
+            ChainEvent::AdminFeeChangeAnnounced { .. } => "adminFeeChangeAnnounced",
+            ChainEvent::ValidatorAdded { .. } => "validatorAdded",
+            ChainEvent::ValidatorRemovalAnnounced { .. } => "validatorRemovalAnnounced",
+            ChainEvent::ValidatorRemoved { .. } => "validatorRemoved",
+            ChainEvent::CommitVetoed { .. } => "commitVetoed",
             ChainEvent::Unreadable { .. } => "unreadable",
             ChainEvent::ProductCreated(_) => "productCreated",
             ChainEvent::ProductUpdated(_) => "productUpdated",
@@ -145,6 +179,7 @@ impl ChainEvent {
             ChainEvent::Committed { book_block, root, book_hash, timestamp } => {
                 EventKind::Committed { book_block, root, book_hash, timestamp }
             }
+            ChainEvent::CommitVetoed { book_block, .. } => EventKind::CommitVetoed { book_block },
             _ => return None,
         })
     }
@@ -221,6 +256,12 @@ mod tests {
             ChainEvent::Committed { book_block: 3, root: id, book_hash: id, timestamp: 4 },
             ChainEvent::Withdrawn { member: a, recipient: a, amount: U256::from(5) },
             ChainEvent::OperatorChanged { operator: a },
+            ChainEvent::OperatorChangeAnnounced { operator: a, effective_at: 9 },
+            ChainEvent::AdminFeeChangeAnnounced { admin_fee: AdminFee::ALL, effective_at: 10 },
+            ChainEvent::ValidatorAdded { validator: a },
+            ChainEvent::ValidatorRemovalAnnounced { validator: a, effective_at: 11 },
+            ChainEvent::ValidatorRemoved { validator: a },
+            ChainEvent::CommitVetoed { book_block: 3, validator: a },
             ChainEvent::Unreadable { reason: "r".into() },
             ChainEvent::ProductCreated(fields.clone()),
             ChainEvent::ProductUpdated(fields.clone()),

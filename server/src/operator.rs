@@ -117,10 +117,22 @@ impl Operator {
         Ok(committed)
     }
 
-    /// Commits `book` (of block `confirmed`) to `union`, waits for it to be mined and stores it.
+    /// Commits `book` (of block `confirmed`) to `union`, waits for it to be mined and stores it. The
+    /// commit names the block's hash, so the union refuses it if a reorganisation replaced that block
+    /// before it was mined.
     async fn commit(&mut self, union: Address, confirmed: u64, book: &Book) -> anyhow::Result<()> {
-        let call =
-            DataUnion::commitCall { blockNumber: U256::from(confirmed), root: book.root(), bookHash: book.book_hash() };
+        let header = self
+            .chain
+            .get_block_by_number(confirmed.into())
+            .await
+            .context("asking for the committed block")?
+            .with_context(|| format!("the node has no block {confirmed}"))?;
+        let call = DataUnion::commitCall {
+            blockNumber: U256::from(confirmed),
+            blockHash: header.header.hash,
+            root: book.root(),
+            bookHash: book.book_hash(),
+        };
         let what = format!("the commit of block {confirmed}");
         let mined = sender::send(&self.chain, self.address, union, call.abi_encode(), &what, self.patience).await?;
         self.serving.record(Key::Operator, union, 1, mined.cost);

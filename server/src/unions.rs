@@ -4,13 +4,14 @@
 //! Each union keeps its engine inputs, so the book of any past block (a commit's) can be rebuilt
 //! exactly; the books last asked for are cached, within a bound, so readers share them under a read lock.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use alloy::primitives::{Address, B256, U256};
 use coop::book::Book;
 use coop::engine::{
-    Commit, CommittedBook, Event, EventKind, MemberFigures, UnionState, latest_commit, member_figures, unlocked_commit,
+    AdminFee, Commit, CommittedBook, Event, EventKind, MemberFigures, UnionState, latest_commit, member_figures,
+    unlocked_commit,
 };
 
 use crate::chain_event::{ChainEvent, StoredEvent, UnionCreated};
@@ -47,6 +48,14 @@ pub struct HistoryPoint {
     pub revenue: U256,
 }
 
+/// A change the owner announced, which waits until `effective_at` (chain seconds) so that members
+/// see it coming; someone applies it on chain after that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Announced<T> {
+    pub value: T,
+    pub effective_at: u64,
+}
+
 /// One Data Union.
 #[derive(Debug, Clone)]
 pub struct Union {
@@ -54,8 +63,12 @@ pub struct Union {
     pub created_block: u64,
     /// Seconds a commit stays frozen before members can withdraw with it.
     pub freeze_period: u64,
-    /// The address allowed to commit its books: the creator's choice, then each `setOperator`'s.
+    /// The address allowed to commit its books: the creator's choice, then each change's.
     pub operator: Address,
+    pub announced_operator: Option<Announced<Address>>,
+    pub announced_admin_fee: Option<Announced<AdminFee>>,
+    /// The addresses that may veto a frozen commit, each with its announced removal, if any.
+    pub validators: BTreeMap<Address, Option<u64>>,
     /// Shared with the book builds in flight, which run away from the lock the unions sit behind;
     /// an event applied meanwhile copies it once.
     events: Arc<Vec<Event>>,
@@ -259,7 +272,33 @@ impl Unions {
             }
             ChainEvent::OperatorChanged { operator } => {
                 union.operator = operator;
+                union.announced_operator = None;
                 Ok(())
+            }
+            ChainEvent::OperatorChangeAnnounced { operator, effective_at } => {
+                union.announced_operator = Some(Announced { value: operator, effective_at });
+                Ok(())
+            }
+            ChainEvent::AdminFeeChangeAnnounced { admin_fee, effective_at } => {
+                union.announced_admin_fee = Some(Announced { value: admin_fee, effective_at });
+                Ok(())
+            }
+            ChainEvent::ValidatorAdded { validator } => {
+                union.validators.insert(validator, None);
+                Ok(())
+            }
+            ChainEvent::ValidatorRemovalAnnounced { validator, effective_at } => {
+                union.validators.insert(validator, Some(effective_at));
+                Ok(())
+            }
+            ChainEvent::ValidatorRemoved { validator } => {
+                union.validators.remove(&validator);
+                Ok(())
+            }
+            // Any fee that takes effect, a cut at once or an announced rise applied, ends the wait.
+            ChainEvent::AdminFeeChanged { admin_fee } => {
+                union.announced_admin_fee = None;
+                union.apply(Event { key: stored.key(), kind: EventKind::AdminFeeChanged { admin_fee } })
             }
             ref event => match event.engine_input() {
                 Some(kind) => union.apply(Event { key: stored.key(), kind }),
@@ -280,6 +319,9 @@ impl Union {
             created_block: stored.block,
             freeze_period: freeze_seconds(created.freeze_period),
             operator: created.operator,
+            announced_operator: None,
+            announced_admin_fee: None,
+            validators: BTreeMap::new(),
             events: Arc::new(vec![event]),
             state,
             withdrawn: HashMap::new(),

@@ -128,13 +128,14 @@ async fn union(chain: &Chain) -> Address {
     chain.create_data_union(U256::from(10u64).pow(U256::from(17)), 0).await
 }
 
-/// Hostile unions: a freeze period no u64 holds, and an operator that commits the book of a block
-/// before its union existed and roots that match nothing.
+/// Hostile unions: the longest freeze period there is (a year; a longer one is refused), and an operator
+/// that commits the book of a block before its union existed and roots that match nothing.
 async fn hostile_unions(chain: &Chain, tally: &mut Tally) -> Address {
-    chain.create_data_union_as(OTHER, U256::from(1u8) << 70).await;
+    chain.create_data_union_as(OTHER, U256::from(365 * 86_400u64)).await;
     let hostile = chain.create_data_union_as(OTHER, U256::ZERO).await;
     send(chain.du(hostile, AGENT).addMembers(vec![chain.address(MEMBER)])).await;
-    send(chain.du(hostile, OPERATOR).commit(U256::from(1u64), B256::repeat_byte(7), B256::repeat_byte(7))).await;
+    let first = chain.block_hash(1).await;
+    send(chain.du(hostile, OPERATOR).commit(U256::from(1u64), first, B256::repeat_byte(7), B256::repeat_byte(7))).await;
     tally.hostile += 3;
     hostile
 }
@@ -151,7 +152,8 @@ async fn activity(chain: &Chain, unions: &[Address], rng: &mut Rng, tally: &mut 
         _ => {
             let block = chain.block_number().await - 1;
             let root = B256::from(U256::from(rng.next_u64()));
-            send(chain.du(union, OPERATOR).commit(U256::from(block), root, root)).await;
+            let hash = chain.block_hash(block).await;
+            send(chain.du(union, OPERATOR).commit(U256::from(block), hash, root, root)).await;
             tally.hostile += 1;
         }
     }

@@ -92,11 +92,10 @@ async fn a_union_is_discovered_and_its_revenue_split_exactly() {
 async fn a_marketplace_purchase_of_a_union_product_is_revenue_of_the_union() {
     let chain = Chain::start().await;
     let du = union_with_revenue(&chain, U256::ZERO).await;
-    let id = chain::product_id("weather");
-    send(chain.marketplace(OWNER).createProduct(id, "Weather".into(), du, U256::from(3u64), U256::from(10u64))).await;
+    let id = chain.create_product(OWNER, "Weather", du, U256::from(3u64), U256::from(10u64)).await;
     chain.mint_data(chain.address(BUYER), tokens(1)).await;
     send(chain.data(BUYER).approve(chain.deployment.marketplace, U256::MAX)).await;
-    send(chain.marketplace(BUYER).buy(id, U256::from(100u64))).await;
+    send(chain.marketplace(BUYER).buy(id, U256::from(100u64), U256::from(3u64), du)).await;
     let (store, _dir) = fresh_store().await;
     let mut indexer = indexer_for(&chain, &store, chain.wallet(DEPLOYER)).await;
 
@@ -204,11 +203,18 @@ async fn refusing_proxy(upstream: url::Url, max_blocks: u64) -> url::Url {
 }
 
 #[tokio::test]
-async fn a_union_with_a_freeze_period_beyond_64_bits_stops_nothing_and_a_restart_loads_it() {
+async fn a_union_with_the_longest_freeze_period_stops_nothing_and_a_restart_loads_it() {
     let chain = Chain::start().await;
-    // A stranger's union, with a legal freeze period no u64 holds.
-    let huge = U256::from(1u8) << 64;
-    let receipt = send(chain.du_factory(OTHER).createDataUnion(chain.address(AGENT), vec![], U256::ZERO, huge)).await;
+    // A stranger's union, with the longest freeze period there is (a longer one is refused).
+    let longest = 365 * 86_400u64;
+    let receipt = send(chain.du_factory(OTHER).createDataUnion(
+        chain.address(AGENT),
+        vec![],
+        vec![],
+        U256::ZERO,
+        U256::from(longest),
+    ))
+    .await;
     let stranger = chain::event::<coop::contracts::DataUnionFactory::DataUnionCreated>(&receipt).du;
     let du = union_with_revenue(&chain, U256::from(1001u64)).await;
     let (store, _dir) = fresh_store().await;
@@ -219,7 +225,7 @@ async fn a_union_with_a_freeze_period_beyond_64_bits_stops_nothing_and_a_restart
     // What a restart does: build the models from the stored log.
     let (models, _) = live::load(&store).await.expect("a restart loads the log");
     assert_eq!(models.unions.as_of(), chain.block_number().await);
-    assert_eq!(models.unions.get(&stranger).expect("served").freeze_period, u64::MAX);
+    assert_eq!(models.unions.get(&stranger).expect("served").freeze_period, longest);
     assert_eq!(models.unions.get(&du).unwrap().state().totals().revenue, U256::from(1001u64));
 }
 
@@ -249,8 +255,10 @@ async fn a_commit_gets_its_block_time_when_the_node_leaves_it_out_of_the_log() {
     let chain = Chain::start().await;
     let du = chain.create_data_union(U256::ZERO, 3600).await;
     let book_block = chain.block_number().await;
+    let hash = chain.block_hash(book_block).await;
     let receipt =
-        send(chain.du(du, chain::OPERATOR).commit(U256::from(book_block), B256::repeat_byte(1), B256::ZERO)).await;
+        send(chain.du(du, chain::OPERATOR).commit(U256::from(book_block), hash, B256::repeat_byte(1), B256::ZERO))
+            .await;
     let committed_at = chain
         .wallet(DEPLOYER)
         .get_block_by_number(receipt.block_number.unwrap().into())

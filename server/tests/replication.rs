@@ -369,9 +369,7 @@ async fn a_stream_published_through_one_instance_reaches_a_live_reader_on_anothe
     };
     let chain = &cluster.chain;
     let owner = chain.signer(OWNER);
-    let id = chain::product_id("Shared stream");
-    let market = chain.marketplace(OWNER);
-    send(market.createProduct(id, "Shared stream".into(), owner.address(), U256::from(1u64), U256::ZERO)).await;
+    let id = chain.create_product(OWNER, "Shared stream", owner.address(), U256::from(1u64), U256::ZERO).await;
     let config = |name: &str| Config {
         nats_url: Some(nats.url.clone()),
         messages_per_second_per_publisher: 10_000,

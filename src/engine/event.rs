@@ -89,6 +89,12 @@ pub enum EventKind {
         /// The timestamp (seconds) of the block holding the commit: the freeze period starts here.
         timestamp: u64,
     },
+    /// `CommitVetoed(blockNumber, validator)`: a validator stopped the frozen commit of `book_block`,
+    /// which can no longer be proven; the operator may commit that block again.
+    CommitVetoed {
+        /// The block whose commit was vetoed.
+        book_block: u64,
+    },
 }
 
 impl EventKind {
@@ -102,6 +108,7 @@ impl EventKind {
             EventKind::OwnerChanged { .. } => "ownerChanged",
             EventKind::Revenue { .. } => "revenue",
             EventKind::Committed { .. } => "commit",
+            EventKind::CommitVetoed { .. } => "commitVetoed",
         }
     }
 }

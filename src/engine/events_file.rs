@@ -145,6 +145,7 @@ pub fn format_event(event: &Event) -> String {
         EventKind::Committed { book_block, root, book_hash, timestamp } => {
             json!({ "bookBlock": book_block, "root": root.to_string(), "bookHash": book_hash.to_string(), "timestamp": timestamp })
         }
+        EventKind::CommitVetoed { book_block } => json!({ "bookBlock": book_block }),
     };
     if let (Value::Object(object), Value::Object(fields)) = (&mut object, fields) {
         object.extend(fields);
@@ -181,6 +182,7 @@ fn parse_line(line: usize, content: &str) -> Result<Event, EventsFileError> {
             },
             &["bookBlock", "root", "bookHash", "timestamp"],
         ),
+        "commitVetoed" => (EventKind::CommitVetoed { book_block: fields.integer("bookBlock")? }, &["bookBlock"]),
         other => {
             return Err(EventsFileError::UnknownType { line, value: other.to_owned() });
         }

@@ -55,7 +55,7 @@ impl Reference {
                 self.ensure_leaf(owner);
             }
             EventKind::Revenue { amount } => self.revenue(amount),
-            EventKind::Committed { .. } => {}
+            EventKind::Committed { .. } | EventKind::CommitVetoed { .. } => {}
         }
     }
 

@@ -233,6 +233,8 @@ impl UnionState {
             EventKind::Committed { book_block, root, book_hash, timestamp } => {
                 self.commits.push(Commit { key, book_block, root, book_hash, timestamp });
             }
+            // Vetoes are rare and a union's commits few, so a linear search is fine.
+            EventKind::CommitVetoed { book_block } => self.commits.retain(|commit| commit.book_block != book_block),
         }
         self.last_key = key;
         self.block = key.block;

@@ -1,4 +1,4 @@
-use alloy_primitives::{Address, U256, address};
+use alloy_primitives::{Address, B256, U256, address};
 
 use super::*;
 
@@ -157,6 +157,26 @@ fn an_admin_fee_change_applies_to_later_revenue_only() {
     s.join(ALICE).revenue(100);
     s.apply(EventKind::AdminFeeChanged { admin_fee: AdminFee::ALL }).revenue(100);
     assert_eq!((s.earnings(OWNER), s.earnings(ALICE)), (wei(100), wei(100)));
+}
+
+#[test]
+fn a_vetoed_commit_is_forgotten_and_its_block_may_be_committed_again() {
+    let commit = |book_block: u64, byte: u8| EventKind::Committed {
+        book_block,
+        root: B256::repeat_byte(byte),
+        book_hash: B256::repeat_byte(byte),
+        timestamp: 100,
+    };
+    let mut s = Script::new(AdminFee::ZERO);
+    s.apply(commit(1, 1)).apply(commit(2, 2)).apply(EventKind::CommitVetoed { book_block: 2 });
+    let roots = |s: &Script| s.state.commits().iter().map(|c| (c.book_block, c.root)).collect::<Vec<_>>();
+    assert_eq!(roots(&s), vec![(1, B256::repeat_byte(1))], "the older commit stays provable");
+
+    s.apply(commit(2, 3));
+    assert_eq!(roots(&s), vec![(1, B256::repeat_byte(1)), (2, B256::repeat_byte(3))]);
+    // A veto of a block never committed changes nothing.
+    s.apply(EventKind::CommitVetoed { book_block: 9 });
+    assert_eq!(roots(&s).len(), 2);
 }
 
 #[test]

@@ -88,6 +88,12 @@ pub struct Refusal {
 pub fn check_fresh(order: &Order, fresh: &CheckoutQuote, clock: u64) -> Result<(), Refusal> {
     let currency = order.quote.request.currency;
     let refuse = |reason: String| Err(Refusal { reason, fresh: Some(Box::new(fresh.clone())), reverted: None });
+    if fresh.terms.beneficiary != order.quote.terms.beneficiary {
+        return refuse(format!(
+            "The seller changed who is paid since your quote: it is now {}. Nothing was signed; check the new quote.",
+            fresh.terms.beneficiary.to_checksum(None)
+        ));
+    }
     if fresh.price != order.quote.price {
         return refuse(format!(
             "The seller changed the price since your quote: it is now {}. Nothing was signed; check the new quote.",
@@ -114,6 +120,8 @@ pub fn buy_with_eth(order: &Order) -> UnsignedTx {
     let call = UniswapAdapter::buyWithETHCall {
         productId: order.quote.request.product,
         subscriptionSeconds: order.quote.request.seconds,
+        maxPricePerSecond: order.quote.terms.price_per_second,
+        beneficiary: order.quote.terms.beneficiary,
         deadline: U256::from(order.deadline),
     };
     UnsignedTx { to: order.quote.adapter, data: call.abi_encode().into(), value: order.maximum }
@@ -131,6 +139,8 @@ pub fn buy_with_token(order: &Order) -> Option<UnsignedTx> {
     let call = UniswapAdapter::buyWithERC20Call {
         productId: order.quote.request.product,
         subscriptionSeconds: order.quote.request.seconds,
+        maxPricePerSecond: order.quote.terms.price_per_second,
+        beneficiary: order.quote.terms.beneficiary,
         tokenIn: order.quote.token?,
         maxAmountIn: order.maximum,
         deadline: U256::from(order.deadline),
@@ -143,6 +153,8 @@ pub fn buy_with_permit(order: &Order, (v, r, s): (u8, B256, B256)) -> UnsignedTx
     let call = UniswapAdapter::buyWithDataPermitCall {
         productId: order.quote.request.product,
         subscriptionSeconds: order.quote.request.seconds,
+        maxPricePerSecond: order.quote.terms.price_per_second,
+        beneficiary: order.quote.terms.beneficiary,
         deadline: U256::from(order.deadline),
         v,
         r,
@@ -266,7 +278,7 @@ mod tests {
     use alloy_primitives::{Address, B256};
 
     use super::*;
-    use crate::checkout::port::QuoteRequest;
+    use crate::checkout::port::{QuoteRequest, Terms};
 
     fn order(amount_in: u64, maximum: u64) -> Order {
         let quote = CheckoutQuote {
@@ -277,6 +289,7 @@ mod tests {
                 buyer: Some(Address::repeat_byte(6)),
             },
             price: U256::from(1_000),
+            terms: Terms { price_per_second: U256::from(1), beneficiary: Address::repeat_byte(5) },
             amount_in: U256::from(amount_in),
             hops: Vec::new(),
             block: 10,
@@ -288,6 +301,16 @@ mod tests {
             buyer: None,
         };
         Order { quote, slippage_bps: 50, maximum: U256::from(maximum), deadline: 2_200 }
+    }
+
+    #[test]
+    fn a_beneficiary_changed_since_the_quote_is_refused_before_signing() {
+        let order = order(1_000, 1_005);
+        let mut fresh = order.quote.clone();
+        fresh.terms.beneficiary = Address::repeat_byte(0xee);
+        let refusal = check_fresh(&order, &fresh, 1_500).unwrap_err();
+        assert!(refusal.reason.contains("changed who is paid"), "{}", refusal.reason);
+        assert_eq!(refusal.fresh.as_deref(), Some(&fresh));
     }
 
     #[test]

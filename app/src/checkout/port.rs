@@ -24,6 +24,9 @@ pub struct CheckoutQuote {
     pub request: QuoteRequest,
     /// DATA wei the Marketplace takes (`pricePerSecond × seconds`).
     pub price: U256,
+    /// The terms the purchase carries, as of `block`: the marketplace refuses it if the seller changed
+    /// either before it is mined.
+    pub terms: Terms,
     /// Wei of the currency the swap needs now (the router's `getAmountsIn`; the price for DATA).
     pub amount_in: U256,
     /// The pools of the route, in the swap's direction; empty for DATA.
@@ -39,6 +42,14 @@ pub struct CheckoutQuote {
     pub permit: Option<PermitDomain>,
     /// The buyer's side, when a buyer was named.
     pub buyer: Option<BuyerState>,
+}
+
+/// A product's price and beneficiary, which a purchase names so that it pays no more and nobody else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Terms {
+    /// DATA wei per second.
+    pub price_per_second: U256,
+    pub beneficiary: Address,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

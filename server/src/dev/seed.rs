@@ -1,10 +1,11 @@
 //! The demo marketplace `coop dev` starts with: a plain data product, a Data Union product with
 //! three members, and a purchase of each, all made with anvil's development accounts.
 
-use alloy::primitives::{Address, B256, U256, keccak256};
+use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::SignerSync;
 use anyhow::Context;
+use app::products::{product_id, product_salt};
 use coop::contracts::{DataToken, DataUnion, DataUnionFactory, Marketplace};
 use coop::stream::{Message, SignedMessage, StreamDefinition, StreamName};
 
@@ -34,10 +35,10 @@ pub async fn demo(chain: &DevChain, deployment: &Deployment) -> anyhow::Result<(
     let per_day = |data: u128| U256::from(data / u128::from(DAY));
 
     let seller_market = Marketplace::new(deployment.marketplace, wallet(SELLER));
-    let weather = product_id("Helsinki weather stations");
+    let weather = product_id(address(SELLER), "Helsinki weather stations");
     confirmed(
         seller_market.createProduct(
-            weather,
+            product_salt("Helsinki weather stations"),
             "Helsinki weather stations".into(),
             address(SELLER),
             per_day(5 * DATA),
@@ -52,6 +53,7 @@ pub async fn demo(chain: &DevChain, deployment: &Deployment) -> anyhow::Result<(
         factory.createDataUnion(
             address(OPERATOR),
             vec![address(AGENT)],
+            Vec::new(),
             U256::from(DATA / 10), // a 10 % admin fee
             U256::from(60u64),
         ),
@@ -60,9 +62,10 @@ pub async fn demo(chain: &DevChain, deployment: &Deployment) -> anyhow::Result<(
     .await?;
     let union = created_union(&receipt)?;
     let owner_market = Marketplace::new(deployment.marketplace, wallet(UNION_OWNER));
-    let commuting = product_id("Commuter journeys");
+    let commuting = product_id(address(UNION_OWNER), "Commuter journeys");
+    let salt = product_salt("Commuter journeys");
     confirmed(
-        owner_market.createProduct(commuting, "Commuter journeys".into(), union, per_day(20 * DATA), U256::from(DAY)),
+        owner_market.createProduct(salt, "Commuter journeys".into(), union, per_day(20 * DATA), U256::from(DAY)),
         "creating the demo Data Union product",
     )
     .await?;
@@ -72,8 +75,14 @@ pub async fn demo(chain: &DevChain, deployment: &Deployment) -> anyhow::Result<(
     let buyer_data = DataToken::new(deployment.data_token, wallet(BUYER));
     confirmed(buyer_data.approve(deployment.marketplace, U256::MAX), "approving DATA for the demo purchases").await?;
     let buyer_market = Marketplace::new(deployment.marketplace, wallet(BUYER));
-    confirmed(buyer_market.buy(weather, U256::from(7 * DAY)), "buying the demo data product").await?;
-    confirmed(buyer_market.buy(commuting, U256::from(30 * DAY)), "buying the demo Data Union product").await?;
+    let (weather_price, seller) = (per_day(5 * DATA), address(SELLER));
+    confirmed(buyer_market.buy(weather, U256::from(7 * DAY), weather_price, seller), "buying the demo data product")
+        .await?;
+    confirmed(
+        buyer_market.buy(commuting, U256::from(30 * DAY), per_day(20 * DATA), union),
+        "buying the demo Data Union product",
+    )
+    .await?;
     tracing::info!(target: "dev", %union, "seeded a data product, a Data Union with 3 members, and 2 purchases");
     Ok(())
 }
@@ -86,13 +95,19 @@ pub async fn streams(chain: &DevChain, config: &crate::config::Config) -> anyhow
     let messages = crate::streams::embedded::Embedded::open(&config.data_dir.join("streams.db")).await?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis() as u64;
     let streams = [
-        ("Commuter journeys", "journeys", "One journey per message: mode, minutes, kilometres.", MEMBERS.to_vec()),
-        ("Helsinki weather stations", "readings", "A station's reading: temperature and wind.", vec![SELLER]),
+        (
+            UNION_OWNER,
+            "Commuter journeys",
+            "journeys",
+            "One journey per message: mode, minutes, kilometres.",
+            MEMBERS.to_vec(),
+        ),
+        (SELLER, "Helsinki weather stations", "readings", "A station's reading: temperature and wind.", vec![SELLER]),
     ];
-    for (product, name, description, publishers) in streams {
+    for (owner, product, name, description, publishers) in streams {
         let stream_name: StreamName = name.parse()?;
         let definition = StreamDefinition {
-            product: product_id(product),
+            product: product_id(chain.addresses()[owner], product),
             name: stream_name.clone(),
             description: description.to_owned(),
             example: None,
@@ -128,10 +143,6 @@ pub async fn streams(chain: &DevChain, config: &crate::config::Config) -> anyhow
     store.close().await;
     tracing::info!(target: "dev", "seeded a stream with messages on each demo product");
     Ok(())
-}
-
-fn product_id(name: &str) -> B256 {
-    keccak256(name.as_bytes())
 }
 
 fn created_union(receipt: &alloy::rpc::types::TransactionReceipt) -> anyhow::Result<Address> {

@@ -28,14 +28,20 @@ pub enum DecodeError {
 }
 
 /// The Data Union events the indexer asks for, from the known unions only.
-const UNION_TOPICS: [B256; 7] = [
+const UNION_TOPICS: [B256; 13] = [
     DataUnion::MemberJoined::SIGNATURE_HASH,
     DataUnion::MemberParted::SIGNATURE_HASH,
     DataUnion::AdminFeeChanged::SIGNATURE_HASH,
+    DataUnion::AdminFeeChangeAnnounced::SIGNATURE_HASH,
     DataUnion::OwnershipTransferred::SIGNATURE_HASH,
     DataUnion::NewCommit::SIGNATURE_HASH,
+    DataUnion::CommitVetoed::SIGNATURE_HASH,
     DataUnion::Withdrawn::SIGNATURE_HASH,
     DataUnion::OperatorChanged::SIGNATURE_HASH,
+    DataUnion::OperatorChangeAnnounced::SIGNATURE_HASH,
+    DataUnion::ValidatorAdded::SIGNATURE_HASH,
+    DataUnion::ValidatorRemovalAnnounced::SIGNATURE_HASH,
+    DataUnion::ValidatorRemoved::SIGNATURE_HASH,
 ];
 
 /// The events asked for from the factory, the marketplace and the DATA token.
@@ -185,8 +191,32 @@ fn decode_union(log: &Log, at: &Position) -> Result<Option<ChainEvent>, String> 
         }
         Union::Withdrawn(e) => ChainEvent::Withdrawn { member: e.member, recipient: e.recipient, amount: e.amount },
         Union::OperatorChanged(e) => ChainEvent::OperatorChanged { operator: e.newOperator },
+        Union::OperatorChangeAnnounced(e) => {
+            ChainEvent::OperatorChangeAnnounced { operator: e.newOperator, effective_at: seconds(e.effectiveAt) }
+        }
+        Union::AdminFeeChangeAnnounced(e) => {
+            let admin_fee =
+                AdminFee::try_from(e.adminFee).map_err(|error| format!("AdminFeeChangeAnnounced: {error}"))?;
+            ChainEvent::AdminFeeChangeAnnounced { admin_fee, effective_at: seconds(e.effectiveAt) }
+        }
+        Union::ValidatorAdded(e) => ChainEvent::ValidatorAdded { validator: e.validator },
+        Union::ValidatorRemovalAnnounced(e) => {
+            ChainEvent::ValidatorRemovalAnnounced { validator: e.validator, effective_at: seconds(e.effectiveAt) }
+        }
+        Union::ValidatorRemoved(e) => ChainEvent::ValidatorRemoved { validator: e.validator },
+        Union::CommitVetoed(e) => {
+            let book_block = u64::try_from(e.blockNumber)
+                .map_err(|_| format!("CommitVetoed: block number {} does not fit 64 bits", e.blockNumber))?;
+            ChainEvent::CommitVetoed { book_block, validator: e.validator }
+        }
         _ => return Ok(None),
     }))
+}
+
+/// A time from the chain (any `uint256`) in seconds; past `u64::MAX` it never comes, as the saturated
+/// value also says.
+fn seconds(time: alloy::primitives::U256) -> u64 {
+    u64::try_from(time).unwrap_or(u64::MAX)
 }
 
 fn decode_marketplace(log: &Log) -> Result<Option<ChainEvent>, alloy::sol_types::Error> {

@@ -94,6 +94,54 @@ fn a_freeze_period_beyond_64_bits_is_a_legal_union_whose_commits_never_unlock() 
 }
 
 #[test]
+fn announced_changes_wait_until_applied_and_a_vetoed_commit_is_never_offered() {
+    let announce_fee = DataUnion::AdminFeeChangeAnnounced {
+        adminFee: U256::from(10u64).pow(U256::from(18)),
+        effectiveAt: U256::from(5_000),
+    };
+    let announce_operator = DataUnion::OperatorChangeAnnounced { newOperator: OWNER, effectiveAt: U256::MAX };
+    let logs = [
+        log(10, 0, WATCHED.factory, created(UNION_A, U256::ZERO, U256::from(3_600))),
+        log(10, 1, UNION_A, DataUnion::ValidatorAdded { validator: MEMBER }.encode_log_data()),
+        log(11, 0, UNION_A, announce_fee.encode_log_data()),
+        log(11, 1, UNION_A, announce_operator.encode_log_data()),
+        log(12, 0, UNION_A, commit(11, B256::repeat_byte(1))),
+        log(
+            13,
+            0,
+            UNION_A,
+            DataUnion::CommitVetoed { blockNumber: U256::from(11), validator: MEMBER }.encode_log_data(),
+        ),
+    ];
+
+    let unions = Unions::build(&stored(&logs), 13);
+
+    let union = unions.get(&UNION_A).expect("the union is served");
+    assert_eq!(union.operator, OPERATOR, "an announced operator has not taken over");
+    assert_eq!(union.announced_operator.map(|a| (a.value, a.effective_at)), Some((OWNER, u64::MAX)));
+    assert_eq!(union.announced_admin_fee.map(|a| a.effective_at), Some(5_000));
+    assert_eq!(union.state().admin_fee(), coop::engine::AdminFee::ZERO, "the fee has not risen");
+    assert_eq!(union.validators.keys().copied().collect::<Vec<_>>(), vec![MEMBER]);
+    assert!(union.state().commits().is_empty(), "the vetoed commit is gone");
+
+    let applied = [
+        log(14, 0, UNION_A, DataUnion::AdminFeeChanged { adminFee: announce_fee.adminFee }.encode_log_data()),
+        log(
+            14,
+            1,
+            UNION_A,
+            DataUnion::OperatorChanged { previousOperator: OPERATOR, newOperator: OWNER }.encode_log_data(),
+        ),
+        log(14, 2, UNION_A, DataUnion::ValidatorRemoved { validator: MEMBER }.encode_log_data()),
+    ];
+    let unions = Unions::build(&stored(&[logs.as_slice(), applied.as_slice()].concat()), 14);
+    let union = unions.get(&UNION_A).unwrap();
+    assert_eq!((union.operator, union.announced_operator, union.announced_admin_fee), (OWNER, None, None));
+    assert_eq!(union.state().admin_fee(), coop::engine::AdminFee::ALL);
+    assert!(union.validators.is_empty());
+}
+
+#[test]
 fn a_log_the_indexer_did_not_ask_for_is_passed_over_even_when_it_cannot_be_read() {
     // `JoinPartAgentAdded` is a Data Union event the indexer never asks for; a node that sends one
     // anyway, cut short so it cannot be decoded, must not set the union aside.
@@ -233,6 +281,20 @@ fn data() -> impl Strategy<Value = LogData> {
         (address(), address()).prop_map(|(from, to)| {
             DataUnion::OperatorChanged { previousOperator: from, newOperator: to }.encode_log_data()
         }),
+        (address(), amount()).prop_map(|(to, at)| {
+            DataUnion::OperatorChangeAnnounced { newOperator: to, effectiveAt: at }.encode_log_data()
+        }),
+        (amount(), amount()).prop_map(|(fee, at)| {
+            DataUnion::AdminFeeChangeAnnounced { adminFee: fee, effectiveAt: at }.encode_log_data()
+        }),
+        (amount(), address()).prop_map(|(block, validator)| {
+            DataUnion::CommitVetoed { blockNumber: block, validator }.encode_log_data()
+        }),
+        (address(), amount()).prop_map(|(validator, at)| {
+            DataUnion::ValidatorRemovalAnnounced { validator, effectiveAt: at }.encode_log_data()
+        }),
+        address().prop_map(|validator| DataUnion::ValidatorAdded { validator }.encode_log_data()),
+        address().prop_map(|validator| DataUnion::ValidatorRemoved { validator }.encode_log_data()),
         (address(), amount()).prop_map(|(to, value)| revenue(to, value)),
         (id.clone(), address(), amount()).prop_map(|(id, owner, price)| {
             Marketplace::ProductCreated {

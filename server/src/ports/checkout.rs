@@ -10,7 +10,7 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use anyhow::Context;
 use app::checkout::port::ssr::{Answer, Checkout, RequestCheckout};
-use app::checkout::port::{BuyerState, CheckoutQuote, PermitDomain, QuoteRequest, Subscription, Subscriptions};
+use app::checkout::port::{BuyerState, CheckoutQuote, PermitDomain, QuoteRequest, Subscription, Subscriptions, Terms};
 use app::checkout::quote::{Currency, Funds, Hop};
 use app::error::{AppError, Service};
 use axum::extract::Request;
@@ -76,9 +76,17 @@ impl ChainCheckout {
             Some(buyer) => Some(self.buyer(deployment, request, token, buyer, at).await?),
             None => None,
         };
+        let product = Marketplace::new(deployment.marketplace, chain.clone())
+            .getProduct(request.product)
+            .block(at)
+            .call()
+            .await
+            .context("reading the product's terms")?;
+        let terms = Terms { price_per_second: product.pricePerSecond, beneficiary: product.beneficiary };
         Ok(CheckoutQuote {
             request: request.clone(),
             price: quoted.price.0,
+            terms,
             amount_in: quoted.amount_in.0,
             hops,
             block: quoted.block,

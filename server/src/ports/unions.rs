@@ -9,9 +9,9 @@ use app::components::chart;
 use app::error::{AppError, Service};
 use app::unions::ssr::{Answer, RequestUnions, Unions};
 use app::unions::{
-    CommitInfo, Contributions, Decision, HistoryPoint, JoinAgent, JoinPrompt, JoinQueue, JoinSecret, JoinStatus,
-    MEMBERS_PAGE, MemberFigures, MemberPage, MemberQuery, MemberRow, SignedJoin, UnionProduct, UnionStats,
-    WithdrawProof,
+    Announced, AnnouncedChange, CommitInfo, Contributions, Decision, HistoryPoint, JoinAgent, JoinPrompt, JoinQueue,
+    JoinSecret, JoinStatus, MEMBERS_PAGE, MemberFigures, MemberPage, MemberQuery, MemberRow, SignedJoin, UnionProduct,
+    UnionStats, WithdrawProof,
 };
 use axum::extract::{Request, State};
 use axum::http::Extensions;
@@ -87,6 +87,16 @@ fn join_status(view: RequestView) -> JoinStatus {
     }
 }
 
+fn announced(change: service::AnnouncedChange) -> Announced {
+    let effective_at = change.effective_at();
+    let change = match change {
+        service::AnnouncedChange::AdminFee { admin_fee_percent, .. } => AnnouncedChange::AdminFee(admin_fee_percent),
+        service::AnnouncedChange::Operator { operator, .. } => AnnouncedChange::Operator(operator),
+        service::AnnouncedChange::ValidatorRemoval { validator, .. } => AnnouncedChange::ValidatorRemoval(validator),
+    };
+    Announced { change, effective_at }
+}
+
 fn join_secret(view: SecretView) -> JoinSecret {
     JoinSecret { id: view.id, name: view.name, created_at: view.created_at, secret: view.secret }
 }
@@ -115,6 +125,9 @@ impl Unions for SessionUnions {
                 revenue_per_member_month: dashboard.revenue_per_member_month,
                 active_subscribers: dashboard.active_subscribers,
                 freeze_period: summary.freeze_period,
+                operator: summary.operator,
+                validators: summary.validators,
+                announced: summary.announced.into_iter().map(announced).collect(),
                 latest_commit: summary.latest_commit.map(|commit| CommitInfo {
                     book_block: commit.book_block,
                     committed_at: commit.committed_at,
@@ -122,6 +135,7 @@ impl Unions for SessionUnions {
                 }),
                 products: dashboard.products.into_iter().map(|(id, name)| UnionProduct { id, name }).collect(),
                 as_of_block: dashboard.as_of,
+                chain_time: dashboard.chain_time,
             }))
         })
     }

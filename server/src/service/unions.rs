@@ -42,8 +42,69 @@ pub struct Summary {
     pub latest_commit: Option<CommitView>,
     pub created_block: u64,
     /// Seconds a commit stays frozen (a freeze period of 2^64 seconds or more reads as
-    /// 18446744073709551615: commits never unlock).
+    /// 18446744073709551615: commits never unlock). The owner's changes that could hurt members wait
+    /// this long too.
     pub freeze_period: u64,
+    /// The address allowed to commit.
+    #[schema(value_type = AnswerAddress)]
+    pub operator: Address,
+    /// The addresses that may veto a frozen commit, in address order.
+    #[schema(value_type = Vec<AnswerAddress>)]
+    pub validators: Vec<Address>,
+    /// Changes the owner announced that have not taken effect yet, soonest first.
+    pub announced: Vec<AnnouncedChange>,
+}
+
+/// A change the owner announced, which anyone may apply on chain from `effectiveAt` (chain seconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(tag = "change", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum AnnouncedChange {
+    /// A higher admin fee (a lower one applies at once).
+    AdminFee {
+        admin_fee: Wei,
+        #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", examples("12.5"))]
+        admin_fee_percent: String,
+        effective_at: u64,
+    },
+    /// A new operator.
+    Operator {
+        #[schema(value_type = AnswerAddress)]
+        operator: Address,
+        effective_at: u64,
+    },
+    /// A validator's removal.
+    ValidatorRemoval {
+        #[schema(value_type = AnswerAddress)]
+        validator: Address,
+        effective_at: u64,
+    },
+}
+
+impl AnnouncedChange {
+    pub fn effective_at(&self) -> u64 {
+        match *self {
+            AnnouncedChange::AdminFee { effective_at, .. }
+            | AnnouncedChange::Operator { effective_at, .. }
+            | AnnouncedChange::ValidatorRemoval { effective_at, .. } => effective_at,
+        }
+    }
+}
+
+fn announced(union: &Union) -> Vec<AnnouncedChange> {
+    let fee = union.announced_admin_fee.map(|fee| AnnouncedChange::AdminFee {
+        admin_fee: Wei(fee.value.value()),
+        admin_fee_percent: fee.value.percent(),
+        effective_at: fee.effective_at,
+    });
+    let operator = union
+        .announced_operator
+        .map(|op| AnnouncedChange::Operator { operator: op.value, effective_at: op.effective_at });
+    let removals = union.validators.iter().filter_map(|(&validator, removal)| {
+        removal.map(|effective_at| AnnouncedChange::ValidatorRemoval { validator, effective_at })
+    });
+    let mut all: Vec<AnnouncedChange> = fee.into_iter().chain(operator).chain(removals).collect();
+    all.sort_by_key(AnnouncedChange::effective_at);
+    all
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -96,6 +157,9 @@ pub fn summary(union: &Union) -> Summary {
         latest_commit: latest_commit(state.commits()).map(|c| CommitView::new(c, union.freeze_period)),
         created_block: union.created_block,
         freeze_period: union.freeze_period,
+        operator: union.operator,
+        validators: union.validators.keys().copied().collect(),
+        announced: announced(union),
     }
 }
 
@@ -195,6 +259,8 @@ pub struct Dashboard {
     /// The products paying into the union, oldest first.
     pub products: Vec<(B256, String)>,
     pub as_of: u64,
+    /// The chain time of `as_of` (seconds).
+    pub chain_time: u64,
 }
 
 /// The owner's dashboard of `address`, `None` when there is no such union.
@@ -220,6 +286,7 @@ pub async fn dashboard(services: &Services, address: Address) -> Result<Option<D
             products,
             stats,
             as_of: models.as_of(),
+            chain_time: now,
         }))
     })
     .await

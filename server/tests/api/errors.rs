@@ -3,7 +3,7 @@
 
 use alloy::primitives::{Address, B256, U256};
 
-use crate::chain::{AGENT, MEMBER, OTHER, OWNER, product_id, send};
+use crate::chain::{AGENT, MEMBER, OTHER, OWNER, send};
 use crate::helpers::spawn_app_with_contracts;
 
 #[tokio::test]
@@ -12,8 +12,7 @@ async fn bad_input_is_a_400_naming_the_field_and_unknown_things_are_404s() {
     let chain = app.chain();
     let du = chain.create_data_union(U256::ZERO, 0).await;
     send(chain.du(du, AGENT).addMembers(vec![chain.address(MEMBER)])).await;
-    let id = product_id("Weather");
-    send(chain.marketplace(OWNER).createProduct(id, "Weather".into(), du, U256::from(2u64), U256::ZERO)).await;
+    let id = chain.create_product(OWNER, "Weather", du, U256::from(2u64), U256::ZERO).await;
     app.caught_up().await;
     let head = chain.block_number().await;
     let bad_checksum = wrong_checksum(&chain.address(MEMBER).to_checksum(None));
@@ -88,15 +87,7 @@ fn wrong_checksum(checksummed: &str) -> String {
 async fn a_deleted_product_cannot_be_quoted() {
     let app = spawn_app_with_contracts().await;
     let chain = app.chain();
-    let id = product_id("Weather");
-    send(chain.marketplace(OWNER).createProduct(
-        id,
-        "Weather".into(),
-        chain.address(OTHER),
-        U256::from(1u64),
-        U256::ZERO,
-    ))
-    .await;
+    let id = chain.create_product(OWNER, "Weather", chain.address(OTHER), U256::from(1u64), U256::ZERO).await;
     send(chain.marketplace(OWNER).deleteProduct(id)).await;
     app.caught_up().await;
 

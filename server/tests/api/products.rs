@@ -5,15 +5,12 @@ use alloy::primitives::{Address, B256, U256};
 use coop::contracts::UniswapV2Router02;
 use serde_json::Value;
 
-use crate::chain::{AGENT, BUYER, DEPLOYER, MEMBER, OTHER, OWNER, product_id, send, tokens};
+use crate::chain::{AGENT, BUYER, DEPLOYER, MEMBER, OTHER, OWNER, send, tokens};
 use crate::helpers::{TestApp, spawn_app_with_contracts};
 
-/// Lists a product owned by OWNER.
+/// Lists a product owned by OWNER (its id is OWNER's and the name's, as the web app derives it).
 pub(crate) async fn list_product(app: &TestApp, name: &str, beneficiary: Address, price_per_second: U256) -> B256 {
-    let id = product_id(name);
-    let market = app.chain().marketplace(OWNER);
-    send(market.createProduct(id, name.into(), beneficiary, price_per_second, U256::from(10u64))).await;
-    id
+    app.chain().create_product(OWNER, name, beneficiary, price_per_second, U256::from(10u64)).await
 }
 
 /// Gives BUYER DATA and lets the Marketplace take it.
@@ -33,8 +30,9 @@ async fn purchases_of_a_union_product_show_in_the_product_the_subscription_and_t
     fund_buyer(&app).await;
 
     // A purchase, then an extension of the running subscription.
-    send(chain.marketplace(BUYER).buy(id, U256::from(100u64))).await;
-    send(chain.marketplace(BUYER).buy(id, U256::from(50u64))).await;
+    let (price, beneficiary) = chain.terms(id).await;
+    send(chain.marketplace(BUYER).buy(id, U256::from(100u64), price, beneficiary)).await;
+    send(chain.marketplace(BUYER).buy(id, U256::from(50u64), price, beneficiary)).await;
     app.caught_up().await;
 
     let product = app.ok(&format!("/api/v1/products/{id}")).await;

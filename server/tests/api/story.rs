@@ -147,7 +147,7 @@ async fn members_join_through_the_api_earn_from_a_purchase_and_withdraw_exactly_
     // A buyer subscribes for 1000 s at 3 wei/s: 3000 wei, 300 to the owner, 675 to each member.
     let id = list_product(&app, "Story", du, U256::from(3u64)).await;
     fund_buyer(&app).await;
-    send(chain.marketplace(BUYER).buy(id, U256::from(1000u64))).await;
+    send(chain.marketplace(BUYER).buy(id, U256::from(1000u64), U256::from(3u64), du)).await;
 
     // The server's operator commits once the purchase is confirmed.
     let first = chain.address(members[0]);

@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
-use crate::chain::{AGENT, BUYER, MEMBER, OTHER, OWNER, product_id, send};
+use crate::chain::{AGENT, BUYER, MEMBER, OTHER, OWNER, send};
 use crate::helpers::{TestApp, spawn_app_with_contracts, spawn_app_with_contracts_configured};
 use crate::story::{get_as, post, signed_in};
 
@@ -85,8 +85,7 @@ async fn union_product_with_stream(app: &TestApp) -> (Address, B256, String) {
     let chain = app.chain();
     let du = chain.create_data_union(U256::ZERO, 0).await;
     send(chain.du(du, AGENT).addMembers(vec![chain.address(MEMBER)])).await;
-    let id = product_id("Commuters");
-    send(chain.marketplace(OWNER).createProduct(id, "Commuters".into(), du, U256::from(2u64), U256::ZERO)).await;
+    let id = chain.create_product(OWNER, "Commuters", du, U256::from(2u64), U256::ZERO).await;
     app.caught_up().await;
     let owner = signed_in(app, &chain.signer(OWNER)).await;
     let settings = json!({"description": "Positions", "example": {"lat": 60.1}, "publicPreview": 1});

@@ -155,7 +155,8 @@ async fn a_member_gets_the_proof_of_the_unfrozen_commit_and_withdraws_exactly_it
     assert_eq!(keccak256(canonical_book(&text)), book_hash, "bookHash is the hash of the served canonical book");
     assert_eq!(served["commit"], Value::Null);
     assert_eq!(served["book"]["leaves"][1]["earnings"], "500");
-    send(chain.du(du, OPERATOR).commit(U256::from(book_block), root, book_hash)).await;
+    let hash = chain.block_hash(book_block).await;
+    send(chain.du(du, OPERATOR).commit(U256::from(book_block), hash, root, book_hash)).await;
     app.caught_up().await;
 
     let frozen = app.ok(&format!("/api/v1/unions/{du}/members/{member}")).await;
@@ -212,7 +213,8 @@ async fn a_hostile_operators_commits_give_members_their_figures_not_a_500_nor_hi
     };
 
     // The book of a block before the union existed.
-    send(chain.du(du, OPERATOR).commit(U256::from(1u64), B256::repeat_byte(7), B256::repeat_byte(7))).await;
+    let first = chain.block_hash(1).await;
+    send(chain.du(du, OPERATOR).commit(U256::from(1u64), first, B256::repeat_byte(7), B256::repeat_byte(7))).await;
     app.caught_up().await;
     assert_eq!(figures_of(du).await, [90, 0, 0].map(U256::from));
     let before = app.get(&format!("/api/v1/unions/{du}/books/1")).await;
@@ -223,9 +225,11 @@ async fn a_hostile_operators_commits_give_members_their_figures_not_a_500_nor_hi
     let book = app.ok(&format!("/api/v1/unions/{du}/books/{good}")).await;
     let (root, hash): (B256, B256) =
         (book["root"].as_str().unwrap().parse().unwrap(), book["bookHash"].as_str().unwrap().parse().unwrap());
-    send(chain.du(du, OPERATOR).commit(U256::from(good), root, hash)).await;
+    send(chain.du(du, OPERATOR).commit(U256::from(good), chain.block_hash(good).await, root, hash)).await;
     let bogus = chain.block_number().await;
-    send(chain.du(du, OPERATOR).commit(U256::from(bogus), B256::repeat_byte(8), B256::repeat_byte(8))).await;
+    let bogus_hash = chain.block_hash(bogus).await;
+    send(chain.du(du, OPERATOR).commit(U256::from(bogus), bogus_hash, B256::repeat_byte(8), B256::repeat_byte(8)))
+        .await;
     chain.advance_time(1).await;
     app.caught_up().await;
 

@@ -20,14 +20,15 @@ async fn a_commit_whose_root_differs_from_the_rebuilt_book_is_reported_and_a_rig
     let hash = |name: &str| -> B256 { served[name].as_str().unwrap().parse().unwrap() };
     let (root, book_hash) = (hash("root"), hash("bookHash"));
 
-    send(chain.du(du, OPERATOR).commit(U256::from(block), root, book_hash)).await;
+    send(chain.du(du, OPERATOR).commit(U256::from(block), chain.block_hash(block).await, root, book_hash)).await;
     app.caught_up().await;
     let validation = app.ok("/api/v1/validation").await;
     assert_eq!((validation["checked"].as_u64(), &validation["mismatches"]), (Some(1), &Value::Array(vec![])));
 
     chain.mint_data(du, U256::from(50u64)).await;
     let later = chain.block_number().await;
-    send(chain.du(du, OPERATOR).commit(U256::from(later), B256::repeat_byte(0xab), book_hash)).await;
+    let hash = chain.block_hash(later).await;
+    send(chain.du(du, OPERATOR).commit(U256::from(later), hash, B256::repeat_byte(0xab), book_hash)).await;
     app.caught_up().await;
     let validation = app.ok("/api/v1/validation").await;
     assert_eq!(validation["checked"].as_u64(), Some(2), "{validation}");

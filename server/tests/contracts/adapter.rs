@@ -8,7 +8,8 @@ use alloy::{
     sol_types::{SolStruct, eip712_domain},
 };
 use coop::contracts::{
-    DataToken, Marketplace,
+    DataToken,
+    Marketplace::{self, MarketplaceErrors},
     UniswapAdapter::{self, UniswapAdapterErrors as E},
     UniswapV2Router02, WETH9,
 };
@@ -33,6 +34,7 @@ sol! {
 
 /// 0.01 DATA a second, at least a minute; bought for ten minutes (6 DATA).
 const PRICE_PER_SECOND: u128 = TOKEN / 100;
+const MINIMUM_SECONDS: u64 = 60;
 const SECONDS: u64 = 600;
 /// 0.5 % slippage on top of the quote, as the checkout allows by default.
 const SLIPPAGE_PER_MILLE: u64 = 5;
@@ -51,16 +53,9 @@ async fn shop() -> Shop {
 
 /// A product paying `beneficiary` (default: the account `OTHER`).
 async fn shop_paying(chain: Chain, beneficiary: Option<Address>) -> Shop {
-    let id = product_id("air quality");
     let beneficiary = beneficiary.unwrap_or(chain.address(OTHER));
-    send(chain.marketplace(OWNER).createProduct(
-        id,
-        "Air quality".into(),
-        beneficiary,
-        U256::from(PRICE_PER_SECOND),
-        U256::from(60),
-    ))
-    .await;
+    let (per_second, minimum) = (U256::from(PRICE_PER_SECOND), U256::from(MINIMUM_SECONDS));
+    let id = chain.create_product(OWNER, "Air quality", beneficiary, per_second, minimum).await;
     let price = U256::from(PRICE_PER_SECOND) * U256::from(SECONDS);
     Shop { chain, id, beneficiary, price }
 }
@@ -68,6 +63,11 @@ async fn shop_paying(chain: Chain, beneficiary: Option<Address>) -> Shop {
 impl Shop {
     fn seconds(&self) -> U256 {
         U256::from(SECONDS)
+    }
+
+    /// The most the buyer pays per second: the product's price when it looked.
+    fn max_price(&self) -> U256 {
+        U256::from(PRICE_PER_SECOND)
     }
 
     async fn deadline(&self) -> U256 {
@@ -136,8 +136,13 @@ async fn buying_with_eth_pays_the_quote_and_refunds_the_rest() {
     let (eth_before, beneficiary_before) =
         (shop.chain.eth_balance(buyer).await, shop.chain.data_balance(shop.beneficiary).await);
 
-    let receipt =
-        send(shop.chain.adapter(BUYER).buyWithETH(shop.id, shop.seconds(), shop.deadline().await).value(sent)).await;
+    let receipt = send(
+        shop.chain
+            .adapter(BUYER)
+            .buyWithETH(shop.id, shop.seconds(), shop.max_price(), shop.beneficiary, shop.deadline().await)
+            .value(sent),
+    )
+    .await;
     report_gas("UniswapAdapter.buyWithETH", &receipt);
 
     assert_eq!(shop.chain.eth_balance(buyer).await, eth_before - quote - fee_of(&receipt));
@@ -159,6 +164,8 @@ async fn buying_with_dai_takes_exactly_the_quote() {
     let receipt = send(shop.chain.adapter(BUYER).buyWithERC20(
         shop.id,
         shop.seconds(),
+        shop.max_price(),
+        shop.beneficiary,
         shop.chain.deployment.dai_token,
         max_in,
         shop.deadline().await,
@@ -185,7 +192,17 @@ async fn buying_with_data_and_a_permit_is_one_transaction() {
     let (data_before, beneficiary_before) =
         (shop.chain.data_balance(buyer).await, shop.chain.data_balance(shop.beneficiary).await);
 
-    let receipt = send(shop.chain.adapter(BUYER).buyWithDataPermit(shop.id, shop.seconds(), deadline, v, r, s)).await;
+    let receipt = send(shop.chain.adapter(BUYER).buyWithDataPermit(
+        shop.id,
+        shop.seconds(),
+        shop.max_price(),
+        shop.beneficiary,
+        deadline,
+        v,
+        r,
+        s,
+    ))
+    .await;
     report_gas("UniswapAdapter.buyWithDataPermit", &receipt);
 
     assert_eq!(shop.chain.data_balance(buyer).await, data_before - shop.price);
@@ -203,14 +220,20 @@ async fn a_used_or_wrong_permit_is_refused() {
     let deadline = shop.deadline().await;
     let (v, r, s) = shop.permit(shop.price, deadline).await;
     let adapter = shop.chain.adapter(BUYER);
-    send(adapter.buyWithDataPermit(shop.id, shop.seconds(), deadline, v, r, s)).await;
+    let (max_price, beneficiary) = (shop.max_price(), shop.beneficiary);
+    send(adapter.buyWithDataPermit(shop.id, shop.seconds(), max_price, beneficiary, deadline, v, r, s)).await;
 
     // The same signature again: the nonce has moved on and there is no allowance left.
-    let error = revert::<E, _, _>(adapter.buyWithDataPermit(shop.id, shop.seconds(), deadline, v, r, s)).await;
+    let buy = |v, r, s| adapter.buyWithDataPermit(shop.id, shop.seconds(), max_price, beneficiary, deadline, v, r, s);
+    let error = revert::<E, _, _>(buy(v, r, s)).await;
     assert_eq!(error, E::PermitFailed(UniswapAdapter::PermitFailed {}));
-    // A permit for less than the price.
+    // A permit for less than the agreed price.
     let (v, r, s) = shop.permit(shop.price - U256::from(1), deadline).await;
-    let error = revert::<E, _, _>(adapter.buyWithDataPermit(shop.id, shop.seconds(), deadline, v, r, s)).await;
+    let error = revert::<E, _, _>(buy(v, r, s)).await;
+    assert_eq!(error, E::PermitFailed(UniswapAdapter::PermitFailed {}));
+    // A permit for more than the agreed price: the permit signed is not the one the adapter asks for.
+    let (v, r, s) = shop.permit(shop.price + U256::from(1), deadline).await;
+    let error = revert::<E, _, _>(buy(v, r, s)).await;
     assert_eq!(error, E::PermitFailed(UniswapAdapter::PermitFailed {}));
 }
 
@@ -223,7 +246,18 @@ async fn a_permit_front_run_by_someone_else_still_buys() {
     send(shop.chain.data(OTHER).permit(owner, shop.chain.deployment.uniswap_adapter, shop.price, deadline, v, r, s))
         .await;
 
-    send(shop.chain.adapter(BUYER).buyWithDataPermit(shop.id, shop.seconds(), deadline, v, r, s)).await;
+    let (max_price, beneficiary) = (shop.max_price(), shop.beneficiary);
+    send(shop.chain.adapter(BUYER).buyWithDataPermit(
+        shop.id,
+        shop.seconds(),
+        max_price,
+        beneficiary,
+        deadline,
+        v,
+        r,
+        s,
+    ))
+    .await;
 
     shop.assert_buyer_subscribed().await;
     shop.assert_adapter_is_empty().await;
@@ -237,17 +271,12 @@ async fn an_expired_deadline_is_refused() {
     send(shop.chain.dai(BUYER).approve(shop.chain.deployment.uniswap_adapter, U256::MAX)).await;
     let (v, r, s) = shop.permit(shop.price, expired).await;
 
+    let (id, seconds, max_price, beneficiary) = (shop.id, shop.seconds(), shop.max_price(), shop.beneficiary);
+    let dai = shop.chain.deployment.dai_token;
     let calls = [
-        revert::<E, _, _>(adapter.buyWithETH(shop.id, shop.seconds(), expired).value(tokens(1))).await,
-        revert::<E, _, _>(adapter.buyWithERC20(
-            shop.id,
-            shop.seconds(),
-            shop.chain.deployment.dai_token,
-            tokens(100),
-            expired,
-        ))
-        .await,
-        revert::<E, _, _>(adapter.buyWithDataPermit(shop.id, shop.seconds(), expired, v, r, s)).await,
+        revert::<E, _, _>(adapter.buyWithETH(id, seconds, max_price, beneficiary, expired).value(tokens(1))).await,
+        revert::<E, _, _>(adapter.buyWithERC20(id, seconds, max_price, beneficiary, dai, tokens(100), expired)).await,
+        revert::<E, _, _>(adapter.buyWithDataPermit(id, seconds, max_price, beneficiary, expired, v, r, s)).await,
     ];
 
     for error in calls {
@@ -270,13 +299,18 @@ async fn too_small_a_maximum_input_is_refused() {
     let eth_quote = shop.quote(deployment.weth).await;
     let dai_quote = shop.quote(deployment.dai_token).await;
     let one = U256::from(1);
+    let (id, seconds, max_price, beneficiary) = (shop.id, shop.seconds(), shop.max_price(), shop.beneficiary);
 
-    let error = revert::<E, _, _>(adapter.buyWithETH(shop.id, shop.seconds(), deadline).value(eth_quote - one)).await;
+    let error =
+        revert::<E, _, _>(adapter.buyWithETH(id, seconds, max_price, beneficiary, deadline).value(eth_quote - one))
+            .await;
     let expected = UniswapAdapter::MaxInputTooSmall { requiredInput: eth_quote, maxInput: eth_quote - one };
     assert_eq!(error, E::MaxInputTooSmall(expected));
     let error = revert::<E, _, _>(adapter.buyWithERC20(
-        shop.id,
-        shop.seconds(),
+        id,
+        seconds,
+        max_price,
+        beneficiary,
         deployment.dai_token,
         dai_quote - one,
         deadline,
@@ -285,8 +319,10 @@ async fn too_small_a_maximum_input_is_refused() {
     let expected = UniswapAdapter::MaxInputTooSmall { requiredInput: dai_quote, maxInput: dai_quote - one };
     assert_eq!(error, E::MaxInputTooSmall(expected));
     let error = revert::<E, _, _>(adapter.buyWithERC20(
-        shop.id,
-        shop.seconds(),
+        id,
+        seconds,
+        max_price,
+        beneficiary,
         deployment.data_token,
         shop.price - one,
         deadline,
@@ -296,9 +332,9 @@ async fn too_small_a_maximum_input_is_refused() {
     assert_eq!(error, E::MaxInputTooSmall(expected));
 
     // Exactly the quote is enough (the ETH purchase moved the DATA/WETH price, so quote DAI again).
-    send(adapter.buyWithETH(shop.id, shop.seconds(), deadline).value(eth_quote)).await;
+    send(adapter.buyWithETH(id, seconds, max_price, beneficiary, deadline).value(eth_quote)).await;
     let dai_quote = shop.quote(deployment.dai_token).await;
-    send(adapter.buyWithERC20(shop.id, shop.seconds(), deployment.dai_token, dai_quote, deadline)).await;
+    send(adapter.buyWithERC20(id, seconds, max_price, beneficiary, deployment.dai_token, dai_quote, deadline)).await;
     shop.assert_adapter_is_empty().await;
 }
 
@@ -312,6 +348,8 @@ async fn buying_with_data_through_erc20_takes_exactly_the_price() {
     send(shop.chain.adapter(BUYER).buyWithERC20(
         shop.id,
         shop.seconds(),
+        shop.max_price(),
+        shop.beneficiary,
         shop.chain.deployment.data_token,
         tokens(1000),
         shop.deadline().await,
@@ -328,9 +366,13 @@ async fn a_data_union_product_purchase_lands_its_data_in_the_data_union() {
     let du = chain.create_data_union(U256::ZERO, 0).await;
     let shop = shop_paying(chain, Some(du)).await;
 
-    let receipt =
-        send(shop.chain.adapter(BUYER).buyWithETH(shop.id, shop.seconds(), shop.deadline().await).value(tokens(1)))
-            .await;
+    let receipt = send(
+        shop.chain
+            .adapter(BUYER)
+            .buyWithETH(shop.id, shop.seconds(), shop.max_price(), du, shop.deadline().await)
+            .value(tokens(1)),
+    )
+    .await;
 
     assert_eq!(shop.chain.data_balance(du).await, shop.price);
     // The revenue event the engine consumes: a DATA Transfer whose `to` is the DU.
@@ -355,12 +397,68 @@ async fn a_buyer_that_cannot_take_its_refund_is_refused() {
     let adapter = shop.chain.deployment.uniswap_adapter;
     let quote = shop.quote(shop.chain.deployment.weth).await;
     let deadline = shop.deadline().await;
+    let (id, seconds, max_price, beneficiary) = (shop.id, shop.seconds(), shop.max_price(), shop.beneficiary);
 
-    let error =
-        revert::<E, _, _>(buyer.buyWithETH(adapter, shop.id, shop.seconds(), deadline).value(quote + tokens(1))).await;
+    let error = revert::<E, _, _>(
+        buyer.buyWithETH(adapter, id, seconds, max_price, beneficiary, deadline).value(quote + tokens(1)),
+    )
+    .await;
 
     assert_eq!(error, E::RefundFailed(UniswapAdapter::RefundFailed { buyer: *buyer.address(), amount: tokens(1) }));
     // Sending exactly the quote leaves nothing to refund.
-    send(buyer.buyWithETH(adapter, shop.id, shop.seconds(), deadline).value(quote)).await;
+    send(buyer.buyWithETH(adapter, id, seconds, max_price, beneficiary, deadline).value(quote)).await;
+    shop.assert_adapter_is_empty().await;
+}
+
+#[tokio::test]
+async fn an_old_allowance_never_pays_a_price_raised_after_the_buyer_agreed_to_one() {
+    let shop = shop().await;
+    let chain = &shop.chain;
+    let (buyer, adapter) = (chain.address(BUYER), chain.deployment.uniswap_adapter);
+    let (id, seconds, agreed, beneficiary) = (shop.id, shop.seconds(), shop.max_price(), shop.beneficiary);
+    let deadline = shop.deadline().await;
+
+    // An earlier purchase whose permit allowed up to ten times the price leaves a large allowance behind.
+    let generous = agreed * U256::from(10);
+    let (v, r, s) = shop.permit(generous * seconds, deadline).await;
+    send(chain.adapter(BUYER).buyWithDataPermit(id, seconds, generous, beneficiary, deadline, v, r, s)).await;
+    let allowance = chain.data(BUYER).allowance(buyer, adapter).call().await.unwrap();
+    assert_eq!(allowance, U256::from(9) * shop.price, "only the price was taken");
+
+    // The seller raises the price; the buyer's next purchase names the terms it saw.
+    let raised = agreed * U256::from(2);
+    send(chain.marketplace(OWNER).updateProduct(
+        id,
+        "Air quality".into(),
+        beneficiary,
+        raised,
+        U256::from(MINIMUM_SECONDS),
+    ))
+    .await;
+    let (data_before, beneficiary_before) = (chain.data_balance(buyer).await, chain.data_balance(beneficiary).await);
+    let changed = MarketplaceErrors::TermsChanged(Marketplace::TermsChanged {
+        productId: id,
+        pricePerSecond: raised,
+        beneficiary,
+    });
+
+    // The used permit fails, the old allowance would cover the new price, and the marketplace refuses.
+    let buyer_adapter = chain.adapter(BUYER);
+    let with_permit = buyer_adapter.buyWithDataPermit(id, seconds, agreed, beneficiary, deadline, v, r, s);
+    assert_eq!(revert::<MarketplaceErrors, _, _>(with_permit).await, changed);
+    let data = chain.deployment.data_token;
+    let with_allowance = buyer_adapter.buyWithERC20(id, seconds, agreed, beneficiary, data, tokens(1000), deadline);
+    assert_eq!(revert::<MarketplaceErrors, _, _>(with_allowance).await, changed);
+    let with_eth = buyer_adapter.buyWithETH(id, seconds, agreed, beneficiary, deadline).value(tokens(1));
+    assert_eq!(revert::<MarketplaceErrors, _, _>(with_eth).await, changed);
+
+    assert_eq!(chain.data_balance(buyer).await, data_before, "the buyer's DATA is untouched");
+    assert_eq!(chain.data_balance(beneficiary).await, beneficiary_before);
+    assert_eq!(chain.data(BUYER).allowance(buyer, adapter).call().await.unwrap(), allowance);
+    shop.assert_adapter_is_empty().await;
+
+    // Agreeing to the new price buys with what is left of the allowance.
+    send(chain.adapter(BUYER).buyWithDataPermit(id, seconds, raised, beneficiary, deadline, v, r, s)).await;
+    assert_eq!(chain.data_balance(buyer).await, data_before - raised * seconds);
     shop.assert_adapter_is_empty().await;
 }

@@ -32,7 +32,8 @@ async fn agree_on_a_book_of(n: usize, seed: u64) {
     chain.mint_data(du, total).await;
     let book = Book::new(chain.block_number().await, leaves.clone()).unwrap();
     let block = U256::from(book.block());
-    let receipt = send(chain.du(du, OPERATOR).commit(block, book.root(), book.book_hash())).await;
+    let hash = chain.block_hash(book.block()).await;
+    let receipt = send(chain.du(du, OPERATOR).commit(block, hash, book.root(), book.book_hash())).await;
     report_gas(&format!("DataUnion.commit ({n} leaves)"), &receipt);
     chain.advance_time(1).await;
     let viewer = chain.du(du, OTHER);

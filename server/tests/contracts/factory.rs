@@ -1,6 +1,9 @@
 //! DataUnionFactory: one transaction creates a DU and announces it.
 
-use alloy::primitives::U256;
+use alloy::{
+    primitives::{Address, U256},
+    providers::Provider,
+};
 use coop::contracts::{
     DataUnion::{self, DataUnionErrors},
     DataUnionFactory::{self, DataUnionFactoryErrors},
@@ -17,6 +20,7 @@ async fn creating_a_data_union_announces_it_with_its_settings() {
     let receipt = send(chain.du_factory(OWNER).createDataUnion(
         chain.address(OPERATOR),
         vec![chain.address(AGENT), chain.address(OTHER)],
+        vec![chain.address(BUYER)],
         fee,
         U256::from(60),
     ))
@@ -36,8 +40,21 @@ async fn creating_a_data_union_announces_it_with_its_settings() {
     assert!(du.isJoinPartAgent(chain.address(AGENT)).call().await.unwrap());
     assert!(du.isJoinPartAgent(chain.address(OTHER)).call().await.unwrap());
     assert!(!du.isJoinPartAgent(chain.address(OWNER)).call().await.unwrap());
+    assert!(du.isValidator(chain.address(BUYER)).call().await.unwrap());
+    assert!(!du.isValidator(chain.address(OWNER)).call().await.unwrap());
+    assert_eq!(
+        events::<DataUnion::ValidatorAdded>(&receipt).iter().map(|e| e.validator).collect::<Vec<_>>(),
+        vec![chain.address(BUYER)]
+    );
     // The DU's own creation logs carry no settings the engine would count twice.
     assert!(events::<DataUnion::AdminFeeChanged>(&receipt).is_empty());
+    assert!(events::<DataUnion::OperatorChanged>(&receipt).is_empty());
+
+    // The union is a minimal proxy (EIP-1167) of the factory's implementation.
+    let implementation = chain.du_factory(MEMBER).implementation().call().await.unwrap();
+    let code = chain.wallet(MEMBER).get_code_at(created.du).await.unwrap();
+    assert_eq!(code.len(), 45, "an EIP-1167 proxy");
+    assert_eq!(&code[10..30], implementation.as_slice(), "of the implementation");
 }
 
 #[tokio::test]
@@ -46,14 +63,24 @@ async fn an_admin_fee_above_100_percent_or_no_operator_is_refused_at_creation() 
     let factory = chain.du_factory(OWNER);
     let too_high = U256::from(TOKEN) + U256::from(1);
 
-    let error =
-        revert::<DataUnionErrors, _, _>(factory.createDataUnion(chain.address(OPERATOR), vec![], too_high, U256::ZERO))
-            .await;
+    let error = revert::<DataUnionErrors, _, _>(factory.createDataUnion(
+        chain.address(OPERATOR),
+        vec![],
+        vec![],
+        too_high,
+        U256::ZERO,
+    ))
+    .await;
     assert_eq!(error, DataUnionErrors::AdminFeeTooHigh(DataUnion::AdminFeeTooHigh { adminFee: too_high }));
 
+    let error =
+        revert::<DataUnionErrors, _, _>(factory.createDataUnion(Address::ZERO, vec![], vec![], U256::ZERO, U256::ZERO))
+            .await;
+    assert_eq!(error, DataUnionErrors::ZeroAddress(DataUnion::ZeroAddress {}));
     let error = revert::<DataUnionErrors, _, _>(factory.createDataUnion(
-        alloy::primitives::Address::ZERO,
+        chain.address(OPERATOR),
         vec![],
+        vec![Address::ZERO],
         U256::ZERO,
         U256::ZERO,
     ))
@@ -72,6 +99,7 @@ async fn a_factory_off_a_dev_chain_refuses_a_freeze_period_under_a_day() {
     let error = revert::<DataUnionFactoryErrors, _, _>(factory.createDataUnion(
         chain.address(OPERATOR),
         vec![],
+        vec![],
         U256::ZERO,
         U256::from(3600),
     ))
@@ -83,18 +111,77 @@ async fn a_factory_off_a_dev_chain_refuses_a_freeze_period_under_a_day() {
             minimumFreezePeriod: minimum,
         })
     );
-    send(factory.createDataUnion(chain.address(OPERATOR), vec![], U256::ZERO, minimum)).await;
+    send(factory.createDataUnion(chain.address(OPERATOR), vec![], vec![], U256::ZERO, minimum)).await;
 }
 
 #[tokio::test]
-async fn anyone_can_deploy_a_union_naming_any_operator_with_a_freeze_period_no_u64_holds() {
+async fn a_union_with_a_freeze_period_beyond_a_year_or_one_no_u64_holds_is_refused() {
     let chain = Chain::start().await;
-    let huge = U256::from(1u8) << 70;
+    let maximum = chain.du_factory(OTHER).implementation().call().await.unwrap();
+    let maximum = chain.du(maximum, OTHER).MAX_FREEZE_PERIOD().call().await.unwrap();
+    assert_eq!(maximum, U256::from(365 * 86_400u64));
 
-    let du = chain.create_data_union_as(OTHER, huge).await;
+    for freeze_period in [maximum + U256::from(1), U256::from(1u8) << 70, U256::MAX] {
+        let error = revert::<DataUnionErrors, _, _>(chain.du_factory(OTHER).createDataUnion(
+            chain.address(OPERATOR),
+            vec![chain.address(AGENT)],
+            vec![],
+            U256::ZERO,
+            freeze_period,
+        ))
+        .await;
+        assert_eq!(
+            error,
+            DataUnionErrors::FreezePeriodTooLong(DataUnion::FreezePeriodTooLong {
+                freezePeriod: freeze_period,
+                maximum
+            })
+        );
+    }
+}
+
+#[tokio::test]
+async fn anyone_can_deploy_a_union_naming_any_operator_with_the_longest_freeze_period() {
+    let chain = Chain::start().await;
+    let longest = U256::from(365 * 86_400u64);
+
+    let du = chain.create_data_union_as(OTHER, longest).await;
 
     let union = chain.du(du, MEMBER);
     assert_eq!(union.owner().call().await.unwrap(), chain.address(OTHER));
     assert_eq!(union.operator().call().await.unwrap(), chain.address(OPERATOR), "a server's key, named by a stranger");
-    assert_eq!(union.freezePeriod().call().await.unwrap(), huge);
+    assert_eq!(union.freezePeriod().call().await.unwrap(), longest);
+    assert!(union.isJoinPartAgent(chain.address(AGENT)).call().await.unwrap());
+}
+
+#[tokio::test]
+async fn neither_the_implementation_nor_a_created_union_can_be_initialized_again() {
+    let chain = Chain::start().await;
+    let implementation = chain.du_factory(OTHER).implementation().call().await.unwrap();
+    let du = chain.create_data_union(U256::ZERO, 0).await;
+    let (token, thief) = (chain.deployment.data_token, chain.address(OTHER));
+
+    for target in [implementation, du] {
+        let error = revert::<DataUnionErrors, _, _>(chain.du(target, OTHER).initialize(
+            token,
+            thief,
+            thief,
+            vec![thief],
+            vec![thief],
+            U256::ZERO,
+            U256::ZERO,
+        ))
+        .await;
+        assert_eq!(error, DataUnionErrors::AlreadyInitialized(DataUnion::AlreadyInitialized {}), "{target}");
+    }
+
+    let union = chain.du(du, OTHER);
+    assert_eq!(union.owner().call().await.unwrap(), chain.address(OWNER));
+    assert_eq!(union.operator().call().await.unwrap(), chain.address(OPERATOR));
+    assert!(!union.isJoinPartAgent(thief).call().await.unwrap());
+    assert!(!union.isValidator(thief).call().await.unwrap());
+    // The implementation holds no union's state: it has no operator and was never given a token.
+    let implementation = chain.du(implementation, OTHER);
+    assert_eq!(implementation.operator().call().await.unwrap(), Address::ZERO);
+    assert_eq!(implementation.token().call().await.unwrap(), Address::ZERO);
 }

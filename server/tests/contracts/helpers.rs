@@ -88,11 +88,23 @@ impl Chain {
         DataUnion::new(address, self.wallet(account))
     }
 
-    /// A DU owned by `OWNER`, committed to by `OPERATOR`, with `AGENT` as its join-part agent.
+    /// A DU owned by `OWNER`, committed to by `OPERATOR`, with `AGENT` as its join-part agent and no
+    /// validators.
     pub async fn create_data_union(&self, admin_fee: U256, freeze_seconds: u64) -> Address {
+        self.create_data_union_with_validators(admin_fee, freeze_seconds, vec![]).await
+    }
+
+    /// [`Chain::create_data_union`] naming `validators`, who may veto its frozen commits.
+    pub async fn create_data_union_with_validators(
+        &self,
+        admin_fee: U256,
+        freeze_seconds: u64,
+        validators: Vec<Address>,
+    ) -> Address {
         let receipt = send(self.du_factory(OWNER).createDataUnion(
             self.address(OPERATOR),
             vec![self.address(AGENT)],
+            validators,
             admin_fee,
             U256::from(freeze_seconds),
         ))
@@ -100,17 +112,48 @@ impl Chain {
         event::<DataUnionFactory::DataUnionCreated>(&receipt).du
     }
 
-    /// A DU owned by `owner` (any account: a stranger's, say) with no fee and a freeze period of
-    /// `freeze_seconds` (any uint256), naming `OPERATOR` and `AGENT`.
+    /// A DU owned by `owner` (any account: a stranger's, say) with no fee, no validators and a freeze
+    /// period of `freeze_seconds` (at most `DataUnion.MAX_FREEZE_PERIOD`), naming `OPERATOR` and `AGENT`.
     pub async fn create_data_union_as(&self, owner: usize, freeze_seconds: U256) -> Address {
         let receipt = send(self.du_factory(owner).createDataUnion(
             self.address(OPERATOR),
             vec![self.address(AGENT)],
+            vec![],
             U256::ZERO,
             freeze_seconds,
         ))
         .await;
         event::<DataUnionFactory::DataUnionCreated>(&receipt).du
+    }
+
+    /// Lists a product as `owner` with the salt of `name` ([`product_salt`]) and answers its id, which the
+    /// marketplace derives from the owner and the salt ([`product_id`]).
+    pub async fn create_product(
+        &self,
+        owner: usize,
+        name: &str,
+        beneficiary: Address,
+        price_per_second: U256,
+        minimum_seconds: U256,
+    ) -> B256 {
+        let receipt = send(self.marketplace(owner).createProduct(
+            product_salt(name),
+            name.into(),
+            beneficiary,
+            price_per_second,
+            minimum_seconds,
+        ))
+        .await;
+        let id = event::<Marketplace::ProductCreated>(&receipt).id;
+        assert_eq!(id, product_id(self.address(owner), name), "the marketplace derives the id from owner and salt");
+        id
+    }
+
+    /// A product's current terms, `(pricePerSecond, beneficiary)`: what a purchase names so that it pays
+    /// no more, and nobody else.
+    pub async fn terms(&self, product: B256) -> (U256, Address) {
+        let product = self.marketplace(DEPLOYER).getProduct(product).call().await.unwrap();
+        (product.pricePerSecond, product.beneficiary)
     }
 
     /// Mints DATA to `to` (the deployer owns the token), for example revenue straight into a DU.
@@ -132,6 +175,13 @@ impl Chain {
 
     pub async fn block_number(&self) -> u64 {
         self.wallet(DEPLOYER).get_block_number().await.unwrap()
+    }
+
+    /// The hash of block `number`, which a commit of that block's book names.
+    pub async fn block_hash(&self, number: u64) -> B256 {
+        let provider = self.wallet(DEPLOYER);
+        let block = provider.get_block_by_number(number.into()).await.unwrap().expect("the block is mined");
+        block.header.hash
     }
 
     pub async fn timestamp(&self) -> u64 {
@@ -194,8 +244,15 @@ pub fn tokens(n: u64) -> U256 {
     U256::from(n) * U256::from(TOKEN)
 }
 
-pub fn product_id(name: &str) -> B256 {
+/// The salt a product named `name` is listed with: the hash of its name, as the web app lists one.
+pub fn product_salt(name: &str) -> B256 {
     alloy::primitives::keccak256(name)
+}
+
+/// The id of the product `owner` lists as `name`: `Marketplace.productIdOf(owner, product_salt(name))`,
+/// which is also what the web app and the server derive (`app::products::product_id`).
+pub fn product_id(owner: Address, name: &str) -> B256 {
+    coop::contracts::product_id(owner, product_salt(name))
 }
 
 /// A small deterministic generator (splitmix64), so random cases are the same on every run.

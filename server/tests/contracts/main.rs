@@ -8,3 +8,4 @@ mod deploy;
 mod factory;
 mod helpers;
 mod marketplace;
+mod trust;

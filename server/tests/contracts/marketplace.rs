@@ -12,19 +12,18 @@ use crate::helpers::*;
 const PRICE_PER_SECOND: u128 = TOKEN / 1000;
 const MINIMUM_SECONDS: u64 = 3600;
 
-/// A chain with one product owned by `OWNER`, paying `OTHER`.
+/// A chain with one product, "Weather", owned by `OWNER`, paying `OTHER`.
 async fn setup() -> (Chain, B256) {
     let chain = Chain::start().await;
-    let id = product_id("weather");
-    send(chain.marketplace(OWNER).createProduct(
-        id,
-        "Weather".into(),
-        chain.address(OTHER),
-        U256::from(PRICE_PER_SECOND),
-        U256::from(MINIMUM_SECONDS),
-    ))
-    .await;
+    let (beneficiary, price, minimum) =
+        (chain.address(OTHER), U256::from(PRICE_PER_SECOND), U256::from(MINIMUM_SECONDS));
+    let id = chain.create_product(OWNER, "Weather", beneficiary, price, minimum).await;
     (chain, id)
+}
+
+/// The terms of the product `setup` lists: its price per second and its beneficiary.
+fn terms(chain: &Chain) -> (U256, Address) {
+    (U256::from(PRICE_PER_SECOND), chain.address(OTHER))
 }
 
 async fn approve_marketplace(chain: &Chain, account: usize) {
@@ -35,10 +34,16 @@ async fn approve_marketplace(chain: &Chain, account: usize) {
 async fn a_product_is_created_updated_deleted_and_redeployed_by_its_owner() {
     let chain = Chain::start().await;
     let market = chain.marketplace(OWNER);
-    let id = product_id("traffic");
+    let id = product_id(chain.address(OWNER), "Traffic");
 
-    let receipt =
-        send(market.createProduct(id, "Traffic".into(), chain.address(OTHER), U256::from(5), U256::from(10))).await;
+    let receipt = send(market.createProduct(
+        product_salt("Traffic"),
+        "Traffic".into(),
+        chain.address(OTHER),
+        U256::from(5),
+        U256::from(10),
+    ))
+    .await;
     let created = event::<Marketplace::ProductCreated>(&receipt);
     assert_eq!((created.owner, created.id, created.name.as_str()), (chain.address(OWNER), id, "Traffic"));
     assert_eq!((created.pricePerSecond, created.minimumSubscriptionSeconds), (U256::from(5), U256::from(10)));
@@ -60,28 +65,27 @@ async fn a_product_is_created_updated_deleted_and_redeployed_by_its_owner() {
     let error = revert::<E, _, _>(market.deleteProduct(id)).await;
     assert_eq!(error, E::ProductNotDeployed(Marketplace::ProductNotDeployed { productId: id }));
     approve_marketplace(&chain, BUYER).await;
-    let error = revert::<E, _, _>(chain.marketplace(BUYER).buy(id, U256::from(20))).await;
+    let (price, beneficiary) = (U256::from(7), chain.address(MEMBER));
+    let error = revert::<E, _, _>(chain.marketplace(BUYER).buy(id, U256::from(20), price, beneficiary)).await;
     assert_eq!(error, E::ProductNotDeployed(Marketplace::ProductNotDeployed { productId: id }));
 
     let receipt = send(market.redeployProduct(id)).await;
     assert_eq!(event::<Marketplace::ProductRedeployed>(&receipt).id, id);
     let error = revert::<E, _, _>(market.redeployProduct(id)).await;
     assert_eq!(error, E::ProductAlreadyDeployed(Marketplace::ProductAlreadyDeployed { productId: id }));
-    send(chain.marketplace(BUYER).buy(id, U256::from(20))).await;
+    send(chain.marketplace(BUYER).buy(id, U256::from(20), price, beneficiary)).await;
 }
 
 #[tokio::test]
 async fn bad_product_terms_are_refused() {
     let (chain, id) = setup().await;
-    let market = chain.marketplace(MEMBER);
+    let (owner, market) = (chain.marketplace(OWNER), chain.marketplace(MEMBER));
     let beneficiary = chain.address(MEMBER);
+    let (weather, other) = (product_salt("Weather"), product_salt("other"));
 
     let error =
-        revert::<E, _, _>(market.createProduct(B256::ZERO, "x".into(), beneficiary, U256::from(1), U256::ZERO)).await;
-    assert_eq!(error, E::ZeroProductId(Marketplace::ZeroProductId {}));
-    let error = revert::<E, _, _>(market.createProduct(id, "x".into(), beneficiary, U256::from(1), U256::ZERO)).await;
+        revert::<E, _, _>(owner.createProduct(weather, "x".into(), beneficiary, U256::from(1), U256::ZERO)).await;
     assert_eq!(error, E::ProductExists(Marketplace::ProductExists { productId: id }));
-    let other = product_id("other");
     let error = revert::<E, _, _>(market.createProduct(other, "x".into(), beneficiary, U256::ZERO, U256::ZERO)).await;
     assert_eq!(error, E::FreeProduct(Marketplace::FreeProduct {}));
     let error =
@@ -89,16 +93,53 @@ async fn bad_product_terms_are_refused() {
     assert_eq!(error, E::ZeroAddress(Marketplace::ZeroAddress {}));
 
     // An id stays taken after its product is deleted.
-    send(chain.marketplace(OWNER).deleteProduct(id)).await;
-    let error = revert::<E, _, _>(market.createProduct(id, "x".into(), beneficiary, U256::from(1), U256::ZERO)).await;
+    send(owner.deleteProduct(id)).await;
+    let error =
+        revert::<E, _, _>(owner.createProduct(weather, "x".into(), beneficiary, U256::from(1), U256::ZERO)).await;
     assert_eq!(error, E::ProductExists(Marketplace::ProductExists { productId: id }));
 
-    let missing = product_id("missing");
+    let missing = product_id(chain.address(OWNER), "missing");
     let error =
         revert::<E, _, _>(market.updateProduct(missing, "x".into(), beneficiary, U256::from(1), U256::ZERO)).await;
     assert_eq!(error, E::ProductNotFound(Marketplace::ProductNotFound { productId: missing }));
-    let error = revert::<E, _, _>(market.buy(missing, U256::from(1))).await;
+    let error = revert::<E, _, _>(market.buy(missing, U256::from(1), U256::from(1), beneficiary)).await;
     assert_eq!(error, E::ProductNotFound(Marketplace::ProductNotFound { productId: missing }));
+}
+
+#[tokio::test]
+async fn a_product_id_is_its_owners_and_salts_so_nobody_can_take_a_sellers_id() {
+    let (chain, id) = setup().await;
+    let (owner, stranger) = (chain.address(OWNER), chain.address(MEMBER));
+    let salt = product_salt("Weather");
+    let market = chain.marketplace(MEMBER);
+
+    // The chain, the core and the web app derive the same id.
+    assert_eq!(market.productIdOf(owner, salt).call().await.unwrap(), coop::contracts::product_id(owner, salt));
+    assert_eq!(id, coop::contracts::product_id(owner, salt));
+    assert_eq!(id, app::products::product_id(owner, "Weather"));
+    assert_eq!(salt, app::products::product_salt("Weather"));
+
+    // The same account cannot list the same salt twice ...
+    let error = revert::<E, _, _>(chain.marketplace(OWNER).createProduct(
+        salt,
+        "Weather again".into(),
+        owner,
+        U256::from(1),
+        U256::ZERO,
+    ))
+    .await;
+    assert_eq!(error, E::ProductExists(Marketplace::ProductExists { productId: id }));
+
+    // ... while another account's listing with that salt gets an id of its own and leaves the seller's alone.
+    let receipt = send(market.createProduct(salt, "Weather".into(), stranger, U256::from(1), U256::ZERO)).await;
+    let created = event::<Marketplace::ProductCreated>(&receipt);
+    assert_eq!(created.id, coop::contracts::product_id(stranger, salt));
+    assert_eq!(created.id, market.productIdOf(stranger, salt).call().await.unwrap());
+    assert_ne!(created.id, id);
+    let sellers = market.getProduct(id).call().await.unwrap();
+    assert_eq!((sellers.owner, sellers.beneficiary), (owner, chain.address(OTHER)));
+    assert_eq!(sellers.pricePerSecond, U256::from(PRICE_PER_SECOND));
+    assert_eq!(market.getProduct(created.id).call().await.unwrap().owner, stranger);
 }
 
 #[tokio::test]
@@ -159,7 +200,8 @@ async fn a_purchase_pays_the_beneficiary_and_a_running_subscription_extends() {
     let (buyer, beneficiary) = (chain.address(BUYER), chain.address(OTHER));
     let (buyer_before, beneficiary_before) = (chain.data_balance(buyer).await, chain.data_balance(beneficiary).await);
 
-    let receipt = send(market.buy(id, U256::from(MINIMUM_SECONDS))).await;
+    let (max_price, agreed) = terms(&chain);
+    let receipt = send(market.buy(id, U256::from(MINIMUM_SECONDS), max_price, agreed)).await;
     report_gas("Marketplace.buy (DATA, after approve)", &receipt);
     let started = event::<Marketplace::NewSubscription>(&receipt);
     let first_end = U256::from(chain.timestamp().await + MINIMUM_SECONDS);
@@ -172,20 +214,20 @@ async fn a_purchase_pays_the_beneficiary_and_a_running_subscription_extends() {
     assert_eq!(chain.data_balance(beneficiary).await, beneficiary_before + price);
 
     // While it runs, any positive top-up extends it, even below the minimum.
-    let receipt = send(market.buy(id, U256::from(10))).await;
+    let receipt = send(market.buy(id, U256::from(10), max_price, agreed)).await;
     let extended = event::<Marketplace::SubscriptionExtended>(&receipt);
     assert_eq!(extended.endTimestamp, first_end + U256::from(10));
     assert!(events::<Marketplace::NewSubscription>(&receipt).is_empty());
     let subscription = market.getSubscription(id, buyer).call().await.unwrap();
     assert!(subscription.isValid);
     assert_eq!(subscription.endTimestamp, first_end + U256::from(10));
-    let error = revert::<E, _, _>(market.buy(id, U256::ZERO)).await;
+    let error = revert::<E, _, _>(market.buy(id, U256::ZERO, max_price, agreed)).await;
     assert_eq!(error, E::ZeroSeconds(Marketplace::ZeroSeconds {}));
 
     // Once it has ended, a new one must be at least the minimum again.
     chain.advance_time(MINIMUM_SECONDS + 20).await;
     assert!(!market.hasValidSubscription(id, buyer).call().await.unwrap());
-    let error = revert::<E, _, _>(market.buy(id, U256::from(MINIMUM_SECONDS - 1))).await;
+    let error = revert::<E, _, _>(market.buy(id, U256::from(MINIMUM_SECONDS - 1), max_price, agreed)).await;
     assert_eq!(
         error,
         E::SubscriptionTooShort(Marketplace::SubscriptionTooShort {
@@ -200,15 +242,17 @@ async fn buy_for_gives_the_subscription_to_someone_else() {
     let (chain, id) = setup().await;
     approve_marketplace(&chain, BUYER).await;
     let member = chain.address(MEMBER);
+    let (price, beneficiary) = terms(&chain);
+    let seconds = U256::from(MINIMUM_SECONDS);
 
-    let receipt = send(chain.marketplace(BUYER).buyFor(id, U256::from(MINIMUM_SECONDS), member)).await;
+    let receipt = send(chain.marketplace(BUYER).buyFor(id, seconds, member, price, beneficiary)).await;
 
     let purchased = event::<Marketplace::Purchased>(&receipt);
     assert_eq!((purchased.subscriber, purchased.payer), (member, chain.address(BUYER)));
     assert!(chain.marketplace(BUYER).hasValidSubscription(id, member).call().await.unwrap());
     assert!(!chain.marketplace(BUYER).hasValidSubscription(id, chain.address(BUYER)).call().await.unwrap());
     let error =
-        revert::<E, _, _>(chain.marketplace(BUYER).buyFor(id, U256::from(MINIMUM_SECONDS), Address::ZERO)).await;
+        revert::<E, _, _>(chain.marketplace(BUYER).buyFor(id, seconds, Address::ZERO, price, beneficiary)).await;
     assert_eq!(error, E::ZeroAddress(Marketplace::ZeroAddress {}));
 }
 
@@ -217,7 +261,10 @@ async fn a_purchase_without_allowance_fails_in_the_token() {
     let (chain, id) = setup().await;
     let price = U256::from(PRICE_PER_SECOND) * U256::from(MINIMUM_SECONDS);
 
-    let error = revert::<DataTokenErrors, _, _>(chain.marketplace(BUYER).buy(id, U256::from(MINIMUM_SECONDS))).await;
+    let (max_price, beneficiary) = terms(&chain);
+    let market = chain.marketplace(BUYER);
+    let call = market.buy(id, U256::from(MINIMUM_SECONDS), max_price, beneficiary);
+    let error = revert::<DataTokenErrors, _, _>(call).await;
 
     assert_eq!(
         error,
@@ -241,4 +288,53 @@ async fn the_product_owner_grants_free_subscriptions() {
     assert!(events::<Marketplace::Purchased>(&receipt).is_empty());
     assert_eq!(chain.data_balance(chain.address(OWNER)).await, before);
     assert!(chain.marketplace(OWNER).hasValidSubscription(id, member).call().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_purchase_fails_with_terms_changed_unless_the_price_is_at_most_the_agreed_one_and_the_beneficiary_the_same() {
+    let (chain, id) = setup().await;
+    approve_marketplace(&chain, BUYER).await;
+    let market = chain.marketplace(BUYER);
+    let (price, beneficiary) = chain.terms(id).await;
+    let (buyer, seconds) = (chain.address(BUYER), U256::from(MINIMUM_SECONDS));
+    let before = chain.data_balance(buyer).await;
+    let changed = E::TermsChanged(Marketplace::TermsChanged { productId: id, pricePerSecond: price, beneficiary });
+
+    // A buyer who agreed to less per second, or to paying someone else, is refused and pays nothing.
+    let error = revert::<E, _, _>(market.buy(id, seconds, price - U256::from(1), beneficiary)).await;
+    assert_eq!(error, changed);
+    let error = revert::<E, _, _>(market.buy(id, seconds, price, chain.address(OWNER))).await;
+    assert_eq!(error, changed);
+    let error =
+        revert::<E, _, _>(market.buyFor(id, seconds, chain.address(MEMBER), price, chain.address(MEMBER))).await;
+    assert_eq!(error, changed);
+
+    // The seller raises the price in front of a purchase made on the old terms: refused, nothing paid.
+    let raised = price * U256::from(2);
+    send(chain.marketplace(OWNER).updateProduct(id, "Weather".into(), beneficiary, raised, seconds)).await;
+    let error = revert::<E, _, _>(market.buy(id, seconds, price, beneficiary)).await;
+    assert_eq!(
+        error,
+        E::TermsChanged(Marketplace::TermsChanged { productId: id, pricePerSecond: raised, beneficiary })
+    );
+    // ... and repoints the beneficiary to itself: refused as well.
+    send(chain.marketplace(OWNER).updateProduct(id, "Weather".into(), chain.address(OWNER), price, seconds)).await;
+    let error = revert::<E, _, _>(market.buy(id, seconds, price, beneficiary)).await;
+    let repointed =
+        Marketplace::TermsChanged { productId: id, pricePerSecond: price, beneficiary: chain.address(OWNER) };
+    assert_eq!(error, E::TermsChanged(repointed));
+    assert_eq!(chain.data_balance(buyer).await, before, "nothing was paid");
+    assert_eq!(chain.data_balance(chain.address(OWNER)).await, tokens(10_000), "nothing reached the new beneficiary");
+    assert!(!market.hasValidSubscription(id, buyer).call().await.unwrap());
+
+    // A price lowered below what the buyer agreed to is accepted, and the lower price is charged.
+    let lowered = price / U256::from(2);
+    send(chain.marketplace(OWNER).updateProduct(id, "Weather".into(), beneficiary, lowered, seconds)).await;
+    let beneficiary_before = chain.data_balance(beneficiary).await;
+    let receipt = send(market.buy(id, seconds, price, beneficiary)).await;
+    let charged = lowered * seconds;
+    assert_eq!(event::<Marketplace::Purchased>(&receipt).price, charged);
+    assert_eq!(chain.data_balance(buyer).await, before - charged);
+    assert_eq!(chain.data_balance(beneficiary).await, beneficiary_before + charged);
+    assert!(market.hasValidSubscription(id, buyer).call().await.unwrap());
 }

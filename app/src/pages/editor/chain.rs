@@ -12,9 +12,10 @@ fn call(to: Address, data: Vec<u8>) -> UnsignedTx {
     UnsignedTx { to, data: data.into(), value: U256::ZERO }
 }
 
-pub fn create_product(marketplace: Address, id: B256, input: &ProductInput) -> UnsignedTx {
+/// Lists the product whose id is `productIdOf(seller, salt)` (see [`crate::products::product_id`]).
+pub fn create_product(marketplace: Address, salt: B256, input: &ProductInput) -> UnsignedTx {
     let data = Marketplace::createProductCall {
-        id,
+        salt,
         name: input.name.clone(),
         beneficiary: input.beneficiary,
         pricePerSecond: input.price_per_second,
@@ -46,7 +47,7 @@ pub fn redeploy_product(marketplace: Address, id: B256) -> UnsignedTx {
 
 /// A new Data Union owned by the sender, run by this server's operator and join-part agent, whose
 /// commits stay frozen for `freeze_period` seconds (the factory refuses less than its minimum: a day
-/// on a public chain).
+/// on a public chain). It names no validator: the owner adds those it trusts on the union.
 pub fn create_data_union(
     factory: Address,
     operator: Address,
@@ -57,6 +58,7 @@ pub fn create_data_union(
     let data = DataUnionFactory::createDataUnionCall {
         operator,
         joinPartAgents: vec![agent],
+        validators: Vec::new(),
         adminFee: admin_fee,
         freezePeriod: freeze_period,
     };

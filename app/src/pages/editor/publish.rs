@@ -10,7 +10,7 @@ use super::chain;
 use super::progress::{Step, StepStatus};
 use super::state::{EditorState, Notice};
 use crate::components::error_notice::ErrorNotice;
-use crate::products::{Stage, product_id};
+use crate::products::{Stage, product_id, product_salt};
 use crate::wallet::{Wallet, use_wallet};
 
 /// Where the product stands on the Marketplace.
@@ -136,7 +136,8 @@ async fn publish(
         return;
     }
     let id = product_id(seller, &input.name);
-    if step.send(wallet, "Publishing", chain::create_product(marketplace, id, &input)).await.is_some() {
+    let listing_tx = chain::create_product(marketplace, product_salt(&input.name), &input);
+    if step.send(wallet, "Publishing", listing_tx).await.is_some() {
         listing.set(Listing::Listed);
         state.update(|draft| draft.product_id = id.to_string());
         let _ = state.save().await;

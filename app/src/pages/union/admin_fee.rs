@@ -1,5 +1,5 @@
-//! Changing the admin fee: `setAdminFee` sent from the owner's wallet, with its progress. It applies
-//! to revenue received after the change.
+//! Changing the admin fee: `setAdminFee` sent from the owner's wallet, with its progress. A lower fee
+//! applies at once to revenue received after it; a higher one is announced and waits a freeze period.
 
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
@@ -33,7 +33,7 @@ pub fn AdminFeeForm(union: Address, current: Signal<String>) -> impl IntoView {
             <h2 id="fee-heading" class="text-lg font-semibold">"Admin fee"</h2>
             <p class="mt-1 text-sm text-stone-600">
                 "Now " <strong>{move || format!("{} %", current.get())}</strong>
-                ". The owner's share of each purchase from now on; earlier revenue keeps its split."
+                ". The owner's share of each purchase; earlier revenue keeps its split. A lower fee applies at                  once; a higher one is announced to the members and applies after the freeze period."
             </p>
             <form class="mt-3 flex flex-wrap items-end gap-2" on:submit=submit>
                 <label class="text-sm">

@@ -1,6 +1,7 @@
-//! A Data Union's dashboard (`/unions/{address}`): tiles, charts of members and revenue, who
-//! contributes to its products' streams, the member list, and for the signed-in owner the join
-//! requests, shared secrets and the admin fee. Rendered on the server; the figures follow new blocks
+//! A Data Union's dashboard (`/unions/{address}`): tiles, what protects the members (operator,
+//! validators, announced changes), charts of members and revenue, who contributes to its products'
+//! streams, the member list, and for the signed-in owner the join requests, shared secrets and the
+//! admin fee. Rendered on the server; the figures follow new blocks
 //! without a reload.
 
 mod admin_fee;
@@ -8,6 +9,7 @@ mod charts;
 mod contributions;
 pub mod format;
 mod members;
+mod protection;
 mod requests;
 mod secrets;
 mod tiles;
@@ -82,6 +84,7 @@ fn Dashboard(initial: UnionStats) -> impl IntoView {
             </header>
             // Each part type-erased: the page's view type is otherwise too deep for the compiler.
             {view! { <tiles::StatTiles stats /> }.into_any()}
+            {view! { <protection::Protection stats /> }.into_any()}
             {view! { <charts::UnionCharts union block as_of /> }.into_any()}
             {view! { <contributions::UnionContributions union block /> }.into_any()}
             {view! { <members::MemberList union block is_owner /> }.into_any()}
