@@ -6,6 +6,8 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 /// @title A Data Union vault in the Monoplasma style
 /// @notice Revenue is any transfer of `token` into this contract. An off-chain engine splits it among the
@@ -26,11 +28,15 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 /// Each union is a minimal proxy (EIP-1167) of one implementation, set up once by `initialize`, which
 /// emits only OpenZeppelin's `OwnershipTransferred(0, owner)`, `JoinPartAgentAdded` and `ValidatorAdded`,
 /// after the factory's `DataUnionCreated` that carries the initial operator, admin fee and freeze period.
-contract DataUnion is Ownable2Step {
+contract DataUnion is Ownable2Step, EIP712 {
     using SafeERC20 for IERC20;
 
     /// 100 % as an admin fee fraction.
     uint256 public constant FULL_FEE = 1e18;
+
+    /// What a member signs (EIP-712) so that anyone may withdraw its earnings for it.
+    bytes32 public constant WITHDRAWAL_TYPEHASH =
+        keccak256("Withdrawal(address member,address recipient,uint256 fee,uint256 nonce,uint256 deadline)");
 
     /// The longest freeze period: longer ones would push `provableAt` past any timestamp.
     uint256 public constant MAX_FREEZE_PERIOD = 365 days;
@@ -73,6 +79,8 @@ contract DataUnion is Ownable2Step {
     mapping(address => uint256) public withdrawn;
     uint256 public totalProven;
     uint256 public totalWithdrawn;
+    /// The nonce a member's next signed withdrawal carries.
+    mapping(address => uint256) public withdrawalNonce;
 
     event MemberJoined(address indexed member);
     event MemberParted(address indexed member);
@@ -114,6 +122,9 @@ contract DataUnion is Ownable2Step {
     error BlockHashMismatch(uint256 blockNumber, bytes32 expected, bytes32 actual);
     error NotValidator(address caller);
     error CommitNotFrozen(uint256 blockNumber);
+    error SignatureExpired(uint256 deadline, uint256 timestamp);
+    error InvalidSignature();
+    error FeeTooHigh(uint256 fee, uint256 available);
 
     modifier onlyJoinPartAgent() {
         if (!isJoinPartAgent[msg.sender]) revert NotJoinPartAgent(msg.sender);
@@ -121,7 +132,8 @@ contract DataUnion is Ownable2Step {
     }
 
     /// The implementation itself is never set up; only its clones are.
-    constructor() Ownable(msg.sender) {
+    /// Every clone shares the implementation's name and version; its own address is the verifying contract.
+    constructor() Ownable(msg.sender) EIP712("Coop Data Union", "2") {
         initialized = true;
     }
 
@@ -411,6 +423,34 @@ contract DataUnion is Ownable2Step {
     {
         _proveIfNewer(blockNumber, member, totalEarnings, proof);
         _withdraw(member, member, earnings[member] - withdrawn[member]);
+    }
+
+    /// Withdraws everything proven for `member` (proving `totalEarnings` first when it is newer), as the
+    /// member signed (EIP-712 `Withdrawal`, or EIP-1271 for a contract wallet): `fee` to the sender, who
+    /// pays the gas, and the rest to `recipient`. A member without ETH withdraws through a relayer so.
+    /// The signature is used once (`withdrawalNonce`) and only until `deadline`.
+    function withdrawAllToSigned(
+        address member,
+        address recipient,
+        uint256 fee,
+        uint256 deadline,
+        uint256 blockNumber,
+        uint256 totalEarnings,
+        bytes32[] calldata proof,
+        bytes calldata signature
+    ) external {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
+        uint256 nonce = withdrawalNonce[member];
+        bytes32 digest =
+            _hashTypedDataV4(keccak256(abi.encode(WITHDRAWAL_TYPEHASH, member, recipient, fee, nonce, deadline)));
+        if (!SignatureChecker.isValidSignatureNow(member, digest, signature)) revert InvalidSignature();
+        withdrawalNonce[member] = nonce + 1;
+        _proveIfNewer(blockNumber, member, totalEarnings, proof);
+        uint256 available = earnings[member] - withdrawn[member];
+        if (available == 0) revert ZeroWithdraw();
+        if (fee >= available) revert FeeTooHigh(fee, available);
+        if (fee > 0) _withdraw(member, msg.sender, fee);
+        _withdraw(member, recipient, available - fee);
     }
 
     /// Withdraws `amount` of the sender's proven earnings to the sender.

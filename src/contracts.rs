@@ -93,6 +93,31 @@ macro_rules! bind_contracts {
     };
 }
 
+alloy_sol_types::sol! {
+    /// What a member signs (EIP-712) so that anyone may withdraw everything proven for it:
+    /// `fee` DATA wei to whoever sends `DataUnion.withdrawAllToSigned`, the rest to `recipient`.
+    /// `nonce` is the union's `withdrawalNonce(member)`; the signature is void after `deadline`.
+    #[derive(Debug, PartialEq, Eq)]
+    struct Withdrawal {
+        address member;
+        address recipient;
+        uint256 fee;
+        uint256 nonce;
+        uint256 deadline;
+    }
+}
+
+/// The EIP-712 domain of the union at `union` on chain `chain_id`: every union shares its name and
+/// version, and is its own verifying contract.
+pub fn withdrawal_domain(chain_id: u64, union: alloy_primitives::Address) -> alloy_sol_types::Eip712Domain {
+    alloy_sol_types::eip712_domain! {
+        name: "Coop Data Union",
+        version: "2",
+        chain_id: chain_id,
+        verifying_contract: union,
+    }
+}
+
 /// The id of the product `owner` lists with `salt`: `Marketplace.productIdOf`, so a page knows the id
 /// before the listing is mined and nobody else can take it.
 pub fn product_id(owner: alloy_primitives::Address, salt: alloy_primitives::B256) -> alloy_primitives::B256 {

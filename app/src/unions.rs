@@ -119,6 +119,40 @@ pub struct UnionStats {
     pub chain_time: u64,
 }
 
+/// What having a withdrawal relayed costs: the member signs it (EIP-712 `Withdrawal`) and the
+/// server's relayer sends it, taking `fee` DATA wei from what is withdrawn instead of ETH for gas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayOffer {
+    pub relayer: Address,
+    /// The least fee the relayer takes now.
+    pub fee: U256,
+    /// What is withdrawn in all, the fee included.
+    pub withdrawable: U256,
+    /// The union's `withdrawalNonce(member)`, which the signature names.
+    pub nonce: U256,
+    pub chain_id: u64,
+}
+
+/// A relayed withdrawal, mined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelayedWithdrawal {
+    pub block: u64,
+    /// What the recipient got.
+    pub amount: U256,
+    pub fee: U256,
+}
+
+/// A member's signed withdrawal, for the relayer to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedWithdrawal {
+    pub recipient: Address,
+    pub fee: U256,
+    /// Unix seconds after which the signature is void.
+    pub deadline: u64,
+    /// The 65-byte signature, hex.
+    pub signature: String,
+}
+
 /// A change the owner announced: anyone may apply it on chain from `effective_at` (chain seconds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Announced {
@@ -323,6 +357,18 @@ pub async fn union_members(union: Address, query: MemberQuery) -> Answer<MemberP
 }
 
 /// Every union `member` belongs to or once did, with its figures in each.
+/// What relaying `member`'s withdrawal from `union` costs now.
+#[server(endpoint = "unions/relay-offer")]
+pub async fn get_relay_offer(union: Address, member: Address) -> Answer<RelayOffer> {
+    ssr::unions()?.relay_offer(union, member).await
+}
+
+/// Has the server's relayer send `member`'s signed withdrawal; answers once it is mined.
+#[server(endpoint = "unions/relay")]
+pub async fn relay_withdrawal(union: Address, member: Address, signed: SignedWithdrawal) -> Answer<RelayedWithdrawal> {
+    ssr::unions()?.relay(union, member, signed).await
+}
+
 #[server(endpoint = "unions/memberships")]
 pub async fn memberships(member: Address) -> Answer<Vec<MemberFigures>> {
     ssr::unions()?.memberships(member).await
@@ -438,6 +484,9 @@ pub mod ssr {
         fn secrets(&self, union: Address) -> Answer<'_, Vec<JoinSecret>>;
         fn create_secret(&self, union: Address, name: String) -> Answer<'_, JoinSecret>;
         fn revoke_secret(&self, union: Address, id: String) -> Answer<'_, ()>;
+        // Relayed withdrawals: the signature decides, not the session.
+        fn relay_offer(&self, union: Address, member: Address) -> Answer<'_, RelayOffer>;
+        fn relay(&self, union: Address, member: Address, signed: SignedWithdrawal) -> Answer<'_, RelayedWithdrawal>;
     }
 
     #[derive(Clone)]

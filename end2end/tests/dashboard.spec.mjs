@@ -3,7 +3,7 @@
 // withdrawal; joining with a secret link and by a request the owner approves or rejects; what the owner
 // is told while the union lacks this server's join-part agent. The tests run in order on one chain.
 import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
-import { api, connect, dataBalance, figure, open, passTime, person, rpc, signIn, unionOf } from "../support/unions.mjs";
+import { api, connect, dataBalance, figure, open, passTime, person, rpc, signIn, unionOf, weiOf } from "../support/unions.mjs";
 
 const OWNER = 2;
 const MEMBER = 3;
@@ -245,6 +245,30 @@ test("a member withdraws to another address, which receives exactly the amount s
   await expect(card.getByRole("status")).toContainText("Confirmed in block", { timeout: 30_000 });
   expect((await dataBalance(recipient)) - before.recipient).toBe(shown);
   expect(await dataBalance(wallet.address)).toBe(before.member);
+});
+
+test("a member without ETH for gas withdraws through the relayer, which takes only the fee shown", async ({ page, wallet }) => {
+  const union = await demoUnion(wallet);
+  await wallet.useAccount(5);
+  await open(page, "/earnings");
+  await connect(page);
+  const card = page.locator(`article[data-union="${union}" i]`);
+  await expect.poll(() => figure(card, "Withdrawable"), { timeout: 30_000 }).toBeGreaterThan(0n);
+  const shown = await figure(card, "Withdrawable");
+  const before = { data: await dataBalance(wallet.address), eth: BigInt(await rpc("eth_getBalance", [wallet.address, "latest"])) };
+
+  await card.getByRole("button", { name: "Without ETH: use the relayer" }).click();
+  const offer = card.locator("[data-relay-offer]");
+  await expect(offer).toContainText("you get");
+  const [fee, received] = (await offer.innerText()).match(/[0-9.,]+ DATA/g).map(weiOf);
+  expect(fee + received).toBe(shown);
+  expect(fee).toBeGreaterThan(0n);
+  await card.getByRole("button", { name: "Sign and withdraw" }).click();
+  await expect(card.locator("[data-relay] [role=status]")).toContainText("Withdrawn in block", { timeout: 60_000 });
+
+  expect((await dataBalance(wallet.address)) - before.data).toBe(received);
+  expect(BigInt(await rpc("eth_getBalance", [wallet.address, "latest"]))).toBe(before.eth);
+  await expect.poll(() => figure(card, "Withdrawable"), { timeout: 30_000 }).toBe(0n);
 });
 
 test("the owner changes the admin fee from the dashboard through its wallet", async ({ page, wallet }) => {

@@ -25,11 +25,13 @@ pub const KEYS: &[&str] = &[
     "public_origin",
     "operator_key",
     "agent_key",
+    "relayer_key",
     "commit_every_blocks",
     "commit_revenue_threshold",
     "serve_owners",
     "commits_per_union_per_day",
     "member_changes_per_union_per_day",
+    "relays_per_union_per_day",
     "gas_budget_per_day",
     "requests_per_second_per_ip",
     "request_burst_per_ip",
@@ -72,6 +74,9 @@ pub struct Config {
     pub operator_key: Option<Secret>,
     /// Private key of the join-part agent: adds approved members to the unions. None: no joins.
     pub agent_key: Option<Secret>,
+    /// Private key that sends members' signed withdrawals and takes their fee. None: no relaying.
+    /// Give it to one instance only: its sends are serialized within the instance.
+    pub relayer_key: Option<Secret>,
     /// The operator commits a union's book at most every this many blocks (when it changed) ...
     pub commit_every_blocks: u64,
     /// ... or sooner, once this much revenue (wei) is not yet committed.
@@ -83,6 +88,8 @@ pub struct Config {
     pub commits_per_union_per_day: u32,
     /// Members the agent adds to or parts from one union in a day, at most.
     pub member_changes_per_union_per_day: u32,
+    /// Withdrawals the relayer sends for one union in a day, at most.
+    pub relays_per_union_per_day: u32,
     /// Wei each of the operator's and the agent's keys may spend on gas in a day; unset: no limit.
     pub gas_budget_per_day: Option<U256>,
     /// Requests one client address may make per second, sustained (an IPv6 client is its /64);
@@ -149,11 +156,13 @@ impl Default for Config {
             public_origin: None,
             operator_key: None,
             agent_key: None,
+            relayer_key: None,
             commit_every_blocks: 20,
             commit_revenue_threshold: None,
             serve_owners: Vec::new(),
             commits_per_union_per_day: 48,
             member_changes_per_union_per_day: 1_000,
+            relays_per_union_per_day: 1_000,
             gas_budget_per_day: Some(U256::from(10u64).pow(U256::from(17))),
             requests_per_second_per_ip: 50,
             request_burst_per_ip: 200,
@@ -333,7 +342,9 @@ impl Config {
                 message: format!("{} is more than the maximum of 10000", self.confirmations),
             });
         }
-        for (key, secret) in [("operator_key", &self.operator_key), ("agent_key", &self.agent_key)] {
+        let keys =
+            [("operator_key", &self.operator_key), ("agent_key", &self.agent_key), ("relayer_key", &self.relayer_key)];
+        for (key, secret) in keys {
             if secret.as_ref().is_some_and(|secret| secret.signer().is_none()) {
                 return Err(ConfigError::Invalid { key, message: "is not a 32-byte hex private key".into() });
             }
@@ -400,6 +411,7 @@ impl Config {
             owners: self.serve_owners.clone(),
             commits_per_union_per_day: self.commits_per_union_per_day,
             member_changes_per_union_per_day: self.member_changes_per_union_per_day,
+            relays_per_union_per_day: self.relays_per_union_per_day,
             gas_budget_per_day: self.gas_budget_per_day,
         }
     }

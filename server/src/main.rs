@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use coop_server::config::Config;
+use coop_server::deploy::{DeployArgs, deploy_with_existing_to_file};
 use coop_server::startup::{Server, shutdown_signal};
 use coop_server::{dev, offline, publish, telemetry};
 use std::future::Future;
@@ -36,8 +37,10 @@ enum Command {
     /// Development: start a local anvil chain unless `rpc_url` is set, then serve.
     Dev,
     /// Deploy the contracts to the configured chain (key in COOP_DEPLOYER_KEY) and write the
-    /// deployment file; a deployment still on the chain is reused.
-    Deploy,
+    /// deployment file; a deployment still on the chain is reused. Naming an existing DATA token, DAI
+    /// token and Uniswap V2 router (a public chain's) deploys only Coop's Marketplace, DataUnionFactory
+    /// and UniswapAdapter, after checking them.
+    Deploy(DeployArgs),
     /// Print the state of a Data Union after replaying its events from a JSONL file.
     Replay(offline::ReplayArgs),
     /// Merkle book tools: compute a book's root and proofs, or verify it against a root.
@@ -58,7 +61,7 @@ fn main() -> ExitCode {
         Command::Serve { validate: false } => run_async(cli.config, serve),
         Command::Serve { validate: true } => run_async(cli.config, serve_validating),
         Command::Dev => run_async(cli.config, dev::run),
-        Command::Deploy => run_async(cli.config, deploy),
+        Command::Deploy(args) => run_async(cli.config, move |config| deploy(config, args)),
         Command::Publish(args) => run_publish(&args),
     }
 }
@@ -90,7 +93,7 @@ fn run_publish(args: &publish::PublishArgs) -> ExitCode {
 
 fn run_async<F: Future<Output = anyhow::Result<()>>>(
     config_file: Option<PathBuf>,
-    command: fn(Config) -> F,
+    command: impl FnOnce(Config) -> F,
 ) -> ExitCode {
     let config = match Config::load(config_file.as_deref()) {
         Ok(config) => config,
@@ -129,10 +132,18 @@ async fn serve_validating(config: Config) -> anyhow::Result<()> {
     Server::build(&config, &rpc_url).await?.validating(true).run(shutdown_signal()).await
 }
 
-async fn deploy(config: Config) -> anyhow::Result<()> {
+async fn deploy(config: Config, args: DeployArgs) -> anyhow::Result<()> {
+    let existing = args.existing()?;
     let rpc_url = config.rpc_url.clone().context("config key `rpc_url` is not set")?;
     let key = std::env::var("COOP_DEPLOYER_KEY").context("set COOP_DEPLOYER_KEY to the deployer's private key")?;
-    let deployment = dev::deploy(&config, &rpc_url, &key).await?;
+    let deployment = match existing {
+        None => dev::deploy(&config, &rpc_url, &key).await?,
+        Some(existing) => {
+            let deployer =
+                key.trim().parse().context("COOP_DEPLOYER_KEY is not a private key (0x and 64 hex digits)")?;
+            deploy_with_existing_to_file(&config.deployment_file(), &rpc_url, deployer, &existing).await?
+        }
+    };
     println!("{}", serde_json::to_string_pretty(&deployment)?);
     Ok(())
 }

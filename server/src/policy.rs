@@ -23,6 +23,7 @@ pub struct Policy {
     pub owners: Vec<Address>,
     pub commits_per_union_per_day: u32,
     pub member_changes_per_union_per_day: u32,
+    pub relays_per_union_per_day: u32,
     /// Wei each key may spend on gas in a day; `None`: no limit.
     pub gas_budget_per_day: Option<U256>,
 }
@@ -64,6 +65,8 @@ impl Serving {
 pub enum Key {
     Operator,
     Agent,
+    /// Sends members' signed withdrawals.
+    Relayer,
 }
 
 impl Key {
@@ -71,6 +74,7 @@ impl Key {
         match self {
             Key::Operator => "operator",
             Key::Agent => "agent",
+            Key::Relayer => "relayer",
         }
     }
 
@@ -79,6 +83,7 @@ impl Key {
         match self {
             Key::Operator => policy.commits_per_union_per_day,
             Key::Agent => policy.member_changes_per_union_per_day,
+            Key::Relayer => policy.relays_per_union_per_day,
         }
     }
 }

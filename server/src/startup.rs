@@ -159,6 +159,13 @@ impl Server {
             .with_context(|| format!("binding {} (config key `listen`)", config.listen))?;
         let deployment = load_deployment(config, chain_id, rpc_url)?;
         let (models, loaded) = live::load(&store).await?;
+        let relayer = match &config.relayer_key {
+            Some(key) => {
+                let key = key.signer().context("config key `relayer_key` is not a private key")?;
+                Some(Arc::new(crate::service::relay::Relayer::new(rpc_url, key)))
+            }
+            None => None,
+        };
         let services = Arc::new(Services {
             models: live::ReadModels::new(models),
             store,
@@ -173,6 +180,7 @@ impl Server {
             join_agent: chain_info::Roles::of(config).join_agent,
             serving: crate::policy::Serving { policy: config.policy(), spending: Arc::default() },
             streams: open_streams(config).await?,
+            relayer,
         });
         let (router, limiters) = router(listener.local_addr()?, services.clone(), rpc_url, config)?;
         let role = match &services.deployment {

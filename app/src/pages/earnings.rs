@@ -12,6 +12,7 @@ use leptos_meta::Title;
 
 use crate::components::error_notice::ErrorNotice;
 use crate::pages::app_keys::AppKeys;
+use crate::pages::relayed::RelayedWithdraw;
 use crate::pages::union::format::{data_exact, utc, wait};
 use crate::pages::union::or_alert;
 use crate::pages::use_viewed_address;
@@ -135,6 +136,7 @@ fn UnionEarnings(figures: Signal<Option<MemberFigures>>) -> impl IntoView {
                 {move || figures.with(|f| f.as_ref().map(|f| format!("As of block {}", f.as_of_block)))}
             </p>
             <Withdraw figures />
+            <RelayedWithdraw figures />
             <AppKeys union member=first.member />
         </article>
     }

@@ -9,6 +9,7 @@ pub mod marketplace;
 pub mod not_found;
 pub mod product;
 pub mod purchases;
+pub mod relayed;
 pub mod streams;
 pub mod union;
 

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use alloy::primitives::Address;
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -16,6 +17,7 @@ use super::openapi::schemas::AnswerAddress;
 use super::openapi::{BadRequest, Conflict, NotFound};
 use super::params::{self, Page, Params};
 use crate::http::{ApiError, Services};
+use crate::service::relay::{self, RelayQuote, Relayed, SignedWithdrawal};
 use crate::service::unions::{self as service, AddressSearch, Figures, Member, MemberStatus, find};
 
 #[derive(Serialize, ToSchema)]
@@ -103,4 +105,62 @@ pub async fn one(
         Ok(Answer::new(models.as_of(), figures))
     })
     .await
+}
+
+/// What relaying a withdrawal costs
+///
+/// For a member without ETH: the fee this server's relayer takes (DATA wei, covering the gas now at
+/// the DATA/WETH pool's price) and the `nonce` the member signs in an EIP-712 `Withdrawal(address
+/// member,address recipient,uint256 fee,uint256 nonce,uint256 deadline)` of the domain `Coop Data
+/// Union`, version `2`, this chain, the union as verifying contract. 409 `not_served` when this
+/// server relays nothing or not for this union, `nothing_to_withdraw` when nothing is withdrawable.
+#[utoipa::path(
+    get,
+    path = "/api/v1/unions/{address}/members/{member}/relay",
+    operation_id = "getRelayQuote",
+    params(MemberPath),
+    responses(
+        (status = 200, description = "The fee and the nonce to sign", body = RelayQuote),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    )
+)]
+pub async fn relay_quote(
+    State(services): State<Arc<Services>>,
+    segments: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<RelayQuote>, ApiError> {
+    let (address, member) = params::path(segments)?;
+    let (union, member) = (params::address(&address, "address")?, params::address(&member, "member")?);
+    Ok(Json(relay::quote(&services, union, member).await?))
+}
+
+/// Relay a signed withdrawal
+///
+/// Sends the member's signed withdrawal of everything withdrawable (`withdrawAllToSigned`) from this
+/// server's relayer and answers once it is mined: the fee to the relayer, the rest to the recipient.
+/// The fee must be at least the quote's; the signature must be the member's (an account's key; a
+/// contract wallet's signature is checked by the union itself, but not relayed here).
+#[utoipa::path(
+    post,
+    path = "/api/v1/unions/{address}/members/{member}/relay",
+    operation_id = "relayWithdrawal",
+    params(MemberPath),
+    request_body = SignedWithdrawal,
+    responses(
+        (status = 200, description = "The withdrawal, mined", body = Relayed),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    )
+)]
+pub async fn relay_withdrawal(
+    State(services): State<Arc<Services>>,
+    segments: Result<Path<(String, String)>, PathRejection>,
+    json: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Json<Relayed>, ApiError> {
+    let (address, member) = params::path(segments)?;
+    let (union, member) = (params::address(&address, "address")?, params::address(&member, "member")?);
+    let signed: SignedWithdrawal = params::body(json)?;
+    Ok(Json(relay::relay(&services, union, member, signed).await?))
 }

@@ -41,6 +41,8 @@ pub(crate) fn routes() -> RouteTable {
         .get("/api/v1/unions/{address}/books/{block}", unions::book)
         .get("/api/v1/unions/{address}/members", members::list)
         .get("/api/v1/unions/{address}/members/{member}", members::one)
+        .get("/api/v1/unions/{address}/members/{member}/relay", members::relay_quote)
+        .post("/api/v1/unions/{address}/members/{member}/relay", members::relay_withdrawal)
         .get("/api/v1/products", products::list)
         .get("/api/v1/products/{id}", products::one)
         .get("/api/v1/subscriptions", products::subscriptions)

@@ -29,15 +29,18 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         // The server commits and adds members with anvil keys unless the config names its own.
         config.operator_key.get_or_insert_with(|| key_of(chain, OPERATOR));
         config.agent_key.get_or_insert_with(|| key_of(chain, AGENT));
+        config.relayer_key.get_or_insert_with(|| key_of(chain, RELAYER));
         seed::demo(chain, &deployment).await.context("seeding the demo marketplace")?;
         seed::streams(chain, &config).await.context("seeding the demo streams")?;
     }
     Server::build(&config, &rpc_url).await?.run(shutdown_signal()).await
 }
 
-/// anvil accounts the dev server signs with: 9 commits books, 8 adds members.
+/// anvil accounts the dev server signs with: 9 commits books, 8 adds members, 10 relays members'
+/// signed withdrawals.
 pub const OPERATOR: usize = 9;
 pub const AGENT: usize = 8;
+pub const RELAYER: usize = 10;
 
 fn key_of(chain: &DevChain, account: usize) -> Secret {
     Secret::new(chain.signer(account).to_bytes().to_string())

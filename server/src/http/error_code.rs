@@ -74,6 +74,10 @@ error_codes! {
         NoJoinAgent = "no_join_agent",
         NotServed = "not_served",
         QuotaExceeded = "quota_exceeded",
+        // Relayed withdrawals.
+        NothingToWithdraw = "nothing_to_withdraw",
+        FeeTooLow = "fee_too_low",
+        RelayFailed = "relay_failed",
         // Product streams and app keys.
         InvalidMessage = "invalid_message",
         StaleMessage = "stale_message",

@@ -60,6 +60,8 @@ pub struct Services {
     pub serving: crate::policy::Serving,
     /// The products' stream messages, and the publishers' rate limit.
     pub streams: crate::service::streams::Streams,
+    /// The key that sends members' signed withdrawals, if this instance has one.
+    pub relayer: Option<Arc<crate::service::relay::Relayer>>,
 }
 
 /// A router that remembers what it routes.

@@ -113,7 +113,7 @@ fn changes(method: &Method, path: &str) -> bool {
 /// The web app's server functions that only read. They are posted, like every server function, and
 /// often: each open page asks for the block every two seconds and for its figures at each new one.
 /// One missing here costs only pages rendered again; a server function that writes must never be.
-const READS: [&str; 21] = {
+const READS: [&str; 22] = {
     use app::{checkout::port as checkout, market, products, streams, unions, wallet::session};
     use leptos::server_fn::ServerFn;
     [
@@ -127,6 +127,7 @@ const READS: [&str; 21] = {
         unions::GetJoinPrompt::PATH,
         unions::JoinRequests::PATH,
         unions::JoinSecrets::PATH,
+        unions::GetRelayOffer::PATH,
         market::ListProducts::PATH,
         market::GetProduct::PATH,
         checkout::QuoteCheckout::PATH,

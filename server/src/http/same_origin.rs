@@ -37,7 +37,7 @@ pub async fn refuse_cross_site(State(services): State<Arc<Services>>, request: R
 }
 
 /// Requests whose body carries their own signature and which read no session: publishing a
-/// message, granting an app key, asking to join. A forged one proves nothing the signer did not
+/// message, granting an app key, asking to join, relaying a signed withdrawal. A forged one proves nothing the signer did not
 /// sign, so member apps (a browser extension, another site) may send them from anywhere.
 fn signed_in_body(method: &Method, path: &str) -> bool {
     if *method != Method::POST {
@@ -50,6 +50,7 @@ fn signed_in_body(method: &Method, path: &str) -> bool {
             | ["", "api", "v1", "products", _, "streams", _, "messages", "batch"]
             | ["", "api", "v1", "app-keys"]
             | ["", "api", "v1", "unions", _, "join-requests"]
+            | ["", "api", "v1", "unions", _, "members", _, "relay"]
     )
 }
 

@@ -10,8 +10,8 @@ use app::error::{AppError, Service};
 use app::unions::ssr::{Answer, RequestUnions, Unions};
 use app::unions::{
     Announced, AnnouncedChange, CommitInfo, Contributions, Decision, HistoryPoint, JoinAgent, JoinPrompt, JoinQueue,
-    JoinSecret, JoinStatus, MEMBERS_PAGE, MemberFigures, MemberPage, MemberQuery, MemberRow, SignedJoin, UnionProduct,
-    UnionStats, WithdrawProof,
+    JoinSecret, JoinStatus, MEMBERS_PAGE, MemberFigures, MemberPage, MemberQuery, MemberRow, RelayOffer,
+    RelayedWithdrawal, SignedJoin, SignedWithdrawal, UnionProduct, UnionStats, WithdrawProof,
 };
 use axum::extract::{Request, State};
 use axum::http::Extensions;
@@ -137,6 +137,32 @@ impl Unions for SessionUnions {
                 as_of_block: dashboard.as_of,
                 chain_time: dashboard.chain_time,
             }))
+        })
+    }
+
+    fn relay_offer(&self, union: Address, member: Address) -> Answer<'_, RelayOffer> {
+        Box::pin(async move {
+            let quote = crate::service::relay::quote(&self.services, union, member).await.map_err(refused)?;
+            Ok(RelayOffer {
+                relayer: quote.relayer,
+                fee: quote.fee.0,
+                withdrawable: quote.withdrawable.0,
+                nonce: quote.nonce.0,
+                chain_id: quote.chain_id,
+            })
+        })
+    }
+
+    fn relay(&self, union: Address, member: Address, signed: SignedWithdrawal) -> Answer<'_, RelayedWithdrawal> {
+        Box::pin(async move {
+            let signed = crate::service::relay::SignedWithdrawal {
+                recipient: signed.recipient.to_checksum(None),
+                fee: signed.fee.to_string(),
+                deadline: signed.deadline,
+                signature: signed.signature,
+            };
+            let relayed = crate::service::relay::relay(&self.services, union, member, signed).await.map_err(refused)?;
+            Ok(RelayedWithdrawal { block: relayed.block, amount: relayed.amount.0, fee: relayed.fee.0 })
         })
     }
 

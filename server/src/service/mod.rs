@@ -7,6 +7,7 @@
 pub mod joins;
 pub mod market;
 pub mod quotes;
+pub mod relay;
 pub mod streams;
 pub mod unions;
 

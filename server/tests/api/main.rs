@@ -21,6 +21,7 @@ mod limits;
 mod metrics;
 mod openapi;
 mod products;
+mod relay;
 mod story;
 mod streams;
 mod unions;

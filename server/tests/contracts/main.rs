@@ -8,4 +8,5 @@ mod deploy;
 mod factory;
 mod helpers;
 mod marketplace;
+mod relay;
 mod trust;

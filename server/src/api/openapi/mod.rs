@@ -37,6 +37,8 @@ pub use responses::{BadRequest, Conflict, Forbidden, NotFound, SESSION, TooManyR
         super::unions::history,
         super::members::list,
         super::members::one,
+        super::members::relay_quote,
+        super::members::relay_withdrawal,
         super::unions::book,
         super::products::list,
         super::products::one,
