@@ -278,6 +278,10 @@ test("the owner changes the admin fee from the dashboard through its wallet", as
   await page.getByRole("button", { name: "Change admin fee" }).click();
   await expect(page.getByRole("alert")).toContainText("admin fee: at most 100 %");
 
+  // What protects the members: this server's validator is named in the demo union.
+  const chain = (await api("/api/v1/chain")).body;
+  await expect(page.locator("[data-validators]")).toContainText(chain.validator);
+
   // A rise over members is announced: everyone sees it coming, and it waits the freeze period (60 s).
   await page.getByLabel("New admin fee (%)").fill("12.5");
   await page.getByRole("button", { name: "Change admin fee" }).click();

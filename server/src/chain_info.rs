@@ -1,6 +1,6 @@
 //! `GET /api/v1/chain`: the chain this server runs on, as a wallet needs it to switch to it (or add
-//! it), Coop's contract addresses there, and the server's operator and join-part agent, whom a Data
-//! Union deployed from the editor names.
+//! it), Coop's contract addresses there, and the server's operator, join-part agent and validator,
+//! whom a Data Union deployed from the editor names.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +19,7 @@ use crate::deploy::Deployment;
 pub struct Roles {
     pub operator: Option<Address>,
     pub join_agent: Option<Address>,
+    pub validator: Option<Address>,
 }
 
 impl Roles {
@@ -26,7 +27,11 @@ impl Roles {
     pub fn of(config: &Config) -> Self {
         let address =
             |key: &Option<crate::config::Secret>| key.as_ref().and_then(|key| key.signer()).map(|s| s.address());
-        Self { operator: address(&config.operator_key), join_agent: address(&config.agent_key) }
+        Self {
+            operator: address(&config.operator_key),
+            join_agent: address(&config.agent_key),
+            validator: address(&config.validator_key),
+        }
     }
 }
 
@@ -45,6 +50,7 @@ pub fn describe(chain_id: u64, rpc_url: &Url, deployment: Option<&Deployment>, r
             .collect::<BTreeMap<_, _>>(),
         operator: roles.operator,
         join_agent: roles.join_agent,
+        validator: roles.validator,
     }
 }
 

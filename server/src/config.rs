@@ -26,6 +26,7 @@ pub const KEYS: &[&str] = &[
     "operator_key",
     "agent_key",
     "relayer_key",
+    "validator_key",
     "commit_every_blocks",
     "commit_revenue_threshold",
     "serve_owners",
@@ -77,6 +78,9 @@ pub struct Config {
     /// Private key that sends members' signed withdrawals and takes their fee. None: no relaying.
     /// Give it to one instance only: its sends are serialized within the instance.
     pub relayer_key: Option<Secret>,
+    /// Private key of a validator: vetoes wrong frozen commits in the unions that name it (the editor
+    /// names it in every union it deploys). None: the validator only reports.
+    pub validator_key: Option<Secret>,
     /// The operator commits a union's book at most every this many blocks (when it changed) ...
     pub commit_every_blocks: u64,
     /// ... or sooner, once this much revenue (wei) is not yet committed.
@@ -157,6 +161,7 @@ impl Default for Config {
             operator_key: None,
             agent_key: None,
             relayer_key: None,
+            validator_key: None,
             commit_every_blocks: 20,
             commit_revenue_threshold: None,
             serve_owners: Vec::new(),
@@ -342,8 +347,12 @@ impl Config {
                 message: format!("{} is more than the maximum of 10000", self.confirmations),
             });
         }
-        let keys =
-            [("operator_key", &self.operator_key), ("agent_key", &self.agent_key), ("relayer_key", &self.relayer_key)];
+        let keys = [
+            ("operator_key", &self.operator_key),
+            ("agent_key", &self.agent_key),
+            ("relayer_key", &self.relayer_key),
+            ("validator_key", &self.validator_key),
+        ];
         for (key, secret) in keys {
             if secret.as_ref().is_some_and(|secret| secret.signer().is_none()) {
                 return Err(ConfigError::Invalid { key, message: "is not a 32-byte hex private key".into() });

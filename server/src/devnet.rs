@@ -44,8 +44,8 @@ pub fn spawn_anvil(block_time_secs: Option<u64>) -> anyhow::Result<DevChain> {
 /// so neither a silent anvil nor a full pipe can stall the caller.
 pub fn spawn_anvil_at(path: &Path, block_time_secs: Option<u64>) -> anyhow::Result<DevChain> {
     let mut command = Command::new(path);
-    // Eleven accounts: the ten the demo and the tests use, and the dev server's relayer.
-    command.args(["--host", "127.0.0.1", "--port", "0", "--accounts", "11"]).env("NO_COLOR", "1");
+    // Twelve accounts: the ten the demo and the tests use, and the dev server's relayer and validator.
+    command.args(["--host", "127.0.0.1", "--port", "0", "--accounts", "12"]).env("NO_COLOR", "1");
     if let Some(secs) = block_time_secs {
         command.arg("--block-time").arg(secs.to_string());
     }

@@ -20,9 +20,10 @@ pub mod deploy;
 pub mod dev;
 /// The local development chain (anvil from npm), killed when dropped.
 pub mod devnet;
+/// Follows the chain into the store, with reorg rollback and exact resume.
+pub mod guard;
 /// HTTP: health and readiness, and the REST API under `/api/v1`.
 pub mod http;
-/// Follows the chain into the store, with reorg rollback and exact resume.
 pub mod indexer;
 /// Join requests, shared secrets, and the join-part agent that adds and removes members.
 pub mod joins;

@@ -67,6 +67,8 @@ pub enum Key {
     Agent,
     /// Sends members' signed withdrawals.
     Relayer,
+    /// Vetoes wrong commits.
+    Validator,
 }
 
 impl Key {
@@ -75,6 +77,7 @@ impl Key {
             Key::Operator => "operator",
             Key::Agent => "agent",
             Key::Relayer => "relayer",
+            Key::Validator => "validator",
         }
     }
 
@@ -84,6 +87,8 @@ impl Key {
             Key::Operator => policy.commits_per_union_per_day,
             Key::Agent => policy.member_changes_per_union_per_day,
             Key::Relayer => policy.relays_per_union_per_day,
+            // A veto answers a commit: no more vetoes than commits.
+            Key::Validator => policy.commits_per_union_per_day,
         }
     }
 }

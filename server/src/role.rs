@@ -12,6 +12,7 @@ use alloy::signers::local::PrivateKeySigner;
 use tokio::sync::{Notify, watch};
 use url::Url;
 
+use crate::guard::Guard;
 use crate::indexer::{Indexer, Watched};
 use crate::joins::agent::Agent;
 use crate::live::ReadModels;
@@ -32,7 +33,9 @@ pub struct ChainRole {
     pub operator: Option<OperatorSettings>,
     /// The join-part agent's key: approved joins and removals go on chain from the role's holder only.
     pub agent: Option<(Url, PrivateKeySigner)>,
-    /// What the operator and the agent may spend gas on, and what they spent.
+    /// The validator's key: wrong frozen commits are vetoed from the role's holder only.
+    pub validator: Option<(Url, PrivateKeySigner)>,
+    /// What the operator, the agent and the validator may spend gas on, and what they spent.
     pub serving: Serving,
 }
 
@@ -101,6 +104,10 @@ impl ChainRole {
             let agent =
                 Agent::new(self.store.clone(), rpc_url, key.clone(), self.confirmations).serving(self.serving.clone());
             workers.push(tokio::spawn(agent.run(models.clone(), ended.clone())));
+        }
+        if let Some((rpc_url, key)) = &self.validator {
+            let guard = Guard::new(rpc_url, key.clone()).serving(self.serving.clone());
+            workers.push(tokio::spawn(guard.run(models.clone(), ended.clone())));
         }
         let lost = loop {
             tokio::select! {

@@ -123,6 +123,12 @@ fn chain_role(
         operator,
         serving: services.serving.clone(),
         agent,
+        validator: match &config.validator_key {
+            Some(key) => {
+                Some((rpc_url.clone(), key.signer().context("config key `validator_key` is not a private key")?))
+            }
+            None => None,
+        },
     })
 }
 

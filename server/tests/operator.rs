@@ -10,10 +10,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256};
 use alloy::providers::Provider;
 use alloy::providers::ext::AnvilApi;
-use chain::{AGENT, Chain, DEPLOYER, MEMBER, OPERATOR, OTHER, OWNER, send};
+use chain::{AGENT, BUYER, Chain, DEPLOYER, MEMBER, OPERATOR, OTHER, OWNER, send};
+use coop_server::guard::Guard;
 use coop_server::indexer::{Indexer, Step, Watched};
 use coop_server::live;
 use coop_server::operator::{CommitPolicy, Operator};
@@ -250,4 +251,49 @@ async fn a_transaction_never_mined_ends_the_send_with_an_error_instead_of_a_wait
 
     let error = sent.unwrap_err().to_string();
     assert!(error.contains("not mined after 3 tries"), "{error}");
+}
+
+#[tokio::test]
+async fn the_validator_vetoes_a_wrong_frozen_commit_in_the_unions_that_name_it_and_nothing_else() {
+    let chain = Chain::start().await;
+    let validator = chain.address(BUYER);
+    let guarded = chain.create_data_union_with_validators(U256::ZERO, 3600, vec![validator]).await;
+    let unguarded = chain.create_data_union(U256::ZERO, 3600).await;
+    for du in [guarded, unguarded] {
+        send(chain.du(du, AGENT).addMembers(vec![chain.address(MEMBER)])).await;
+        chain.mint_data(du, U256::from(1000u64)).await;
+    }
+    let mut server = Server::start(&chain, EVERY_TEN).await;
+    let mut guard = Guard::new(&chain.anvil.endpoint(), chain.signer(BUYER));
+    assert_eq!(guard.address(), validator);
+
+    // The server's own, right commits stand.
+    assert_eq!(server.commit().await.len(), 2);
+    assert!(guard.step(&server.models).await.unwrap().is_empty(), "a right commit is never vetoed");
+
+    // A wrong root in each union: only the union that names the validator gets a veto.
+    let block = chain.block_number().await;
+    let hash = chain.block_hash(block).await;
+    let wrong = B256::repeat_byte(0x66);
+    for du in [guarded, unguarded] {
+        send(chain.du(du, OPERATOR).commit(U256::from(block), hash, wrong, wrong)).await;
+    }
+    server.sync().await;
+    let vetoed = guard.step(&server.models).await.unwrap();
+    assert_eq!(vetoed.iter().map(|v| (v.union, v.book_block)).collect::<Vec<_>>(), vec![(guarded, block)]);
+    assert_eq!(chain.du(guarded, DEPLOYER).committedRoot(U256::from(block)).call().await.unwrap(), B256::ZERO);
+    assert_eq!(chain.du(unguarded, DEPLOYER).committedRoot(U256::from(block)).call().await.unwrap(), wrong);
+    server.sync().await;
+    let unions = server.models.unions().await;
+    assert!(unions.get(&guarded).unwrap().state().commits().iter().all(|c| c.book_block != block));
+    drop(unions);
+    assert!(guard.step(&server.models).await.unwrap().is_empty(), "each veto is sent once");
+
+    // A wrong commit past its freeze can no longer be vetoed, and is not tried.
+    let block = chain.block_number().await;
+    let hash = chain.block_hash(block).await;
+    send(chain.du(guarded, OPERATOR).commit(U256::from(block), hash, wrong, wrong)).await;
+    chain.advance_time(3601).await;
+    server.sync().await;
+    assert!(guard.step(&server.models).await.unwrap().is_empty());
 }

@@ -63,6 +63,11 @@ pub struct ChainInfo {
     #[serde(default, serialize_with = "checksummed::serialize_option")]
     #[cfg_attr(feature = "ssr", schema(value_type = Option<crate::schemas::AnswerAddress>))]
     pub join_agent: Option<Address>,
+    /// The validator's address, which vetoes wrong commits; `None` when this server holds no
+    /// validator key.
+    #[serde(default, serialize_with = "checksummed::serialize_option")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<crate::schemas::AnswerAddress>))]
+    pub validator: Option<Address>,
 }
 
 impl ChainInfo {
@@ -353,6 +358,7 @@ mod tests {
             contracts: BTreeMap::new(),
             operator: None,
             join_agent: None,
+            validator: None,
         };
         assert_eq!(chain.hex_id(), "0x7a69");
     }

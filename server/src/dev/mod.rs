@@ -30,6 +30,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         config.operator_key.get_or_insert_with(|| key_of(chain, OPERATOR));
         config.agent_key.get_or_insert_with(|| key_of(chain, AGENT));
         config.relayer_key.get_or_insert_with(|| key_of(chain, RELAYER));
+        config.validator_key.get_or_insert_with(|| key_of(chain, VALIDATOR));
         seed::demo(chain, &deployment).await.context("seeding the demo marketplace")?;
         seed::streams(chain, &config).await.context("seeding the demo streams")?;
     }
@@ -37,10 +38,11 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
 }
 
 /// anvil accounts the dev server signs with: 9 commits books, 8 adds members, 10 relays members'
-/// signed withdrawals.
+/// signed withdrawals, 11 vetoes wrong commits.
 pub const OPERATOR: usize = 9;
 pub const AGENT: usize = 8;
 pub const RELAYER: usize = 10;
+pub const VALIDATOR: usize = 11;
 
 fn key_of(chain: &DevChain, account: usize) -> Secret {
     Secret::new(chain.signer(account).to_bytes().to_string())

@@ -11,7 +11,7 @@ use coop::stream::{Message, SignedMessage, StreamDefinition, StreamName};
 
 use crate::streams::store::StreamStore;
 
-use super::{AGENT, OPERATOR};
+use super::{AGENT, OPERATOR, VALIDATOR};
 use crate::deploy::{Deployment, confirmed};
 use crate::devnet::DevChain;
 
@@ -53,7 +53,7 @@ pub async fn demo(chain: &DevChain, deployment: &Deployment) -> anyhow::Result<(
         factory.createDataUnion(
             address(OPERATOR),
             vec![address(AGENT)],
-            Vec::new(),
+            vec![address(VALIDATOR)],
             U256::from(DATA / 10), // a 10 % admin fee
             U256::from(60u64),
         ),

@@ -130,7 +130,7 @@ impl Readings {
             tokio::time::timeout(HEAD_TIMEOUT, services.chain.get_block_number()).await.ok().and_then(Result::ok);
         let now = std::time::Instant::now();
         let spending = &services.serving.spending;
-        let gas_spent_gwei = [Key::Operator, Key::Agent]
+        let gas_spent_gwei = [Key::Operator, Key::Agent, Key::Relayer, Key::Validator]
             .into_iter()
             .map(|key| {
                 let gwei = spending.gas_spent(key, now) / U256::from(1_000_000_000u64);

@@ -47,18 +47,20 @@ pub fn redeploy_product(marketplace: Address, id: B256) -> UnsignedTx {
 
 /// A new Data Union owned by the sender, run by this server's operator and join-part agent, whose
 /// commits stay frozen for `freeze_period` seconds (the factory refuses less than its minimum: a day
-/// on a public chain). It names no validator: the owner adds those it trusts on the union.
+/// on a public chain). It names this server's validator, if it runs one, which vetoes wrong commits;
+/// the owner may add others it trusts on the union.
 pub fn create_data_union(
     factory: Address,
     operator: Address,
     agent: Address,
+    validators: Vec<Address>,
     admin_fee: U256,
     freeze_period: U256,
 ) -> UnsignedTx {
     let data = DataUnionFactory::createDataUnionCall {
         operator,
         joinPartAgents: vec![agent],
-        validators: Vec::new(),
+        validators,
         adminFee: admin_fee,
         freezePeriod: freeze_period,
     };

@@ -169,7 +169,10 @@ async fn deploy(
         ));
     };
     let Some(block) = step
-        .send(wallet, "Deploying the Data Union", chain::create_data_union(factory, operator, agent, fee, freeze))
+        .send(wallet, "Deploying the Data Union", {
+            let validators = chain.as_ref().and_then(|chain| chain.validator).into_iter().collect();
+            chain::create_data_union(factory, operator, agent, validators, fee, freeze)
+        })
         .await
     else {
         return;
