@@ -32,6 +32,8 @@ const OURS = {
   EtherRefusingBuyer: "contracts/test/EtherRefusingBuyer.sol",
   // Test only: a smart-contract account that signs (EIP-1271) with its owner's key.
   OwnedWallet: "contracts/test/OwnedWallet.sol",
+  // Test only: an ERC-20 whose transfers call back into a target (reentrancy attempts).
+  HostileToken: "contracts/test/HostileToken.sol",
 };
 // Third-party artifacts copied verbatim: [name, npm build file, keep bytecode?]
 const THIRD_PARTY = [

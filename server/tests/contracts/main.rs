@@ -8,5 +8,6 @@ mod deploy;
 mod factory;
 mod helpers;
 mod marketplace;
+mod properties;
 mod relay;
 mod trust;
