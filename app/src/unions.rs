@@ -133,11 +133,10 @@ pub struct RelayOffer {
     pub chain_id: u64,
 }
 
-/// A relayed withdrawal, mined.
+/// A relayed withdrawal on its way: the member's figures show it once it is mined.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RelayedWithdrawal {
-    pub block: u64,
-    /// What the recipient got.
+    /// What the recipient gets.
     pub amount: U256,
     pub fee: U256,
 }
@@ -267,6 +266,8 @@ pub struct MemberFigures {
     pub proof: Option<WithdrawProof>,
     /// The chain time the figures are judged at.
     pub chain_time: u64,
+    /// A new operator the owner announced, and from when it may take over (chain seconds).
+    pub announced_operator: Option<(Address, u64)>,
     pub as_of_block: u64,
     /// The first product paying into the union, to name it.
     pub product_name: Option<String>,
@@ -363,7 +364,7 @@ pub async fn get_relay_offer(union: Address, member: Address) -> Answer<RelayOff
     ssr::unions()?.relay_offer(union, member).await
 }
 
-/// Has the server's relayer send `member`'s signed withdrawal; answers once it is mined.
+/// Has the server's relayer send `member`'s signed withdrawal, once it passed every check.
 #[server(endpoint = "unions/relay")]
 pub async fn relay_withdrawal(union: Address, member: Address, signed: SignedWithdrawal) -> Answer<RelayedWithdrawal> {
     ssr::unions()?.relay(union, member, signed).await

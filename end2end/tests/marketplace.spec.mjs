@@ -67,5 +67,7 @@ test("screenshots of the home page and a product page", async ({ page }) => {
   await page.screenshot({ path: "docs/screenshots/product.png", fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto("/");
+  // A capture while the page is still loading can fail in Chromium under load: wait for it to settle.
+  await page.waitForFunction(() => window.__coopHydrated === true);
   await page.screenshot({ path: "docs/screenshots/home-phone.png", fullPage: true });
 });

@@ -135,12 +135,41 @@ fn UnionEarnings(figures: Signal<Option<MemberFigures>>) -> impl IntoView {
             <p class="mt-2 text-xs text-stone-500">
                 {move || figures.with(|f| f.as_ref().map(|f| format!("As of block {}", f.as_of_block)))}
             </p>
+            <OperatorWarning figures />
             <Withdraw figures />
             <RelayedWithdraw figures />
             <AppKeys union member=first.member />
         </article>
     }
     .into_any()
+}
+
+/// An announced operator change: what the member can do before the new operator takes over.
+#[component]
+fn OperatorWarning(figures: Signal<Option<MemberFigures>>) -> impl IntoView {
+    let warning = move || {
+        figures.with(|f| {
+            let f = f.as_ref()?;
+            let (operator, at) = f.announced_operator?;
+            let holding = !(f.withdrawable.is_zero() && f.frozen.is_zero());
+            holding.then(|| {
+                format!(
+                    "The owner announced a new operator, {}, who may take over {} ({}). Withdraw what you can \
+                     before then: what you withdraw (or prove) is out of any operator's reach.",
+                    operator.to_checksum(None),
+                    wait(at.saturating_sub(f.chain_time)),
+                    utc(at)
+                )
+            })
+        })
+    };
+    view! {
+        {move || warning().map(|text| view! {
+            <p role="alert" class="mt-4 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900" data-operator-warning>
+                {text}
+            </p>
+        })}
+    }
 }
 
 /// The call that pays out everything the proof allows: to the member, or to `recipient`.

@@ -166,8 +166,7 @@ async fn sign_and_relay(
     let signed = crate::unions::SignedWithdrawal { recipient: member, fee: offer.fee, deadline, signature };
     let relayed = crate::unions::relay_withdrawal(union, member, signed).await.map_err(reason)?;
     Ok(format!(
-        "Withdrawn in block {}: {} to your wallet, {} to the relayer.",
-        relayed.block,
+        "On its way: {} to your wallet, {} to the relayer. Your figures change once it is mined.",
         data_exact(relayed.amount),
         data_exact(relayed.fee)
     ))

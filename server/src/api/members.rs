@@ -137,8 +137,9 @@ pub async fn relay_quote(
 
 /// Relay a signed withdrawal
 ///
-/// Sends the member's signed withdrawal of everything withdrawable (`withdrawAllToSigned`) from this
-/// server's relayer and answers once it is mined: the fee to the relayer, the rest to the recipient.
+/// Checks the member's signed withdrawal of everything withdrawable (`withdrawAllToSigned`), runs it
+/// dry, and has this server's relayer send it: the fee to the relayer, the rest to the recipient. The
+/// answer comes before it is mined (202); the member's figures show it once it is (`withdrawn`).
 /// The fee must be at least the quote's; the signature must be the member's (an account's key; a
 /// contract wallet's signature is checked by the union itself, but not relayed here).
 #[utoipa::path(
@@ -148,7 +149,7 @@ pub async fn relay_quote(
     params(MemberPath),
     request_body = SignedWithdrawal,
     responses(
-        (status = 200, description = "The withdrawal, mined", body = Relayed),
+        (status = 202, description = "The withdrawal, on its way", body = Relayed),
         (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
@@ -158,9 +159,9 @@ pub async fn relay_withdrawal(
     State(services): State<Arc<Services>>,
     segments: Result<Path<(String, String)>, PathRejection>,
     json: Result<Json<serde_json::Value>, JsonRejection>,
-) -> Result<Json<Relayed>, ApiError> {
+) -> Result<(axum::http::StatusCode, Json<Relayed>), ApiError> {
     let (address, member) = params::path(segments)?;
     let (union, member) = (params::address(&address, "address")?, params::address(&member, "member")?);
     let signed: SignedWithdrawal = params::body(json)?;
-    Ok(Json(relay::relay(&services, union, member, signed).await?))
+    Ok((axum::http::StatusCode::ACCEPTED, Json(relay::relay(&services, union, member, signed).await?)))
 }

@@ -162,7 +162,7 @@ impl Unions for SessionUnions {
                 signature: signed.signature,
             };
             let relayed = crate::service::relay::relay(&self.services, union, member, signed).await.map_err(refused)?;
-            Ok(RelayedWithdrawal { block: relayed.block, amount: relayed.amount.0, fee: relayed.fee.0 })
+            Ok(RelayedWithdrawal { amount: relayed.amount.0, fee: relayed.fee.0 })
         })
     }
 
@@ -236,6 +236,7 @@ impl Unions for SessionUnions {
                         proof: p.proof,
                     }),
                     chain_time: figures.chain_time,
+                    announced_operator: figures.announced_operator.map(|c| (c.operator, c.effective_at)),
                     as_of_block: as_of,
                     product_name,
                 })

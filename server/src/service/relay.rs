@@ -6,6 +6,7 @@
 
 use alloy::primitives::{Address, Bytes, Signature, U256};
 use alloy::providers::{DynProvider, Provider};
+use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolStruct};
 use coop::contracts::{DataUnion, UniswapV2Pair, Withdrawal, withdrawal_domain};
@@ -32,15 +33,26 @@ pub struct Relayer {
     address: Address,
     chain: DynProvider,
     sending: tokio::sync::Mutex<()>,
+    /// The members whose withdrawal is on its way, by union: a second one would only revert.
+    in_flight: std::sync::Mutex<std::collections::HashSet<(Address, Address)>>,
 }
 
 impl Relayer {
     pub fn new(rpc_url: &url::Url, key: PrivateKeySigner) -> Self {
-        Relayer { address: key.address(), chain: sender::signing_provider(rpc_url, key), sending: Default::default() }
+        Relayer {
+            address: key.address(),
+            chain: sender::signing_provider(rpc_url, key),
+            sending: Default::default(),
+            in_flight: Default::default(),
+        }
     }
 
     pub fn address(&self) -> Address {
         self.address
+    }
+
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<(Address, Address)>> {
+        self.in_flight.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -81,14 +93,14 @@ pub struct SignedWithdrawal {
     pub signature: String,
 }
 
-/// A relayed withdrawal, mined.
+/// A relayed withdrawal on its way: it passed every check and a dry run, and the relayer sends it.
+/// The member's figures show it once it is mined (`withdrawn`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Relayed {
-    pub block: u64,
-    /// DATA wei the recipient got.
+    /// DATA wei the recipient gets.
     pub amount: Wei,
-    /// DATA wei the relayer took.
+    /// DATA wei the relayer takes.
     pub fee: Wei,
 }
 
@@ -197,24 +209,46 @@ pub async fn relay(
         proof: proof.proof,
         signature: Bytes::from(signature.as_bytes().to_vec()),
     };
-    let mined = {
-        let _one_at_a_time = relayer.sending.lock().await;
-        sender::send(
-            &relayer.chain,
-            relayer.address,
-            union,
-            call.abi_encode(),
-            "a relayed withdrawal",
-            Patience::default(),
-        )
-        .await
-        .map_err(|error| ApiError::Conflict {
+    let input = call.abi_encode();
+    // A dry run first: whatever the union would refuse is answered now, and costs no gas.
+    let dry_run = TransactionRequest::default().from(relayer.address).to(union).input(input.clone().into());
+    if let Err(error) = relayer.chain.call(dry_run).await {
+        return Err(ApiError::Conflict {
             code: ErrorCode::RelayFailed,
-            message: format!("the withdrawal was not relayed: {error:#}"),
-        })?
-    };
-    services.serving.record(Key::Relayer, union, 1, mined.cost);
-    Ok(Relayed { block: mined.block, amount: Wei(quote.withdrawable.0 - fee), fee: Wei(fee) })
+            message: format!("the union refuses this withdrawal: {}", revert_reason(&error)),
+        });
+    }
+    if !relayer.in_flight().insert((union, member)) {
+        return Err(ApiError::Conflict {
+            code: ErrorCode::RelayFailed,
+            message: format!("a withdrawal of {member} from {union} is already on its way"),
+        });
+    }
+    // Mining can take longer than a request may: the relayer sends on its own, one at a time.
+    let (sending, serving) = (services.relayer.clone().ok_or_else(no_relayer)?, services.serving.clone());
+    tokio::spawn(async move {
+        let _one_at_a_time = sending.sending.lock().await;
+        let what = format!("the relayed withdrawal of {member}");
+        match sender::send(&sending.chain, sending.address, union, input, &what, Patience::default()).await {
+            Ok(mined) => {
+                serving.record(Key::Relayer, union, 1, mined.cost);
+                tracing::info!(target: "relay", %union, %member, block = mined.block, "relayed a withdrawal");
+            }
+            Err(error) => tracing::warn!(target: "relay", %union, %member, "a relayed withdrawal failed: {error:#}"),
+        }
+        sending.in_flight().remove(&(union, member));
+    });
+    Ok(Relayed { amount: Wei(quote.withdrawable.0 - fee), fee: Wei(fee) })
+}
+
+/// The union's custom error, named, when the node passed it on; else the node's message.
+fn revert_reason(error: &alloy::transports::TransportError) -> String {
+    use alloy::sol_types::SolInterface;
+    error
+        .as_error_resp()
+        .and_then(|response| response.as_revert_data())
+        .and_then(|data| DataUnion::DataUnionErrors::abi_decode(&data).ok())
+        .map_or_else(|| error.to_string(), |decoded| format!("{decoded:?}"))
 }
 
 fn parse_signature(text: &str) -> Result<Signature, ApiError> {

@@ -457,9 +457,22 @@ pub struct Figures {
     pub proof: Option<Proof>,
     /// The chain time the freeze was judged at: the timestamp of the block the answer is as of.
     pub chain_time: u64,
+    /// A new operator the owner announced: withdrawing (or proving) before it takes over keeps the
+    /// member's earnings out of its reach.
+    #[schema(required = true)]
+    pub announced_operator: Option<OperatorChange>,
     /// When the latest commit's freeze ends, while it holds something frozen (not in the API).
     #[serde(skip)]
     pub unfreezes_at: Option<u64>,
+}
+
+/// A new operator, and from when it may take over (chain seconds).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OperatorChange {
+    #[schema(value_type = AnswerAddress)]
+    pub operator: Address,
+    pub effective_at: u64,
 }
 
 /// The arguments of `withdrawAll(block, earnings, proof)`.
@@ -490,6 +503,9 @@ pub fn figures(union: &Union, member: Address, now: u64) -> Option<Figures> {
         unfreezes_at: provable_at.filter(|at| !figures.frozen.is_zero() && *at > now),
         proof: figures.proof.map(|p| Proof { block: p.block, earnings: Wei(p.earnings), proof: p.proof }),
         chain_time: now,
+        announced_operator: union
+            .announced_operator
+            .map(|change| OperatorChange { operator: change.value, effective_at: change.effective_at }),
     })
 }
 

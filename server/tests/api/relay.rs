@@ -72,13 +72,32 @@ async fn a_member_without_eth_withdraws_through_the_relayer_which_takes_only_the
     assert_eq!((status, error["error"]["code"].as_str()), (400, Some("bad_signature")));
     let (status, error) = post(&app, &path, body(fee, "0x1234")).await;
     assert_eq!((status, error["error"]["code"].as_str()), (400, Some("malformed_signature")));
+    // What the union itself would refuse (a deadline passed) is answered by the dry run.
+    let stale = Withdrawal { deadline: U256::from(deadline - 1200), ..withdrawal.clone() };
+    let digest = stale.eip712_signing_hash(&withdrawal_domain(31_337, du));
+    let stale_signature = chain.signer(MEMBER).sign_hash_sync(&digest).unwrap().to_string();
+    let stale_body = json!({
+        "recipient": member.to_checksum(None), "fee": fee.to_string(), "deadline": deadline - 1200, "signature": stale_signature
+    });
+    let (status, error) = post(&app, &path, stale_body).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (409, Some("relay_failed")), "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("SignatureExpired"), "{error}");
     assert_eq!(chain.du(du, MEMBER).withdrawn(member).call().await.unwrap(), U256::ZERO, "nothing moved");
 
     let before = (chain.data_balance(member).await, chain.data_balance(chain.address(RELAYER)).await);
     let eth_before = chain.eth_balance(member).await;
     let (status, relayed) = post(&app, &path, body(fee, &signature)).await;
-    assert_eq!(status, 200, "{relayed}");
+    assert_eq!(status, 202, "{relayed}");
     assert_eq!((wei(&relayed["amount"]), wei(&relayed["fee"])), (tokens(10) - fee, fee));
+    // While it is on its way, a second one is refused rather than sent to revert.
+    let (status, error) = post(&app, &path, body(fee, &signature)).await;
+    assert!(status == 409 || status == 400, "{status} {error}");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while chain.data_balance(member).await == before.0 {
+        assert!(std::time::Instant::now() < deadline, "the relayed withdrawal was not mined within 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert_eq!(chain.data_balance(member).await - before.0, tokens(10) - fee);
     assert_eq!(chain.data_balance(chain.address(RELAYER)).await - before.1, fee);
     assert_eq!(chain.eth_balance(member).await, eth_before, "the member spent no ETH");

@@ -318,3 +318,35 @@ async fn a_dashboard_is_rendered_once_per_state_for_visitors_and_for_each_signed
     app.caught_up().await;
     assert_eq!(tile(&page(&app, &path, None).await, "Active members"), "2");
 }
+
+#[tokio::test]
+async fn an_announced_operator_is_shown_to_the_members_and_in_the_union_until_it_takes_over() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let member = chain.address(MEMBER);
+    let du = union_with(&app, U256::ZERO, 3600, &[member]).await;
+
+    send(chain.du(du, OWNER).setOperator(chain.address(OTHER))).await;
+    let effective_at = chain.timestamp().await + 3600;
+    app.caught_up().await;
+
+    let figures = app.ok(&format!("/api/v1/unions/{du}/members/{member}")).await;
+    assert_eq!(
+        figures["announcedOperator"]["operator"].as_str().unwrap().parse::<Address>().unwrap(),
+        chain.address(OTHER)
+    );
+    assert_eq!(figures["announcedOperator"]["effectiveAt"].as_u64(), Some(effective_at));
+    let union = app.ok(&format!("/api/v1/unions/{du}")).await;
+    assert_eq!(union["operator"].as_str().unwrap().parse::<Address>().unwrap(), chain.address(OPERATOR));
+    assert_eq!(union["announced"][0]["change"], "operator");
+    assert_eq!(union["announced"][0]["effectiveAt"].as_u64(), Some(effective_at));
+
+    chain.advance_time(3600).await;
+    send(chain.du(du, MEMBER).applyOperatorChange()).await;
+    app.caught_up().await;
+    let figures = app.ok(&format!("/api/v1/unions/{du}/members/{member}")).await;
+    assert_eq!(figures["announcedOperator"], Value::Null);
+    let union = app.ok(&format!("/api/v1/unions/{du}")).await;
+    assert_eq!(union["operator"].as_str().unwrap().parse::<Address>().unwrap(), chain.address(OTHER));
+    assert_eq!(union["announced"], serde_json::json!([]));
+}

@@ -3,9 +3,7 @@
 
 use alloy::{
     primitives::{Address, B256, U256},
-    signers::SignerSync,
     sol,
-    sol_types::{SolStruct, eip712_domain},
 };
 use coop::contracts::{
     DataToken,
@@ -21,16 +19,6 @@ sol!(
     EtherRefusingBuyer,
     "../contracts/artifacts/EtherRefusingBuyer.json"
 );
-
-sol! {
-    struct Permit {
-        address owner;
-        address spender;
-        uint256 value;
-        uint256 nonce;
-        uint256 deadline;
-    }
-}
 
 /// 0.01 DATA a second, at least a minute; bought for ten minutes (6 DATA).
 const PRICE_PER_SECOND: u128 = TOKEN / 100;
@@ -108,18 +96,7 @@ impl Shop {
 
     /// A permit for the adapter to take `value` DATA from the buyer, signed by the buyer.
     async fn permit(&self, value: U256, deadline: U256) -> (u8, B256, B256) {
-        let chain = &self.chain;
-        let owner = chain.address(BUYER);
-        let nonce = chain.data(BUYER).nonces(owner).call().await.unwrap();
-        let domain = eip712_domain! {
-            name: "Coop Test DATA",
-            version: "1",
-            chain_id: chain.deployment.chain_id,
-            verifying_contract: chain.deployment.data_token,
-        };
-        let permit = Permit { owner, spender: chain.deployment.uniswap_adapter, value, nonce, deadline };
-        let signature = chain.signer(BUYER).sign_hash_sync(&permit.eip712_signing_hash(&domain)).unwrap();
-        (27 + u8::from(signature.v()), signature.r().into(), signature.s().into())
+        self.chain.adapter_permit(BUYER, value, deadline).await
     }
 }
 

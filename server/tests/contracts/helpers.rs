@@ -6,14 +6,26 @@ use alloy::{
     primitives::{Address, B256, U256},
     providers::{DynProvider, Provider, ProviderBuilder, ext::AnvilApi},
     rpc::types::TransactionReceipt,
+    signers::SignerSync,
     signers::local::PrivateKeySigner,
-    sol_types::{SolEvent, SolInterface},
+    sol_types::{SolEvent, SolInterface, SolStruct, eip712_domain},
 };
 use coop::contracts::{DataToken, DataUnion, DataUnionFactory, Marketplace, TestDai, UniswapAdapter};
 use coop_server::{
     deploy::{self, Deployment},
     devnet::{self, DevChain},
 };
+
+alloy::sol! {
+    /// An EIP-2612 permit, as the test DATA token checks it.
+    struct Permit {
+        address owner;
+        address spender;
+        uint256 value;
+        uint256 nonce;
+        uint256 deadline;
+    }
+}
 
 /// One DATA (or DAI, or ETH) in wei.
 pub const TOKEN: u128 = 1_000_000_000_000_000_000;
@@ -175,6 +187,22 @@ impl Chain {
 
     pub async fn block_number(&self) -> u64 {
         self.wallet(DEPLOYER).get_block_number().await.unwrap()
+    }
+
+    /// `account`'s EIP-2612 permit for the adapter to take `value` of its DATA until `deadline`, as the
+    /// `(v, r, s)` that `buyWithDataPermit` takes.
+    pub async fn adapter_permit(&self, account: usize, value: U256, deadline: U256) -> (u8, B256, B256) {
+        let owner = self.address(account);
+        let nonce = self.data(account).nonces(owner).call().await.unwrap();
+        let domain = eip712_domain! {
+            name: "Coop Test DATA",
+            version: "1",
+            chain_id: self.deployment.chain_id,
+            verifying_contract: self.deployment.data_token,
+        };
+        let permit = Permit { owner, spender: self.deployment.uniswap_adapter, value, nonce, deadline };
+        let signature = self.signer(account).sign_hash_sync(&permit.eip712_signing_hash(&domain)).unwrap();
+        (27 + u8::from(signature.v()), signature.r().into(), signature.s().into())
     }
 
     /// The hash of block `number`, which a commit of that block's book names.

@@ -45,9 +45,8 @@ use alloy::{
     primitives::{Address, B256, Bytes, U256},
     providers::{DynProvider, Provider, ext::AnvilApi},
     rpc::types::{BlockId, Filter, TransactionReceipt},
-    signers::SignerSync,
     sol,
-    sol_types::{SolCall, SolEvent, SolEventInterface, SolInterface, SolStruct, eip712_domain},
+    sol_types::{SolCall, SolEvent, SolEventInterface, SolInterface},
 };
 use coop::{
     book::Book,
@@ -73,14 +72,6 @@ sol!(
 );
 
 sol! {
-    struct Permit {
-        address owner;
-        address spender;
-        uint256 value;
-        uint256 nonce;
-        uint256 deadline;
-    }
-
     #[sol(rpc)]
     interface Erc20 {
         function balanceOf(address account) external view returns (uint256);
@@ -1307,18 +1298,7 @@ impl Run<'_> {
 
     /// A permit for the adapter to take `value` of the buyer's DATA.
     async fn permit(&self, value: U256, deadline: U256) -> (u8, B256, B256) {
-        let chain = &self.world.chain;
-        let owner = chain.address(BUYER);
-        let nonce = self.world.data(BUYER).nonces(owner).call().await.unwrap();
-        let domain = eip712_domain! {
-            name: "Coop Test DATA",
-            version: "1",
-            chain_id: chain.deployment.chain_id,
-            verifying_contract: chain.deployment.data_token,
-        };
-        let permit = Permit { owner, spender: chain.deployment.uniswap_adapter, value, nonce, deadline };
-        let signature = chain.signer(BUYER).sign_hash_sync(&permit.eip712_signing_hash(&domain)).unwrap();
-        (27 + u8::from(signature.v()), signature.r().into(), signature.s().into())
+        self.world.chain.adapter_permit(BUYER, value, deadline).await
     }
 
     /// The buyer pays with the hostile token, armed to call back `shots` times. A purchase's hostile
