@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::Wei;
 use super::unions::{at_chain_time, figures, find};
-use crate::api::openapi::schemas::AnswerAddress;
+use crate::api::openapi::schemas::{Address as AnyAddress, AnswerAddress};
 use crate::http::{ApiError, ErrorCode, Services};
 use crate::policy::Key;
 use crate::sender::{self, Patience};
@@ -83,6 +83,7 @@ pub struct RelayQuote {
 pub struct SignedWithdrawal {
     /// Where the withdrawal goes (the member itself, or any other address): an address, EIP-55
     /// checksummed or all one case.
+    #[schema(value_type = AnyAddress)]
     pub recipient: String,
     /// The fee the member signed, DATA wei as a decimal string.
     #[schema(value_type = Wei)]
@@ -90,6 +91,7 @@ pub struct SignedWithdrawal {
     /// Unix seconds after which the signature is void.
     pub deadline: u64,
     /// The member's 65-byte signature of the EIP-712 `Withdrawal`, hex.
+    #[schema(value_type = crate::api::openapi::schemas::Signature)]
     pub signature: String,
 }
 
