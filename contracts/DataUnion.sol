@@ -82,6 +82,12 @@ contract DataUnion is Ownable2Step, EIP712 {
     /// The nonce a member's next signed withdrawal carries.
     mapping(address => uint256) public withdrawalNonce;
 
+    /// The union this one took over from (`startMigration`; zero: none), the earnings carried over
+    /// from it so far, and whether that carry is closed.
+    address public predecessor;
+    uint256 public carriedTotal;
+    bool public carryClosed;
+
     event MemberJoined(address indexed member);
     event MemberParted(address indexed member);
     event JoinPartAgentAdded(address indexed agent);
@@ -97,6 +103,9 @@ contract DataUnion is Ownable2Step, EIP712 {
     event CommitVetoed(uint256 indexed blockNumber, address indexed validator);
     event EarningsProven(address indexed member, uint256 indexed blockNumber, uint256 totalEarnings);
     event Withdrawn(address indexed member, address indexed recipient, uint256 amount);
+    event MigrationStarted(address indexed predecessor);
+    event EarningsCarried(address indexed member, uint256 amount);
+    event CarryClosed(uint256 carriedTotal);
 
     error ZeroAddress();
     error AdminFeeTooHigh(uint256 adminFee);
@@ -125,6 +134,11 @@ contract DataUnion is Ownable2Step, EIP712 {
     error SignatureExpired(uint256 deadline, uint256 timestamp);
     error InvalidSignature();
     error FeeTooHigh(uint256 fee, uint256 available);
+    error MigrationAlreadyStarted(address predecessor);
+    error NoMigration();
+    error CarryIsClosed();
+    error LengthMismatch(uint256 members, uint256 amounts);
+    error CarryNotReceived(uint256 carried, uint256 received);
 
     modifier onlyJoinPartAgent() {
         if (!isJoinPartAgent[msg.sender]) revert NotJoinPartAgent(msg.sender);
@@ -321,6 +335,54 @@ contract DataUnion is Ownable2Step, EIP712 {
         activeMemberCount -= parted;
     }
 
+    // ---- migration from a union of the previous version (owner) ----
+    //
+    // The previous union's owner and operator make a final commit there that gives this union everything
+    // no member has proven; this union withdraws it (`withdrawAllFor` on the predecessor) and the owner
+    // declares, per member, the earnings the final book gave it beyond what it proved there. Those are
+    // credited in this union's book, so a member withdraws old and new earnings with one proof. The
+    // engine credits carried earnings only out of what actually arrived from the predecessor, and what
+    // arrives beyond them, or after `closeCarry`, is revenue (docs/contracts.md, "Migration").
+
+    /// Names the union this one takes over from; once, before the first commit.
+    function startMigration(address previousUnion) external onlyOwner {
+        if (predecessor != address(0)) revert MigrationAlreadyStarted(predecessor);
+        if (previousUnion == address(0)) revert ZeroAddress();
+        if (previousUnion == address(this)) revert InvalidRecipient(previousUnion);
+        if (commitCount > 0) revert CommitExists(latestCommitBlock);
+        predecessor = previousUnion;
+        emit MigrationStarted(previousUnion);
+    }
+
+    /// Declares earnings carried over from the predecessor, never more in all than it has paid this
+    /// union. Zero amounts are skipped; batches keep a large union within the block gas limit.
+    function carryEarnings(address[] calldata members, uint256[] calldata amounts) external onlyOwner {
+        if (predecessor == address(0)) revert NoMigration();
+        if (carryClosed) revert CarryIsClosed();
+        if (members.length != amounts.length) revert LengthMismatch(members.length, amounts.length);
+        uint256 total = carriedTotal;
+        for (uint256 i = 0; i < members.length; i++) {
+            address member = members[i];
+            if (member == address(0)) revert ZeroAddress();
+            if (member == address(this)) revert InvalidRecipient(member);
+            if (amounts[i] == 0) continue;
+            total += amounts[i];
+            emit EarningsCarried(member, amounts[i]);
+        }
+        uint256 received = IPredecessor(predecessor).withdrawn(address(this));
+        if (total > received) revert CarryNotReceived(total, received);
+        carriedTotal = total;
+    }
+
+    /// Ends the carry: whatever the predecessor sent beyond the carried earnings, and everything it
+    /// sends later, is revenue of this union.
+    function closeCarry() external onlyOwner {
+        if (predecessor == address(0)) revert NoMigration();
+        if (carryClosed) revert CarryIsClosed();
+        carryClosed = true;
+        emit CarryClosed(carriedTotal);
+    }
+
     // ---- commits (operator) ----
 
     /// Commits the root of the earnings book at `blockNumber`, a block already mined whose hash is
@@ -482,4 +544,9 @@ contract DataUnion is Ownable2Step, EIP712 {
         token.safeTransfer(recipient, amount);
         emit Withdrawn(member, recipient, amount);
     }
+}
+
+/// What a migration reads from the union it takes over from (the previous version's `withdrawn`).
+interface IPredecessor {
+    function withdrawn(address member) external view returns (uint256);
 }

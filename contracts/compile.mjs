@@ -28,6 +28,9 @@ const OURS = {
   DataUnionFactory: "contracts/DataUnionFactory.sol",
   Marketplace: "contracts/Marketplace.sol",
   UniswapAdapter: "contracts/UniswapAdapter.sol",
+  // The previous version, whose unions move to the current one (migration tests).
+  DataUnionV1: "contracts/v1/DataUnionV1.sol",
+  DataUnionFactoryV1: "contracts/v1/DataUnionFactoryV1.sol",
   // Test only: reaches a revert path no ordinary account can.
   EtherRefusingBuyer: "contracts/test/EtherRefusingBuyer.sol",
   // Test only: a smart-contract account that signs (EIP-1271) with its owner's key.
@@ -53,7 +56,7 @@ function compile() {
     fail(`solc ${SOLC_VERSION} expected, node_modules has ${solc.version()} (run npm ci)`);
   }
   const sources = {};
-  for (const dir of [".", "test"]) {
+  for (const dir of [".", "test", "v1"]) {
     for (const file of readdirSync(join(here, dir)).filter((f) => f.endsWith(".sol")).sort()) {
       sources[`contracts/${dir === "." ? "" : `${dir}/`}${file}`] = { content: readFileSync(join(here, dir, file), "utf8") };
     }

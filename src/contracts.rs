@@ -44,6 +44,20 @@ macro_rules! bind_contracts {
         alloy_sol_types::sol!(
             $(#[$attr])*
             #[sol(all_derives)]
+            /// The previous version of the Data Union, whose unions `coop migrate` moves to `DataUnion`.
+            DataUnionV1,
+            "contracts/artifacts/DataUnionV1.json"
+        );
+        alloy_sol_types::sol!(
+            $(#[$attr])*
+            #[sol(all_derives)]
+            /// The previous version's factory: each union a full contract.
+            DataUnionFactoryV1,
+            "contracts/artifacts/DataUnionFactoryV1.json"
+        );
+        alloy_sol_types::sol!(
+            $(#[$attr])*
+            #[sol(all_derives)]
             /// Deploys Data Unions and announces them with `DataUnionCreated`.
             DataUnionFactory,
             "contracts/artifacts/DataUnionFactory.json"

@@ -26,10 +26,14 @@ pub enum ChainEvent {
     OwnerChanged {
         owner: Address,
     },
-    /// A DATA `Transfer` to a known union.
+    /// A DATA `Transfer` to a known union. From its predecessor (`MigrationStarted`) it backs the
+    /// carried earnings first (`EventKind::FromPredecessor`). Events stored before the sender was
+    /// kept read as from the zero address, which is never a predecessor.
     Revenue {
         #[serde(with = "text")]
         amount: U256,
+        #[serde(default)]
+        from: Address,
     },
     /// `NewCommit`, with the time of its block: a commit's freeze starts then.
     Committed {
@@ -75,6 +79,21 @@ pub enum ChainEvent {
     CommitVetoed {
         book_block: u64,
         validator: Address,
+    },
+    /// The owner named the union this one takes over from, whose members' earnings it carries.
+    MigrationStarted {
+        predecessor: Address,
+    },
+    /// Earnings a member had in the predecessor and had not proven there.
+    EarningsCarried {
+        member: Address,
+        #[serde(with = "text")]
+        amount: U256,
+    },
+    /// No more carried earnings: what the predecessor sends is revenue from now on.
+    CarryClosed {
+        #[serde(with = "text")]
+        carried_total: U256,
     },
     /// A log of a union that could not be decoded: stored, so every replica sets the union aside at
     /// the same point (`crate::unions::Quarantine`).
@@ -156,6 +175,9 @@ impl ChainEvent {
             ChainEvent::ValidatorRemovalAnnounced { .. } => "validatorRemovalAnnounced",
             ChainEvent::ValidatorRemoved { .. } => "validatorRemoved",
             ChainEvent::CommitVetoed { .. } => "commitVetoed",
+            ChainEvent::MigrationStarted { .. } => "migrationStarted",
+            ChainEvent::EarningsCarried { .. } => "earningsCarried",
+            ChainEvent::CarryClosed { .. } => "carryClosed",
             ChainEvent::Unreadable { .. } => "unreadable",
             ChainEvent::ProductCreated(_) => "productCreated",
             ChainEvent::ProductUpdated(_) => "productUpdated",
@@ -167,15 +189,18 @@ impl ChainEvent {
         }
     }
 
-    /// The engine input this event is, if it is one.
-    pub fn engine_input(&self) -> Option<EventKind> {
+    /// The engine input this event is, if it is one. `predecessor` is the union's, if it names one.
+    pub fn engine_input(&self, predecessor: Option<Address>) -> Option<EventKind> {
         Some(match *self {
             ChainEvent::Created(UnionCreated { owner, admin_fee, .. }) => EventKind::Created { owner, admin_fee },
             ChainEvent::MemberJoined { member } => EventKind::MemberJoined { member },
             ChainEvent::MemberParted { member } => EventKind::MemberParted { member },
             ChainEvent::AdminFeeChanged { admin_fee } => EventKind::AdminFeeChanged { admin_fee },
             ChainEvent::OwnerChanged { owner } => EventKind::OwnerChanged { owner },
-            ChainEvent::Revenue { amount } => EventKind::Revenue { amount },
+            ChainEvent::Revenue { amount, from } if Some(from) == predecessor => EventKind::FromPredecessor { amount },
+            ChainEvent::Revenue { amount, .. } => EventKind::Revenue { amount },
+            ChainEvent::EarningsCarried { member, amount } => EventKind::Carried { member, amount },
+            ChainEvent::CarryClosed { .. } => EventKind::CarryClosed,
             ChainEvent::Committed { book_block, root, book_hash, timestamp } => {
                 EventKind::Committed { book_block, root, book_hash, timestamp }
             }
@@ -252,7 +277,7 @@ mod tests {
             ChainEvent::MemberParted { member: a },
             ChainEvent::AdminFeeChanged { admin_fee: AdminFee::ZERO },
             ChainEvent::OwnerChanged { owner: a },
-            ChainEvent::Revenue { amount: U256::MAX },
+            ChainEvent::Revenue { amount: U256::MAX, from: a },
             ChainEvent::Committed { book_block: 3, root: id, book_hash: id, timestamp: 4 },
             ChainEvent::Withdrawn { member: a, recipient: a, amount: U256::from(5) },
             ChainEvent::OperatorChanged { operator: a },
@@ -262,6 +287,9 @@ mod tests {
             ChainEvent::ValidatorRemovalAnnounced { validator: a, effective_at: 11 },
             ChainEvent::ValidatorRemoved { validator: a },
             ChainEvent::CommitVetoed { book_block: 3, validator: a },
+            ChainEvent::MigrationStarted { predecessor: a },
+            ChainEvent::EarningsCarried { member: a, amount: U256::from(12) },
+            ChainEvent::CarryClosed { carried_total: U256::from(13) },
             ChainEvent::Unreadable { reason: "r".into() },
             ChainEvent::ProductCreated(fields.clone()),
             ChainEvent::ProductUpdated(fields.clone()),
@@ -289,8 +317,15 @@ mod tests {
     }
 
     #[test]
+    fn revenue_stored_before_its_sender_was_kept_reads_as_from_nobody() {
+        let old = json!({ "kind": "revenue", "payload": { "amount": "5" } });
+        let expected = ChainEvent::Revenue { amount: U256::from(5), from: Address::ZERO };
+        assert_eq!(serde_json::from_value::<ChainEvent>(old).unwrap(), expected);
+    }
+
+    #[test]
     fn amounts_are_stored_as_exact_decimal_text() {
-        let stored = serde_json::to_value(ChainEvent::Revenue { amount: U256::MAX }).unwrap();
+        let stored = serde_json::to_value(ChainEvent::Revenue { amount: U256::MAX, from: Address::ZERO }).unwrap();
         assert_eq!(stored["payload"]["amount"], U256::MAX.to_string());
         let created = serde_json::to_value(&every_kind()[0]).unwrap();
         assert_eq!(created["payload"]["adminFee"], "1000000000000000000");

@@ -299,7 +299,7 @@ impl DeployArgs {
 
 /// An address as an option names it: `0x` and 40 hex digits. A mixed-case address must have a valid
 /// EIP-55 checksum, so that a mistyped checksummed address is caught here.
-fn parse_address(text: &str) -> Result<Address, String> {
+pub(crate) fn parse_address(text: &str) -> Result<Address, String> {
     let text = text.trim();
     let digits = text.strip_prefix("0x").ok_or("an address starts with 0x")?;
     if digits.len() != 40 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -29,6 +29,8 @@ pub mod indexer;
 pub mod joins;
 /// Keeps the in-memory unions and catalog equal to the stored event log.
 pub mod live;
+/// `coop migrate`: moves a union of the previous contracts to the current ones.
+pub mod migrate;
 /// Offline commands over files: `coop replay` and `coop book`.
 pub mod offline;
 /// Commits the books of confirmed blocks, batched by a policy.

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use coop_server::config::Config;
 use coop_server::deploy::{DeployArgs, deploy_with_existing_to_file};
 use coop_server::startup::{Server, shutdown_signal};
-use coop_server::{dev, offline, publish, telemetry};
+use coop_server::{dev, migrate, offline, publish, telemetry};
 use std::future::Future;
 
 /// Rendering a page allocates many small strings from every worker thread at once; mimalloc's
@@ -51,6 +51,9 @@ enum Command {
     /// Publish JSON Lines from stdin to a product stream, each line one message, signed with the
     /// key in COOP_PUBLISH_KEY (an app key the publisher granted, or the publisher's own).
     Publish(publish::PublishArgs),
+    /// Move a union of the previous contracts to a union of the current ones, every member's
+    /// earnings intact; run it again until it says everything has moved (key in COOP_OWNER_KEY).
+    Migrate(migrate::MigrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Dev => run_async(cli.config, dev::run),
         Command::Deploy(args) => run_async(cli.config, move |config| deploy(config, args)),
         Command::Publish(args) => run_publish(&args),
+        Command::Migrate(args) => run_async(cli.config, move |config| run_migration(config, args)),
     }
 }
 
@@ -130,6 +134,30 @@ async fn serve_validating(config: Config) -> anyhow::Result<()> {
     let rpc_url =
         config.rpc_url.clone().context("config key `rpc_url` is not set (use `coop dev` for a local chain)")?;
     Server::build(&config, &rpc_url).await?.validating(true).run(shutdown_signal()).await
+}
+
+async fn run_migration(config: Config, args: migrate::MigrateArgs) -> anyhow::Result<()> {
+    let rpc_url = config.rpc_url.clone().context("config key `rpc_url` is not set")?;
+    let key = std::env::var("COOP_OWNER_KEY").context("set COOP_OWNER_KEY to the unions' owner's private key")?;
+    let key: alloy::signers::local::PrivateKeySigner =
+        key.trim().parse().context("COOP_OWNER_KEY is not a private key (0x and 64 hex digits)")?;
+    let deployment = coop_server::deploy::Deployment::load(&config.deployment_file())?
+        .context("no deployment file: the DATA token's address is read from it")?;
+    let migration = migrate::Migration {
+        owner: key.address(),
+        chain: coop_server::sender::signing_provider(&rpc_url, key),
+        previous: args.previous,
+        next: args.next,
+        previous_factory: args.previous_factory,
+        data_token: deployment.data_token,
+        from_block: args.from_block,
+        patience: Default::default(),
+    };
+    let last = migration.run(args.wait, |progress| println!("{progress}")).await?;
+    if let migrate::Progress::Waiting { provable_at } = last {
+        println!("run `coop migrate` again after {provable_at} (chain seconds), or pass --wait");
+    }
+    Ok(())
 }
 
 async fn deploy(config: Config, args: DeployArgs) -> anyhow::Result<()> {

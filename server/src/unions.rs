@@ -69,6 +69,11 @@ pub struct Union {
     pub announced_admin_fee: Option<Announced<AdminFee>>,
     /// The addresses that may veto a frozen commit, each with its announced removal, if any.
     pub validators: BTreeMap<Address, Option<u64>>,
+    /// The union this one took over from (`MigrationStarted`), if any.
+    pub predecessor: Option<Address>,
+    /// The union that took over from this one, when the same owner started it (anyone can name any
+    /// union as its predecessor, so only the owner's word counts).
+    pub successor: Option<Address>,
     /// Shared with the book builds in flight, which run away from the lock the unions sit behind;
     /// an event applied meanwhile copies it once.
     events: Arc<Vec<Event>>,
@@ -300,7 +305,15 @@ impl Unions {
                 union.announced_admin_fee = None;
                 union.apply(Event { key: stored.key(), kind: EventKind::AdminFeeChanged { admin_fee } })
             }
-            ref event => match event.engine_input() {
+            ChainEvent::MigrationStarted { predecessor } => {
+                union.predecessor = Some(predecessor);
+                let owner = union.state.owner();
+                if let Some(previous) = self.unions.get_mut(&predecessor).filter(|p| p.state.owner() == owner) {
+                    previous.successor = Some(stored.contract);
+                }
+                Ok(())
+            }
+            ref event => match event.engine_input(union.predecessor) {
                 Some(kind) => union.apply(Event { key: stored.key(), kind }),
                 None => Ok(()),
             },
@@ -322,6 +335,8 @@ impl Union {
             announced_operator: None,
             announced_admin_fee: None,
             validators: BTreeMap::new(),
+            predecessor: None,
+            successor: None,
             events: Arc::new(vec![event]),
             state,
             withdrawn: HashMap::new(),

@@ -122,7 +122,7 @@ fn event(block: u64, tx_index: u64, log_index: u64, amount: U256) -> StoredEvent
         log_index,
         block_hash: hash(block as u8),
         contract: DU,
-        event: ChainEvent::Revenue { amount },
+        event: ChainEvent::Revenue { amount, from: Address::ZERO },
     }
 }
 
@@ -153,7 +153,7 @@ mod cases {
         let stored = db.store.events(0, 10).await.unwrap();
         let keys: Vec<_> = stored.iter().map(|e| (e.block, e.tx_index, e.log_index)).collect();
         assert_eq!(keys, vec![(3, 0, 0), (5, 0, 1), (5, 1, 3)]);
-        assert_eq!(stored[2].event, ChainEvent::Revenue { amount: U256::MAX });
+        assert_eq!(stored[2].event, ChainEvent::Revenue { amount: U256::MAX, from: Address::ZERO });
         assert_eq!(stored[2].contract, DU);
         assert_eq!(stored[2].block_hash, hash(5));
         assert_eq!(db.store.events(4, 5).await.unwrap().len(), 2);
@@ -220,7 +220,10 @@ mod cases {
         assert_eq!(db.store.block_hash(STREAM, 4).await.unwrap(), Some(hash(4)));
         // The log continues from the rollback point with the new chain's events.
         db.store.append_range(STREAM, &range(Some(4), vec![event(5, 0, 0, U256::from(50))], 5)).await.unwrap();
-        assert_eq!(db.store.events(5, 5).await.unwrap()[0].event, ChainEvent::Revenue { amount: U256::from(50) });
+        assert_eq!(
+            db.store.events(5, 5).await.unwrap()[0].event,
+            ChainEvent::Revenue { amount: U256::from(50), from: Address::ZERO }
+        );
     }
 
     pub async fn a_deposed_leaders_late_write_cannot_overwrite_a_rollback(db: &Db) {

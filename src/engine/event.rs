@@ -95,6 +95,22 @@ pub enum EventKind {
         /// The block whose commit was vetoed.
         book_block: u64,
     },
+    /// A DATA `Transfer` into the union from the union it took over from (`MigrationStarted`): it
+    /// backs the carried earnings while the carry is open, and is revenue once it is closed.
+    FromPredecessor {
+        /// The transferred amount in wei.
+        amount: U256,
+    },
+    /// `EarningsCarried(member, amount)`: earnings the member had in the predecessor's book and had
+    /// not proven there. They are credited out of what the predecessor sent, never beyond it.
+    Carried {
+        /// The member (a new leaf if unknown, inactive until it joins).
+        member: Address,
+        /// The carried earnings in wei.
+        amount: U256,
+    },
+    /// `CarryClosed`: no more carried earnings; what the predecessor sent beyond them becomes revenue.
+    CarryClosed,
 }
 
 impl EventKind {
@@ -109,6 +125,9 @@ impl EventKind {
             EventKind::Revenue { .. } => "revenue",
             EventKind::Committed { .. } => "commit",
             EventKind::CommitVetoed { .. } => "commitVetoed",
+            EventKind::FromPredecessor { .. } => "fromPredecessor",
+            EventKind::Carried { .. } => "carried",
+            EventKind::CarryClosed => "carryClosed",
         }
     }
 }

@@ -10,6 +10,10 @@
 //! | `ownerChanged` | `owner` |
 //! | `revenue` | `amount` (decimal wei) |
 //! | `commit` | `bookBlock` (integer), `root`, `bookHash` (0x and 64 hex digits), `timestamp` (seconds) |
+//! | `commitVetoed` | `bookBlock` |
+//! | `fromPredecessor` | `amount` (sent by the union this one took over from) |
+//! | `carried` | `member`, `amount` (earnings carried over from the predecessor) |
+//! | `carryClosed` | none |
 //!
 //! Block numbers, indexes and timestamps are JSON integers; amounts and fees are decimal strings (a JSON
 //! number would lose precision above 2^53). Blank lines are skipped; unknown fields are errors, so a
@@ -28,7 +32,8 @@ use super::{
 };
 use crate::text::{TextError, parse_address, parse_amount};
 
-const TYPES: &str = "created, memberJoined, memberParted, adminFeeChanged, ownerChanged, revenue, commit";
+const TYPES: &str = "created, memberJoined, memberParted, adminFeeChanged, ownerChanged, revenue, commit, \
+                     commitVetoed, fromPredecessor, carried, carryClosed";
 
 /// Why an events file cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +151,11 @@ pub fn format_event(event: &Event) -> String {
             json!({ "bookBlock": book_block, "root": root.to_string(), "bookHash": book_hash.to_string(), "timestamp": timestamp })
         }
         EventKind::CommitVetoed { book_block } => json!({ "bookBlock": book_block }),
+        EventKind::FromPredecessor { amount } => json!({ "amount": amount.to_string() }),
+        EventKind::Carried { member, amount } => {
+            json!({ "member": member.to_checksum(None), "amount": amount.to_string() })
+        }
+        EventKind::CarryClosed => json!({}),
     };
     if let (Value::Object(object), Value::Object(fields)) = (&mut object, fields) {
         object.extend(fields);
@@ -183,6 +193,12 @@ fn parse_line(line: usize, content: &str) -> Result<Event, EventsFileError> {
             &["bookBlock", "root", "bookHash", "timestamp"],
         ),
         "commitVetoed" => (EventKind::CommitVetoed { book_block: fields.integer("bookBlock")? }, &["bookBlock"]),
+        "fromPredecessor" => (EventKind::FromPredecessor { amount: fields.amount("amount")? }, &["amount"]),
+        "carried" => (
+            EventKind::Carried { member: fields.address("member")?, amount: fields.amount("amount")? },
+            &["member", "amount"],
+        ),
+        "carryClosed" => (EventKind::CarryClosed, &[]),
         other => {
             return Err(EventsFileError::UnknownType { line, value: other.to_owned() });
         }

@@ -38,6 +38,9 @@ enum Step {
     Owner(u8),
     Commit,
     NextBlock,
+    FromPredecessor(U256),
+    Carried(u8, U256),
+    CarryClosed,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -49,6 +52,9 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0u8..8).prop_map(Step::Owner),
         1 => Just(Step::Commit),
         2 => Just(Step::NextBlock),
+        1 => amount().prop_map(Step::FromPredecessor),
+        1 => (0u8..8, amount()).prop_map(|(i, amount)| Step::Carried(i, amount)),
+        1 => Just(Step::CarryClosed),
     ]
 }
 
@@ -68,6 +74,9 @@ fn events() -> impl Strategy<Value = Vec<Event>> {
                 Step::Revenue(amount) => EventKind::Revenue { amount },
                 Step::Fee(admin_fee) => EventKind::AdminFeeChanged { admin_fee },
                 Step::Owner(i) => EventKind::OwnerChanged { owner: address(i) },
+                Step::FromPredecessor(amount) => EventKind::FromPredecessor { amount },
+                Step::Carried(i, amount) => EventKind::Carried { member: address(i), amount },
+                Step::CarryClosed => EventKind::CarryClosed,
                 Step::Commit => EventKind::Committed {
                     book_block: key.block,
                     root: Default::default(),
@@ -110,6 +119,8 @@ proptest! {
             prop_assert_eq!(leaves, expected);
             prop_assert_eq!(state.carry(), reference.carry);
             prop_assert_eq!(state.totals().revenue, reference.total_revenue);
+            prop_assert_eq!(state.predecessor_reserve(), reference.reserve);
+            prop_assert_eq!(state.is_carry_closed(), reference.carry_closed);
             prop_assert_eq!(state.owner(), reference.owner);
             prop_assert_eq!(state.admin_fee().value(), reference.admin_fee);
         }
@@ -119,10 +130,15 @@ proptest! {
     fn revenue_is_conserved_and_no_earnings_ever_decrease(events in events()) {
         let mut state = UnionState::from_created(&events[0]).unwrap();
         let mut previous: Vec<U256> = vec![];
+        let mut sent_while_open = U256::ZERO;
         for event in &events[1..] {
+            if let (EventKind::FromPredecessor { amount }, false) = (&event.kind, state.is_carry_closed()) {
+                sent_while_open += *amount;
+            }
             state.apply(event).unwrap();
             let totals = state.totals();
-            prop_assert_eq!(sum_of_earnings(&state) + state.carry(), totals.revenue);
+            prop_assert!(totals.carried + state.predecessor_reserve() <= sent_while_open);
+            prop_assert_eq!(sum_of_earnings(&state) + state.carry(), totals.revenue + totals.carried);
             prop_assert_eq!(totals.admin_fees + totals.owner_without_members + totals.member_shares + state.carry(), totals.revenue);
             let earnings: Vec<U256> = state.members().map(|m| m.earnings).collect();
             prop_assert!(earnings.len() >= previous.len());

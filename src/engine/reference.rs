@@ -19,6 +19,9 @@ pub(super) struct Reference {
     pub(super) admin_fee: U256,
     pub(super) carry: U256,
     pub(super) total_revenue: U256,
+    /// Sent by the predecessor, not yet carried; and whether the carry is closed.
+    pub(super) reserve: U256,
+    pub(super) carry_closed: bool,
 }
 
 impl Reference {
@@ -56,6 +59,22 @@ impl Reference {
             }
             EventKind::Revenue { amount } => self.revenue(amount),
             EventKind::Committed { .. } | EventKind::CommitVetoed { .. } => {}
+            EventKind::FromPredecessor { amount } if self.carry_closed => self.revenue(amount),
+            EventKind::FromPredecessor { amount } => self.reserve += amount,
+            EventKind::Carried { member, amount } if !self.carry_closed => {
+                let credit = amount.min(self.reserve);
+                self.reserve -= credit;
+                self.ensure_leaf(member);
+                let i = self.position(member).unwrap();
+                self.leaves[i].earnings += credit;
+            }
+            EventKind::Carried { .. } => {}
+            EventKind::CarryClosed if !self.carry_closed => {
+                self.carry_closed = true;
+                let rest = std::mem::take(&mut self.reserve);
+                self.revenue(rest);
+            }
+            EventKind::CarryClosed => {}
         }
     }
 

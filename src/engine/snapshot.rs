@@ -1,13 +1,14 @@
 //! Snapshots: the whole state as bytes, to store and resume from.
 //!
 //! The encoding is canonical: fixed-width big-endian integers in a fixed order, so a state has exactly
-//! one encoding. Version 1:
+//! one encoding. Version 2:
 //!
 //! ```text
 //! "COOPDU" 0x01
 //! block u64, block_closed u8, last_key (block u64, transaction_index u64, log_index u64)
 //! owner leaf u64, admin_fee u256, acc u256, carry u256
-//! totals: revenue u256, admin_fees u256, owner_without_members u256, member_shares u256
+//! totals: revenue u256, admin_fees u256, owner_without_members u256, member_shares u256, carried u256
+//! reserve u256, carry_closed u8
 //! commit count u64, then per commit: key (3 x u64), book_block u64, root b256, book_hash b256, timestamp u64
 //! leaf count u64, then per leaf: address b160, settled u256, acc_at_join u256, active u8
 //! ```
@@ -28,7 +29,7 @@ use super::{
 };
 
 const MAGIC: &[u8; 6] = b"COOPDU";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const COMMIT_LEN: usize = 8 * 4 + 32 * 2 + 8;
 const MEMBER_LEN: usize = 20 + 32 * 2 + 1;
 
@@ -121,9 +122,12 @@ impl UnionState {
             totals.admin_fees,
             totals.owner_without_members,
             totals.member_shares,
+            totals.carried,
+            self.reserve,
         ] {
             out.extend_from_slice(&value.to_be_bytes::<32>());
         }
+        out.push(u8::from(self.carry_closed));
         out.extend_from_slice(&(self.commits.len() as u64).to_be_bytes());
         for commit in &self.commits {
             put_key(&mut out, commit.key);
@@ -165,7 +169,10 @@ impl UnionState {
             admin_fees: r.u256()?,
             owner_without_members: r.u256()?,
             member_shares: r.u256()?,
+            carried: r.u256()?,
         };
+        let reserve = r.u256()?;
+        let carry_closed = r.flag()?;
         let commits = r.commits()?;
         let members = r.members()?;
         if r.at != bytes.len() {
@@ -185,7 +192,9 @@ impl UnionState {
         let Leaves { index, earnings, active_count } = Leaves::check(&members, acc)?;
         let parts = [totals.admin_fees, totals.owner_without_members, totals.member_shares, carry];
         let split = parts.iter().try_fold(U256::ZERO, |sum, part| sum.checked_add(*part));
-        if earnings.checked_add(carry) != Some(totals.revenue) || split != Some(totals.revenue) {
+        let credited = totals.revenue.checked_add(totals.carried);
+        let reserve_left = reserve.is_zero() || !carry_closed;
+        if earnings.checked_add(carry) != credited || split != Some(totals.revenue) || !reserve_left {
             return Err(SnapshotError::Inconsistent);
         }
         Ok(UnionState {
@@ -198,6 +207,8 @@ impl UnionState {
             carry,
             active_count,
             totals,
+            reserve,
+            carry_closed,
             commits,
             members,
             index,

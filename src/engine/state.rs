@@ -7,8 +7,10 @@
 //! `settled` otherwise. Only a book costs O(n).
 //!
 //! # Invariants
-//! - Revenue is conserved: the sum of every leaf's earnings plus `carry` equals `total_revenue`, and
-//!   `total_revenue == admin_fees + owner_without_members + member_shares + carry`.
+//! - Revenue is conserved: the sum of every leaf's earnings plus `carry` equals `revenue + carried`,
+//!   and `revenue == admin_fees + owner_without_members + member_shares + carry`.
+//! - Carried earnings never exceed what the predecessor sent: `carried + reserve` is at most the sum
+//!   of `fromPredecessor` amounts received while the carry was open.
 //! - No leaf's earnings ever decrease, and leaves are never removed or reordered.
 //! - One leaf per address, in order of first appearance; the owner at creation is leaf 0.
 //! - The state after block N depends only on the events with block <= N, whether they were replayed at
@@ -81,8 +83,8 @@ pub enum EngineError {
     /// A replay of no events.
     #[error("there are no events")]
     NoEvents,
-    /// Total revenue would pass 2^256 - 1.
-    #[error("revenue at {key} would make the total revenue overflow 256 bits")]
+    /// What the union ever received would pass 2^256 - 1.
+    #[error("the amount at {key} would make what the union ever received overflow 256 bits")]
     RevenueOverflow {
         /// The refused revenue event's key.
         key: EventKey,
@@ -109,6 +111,8 @@ pub struct Totals {
     pub owner_without_members: U256,
     /// Equal shares credited to active members.
     pub member_shares: U256,
+    /// Earnings carried over from the predecessor union (not revenue of this one).
+    pub carried: U256,
 }
 
 /// One leaf as seen from outside.
@@ -137,6 +141,9 @@ pub struct UnionState {
     pub(crate) carry: U256,
     pub(crate) active_count: u64,
     pub(crate) totals: Totals,
+    /// Sent by the predecessor and not yet carried to a member (held while the carry is open).
+    pub(crate) reserve: U256,
+    pub(crate) carry_closed: bool,
     pub(crate) commits: Vec<Commit>,
     pub(crate) members: Vec<Member>,
     pub(crate) index: AddressMap<usize>,
@@ -170,6 +177,8 @@ impl UnionState {
             carry: U256::ZERO,
             active_count: 0,
             totals: Totals::default(),
+            reserve: U256::ZERO,
+            carry_closed: false,
             commits: Vec::new(),
             members: Vec::new(),
             index: AddressMap::default(),
@@ -235,6 +244,13 @@ impl UnionState {
             }
             // Vetoes are rare and a union's commits few, so a linear search is fine.
             EventKind::CommitVetoed { book_block } => self.commits.retain(|commit| commit.book_block != book_block),
+            EventKind::FromPredecessor { amount } if self.carry_closed => self.add_revenue(key, amount)?,
+            EventKind::FromPredecessor { amount } => {
+                self.check_total(key, amount)?;
+                self.reserve += amount;
+            }
+            EventKind::Carried { member, amount } => self.carry_over(member, amount),
+            EventKind::CarryClosed => self.close_carry(key)?,
         }
         self.last_key = key;
         self.block = key.block;
@@ -294,6 +310,16 @@ impl UnionState {
         self.totals
     }
 
+    /// What the predecessor sent that is not yet carried to a member (zero once the carry is closed).
+    pub fn predecessor_reserve(&self) -> U256 {
+        self.reserve
+    }
+
+    /// Whether the carry from a predecessor is closed (`CarryClosed`).
+    pub fn is_carry_closed(&self) -> bool {
+        self.carry_closed
+    }
+
     /// The number of active members.
     pub fn active_count(&self) -> u64 {
         self.active_count
@@ -334,7 +360,6 @@ impl UnionState {
         if member.active { member.settled + (self.acc - member.acc_at_join) } else { member.settled }
     }
 
-    /// The leaf of `address`, appended (with the given activity) if unknown.
     /// The leaf of `address`, appended (with the given activity) if unknown; one hash lookup either way.
     fn leaf_for(&mut self, address: Address, active: bool) -> (usize, bool) {
         match self.index.entry(address) {
@@ -371,9 +396,40 @@ impl UnionState {
         }
     }
 
+    /// Credits carried earnings out of the reserve, never beyond it: a predecessor that sent less than
+    /// was declared leaves the rest uncredited rather than paid out of this union's revenue.
+    fn carry_over(&mut self, member: Address, amount: U256) {
+        if self.carry_closed {
+            return;
+        }
+        let credit = amount.min(self.reserve);
+        let (index, _) = self.leaf_for(member, false);
+        self.members[index].settled += credit;
+        self.reserve -= credit;
+        self.totals.carried += credit;
+    }
+
+    /// Ends the carry: what the predecessor sent beyond the carried earnings is revenue now.
+    fn close_carry(&mut self, key: EventKey) -> Result<(), EngineError> {
+        if self.carry_closed {
+            return Ok(());
+        }
+        self.carry_closed = true;
+        let rest = take(&mut self.reserve);
+        self.add_revenue(key, rest)
+    }
+
+    /// Refuses an amount that would make the sum of everything the union ever received overflow.
+    fn check_total(&self, key: EventKey, amount: U256) -> Result<(), EngineError> {
+        let received =
+            self.totals.revenue.checked_add(self.totals.carried).and_then(|sum| sum.checked_add(self.reserve));
+        received.and_then(|sum| sum.checked_add(amount)).map(drop).ok_or(EngineError::RevenueOverflow { key })
+    }
+
     fn add_revenue(&mut self, key: EventKey, amount: U256) -> Result<(), EngineError> {
-        // Every other sum is bounded by the total revenue, so this is the only check needed.
-        self.totals.revenue = self.totals.revenue.checked_add(amount).ok_or(EngineError::RevenueOverflow { key })?;
+        // Every other sum is bounded by what the union received, so this is the only check needed.
+        self.check_total(key, amount)?;
+        self.totals.revenue += amount;
         if self.active_count == 0 {
             let credit = amount + self.carry;
             self.members[self.owner].settled += credit;

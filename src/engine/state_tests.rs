@@ -60,7 +60,13 @@ fn the_admin_fee_rounds_down_and_the_remainder_is_carried() {
     assert_eq!(s.state.carry(), wei(1));
     assert_eq!(
         s.state.totals(),
-        Totals { revenue: wei(1000), admin_fees: wei(300), owner_without_members: U256::ZERO, member_shares: wei(699) }
+        Totals {
+            revenue: wei(1000),
+            admin_fees: wei(300),
+            owner_without_members: U256::ZERO,
+            member_shares: wei(699),
+            carried: U256::ZERO
+        }
     );
 }
 
@@ -274,4 +280,29 @@ fn a_working_copy_refreshed_from_a_source_equals_it() {
     assert_eq!(copy.state, source.state);
     assert_eq!(copy.state.to_snapshot(), source.state.to_snapshot());
     assert_eq!(source.state.clone(), source.state);
+}
+
+#[test]
+fn carried_earnings_come_out_of_what_the_predecessor_sent_and_the_rest_is_revenue_once_closed() {
+    let mut s = Script::new(AdminFee::ZERO);
+    s.join(ALICE).join(BOB);
+    s.apply(EventKind::FromPredecessor { amount: wei(100) });
+    // Held, not split: the reserve backs the carry that is about to be declared.
+    assert_eq!([s.earnings(ALICE), s.earnings(BOB)], [wei(0); 2]);
+    s.apply(EventKind::Carried { member: ALICE, amount: wei(60) });
+    s.apply(EventKind::Carried { member: CAROL, amount: wei(30) });
+    assert_eq!(s.state.predecessor_reserve(), wei(10));
+    // Carol was a member of the old union only: a leaf, inactive until she joins.
+    assert_eq!(s.state.member(&CAROL).map(|m| (m.earnings, m.active)), Some((wei(30), false)));
+    // More than is left is credited only up to what is left.
+    s.apply(EventKind::Carried { member: BOB, amount: wei(50) });
+    assert_eq!(s.earnings(BOB), wei(10));
+    s.apply(EventKind::FromPredecessor { amount: wei(4) }).apply(EventKind::CarryClosed);
+    // The 4 left in the reserve is revenue, split between the active members.
+    assert_eq!([s.earnings(ALICE), s.earnings(BOB)], [wei(62), wei(12)]);
+    // After the close, what the predecessor sends is revenue, and carrying does nothing.
+    s.apply(EventKind::FromPredecessor { amount: wei(8) }).apply(EventKind::Carried { member: CAROL, amount: wei(5) });
+    assert_eq!([s.earnings(ALICE), s.earnings(BOB), s.earnings(CAROL)], [wei(66), wei(16), wei(30)]);
+    let totals = s.state.totals();
+    assert_eq!((totals.carried, totals.revenue, s.state.predecessor_reserve()), (wei(100), wei(12), wei(0)));
 }

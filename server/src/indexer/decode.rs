@@ -28,7 +28,7 @@ pub enum DecodeError {
 }
 
 /// The Data Union events the indexer asks for, from the known unions only.
-const UNION_TOPICS: [B256; 13] = [
+const UNION_TOPICS: [B256; 16] = [
     DataUnion::MemberJoined::SIGNATURE_HASH,
     DataUnion::MemberParted::SIGNATURE_HASH,
     DataUnion::AdminFeeChanged::SIGNATURE_HASH,
@@ -42,6 +42,9 @@ const UNION_TOPICS: [B256; 13] = [
     DataUnion::ValidatorAdded::SIGNATURE_HASH,
     DataUnion::ValidatorRemovalAnnounced::SIGNATURE_HASH,
     DataUnion::ValidatorRemoved::SIGNATURE_HASH,
+    DataUnion::MigrationStarted::SIGNATURE_HASH,
+    DataUnion::EarningsCarried::SIGNATURE_HASH,
+    DataUnion::CarryClosed::SIGNATURE_HASH,
 ];
 
 /// The events asked for from the factory, the marketplace and the DATA token.
@@ -145,7 +148,7 @@ pub fn decode(
         if !unions.contains(&transfer.to) || transfer.value.is_zero() {
             return Ok(None);
         }
-        return Ok(Some(stored(at, transfer.to, ChainEvent::Revenue { amount: transfer.value })));
+        return Ok(Some(stored(at, transfer.to, ChainEvent::Revenue { amount: transfer.value, from: transfer.from })));
     }
     if emitter == watched.marketplace {
         let event = decode_marketplace(log).map_err(|e| malformed("Marketplace", e))?;
@@ -209,6 +212,9 @@ fn decode_union(log: &Log, at: &Position) -> Result<Option<ChainEvent>, String> 
                 .map_err(|_| format!("CommitVetoed: block number {} does not fit 64 bits", e.blockNumber))?;
             ChainEvent::CommitVetoed { book_block, validator: e.validator }
         }
+        Union::MigrationStarted(e) => ChainEvent::MigrationStarted { predecessor: e.predecessor },
+        Union::EarningsCarried(e) => ChainEvent::EarningsCarried { member: e.member, amount: e.amount },
+        Union::CarryClosed(e) => ChainEvent::CarryClosed { carried_total: e.carriedTotal },
         _ => return Ok(None),
     }))
 }

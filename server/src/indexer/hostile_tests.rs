@@ -142,6 +142,34 @@ fn announced_changes_wait_until_applied_and_a_vetoed_commit_is_never_offered() {
 }
 
 #[test]
+fn a_union_credits_carried_earnings_only_out_of_what_its_predecessor_sent() {
+    let predecessor = UNION_B;
+    let from = |from: Address, value: u64| DataToken::Transfer { from, to: UNION_A, value: U256::from(value) };
+    let carried = |member: Address, amount: u64| DataUnion::EarningsCarried { member, amount: U256::from(amount) };
+    let logs = [
+        log(10, 0, WATCHED.factory, created(UNION_A, U256::ZERO, U256::ZERO)),
+        log(11, 0, UNION_A, joined(OWNER)),
+        // Before the union names its predecessor, what it sends is revenue like anyone's.
+        log(11, 1, WATCHED.data_token, from(predecessor, 10).encode_log_data()),
+        log(12, 0, UNION_A, DataUnion::MigrationStarted { predecessor }.encode_log_data()),
+        log(13, 0, WATCHED.data_token, from(predecessor, 100).encode_log_data()),
+        // A stranger's transfer is revenue, never backing for the carry.
+        log(13, 1, WATCHED.data_token, from(MEMBER, 6).encode_log_data()),
+        log(14, 0, UNION_A, carried(MEMBER, 70).encode_log_data()),
+        // An owner declaring more than arrived gets only what is left.
+        log(14, 1, UNION_A, carried(OPERATOR, 1_000).encode_log_data()),
+    ];
+
+    let unions = Unions::build(&stored(&logs), 14);
+
+    let state = unions.get(&UNION_A).expect("the union is served").state();
+    let earnings = |who: Address| state.member(&who).map(|m| m.earnings);
+    assert_eq!(earnings(OWNER), Some(U256::from(16)), "revenue: 10 before the migration and the stranger's 6");
+    assert_eq!((earnings(MEMBER), earnings(OPERATOR)), (Some(U256::from(70)), Some(U256::from(30))));
+    assert_eq!((state.totals().carried, state.predecessor_reserve()), (U256::from(100), U256::ZERO));
+}
+
+#[test]
 fn a_log_the_indexer_did_not_ask_for_is_passed_over_even_when_it_cannot_be_read() {
     // `JoinPartAgentAdded` is a Data Union event the indexer never asks for; a node that sends one
     // anyway, cut short so it cannot be decoded, must not set the union aside.
@@ -296,6 +324,12 @@ fn data() -> impl Strategy<Value = LogData> {
         address().prop_map(|validator| DataUnion::ValidatorAdded { validator }.encode_log_data()),
         address().prop_map(|validator| DataUnion::ValidatorRemoved { validator }.encode_log_data()),
         (address(), amount()).prop_map(|(to, value)| revenue(to, value)),
+        (address(), address(), amount())
+            .prop_map(|(from, to, value)| DataToken::Transfer { from, to, value }.encode_log_data()),
+        address().prop_map(|predecessor| DataUnion::MigrationStarted { predecessor }.encode_log_data()),
+        (address(), amount())
+            .prop_map(|(member, amount)| DataUnion::EarningsCarried { member, amount }.encode_log_data()),
+        amount().prop_map(|total| DataUnion::CarryClosed { carriedTotal: total }.encode_log_data()),
         (id.clone(), address(), amount()).prop_map(|(id, owner, price)| {
             Marketplace::ProductCreated {
                 owner,

@@ -8,6 +8,7 @@ mod deploy;
 mod factory;
 mod helpers;
 mod marketplace;
+mod migration;
 mod properties;
 mod relay;
 mod trust;

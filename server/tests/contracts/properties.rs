@@ -893,7 +893,7 @@ impl World {
             if stored.contract != union.address {
                 continue;
             }
-            if let Some(kind) = stored.event.engine_input() {
+            if let Some(kind) = stored.event.engine_input(None) {
                 events.push(Event { key: stored.key(), kind });
             }
         }
