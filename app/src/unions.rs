@@ -112,6 +112,10 @@ pub struct UnionStats {
     pub validators: Vec<Address>,
     /// Changes the owner announced that have not taken effect yet, soonest first.
     pub announced: Vec<Announced>,
+    /// The union this one took over from, if it did.
+    pub moved_from: Option<MovedFrom>,
+    /// The union this one moved to, started by the same owner.
+    pub moved_to: Option<Address>,
     pub latest_commit: Option<CommitInfo>,
     pub products: Vec<UnionProduct>,
     pub as_of_block: u64,
@@ -150,6 +154,18 @@ pub struct SignedWithdrawal {
     pub deadline: u64,
     /// The 65-byte signature, hex.
     pub signature: String,
+}
+
+/// A union's predecessor and what its members carried over from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovedFrom {
+    pub union: Address,
+    /// Earnings carried over to members so far.
+    pub carried: U256,
+    /// Received from the predecessor and not carried yet (revenue once the carry closes).
+    pub awaiting_carry: U256,
+    /// Whether the carry is closed.
+    pub closed: bool,
 }
 
 /// A change the owner announced: anyone may apply it on chain from `effective_at` (chain seconds).

@@ -186,8 +186,8 @@ impl Default for Config {
 }
 
 /// `COOP_` variables that are not config keys: the config file's path, the deployer's key for
-/// `coop deploy`, and what the test and load scripts read.
-const OTHER_VARIABLES: &[&str] = &["config", "deployer_key", "anvil", "bin"];
+/// `coop deploy`, the unions' owner's key for `coop migrate`, and what the test and load scripts read.
+const OTHER_VARIABLES: &[&str] = &["config", "deployer_key", "owner_key", "anvil", "bin"];
 
 /// A `COOP_` variable that is no key but a letter or two away from one is a mistyped key: an error
 /// naming both, rather than a setting silently ignored (an operator key that is never used).

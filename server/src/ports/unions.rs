@@ -10,7 +10,7 @@ use app::error::{AppError, Service};
 use app::unions::ssr::{Answer, RequestUnions, Unions};
 use app::unions::{
     Announced, AnnouncedChange, CommitInfo, Contributions, Decision, HistoryPoint, JoinAgent, JoinPrompt, JoinQueue,
-    JoinSecret, JoinStatus, MEMBERS_PAGE, MemberFigures, MemberPage, MemberQuery, MemberRow, RelayOffer,
+    JoinSecret, JoinStatus, MEMBERS_PAGE, MemberFigures, MemberPage, MemberQuery, MemberRow, MovedFrom, RelayOffer,
     RelayedWithdrawal, SignedJoin, SignedWithdrawal, UnionProduct, UnionStats, WithdrawProof,
 };
 use axum::extract::{Request, State};
@@ -128,6 +128,13 @@ impl Unions for SessionUnions {
                 operator: summary.operator,
                 validators: summary.validators,
                 announced: summary.announced.into_iter().map(announced).collect(),
+                moved_from: summary.moved_from.map(|moved| MovedFrom {
+                    union: moved.union,
+                    carried: moved.carried.0,
+                    awaiting_carry: moved.awaiting_carry.0,
+                    closed: moved.closed,
+                }),
+                moved_to: summary.moved_to,
                 latest_commit: summary.latest_commit.map(|commit| CommitInfo {
                     book_block: commit.book_block,
                     committed_at: commit.committed_at,

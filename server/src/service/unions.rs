@@ -53,6 +53,27 @@ pub struct Summary {
     pub validators: Vec<Address>,
     /// Changes the owner announced that have not taken effect yet, soonest first.
     pub announced: Vec<AnnouncedChange>,
+    /// The union this one took over from, and the earnings carried over from it.
+    #[schema(required = true)]
+    pub moved_from: Option<MovedFrom>,
+    /// The union this one moved to (its owner started that union's migration): members' earnings
+    /// not proven here were carried there, and later revenue is forwarded there.
+    #[schema(required = true, value_type = Option<AnswerAddress>)]
+    pub moved_to: Option<Address>,
+}
+
+/// Where a union came from: its predecessor, and the earnings carried over from that union's book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MovedFrom {
+    #[schema(value_type = AnswerAddress)]
+    pub union: Address,
+    /// Earnings carried over to members so far: part of their earnings here.
+    pub carried: Wei,
+    /// Received from the predecessor and not carried yet; it becomes revenue when the carry closes.
+    pub awaiting_carry: Wei,
+    /// Whether the carry is closed: what the predecessor sends from now on is revenue.
+    pub closed: bool,
 }
 
 /// A change the owner announced, which anyone may apply on chain from `effectiveAt` (chain seconds).
@@ -160,6 +181,13 @@ pub fn summary(union: &Union) -> Summary {
         operator: union.operator,
         validators: union.validators.keys().copied().collect(),
         announced: announced(union),
+        moved_from: union.predecessor.map(|predecessor| MovedFrom {
+            union: predecessor,
+            carried: Wei(state.totals().carried),
+            awaiting_carry: Wei(state.predecessor_reserve()),
+            closed: state.is_carry_closed(),
+        }),
+        moved_to: union.successor,
     }
 }
 

@@ -350,3 +350,63 @@ async fn an_announced_operator_is_shown_to_the_members_and_in_the_union_until_it
     assert_eq!(union["operator"].as_str().unwrap().parse::<Address>().unwrap(), chain.address(OTHER));
     assert_eq!(union["announced"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn a_union_moved_from_the_previous_contracts_says_where_from_and_its_members_earnings_include_the_carry() {
+    use coop::contracts::{DataUnionFactoryV1, DataUnionV1};
+    use coop_server::migrate::{Migration, Progress};
+
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let members = [chain.address(MEMBER), chain.address(OTHER)];
+    let v1_factory =
+        DataUnionFactoryV1::deploy(chain.wallet(OWNER), chain.deployment.data_token, U256::ZERO).await.unwrap();
+    let created =
+        send(v1_factory.createDataUnion(chain.address(OPERATOR), vec![chain.address(AGENT)], U256::ZERO, U256::ZERO))
+            .await;
+    let old = crate::chain::event::<DataUnionFactoryV1::DataUnionCreated>(&created).du;
+    send(DataUnionV1::new(old, chain.wallet(AGENT)).addMembers(members.to_vec())).await;
+    chain.mint_data(old, U256::from(1_001u64)).await;
+    let next = union_with(&app, U256::ZERO, 0, &members).await;
+
+    let migration = Migration {
+        chain: chain.wallet(OWNER),
+        owner: chain.address(OWNER),
+        previous: old,
+        next,
+        previous_factory: *v1_factory.address(),
+        data_token: chain.deployment.data_token,
+        from_block: 0,
+        patience: Default::default(),
+    };
+    // Even a freeze period of 0 ends only in the next second: the chain's clock moves on in between.
+    assert!(matches!(migration.run(false, |_| {}).await.unwrap(), Progress::Waiting { .. }));
+    chain.advance_time(1).await;
+    assert_eq!(migration.run(false, |_| {}).await.unwrap(), Progress::Done);
+    app.caught_up().await;
+
+    let union = app.ok(&format!("/api/v1/unions/{next}")).await;
+    assert_eq!(union["movedFrom"]["union"].as_str().unwrap().parse::<Address>().unwrap(), old);
+    // 1,001 split by two: 500 each carried, the 1 the old engine had not split is revenue here.
+    assert_eq!(amount(&union["movedFrom"]["carried"]), U256::from(1_000u64));
+    assert_eq!(amount(&union["movedFrom"]["awaitingCarry"]), U256::ZERO);
+    assert_eq!(union["movedFrom"]["closed"], true);
+    assert_eq!(union["movedTo"], Value::Null);
+    let figures = app.ok(&format!("/api/v1/unions/{next}/members/{}", members[0])).await;
+    assert_eq!(amount(&figures["earnings"]), U256::from(500u64));
+    let dashboard = page(&app, &format!("/unions/{next}"), None).await;
+    assert!(dashboard.contains(&format!("data-moved-from=\"{}\"", old.to_checksum(None))), "{dashboard}");
+
+    // A stranger's union naming this one as its predecessor is not where it moved; its owner's is.
+    let strangers = chain.create_data_union_as(OTHER, U256::ZERO).await;
+    send(chain.du(strangers, OTHER).startMigration(next)).await;
+    app.caught_up().await;
+    assert_eq!(app.ok(&format!("/api/v1/unions/{next}")).await["movedTo"], Value::Null);
+    let successor = chain.create_data_union(U256::ZERO, 0).await;
+    send(chain.du(successor, OWNER).startMigration(next)).await;
+    app.caught_up().await;
+    let moved = app.ok(&format!("/api/v1/unions/{next}")).await;
+    assert_eq!(moved["movedTo"].as_str().unwrap().parse::<Address>().unwrap(), successor);
+    let dashboard = page(&app, &format!("/unions/{next}"), None).await;
+    assert!(dashboard.contains(&format!("data-moved-to=\"{}\"", successor.to_checksum(None))));
+}

@@ -1,4 +1,4 @@
-//! A Data Union's dashboard (`/unions/{address}`): tiles, what protects the members (operator,
+//! A Data Union's dashboard (`/unions/{address}`): where it moved from or to, tiles, what protects the members (operator,
 //! validators, announced changes), charts of members and revenue, who contributes to its products'
 //! streams, the member list, and for the signed-in owner the join requests, shared secrets and the
 //! admin fee. Rendered on the server; the figures follow new blocks
@@ -9,6 +9,7 @@ mod charts;
 mod contributions;
 pub mod format;
 mod members;
+mod moved;
 mod protection;
 mod requests;
 mod secrets;
@@ -83,6 +84,7 @@ fn Dashboard(initial: UnionStats) -> impl IntoView {
                 </p>
             </header>
             // Each part type-erased: the page's view type is otherwise too deep for the compiler.
+            {view! { <moved::Moved stats /> }.into_any()}
             {view! { <tiles::StatTiles stats /> }.into_any()}
             {view! { <protection::Protection stats /> }.into_any()}
             {view! { <charts::UnionCharts union block as_of /> }.into_any()}
