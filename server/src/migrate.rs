@@ -10,12 +10,12 @@
 //! 3. once that commit is out of its freeze period, the new union is paid it (`withdrawAllFor`);
 //! 4. the owner declares, per member, the earnings the old book gave it beyond what it proved there
 //!    (`carryEarnings`), computed by replaying the old union's events with the same engine;
-//! 5. the carry is closed (`closeCarry`).
+//! 5. what members proved on the old union and did not withdraw is paid out to them there
+//!    (`withdrawAllFor`, which pays only the member itself), so the old union is left empty;
+//! 6. the carry is closed (`closeCarry`).
 //!
 //! Whatever reaches the old union later is forwarded by steps 2 and 3 again; after the close it is
-//! revenue of the new union. Members who proved but did not withdraw on the old union withdraw that
-//! part there (it is theirs, with no proof needed); everything else they withdraw from the new union
-//! with one proof.
+//! revenue of the new union. Members withdraw everything else from the new union with one proof.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -67,6 +67,8 @@ pub enum Progress {
     Pulled { amount: U256 },
     /// Carried earnings declared for `members` members, `amount` wei in all.
     Carried { members: usize, amount: U256 },
+    /// What `members` members had proven and not withdrawn on the old union was paid out to them.
+    PaidOut { members: usize, amount: U256 },
     /// The carry is closed.
     Closed,
     /// Everything has moved.
@@ -87,6 +89,9 @@ impl std::fmt::Display for Progress {
             Progress::Pulled { amount } => write!(f, "the new union received {amount} wei from the old one"),
             Progress::Carried { members, amount } => {
                 write!(f, "carried {amount} wei of earnings for {members} members")
+            }
+            Progress::PaidOut { members, amount } => {
+                write!(f, "paid {amount} wei proven on the old union out to {members} members")
             }
             Progress::Closed => write!(f, "the carry is closed"),
             Progress::Done => write!(f, "everything has moved"),
@@ -139,9 +144,14 @@ impl Migration {
         if next.carryClosed().call().await? {
             return Ok(Progress::Done);
         }
-        let carried = self.carry().await?;
+        let book = self.previous_book().await?;
+        let carried = self.carry(&book).await?;
         if carried.members > 0 {
             return Ok(Progress::Carried { members: carried.members, amount: carried.amount });
+        }
+        let paid = self.pay_out_proven(&book).await?;
+        if paid.members > 0 {
+            return Ok(Progress::PaidOut { members: paid.members, amount: paid.amount });
         }
         self.send(self.next, DataUnion::closeCarryCall {}.abi_encode(), "closeCarry").await?;
         Ok(Progress::Closed)
@@ -199,13 +209,11 @@ impl Migration {
         Ok(Progress::Committed { block, amount: leaf, provable_at })
     }
 
-    /// Step 4: declares the carried earnings not declared yet, in batches. The old union's book is
-    /// that of its latest commit's block (the final one), replayed from its events; each member
-    /// carries what that book gives it beyond what it proved on the old union.
-    async fn carry(&self) -> anyhow::Result<Carried> {
+    /// Step 4: declares the carried earnings not declared yet, in batches: each member of the old
+    /// union's final book carries what that book gives it beyond what it proved on the old union.
+    async fn carry(&self, book: &Book) -> anyhow::Result<Carried> {
         let previous = DataUnionV1::new(self.previous, &self.chain);
-        let final_block = u64::try_from(previous.latestCommitBlock().call().await?).context("commit block")?;
-        let book = self.previous_book(final_block).await?;
+        let final_block = book.block();
         let declared = self.declared_members().await?;
         let mut due = Vec::new();
         for &(member, earnings) in book.leaves() {
@@ -232,8 +240,34 @@ impl Migration {
         Ok(Carried { members: due.len(), amount })
     }
 
-    /// The old union's book at the end of `block`, replayed from its events.
-    async fn previous_book(&self, block: u64) -> anyhow::Result<Arc<Book>> {
+    /// Step 5: pays each member of the old book what it proved there and has not withdrawn. A claim
+    /// equal to what is proven needs no proof, and the old union pays only the member itself.
+    async fn pay_out_proven(&self, book: &Book) -> anyhow::Result<Carried> {
+        let previous = DataUnionV1::new(self.previous, &self.chain);
+        let mut paid = Carried { members: 0, amount: U256::ZERO };
+        for &(member, _) in book.leaves() {
+            let proven = previous.earnings(member).call().await?;
+            let left = proven - previous.withdrawn(member).call().await?;
+            if left.is_zero() || member == self.next {
+                continue;
+            }
+            let call = DataUnionV1::withdrawAllForCall {
+                member,
+                blockNumber: U256::from(book.block()),
+                totalEarnings: proven,
+                proof: vec![],
+            };
+            self.send(self.previous, call.abi_encode(), "paying out proven earnings on the old union").await?;
+            paid.members += 1;
+            paid.amount += left;
+        }
+        Ok(paid)
+    }
+
+    /// The old union's book at its latest commit's block (the final one), replayed from its events.
+    async fn previous_book(&self) -> anyhow::Result<Arc<Book>> {
+        let previous = DataUnionV1::new(self.previous, &self.chain);
+        let block = u64::try_from(previous.latestCommitBlock().call().await?).context("commit block")?;
         let watched =
             Watched { factory: self.previous_factory, marketplace: Address::ZERO, data_token: self.data_token };
         let models = index_unions(&self.chain, watched, self.from_block).await?;
