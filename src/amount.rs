@@ -140,6 +140,34 @@ pub fn per_period(price_per_second: U256, period: Period) -> U256 {
     price_per_second.saturating_mul(U256::from(period.seconds()))
 }
 
+/// The price per `period` a seller most likely typed, recovered from the chain's price per second:
+/// of all prices that [`per_second`] turns into `price_per_second` (one period's seconds of them),
+/// the one with the most trailing zeros. "20 DATA per day" is stored as 231,481,481,481,481 wei per
+/// second, which buyers pay as 19.9999999999999584 DATA a day; this gives the 20 back, so an
+/// edit form shows what was entered and saving it again changes nothing.
+pub fn entered_price(price_per_second: U256, period: Period) -> U256 {
+    let seconds = U256::from(period.seconds());
+    let lowest = price_per_second.saturating_mul(seconds);
+    let highest = lowest.saturating_add(seconds - U256::from(1));
+    let ten = U256::from(10);
+    let mut roundest = lowest;
+    let mut unit = ten;
+    loop {
+        let up = match lowest % unit {
+            remainder if remainder.is_zero() => Some(lowest),
+            remainder => lowest.checked_add(unit - remainder),
+        };
+        match up {
+            Some(candidate) if candidate <= highest => roundest = candidate,
+            _ => return roundest,
+        }
+        match unit.checked_mul(ten) {
+            Some(next) => unit = next,
+            None => return roundest,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +218,25 @@ mod tests {
         assert_eq!(parse_units("1.5", 0), Err(AmountError::TooPrecise { decimals: 0 }));
         let too_large = format!("{}0", U256::MAX);
         assert_eq!(parse_units(&too_large, 0), Err(AmountError::TooLarge));
+    }
+
+    #[test]
+    fn the_entered_price_comes_back_from_the_price_per_second() {
+        let twenty = U256::from(20 * ETHER);
+        let stored = per_second(twenty, Period::Day);
+        assert_eq!(per_period(stored, Period::Day), U256::from(19_999_999_999_999_958_400u128));
+        assert_eq!(entered_price(stored, Period::Day), twenty);
+        for (typed, period) in [(5 * ETHER, Period::Day), (ETHER / 3, Period::Hour), (123_456_789, Period::Week)] {
+            let stored = per_second(U256::from(typed), period);
+            let back = entered_price(stored, period);
+            assert_eq!(per_second(back, period), stored, "{typed} per {}", period.name());
+            assert!(back.to_string().trim_end_matches('0').len() <= typed.to_string().trim_end_matches('0').len());
+        }
+        // 7 wei a second is any price from 4,233,600 to 4,838,399 wei a week: the roundest is shown.
+        assert_eq!(entered_price(U256::from(7), Period::Week), U256::from(4_300_000u64));
+        // Nothing overflows at the top.
+        assert_eq!(entered_price(U256::MAX, Period::Month), U256::MAX);
+        assert_eq!(entered_price(U256::ZERO, Period::Day), U256::ZERO);
     }
 
     #[test]

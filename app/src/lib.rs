@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("earnings") view=EarningsPage ssr=SsrMode::Async />
                         <Route path=(StaticSegment("join"), ParamSegment("union")) view=JoinPage ssr=SsrMode::Async />
                         <Route path=StaticSegment("purchases") view=PurchasesPage />
+                        <Route path=StaticSegment("sell") view=crate::pages::sell::SellerPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

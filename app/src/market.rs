@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::products::Category;
+use crate::products::{Category, Licence};
 
 /// How many products a page of the marketplace shows.
 pub const PAGE_SIZE: usize = 12;
@@ -20,6 +20,19 @@ crate::named::named_enum! {
         Newest = "newest" ("Newest"),
         /// Cheapest per second first, newest first among equals.
         Price = "price" ("Lowest price"),
+    }
+}
+
+crate::named::named_enum! {
+    /// Which products the marketplace lists: all, or only Data Unions' or only single sellers'.
+    #[derive(Default)]
+    pub enum ProductKind {
+        #[default]
+        All = "all" ("All products"),
+        /// Products whose payments go to a Data Union.
+        Union = "union" ("Data Unions"),
+        /// Products sold by one seller.
+        Single = "single" ("Single sellers"),
     }
 }
 
@@ -43,6 +56,8 @@ pub struct ProductQuery {
     /// Only products filed under it; all when `None`.
     #[serde(with = "crate::named::empty_is_none", default)]
     pub category: Option<Category>,
+    #[serde(default)]
+    pub kind: ProductKind,
 }
 
 /// One product as the marketplace lists it.
@@ -77,6 +92,15 @@ pub struct ProductCard {
     /// The cover's name under `products::COVERS_PATH`, or empty.
     #[serde(default)]
     pub cover: String,
+    /// The terms a buyer accepts, `None` when the seller states none.
+    #[serde(with = "crate::named::empty_is_none", default)]
+    pub licence: Option<Licence>,
+    /// The seller's own terms, with [`Licence::Own`].
+    #[serde(default)]
+    pub terms: String,
+    /// How buyers reach the seller (an e-mail or an `https://` address), or empty.
+    #[serde(default)]
+    pub contact: String,
 }
 
 /// A page of the marketplace.
@@ -105,6 +129,21 @@ pub struct UnionFigures {
 pub struct ProductDetail {
     pub product: ProductCard,
     pub union: Option<UnionFigures>,
+    /// Up to [`RELATED`] other listed products of the same category or the same seller: those of
+    /// both first, then the category's, then the seller's, newest first within each.
+    pub related: Vec<ProductCard>,
+}
+
+/// How many related products a product's page suggests.
+pub const RELATED: usize = 3;
+
+/// What a seller has on the marketplace: its products, listed and unlisted, newest first, and the
+/// Data Unions it owns, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerListings {
+    pub seller: Address,
+    pub products: Vec<ProductCard>,
+    pub unions: Vec<UnionFigures>,
 }
 
 /// A page of products for `query`.
@@ -119,6 +158,12 @@ pub async fn get_product(id: B256) -> Result<Option<ProductDetail>, AppError> {
     ssr::market()?.product(id).await
 }
 
+/// What `seller` has on the marketplace. Public, as the chain is: the page shows a seller its own.
+#[server(endpoint = "listings_of")]
+pub async fn listings_of(seller: Address) -> Result<SellerListings, AppError> {
+    ssr::market()?.seller(seller).await
+}
+
 /// The port the server implements; it puts a [`ssr::RequestMarket`] into every request's extensions.
 #[cfg(feature = "ssr")]
 pub mod ssr {
@@ -126,15 +171,16 @@ pub mod ssr {
     use std::pin::Pin;
     use std::sync::Arc;
 
-    use super::{ProductDetail, ProductPage, ProductQuery};
+    use super::{ProductDetail, ProductPage, ProductQuery, SellerListings};
     use crate::error::{AppError, Service};
-    use alloy_primitives::B256;
+    use alloy_primitives::{Address, B256};
 
     pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
     pub trait Market: Send + Sync {
         fn products(&self, query: ProductQuery) -> Answer<'_, ProductPage>;
         fn product(&self, id: B256) -> Answer<'_, Option<ProductDetail>>;
+        fn seller(&self, seller: Address) -> Answer<'_, SellerListings>;
     }
 
     #[derive(Clone)]

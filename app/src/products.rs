@@ -54,6 +54,56 @@ pub const COVER_MAX_BYTES: usize = 2 * 1024 * 1024;
 /// The image types a cover may have, with the file extension the server stores it under.
 pub const COVER_TYPES: [(&str, &str); 3] = [("image/png", "png"), ("image/jpeg", "jpg"), ("image/webp", "webp")];
 
+crate::named::named_enum! {
+    /// The terms a buyer accepts with a purchase: a common data licence, or the seller's own text.
+    pub enum Licence {
+        CcBy = "cc-by-4.0" ("CC BY 4.0: use with attribution"),
+        CcBySa = "cc-by-sa-4.0" ("CC BY-SA 4.0: attribution, share alike"),
+        CcByNc = "cc-by-nc-4.0" ("CC BY-NC 4.0: attribution, non-commercial"),
+        Cc0 = "cc0-1.0" ("CC0 1.0: no rights reserved"),
+        Odbl = "odbl-1.0" ("ODbL 1.0: Open Database License"),
+        Own = "own" ("The seller's own terms"),
+    }
+}
+
+impl Licence {
+    /// Where the licence's text is read; `None` for the seller's own terms.
+    pub fn url(self) -> Option<&'static str> {
+        match self {
+            Licence::CcBy => Some("https://creativecommons.org/licenses/by/4.0/"),
+            Licence::CcBySa => Some("https://creativecommons.org/licenses/by-sa/4.0/"),
+            Licence::CcByNc => Some("https://creativecommons.org/licenses/by-nc/4.0/"),
+            Licence::Cc0 => Some("https://creativecommons.org/publicdomain/zero/1.0/"),
+            Licence::Odbl => Some("https://opendatacommons.org/licenses/odbl/1-0/"),
+            Licence::Own => None,
+        }
+    }
+}
+
+/// The longest own terms of use a seller may write, and the longest contact.
+pub const MAX_TERMS_CHARS: usize = 5000;
+pub const MAX_CONTACT_CHARS: usize = 200;
+
+/// Checks how buyers reach a seller: an e-mail address or an `https://` page, without spaces.
+pub fn check_contact(contact: &str) -> Result<(), String> {
+    let contact = contact.trim();
+    if contact.chars().count() > MAX_CONTACT_CHARS {
+        return Err(format!("the contact is longer than {MAX_CONTACT_CHARS} characters"));
+    }
+    if contact.chars().any(char::is_whitespace) {
+        return Err("the contact has a space in it; give one e-mail address or one https:// address".to_owned());
+    }
+    let email = contact.split_once('@').is_some_and(|(user, domain)| {
+        !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+    });
+    let page = contact.strip_prefix("https://").is_some_and(|rest| rest.contains('.'));
+    if email || page {
+        Ok(())
+    } else {
+        Err("give an e-mail address (name@example.org) or an https:// address".to_owned())
+    }
+}
+
 /// A product as the seller typed it. Every field is text as typed, so a half-finished draft can be
 /// saved; [`Draft::check`] says what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,7 +113,7 @@ pub const COVER_TYPES: [(&str, &str); 3] = [("image/png", "png"), ("image/jpeg",
     feature = "ssr",
     schema(description = "A product as the seller typed it in the editor; every field is text as typed, so a draft \
         may be incomplete. Wrong fields are refused with 400 naming the field (`name`, `description`, `category`, \
-        `cover`, `price`, `period`, `minimum`, `beneficiary`, `adminFee`, `union`, `productId`, `kind`).")
+        `cover`, `licence`, `terms`, `contact`, `price`, `period`, `minimum`, `beneficiary`, `adminFee`, `union`, `productId`, `kind`).")
 )]
 pub struct Draft {
     /// Given by the server on the first save; empty before.
@@ -80,6 +130,15 @@ pub struct Draft {
     pub category: String,
     /// The uploaded cover's name (as `POST /api/v1/covers` answered it), or empty.
     pub cover: String,
+    /// A [`Licence`]'s name, or empty while the seller states none.
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::schemas::licence))]
+    pub licence: String,
+    /// The seller's own terms of use (with the licence `own`).
+    #[cfg_attr(feature = "ssr", schema(max_length = 5000))]
+    pub terms: String,
+    /// How buyers reach the seller: an e-mail address or an `https://` address, or empty.
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
+    pub contact: String,
     /// DATA per `period`, as a decimal.
     pub price: String,
     /// `hour`, `day`, `week` or `month`.
@@ -114,6 +173,9 @@ impl Default for Draft {
             description: String::new(),
             category: String::new(),
             cover: String::new(),
+            licence: String::new(),
+            terms: String::new(),
+            contact: String::new(),
             price: String::new(),
             period: "day".to_owned(),
             minimum_days: "1".to_owned(),
@@ -136,6 +198,9 @@ crate::named::named_enum! {
         Description = "description" ("Description"),
         Category = "category" ("Category"),
         Cover = "cover" ("Cover"),
+        Licence = "licence" ("Terms of use"),
+        Terms = "terms" ("Your terms"),
+        Contact = "contact" ("Contact"),
         Price = "price" ("Price"),
         Period = "period" ("Period"),
         Minimum = "minimum" ("Minimum subscription"),
@@ -241,6 +306,7 @@ impl Draft {
         if !self.cover.is_empty() && !is_cover_name(&self.cover) {
             check.fail(DraftField::Cover, "upload the cover again");
         }
+        self.check_terms(&mut check);
         if !self.product_id.is_empty() && self.product_id.parse::<B256>().is_err() {
             check.fail(DraftField::ProductId, "the product id is not 0x and 64 hex digits");
         }
@@ -281,6 +347,33 @@ impl Draft {
             Err(error) => check.fail(DraftField::Price, error.to_string()),
         }
         None
+    }
+
+    /// The licence is one of the names or none; the seller's own terms are written out when chosen
+    /// (and only then); the contact, when given, is one a buyer can use.
+    fn check_terms(&self, check: &mut Checker) {
+        let licence = match self.licence.trim() {
+            "" => None,
+            name => match name.parse::<Licence>() {
+                Ok(licence) => Some(licence),
+                Err(_) => {
+                    check.fail(DraftField::Licence, "choose one of the licences, or your own terms");
+                    None
+                }
+            },
+        };
+        let terms = self.terms.trim();
+        if licence == Some(Licence::Own) && terms.is_empty() {
+            check.fail(DraftField::Terms, "write the terms buyers accept, or choose a licence");
+        }
+        if terms.chars().count() > MAX_TERMS_CHARS {
+            check.fail(DraftField::Terms, format!("the terms are longer than {MAX_TERMS_CHARS} characters"));
+        }
+        if !self.contact.trim().is_empty()
+            && let Err(message) = check_contact(&self.contact)
+        {
+            check.fail(DraftField::Contact, message);
+        }
     }
 
     fn check_minimum(&self, check: &mut Checker) -> Option<U256> {
@@ -387,6 +480,33 @@ pub struct ProductMetadata {
     /// The cover's name under `/api/v1/covers/`, or empty.
     #[cfg_attr(feature = "ssr", schema(required = true))]
     pub cover: String,
+    /// The terms a buyer accepts; empty when the seller states none.
+    #[serde(with = "crate::named::empty_is_none")]
+    #[cfg_attr(feature = "ssr", schema(required = true, schema_with = crate::schemas::licence))]
+    pub licence: Option<Licence>,
+    /// The seller's own terms, with the licence `own`; else empty.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub terms: String,
+    /// How buyers reach the seller (an e-mail or an `https://` address), or empty.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
+    pub contact: String,
+}
+
+impl ProductMetadata {
+    /// What a checked draft says beyond the chain.
+    pub fn of_draft(draft: &Draft) -> Self {
+        let licence: Option<Licence> = draft.licence.trim().parse().ok();
+        ProductMetadata {
+            description: draft.description.trim().to_owned(),
+            // The checks passed: the category is empty or one of the names.
+            category: draft.category.parse().ok(),
+            cover: draft.cover.clone(),
+            licence,
+            // Own terms count only with the licence that says so.
+            terms: if licence == Some(Licence::Own) { draft.terms.trim().to_owned() } else { String::new() },
+            contact: draft.contact.trim().to_owned(),
+        }
+    }
 }
 
 /// The signed-in seller's drafts, newest first.
@@ -476,6 +596,37 @@ mod tests {
 
     fn fields(errors: &[FieldError]) -> Vec<&str> {
         errors.iter().map(|error| error.field.as_str()).collect()
+    }
+
+    #[test]
+    fn terms_are_a_known_licence_or_the_sellers_own_words_and_a_contact_is_usable() {
+        let with = |licence: &str, terms: &str, contact: &str| Draft {
+            licence: licence.to_owned(),
+            terms: terms.to_owned(),
+            contact: contact.to_owned(),
+            ..filled()
+        };
+        let fields = |draft: Draft| draft.problems(Stage::Publish).into_iter().map(|e| e.field).collect::<Vec<_>>();
+        assert_eq!(fields(with("", "", "")), []);
+        assert_eq!(fields(with("odbl-1.0", "", "data@example.org")), []);
+        assert_eq!(fields(with("own", "Research only.", "https://example.org/contact")), []);
+        assert_eq!(fields(with("gpl", "", "")), [DraftField::Licence]);
+        assert_eq!(fields(with("own", " ", "")), [DraftField::Terms]);
+        assert_eq!(fields(with("own", &"x".repeat(MAX_TERMS_CHARS + 1), "")), [DraftField::Terms]);
+        for contact in ["me", "a@b", "@example.org", "http://example.org", "javascript:alert(1)", "a b@example.org"] {
+            assert_eq!(fields(with("", "", contact)), [DraftField::Contact], "{contact}");
+        }
+        let long = format!("https://example.org/{}", "a".repeat(MAX_CONTACT_CHARS));
+        assert_eq!(fields(with("", "", &long)), [DraftField::Contact]);
+
+        // Own words are kept only with the licence that says so.
+        let kept = ProductMetadata::of_draft(&with("own", " Research only. ", " x@example.org "));
+        assert_eq!(
+            (kept.licence, kept.terms.as_str(), kept.contact.as_str()),
+            (Some(Licence::Own), "Research only.", "x@example.org")
+        );
+        let dropped = ProductMetadata::of_draft(&with("cc0-1.0", "left over", ""));
+        assert_eq!((dropped.licence, dropped.terms.as_str()), (Some(Licence::Cc0), ""));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::products::Category;
+use crate::products::{Category, Licence};
 
 fn text(pattern: &str, description: &str) -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).description(Some(description)).into()
@@ -44,6 +44,16 @@ pub fn category() -> Schema {
         .schema_type(Type::String)
         .enum_values(Some(values))
         .description(Some(format!("{}, or empty.", Category::names())))
+        .into()
+}
+
+/// A licence as text: a [`Licence`]'s name, or empty for none stated.
+pub fn licence() -> Schema {
+    let values = std::iter::once("").chain(Licence::ALL.iter().map(|licence| licence.as_str()));
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .description(Some(format!("{}, or empty.", Licence::names())))
         .into()
 }
 

@@ -38,6 +38,12 @@ test("a seller publishes a data product and finds it on the marketplace with its
   await page.getByLabel("Category", { exact: true }).selectOption("transport");
   await page.getByLabel("Price in DATA", { exact: true }).fill("2");
   await page.getByLabel("per", { exact: true }).selectOption("day");
+  await page.getByLabel("Terms of use", { exact: true }).selectOption("own");
+  await page.getByLabel("Your terms", { exact: true }).fill("City planning only.");
+  await page.getByLabel("Contact", { exact: true }).fill("call me");
+  await page.getByRole("button", { name: "Save draft" }).click();
+  await expect(page.locator("#contact-message")).toContainText("has a space in it");
+  await page.getByLabel("Contact", { exact: true }).fill("trams@example.org");
   await expect(page.getByTestId("price-per-second")).toContainText("(23148148148148 wei)");
   await page.locator("#cover").setInputFiles({ name: "cover.png", mimeType: "image/png", buffer: COVER });
   await expect(page.getByTestId("cover-preview")).toHaveAttribute("style", /\/api\/v1\/covers\/[0-9a-f]{32}\.png/);
@@ -64,6 +70,50 @@ test("a seller publishes a data product and finds it on the marketplace with its
   await expect(page.getByRole("link", { name: "Tram stop counts" })).toHaveCount(0);
   await page.goto("/");
   await expect(page.getByRole("link", { name: "Tram stop counts" })).toBeVisible();
+
+  // Its page offers its seller an Edit link, and suggests first the product filed under the same
+  // category by another seller.
+  await page.getByRole("link", { name: "Tram stop counts" }).click();
+  await expect(page.getByRole("heading", { name: "Tram stop counts" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Edit product" })).toHaveAttribute("href", `/products/${saved.productId}/edit`);
+  const related = page.getByRole("region", { name: "Related products" });
+  await expect(related.getByRole("listitem").first().getByRole("link")).toHaveAccessibleName("Commuter journeys");
+  const terms = page.getByRole("region", { name: "Terms of use" });
+  await expect(terms.getByTestId("own-terms")).toHaveText("City planning only.");
+  await expect(terms.getByRole("link", { name: "trams@example.org" })).toHaveAttribute("href", "mailto:trams@example.org");
+  // The owner grants an address a trial: a typo is named, then the grant is recorded on chain as a
+  // subscription like a purchase's.
+  const trial = wallet.accounts[7];
+  const grant = page.getByRole("region", { name: "Grant access" });
+  await grant.getByLabel("Address").fill("0x1234");
+  await grant.getByRole("button", { name: "Grant access" }).click();
+  await expect(grant.getByTestId("grant-problem")).toContainText("Address:");
+  await grant.getByLabel("Address").fill(trial);
+  await grant.getByLabel("Days").fill("3");
+  await grant.getByRole("button", { name: "Grant access" }).click();
+  await expect(grant.getByTestId("grant-progress")).toContainText("Confirmed in block", { timeout: 30_000 });
+  await expect(async () => {
+    const granted = await (await page.request.get(`/api/v1/subscriptions?subscriber=${trial}`)).json();
+    const subscription = granted.subscriptions.find((s) => s.productId === saved.productId);
+    expect(subscription?.active).toBe(true);
+    expect(Number(subscription.endTimestamp) - granted.chainTime).toBeGreaterThan(3 * 86_400 - 120);
+  }).toPass({ timeout: 20_000 });
+
+  // The seller's own page lists it beside the seller's other product.
+  await page.getByRole("banner").getByRole("link", { name: "Sell" }).click();
+  await expect(page.getByRole("heading", { name: "Your products" })).toBeVisible();
+  const row = page.locator(`[data-product="${saved.productId}"]`);
+  await expect(row.getByRole("link", { name: "Tram stop counts" })).toBeVisible();
+  await expect(row.getByRole("link", { name: "Edit" })).toHaveAttribute("href", `/products/${saved.productId}/edit`);
+  await expect(page.getByRole("link", { name: "Helsinki weather stations" })).toBeVisible();
+
+  const stranger = await page.context().browser().newContext({ baseURL: process.env.COOP_APP_URL });
+  const anonymous = await stranger.newPage();
+  await anonymous.goto(`/products/${saved.productId}`);
+  await expect(anonymous.getByRole("heading", { name: "Tram stop counts" })).toBeVisible();
+  await expect(anonymous.getByRole("link", { name: "Edit product" })).toHaveCount(0);
+  await expect(anonymous.getByRole("region", { name: "Grant access" })).toHaveCount(0);
+  await stranger.close();
 
   const listed = await (await page.request.get(`/api/v1/products/${saved.productId}`)).json();
   expect(listed.pricePerSecond).toBe("23148148148148");
@@ -213,4 +263,16 @@ test("a seller reopens a published product, changes its price, unpublishes and r
   // Republished with the terms it was changed to.
   expect((await product()).pricePerSecond).toBe("34722222222222");
   expect(errors).toEqual([]);
+});
+
+test("a product opened for editing shows its price as the seller typed it", async ({ page, wallet }) => {
+  // The seeded "Commuter journeys" costs 20 DATA a day: 231,481,481,481,481 wei a second on chain,
+  // which is 19.9999999999999584 DATA a day when multiplied back.
+  await openSignedIn(page, wallet, 2);
+  const found = await (await page.request.get("/api/v1/products?q=commuter")).json();
+  await page.goto(`/products/${found.products[0].id}/edit`);
+  await page.waitForFunction(() => window.__coopHydrated === true);
+  await expect(page.getByLabel("Name", { exact: true })).toHaveValue("Commuter journeys");
+  await expect(page.getByLabel("Price in DATA", { exact: true })).toHaveValue("20");
+  await expect(page.getByText("buyers pay 19.9999999999999584 DATA per day")).toBeVisible();
 });

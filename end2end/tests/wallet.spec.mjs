@@ -20,6 +20,17 @@ async function signIn(page, wallet) {
   await expect(accountMenu(page, wallet)).toBeVisible();
 }
 
+/** A second wallet in the browser (EIP-6963), which refuses every request. */
+async function announceOtherWallet(page) {
+  await page.addInitScript(() => {
+    const provider = { request: async () => Promise.reject({ code: 4001, message: "no" }), on() {}, removeListener() {} };
+    const info = Object.freeze({ uuid: "00000000-0000-4000-8000-000000000002", name: "Other Wallet", icon: "", rdns: "org.example.other" });
+    const announce = () =>
+      window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
+    window.addEventListener("eip6963:requestProvider", announce);
+  });
+}
+
 const accountMenu = (page, wallet) => page.getByLabel(new RegExp(`^Account ${short(wallet.address).source}, signed in$`, "i"));
 
 async function me(page) {
@@ -117,13 +128,7 @@ test("moving the wallet to another account ends the session of the first", async
 });
 
 test("with several wallets the person chooses one", async ({ page, wallet }) => {
-  await page.addInitScript(() => {
-    const provider = { request: async () => Promise.reject({ code: 4001, message: "no" }), on() {}, removeListener() {} };
-    const info = Object.freeze({ uuid: "00000000-0000-4000-8000-000000000002", name: "Other Wallet", icon: "", rdns: "org.example.other" });
-    const announce = () =>
-      window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
-    window.addEventListener("eip6963:requestProvider", announce);
-  });
+  await announceOtherWallet(page);
   await open(page);
 
   await page.getByRole("button", { name: "Connect wallet" }).click();
@@ -133,6 +138,30 @@ test("with several wallets the person chooses one", async ({ page, wallet }) => 
 
   await expect(page.getByRole("banner").getByText(short(wallet.address))).toBeVisible();
   await expect(chooser).toHaveCount(0);
+});
+
+test("the wallet chooser holds the keyboard and closes on Escape", async ({ page, wallet }) => {
+  await announceOtherWallet(page);
+  await open(page);
+  const connectButton = page.getByRole("button", { name: "Connect wallet" });
+  await connectButton.click();
+  const chooser = page.getByRole("dialog", { name: "Choose a wallet" });
+  await expect(chooser).toHaveAttribute("aria-modal", "true");
+  const first = chooser.getByRole("button", { name: "Coop Test Wallet" });
+  const cancel = chooser.getByRole("button", { name: "Cancel" });
+  await expect(first).toBeFocused();
+
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  await expect(cancel).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(first).toBeFocused();
+  await page.keyboard.press("Shift+Tab");
+  await expect(cancel).toBeFocused();
+
+  await page.keyboard.press("Escape");
+  await expect(chooser).toHaveCount(0);
+  await expect(connectButton).toBeFocused();
 });
 
 test("without any wallet the page says what to install", async ({ page }) => {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use alloy::primitives::{Address, B256, U256, address, b256};
-use app::products::{Category, Draft, ProductMetadata};
+use app::products::{Category, Draft, Licence, ProductMetadata};
 use coop::engine::AdminFee;
 use coop_server::chain_event::{ChainEvent, ProductFields, UnionCreated};
 use coop_server::store::CHECK_TIMEOUT;
@@ -93,6 +93,7 @@ conformance!(
     join_requests_are_paged_oldest_first_and_waiting_ones_counted,
     drafts_are_their_owners_alone_and_counted,
     product_metadata_is_kept_per_product_and_owner_and_found_by_category,
+    products_are_found_by_words_in_their_description_without_case,
     only_old_covers_that_no_draft_and_no_product_names_are_deleted,
     a_committed_book_is_kept_per_union_and_block_and_a_resent_one_replaces_it,
     one_lease_at_a_time_holds_the_chain_role_and_dropping_it_frees_the_role,
@@ -329,6 +330,17 @@ mod cases {
         assert_eq!(db.store.product_metadata(product, owner).await.unwrap(), Some(said(Some(Category::Environment))));
         assert_eq!(db.store.product_metadata(product, next_owner).await.unwrap(), Some(said(Some(Category::Health))));
         assert_eq!(db.store.product_metadata(unfiled, owner).await.unwrap(), Some(said(None)));
+        let whole = ProductMetadata {
+            description: "Readings".into(),
+            category: Some(Category::Energy),
+            cover: String::new(),
+            licence: Some(Licence::Own),
+            terms: "Research only.".into(),
+            contact: "data@example.org".into(),
+        };
+        let third = Address::repeat_byte(3);
+        db.store.save_metadata(B256::repeat_byte(10), third, &whole, 50).await.unwrap();
+        assert_eq!(db.store.product_metadata(B256::repeat_byte(10), third).await.unwrap(), Some(whole));
         // A page of products in one question: each as its asked-for owner said, none for the unsaid.
         let page = [(product, owner), (unfiled, owner), (B256::repeat_byte(9), owner), (unfiled, next_owner)];
         let found = db.store.products_metadata(&page).await.unwrap();
@@ -340,6 +352,36 @@ mod cases {
         assert!(db.store.products_in_category(Category::Transport).await.unwrap().is_empty(), "replaced");
         assert_eq!(db.store.metadata_count(owner, product).await.unwrap(), (2, true));
         assert_eq!(db.store.metadata_count(owner, B256::ZERO).await.unwrap(), (2, false));
+    }
+
+    pub async fn products_are_found_by_words_in_their_description_without_case(db: &Db) {
+        let (owner, next_owner) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        let described = |text: &str| ProductMetadata { description: text.to_owned(), ..ProductMetadata::default() };
+        let (weather, traffic, odd) = (B256::repeat_byte(7), B256::repeat_byte(8), B256::repeat_byte(9));
+        db.store.save_metadata(weather, owner, &described("Wind and RAIN from Kaisaniemi"), 10).await.unwrap();
+        db.store
+            .save_metadata(traffic, owner, &described("Cars per minute per station, rain or shine"), 10)
+            .await
+            .unwrap();
+        db.store.save_metadata(traffic, next_owner, &described("Cars and bikes"), 20).await.unwrap();
+        db.store.save_metadata(odd, owner, &described("100% of readings, per_station"), 10).await.unwrap();
+        let found = |text: &'static str| async move {
+            let mut found = db.store.products_describing(text).await.unwrap();
+            found.sort();
+            found
+        };
+
+        assert_eq!(found("rain").await, vec![(weather, owner), (traffic, owner)]);
+        assert_eq!(found("kaisaniemi").await, vec![(weather, owner)]);
+        // Each owner's words are theirs: the caller keeps the pair whose owner owns the product now.
+        assert_eq!(found("bikes").await, vec![(traffic, next_owner)]);
+        // `%`, `_` and a backslash are text, not patterns.
+        assert_eq!(found("100%").await, vec![(odd, owner)]);
+        assert_eq!(found("%").await, vec![(odd, owner)]);
+        assert_eq!(found("per_station").await, vec![(odd, owner)]);
+        assert_eq!(found("_").await, vec![(odd, owner)]);
+        assert!(found("\\").await.is_empty());
+        assert!(found("snow").await.is_empty());
     }
 
     pub async fn only_old_covers_that_no_draft_and_no_product_names_are_deleted(db: &Db) {

@@ -5,16 +5,19 @@
 //! once, and signing out works as a plain form post without JavaScript.
 
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+use leptos::web_sys;
 
 use crate::wallet::session::SIGN_OUT_PATH;
 use crate::wallet::{SignInState, SignedInAs, WalletInfo, WalletStatus, short_address, use_wallet};
 
-const BUTTON: &str = "inline-flex items-center gap-2 rounded-full px-4 py-2 text-sm font-medium shadow-sm \
+const BUTTON: &str = "inline-flex min-h-11 items-center gap-2 rounded-full px-4 py-2 text-sm font-medium shadow-sm \
                       transition focus:outline-none focus-visible:ring-2 focus-visible:ring-emerald-500 \
                       disabled:cursor-not-allowed disabled:opacity-60";
-const PRIMARY: &str = "bg-emerald-600 text-white hover:bg-emerald-700";
+const PRIMARY: &str = "bg-emerald-700 text-white hover:bg-emerald-800";
 const SECONDARY: &str = "border border-stone-300 bg-white text-stone-800 hover:bg-stone-100";
-const MENU_ITEM: &str = "block w-full rounded-lg px-3 py-2 text-left text-sm text-stone-700 hover:bg-stone-100";
+const MENU_ITEM: &str =
+    "block min-h-11 w-full rounded-lg px-3 py-2 text-left text-sm text-stone-700 hover:bg-stone-100";
 
 #[component]
 pub fn WalletMenu() -> impl IntoView {
@@ -31,6 +34,10 @@ pub fn WalletMenu() -> impl IntoView {
     }
 }
 
+/// A panel that opens under the wallet corner: as wide as it needs on a desktop, never wider than
+/// the room a phone leaves left of the corner (the menu button sits to its right).
+const POPOVER: &str = "absolute right-0 top-full mt-2 max-w-[calc(100vw-5rem)] rounded-2xl border shadow-xl";
+
 /// "Switch to ..." when the connected wallet is on another chain.
 #[component]
 fn NetworkWarning() -> impl IntoView {
@@ -40,7 +47,7 @@ fn NetworkWarning() -> impl IntoView {
         <Show when=wrong>
             <button
                 type="button"
-                class=format!("{BUTTON} bg-amber-500 text-white hover:bg-amber-600")
+                class=format!("{BUTTON} bg-amber-700 text-white hover:bg-amber-800")
                 title="Your wallet is on another network"
                 aria-label=move || format!("Switch to {}", wallet.chain_name())
                 disabled=move || wallet.switching.get()
@@ -100,6 +107,14 @@ fn ConnectOrSignIn() -> impl IntoView {
 fn ConnectButton() -> impl IntoView {
     let wallet = use_wallet();
     let choosing = RwSignal::new(false);
+    let button = NodeRef::<leptos::html::Button>::new();
+    // Closing without a choice gives the focus back to where the keyboard user was.
+    let cancel = move || {
+        choosing.set(false);
+        if let Some(button) = button.get_untracked() {
+            let _ = button.focus();
+        }
+    };
     let on_click = move |_| {
         let wallets = wallet.wallets.get_untracked();
         if wallets.len() > 1 {
@@ -114,6 +129,7 @@ fn ConnectButton() -> impl IntoView {
             class=format!("{BUTTON} {PRIMARY}")
             aria-haspopup="dialog"
             aria-expanded=move || choosing.get().to_string()
+            node_ref=button
             on:click=on_click
         >
             "Connect wallet"
@@ -122,7 +138,7 @@ fn ConnectButton() -> impl IntoView {
             <WalletChooser on_choose=move |rdns| {
                 choosing.set(false);
                 wallet.connect(Some(rdns));
-            } on_cancel=move || choosing.set(false) />
+            } on_cancel=cancel />
         </Show>
     }
 }
@@ -133,11 +149,21 @@ fn WalletChooser(
     on_cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let wallet = use_wallet();
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    // Opening moves the focus into the chooser, so a keyboard user lands on the first wallet.
+    Effect::new(move |_| {
+        if let Some(first) = dialog.get().and_then(|dialog| focusable(&dialog).into_iter().next()) {
+            let _ = first.focus();
+        }
+    });
     view! {
         <div
             role="dialog"
             aria-label="Choose a wallet"
-            class="absolute right-0 top-full z-20 mt-2 w-72 rounded-2xl border border-stone-200 bg-white p-2 shadow-xl"
+            aria-modal="true"
+            class=format!("{POPOVER} z-20 w-72 border-stone-200 bg-white p-2")
+            node_ref=dialog
+            on:keydown=move |event| keep_focus_inside(&event, dialog, on_cancel)
         >
             <p class="px-3 pb-2 pt-1 text-xs font-medium uppercase tracking-wide text-stone-500">"Choose a wallet"</p>
             <ul>
@@ -162,6 +188,35 @@ fn WalletChooser(
             </button>
         </div>
     }
+}
+
+/// A modal chooser holds the keyboard: Tab and Shift+Tab go round its buttons, Escape cancels.
+fn keep_focus_inside(event: &leptos::ev::KeyboardEvent, dialog: NodeRef<leptos::html::Div>, on_cancel: impl Fn()) {
+    match event.key().as_str() {
+        "Escape" => {
+            event.prevent_default();
+            on_cancel();
+        }
+        "Tab" => {
+            let Some(dialog) = dialog.get_untracked() else { return };
+            let buttons = focusable(&dialog);
+            let (Some(first), Some(last)) = (buttons.first(), buttons.last()) else { return };
+            let active = document().active_element();
+            let at = |button: &web_sys::HtmlElement| active.as_ref().is_some_and(|active| active == &**button);
+            let wrap_to = if event.shift_key() { at(first).then_some(last) } else { at(last).then_some(first) };
+            if let Some(target) = wrap_to {
+                event.prevent_default();
+                let _ = target.focus();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The chooser's buttons, in document order.
+fn focusable(dialog: &web_sys::HtmlDivElement) -> Vec<web_sys::HtmlElement> {
+    let buttons = dialog.get_elements_by_tag_name("button");
+    (0..buttons.length()).filter_map(|i| buttons.item(i)?.dyn_into().ok()).collect()
 }
 
 #[component]
@@ -189,7 +244,7 @@ fn AccountMenu(who: SignedInAs) -> impl IntoView {
                 <span class="font-mono">{short.clone()}</span>
                 <span class="hidden text-xs text-emerald-700 sm:inline">"Signed in"</span>
             </summary>
-            <div class="absolute right-0 top-full z-20 mt-2 w-72 rounded-2xl border border-stone-200 bg-white p-2 shadow-xl">
+            <div class=format!("{POPOVER} z-20 w-72 border-stone-200 bg-white p-2")>
                 <p class="px-3 pt-1 text-xs font-medium uppercase tracking-wide text-stone-500">"Signed in as"</p>
                 <p class="break-all px-3 pb-2 font-mono text-xs text-stone-700">{full}</p>
                 <Show when=move || wallet.current.get().is_some()>
@@ -231,7 +286,7 @@ fn WalletNotice() -> impl IntoView {
             view! {
                 <div
                     role="alert"
-                    class=format!("absolute right-0 top-full z-30 mt-2 flex w-80 items-start gap-3 rounded-2xl border p-3 text-sm shadow-lg {tone}")
+                    class=format!("{POPOVER} z-30 flex w-80 items-start gap-3 p-3 text-sm {tone}")
                 >
                     <p class="flex-1">{error.to_string()}</p>
                     <button

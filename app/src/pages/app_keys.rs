@@ -129,10 +129,10 @@ fn GrantForm(union: Address, member: Address, changed: RwSignal<u32>) -> impl In
         .collect_view();
     view! {
         <form class="mt-3 flex flex-wrap items-end gap-2" on:submit=submit>
-            <label class="text-sm">
+            <label class="w-full text-sm sm:w-auto">
                 <span class="block text-xs text-stone-500">"The app's key (its address)"</span>
                 <input
-                    class="w-96 max-w-full rounded-lg border border-stone-300 px-3 py-1.5 font-mono text-sm"
+                    class="w-full rounded-lg border sm:w-96 border-stone-300 px-3 py-1.5 font-mono text-sm"
                     placeholder="0x…"
                     prop:value=move || key_text.get()
                     on:input=move |event| key_text.set(event_target_value(&event))

@@ -15,13 +15,14 @@ use crate::pages::app_keys::AppKeys;
 use crate::pages::relayed::RelayedWithdraw;
 use crate::pages::union::format::{data_exact, utc, wait};
 use crate::pages::union::or_alert;
-use crate::pages::use_viewed_address;
+use crate::pages::{use_address_query_problem, use_viewed_address};
 use crate::unions::{MemberFigures, live, memberships, use_chain_block};
 use crate::wallet::{TxProgress, UnsignedTx, use_wallet};
 
 #[component]
 pub fn EarningsPage() -> impl IntoView {
     let member = use_viewed_address();
+    let problem = use_address_query_problem();
     let list = Resource::new(
         move || member.get(),
         |member| async move {
@@ -51,12 +52,15 @@ pub fn EarningsPage() -> impl IntoView {
                             let member = member.get_untracked().unwrap_or_default();
                             view! { <Memberships member initial /> }.into_any()
                         }
-                        None => view! {
-                            <p class="rounded-2xl border border-dashed border-stone-300 p-6 text-stone-600">
-                                "Connect your wallet to see your earnings."
-                            </p>
-                        }
-                        .into_any(),
+                        None => match problem.get_untracked() {
+                            Some(problem) => view! { <ErrorNotice message=problem testid="address-problem" /> }.into_any(),
+                            None => view! {
+                                <p class="rounded-2xl border border-dashed border-stone-300 p-6 text-stone-600">
+                                    "Connect your wallet to see your earnings."
+                                </p>
+                            }
+                            .into_any(),
+                        },
                     })
                 })}
             </Transition>
@@ -225,7 +229,7 @@ fn Withdraw(figures: Signal<Option<MemberFigures>>) -> impl IntoView {
             <div class="flex flex-wrap items-center gap-3">
                 <button
                     type="submit"
-                    class="rounded-full bg-emerald-600 px-5 py-2 text-sm font-medium text-white hover:bg-emerald-700 disabled:cursor-not-allowed disabled:opacity-60"
+                    class="rounded-full bg-emerald-700 px-5 py-2 text-sm font-medium text-white hover:bg-emerald-800 disabled:cursor-not-allowed disabled:opacity-60"
                     disabled=move || busy() || withdrawable().is_zero() || !own()
                 >
                     {move || format!("Withdraw {}", data_exact(withdrawable()))}

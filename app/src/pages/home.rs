@@ -88,7 +88,8 @@ pub fn HomePage() -> impl IntoView {
                     })
                     .collect_view()}
             </div>
-            <ol role="tabpanel" class="mt-6 grid gap-4 sm:grid-cols-3">
+            <div role="tabpanel">
+            <ol class="mt-6 grid gap-4 sm:grid-cols-3">
                 {move || {
                     role.get()
                         .steps()
@@ -105,6 +106,7 @@ pub fn HomePage() -> impl IntoView {
                         .collect_view()
                 }}
             </ol>
+            </div>
         </section>
     }
 }

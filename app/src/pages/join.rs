@@ -144,7 +144,7 @@ fn JoinAction(union: Address, secret: Memo<Option<String>>, filed: RwSignal<Opti
         >
             <button
                 type="button"
-                class="mt-4 rounded-full bg-emerald-600 px-5 py-2 text-sm font-medium text-white hover:bg-emerald-700 disabled:opacity-60"
+                class="mt-4 rounded-full bg-emerald-700 px-5 py-2 text-sm font-medium text-white hover:bg-emerald-800 disabled:opacity-60"
                 disabled=move || signing.get()
                 on:click=join
             >

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 use crate::components::error_notice::ErrorNotice;
 use crate::components::product_card::ProductCardView;
 use crate::error::answer_or;
-use crate::market::{PAGE_SIZE, ProductPage, ProductQuery, Sort, list_products};
+use crate::market::{PAGE_SIZE, ProductKind, ProductPage, ProductQuery, Sort, list_products};
 use crate::products::Category;
 
 /// The query the address bar holds; unknown sorts fall back to newest, bad offsets to the start.
@@ -20,6 +20,7 @@ fn query_from_url() -> Memo<ProductQuery> {
             sort: params.get("sort").and_then(|sort| sort.parse().ok()).unwrap_or_default(),
             offset: params.get("offset").and_then(|offset| offset.parse().ok()).unwrap_or(0),
             category: params.get("category").and_then(|category| category.parse().ok()),
+            kind: params.get("kind").and_then(|kind| kind.parse().ok()).unwrap_or_default(),
         })
     })
 }
@@ -34,6 +35,10 @@ fn page_href(query: &ProductQuery, offset: usize) -> String {
     if let Some(category) = query.category {
         href.push_str("&category=");
         href.push_str(category.as_str());
+    }
+    if query.kind != ProductKind::All {
+        href.push_str("&kind=");
+        href.push_str(query.kind.as_str());
     }
     if !query.q.is_empty() {
         href.push_str("&q=");
@@ -58,7 +63,7 @@ pub fn Marketplace() -> impl IntoView {
     let products = Resource::new(move || query.get(), list_products);
     view! {
         <section class="mx-auto max-w-6xl px-4 py-10" aria-labelledby="products-heading">
-            <div class="flex flex-col gap-4 sm:flex-row sm:items-end sm:justify-between">
+            <div class="flex flex-col gap-4 lg:flex-row lg:items-end lg:justify-between">
                 <h2 id="products-heading" class="text-2xl font-semibold">"Data products"</h2>
                 <SearchForm query />
             </div>
@@ -74,12 +79,15 @@ pub fn Marketplace() -> impl IntoView {
     }
 }
 
-/// Search, category and sort as a plain `GET` form: it works before hydration and without JavaScript,
+/// A field of the search form: tall enough to tap on a phone.
+const FIELD: &str = "min-h-11 rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm";
+
+/// Search, kind, category and sort as a plain `GET` form: it works before hydration and without JavaScript,
 /// and the address it opens is a page anyone can share.
 #[component]
 fn SearchForm(query: Memo<ProductQuery>) -> impl IntoView {
     view! {
-        <Form method="get" action="/" attr:class="flex w-full flex-col gap-2 sm:w-auto sm:flex-row" attr:role="search">
+        <Form method="get" action="/" attr:class="flex w-full flex-col gap-2 sm:flex-row sm:flex-wrap lg:w-auto lg:flex-nowrap" attr:role="search">
             <label class="sr-only" for="search">"Search products"</label>
             <input
                 id="search"
@@ -87,10 +95,10 @@ fn SearchForm(query: Memo<ProductQuery>) -> impl IntoView {
                 type="search"
                 placeholder="Search products"
                 prop:value=move || query.get().q
-                class="w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm sm:w-64"
+                class=format!("{FIELD} w-full sm:w-56")
             />
             <label class="sr-only" for="category">"Category"</label>
-            <select id="category" name="category" class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm">
+            <select id="category" name="category" class=FIELD>
                 <option value="" selected=move || query.get().category.is_none()>"All categories"</option>
                 {Category::ALL
                     .iter()
@@ -103,8 +111,21 @@ fn SearchForm(query: Memo<ProductQuery>) -> impl IntoView {
                     })
                     .collect_view()}
             </select>
+            <label class="sr-only" for="kind">"Kind of product"</label>
+            <select id="kind" name="kind" class=FIELD>
+                {ProductKind::ALL
+                    .iter()
+                    .map(|&kind| {
+                        view! {
+                            <option value=kind.as_str() selected=move || query.get().kind == kind>
+                                {kind.label()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
             <label class="sr-only" for="sort">"Sort by"</label>
-            <select id="sort" name="sort" class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm">
+            <select id="sort" name="sort" class=FIELD>
                 {Sort::ALL
                     .iter()
                     .map(|&sort| {
@@ -116,7 +137,7 @@ fn SearchForm(query: Memo<ProductQuery>) -> impl IntoView {
                     })
                     .collect_view()}
             </select>
-            <button type="submit" class="rounded-lg bg-emerald-700 px-4 py-2 text-sm font-medium text-white hover:bg-emerald-800">
+            <button type="submit" class="min-h-11 rounded-lg bg-emerald-700 px-4 py-2 text-sm font-medium text-white hover:bg-emerald-800">
                 "Search"
             </button>
         </Form>
@@ -126,8 +147,8 @@ fn SearchForm(query: Memo<ProductQuery>) -> impl IntoView {
 #[component]
 fn ProductGrid(page: ProductPage, query: ProductQuery) -> impl IntoView {
     if page.products.is_empty() {
-        let text = if query.q.is_empty() && query.category.is_some() {
-            "No products in this category yet.".to_owned()
+        let text = if query.q.is_empty() && (query.category.is_some() || query.kind != ProductKind::All) {
+            "No products of this kind yet.".to_owned()
         } else if query.q.is_empty() {
             "No products yet. Be the first to sell your data.".to_owned()
         } else {
@@ -147,8 +168,8 @@ fn ProductGrid(page: ProductPage, query: ProductQuery) -> impl IntoView {
         <nav class="mt-6 flex items-center justify-between text-sm text-stone-600" aria-label="Pages">
             <span>{format!("{first}–{last} of {}", page.total)}</span>
             <span class="flex gap-3">
-                {previous.map(|href| view! { <a href=href class="rounded-lg border border-stone-300 bg-white px-3 py-1.5 hover:bg-stone-100">"Previous"</a> })}
-                {next.map(|href| view! { <a href=href class="rounded-lg border border-stone-300 bg-white px-3 py-1.5 hover:bg-stone-100">"Next"</a> })}
+                {previous.map(|href| view! { <a href=href class="inline-flex min-h-11 items-center rounded-lg border border-stone-300 bg-white px-3 hover:bg-stone-100">"Previous"</a> })}
+                {next.map(|href| view! { <a href=href class="inline-flex min-h-11 items-center rounded-lg border border-stone-300 bg-white px-3 hover:bg-stone-100">"Next"</a> })}
             </span>
         </nav>
     }

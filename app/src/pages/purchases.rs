@@ -9,11 +9,12 @@ use crate::checkout::dates::{iso, show_utc};
 use crate::checkout::port::{Subscription, Subscriptions, subscriptions_of};
 use crate::components::error_notice::ErrorNotice;
 use crate::error::answer_or;
-use crate::pages::use_viewed_address;
+use crate::pages::{use_address_query_problem, use_viewed_address};
 
 #[component]
 pub fn PurchasesPage() -> impl IntoView {
     let buyer = use_viewed_address();
+    let problem = use_address_query_problem();
     let list = Resource::new(
         move || buyer.get(),
         |buyer| async move {
@@ -34,9 +35,12 @@ pub fn PurchasesPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="mt-6 text-stone-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        None => view! {
-                            <p class="mt-6 rounded-xl bg-white p-5 text-stone-600 shadow-sm">"Connect your wallet to see your purchases."</p>
-                        }.into_any(),
+                        None => match problem.get_untracked() {
+                            Some(problem) => view! { <ErrorNotice message=problem class="mt-6" testid="address-problem" /> }.into_any(),
+                            None => view! {
+                                <p class="mt-6 rounded-xl bg-white p-5 text-stone-600 shadow-sm">"Connect your wallet to see your purchases."</p>
+                            }.into_any(),
+                        },
                         Some(Err(error)) => view! { <ErrorNotice message=error class="mt-6" /> }.into_any(),
                         Some(Ok(list)) => view! { <PurchaseList list /> }.into_any(),
                     }

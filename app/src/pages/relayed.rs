@@ -124,7 +124,7 @@ pub fn RelayedWithdraw(figures: Signal<Option<MemberFigures>>) -> impl IntoView 
                     </p>
                     <button
                         type="button"
-                        class="min-h-11 self-start rounded-full bg-emerald-600 px-4 font-medium text-white hover:bg-emerald-700"
+                        class="min-h-11 self-start rounded-full bg-emerald-700 px-4 font-medium text-white hover:bg-emerald-800"
                         on:click=sign
                     >
                         "Sign and withdraw"

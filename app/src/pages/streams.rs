@@ -196,7 +196,8 @@ fn StreamCard(overview: StreamOverview, is_owner: Signal<bool>, changed: RwSigna
                 <p class="mt-1 text-sm text-stone-700">{definition.description.clone()}</p>
             })}
             <p class="mt-2 text-sm text-stone-600" data-testid="stream-access">{access}</p>
-            <div class="mt-3 overflow-x-auto">
+            // Focusable, so a keyboard can scroll a table wider than a phone.
+            <div class="mt-3 overflow-x-auto" tabindex="0" role="region" aria-label=format!("Messages of {name}")>
                 <table class="w-full text-left text-sm">
                     <thead class="text-xs uppercase tracking-wide text-stone-500">
                         <tr>
@@ -222,8 +223,8 @@ fn StreamCard(overview: StreamOverview, is_owner: Signal<bool>, changed: RwSigna
             </Show>
             {move || problem.get().map(|error| view! { <ErrorNotice message=error class="mt-2" /> })}
             <p class="mt-3 text-xs text-stone-500">
-                "Programs read it at " <a class="font-mono underline" href=api.clone()>{api.clone()}</a>
-                " and follow it live at " <span class="font-mono">{api.replace("/messages", "/live")}</span>
+                "Programs read it at " <a class="break-all font-mono underline" href=api.clone()>{api.clone()}</a>
+                " and follow it live at " <span class="break-all font-mono">{api.replace("/messages", "/live")}</span>
                 " (docs/streams.md)."
             </p>
         </article>

@@ -27,7 +27,8 @@ pub struct List {
 
 /// List Marketplace products
 ///
-/// Products matching `q` (in the name, without case), `owner`, `beneficiary` and `state`, sorted newest
+/// Products matching `q` (in the name or the description, without case), `kind`, `owner`, `beneficiary`
+/// and `state`, sorted newest
 /// first or by price per second (cheapest first, newest first among equals).
 #[utoipa::path(
     get,
@@ -56,8 +57,11 @@ pub async fn list(
 ) -> Result<Answer<List>, ApiError> {
     let params = Params::from_query(query)?;
     let page = params.page()?;
+    let search = params.search("q", 200)?;
     let filter = ProductFilter {
-        search: params.search("q", 200)?,
+        described: service::described(&services.store, search.as_deref()).await?,
+        search,
+        kind: params.named("kind")?,
         sort: params.named("sort")?,
         listed: Listed::parse(params.choice("state", &Listed::NAMES)?).unwrap_or_default(),
         owner: params.address("owner")?,

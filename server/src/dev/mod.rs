@@ -33,6 +33,7 @@ pub async fn run(mut config: Config) -> anyhow::Result<()> {
         config.validator_key.get_or_insert_with(|| key_of(chain, VALIDATOR));
         seed::demo(chain, &deployment).await.context("seeding the demo marketplace")?;
         seed::streams(chain, &config).await.context("seeding the demo streams")?;
+        seed::descriptions(chain, &config).await.context("seeding the demo descriptions")?;
     }
     Server::build(&config, &rpc_url).await?.run(shutdown_signal()).await
 }

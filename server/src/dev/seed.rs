@@ -5,7 +5,7 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::signers::SignerSync;
 use anyhow::Context;
-use app::products::{product_id, product_salt};
+use app::products::{Category, Licence, ProductMetadata, product_id, product_salt};
 use coop::contracts::{DataToken, DataUnion, DataUnionFactory, Marketplace};
 use coop::stream::{Message, SignedMessage, StreamDefinition, StreamName};
 
@@ -84,6 +84,48 @@ pub async fn demo(chain: &DevChain, deployment: &Deployment) -> anyhow::Result<(
     )
     .await?;
     tracing::info!(target: "dev", %union, "seeded a data product, a Data Union with 3 members, and 2 purchases");
+    Ok(())
+}
+
+/// What the demo sellers say of their products: a description (found by the marketplace's search),
+/// a category, the terms of use and a contact.
+pub async fn descriptions(chain: &DevChain, config: &crate::config::Config) -> anyhow::Result<()> {
+    let store = crate::store::Store::open(&config.database_url()).await?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+    let described = [
+        (
+            SELLER,
+            "Helsinki weather stations",
+            Category::Environment,
+            "Temperature and wind from a station in Kaisaniemi park, read every minute.",
+            Licence::CcBy,
+            "weather@example.org",
+        ),
+        (
+            UNION_OWNER,
+            "Commuter journeys",
+            Category::Transport,
+            "How members get to work: mode of travel, minutes and kilometres, shared from their phones.",
+            Licence::Own,
+            "https://example.org/commuters",
+        ),
+    ];
+    for (owner, product, category, description, licence, contact) in described {
+        let owner = chain.addresses()[owner];
+        let terms = match licence {
+            Licence::Own => "For research and city planning only. Do not try to identify members.".to_owned(),
+            _ => String::new(),
+        };
+        let metadata = ProductMetadata {
+            description: description.to_owned(),
+            category: Some(category),
+            cover: String::new(),
+            licence: Some(licence),
+            terms,
+            contact: contact.to_owned(),
+        };
+        store.save_metadata(product_id(owner, product), owner, &metadata, now).await?;
+    }
     Ok(())
 }
 

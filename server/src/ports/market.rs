@@ -1,12 +1,15 @@
 //! The web app's marketplace port: the cards and product pages show what the services answer the
 //! REST API with, plus the metadata sellers saved, all of one block.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use alloy::primitives::B256;
+use alloy::primitives::{Address, B256};
 use app::error::{AppError, Service};
 use app::market::ssr::{Answer, Market, RequestMarket};
-use app::market::{PAGE_SIZE, ProductCard, ProductDetail, ProductPage, ProductQuery, UnionFigures};
+use app::market::{
+    PAGE_SIZE, ProductCard, ProductDetail, ProductPage, ProductQuery, RELATED, SellerListings, UnionFigures,
+};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -25,6 +28,17 @@ const MAX_SEARCH: usize = 200;
 #[derive(Clone)]
 pub struct ServiceMarket {
     services: Arc<Services>,
+}
+
+/// A union's summary as a product's page and a seller's page show it.
+fn figures(summary: union_service::Summary) -> UnionFigures {
+    UnionFigures {
+        address: summary.address,
+        active_members: summary.active_members,
+        total_members: summary.total_members,
+        total_revenue: summary.total_revenue.0,
+        admin_fee_percent: summary.admin_fee_percent,
+    }
 }
 
 impl ServiceMarket {
@@ -66,6 +80,9 @@ fn card(product: Product, models: &Models) -> ProductCard {
         description: String::new(),
         category: None,
         cover: String::new(),
+        licence: None,
+        terms: String::new(),
+        contact: String::new(),
     }
 }
 
@@ -77,8 +94,11 @@ impl ServiceMarket {
         if search.chars().count() > MAX_SEARCH {
             return Err(AppError::BadRequest(format!("`q` is longer than {MAX_SEARCH} characters")));
         }
+        let search = (!search.is_empty()).then_some(search);
         let filter = ProductFilter {
-            search: (!search.is_empty()).then_some(search),
+            described: service::described(&self.services.store, search.as_deref()).await.map_err(unavailable)?,
+            search,
+            kind: query.kind,
             sort: query.sort,
             listed: Listed::Deployed,
             owner: None,
@@ -91,7 +111,7 @@ impl ServiceMarket {
             Some(category) => Some(metadata::in_category(&self.services.store, category).await.map_err(unavailable)?),
         };
         let models = self.services.models.read().await;
-        let matching = service::matching(&models.catalog, &filter);
+        let matching = service::matching(&models, &filter);
         let matching: Vec<_> = match &filed {
             None => matching,
             Some(filed) => matching.into_iter().filter(|p| filed.contains(&(p.id, p.owner))).collect(),
@@ -103,6 +123,26 @@ impl ServiceMarket {
             .map(|product| card(service::product(product, &models.unions), &models))
             .collect();
         Ok((total, cards))
+    }
+
+    /// Listed products of `product`'s category or seller (see [`ProductDetail::related`]).
+    async fn related(&self, product: &ProductCard) -> Result<Vec<ProductCard>, AppError> {
+        let filed = match product.category {
+            None => HashSet::new(),
+            Some(category) => metadata::in_category(&self.services.store, category).await.map_err(unavailable)?,
+        };
+        let mut related: Vec<ProductCard> = {
+            let models = self.services.models.read().await;
+            let mut found: Vec<_> = service::matching(&models, &ProductFilter::default())
+                .into_iter()
+                .filter(|p| p.id != product.id && (p.owner == product.owner || filed.contains(&(p.id, p.owner))))
+                .collect();
+            // The same kind of data first, then the same seller; stable, so newest first within each.
+            found.sort_by_key(|p| std::cmp::Reverse((filed.contains(&(p.id, p.owner)), p.owner == product.owner)));
+            found.into_iter().take(RELATED).map(|p| card(service::product(p, &models.unions), &models)).collect()
+        };
+        metadata::describe(&self.services.store, &mut related).await.map_err(unavailable)?;
+        Ok(related)
     }
 }
 
@@ -125,20 +165,30 @@ impl Market for ServiceMarket {
                     true => union_service::found(&models.unions, &product.beneficiary).map_err(refused)?,
                     false => None,
                 };
-                let union = union.map(|union| {
-                    let summary = union_service::summary(union);
-                    UnionFigures {
-                        address: summary.address,
-                        active_members: summary.active_members,
-                        total_members: summary.total_members,
-                        total_revenue: summary.total_revenue.0,
-                        admin_fee_percent: summary.admin_fee_percent,
-                    }
-                });
+                let union = union.map(|union| figures(union_service::summary(union)));
                 (product, union)
             };
             metadata::describe(&self.services.store, std::slice::from_mut(&mut product)).await.map_err(unavailable)?;
-            Ok(Some(ProductDetail { product, union }))
+            let related = self.related(&product).await?;
+            Ok(Some(ProductDetail { product, union, related }))
+        })
+    }
+
+    fn seller(&self, seller: Address) -> Answer<'_, SellerListings> {
+        Box::pin(async move {
+            let (mut products, unions) = {
+                let models = self.services.models.read().await;
+                let filter = ProductFilter { owner: Some(seller), listed: Listed::All, ..ProductFilter::default() };
+                let products: Vec<ProductCard> = service::matching(&models, &filter)
+                    .into_iter()
+                    .map(|product| card(service::product(product, &models.unions), &models))
+                    .collect();
+                let every = Page { offset: 0, limit: u64::MAX };
+                let (_, unions) = union_service::list(&models.unions, Some(seller), every);
+                (products, unions.into_iter().map(figures).collect())
+            };
+            metadata::describe(&self.services.store, &mut products).await.map_err(unavailable)?;
+            Ok(SellerListings { seller, products, unions })
         })
     }
 }

@@ -90,13 +90,7 @@ pub async fn save(store: &Store, owner: Address, mut draft: Draft) -> Result<Dra
         return Err(SaveError::NotFound);
     }
     if let Some(product) = product {
-        let metadata = ProductMetadata {
-            description: draft.description.trim().to_owned(),
-            // The checks passed: the category is empty or one of the names.
-            category: draft.category.parse().ok(),
-            cover: draft.cover.clone(),
-        };
-        store.save_metadata(product, owner, &metadata, now).await?;
+        store.save_metadata(product, owner, &ProductMetadata::of_draft(&draft), now).await?;
     }
     tracing::info!(target: "products", %owner, id = draft.id, "draft saved");
     Ok(draft)

@@ -67,6 +67,9 @@ pub async fn describe(store: &Store, cards: &mut [ProductCard]) -> Result<(), St
             card.description = metadata.description;
             card.category = metadata.category;
             card.cover = metadata.cover;
+            card.licence = metadata.licence;
+            card.terms = metadata.terms;
+            card.contact = metadata.contact;
         }
     }
     Ok(())

@@ -1,8 +1,10 @@
 //! The Marketplace as indexed: products, searched and sorted, each with whether its beneficiary is a
 //! Data Union, and a subscriber's subscriptions.
 
+use std::collections::HashSet;
+
 use alloy::primitives::{Address, B256, U256};
-pub use app::market::{ProductState, Sort};
+pub use app::market::{ProductKind, ProductState, Sort};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -12,6 +14,7 @@ use crate::api::params::Page;
 use crate::catalog::{self, Catalog};
 use crate::http::{ApiError, Services};
 use crate::live::Models;
+use crate::store::{Store, StoreError};
 use crate::unions::Unions;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -95,23 +98,47 @@ impl Listed {
 /// What a product list is asked for.
 #[derive(Debug, Clone, Default)]
 pub struct ProductFilter {
-    /// Lower-case text the name contains.
+    /// Lower-case text the name or the owner's description contains.
     pub search: Option<String>,
+    /// The `(product, owner)` pairs whose description contains `search`, read from the store
+    /// ([`described`]) before the read models' lock is taken.
+    pub described: HashSet<(B256, Address)>,
+    /// Only Data Union products, or only single sellers'.
+    pub kind: ProductKind,
     pub sort: Sort,
     pub listed: Listed,
     pub owner: Option<Address>,
     pub beneficiary: Option<Address>,
 }
 
+/// The products whose owner's description contains `search` (lower case), for
+/// [`ProductFilter::described`]; none without a search.
+pub async fn described(store: &Store, search: Option<&str>) -> Result<HashSet<(B256, Address)>, StoreError> {
+    match search {
+        Some(search) => Ok(store.products_describing(search).await?.into_iter().collect()),
+        None => Ok(HashSet::new()),
+    }
+}
+
 /// Every product matching `filter`, in its order.
-pub fn matching<'a>(catalog: &'a Catalog, filter: &ProductFilter) -> Vec<&'a catalog::Product> {
-    let mut matching: Vec<&catalog::Product> = catalog
+pub fn matching<'a>(models: &'a Models, filter: &ProductFilter) -> Vec<&'a catalog::Product> {
+    let found = |p: &catalog::Product, q: &String| {
+        p.name.to_lowercase().contains(q.as_str()) || filter.described.contains(&(p.id, p.owner))
+    };
+    let is_union = |p: &catalog::Product| models.unions.get(&p.beneficiary).is_some();
+    let mut matching: Vec<&catalog::Product> = models
+        .catalog
         .products()
         .rev()
         .filter(|p| filter.listed.admits(p))
         .filter(|p| filter.owner.is_none_or(|owner| p.owner == owner))
         .filter(|p| filter.beneficiary.is_none_or(|beneficiary| p.beneficiary == beneficiary))
-        .filter(|p| filter.search.as_ref().is_none_or(|q| p.name.to_lowercase().contains(q.as_str())))
+        .filter(|p| filter.search.as_ref().is_none_or(|q| found(p, q)))
+        .filter(|p| match filter.kind {
+            ProductKind::All => true,
+            ProductKind::Union => is_union(p),
+            ProductKind::Single => !is_union(p),
+        })
         .collect();
     if filter.sort == Sort::Price {
         // Stable: among equal prices the newest stays first.
@@ -122,7 +149,7 @@ pub fn matching<'a>(catalog: &'a Catalog, filter: &ProductFilter) -> Vec<&'a cat
 
 /// The products matching `filter`: how many, and the page asked for.
 pub fn list(models: &Models, filter: &ProductFilter, page: Page) -> (usize, Vec<Product>) {
-    let matching = matching(&models.catalog, filter);
+    let matching = matching(models, filter);
     let total = matching.len();
     (total, page.of(matching.into_iter()).into_iter().map(|p| product(p, &models.unions)).collect())
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use alloy::primitives::{Address, B256};
-use app::products::{Category, Draft, ProductMetadata};
+use app::products::{Category, Draft, Licence, ProductMetadata};
 use sqlx::Row;
 
 use super::{Store, StoreError, hex};
@@ -27,7 +27,22 @@ fn metadata(row: &sqlx::any::AnyRow) -> Result<ProductMetadata, StoreError> {
                 .map_err(|_| StoreError::Corrupt { column: "product_metadata.category", value: category.clone() })?,
         ),
     };
-    Ok(ProductMetadata { description: row.try_get("description")?, category, cover: row.try_get("cover")? })
+    let licence: String = row.try_get("licence")?;
+    let licence = match licence.as_str() {
+        "" => None,
+        name => Some(
+            name.parse()
+                .map_err(|_| StoreError::Corrupt { column: "product_metadata.licence", value: licence.clone() })?,
+        ),
+    };
+    Ok(ProductMetadata {
+        description: row.try_get("description")?,
+        category,
+        cover: row.try_get("cover")?,
+        licence,
+        terms: row.try_get("terms")?,
+        contact: row.try_get("contact")?,
+    })
 }
 
 fn parse_hash(text: String) -> Result<B256, StoreError> {
@@ -113,9 +128,11 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO product_metadata (product_id, owner, description, category, cover, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (product_id, owner) DO UPDATE SET \
+            "INSERT INTO product_metadata \
+             (product_id, owner, description, category, cover, licence, terms, contact, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (product_id, owner) DO UPDATE SET \
              description = excluded.description, category = excluded.category, cover = excluded.cover, \
+             licence = excluded.licence, terms = excluded.terms, contact = excluded.contact, \
              updated_at = excluded.updated_at",
         )
         .bind(format!("{product:#x}"))
@@ -123,6 +140,9 @@ impl Store {
         .bind(&metadata.description)
         .bind(metadata.category.map(Category::as_str).unwrap_or_default())
         .bind(&metadata.cover)
+        .bind(metadata.licence.map(Licence::as_str).unwrap_or_default())
+        .bind(&metadata.terms)
+        .bind(&metadata.contact)
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -132,7 +152,8 @@ impl Store {
     /// What `owner` said of `product`, if anything.
     pub async fn product_metadata(&self, product: B256, owner: Address) -> Result<Option<ProductMetadata>, StoreError> {
         let row = sqlx::query(
-            "SELECT description, category, cover FROM product_metadata WHERE product_id = $1 AND owner = $2",
+            "SELECT description, category, cover, licence, terms, contact FROM product_metadata \
+             WHERE product_id = $1 AND owner = $2",
         )
         .bind(format!("{product:#x}"))
         .bind(hex(&owner))
@@ -152,7 +173,8 @@ impl Store {
         }
         let placeholders: Vec<String> = (1..=products.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT product_id, owner, description, category, cover FROM product_metadata WHERE product_id IN ({})",
+            "SELECT product_id, owner, description, category, cover, licence, terms, contact FROM product_metadata \
+             WHERE product_id IN ({})",
             placeholders.join(", ")
         );
         // Only numbered placeholders are put into the text; the ids are bound.
@@ -181,6 +203,21 @@ impl Store {
             .bind(category.as_str())
             .fetch_all(&self.pool)
             .await?;
+        rows.iter()
+            .map(|row| Ok((parse_hash(row.try_get("product_id")?)?, parse_address(row.try_get("owner")?)?)))
+            .collect()
+    }
+
+    /// Every `(product, owner)` whose description contains `text` (lower case; the description is
+    /// compared lowered by the database, which SQLite does for ASCII letters only). `%`, `_` and a backslash
+    /// in `text` are matched as themselves.
+    pub async fn products_describing(&self, text: &str) -> Result<Vec<(B256, Address)>, StoreError> {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let rows =
+            sqlx::query("SELECT product_id, owner FROM product_metadata WHERE LOWER(description) LIKE $1 ESCAPE '\\'")
+                .bind(format!("%{escaped}%"))
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|row| Ok((parse_hash(row.try_get("product_id")?)?, parse_address(row.try_get("owner")?)?)))
             .collect()

@@ -153,6 +153,12 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_saved() {
         (json!({ "period": "fortnight" }), "period"),
         (json!({ "kind": "shares" }), "kind"),
         (json!({ "productId": "0x1234" }), "productId"),
+        (json!({ "licence": "mit" }), "licence"),
+        (json!({ "licence": "own", "terms": "  " }), "terms"),
+        (json!({ "licence": "own", "terms": "x".repeat(5001) }), "terms"),
+        (json!({ "contact": "call me maybe" }), "contact"),
+        (json!({ "contact": "http://example.org" }), "contact"),
+        (json!({ "contact": "javascript:alert(1)" }), "contact"),
         (json!({ "name": 5 }), "body"),
         // A draft is an object; serde alone would take an array of its fields in order.
         (json!([]), "body"),

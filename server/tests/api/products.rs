@@ -123,3 +123,42 @@ async fn a_quote_equals_the_routers_amounts_in_at_the_block_it_was_quoted_at() {
     let eth = app.ok(&format!("/api/v1/quotes?product={id}&seconds=3600&currency=eth")).await;
     assert_eq!(eth["amountIn"].as_str().unwrap(), adapter_quote.to_string(), "the adapter charges what was quoted");
 }
+
+#[tokio::test]
+async fn products_are_listed_by_kind_and_a_product_suggests_its_sellers_others() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let du = chain.create_data_union(U256::ZERO, 0).await;
+    let plain = list_product(&app, "Weather", chain.address(OTHER), U256::from(5u64)).await;
+    let union = list_product(&app, "Journeys", du, U256::from(2u64)).await;
+    let air = list_product(&app, "Air", chain.address(OTHER), U256::from(1u64)).await;
+    let noise = list_product(&app, "Noise", chain.address(OTHER), U256::from(1u64)).await;
+    let gone = list_product(&app, "Old noise", chain.address(OTHER), U256::from(1u64)).await;
+    send(chain.marketplace(OWNER).deleteProduct(gone)).await;
+    let strangers = chain.create_product(OTHER, "Rain", chain.address(OTHER), U256::from(1u64), U256::ZERO).await;
+    app.caught_up().await;
+
+    let ids = |body: &Value| -> Vec<B256> {
+        body["products"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().parse().unwrap()).collect()
+    };
+    assert_eq!(ids(&app.ok("/api/v1/products?kind=union").await), [union]);
+    assert_eq!(ids(&app.ok("/api/v1/products?kind=single").await), [strangers, noise, air, plain]);
+    assert_eq!(app.ok("/api/v1/products?kind=all").await["total"], 5);
+    let wrong = app.get("/api/v1/products?kind=unions").await;
+    assert_eq!((wrong.status.as_u16(), wrong.error().1), (400, Some("kind")), "{:?}", wrong.body);
+
+    // The page's product: up to three other listed products of its seller, newest first; another
+    // seller's product (filed under no category) and an unlisted one are not suggested.
+    let response = reqwest::Client::new()
+        .post(app.url("/api/get_product"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("id={plain}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let detail: Value = response.json().await.unwrap();
+    let related: Vec<B256> =
+        detail["related"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().parse().unwrap()).collect();
+    assert_eq!(related, [noise, air, union]);
+}

@@ -28,7 +28,7 @@ pub fn CoverField(state: EditorState) -> impl IntoView {
             <span class="text-sm font-medium">"Cover image"</span>
             <div class="mt-1 flex items-center gap-4">
                 <div
-                    class="flex h-20 w-32 shrink-0 items-center justify-center overflow-hidden rounded-lg border border-dashed border-stone-300 bg-stone-100 bg-cover bg-center text-xs text-stone-400"
+                    class="flex h-20 w-32 shrink-0 items-center justify-center overflow-hidden rounded-lg border border-dashed border-stone-300 bg-stone-100 bg-cover bg-center text-xs text-stone-600"
                     data-testid="cover-preview"
                     style=move || state.draft.with(|draft| {
                         if draft.cover.is_empty() { String::new() } else { format!("background-image: url({COVERS_PATH}/{})", draft.cover) }

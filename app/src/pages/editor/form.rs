@@ -112,38 +112,58 @@ pub fn DescriptionField(state: EditorState) -> impl IntoView {
     }
 }
 
+/// One of a list of named choices (a named enum's `as_str` and `label`), bound to one field of the
+/// draft; the empty value is "none chosen" and reads as `none`.
 #[component]
-pub fn CategoryField(state: EditorState) -> impl IntoView {
+pub fn ChoiceField(
+    state: EditorState,
+    field: DraftField,
+    label: &'static str,
+    hint: &'static str,
+    none: &'static str,
+    choices: Vec<(&'static str, &'static str)>,
+    get: fn(&Draft) -> &str,
+    set: fn(&mut Draft, String),
+) -> impl IntoView {
     view! {
         <div>
-            <label for="category" class="text-sm font-medium">"Category"</label>
+            <label for=field.as_str() class="text-sm font-medium">{label}</label>
             <select
-                id="category"
-                name="category"
+                id=field.as_str()
+                name=field.as_str()
                 class=INPUT
-                on:change=move |event| state.update(|draft| draft.category = event_target_value(&event))
-                aria-invalid=move || state.error(DraftField::Category).is_some().to_string()
-                aria-describedby="category-message"
+                on:change=move |event| state.update(|draft| set(draft, event_target_value(&event)))
+                aria-invalid=move || state.error(field).is_some().to_string()
+                aria-describedby=format!("{field}-message")
             >
-                <option value="" selected=move || state.draft.with(|draft| draft.category.is_empty())>"Choose a category"</option>
-                {Category::ALL
-                    .iter()
-                    .map(|&category| {
-                        view! {
-                            <option
-                                value=category.as_str()
-                                selected=move || state.draft.with(|draft| draft.category == category.as_str())
-                            >
-                                {category.label()}
-                            </option>
-                        }
+                <option value="" selected=move || state.draft.with(|draft| get(draft).is_empty())>{none}</option>
+                {choices
+                    .into_iter()
+                    .map(|(value, text)| {
+                        view! { <option value=value selected=move || state.draft.with(|draft| get(draft) == value)>{text}</option> }
                     })
                     .collect_view()}
             </select>
-            <FieldMessage state field=DraftField::Category hint="buyers filter the marketplace by it" />
+            <FieldMessage state field hint />
         </div>
     }
     .into_any()
+}
+
+#[component]
+pub fn CategoryField(state: EditorState) -> impl IntoView {
+    view! {
+        <ChoiceField
+            state
+            field=DraftField::Category
+            label="Category"
+            hint="buyers filter the marketplace by it"
+            none="Choose a category"
+            choices=Category::ALL.iter().map(|c| (c.as_str(), c.label())).collect()
+            get=|draft| &draft.category
+            set=|draft, value| draft.category = value
+        />
+    }
 }
 
 /// The exact price per second the chain will hold, from the price per period as typed.

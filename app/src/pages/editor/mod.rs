@@ -11,11 +11,12 @@ mod form;
 mod progress;
 mod publish;
 mod state;
+mod terms;
 mod union;
 mod unsaved;
 
 use alloy_primitives::U256;
-use coop::amount::{DATA_DECIMALS, Period, format_units, per_period};
+use coop::amount::{DATA_DECIMALS, Period, entered_price, format_units};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -24,6 +25,7 @@ use self::cover::CoverField;
 use self::form::{CategoryField, DescriptionField, KindChooser, PriceFields, TextField};
 use self::publish::{Listing, PublishPanel};
 use self::state::EditorState;
+use self::terms::TermsFields;
 use self::union::UnionPanel;
 use crate::market::{ProductCard, ProductState, get_product};
 use crate::products::{Draft, DraftField, DraftKind, draft_of_product, load_draft, my_drafts};
@@ -101,8 +103,12 @@ fn draft_from_chain(product: &ProductCard) -> Draft {
         description: product.description.clone(),
         category: product.category.map(|category| category.to_string()).unwrap_or_default(),
         cover: product.cover.clone(),
-        // Per second times a day's seconds is exact: saving it again gives the same price per second.
-        price: format_units(per_period(product.price_per_second, Period::Day), DATA_DECIMALS),
+        licence: product.licence.map(|licence| licence.to_string()).unwrap_or_default(),
+        terms: product.terms.clone(),
+        contact: product.contact.clone(),
+        // The price as the seller typed it (20, not 19.9999999999999584): saving it again gives the
+        // same price per second.
+        price: format_units(entered_price(product.price_per_second, Period::Day), DATA_DECIMALS),
         period: "day".to_owned(),
         minimum_days: days.to_string(),
         beneficiary: product.beneficiary.to_checksum(None),
@@ -145,6 +151,7 @@ fn Editor(state: EditorState, listing: RwSignal<Listing>, heading: &'static str)
                     </div>
                     <PriceFields state />
                     <CoverField state />
+                    <TermsFields state />
                     <Show when=move || !is_union()>
                         <TextField state field=DraftField::Beneficiary label="Payments go to" hint="your connected address unless you change it"
                             get=|draft| draft.beneficiary.clone() set=|draft, value| draft.beneficiary = value />

@@ -48,7 +48,7 @@ pub fn AdminFeeForm(union: Address, current: Signal<String>) -> impl IntoView {
                 </label>
                 <button
                     type="submit"
-                    class="rounded-full bg-emerald-600 px-4 py-1.5 text-sm font-medium text-white hover:bg-emerald-700 disabled:opacity-60"
+                    class="rounded-full bg-emerald-700 px-4 py-1.5 text-sm font-medium text-white hover:bg-emerald-800 disabled:opacity-60"
                     disabled=move || busy() || !wallet.is_connected()
                 >
                     "Change admin fee"

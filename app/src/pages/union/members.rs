@@ -114,7 +114,8 @@ fn MemberTable(
     let total = Signal::derive(move || page.with(|p| p.total));
     view! {
         <RemovalNote remove />
-        <div class="mt-3 overflow-x-auto">
+        // Focusable, so a keyboard can scroll a table wider than a phone.
+        <div class="mt-3 overflow-x-auto" tabindex="0" role="region" aria-label="Members">
             <table class="w-full text-left text-sm">
                 <thead class="text-xs uppercase tracking-wide text-stone-500">
                     <tr>

@@ -77,7 +77,7 @@ fn Dashboard(initial: UnionStats) -> impl IntoView {
                 <h1 class="mt-1 text-3xl font-bold tracking-tight">{title}</h1>
                 <p class="mt-2 break-all font-mono text-xs text-stone-500">{union.to_checksum(None)}</p>
                 <p class="mt-1 flex flex-wrap gap-x-3 text-sm text-stone-600">
-                    <span>"Owner " <span class="font-mono text-xs">{owner.to_checksum(None)}</span></span>
+                    <span>"Owner " <span class="break-all font-mono text-xs">{owner.to_checksum(None)}</span></span>
                     <span class="flex gap-2">"Products: " {product_links}</span>
                     <span data-as-of=move || as_of.get()>{move || format!("As of block {}", as_of.get())}</span>
                     <span>{move || stats.with(commit_line)}</span>
@@ -123,7 +123,7 @@ fn OwnerOnly(owner: String) -> impl IntoView {
     view! {
         <section class="rounded-2xl border border-dashed border-stone-300 p-4 text-sm text-stone-600" aria-label="Owner tools">
             "Join requests, shared secrets, removing members and the admin fee are for the owner of this Data Union ("
-            <span class="font-mono text-xs">{owner}</span>
+            <span class="break-all font-mono text-xs">{owner}</span>
             "), signed in with its wallet."
         </section>
     }

@@ -86,7 +86,7 @@ fn RequestList(union: Address, list: Vec<JoinStatus>, decide: ServerAction<Decid
                     </div>
                     <div class="flex items-center gap-2">
                         <span class="rounded-full bg-stone-100 px-2 py-0.5 text-xs">{request.status.as_str()}</span>
-                        {can_approve.then(|| decision("approve", "Approve", "bg-emerald-600 text-white hover:bg-emerald-700"))}
+                        {can_approve.then(|| decision("approve", "Approve", "bg-emerald-700 text-white hover:bg-emerald-800"))}
                         {can_reject.then(|| decision("reject", "Reject", "border border-stone-300 text-stone-700 hover:bg-stone-100"))}
                     </div>
                 </li>

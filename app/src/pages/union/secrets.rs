@@ -28,7 +28,7 @@ pub fn SecretsPanel(union: Address) -> impl IntoView {
                         <span class="block text-xs text-stone-500">"Name"</span>
                         <input name="name" required maxlength="100" placeholder="Newsletter readers" class="w-56 rounded-lg border border-stone-300 px-3 py-1.5 text-sm" />
                     </label>
-                    <button type="submit" class="rounded-full bg-emerald-600 px-4 py-1.5 text-sm font-medium text-white hover:bg-emerald-700">
+                    <button type="submit" class="rounded-full bg-emerald-700 px-4 py-1.5 text-sm font-medium text-white hover:bg-emerald-800">
                         "Create secret"
                     </button>
                 </div>

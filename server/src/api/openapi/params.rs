@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use app::checkout::quote::Currency;
 
 use super::schemas::{Address, Hash};
-use crate::service::market::{Listed, Sort};
+use crate::service::market::{Listed, ProductKind, Sort};
 use crate::service::unions::MemberStatus;
 use crate::store::JoinState;
 
@@ -111,9 +111,12 @@ pub struct MembersQuery {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ProductsQuery {
-    /// Words in the name (case-insensitive).
+    /// Text in the name or the seller's description (case-insensitive).
     #[param(max_length = 200)]
     q: Option<String>,
+    /// Data Union products only (`union`), single sellers' only (`single`), or all.
+    #[param(inline, default = "all")]
+    kind: Option<ProductKind>,
     /// Order: newest first, or cheapest first.
     #[param(inline, default = "newest")]
     sort: Option<Sort>,

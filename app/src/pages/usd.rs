@@ -1,0 +1,57 @@
+//! What a product costs in money people know: US dollars, estimated from what DAI buys a day of it
+//! for through the Uniswap pools on chain (the checkout's own quote), with the block it was read at.
+//! No outside price feed: DAI stands in for the dollar, and the estimate says so.
+
+use alloy_primitives::{B256, U256};
+use coop::amount::Period;
+use leptos::prelude::*;
+
+use crate::checkout::port::{QuoteRequest, quote_checkout};
+use crate::checkout::quote::Currency;
+
+/// `"$4.23"`: DAI wei (18 decimals) as dollars and cents, rounded half up.
+pub fn dollars(dai: U256) -> String {
+    let cent = U256::from(10u64).pow(U256::from(u32::from(Currency::DECIMALS) - 2));
+    let cents = dai.saturating_add(cent / U256::from(2)) / cent;
+    let hundred = U256::from(100);
+    format!("${}.{:02}", cents / hundred, (cents % hundred).to::<u64>())
+}
+
+/// "About $4.23 a day"; nothing when the chain has no DAI route. Asked by the browser only, so the
+/// page never waits on the chain to render.
+#[component]
+pub fn UsdPerDay(product: B256) -> impl IntoView {
+    let quote = LocalResource::new(move || async move {
+        let request =
+            QuoteRequest { product, seconds: U256::from(Period::Day.seconds()), currency: Currency::Dai, buyer: None };
+        quote_checkout(request, None).await.ok()
+    });
+    move || {
+        quote.get().flatten().map(|quote| {
+            view! {
+                <p class="mt-1 text-sm text-stone-500" data-testid="usd-estimate">
+                    {format!(
+                        "About {} a day: an estimate, what DAI buys a day for through the pool on chain at block {}.",
+                        dollars(quote.amount_in),
+                        quote.block
+                    )}
+                </p>
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dai_reads_as_dollars_and_cents() {
+        let cent = U256::from(10u64).pow(U256::from(16));
+        assert_eq!(dollars(U256::from(423) * cent), "$4.23");
+        assert_eq!(dollars(U256::from(423) * cent + U256::from(1)), "$4.23");
+        assert_eq!(dollars(U256::from(4235) * cent / U256::from(10)), "$4.24");
+        assert_eq!(dollars(U256::from(42) * cent * U256::from(10)), "$4.20");
+        assert_eq!(dollars(U256::ZERO), "$0.00");
+    }
+}
