@@ -6,7 +6,7 @@ use alloy_primitives::{B256, U256};
 use coop::amount::Period;
 use leptos::prelude::*;
 
-use crate::checkout::port::{QuoteRequest, quote_checkout};
+use crate::checkout::port::{CheckoutQuote, QuoteRequest, quote_checkout};
 use crate::checkout::quote::Currency;
 
 /// `"$4.23"`: DAI wei (18 decimals) as dollars and cents, rounded half up.
@@ -17,17 +17,23 @@ pub fn dollars(dai: U256) -> String {
     format!("${}.{:02}", cents / hundred, (cents % hundred).to::<u64>())
 }
 
-/// "About $4.23 a day"; nothing when the chain has no DAI route. Asked by the browser only, so the
-/// page never waits on the chain to render.
+/// "About $4.23 a day"; nothing when the chain has no DAI route. Asked by the browser once the
+/// page is up (an effect, not a resource), so the server's render and the page's suspense never wait
+/// on the chain.
 #[component]
 pub fn UsdPerDay(product: B256) -> impl IntoView {
-    let quote = LocalResource::new(move || async move {
+    let quote = RwSignal::new(None::<CheckoutQuote>);
+    Effect::new(move |_| {
         let request =
             QuoteRequest { product, seconds: U256::from(Period::Day.seconds()), currency: Currency::Dai, buyer: None };
-        quote_checkout(request, None).await.ok()
+        leptos::task::spawn_local(async move {
+            if let Ok(answer) = quote_checkout(request, None).await {
+                quote.set(Some(answer));
+            }
+        });
     });
     move || {
-        quote.get().flatten().map(|quote| {
+        quote.get().map(|quote| {
             view! {
                 <p class="mt-1 text-sm text-stone-500" data-testid="usd-estimate">
                     {format!(
