@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::sent::SentTransactions;
 use crate::components::wallet::WalletMenu;
 
 /// Where the header leads, in its order.
@@ -31,6 +32,7 @@ pub fn Header() -> impl IntoView {
                     <PhoneMenu />
                 </div>
             </nav>
+            <SentTransactions />
         </header>
     }
 }

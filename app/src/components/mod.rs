@@ -4,4 +4,5 @@ pub mod chart;
 pub mod error_notice;
 pub mod layout;
 pub mod product_card;
+pub mod sent;
 pub mod wallet;

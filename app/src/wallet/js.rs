@@ -11,9 +11,12 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, RequestInit, Response};
 
 use super::WalletError;
+use super::sent::SentTx;
 
 /// The `localStorage` key that remembers the chosen wallet's rdns between visits.
 const WALLET_KEY: &str = "coop.wallet";
+/// The `localStorage` key of the transactions sent and not yet mined (JSON, see `sent::SentTx`).
+const SENT_KEY: &str = "coop.sentTransactions";
 
 pub fn to_js(value: &Value) -> JsValue {
     JSON::parse(&value.to_string()).unwrap_or(JsValue::UNDEFINED)
@@ -51,6 +54,38 @@ pub fn remember_wallet(rdns: &str) {
     if let Some(storage) = storage() {
         let _ = storage.set_item(WALLET_KEY, rdns);
     }
+}
+
+/// The transactions sent from these pages and not yet known to be mined or dropped; an entry the
+/// page cannot read is left out.
+pub fn remembered_sent() -> Vec<SentTx> {
+    storage()
+        .and_then(|storage| storage.get_item(SENT_KEY).ok().flatten())
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+fn save_sent(all: &[SentTx]) {
+    if let Some(storage) = storage() {
+        let _ = match all.is_empty() {
+            true => storage.remove_item(SENT_KEY),
+            false => storage.set_item(SENT_KEY, &serde_json::to_string(all).unwrap_or_default()),
+        };
+    }
+}
+
+pub fn remember_sent(tx: &SentTx) {
+    let mut all = remembered_sent();
+    if !all.iter().any(|known| known.hash == tx.hash) {
+        all.push(tx.clone());
+        save_sent(&all);
+    }
+}
+
+pub fn forget_sent(hash: alloy_primitives::B256) {
+    let mut all = remembered_sent();
+    all.retain(|known| known.hash != hash);
+    save_sent(&all);
 }
 
 pub fn forget_wallet() {

@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod reason;
+pub mod sent;
 pub mod session;
 pub mod siwe;
 pub mod transaction;
@@ -155,6 +156,9 @@ pub struct Wallet {
     pub sign_in: RwSignal<SignInState>,
     /// A chain switch is waiting for the wallet.
     pub switching: RwSignal<bool>,
+    /// Transactions sent from these pages, also before a reload, until mined or dropped and then
+    /// until dismissed (`sent`).
+    pub sent: RwSignal<Vec<sent::Tracked>>,
     /// Who the session cookie named when the server rendered the page, carried to the browser.
     /// The server renders from `rendered_as` and never reads it.
     #[cfg_attr(feature = "ssr", allow(dead_code))]
@@ -177,6 +181,7 @@ pub fn provide_wallet() -> Wallet {
         error: RwSignal::new(None),
         sign_in: RwSignal::new(SignInState::FromServer),
         switching: RwSignal::new(false),
+        sent: RwSignal::new(Vec::new()),
         server_session: Resource::new(|| (), |()| async { session::signed_in().await.ok().flatten() }),
         #[cfg(feature = "ssr")]
         rendered_as: StoredValue::new(session::signed_in_at_render()),
@@ -186,6 +191,7 @@ pub fn provide_wallet() -> Wallet {
     {
         // Effects run once hydration is done, so the first render matches the server's.
         Effect::new(move |_| connection::start(wallet));
+        Effect::new(move |_| sent::watch(wallet));
     }
     wallet
 }
@@ -196,6 +202,35 @@ pub fn use_wallet() -> Wallet {
 }
 
 impl Wallet {
+    /// Remembers a sent transaction, in the page and in the browser's storage.
+    #[cfg(feature = "hydrate")]
+    pub(crate) fn remember_sent(&self, tx: sent::SentTx) {
+        js::remember_sent(&tx);
+        self.sent.update(|all| {
+            if !all.iter().any(|tracked| tracked.tx.hash == tx.hash) {
+                all.push(sent::Tracked { tx, state: sent::SentState::Pending });
+            }
+        });
+    }
+
+    /// A remembered transaction was mined or dropped: the storage forgets it, the page shows how it
+    /// ended until dismissed.
+    #[cfg(feature = "hydrate")]
+    pub(crate) fn settle_sent(&self, hash: alloy_primitives::B256, state: sent::SentState) {
+        js::forget_sent(hash);
+        self.sent.update(|all| {
+            for tracked in all.iter_mut().filter(|tracked| tracked.tx.hash == hash) {
+                tracked.state = state;
+            }
+        });
+    }
+
+    /// Takes a settled transaction off the page.
+    pub fn dismiss_sent(&self, hash: alloy_primitives::B256) {
+        self.sent
+            .update(|all| all.retain(|tracked| tracked.tx.hash != hash || tracked.state == sent::SentState::Pending));
+    }
+
     /// Whether the wallet is on Coop's chain. `true` while either is unknown: nothing to warn about yet.
     pub fn is_right_chain(&self) -> bool {
         match (self.chain_id.get(), self.chain.get()) {

@@ -69,6 +69,7 @@ mod send {
     use super::*;
     use crate::wallet::provider::ProviderError;
     use crate::wallet::reason::revert_reason;
+    use crate::wallet::sent::{SentState, SentTx, describe_call};
     use crate::wallet::{Wallet, WalletError, connection, js};
     use leptos::prelude::*;
     use serde_json::{Value, json};
@@ -107,6 +108,7 @@ mod send {
         };
         let hash: B256 = hash.as_str().and_then(|hash| hash.parse().ok()).ok_or_else(|| unsent(WalletError::Server))?;
         report(TxProgress::Pending { hash });
+        wallet.remember_sent(SentTx { hash, what: describe_call(&tx.data).to_owned() });
 
         let mut waited = 0;
         let receipt = loop {
@@ -129,8 +131,14 @@ mod send {
         };
         let block =
             receipt["blockNumber"].as_str().and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok());
-        if receipt["status"].as_str() == Some("0x1") {
-            return Ok(Confirmed { hash, block: block.unwrap_or_default() });
+        let succeeded = receipt["status"].as_str() == Some("0x1");
+        let mined = block.unwrap_or_default();
+        wallet.settle_sent(
+            hash,
+            if succeeded { SentState::Mined { block: mined } } else { SentState::Reverted { block: mined } },
+        );
+        if succeeded {
+            return Ok(Confirmed { hash, block: mined });
         }
         // Replaying the call at the block it failed in gives the revert data the receipt leaves out.
         let replay_block = block.map_or_else(|| "latest".to_owned(), |n| format!("{:#x}", n.saturating_sub(1)));
