@@ -28,6 +28,20 @@ pub enum SentState {
     Dropped,
 }
 
+impl SentState {
+    /// How a mined transaction ended, from its JSON-RPC receipt.
+    pub fn of_receipt(receipt: &serde_json::Value) -> Self {
+        let block = receipt["blockNumber"]
+            .as_str()
+            .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
+            .unwrap_or_default();
+        match receipt["status"].as_str() {
+            Some("0x1") => SentState::Mined { block },
+            _ => SentState::Reverted { block },
+        }
+    }
+}
+
 /// A remembered transaction and where it stands; settled ones stay on the page until dismissed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tracked {
@@ -114,15 +128,7 @@ mod watch {
                     match connection::request(wallet, "eth_getTransactionReceipt", json!([hash])).await {
                         Ok(Value::Null) => {}
                         Ok(receipt) => {
-                            let block = receipt["blockNumber"]
-                                .as_str()
-                                .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
-                                .unwrap_or_default();
-                            let state = match receipt["status"].as_str() {
-                                Some("0x1") => SentState::Mined { block },
-                                _ => SentState::Reverted { block },
-                            };
-                            wallet.settle_sent(hash, state);
+                            wallet.settle_sent(hash, SentState::of_receipt(&receipt));
                             continue;
                         }
                         // A wallet that loses its connection for a moment should not lose the transaction.

@@ -131,14 +131,10 @@ mod send {
         };
         let block =
             receipt["blockNumber"].as_str().and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok());
-        let succeeded = receipt["status"].as_str() == Some("0x1");
-        let mined = block.unwrap_or_default();
-        wallet.settle_sent(
-            hash,
-            if succeeded { SentState::Mined { block: mined } } else { SentState::Reverted { block: mined } },
-        );
-        if succeeded {
-            return Ok(Confirmed { hash, block: mined });
+        let outcome = SentState::of_receipt(&receipt);
+        wallet.settle_sent(hash, outcome);
+        if let SentState::Mined { block } = outcome {
+            return Ok(Confirmed { hash, block });
         }
         // Replaying the call at the block it failed in gives the revert data the receipt leaves out.
         let replay_block = block.map_or_else(|| "latest".to_owned(), |n| format!("{:#x}", n.saturating_sub(1)));

@@ -92,23 +92,40 @@ pub fn KindChooser(state: EditorState, locked: Signal<bool>) -> impl IntoView {
     .into_any()
 }
 
+/// A few lines of text bound to one field of the draft.
+#[component]
+pub fn TextAreaField(
+    state: EditorState,
+    field: DraftField,
+    label: &'static str,
+    hint: &'static str,
+    get: fn(&Draft) -> String,
+    set: fn(&mut Draft, String),
+) -> impl IntoView {
+    view! {
+        <div>
+            <label for=field.as_str() class="text-sm font-medium">{label}</label>
+            <textarea
+                id=field.as_str()
+                name=field.as_str()
+                rows="4"
+                class=INPUT
+                prop:value=move || state.draft.with(get)
+                on:input=move |event| state.update(|draft| set(draft, event_target_value(&event)))
+                aria-invalid=move || state.error(field).is_some().to_string()
+                aria-describedby=format!("{field}-message")
+            ></textarea>
+            <FieldMessage state field hint />
+        </div>
+    }
+}
+
 #[component]
 pub fn DescriptionField(state: EditorState) -> impl IntoView {
     view! {
-        <div>
-            <label for="description" class="text-sm font-medium">"Description"</label>
-            <textarea
-                id="description"
-                name="description"
-                rows="4"
-                class=INPUT
-                prop:value=move || state.draft.with(|draft| draft.description.clone())
-                on:input=move |event| state.update(|draft| draft.description = event_target_value(&event))
-                aria-invalid=move || state.error(DraftField::Description).is_some().to_string()
-                aria-describedby="description-message"
-            ></textarea>
-            <FieldMessage state field=DraftField::Description hint="what the data is, how often it is updated, how buyers get it" />
-        </div>
+        <TextAreaField state field=DraftField::Description label="Description"
+            hint="what the data is, how often it is updated, how buyers get it"
+            get=|draft| draft.description.clone() set=|draft, value| draft.description = value />
     }
 }
 

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::form::{ChoiceField, FieldMessage, INPUT, TextField};
+use super::form::{ChoiceField, TextAreaField, TextField};
 use super::state::EditorState;
 use crate::products::{DraftField, Licence};
 
@@ -22,20 +22,9 @@ pub fn TermsFields(state: EditorState) -> impl IntoView {
             set=|draft, value| draft.licence = value
         />
         <Show when=own>
-            <div>
-                <label for="terms" class="text-sm font-medium">"Your terms"</label>
-                <textarea
-                    id="terms"
-                    name="terms"
-                    rows="4"
-                    class=INPUT
-                    prop:value=move || state.draft.with(|draft| draft.terms.clone())
-                    on:input=move |event| state.update(|draft| draft.terms = event_target_value(&event))
-                    aria-invalid=move || state.error(DraftField::Terms).is_some().to_string()
-                    aria-describedby="terms-message"
-                ></textarea>
-                <FieldMessage state field=DraftField::Terms hint="what buyers may and may not do with the data" />
-            </div>
+            <TextAreaField state field=DraftField::Terms label="Your terms"
+                hint="what buyers may and may not do with the data"
+                get=|draft| draft.terms.clone() set=|draft, value| draft.terms = value />
         </Show>
         <TextField state field=DraftField::Contact label="Contact" hint="an e-mail or https:// address where buyers reach you"
             get=|draft| draft.contact.clone() set=|draft, value| draft.contact = value />
