@@ -24,20 +24,42 @@ impl TestNats {
             eprintln!("skipped: nats-server is not installed");
             return None;
         }
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // A free port can be taken by another test's server between the probe and the start: then
+        // this server exits at once while the other answers. Keep only a server still running once
+        // the port listens, and try another port otherwise.
         let storage = tempfile::tempdir().unwrap();
-        let child = Command::new("nats-server")
-            .args(["--jetstream", "--addr", "127.0.0.1", "--port", &port.to_string(), "--store_dir"])
-            .arg(storage.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nats-server");
         let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(10), "nats-server did not listen within 10 s");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let (port, child) = loop {
+            assert!(started.elapsed() < Duration::from_secs(20), "nats-server did not start within 20 s");
+            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut child = Command::new("nats-server")
+                .args(["--jetstream", "--addr", "127.0.0.1", "--port", &port.to_string(), "--store_dir"])
+                .arg(storage.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start nats-server");
+            let listening = Instant::now();
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+                && listening.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            match child.try_wait() {
+                Ok(None) => {
+                    assert!(
+                        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+                        "nats-server did not listen within 10 s"
+                    );
+                    break (port, child);
+                }
+                _ => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+            }
+        };
         Some(TestNats { url: format!("nats://127.0.0.1:{port}"), child, _storage: storage })
     }
 }
