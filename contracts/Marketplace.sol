@@ -8,6 +8,8 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 /// @notice Modelled on Streamr's Marketplace (2020) without currencies, whitelists or a marketplace owner.
 /// A purchase transfers `pricePerSecond * seconds` DATA from the payer straight to the product's
 /// beneficiary; for a Data Union product the beneficiary is the DU contract, so the purchase is its revenue.
+/// A product priced at 0 is free: anyone subscribes through `buy` with a maximum of 0, paying nothing, and
+/// the subscription is recorded like a paid one.
 ///
 /// A product's id is derived from its owner and a salt the owner picks (`productIdOf`), so nobody can
 /// take an id in front of its seller. A purchase names the most it pays per second and the beneficiary
@@ -85,7 +87,6 @@ contract Marketplace {
     error ProductExists(bytes32 productId);
     error ProductNotFound(bytes32 productId);
     error NotProductOwner(bytes32 productId, address caller);
-    error FreeProduct();
     error ZeroAddress();
     error ProductNotDeployed(bytes32 productId);
     error ProductAlreadyDeployed(bytes32 productId);
@@ -124,7 +125,7 @@ contract Marketplace {
     ) external returns (bytes32 id) {
         id = productIdOf(msg.sender, salt);
         if (products[id].id != bytes32(0)) revert ProductExists(id);
-        _checkTerms(beneficiary, pricePerSecond);
+        _checkTerms(beneficiary);
         products[id] = Product({
             id: id,
             name: name,
@@ -145,7 +146,7 @@ contract Marketplace {
         uint256 pricePerSecond,
         uint256 minimumSubscriptionSeconds
     ) external onlyProductOwner(productId) {
-        _checkTerms(beneficiary, pricePerSecond);
+        _checkTerms(beneficiary);
         Product storage p = products[productId];
         p.name = name;
         p.beneficiary = beneficiary;
@@ -275,7 +276,9 @@ contract Marketplace {
             revert TermsChanged(productId, p.pricePerSecond, p.beneficiary);
         }
         uint256 price = p.pricePerSecond * addSeconds;
-        token.safeTransferFrom(msg.sender, p.beneficiary, price);
+        // A free product (price 0) moves no token: anyone subscribes with `buy(id, seconds, 0, beneficiary)`,
+        // and a price the seller sets later is refused above, so such a buyer never pays.
+        if (price > 0) token.safeTransferFrom(msg.sender, p.beneficiary, price);
         emit Purchased(productId, subscriber, msg.sender, addSeconds, price);
     }
 
@@ -307,8 +310,8 @@ contract Marketplace {
         if (p.id == bytes32(0)) revert ProductNotFound(productId);
     }
 
-    function _checkTerms(address beneficiary, uint256 pricePerSecond) private pure {
+    /// Any price is allowed, 0 too: open data and trials are free products.
+    function _checkTerms(address beneficiary) private pure {
         if (beneficiary == address(0)) revert ZeroAddress();
-        if (pricePerSecond == 0) revert FreeProduct();
     }
 }

@@ -121,12 +121,15 @@ alloy_sol_types::sol! {
     }
 }
 
+/// The name and version of every union's EIP-712 domain.
+pub const UNION_DOMAIN: (&str, &str) = ("Coop Data Union", "2");
+
 /// The EIP-712 domain of the union at `union` on chain `chain_id`: every union shares its name and
 /// version, and is its own verifying contract.
 pub fn withdrawal_domain(chain_id: u64, union: alloy_primitives::Address) -> alloy_sol_types::Eip712Domain {
     alloy_sol_types::eip712_domain! {
-        name: "Coop Data Union",
-        version: "2",
+        name: UNION_DOMAIN.0,
+        version: UNION_DOMAIN.1,
         chain_id: chain_id,
         verifying_contract: union,
     }

@@ -144,6 +144,22 @@ pub struct SellerListings {
     pub seller: Address,
     pub products: Vec<ProductCard>,
     pub unions: Vec<UnionFigures>,
+    /// What the products sold over time, all together: at most a chart's worth of points.
+    pub sales: Vec<SalesPoint>,
+    /// The chain time the listing is as of (seconds): where the charts end.
+    pub chain_time: u64,
+}
+
+/// A seller's sales after one block where something sold, all its products together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesPoint {
+    /// The block's time, seconds since 1970.
+    pub at: u64,
+    pub purchases: u64,
+    /// Addresses that ever subscribed, counted once per product.
+    pub subscribers: u64,
+    /// DATA paid, in wei.
+    pub revenue: U256,
 }
 
 /// A page of products for `query`.
@@ -206,8 +222,12 @@ pub mod wei_text {
     }
 }
 
-/// A price per second for a period, in DATA, short enough for a card (`"5 DATA"`, `"~0.0416 DATA"`).
+/// A price per second for a period, in DATA, short enough for a card (`"5 DATA"`, `"~0.0416 DATA"`,
+/// `"Free"`).
 pub fn price_label(price_per_second: U256, period: coop::amount::Period) -> String {
+    if price_per_second.is_zero() {
+        return "Free".to_owned();
+    }
     let amount = coop::amount::per_period(price_per_second, period);
     format!("{} DATA", coop::amount::format_units_short(amount, coop::amount::DATA_DECIMALS, 4))
 }

@@ -335,7 +335,8 @@ impl Draft {
         };
         let text = check.present(DraftField::Price, &self.price, "enter a price in DATA")?;
         match parse_units(text, DATA_DECIMALS) {
-            Ok(price) if price.is_zero() => check.fail(DraftField::Price, "the price must be more than 0 DATA"),
+            // Free: open data, or a trial anyone may take.
+            Ok(price) if price.is_zero() => return Some(U256::ZERO),
             Ok(price) if per_second(price, period).is_zero() => check.fail(
                 DraftField::Price,
                 format!(
@@ -634,6 +635,12 @@ mod tests {
         let input = filled().check(Stage::Publish).unwrap().unwrap();
         assert_eq!(input.price_per_second, U256::from(57_870_370_370_370u64));
         assert_eq!(input.minimum_seconds, U256::from(86_400u64));
+    }
+
+    #[test]
+    fn a_price_of_zero_is_a_free_product() {
+        let free = Draft { price: "0".into(), ..filled() };
+        assert_eq!(free.check(Stage::Publish).unwrap().unwrap().price_per_second, U256::ZERO);
     }
 
     #[test]

@@ -194,27 +194,30 @@ impl Announced {
     }
 }
 
-/// One point of a union's history: what the charts draw. Sent as an array, `[block, active, total,
-/// revenue]`: a page carries up to [`MOST_POINTS`](crate::components::chart::MOST_POINTS) of them.
+/// One point of a union's history: what the charts draw. Sent as an array, `[block, at, active,
+/// total, revenue]`: a page carries up to [`MOST_POINTS`](crate::components::chart::MOST_POINTS) of
+/// them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "(u64, u64, u64, U256)", into = "(u64, u64, u64, U256)")]
+#[serde(from = "(u64, u64, u64, u64, U256)", into = "(u64, u64, u64, u64, U256)")]
 pub struct HistoryPoint {
     pub block: u64,
+    /// The block's time, seconds since 1970.
+    pub at: u64,
     pub active_members: u64,
     pub total_members: u64,
     /// Revenue received up to and including this block.
     pub revenue: U256,
 }
 
-impl From<(u64, u64, u64, U256)> for HistoryPoint {
-    fn from((block, active_members, total_members, revenue): (u64, u64, u64, U256)) -> Self {
-        HistoryPoint { block, active_members, total_members, revenue }
+impl From<(u64, u64, u64, u64, U256)> for HistoryPoint {
+    fn from((block, at, active_members, total_members, revenue): (u64, u64, u64, u64, U256)) -> Self {
+        HistoryPoint { block, at, active_members, total_members, revenue }
     }
 }
 
-impl From<HistoryPoint> for (u64, u64, u64, U256) {
+impl From<HistoryPoint> for (u64, u64, u64, u64, U256) {
     fn from(point: HistoryPoint) -> Self {
-        (point.block, point.active_members, point.total_members, point.revenue)
+        (point.block, point.at, point.active_members, point.total_members, point.revenue)
     }
 }
 
@@ -246,6 +249,8 @@ pub struct MemberRow {
     pub address: Address,
     pub active: bool,
     pub first_joined_block: u64,
+    /// The time of that block, seconds since 1970.
+    pub first_joined_at: u64,
     pub earnings: U256,
     pub withdrawn: U256,
 }

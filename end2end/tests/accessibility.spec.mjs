@@ -16,6 +16,8 @@ for (const [device, viewport] of [
   ["a phone", { width: 390, height: 844 }],
 ]) {
   test(`every page on ${device} passes axe-core`, async ({ page }) => {
+    // Every page in turn, each loaded and hydrated: more than one test's usual minute on a busy machine.
+    test.setTimeout(240_000);
     await page.setViewportSize(viewport);
     const found = {};
     for (const path of await everyPage(page)) {

@@ -36,6 +36,11 @@ async function askToJoin(browser, account, union) {
   return asker;
 }
 
+/** A chain time as the pages write it: `2026-12-07 15:04 UTC`. */
+function utc(seconds) {
+  return new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+}
+
 test("the owner's dashboard shows the figures, the charts and the members, also without JavaScript", async ({ page, wallet }) => {
   const errors = collectPageErrors(page);
   const union = await demoUnion(wallet);
@@ -53,6 +58,21 @@ test("the owner's dashboard shows the figures, the charts and the members, also 
   for (const account of [3, 4, 5]) {
     await expect(page.locator(`tr[data-member="${wallet.accounts[account]}" i]`)).toContainText("active");
   }
+  // Times, not blocks: when each member joined, where the charts begin and end, what the page is as of,
+  // all as the chain's block times say.
+  const joiner = wallet.accounts[3];
+  const { firstJoinedAt, firstJoinedBlock } = (await api(`/api/v1/unions/${union}/members/${joiner}`)).body;
+  const joinedCell = page.locator(`tr[data-member="${joiner}" i] td`).nth(2);
+  await expect(joinedCell).toHaveText(utc(firstJoinedAt));
+  await expect(joinedCell).toHaveAttribute("title", `block ${firstJoinedBlock}`);
+  const stamp = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/;
+  for (const name of ["Members", "Revenue"]) {
+    const chart = page.locator("figure").filter({ has: page.getByRole("heading", { name, exact: true }) });
+    const ends = chart.locator("svg text[data-axis-end]");
+    await expect(ends).toHaveCount(2);
+    for (const end of await ends.allTextContents()) expect(end).toMatch(stamp);
+  }
+  await expect(page.getByText(/^As of \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \(block \d+\)$/)).toBeVisible();
   await expect(page.getByRole("heading", { name: "Shared secrets" })).toBeVisible();
   await expect(page.getByRole("heading", { name: "Admin fee" })).toBeVisible();
   await expect(page.getByRole("button", { name: /^Remove 0x/ })).toHaveCount(3);
@@ -110,6 +130,10 @@ test("a member sees its earnings, frozen then withdrawable, and withdraws exactl
   const card = page.locator(`article[data-union="${union}" i]`);
   await expect(card).toBeVisible();
   await expect(card.locator('[data-figure="Earnings now"]')).toContainText("DATA");
+  // The earnings in dollars, from the DAI pool on chain, marked as an estimate with its block.
+  await expect(card.getByTestId("usd-earnings")).toHaveText(
+    /^About \$\d+\.\d{2} earned, \$\d+\.\d{2} withdrawable: an estimate, what the DATA would sell for in DAI through the pools on chain at block \d+\.$/,
+  );
 
   // The operator commits within about twenty blocks; the commit is frozen for 60 s of chain time.
   await expect.poll(() => figure(card, "Committed"), { timeout: 60_000 }).toBeGreaterThan(0n);

@@ -4,6 +4,7 @@
 // changes nothing, and a wrong field is named and nothing is saved; a published product is reopened,
 // changed, unpublished and republished.
 import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
+import { dataBalance } from "../support/unions.mjs";
 
 // A 1x1 PNG, as a seller's cover.
 const COVER = Buffer.from(
@@ -106,6 +107,14 @@ test("a seller publishes a data product and finds it on the marketplace with its
   await expect(row.getByRole("link", { name: "Tram stop counts" })).toBeVisible();
   await expect(row.getByRole("link", { name: "Edit" })).toHaveAttribute("href", `/products/${saved.productId}/edit`);
   await expect(page.getByRole("link", { name: "Helsinki weather stations" })).toBeVisible();
+  // What the seller's products sold over time, the grant's subscriber included, on a time axis.
+  const sales = page.getByRole("region", { name: "Sales over time" });
+  await expect(sales.getByRole("img", { name: "Revenue" })).toBeVisible();
+  const counts = sales.getByRole("img", { name: "Subscribers and purchases" });
+  await expect(counts.locator("desc")).toContainText(/Subscribers: [1-9]\d* now/);
+  for (const end of await counts.locator("text[data-axis-end]").allTextContents()) {
+    expect(end).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
+  }
 
   const stranger = await page.context().browser().newContext({ baseURL: process.env.COOP_APP_URL });
   const anonymous = await stranger.newPage();
@@ -275,4 +284,52 @@ test("a product opened for editing shows its price as the seller typed it", asyn
   await expect(page.getByLabel("Name", { exact: true })).toHaveValue("Commuter journeys");
   await expect(page.getByLabel("Price in DATA", { exact: true })).toHaveValue("20");
   await expect(page.getByText("buyers pay 19.9999999999999584 DATA per day")).toBeVisible();
+});
+
+test("a seller publishes a free product and anyone subscribes to it without paying", async ({ page, wallet }) => {
+  const errors = collectPageErrors(page);
+  await openSignedIn(page, wallet, 1);
+  await page.getByLabel("Name", { exact: true }).fill("Open noise levels");
+  await page.getByLabel("Category", { exact: true }).selectOption("environment");
+  await page.getByLabel("Price in DATA", { exact: true }).fill("0");
+  await expect(page.getByTestId("price-per-second")).toContainText("Free: anyone may subscribe without paying");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByTestId("tx-progress")).toContainText("Confirmed in block", { timeout: 30_000 });
+  const [saved] = (await drafts(page)).filter((draft) => draft.name === "Open noise levels");
+  expect((await (await page.request.get(`/api/v1/products/${saved.productId}`)).json()).pricePerSecond).toBe("0");
+
+  // The marketplace marks it free; its page offers a subscription for nothing instead of the checkout.
+  await expect(async () => {
+    await page.goto("/?q=noise");
+    await expect(page.getByRole("link", { name: "Open noise levels" }).getByTestId("price-per-day")).toHaveText("Free", { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  // Another account, not signed in: a free subscription needs only a wallet.
+  const subscriber = wallet.accounts[9];
+  await page.context().clearCookies();
+  await wallet.useAccount(9);
+  const balanceBefore = await dataBalance(subscriber);
+  await page.goto(`/products/${saved.productId}`);
+  await page.waitForFunction(() => window.__coopHydrated === true);
+  await expect(page.getByTestId("free-product")).toContainText("Free: anyone may subscribe without paying.");
+  await expect(page.getByRole("region", { name: "Buy a subscription" })).toHaveCount(0);
+  const free = page.getByRole("region", { name: "Subscribe for free" });
+  const connectFirst = free.getByRole("button", { name: "Connect a wallet to subscribe" });
+  if (await connectFirst.isVisible()) await connectFirst.click();
+  await expect(free.getByRole("button", { name: "Subscribe for free" })).toBeVisible();
+  await free.getByLabel("Days").fill("0");
+  await free.getByRole("button", { name: "Subscribe for free" }).click();
+  await expect(free.getByTestId("free-problem")).toContainText("Days: enter a whole number of days from 1");
+  await free.getByLabel("Days").fill("2");
+  await free.getByRole("button", { name: "Subscribe for free" }).click();
+  await expect(free.getByTestId("free-progress")).toContainText("Confirmed in block", { timeout: 30_000 });
+
+  // Recorded like a purchase, so access works the same way; not a wei of DATA moved.
+  await expect(async () => {
+    const found = await (await page.request.get(`/api/v1/subscriptions?subscriber=${subscriber}`)).json();
+    const subscription = found.subscriptions.find((s) => s.productId === saved.productId);
+    expect(subscription?.active).toBe(true);
+    expect(Number(subscription.endTimestamp) - found.chainTime).toBeGreaterThan(2 * 86_400 - 120);
+  }).toPass({ timeout: 20_000 });
+  expect(await dataBalance(subscriber)).toBe(balanceBefore);
+  expect(errors).toEqual([]);
 });

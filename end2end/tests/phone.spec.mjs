@@ -22,6 +22,8 @@ async function overflowing(page) {
 
 for (const width of WIDTHS) {
   test(`at ${width} px no page scrolls sideways`, async ({ page }) => {
+    // Every page in turn, each loaded and hydrated: more than one test's usual minute on a busy machine.
+    test.setTimeout(240_000);
     await page.setViewportSize({ width, height: 800 });
     for (const path of await everyPage(page)) {
       await page.goto(path);

@@ -46,6 +46,20 @@ pub struct Subscription {
     pub updated_block: u64,
 }
 
+/// What one product sold in one block: the steps of a seller's charts over time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sale {
+    pub block: u64,
+    /// The block's time, seconds since 1970.
+    pub at: u64,
+    /// Paid purchases in the block.
+    pub purchases: u64,
+    /// DATA paid in the block, in wei.
+    pub revenue: U256,
+    /// Addresses that subscribed to the product for the first time in the block.
+    pub new_subscribers: u64,
+}
+
 /// Every product and subscription, as of the end of block `as_of`.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
@@ -55,6 +69,8 @@ pub struct Catalog {
     subscriptions: HashMap<Address, BTreeMap<B256, Subscription>>,
     /// Each product's subscribers, in the order they first subscribed.
     subscribers: HashMap<B256, Vec<Address>>,
+    /// Each product's sales, one entry per block where it sold something, in block order.
+    sales: HashMap<B256, Vec<Sale>>,
     /// Events that could not be applied and were passed over (each is logged once, when applied).
     skipped: u64,
     as_of: u64,
@@ -82,6 +98,11 @@ impl Catalog {
     /// A subscriber's subscriptions, one per product, by product id.
     pub fn subscriptions_of(&self, subscriber: &Address) -> impl Iterator<Item = &Subscription> {
         self.subscriptions.get(subscriber).into_iter().flat_map(BTreeMap::values)
+    }
+
+    /// What `product` sold, block by block, oldest first.
+    pub fn sales_of(&self, product: &B256) -> &[Sale] {
+        self.sales.get(product).map_or(&[], Vec::as_slice)
     }
 
     /// The subscriptions to `product`, one per subscriber, in the order they first subscribed.
@@ -140,17 +161,33 @@ impl Catalog {
                 if self.subscriptions.entry(subscriber).or_default().insert(product, subscription).is_none() {
                     known.subscribers += 1;
                     self.subscribers.entry(product).or_default().push(subscriber);
+                    self.sale(product, stored).new_subscribers += 1;
                 }
             }
             &ChainEvent::Purchased { product, price, .. } => {
                 let known = self.products.get_mut(&product).ok_or_else(|| format!("no product {product}"))?;
                 known.purchases += 1;
                 known.revenue = known.revenue.saturating_add(price);
+                let sale = self.sale(product, stored);
+                sale.purchases += 1;
+                sale.revenue = sale.revenue.saturating_add(price);
             }
             // Data Union events: the unions' concern.
             _ => {}
         }
         Ok(())
+    }
+
+    /// The entry of `product`'s sales for the block of `stored`, added if it has none yet.
+    fn sale(&mut self, product: B256, stored: &StoredEvent) -> &mut Sale {
+        let sales = self.sales.entry(product).or_default();
+        if sales.last().is_none_or(|last| last.block != stored.block) {
+            let empty =
+                Sale { block: stored.block, at: stored.time, purchases: 0, revenue: U256::ZERO, new_subscribers: 0 };
+            sales.push(empty);
+        }
+        // Just pushed, or the block's own.
+        sales.last_mut().expect("a sale of the block")
     }
 
     /// A created product that `stored` changes.
@@ -198,7 +235,15 @@ mod tests {
     const BUYER: Address = Address::repeat_byte(2);
 
     fn event(block: u64, event: ChainEvent) -> StoredEvent {
-        StoredEvent { block, tx_index: 0, log_index: 0, block_hash: B256::ZERO, contract: Address::ZERO, event }
+        StoredEvent {
+            block,
+            tx_index: 0,
+            log_index: 0,
+            block_hash: B256::ZERO,
+            time: 1_000 + 12 * block,
+            contract: Address::ZERO,
+            event,
+        }
     }
 
     fn product(block: u64, state: &str, price: u64) -> StoredEvent {
@@ -243,6 +288,32 @@ mod tests {
         assert_eq!((product.purchases, product.revenue, product.subscribers), (2, U256::from(45), 1));
         let to_product: Vec<_> = catalog.subscriptions_to(&ID).collect();
         assert_eq!(to_product, subscriptions, "the same subscription, found from either side");
+    }
+
+    #[test]
+    fn sales_are_kept_block_by_block_with_the_block_time() {
+        let other = Address::repeat_byte(3);
+        let also = event(3, ChainEvent::Subscribed { product: ID, subscriber: other, end_timestamp: U256::from(90) });
+        let events = [
+            product(1, "created", 3),
+            subscribed(2, 100),
+            purchased(2, 30),
+            subscribed(3, 150),
+            also,
+            purchased(3, 15),
+        ];
+
+        let catalog = Catalog::build(&events, 3);
+
+        let sale = |block, at, purchases, revenue: u64, new_subscribers| Sale {
+            block,
+            at,
+            purchases,
+            revenue: U256::from(revenue),
+            new_subscribers,
+        };
+        assert_eq!(catalog.sales_of(&ID), [sale(2, 1_024, 1, 30, 1), sale(3, 1_036, 1, 15, 1)]);
+        assert!(catalog.sales_of(&B256::ZERO).is_empty());
     }
 
     #[test]

@@ -217,6 +217,8 @@ pub struct StoredEvent {
     pub tx_index: u64,
     pub log_index: u64,
     pub block_hash: B256,
+    /// The block's time, seconds since 1970: what pages show instead of the block number.
+    pub time: u64,
     pub contract: Address,
     pub event: ChainEvent,
 }

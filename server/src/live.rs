@@ -200,7 +200,7 @@ mod tests {
 
     fn stored(block: u64, event: ChainEvent) -> StoredEvent {
         let block_hash = B256::repeat_byte(block as u8);
-        StoredEvent { block, tx_index: 0, log_index: 0, block_hash, contract: UNION, event }
+        StoredEvent { block, tx_index: 0, log_index: 0, block_hash, time: 1_000 + 12 * block, contract: UNION, event }
     }
 
     fn checkpoint(block: u64) -> Checkpoint {

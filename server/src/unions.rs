@@ -43,6 +43,8 @@ impl std::fmt::Display for Quarantine {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct HistoryPoint {
     pub block: u64,
+    /// The block's time, seconds since 1970.
+    pub at: u64,
     pub active_members: u64,
     pub total_members: u64,
     pub revenue: U256,
@@ -108,6 +110,12 @@ impl Union {
         self.last_joined.get(member).copied()
     }
 
+    /// The time of `block`, if something happened to the union in it (every join did).
+    pub fn time_of(&self, block: u64) -> Option<u64> {
+        let at = self.history.binary_search_by_key(&block, |point| point.block).ok()?;
+        Some(self.history[at].at)
+    }
+
     pub fn history(&self) -> &[HistoryPoint] {
         &self.history
     }
@@ -167,20 +175,22 @@ impl Union {
         self.state.commits().iter().filter(matches).copied().collect()
     }
 
-    fn apply(&mut self, event: Event) -> Result<(), String> {
+    /// Applies `event`, of a block whose time is `time`.
+    fn apply(&mut self, event: Event, time: u64) -> Result<(), String> {
         self.state.apply(&event).map_err(|error| error.to_string())?;
         if let EventKind::MemberJoined { member } = event.kind {
             self.first_joined.entry(member).or_insert(event.key.block);
             self.last_joined.insert(member, event.key.block);
         }
-        self.record_history(event.key.block);
+        self.record_history(event.key.block, time);
         Arc::make_mut(&mut self.events).push(event);
         Ok(())
     }
 
-    fn record_history(&mut self, block: u64) {
+    fn record_history(&mut self, block: u64, at: u64) {
         let point = HistoryPoint {
             block,
+            at,
             active_members: self.state.active_count(),
             total_members: self.first_joined.len() as u64,
             revenue: self.state.totals().revenue,
@@ -303,7 +313,7 @@ impl Unions {
             // Any fee that takes effect, a cut at once or an announced rise applied, ends the wait.
             ChainEvent::AdminFeeChanged { admin_fee } => {
                 union.announced_admin_fee = None;
-                union.apply(Event { key: stored.key(), kind: EventKind::AdminFeeChanged { admin_fee } })
+                union.apply(Event { key: stored.key(), kind: EventKind::AdminFeeChanged { admin_fee } }, stored.time)
             }
             ChainEvent::MigrationStarted { predecessor } => {
                 union.predecessor = Some(predecessor);
@@ -314,7 +324,7 @@ impl Unions {
                 Ok(())
             }
             ref event => match event.engine_input(union.predecessor) {
-                Some(kind) => union.apply(Event { key: stored.key(), kind }),
+                Some(kind) => union.apply(Event { key: stored.key(), kind }, stored.time),
                 None => Ok(()),
             },
         }
@@ -345,7 +355,7 @@ impl Union {
             history: Vec::new(),
             books: Arc::default(),
         };
-        union.record_history(stored.block);
+        union.record_history(stored.block, stored.time);
         Ok(union)
     }
 }

@@ -122,6 +122,7 @@ fn event(block: u64, tx_index: u64, log_index: u64, amount: U256) -> StoredEvent
         tx_index,
         log_index,
         block_hash: hash(block as u8),
+        time: 1_000 + 12 * block,
         contract: DU,
         event: ChainEvent::Revenue { amount, from: Address::ZERO },
     }

@@ -3,14 +3,16 @@
 //! forgetting who sent what, and feeds live readers from any offset without a gap or a duplicate.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256, Bytes};
 use coop::stream::{Message, SignedMessage};
 use coop_server::streams::embedded::Embedded;
 use coop_server::streams::nats::Nats;
-use coop_server::streams::store::{AppendError, BatchError, StreamKey, StreamStore, live};
+use coop_server::streams::store::{AppendError, BatchError, Stored, StreamKey, StreamStore, following, live};
 use futures::StreamExt;
+use tokio::sync::broadcast;
 
 #[path = "support/nats.rs"]
 mod nats;
@@ -159,4 +161,80 @@ async fn nats_instances_share_one_log() {
     let stored = [one.is_ok(), other.is_ok()];
     assert_eq!(stored.iter().filter(|ok| **ok).count(), 1, "one of two racing appends of sequence 7: {stored:?}");
     assert_eq!(b.next_offset(&gps).await.unwrap(), 51);
+}
+
+/// A store whose reads and watches fail every third time, as a NATS store's may while another
+/// instance dies or the network hiccups.
+struct Flaky {
+    inner: Embedded,
+    calls: AtomicU32,
+}
+
+impl Flaky {
+    fn fails(&self, what: &str) -> anyhow::Result<()> {
+        match self.calls.fetch_add(1, Ordering::Relaxed) % 3 {
+            2 => anyhow::bail!("{what} failed for a moment"),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl StreamStore for Flaky {
+    async fn append(&self, message: SignedMessage, received_at: u64) -> Result<u64, AppendError> {
+        self.inner.append(message, received_at).await
+    }
+    async fn read(&self, stream: &StreamKey, from: u64, limit: usize) -> anyhow::Result<Vec<Stored>> {
+        self.fails("a read")?;
+        // One message at a time, so that a feed reads often.
+        self.inner.read(stream, from, limit.min(1)).await
+    }
+    async fn read_between(
+        &self,
+        stream: &StreamKey,
+        since: u64,
+        until: u64,
+        from: u64,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Stored>> {
+        self.inner.read_between(stream, since, until, from, limit).await
+    }
+    async fn next_offset(&self, stream: &StreamKey) -> anyhow::Result<u64> {
+        self.inner.next_offset(stream).await
+    }
+    async fn last_sequence(&self, stream: &StreamKey, publisher: Address) -> anyhow::Result<Option<u64>> {
+        self.inner.last_sequence(stream, publisher).await
+    }
+    async fn watch(&self, stream: &StreamKey) -> anyhow::Result<broadcast::Receiver<Stored>> {
+        self.fails("a watch")?;
+        self.inner.watch(stream).await
+    }
+    async fn trim(&self, stream: &StreamKey, before: u64) -> anyhow::Result<u64> {
+        self.inner.trim(stream, before).await
+    }
+}
+
+/// A reader's feed outlives a store that fails now and then: every message once, in order, from
+/// the log and then live, however often reading or watching fails on the way.
+#[tokio::test]
+async fn a_feed_follows_again_after_the_store_fails() {
+    let store = Arc::new(Flaky { inner: Embedded::in_memory().await.unwrap(), calls: AtomicU32::new(0) });
+    let gps = key("gps");
+    for sequence in 1..=10 {
+        store.append(message(&gps, 1, sequence, 1_000), 1).await.unwrap();
+    }
+    let mut feed = std::pin::pin!(following(store.clone(), gps.clone(), 0));
+    let mut offsets = Vec::new();
+    while offsets.len() < 10 {
+        let next = tokio::time::timeout(Duration::from_secs(10), feed.next()).await.expect("from the log within 10 s");
+        offsets.push(next.expect("the feed goes on").offset);
+    }
+    for sequence in 11..=20 {
+        store.append(message(&gps, 1, sequence, 1_000), 1).await.unwrap();
+    }
+    while offsets.len() < 20 {
+        let next = tokio::time::timeout(Duration::from_secs(10), feed.next()).await.expect("live within 10 s");
+        offsets.push(next.expect("the feed goes on").offset);
+    }
+    assert_eq!(offsets, (0..20).collect::<Vec<u64>>(), "every message once, in order");
 }

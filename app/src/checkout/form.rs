@@ -227,6 +227,9 @@ pub fn CheckoutPanel(product: ProductCard) -> impl IntoView {
         }
         .into_any();
     }
+    if product.price_per_second.is_zero() {
+        return view! { <super::free::FreeAccess product /> }.into_any();
+    }
     let wallet = use_wallet();
     let minimum = product.minimum_subscription_seconds;
     let choices = Choices::new(minimum);

@@ -6,9 +6,11 @@
 //! - [`permit`]: DATA's EIP-2612 permit as typed data, and its signature.
 //! - [`pay`]: the transactions of each currency and the checks before signing.
 //! - [`form`]: the buy form of a product page, with its live quote and the steps' progress.
+//! - [`free`]: what a free product's page offers instead: a subscription for nothing.
 
 pub mod dates;
 pub mod form;
+pub mod free;
 pub mod pay;
 pub mod permit;
 pub mod port;

@@ -5,6 +5,7 @@ use alloy_primitives::{Address, B256, U256};
 use serde_json::{Value, json};
 
 use super::port::PermitDomain;
+use crate::wallet::typed_data::Domain;
 
 /// The permit's fields: `owner` lets `spender` take `value` until `deadline`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,37 +19,27 @@ pub struct Permit {
 
 /// The typed data as `eth_signTypedData_v4` takes it (numbers as decimal strings).
 pub fn typed_data(domain: &PermitDomain, permit: &Permit) -> Value {
-    json!({
-        "types": {
-            "EIP712Domain": [
-                { "name": "name", "type": "string" },
-                { "name": "version", "type": "string" },
-                { "name": "chainId", "type": "uint256" },
-                { "name": "verifyingContract", "type": "address" },
-            ],
-            "Permit": [
-                { "name": "owner", "type": "address" },
-                { "name": "spender", "type": "address" },
-                { "name": "value", "type": "uint256" },
-                { "name": "nonce", "type": "uint256" },
-                { "name": "deadline", "type": "uint256" },
-            ],
-        },
-        "primaryType": "Permit",
-        "domain": {
-            "name": domain.name,
-            "version": domain.version,
-            "chainId": domain.chain_id,
-            "verifyingContract": domain.verifying_contract.to_checksum(None),
-        },
-        "message": {
-            "owner": permit.owner.to_checksum(None),
-            "spender": permit.spender.to_checksum(None),
-            "value": permit.value.to_string(),
-            "nonce": permit.nonce.to_string(),
-            "deadline": permit.deadline.to_string(),
-        },
-    })
+    let domain = Domain {
+        name: &domain.name,
+        version: &domain.version,
+        chain_id: domain.chain_id,
+        verifying_contract: domain.verifying_contract,
+    };
+    let fields = [
+        ("owner", "address"),
+        ("spender", "address"),
+        ("value", "uint256"),
+        ("nonce", "uint256"),
+        ("deadline", "uint256"),
+    ];
+    let message = json!({
+        "owner": permit.owner.to_checksum(None),
+        "spender": permit.spender.to_checksum(None),
+        "value": permit.value.to_string(),
+        "nonce": permit.nonce.to_string(),
+        "deadline": permit.deadline.to_string(),
+    });
+    crate::wallet::typed_data::typed_data(domain, "Permit", &fields, message)
 }
 
 /// A 65-byte signature (`r ‖ s ‖ v`) as `(v, r, s)`, `v` as 27 or 28 (some wallets write 0 or 1).

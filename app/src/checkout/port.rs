@@ -105,6 +105,20 @@ pub async fn quote_checkout(request: QuoteRequest, min_block: Option<u64>) -> Re
     ssr::checkout()?.quote(request, min_block.unwrap_or_default()).await
 }
 
+/// What an amount of DATA would sell for in DAI through the pools on chain, at `block`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaiValue {
+    pub dai: U256,
+    pub block: u64,
+}
+
+/// What `data` DATA wei would sell for in DAI now (the router's `getAmountsOut`): an estimate in
+/// dollars of a member's earnings.
+#[server(endpoint = "dai_value_of")]
+pub async fn dai_value_of(data: U256) -> Result<DaiValue, AppError> {
+    ssr::checkout()?.dai_value(data).await
+}
+
 /// What `subscriber` has bought.
 #[server(endpoint = "subscriptions_of")]
 pub async fn subscriptions_of(subscriber: Address) -> Result<Subscriptions, AppError> {
@@ -121,13 +135,14 @@ pub mod ssr {
     use crate::error::{AppError, Service};
     use alloy_primitives::Address;
 
-    use super::{CheckoutQuote, QuoteRequest, Subscriptions};
+    use super::{CheckoutQuote, DaiValue, QuoteRequest, Subscriptions};
 
     pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
     pub trait Checkout: Send + Sync {
         fn quote(&self, request: QuoteRequest, min_block: u64) -> Answer<'_, CheckoutQuote>;
         fn subscriptions(&self, subscriber: Address) -> Answer<'_, Subscriptions>;
+        fn dai_value(&self, data: alloy_primitives::U256) -> Answer<'_, DaiValue>;
     }
 
     #[derive(Clone)]

@@ -1,5 +1,5 @@
 //! A small step chart drawn as SVG on the server, so it reads without JavaScript: values that change at
-//! blocks and hold in between (members, revenue so far). Positions use `f64`; only pixels, never money.
+//! some times (a block's, a day) and hold in between (members, revenue so far). Positions use `f64`; only pixels, never money.
 
 use leptos::prelude::*;
 
@@ -10,11 +10,6 @@ const RIGHT: f64 = 12.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 28.0;
 const GRID_LINES: usize = 4;
-
-/// The x-axis label of a chart over blocks.
-pub fn block_label(block: u64) -> String {
-    format!("block {block}")
-}
 
 /// One line of a chart: a value from each block (or day) on, until the next point.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,10 +130,12 @@ impl Drawing {
     /// values and `x_label` the x-axis's ends.
     pub fn new(series: &[Series], last_block: u64, format: fn(f64) -> String, x_label: fn(u64) -> String) -> Self {
         let first_block = series.iter().filter_map(|s| s.points.first().map(|p| p.0)).min().unwrap_or(last_block);
-        let last_block = last_block.max(first_block + 1);
+        // Past every point, whatever the caller's end: a point is never drawn outside the chart.
+        let last_point = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).max().unwrap_or(first_block);
+        let last_block = last_block.max(last_point).max(first_block + 1);
         let top_value = nice_ceiling(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).fold(0.0, f64::max));
         let x = move |block: u64| {
-            LEFT + (block - first_block) as f64 / (last_block - first_block) as f64 * (WIDTH - LEFT - RIGHT)
+            LEFT + block.saturating_sub(first_block) as f64 / (last_block - first_block) as f64 * (WIDTH - LEFT - RIGHT)
         };
         let y = move |value: f64| y_of(value, top_value);
         let summary = series
@@ -206,8 +203,8 @@ pub fn StepChart(
                 <desc>{summary}</desc>
                 {grid}
                 {paths}
-                <text x=LEFT y=HEIGHT - 6.0 class="fill-stone-500 text-[11px]">{from_label}</text>
-                <text x=WIDTH - RIGHT y=HEIGHT - 6.0 text-anchor="end" class="fill-stone-500 text-[11px]">
+                <text x=LEFT y=HEIGHT - 6.0 class="fill-stone-500 text-[11px]" data-axis-end="from">{from_label}</text>
+                <text x=WIDTH - RIGHT y=HEIGHT - 6.0 text-anchor="end" class="fill-stone-500 text-[11px]" data-axis-end="to">
                     {to_label}
                 </text>
             </svg>
@@ -235,6 +232,24 @@ mod tests {
             push_px(&mut written, value);
             assert_eq!(written, format!("{value:.1}"), "{value}");
         }
+    }
+
+    #[test]
+    fn a_point_past_the_given_end_or_before_the_first_stays_on_the_chart() {
+        let series = Series { label: "x".to_owned(), stroke: "", points: vec![(100, 1.0), (90, 2.0), (300, 3.0)] };
+        let drawing = Drawing::new(&[series], 200, count_axis_for_tests, |x| x.to_string());
+        assert_eq!((drawing.from_label.as_str(), drawing.to_label.as_str()), ("100", "300"));
+        let path = drawing.lines[0].2.clone().unwrap();
+        let xs: Vec<f64> = path
+            .split(' ')
+            .filter_map(|step| step.strip_prefix('H').or_else(|| step.strip_prefix('M')?.split(',').next()))
+            .map(|x| x.parse().unwrap())
+            .collect();
+        assert!(xs.iter().all(|x| (LEFT..=WIDTH - RIGHT).contains(x)), "{path}");
+    }
+
+    fn count_axis_for_tests(value: f64) -> String {
+        value.to_string()
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Components shared by several pages.
 
 pub mod chart;
+pub mod days;
 pub mod error_notice;
 pub mod layout;
 pub mod product_card;

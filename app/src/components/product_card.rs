@@ -57,10 +57,23 @@ pub fn ProductCardView(card: ProductCard) -> impl IntoView {
                 <div class="p-4">
                     <h3 class="truncate text-base font-semibold group-hover:text-emerald-700">{card.name.clone()}</h3>
                     <p class="mt-1 flex items-center gap-2 text-xs text-stone-500"><span>"by " {short_address(&card.owner)}</span> {category}</p>
-                    <p class="mt-3 flex items-baseline justify-between gap-2">
-                        <span class="text-lg font-semibold" data-testid="price-per-day">{per_day} <span class="text-sm font-normal text-stone-500">" / day"</span></span>
-                        <span class="text-xs text-stone-500">{per_week} " / week"</span>
-                    </p>
+                    {if card.price_per_second.is_zero() {
+                        view! {
+                            <p class="mt-3 flex items-baseline justify-between gap-2">
+                                <span class="text-lg font-semibold text-emerald-700" data-testid="price-per-day">"Free"</span>
+                                <span class="text-xs text-stone-500">"open to anyone"</span>
+                            </p>
+                        }
+                        .into_any()
+                    } else {
+                        view! {
+                            <p class="mt-3 flex items-baseline justify-between gap-2">
+                                <span class="text-lg font-semibold" data-testid="price-per-day">{per_day} <span class="text-sm font-normal text-stone-500">" / day"</span></span>
+                                <span class="text-xs text-stone-500">{per_week} " / week"</span>
+                            </p>
+                        }
+                        .into_any()
+                    }}
                 </div>
             </a>
         </li>

@@ -15,6 +15,7 @@ use crate::pages::app_keys::AppKeys;
 use crate::pages::relayed::RelayedWithdraw;
 use crate::pages::union::format::{data_exact, utc, wait};
 use crate::pages::union::or_alert;
+use crate::pages::usd::UsdEarnings;
 use crate::pages::{use_address_query_problem, use_viewed_address};
 use crate::unions::{MemberFigures, live, memberships, use_chain_block};
 use crate::wallet::{TxProgress, UnsignedTx, use_wallet};
@@ -113,6 +114,7 @@ fn UnionEarnings(figures: Signal<Option<MemberFigures>>) -> impl IntoView {
             None => "nothing frozen".to_owned(),
         })
     });
+    let amounts = Memo::new(move |_| figures.with(|f| f.as_ref().map(|f| (f.earnings, f.withdrawable))));
     let Some(first) = figures.get_untracked() else { return ().into_any() };
     let union = first.union;
     let name = first.product_name.clone().unwrap_or_else(|| "Data Union".to_owned());
@@ -136,8 +138,9 @@ fn UnionEarnings(figures: Signal<Option<MemberFigures>>) -> impl IntoView {
                 <Figure label="Frozen" value=amount(|f| f.frozen) note=frozen_note />
                 <Figure label="Withdrawn" value=amount(|f| f.withdrawn) />
             </dl>
+            <UsdEarnings amounts />
             <p class="mt-2 text-xs text-stone-500">
-                {move || figures.with(|f| f.as_ref().map(|f| format!("As of block {}", f.as_of_block)))}
+                {move || figures.with(|f| f.as_ref().map(|f| format!("As of {} (block {})", utc(f.chain_time), f.as_of_block)))}
             </p>
             <OperatorWarning figures />
             <Withdraw figures />

@@ -7,6 +7,7 @@ use alloy_sol_types::SolCall;
 use coop::contracts::Marketplace;
 use leptos::prelude::*;
 
+use crate::components::days::{DaysField, SubmitButton};
 use crate::components::error_notice::ErrorNotice;
 use crate::wallet::{TxProgress, UnsignedTx, use_wallet};
 
@@ -79,23 +80,8 @@ fn GrantForm(product: B256, owner: Address) -> impl IntoView {
                         on:input=move |event| address.set(event_target_value(&event))
                     />
                 </label>
-                <label class="text-sm">
-                    <span class="block text-xs text-stone-500">"Days"</span>
-                    <input
-                        name="days"
-                        inputmode="numeric"
-                        class=format!("{FIELD} w-24")
-                        prop:value=move || days.get()
-                        on:input=move |event| days.set(event_target_value(&event))
-                    />
-                </label>
-                <button
-                    type="submit"
-                    class="min-h-11 rounded-full bg-emerald-700 px-4 text-sm font-medium text-white hover:bg-emerald-800 disabled:opacity-60"
-                    disabled=move || busy() || !can_send()
-                >
-                    "Grant access"
-                </button>
+                <DaysField days />
+                <SubmitButton label=Signal::stored("Grant access") disabled=Signal::derive(move || busy() || !can_send()) />
             </form>
             <Show when=move || !can_send()>
                 <p class="mt-2 text-xs text-stone-500">"Connect the owner's wallet, on Coop's network, to send the grant."</p>

@@ -55,6 +55,7 @@ fn ProductView(detail: ProductDetail) -> impl IntoView {
     let product = detail.product;
     let related = detail.related;
     let unlisted = product.state != ProductState::Deployed;
+    let free = product.price_per_second.is_zero();
     let minimum = if product.minimum_subscription_seconds.is_zero() {
         "none".to_owned()
     } else {
@@ -102,14 +103,26 @@ fn ProductView(detail: ProductDetail) -> impl IntoView {
             })}
             <section class="mt-6 rounded-2xl border border-stone-200 bg-white p-5 shadow-sm" aria-labelledby="price-heading">
                 <h2 id="price-heading" class="text-lg font-semibold">"Price"</h2>
-                <dl class="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-4">{prices}</dl>
-                <p class="mt-3 text-sm text-stone-500">
-                    {format!(
-                        "Exactly {} DATA per second. Minimum subscription: {minimum}.",
-                        format_units(product.price_per_second, DATA_DECIMALS),
-                    )}
-                </p>
-                <UsdPerDay product=product.id />
+                {if free {
+                    view! {
+                        <p class="mt-3 text-sm text-stone-700" data-testid="free-product">
+                            {format!("Free: anyone may subscribe without paying. Minimum subscription: {minimum}.")}
+                        </p>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <dl class="mt-3 grid grid-cols-2 gap-3 sm:grid-cols-4">{prices}</dl>
+                        <p class="mt-3 text-sm text-stone-500">
+                            {format!(
+                                "Exactly {} DATA per second. Minimum subscription: {minimum}.",
+                                format_units(product.price_per_second, DATA_DECIMALS),
+                            )}
+                        </p>
+                        <UsdPerDay product=product.id />
+                    }
+                    .into_any()
+                }}
                 <p class="mt-1 text-sm text-stone-500">
                     {format!("{}, {}.", counted(product.subscribers, "subscriber"), counted(product.purchases, "purchase"))}
                 </p>

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::components::error_notice::ErrorNotice;
 use crate::pages::union::format::data_exact;
 use crate::unions::{MemberFigures, RelayOffer};
+use crate::wallet::typed_data::{self, Domain};
 use crate::wallet::use_wallet;
 
 /// How long a signed withdrawal stays valid.
@@ -17,37 +18,23 @@ const VALID_SECONDS: u64 = 10 * 60;
 /// The typed data as `eth_signTypedData_v4` takes it (numbers as decimal strings): the union's domain
 /// (`coop::contracts::withdrawal_domain`) and the `Withdrawal` it checks.
 pub fn typed_data(offer: &RelayOffer, union: Address, member: Address, recipient: Address, deadline: u64) -> Value {
-    json!({
-        "types": {
-            "EIP712Domain": [
-                { "name": "name", "type": "string" },
-                { "name": "version", "type": "string" },
-                { "name": "chainId", "type": "uint256" },
-                { "name": "verifyingContract", "type": "address" },
-            ],
-            "Withdrawal": [
-                { "name": "member", "type": "address" },
-                { "name": "recipient", "type": "address" },
-                { "name": "fee", "type": "uint256" },
-                { "name": "nonce", "type": "uint256" },
-                { "name": "deadline", "type": "uint256" },
-            ],
-        },
-        "primaryType": "Withdrawal",
-        "domain": {
-            "name": "Coop Data Union",
-            "version": "2",
-            "chainId": offer.chain_id,
-            "verifyingContract": union.to_checksum(None),
-        },
-        "message": {
-            "member": member.to_checksum(None),
-            "recipient": recipient.to_checksum(None),
-            "fee": offer.fee.to_string(),
-            "nonce": offer.nonce.to_string(),
-            "deadline": deadline.to_string(),
-        },
-    })
+    let (name, version) = coop::contracts::UNION_DOMAIN;
+    let domain = Domain { name, version, chain_id: offer.chain_id, verifying_contract: union };
+    let fields = [
+        ("member", "address"),
+        ("recipient", "address"),
+        ("fee", "uint256"),
+        ("nonce", "uint256"),
+        ("deadline", "uint256"),
+    ];
+    let message = json!({
+        "member": member.to_checksum(None),
+        "recipient": recipient.to_checksum(None),
+        "fee": offer.fee.to_string(),
+        "nonce": offer.nonce.to_string(),
+        "deadline": deadline.to_string(),
+    });
+    typed_data::typed_data(domain, "Withdrawal", &fields, message)
 }
 
 /// Where the relayed withdrawal stands.
@@ -213,9 +200,8 @@ mod tests {
             .iter()
             .map(|f| format!("{} {}", f["type"].as_str().unwrap(), f["name"].as_str().unwrap()))
             .collect();
-        assert_eq!(
-            format!("Withdrawal({})", fields.join(",")),
-            "Withdrawal(address member,address recipient,uint256 fee,uint256 nonce,uint256 deadline)"
-        );
+        use alloy_sol_types::SolStruct;
+        assert_eq!(format!("Withdrawal({})", fields.join(",")), coop::contracts::Withdrawal::eip712_root_type());
+        assert_eq!(data["domain"]["name"], coop::contracts::UNION_DOMAIN.0);
     }
 }

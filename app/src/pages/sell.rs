@@ -1,5 +1,6 @@
-//! A seller's own page (`/sell`): every product it lists or took off the marketplace, with what each
-//! sold, links to edit each one and to its Data Union's dashboard, and the unions it owns.
+//! A seller's own page (`/sell`): what its products sold over time, every product it lists or took
+//! off the marketplace with what each sold, links to edit each one and to its Data Union's dashboard,
+//! and the unions it owns.
 //!
 //! Whose: `?address=` when given, else the connected wallet, else the signed-in address, as on the
 //! earnings page. A seller's products are public on chain, so nothing here needs a session.
@@ -9,10 +10,13 @@ use coop::amount::Period;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::chart::{Drawing, Series, StepChart};
 use crate::components::error_notice::ErrorNotice;
 use crate::error::answer_or;
-use crate::market::{ProductCard, ProductState, SellerListings, UnionFigures, counted, listings_of, price_label};
-use crate::pages::union::format::{data_exact, data_short};
+use crate::market::{
+    ProductCard, ProductState, SalesPoint, SellerListings, UnionFigures, counted, listings_of, price_label,
+};
+use crate::pages::union::format::{count_axis, data_axis, data_exact, data_float, data_short, utc};
 use crate::pages::{use_address_query_problem, use_viewed_address};
 
 const ACTION: &str = "inline-flex min-h-11 items-center rounded-full border border-stone-300 bg-white px-4 text-sm \
@@ -69,7 +73,7 @@ pub fn SellerPage() -> impl IntoView {
 
 #[component]
 fn Listings(listings: SellerListings) -> impl IntoView {
-    let SellerListings { products, unions, .. } = listings;
+    let SellerListings { products, unions, sales, chain_time, .. } = listings;
     if products.is_empty() && unions.is_empty() {
         return view! {
             <p class="rounded-2xl border border-dashed border-stone-300 p-6 text-stone-600">
@@ -79,6 +83,7 @@ fn Listings(listings: SellerListings) -> impl IntoView {
         .into_any();
     }
     view! {
+        {(!sales.is_empty()).then(|| view! { <SalesCharts sales now=chain_time /> })}
         <section aria-labelledby="products-heading">
             <h2 id="products-heading" class="text-xl font-semibold">{counted(products.len() as u64, "product")}</h2>
             <ul class="mt-3 flex flex-col gap-3">
@@ -95,6 +100,38 @@ fn Listings(listings: SellerListings) -> impl IntoView {
         })}
     }
     .into_any()
+}
+
+/// Revenue, purchases and subscribers over time, all the seller's products together; drawn on the
+/// server, so they read without JavaScript.
+#[component]
+fn SalesCharts(sales: Vec<SalesPoint>, now: u64) -> impl IntoView {
+    let revenue = Series {
+        label: "Revenue (DATA)".to_owned(),
+        stroke: "stroke-amber-500",
+        points: sales.iter().map(|p| (p.at, data_float(p.revenue))).collect(),
+    };
+    let counts = [
+        Series {
+            label: "Subscribers".to_owned(),
+            stroke: "stroke-sky-500",
+            points: sales.iter().map(|p| (p.at, p.subscribers as f64)).collect(),
+        },
+        Series {
+            label: "Purchases".to_owned(),
+            stroke: "stroke-emerald-600",
+            points: sales.iter().map(|p| (p.at, p.purchases as f64)).collect(),
+        },
+    ];
+    view! {
+        <section aria-labelledby="sales-heading">
+            <h2 id="sales-heading" class="text-xl font-semibold">"Sales over time"</h2>
+            <div class="mt-3 grid gap-4 lg:grid-cols-2">
+                <StepChart title="Revenue".to_owned() drawing=Drawing::new(&[revenue], now, data_axis, utc) />
+                <StepChart title="Subscribers and purchases".to_owned() drawing=Drawing::new(&counts, now, count_axis, utc) />
+            </div>
+        </section>
+    }
 }
 
 /// One product: its name, state and price, what it sold, and what the seller can do with it.

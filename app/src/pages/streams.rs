@@ -142,30 +142,8 @@ fn StreamCard(overview: StreamOverview, is_owner: Signal<bool>, changed: RwSigna
     let definition = overview.definition;
     let name = definition.name.to_string();
     let problem = RwSignal::new(None::<String>);
-    let remove = {
-        let (product, name) = (definition.product, name.clone());
-        move |_| {
-            let name = name.clone();
-            leptos::task::spawn_local(async move {
-                match remove_stream(product, name).await {
-                    Ok(()) => changed.update(|n| *n += 1),
-                    Err(error) => problem.set(Some(error.to_string())),
-                }
-            });
-        }
-    };
     let api = format!("/api/v1/products/{}/streams/{name}/messages", definition.product);
-    let access = match overview.access {
-        Access::Full => format!("You may read all {}: the newest are below.", counted(overview.count, "message")),
-        Access::Preview if overview.latest.is_empty() => {
-            format!("{}; subscribe to read them. The seller shows no preview.", counted(overview.count, "message"))
-        }
-        Access::Preview => format!(
-            "A preview of the newest {} of {}; subscribe to read them all.",
-            overview.latest.len(),
-            counted(overview.count, "message")
-        ),
-    };
+    let access = access_line(overview.access, overview.count, overview.latest.len());
     // Newest first; for a reader with access, messages arriving live join at the top.
     let latest = RwSignal::new(overview.latest);
     if overview.access == Access::Full {
@@ -176,19 +154,8 @@ fn StreamCard(overview: StreamOverview, is_owner: Signal<bool>, changed: RwSigna
             latest.iter().rev().cloned().map(|delivered| view! { <MessageRow delivered /> }).collect_view()
         })
     };
-    let download = api.replace("/messages", "/download");
-    let downloads = (overview.access == Access::Full).then(|| {
-        view! {
-            <p class="mt-3 flex flex-wrap gap-2 text-sm">
-                <a class="rounded-full border border-stone-300 px-3 py-1 hover:bg-stone-50" href=download.clone() download>
-                    "Download JSON Lines"
-                </a>
-                <a class="rounded-full border border-stone-300 px-3 py-1 hover:bg-stone-50" href=format!("{download}?format=csv") download>
-                    "Download CSV"
-                </a>
-            </p>
-        }
-    });
+    let downloads = (overview.access == Access::Full).then(|| view! { <Downloads api=api.clone() /> });
+    let to_remove = name.clone();
     view! {
         <article class="mt-3 rounded-2xl border border-stone-200 bg-white p-5 shadow-sm" data-stream=name.clone()>
             <h3 class="font-mono font-semibold">{definition.name.to_string()}</h3>
@@ -213,13 +180,7 @@ fn StreamCard(overview: StreamOverview, is_owner: Signal<bool>, changed: RwSigna
             </div>
             {downloads}
             <Show when=move || is_owner.get()>
-                <button
-                    type="button"
-                    class="mt-3 rounded-full border border-red-300 px-3 py-1 text-xs text-red-800 hover:bg-red-50"
-                    on:click=remove.clone()
-                >
-                    "Remove this stream"
-                </button>
+                <RemoveStream product=definition.product name=to_remove.clone() changed problem />
             </Show>
             {move || problem.get().map(|error| view! { <ErrorNotice message=error class="mt-2" /> })}
             <p class="mt-3 text-xs text-stone-500">
@@ -228,6 +189,66 @@ fn StreamCard(overview: StreamOverview, is_owner: Signal<bool>, changed: RwSigna
                 " (docs/streams.md)."
             </p>
         </article>
+    }
+}
+
+/// What the visitor may read of a stream of `count` messages, `shown` of them on the page.
+fn access_line(access: Access, count: u64, shown: usize) -> String {
+    match access {
+        Access::Full => format!("You may read all {}: the newest are below.", counted(count, "message")),
+        Access::Preview if shown == 0 => {
+            format!("{}; subscribe to read them. The seller shows no preview.", counted(count, "message"))
+        }
+        Access::Preview => {
+            format!("A preview of the newest {shown} of {}; subscribe to read them all.", counted(count, "message"))
+        }
+    }
+}
+
+/// The stream's messages as files, for a reader with access to all of them.
+#[component]
+fn Downloads(
+    /// The stream's `…/messages` path.
+    api: String,
+) -> impl IntoView {
+    let download = api.replace("/messages", "/download");
+    view! {
+        <p class="mt-3 flex flex-wrap gap-2 text-sm">
+            <a class="rounded-full border border-stone-300 px-3 py-1 hover:bg-stone-50" href=download.clone() download>
+                "Download JSON Lines"
+            </a>
+            <a class="rounded-full border border-stone-300 px-3 py-1 hover:bg-stone-50" href=format!("{download}?format=csv") download>
+                "Download CSV"
+            </a>
+        </p>
+    }
+}
+
+/// The owner's button that removes the stream; `changed` is bumped once it is gone.
+#[component]
+fn RemoveStream(
+    product: B256,
+    name: String,
+    changed: RwSignal<u32>,
+    problem: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let remove = move |_| {
+        let name = name.clone();
+        leptos::task::spawn_local(async move {
+            match remove_stream(product, name).await {
+                Ok(()) => changed.update(|n| *n += 1),
+                Err(error) => problem.set(Some(error.to_string())),
+            }
+        });
+    };
+    view! {
+        <button
+            type="button"
+            class="mt-3 rounded-full border border-red-300 px-3 py-1 text-xs text-red-800 hover:bg-red-50"
+            on:click=remove
+        >
+            "Remove this stream"
+        </button>
     }
 }
 

@@ -1,12 +1,13 @@
-//! What a product costs in money people know: US dollars, estimated from what DAI buys a day of it
-//! for through the Uniswap pools on chain (the checkout's own quote), with the block it was read at.
-//! No outside price feed: DAI stands in for the dollar, and the estimate says so.
+//! What a product costs and a member earns in money people know: US dollars, estimated from the
+//! Uniswap pools on chain (what DAI buys a day of a product for, the checkout's own quote; what a
+//! member's DATA would sell for in DAI), with the block it was read at. No outside price feed: DAI
+//! stands in for the dollar, and the estimate says so.
 
 use alloy_primitives::{B256, U256};
 use coop::amount::Period;
 use leptos::prelude::*;
 
-use crate::checkout::port::{CheckoutQuote, QuoteRequest, quote_checkout};
+use crate::checkout::port::{CheckoutQuote, DaiValue, QuoteRequest, dai_value_of, quote_checkout};
 use crate::checkout::quote::Currency;
 
 /// `"$4.23"`: DAI wei (18 decimals) as dollars and cents, rounded half up.
@@ -40,6 +41,38 @@ pub fn UsdPerDay(product: B256) -> impl IntoView {
                         "About {} a day: an estimate, what DAI buys a day for through the pool on chain at block {}.",
                         dollars(quote.amount_in),
                         quote.block
+                    )}
+                </p>
+            }
+        })
+    }
+}
+
+/// "About $12.34 earned, $5.67 withdrawable": what a member's DATA would sell for in DAI through
+/// the pools. Asked by the browser when the amounts change; nothing when the chain has no route.
+#[component]
+pub fn UsdEarnings(
+    /// Lifetime earnings and what can be withdrawn now, in DATA wei.
+    amounts: Memo<Option<(U256, U256)>>,
+) -> impl IntoView {
+    let values = RwSignal::new(None::<(DaiValue, DaiValue)>);
+    Effect::new(move |_| {
+        let Some((earned, withdrawable)) = amounts.get() else { return };
+        leptos::task::spawn_local(async move {
+            if let (Ok(earned), Ok(withdrawable)) = (dai_value_of(earned).await, dai_value_of(withdrawable).await) {
+                values.set(Some((earned, withdrawable)));
+            }
+        });
+    });
+    move || {
+        values.get().map(|(earned, withdrawable)| {
+            view! {
+                <p class="mt-2 text-sm text-stone-600" data-testid="usd-earnings">
+                    {format!(
+                        "About {} earned, {} withdrawable: an estimate, what the DATA would sell for in DAI through the pools on chain at block {}.",
+                        dollars(earned.dai),
+                        dollars(withdrawable.dai),
+                        withdrawable.block.max(earned.block)
                     )}
                 </p>
             }

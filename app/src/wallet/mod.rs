@@ -13,6 +13,7 @@ pub mod sent;
 pub mod session;
 pub mod siwe;
 pub mod transaction;
+pub mod typed_data;
 
 #[cfg(feature = "hydrate")]
 mod connection;

@@ -12,6 +12,22 @@ pub struct SentTx {
     pub hash: B256,
     /// What it does, in words ("Granting access").
     pub what: String,
+    /// The chain it was sent on; `None` for one remembered before chains were kept.
+    #[serde(default)]
+    pub chain_id: Option<u64>,
+}
+
+impl SentTx {
+    /// Whether the wallet, on chain `wallet_chain`, can say where the transaction stands. A
+    /// transaction of another chain is unknown to the wallet's node: asking would count it as
+    /// dropped, so it waits until the wallet is on its chain again.
+    pub fn followed_on(&self, wallet_chain: Option<u64>) -> bool {
+        match (self.chain_id, wallet_chain) {
+            (Some(sent_on), Some(wallet_on)) => sent_on == wallet_on,
+            (None, _) => true,
+            (Some(_), None) => false,
+        }
+    }
 }
 
 /// Where a remembered transaction stands.
@@ -65,12 +81,13 @@ impl Tracked {
 /// What a call does, from its selector, in the words the header uses.
 pub fn describe_call(data: &[u8]) -> &'static str {
     let Some(selector) = data.get(..4) else { return "A transfer" };
-    let known: [([u8; 4], &'static str); 17] = [
+    let known: [([u8; 4], &'static str); 18] = [
         (Marketplace::createProductCall::SELECTOR, "Publishing a product"),
         (Marketplace::updateProductCall::SELECTOR, "Updating a product"),
         (Marketplace::deleteProductCall::SELECTOR, "Unpublishing a product"),
         (Marketplace::redeployProductCall::SELECTOR, "Republishing a product"),
         (Marketplace::grantSubscriptionCall::SELECTOR, "Granting access"),
+        (Marketplace::buyCall::SELECTOR, "Subscribing"),
         (UniswapAdapter::buyWithETHCall::SELECTOR, "A purchase"),
         (UniswapAdapter::buyWithERC20Call::SELECTOR, "A purchase"),
         (UniswapAdapter::buyWithDataPermitCall::SELECTOR, "A purchase"),
@@ -121,8 +138,10 @@ mod watch {
                 if !wallet.is_connected() {
                     continue;
                 }
+                let on = wallet.chain_id.get_untracked();
                 let pending: Vec<_> = wallet.sent.with_untracked(|all| {
-                    all.iter().filter(|t| t.state == SentState::Pending).map(|t| t.tx.hash).collect()
+                    let followed = |t: &&Tracked| t.state == SentState::Pending && t.tx.followed_on(on);
+                    all.iter().filter(followed).map(|t| t.tx.hash).collect()
                 });
                 for hash in pending {
                     match connection::request(wallet, "eth_getTransactionReceipt", json!([hash])).await {
@@ -167,8 +186,20 @@ mod tests {
         assert_eq!(describe_call(&grant.abi_encode()), "Granting access");
         assert_eq!(describe_call(&[0xde, 0xad, 0xbe, 0xef, 0]), "A transaction");
         assert_eq!(describe_call(&[]), "A transfer");
-        let tracked =
-            Tracked { tx: SentTx { hash: B256::ZERO, what: "Granting access".into() }, state: SentState::Pending };
+        let tx = SentTx { hash: B256::ZERO, what: "Granting access".into(), chain_id: Some(1) };
+        let tracked = Tracked { tx, state: SentState::Pending };
         assert_eq!(tracked.describe(), "Granting access: waiting to be mined.");
+    }
+
+    #[test]
+    fn a_transaction_is_asked_after_only_on_the_chain_it_was_sent_on() {
+        let on = |chain_id| SentTx { hash: B256::ZERO, what: String::new(), chain_id };
+        assert!(on(Some(31_337)).followed_on(Some(31_337)));
+        assert!(!on(Some(31_337)).followed_on(Some(1)), "another chain's node would call it dropped");
+        assert!(!on(Some(31_337)).followed_on(None));
+        assert!(on(None).followed_on(Some(1)), "remembered before chains were kept: asked as before");
+        // What the browser kept before knows no chain, and still reads.
+        let old: SentTx = serde_json::from_str(&format!(r#"{{"hash":"{}","what":"A purchase"}}"#, B256::ZERO)).unwrap();
+        assert_eq!(old.chain_id, None);
     }
 }

@@ -108,7 +108,8 @@ mod send {
         };
         let hash: B256 = hash.as_str().and_then(|hash| hash.parse().ok()).ok_or_else(|| unsent(WalletError::Server))?;
         report(TxProgress::Pending { hash });
-        wallet.remember_sent(SentTx { hash, what: describe_call(&tx.data).to_owned() });
+        let (what, chain_id) = (describe_call(&tx.data).to_owned(), wallet.chain_id.get_untracked());
+        wallet.remember_sent(SentTx { hash, what, chain_id });
 
         let mut waited = 0;
         let receipt = loop {

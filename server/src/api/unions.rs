@@ -285,7 +285,7 @@ mod tests {
             operator: Address::ZERO,
         };
         let (block_hash, event) = (B256::repeat_byte(1), ChainEvent::Created(created));
-        StoredEvent { block: 1, tx_index: 0, log_index: 0, block_hash, contract: UNION, event }
+        StoredEvent { block: 1, tx_index: 0, log_index: 0, block_hash, time: 1_012, contract: UNION, event }
     }
 
     #[tokio::test]

@@ -23,6 +23,10 @@ pub struct Watched {
 pub enum DecodeError {
     #[error("log without {0}; the node must return mined logs only")]
     Pending(&'static str),
+    /// The log is kept, and the node left out its block's time: the indexer reads the block's
+    /// header and decodes it again.
+    #[error("log at block {block} without its block's time")]
+    NoBlockTime { block: u64, block_hash: B256 },
     #[error("log at block {block} index {log_index} of event {event}: {reason}")]
     Malformed { block: u64, log_index: u64, event: &'static str, reason: String },
 }
@@ -82,17 +86,12 @@ pub fn created_union(log: &Log, watched: &Watched) -> Option<Address> {
     DataUnionFactory::DataUnionCreated::decode_log_data(log.data()).ok().map(|created| created.du)
 }
 
-/// Whether the log is a `NewCommit`, whose block time matters.
-pub fn is_commit(log: &Log) -> bool {
-    log.topic0() == Some(&DataUnion::NewCommit::SIGNATURE_HASH)
-}
-
 /// Where a log sits; the key of the stored event.
 pub struct Position {
     pub key: EventKey,
     pub block_hash: B256,
-    /// Seconds; the freeze of a commit starts at its block's time. `None` when the node left it
-    /// out; the indexer fills it in for commits before decoding them.
+    /// The block's time in seconds: every kept event carries it (a commit's freeze starts then).
+    /// `None` when the node left it out (many do); the indexer then reads it from the block.
     pub timestamp: Option<u64>,
 }
 
@@ -132,8 +131,9 @@ pub fn decode(
         let union = created.du;
         let admin_fee = match AdminFee::try_from(created.adminFee) {
             Ok(fee) => fee,
-            Err(error) => return Ok(Some(unreadable(at, union, format!("DataUnionCreated: {error}")))),
+            Err(error) => return unreadable(at, union, format!("DataUnionCreated: {error}")).map(Some),
         };
+        let time = time_of(at)?;
         unions.insert(union);
         let created = UnionCreated {
             owner: created.owner,
@@ -141,38 +141,39 @@ pub fn decode(
             freeze_period: created.freezePeriod,
             operator: created.operator,
         };
-        return Ok(Some(stored(at, union, ChainEvent::Created(created))));
+        return Ok(Some(stored(at, time, union, ChainEvent::Created(created))));
     }
     if emitter == watched.data_token && log.topic0() == Some(&DataToken::Transfer::SIGNATURE_HASH) {
         let transfer = DataToken::Transfer::decode_log(&log.inner).map_err(|e| malformed("Transfer", e))?.data;
         if !unions.contains(&transfer.to) || transfer.value.is_zero() {
             return Ok(None);
         }
-        return Ok(Some(stored(at, transfer.to, ChainEvent::Revenue { amount: transfer.value, from: transfer.from })));
+        let revenue = ChainEvent::Revenue { amount: transfer.value, from: transfer.from };
+        return Ok(Some(stored(at, time_of(at)?, transfer.to, revenue)));
     }
     if emitter == watched.marketplace {
         let event = decode_marketplace(log).map_err(|e| malformed("Marketplace", e))?;
-        return Ok(event.map(|event| stored(at, emitter, event)));
+        return event.map(|event| Ok(stored(at, time_of(at)?, emitter, event))).transpose();
     }
     if !unions.contains(&emitter) {
         return Ok(None);
     }
-    if is_commit(log) && at.timestamp.is_none() {
-        return Err(DecodeError::Pending("block timestamp"));
+    if !asked_for(log, &UNION_TOPICS) {
+        return Ok(None);
     }
+    // Every union event is kept (an unreadable one too), with its time; a commit's freeze starts
+    // then, so a commit is never decoded with a time of 0.
+    let time = time_of(at)?;
     // A union's log that cannot be read sets that union aside, and only it.
-    Ok(match decode_union(log, at) {
-        Ok(event) => event.map(|event| stored(at, emitter, event)),
-        Err(reason) => Some(unreadable(at, emitter, reason)),
+    Ok(match decode_union(log, time) {
+        Ok(event) => event.map(|event| stored(at, time, emitter, event)),
+        Err(reason) => Some(stored(at, time, emitter, ChainEvent::Unreadable { reason })),
     })
 }
 
 /// Decodes a log of a known union; the error says why it cannot be.
-fn decode_union(log: &Log, at: &Position) -> Result<Option<ChainEvent>, String> {
+fn decode_union(log: &Log, time: u64) -> Result<Option<ChainEvent>, String> {
     use DataUnion::DataUnionEvents as Union;
-    if !asked_for(log, &UNION_TOPICS) {
-        return Ok(None);
-    }
     let decoded = Union::decode_log(&log.inner).map_err(|error| format!("DataUnion: {error}"))?.data;
     Ok(Some(match decoded {
         Union::MemberJoined(e) => ChainEvent::MemberJoined { member: e.member },
@@ -188,9 +189,7 @@ fn decode_union(log: &Log, at: &Position) -> Result<Option<ChainEvent>, String> 
         Union::NewCommit(e) => {
             let book_block = u64::try_from(e.blockNumber)
                 .map_err(|_| format!("NewCommit: block number {} does not fit 64 bits", e.blockNumber))?;
-            // `decode` refused a commit without a time before this.
-            let timestamp = at.timestamp.ok_or("NewCommit: no block time")?;
-            ChainEvent::Committed { book_block, root: e.root, book_hash: e.bookHash, timestamp }
+            ChainEvent::Committed { book_block, root: e.root, book_hash: e.bookHash, timestamp: time }
         }
         Union::Withdrawn(e) => ChainEvent::Withdrawn { member: e.member, recipient: e.recipient, amount: e.amount },
         Union::OperatorChanged(e) => ChainEvent::OperatorChanged { operator: e.newOperator },
@@ -263,16 +262,22 @@ fn decode_marketplace(log: &Log) -> Result<Option<ChainEvent>, alloy::sol_types:
     }))
 }
 
-fn unreadable(at: &Position, union: Address, reason: String) -> StoredEvent {
-    stored(at, union, ChainEvent::Unreadable { reason })
+fn unreadable(at: &Position, union: Address, reason: String) -> Result<StoredEvent, DecodeError> {
+    Ok(stored(at, time_of(at)?, union, ChainEvent::Unreadable { reason }))
 }
 
-fn stored(at: &Position, contract: Address, event: ChainEvent) -> StoredEvent {
+/// The time of the log's block, which every kept event carries.
+fn time_of(at: &Position) -> Result<u64, DecodeError> {
+    at.timestamp.ok_or(DecodeError::NoBlockTime { block: at.key.block, block_hash: at.block_hash })
+}
+
+fn stored(at: &Position, time: u64, contract: Address, event: ChainEvent) -> StoredEvent {
     StoredEvent {
         block: at.key.block,
         tx_index: at.key.transaction_index,
         log_index: at.key.log_index,
         block_hash: at.block_hash,
+        time,
         contract,
         event,
     }

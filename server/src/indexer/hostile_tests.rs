@@ -11,7 +11,7 @@ use alloy::sol_types::SolEvent;
 use coop::contracts::{DataToken, DataUnion, DataUnionFactory, Marketplace};
 use proptest::prelude::*;
 
-use super::decode::{Watched, decode, position};
+use super::decode::{DecodeError, Watched, decode, position};
 use crate::catalog::Catalog;
 use crate::live::ReadModel;
 use crate::store::StoredEvent;
@@ -259,6 +259,28 @@ fn a_commit_without_its_block_time_is_not_decoded_with_a_time_of_zero() {
     let at = position(&commit_log).unwrap();
 
     assert!(decode(&commit_log, &at, &WATCHED, &mut unions).is_err());
+}
+
+#[test]
+fn every_kept_event_carries_its_block_time_and_a_log_without_one_asks_for_it() {
+    let logs =
+        [log(5, 0, WATCHED.factory, created(UNION_A, U256::ZERO, U256::ZERO)), log(6, 0, UNION_A, joined(MEMBER))];
+    let times: Vec<u64> = stored(&logs).iter().map(|event| event.time).collect();
+    assert_eq!(times, [1_060, 1_072]);
+
+    let mut unions = HashSet::from([UNION_A]);
+    let mut payment = log(7, 0, WATCHED.data_token, revenue(UNION_A, U256::from(5u64)));
+    payment.block_timestamp = None;
+    let at = position(&payment).unwrap();
+    match decode(&payment, &at, &WATCHED, &mut unions) {
+        Err(DecodeError::NoBlockTime { block: 7, block_hash }) => assert_eq!(block_hash, at.block_hash),
+        other => panic!("a kept log without its time must ask for it, not be stored: {other:?}"),
+    }
+    // A transfer between two wallets is not kept: no block needs reading for it.
+    let mut between_wallets = log(7, 1, WATCHED.data_token, revenue(MEMBER, U256::from(5u64)));
+    between_wallets.block_timestamp = None;
+    let at = position(&between_wallets).unwrap();
+    assert!(matches!(decode(&between_wallets, &at, &WATCHED, &mut unions), Ok(None)));
 }
 
 /// The contracts and addresses a hostile log may come from.

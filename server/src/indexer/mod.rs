@@ -125,17 +125,21 @@ impl Indexer {
             let after = checkpoint.filter(|c| c.block + 1 == from).map(|c| c.hash);
             self.read_window(from, head.min(from + WINDOW_BLOCKS_PER_STEP - 1), after).await?
         };
-        let Read { to, to_hash, mut logs, mut block_hashes } = match read {
+        let Read { to, to_hash, logs, mut block_hashes } = match read {
             Ok(read) => read,
             Err(reason) => return Ok(Step::Retry { reason }),
         };
-        self.stamp_commits(&mut logs).await?;
-
         let mut unions = self.unions.clone();
         let mut events = Vec::new();
+        let mut times = HashMap::new();
         for log in &logs {
-            let at = decode::position(log)?;
-            match decode::decode(log, &at, &self.watched, &mut unions) {
+            let mut at = decode::position(log)?;
+            let mut decoded = decode::decode(log, &at, &self.watched, &mut unions);
+            if let Err(DecodeError::NoBlockTime { block_hash, .. }) = decoded {
+                at.timestamp = Some(self.block_time(block_hash, &mut times).await?);
+                decoded = decode::decode(log, &at, &self.watched, &mut unions);
+            }
+            match decoded {
                 Ok(Some(event)) => events.push(event),
                 Ok(None) => {}
                 Err(error @ DecodeError::Malformed { .. }) => {
@@ -309,27 +313,20 @@ impl Indexer {
         Ok(logs)
     }
 
-    /// Gives every commit log the time of its block, where the node left `blockTimestamp` out (most
-    /// do): a commit's freeze starts then, and a time of 0 would make a frozen commit look unlocked.
-    async fn stamp_commits(&self, logs: &mut [Log]) -> anyhow::Result<()> {
-        let mut times: HashMap<B256, u64> = HashMap::new();
-        for log in logs.iter_mut().filter(|log| decode::is_commit(log) && log.block_timestamp.is_none()) {
-            let hash = decode::position(log)?.block_hash;
-            let time = match times.get(&hash) {
-                Some(&time) => time,
-                None => {
-                    let block = self
-                        .chain
-                        .get_block_by_hash(hash)
-                        .await
-                        .with_context(|| format!("reading block {hash}"))?
-                        .ok_or_else(|| anyhow!("block {hash} of a commit is not known to the node"))?;
-                    *times.entry(hash).or_insert(block.header.timestamp)
-                }
-            };
-            log.block_timestamp = Some(time);
+    /// The time of the block `hash`, for logs the node gave without it (most nodes leave
+    /// `blockTimestamp` out); `times` keeps what was read, so a block is read once a step.
+    async fn block_time(&self, hash: B256, times: &mut HashMap<B256, u64>) -> anyhow::Result<u64> {
+        if let Some(&time) = times.get(&hash) {
+            return Ok(time);
         }
-        Ok(())
+        let block = self
+            .chain
+            .get_block_by_hash(hash)
+            .await
+            .with_context(|| format!("reading block {hash}"))?
+            .ok_or_else(|| anyhow!("block {hash} of a log is not known to the node"))?;
+        times.insert(hash, block.header.timestamp);
+        Ok(block.header.timestamp)
     }
 
     async fn header(&self, block: u64) -> anyhow::Result<Option<Header>> {

@@ -10,7 +10,9 @@ use alloy::primitives::{Address, U256};
 use alloy::providers::Provider;
 use anyhow::Context;
 use app::checkout::port::ssr::{Answer, Checkout, RequestCheckout};
-use app::checkout::port::{BuyerState, CheckoutQuote, PermitDomain, QuoteRequest, Subscription, Subscriptions, Terms};
+use app::checkout::port::{
+    BuyerState, CheckoutQuote, DaiValue, PermitDomain, QuoteRequest, Subscription, Subscriptions, Terms,
+};
 use app::checkout::quote::{Currency, Funds, Hop};
 use app::error::{AppError, Service};
 use axum::extract::Request;
@@ -176,6 +178,13 @@ impl Checkout for ChainCheckout {
                 .await
                 .map_err(refused)?;
             self.read_chain(&request, quoted).await.map_err(unavailable)
+        })
+    }
+
+    fn dai_value(&self, data: U256) -> Answer<'_, DaiValue> {
+        Box::pin(async move {
+            let (dai, block) = quotes::dai_value(&self.services, data).await.map_err(refused)?;
+            Ok(DaiValue { dai, block })
         })
     }
 

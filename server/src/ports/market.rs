@@ -5,10 +5,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use alloy::primitives::{Address, B256};
+use app::components::chart;
 use app::error::{AppError, Service};
 use app::market::ssr::{Answer, Market, RequestMarket};
 use app::market::{
-    PAGE_SIZE, ProductCard, ProductDetail, ProductPage, ProductQuery, RELATED, SellerListings, UnionFigures,
+    PAGE_SIZE, ProductCard, ProductDetail, ProductPage, ProductQuery, RELATED, SalesPoint, SellerListings, UnionFigures,
 };
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -176,19 +177,31 @@ impl Market for ServiceMarket {
 
     fn seller(&self, seller: Address) -> Answer<'_, SellerListings> {
         Box::pin(async move {
-            let (mut products, unions) = {
-                let models = self.services.models.read().await;
+            let mut listings = union_service::at_chain_time(&self.services, |models, chain_time| {
                 let filter = ProductFilter { owner: Some(seller), listed: Listed::All, ..ProductFilter::default() };
-                let products: Vec<ProductCard> = service::matching(&models, &filter)
-                    .into_iter()
-                    .map(|product| card(service::product(product, &models.unions), &models))
-                    .collect();
+                let listed = service::matching(models, &filter);
+                let ids: Vec<B256> = listed.iter().map(|product| product.id).collect();
+                let products =
+                    listed.into_iter().map(|product| card(service::product(product, &models.unions), models)).collect();
                 let every = Page { offset: 0, limit: u64::MAX };
                 let (_, unions) = union_service::list(&models.unions, Some(seller), every);
-                (products, unions.into_iter().map(figures).collect())
-            };
-            metadata::describe(&self.services.store, &mut products).await.map_err(unavailable)?;
-            Ok(SellerListings { seller, products, unions })
+                let history = service::sales_history(&models.catalog, &ids);
+                let sales = chart::sample(&history, chart::MOST_POINTS, |point| point.block)
+                    .into_iter()
+                    .map(|p| SalesPoint {
+                        at: p.at,
+                        purchases: p.purchases,
+                        subscribers: p.subscribers,
+                        revenue: p.revenue,
+                    })
+                    .collect();
+                let unions = unions.into_iter().map(figures).collect();
+                Ok(SellerListings { seller, products, unions, sales, chain_time })
+            })
+            .await
+            .map_err(refused)?;
+            metadata::describe(&self.services.store, &mut listings.products).await.map_err(unavailable)?;
+            Ok(listings)
         })
     }
 }

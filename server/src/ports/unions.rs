@@ -190,6 +190,7 @@ impl Unions for SessionUnions {
                 .into_iter()
                 .map(|p| HistoryPoint {
                     block: p.block,
+                    at: p.at,
                     active_members: p.active_members,
                     total_members: p.total_members,
                     revenue: p.revenue,
@@ -214,6 +215,7 @@ impl Unions for SessionUnions {
                     address: m.address,
                     active: m.active,
                     first_joined_block: m.first_joined_block,
+                    first_joined_at: m.first_joined_at,
                     earnings: m.earnings.0,
                     withdrawn: m.withdrawn.0,
                 })

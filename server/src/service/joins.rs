@@ -203,18 +203,7 @@ pub async fn file(services: &Services, union: Address, request: NewRequest) -> R
             "`signature` is not the member's signature of the join message",
         ));
     }
-    let secret_id = match request.secret.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(secret) => {
-            let value: B256 = secret
-                .parse()
-                .map_err(|_| bad(ErrorCode::MalformedSecret, "secret", "`secret` is not 0x and 64 hex digits"))?;
-            let id = services.store.find_join_secret(union, keccak256(value)).await?;
-            Some(id.ok_or_else(|| {
-                bad(ErrorCode::UnknownSecret, "secret", "`secret` is not a secret of this Data Union")
-            })?)
-        }
-    };
+    let secret_id = secret_of(services, union, request.secret.as_deref()).await?;
     let active = union_membership(services, union, member).await?;
     if active {
         return Err(ApiError::Conflict {
@@ -222,20 +211,8 @@ pub async fn file(services: &Services, union: Address, request: NewRequest) -> R
             message: format!("{member} is already a member"),
         });
     }
-    let (waiting_in_union, waiting_of_member) = services.store.waiting_join_requests(union, member).await?;
-    if secret_id.is_none() && waiting_in_union >= MAX_WAITING_PER_UNION {
-        return Err(ApiError::Conflict {
-            code: ErrorCode::QuotaExceeded,
-            message: format!("{union} has {waiting_in_union} requests waiting for its owner; try again later"),
-        });
-    }
-    if secret_id.is_none() && waiting_of_member >= MAX_WAITING_PER_MEMBER {
-        return Err(ApiError::Conflict {
-            code: ErrorCode::QuotaExceeded,
-            message: format!(
-                "{member} has {waiting_of_member} requests waiting in other unions; wait for their owners"
-            ),
-        });
+    if secret_id.is_none() {
+        check_quotas(services, union, member).await?;
     }
     served_here(services, union).await?;
     let status = JoinState::of_new_request(secret_id.is_some());
@@ -260,6 +237,39 @@ pub async fn file(services: &Services, union: Address, request: NewRequest) -> R
             message: format!("{member} already has a request that is {}", existing.status),
         }),
     }
+}
+
+/// The id of the union's join secret `secret` names, `None` without one; a 400 when it names none.
+async fn secret_of(services: &Services, union: Address, secret: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(secret) = secret.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
+    let value: B256 = secret
+        .parse()
+        .map_err(|_| bad(ErrorCode::MalformedSecret, "secret", "`secret` is not 0x and 64 hex digits"))?;
+    let id = services.store.find_join_secret(union, keccak256(value)).await?;
+    let id =
+        id.ok_or_else(|| bad(ErrorCode::UnknownSecret, "secret", "`secret` is not a secret of this Data Union"))?;
+    Ok(Some(id))
+}
+
+/// A request without a secret waits for the owner: a union, and a member, may have only so many
+/// waiting at once.
+async fn check_quotas(services: &Services, union: Address, member: Address) -> Result<(), ApiError> {
+    let (waiting_in_union, waiting_of_member) = services.store.waiting_join_requests(union, member).await?;
+    if waiting_in_union >= MAX_WAITING_PER_UNION {
+        return Err(ApiError::Conflict {
+            code: ErrorCode::QuotaExceeded,
+            message: format!("{union} has {waiting_in_union} requests waiting for its owner; try again later"),
+        });
+    }
+    if waiting_of_member >= MAX_WAITING_PER_MEMBER {
+        return Err(ApiError::Conflict {
+            code: ErrorCode::QuotaExceeded,
+            message: format!(
+                "{member} has {waiting_of_member} requests waiting in other unions; wait for their owners"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// `member`'s request to join `union`; `joined` also when the chain says so, `parted` once a joined

@@ -148,6 +148,41 @@ pub fn matching<'a>(models: &'a Models, filter: &ProductFilter) -> Vec<&'a catal
 }
 
 /// The products matching `filter`: how many, and the page asked for.
+/// A seller's sales after one block where something sold: running totals over all its products.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SalesPoint {
+    pub block: u64,
+    /// The block's time, seconds since 1970.
+    pub at: u64,
+    pub purchases: u64,
+    /// Addresses that ever subscribed, counted once per product.
+    pub subscribers: u64,
+    /// DATA paid, in wei.
+    pub revenue: U256,
+}
+
+/// What `products` sold together over time: one point per block where any of them sold something.
+pub fn sales_history(catalog: &Catalog, products: &[B256]) -> Vec<SalesPoint> {
+    let mut sales: Vec<&catalog::Sale> = products.iter().flat_map(|id| catalog.sales_of(id)).collect();
+    sales.sort_by_key(|sale| sale.block);
+    let mut history: Vec<SalesPoint> = Vec::new();
+    let mut total = SalesPoint { block: 0, at: 0, purchases: 0, subscribers: 0, revenue: U256::ZERO };
+    for sale in sales {
+        total = SalesPoint {
+            block: sale.block,
+            at: sale.at,
+            purchases: total.purchases + sale.purchases,
+            subscribers: total.subscribers + sale.new_subscribers,
+            revenue: total.revenue.saturating_add(sale.revenue),
+        };
+        match history.last_mut() {
+            Some(last) if last.block == sale.block => *last = total,
+            _ => history.push(total),
+        }
+    }
+    history
+}
+
 pub fn list(models: &Models, filter: &ProductFilter, page: Page) -> (usize, Vec<Product>) {
     let matching = matching(models, filter);
     let total = matching.len();
@@ -196,4 +231,62 @@ pub async fn subscriptions(services: &Services, subscriber: Address) -> Result<(
         Ok((models.as_of(), Subscriptions { subscriber, chain_time: now, subscriptions }))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain_event::{ChainEvent, ProductFields, StoredEvent};
+    use crate::live::ReadModel;
+
+    fn event(block: u64, event: ChainEvent) -> StoredEvent {
+        let (block_hash, contract) = (B256::ZERO, Address::ZERO);
+        StoredEvent { block, tx_index: 0, log_index: 0, block_hash, time: 100 * block, contract, event }
+    }
+
+    fn created(id: B256) -> StoredEvent {
+        let owner = Address::repeat_byte(1);
+        let (price_per_second, minimum_subscription_seconds) = (U256::from(1), U256::ZERO);
+        let fields = ProductFields {
+            id,
+            owner,
+            name: "x".into(),
+            beneficiary: owner,
+            price_per_second,
+            minimum_subscription_seconds,
+        };
+        event(1, ChainEvent::ProductCreated(fields))
+    }
+
+    fn bought(block: u64, product: B256, subscriber: u8, price: u64) -> [StoredEvent; 2] {
+        let subscriber = Address::repeat_byte(subscriber);
+        let end_timestamp = U256::from(1_000_000);
+        let (add_seconds, price) = (U256::from(1), U256::from(price));
+        [
+            event(block, ChainEvent::Subscribed { product, subscriber, end_timestamp }),
+            event(block, ChainEvent::Purchased { product, subscriber, payer: subscriber, add_seconds, price }),
+        ]
+    }
+
+    #[test]
+    fn a_sellers_sales_add_up_over_its_products_block_by_block() {
+        let (a, b, elsewhere) = (B256::repeat_byte(0xa), B256::repeat_byte(0xb), B256::repeat_byte(0xc));
+        let mut events = vec![created(a), created(b), created(elsewhere)];
+        events.extend(bought(3, a, 7, 10));
+        events.extend(bought(3, b, 7, 5));
+        events.extend(bought(5, elsewhere, 8, 1_000));
+        events.extend(bought(6, a, 7, 10));
+        let catalog = Catalog::build(&events, 6);
+
+        let point = |block, purchases, subscribers, revenue: u64| SalesPoint {
+            block,
+            at: 100 * block,
+            purchases,
+            subscribers,
+            revenue: U256::from(revenue),
+        };
+        // One subscriber of two products counts for each; a renewal is a purchase, not a subscriber.
+        assert_eq!(sales_history(&catalog, &[a, b]), [point(3, 2, 2, 15), point(6, 3, 2, 25)]);
+        assert!(sales_history(&catalog, &[]).is_empty());
+    }
 }

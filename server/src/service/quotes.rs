@@ -33,7 +33,8 @@ pub struct Quote {
     pub price: Wei,
     /// Wei of `currency` to pay (the router's `getAmountsIn`), slippage not included.
     pub amount_in: Wei,
-    /// The swap path: `[WETH, DATA]` for ETH, `[DAI, WETH, DATA]` for DAI, empty for DATA.
+    /// The swap path: `[WETH, DATA]` for ETH, `[DAI, WETH, DATA]` for DAI, empty for DATA and for a
+    /// free product.
     #[schema(value_type = Vec<AnswerAddress>)]
     pub path: Vec<Address>,
     /// The block the pools were read at (the same as `asOfBlock`).
@@ -63,6 +64,8 @@ pub async fn quote(services: &Services, id: B256, seconds: U256, currency: Curre
         reason: "the server has no deployment file, so it knows no Uniswap router".to_owned(),
     })?;
     let path = match currency {
+        // A free product costs nothing in any currency, and is not bought through the pools.
+        _ if price.is_zero() => Vec::new(),
         Currency::Eth => vec![deployment.weth, deployment.data_token],
         Currency::Dai => vec![deployment.dai_token, deployment.weth, deployment.data_token],
         Currency::Data => Vec::new(),
@@ -79,6 +82,38 @@ pub async fn quote(services: &Services, id: B256, seconds: U256, currency: Curre
         path,
         block,
     })
+}
+
+/// What `data` DATA wei would sell for in DAI through the pools (`[DATA, WETH, DAI]`, the
+/// router's `getAmountsOut`) at the block the catalog stands at, and that block: a member's
+/// earnings in money people know, with no outside price feed. Zero DATA is worth zero without a
+/// call.
+pub async fn dai_value(services: &Services, data: U256) -> Result<(U256, u64), ApiError> {
+    let block = services.models.catalog().await.as_of();
+    if data.is_zero() {
+        return Ok((U256::ZERO, block));
+    }
+    let deployment = services.deployment.as_ref().ok_or_else(|| ApiError::Unavailable {
+        code: ErrorCode::NotDeployed,
+        reason: "the server has no deployment file, so it knows no Uniswap router".to_owned(),
+    })?;
+    let router = UniswapV2Router02::new(deployment.uniswap_router, services.chain.clone());
+    let path = vec![deployment.data_token, deployment.weth, deployment.dai_token];
+    let call = router.getAmountsOut(data, path).block(BlockId::number(block));
+    match tokio::time::timeout(TIMEOUT, call.call()).await {
+        Err(_) => Err(ApiError::chain_unavailable(format!("no answer within {} s", TIMEOUT.as_secs()))),
+        Ok(Ok(amounts)) => {
+            let dai =
+                amounts.last().copied().ok_or_else(|| ApiError::chain_unavailable("the router answered no amounts"))?;
+            Ok((dai, block))
+        }
+        Ok(Err(error)) if error.as_revert_data().is_some() => Err(ApiError::BadRequest {
+            code: ErrorCode::InsufficientLiquidity,
+            message: format!("`amount`: the pools cannot take {data} DATA wei at block {block}"),
+            field: Some("amount"),
+        }),
+        Ok(Err(error)) => Err(ApiError::chain_unavailable(error)),
+    }
 }
 
 /// `getAmountsIn(price, path)[0]` at `block`. A revert means the pools cannot supply that much DATA.

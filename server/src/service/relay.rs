@@ -162,20 +162,7 @@ pub async fn relay(
     let fee = crate::api::params::positive_amount(&signed.fee, "fee")?;
     let signature = parse_signature(&signed.signature)?;
     let quote = quote(services, union, member).await?;
-    if fee < quote.fee.0 {
-        return Err(ApiError::BadRequest {
-            code: ErrorCode::FeeTooLow,
-            message: format!("fee: at least {} DATA wei is needed to pay the gas now", quote.fee.0),
-            field: Some("fee"),
-        });
-    }
-    if fee >= quote.withdrawable.0 {
-        return Err(ApiError::BadRequest {
-            code: ErrorCode::FeeTooLow,
-            message: format!("fee: it would take all of the {} DATA wei withdrawable", quote.withdrawable.0),
-            field: Some("fee"),
-        });
-    }
+    check_fee(fee, &quote)?;
     let withdrawal = Withdrawal { member, recipient, fee, nonce: quote.nonce.0, deadline: U256::from(signed.deadline) };
     let digest = withdrawal.eip712_signing_hash(&withdrawal_domain(services.chain_id, union));
     if signature.recover_address_from_prehash(&digest).ok() != Some(member) {
@@ -226,7 +213,26 @@ pub async fn relay(
             message: format!("a withdrawal of {member} from {union} is already on its way"),
         });
     }
-    // Mining can take longer than a request may: the relayer sends on its own, one at a time.
+    send_later(services, union, member, input)?;
+    Ok(Relayed { amount: Wei(quote.withdrawable.0 - fee), fee: Wei(fee) })
+}
+
+/// The fee pays the gas now and leaves the member something.
+fn check_fee(fee: U256, quote: &RelayQuote) -> Result<(), ApiError> {
+    let too_low = |message: String| ApiError::BadRequest { code: ErrorCode::FeeTooLow, message, field: Some("fee") };
+    if fee < quote.fee.0 {
+        return Err(too_low(format!("fee: at least {} DATA wei is needed to pay the gas now", quote.fee.0)));
+    }
+    if fee >= quote.withdrawable.0 {
+        return Err(too_low(format!("fee: it would take all of the {} DATA wei withdrawable", quote.withdrawable.0)));
+    }
+    Ok(())
+}
+
+/// Sends the withdrawal `input` to `union` from the relayer's key, after the request is answered:
+/// mining can take longer than a request may. The relayer sends one at a time; `(union, member)`
+/// stays in flight until the withdrawal is mined or fails.
+fn send_later(services: &Services, union: Address, member: Address, input: Vec<u8>) -> Result<(), ApiError> {
     let (sending, serving) = (services.relayer.clone().ok_or_else(no_relayer)?, services.serving.clone());
     tokio::spawn(async move {
         let _one_at_a_time = sending.sending.lock().await;
@@ -240,7 +246,7 @@ pub async fn relay(
         }
         sending.in_flight().remove(&(union, member));
     });
-    Ok(Relayed { amount: Wei(quote.withdrawable.0 - fee), fee: Wei(fee) })
+    Ok(())
 }
 
 /// The union's custom error, named, when the node passed it on; else the node's message.

@@ -349,6 +349,8 @@ fn per_member_month(member_shares: U256, members: u64, age_secs: u64) -> U256 {
 #[serde(rename_all = "camelCase")]
 pub struct Point {
     pub block: u64,
+    /// The block's time, seconds since 1970.
+    pub at: u64,
     pub active_members: u64,
     pub total_members: u64,
     /// Revenue received up to and including this block.
@@ -359,6 +361,7 @@ pub struct Point {
 pub fn history(union: &Union) -> Vec<Point> {
     let point = |p: &crate::unions::HistoryPoint| Point {
         block: p.block,
+        at: p.at,
         active_members: p.active_members,
         total_members: p.total_members,
         revenue: Wei(p.revenue),
@@ -406,6 +409,8 @@ pub struct Member {
     #[schema(schema_with = active_or_parted)]
     pub status: MemberStatus,
     pub first_joined_block: u64,
+    /// The time of that block, seconds since 1970.
+    pub first_joined_at: u64,
     pub withdrawn: Wei,
 }
 
@@ -454,6 +459,7 @@ fn member(union: &Union, view: MemberView, first_joined_block: u64) -> Member {
         active: view.active,
         status: if view.active { MemberStatus::Active } else { MemberStatus::Parted },
         first_joined_block,
+        first_joined_at: union.time_of(first_joined_block).unwrap_or_default(),
         withdrawn: Wei(union.withdrawn(&view.address)),
     }
 }
@@ -471,6 +477,9 @@ pub struct Figures {
     /// `null` for an owner's leaf that never joined.
     #[schema(required = true)]
     pub first_joined_block: Option<u64>,
+    /// The time of that block, seconds since 1970; `null` with it.
+    #[schema(required = true)]
+    pub first_joined_at: Option<u64>,
     /// Lifetime earnings now.
     pub earnings: Wei,
     /// Lifetime earnings in the latest commit.
@@ -523,6 +532,7 @@ pub fn figures(union: &Union, member: Address, now: u64) -> Option<Figures> {
         leaf_index: view.index,
         active: view.active,
         first_joined_block: union.first_joined(&member),
+        first_joined_at: union.first_joined(&member).and_then(|block| union.time_of(block)),
         earnings: Wei(figures.earnings),
         committed: Wei(figures.committed),
         withdrawable: Wei(figures.withdrawable),

@@ -81,13 +81,14 @@ impl Store {
             let (kind, payload) = stored_form(&event.event);
             let inserted = sqlx::query(
                 "INSERT INTO chain_events \
-                 (block_number, tx_index, log_index, block_hash, contract, kind, payload) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                 (block_number, tx_index, log_index, block_hash, block_time, contract, kind, payload) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
             )
             .bind(to_db(event.block)?)
             .bind(to_db(event.tx_index)?)
             .bind(to_db(event.log_index)?)
             .bind(event.block_hash.to_string())
+            .bind(to_db(event.time)?)
             .bind(event.contract.to_checksum(None))
             .bind(kind)
             .bind(payload)
@@ -184,7 +185,7 @@ impl Store {
     /// Events with `from <= block <= to`, in chain order.
     pub async fn events(&self, from: u64, to: u64) -> Result<Vec<StoredEvent>, StoreError> {
         let rows = sqlx::query(
-            "SELECT block_number, tx_index, log_index, block_hash, contract, kind, payload \
+            "SELECT block_number, tx_index, log_index, block_hash, block_time, contract, kind, payload \
              FROM chain_events WHERE block_number >= $1 AND block_number <= $2 \
              ORDER BY block_number, tx_index, log_index",
         )
@@ -244,8 +245,8 @@ fn stored_form(event: &ChainEvent) -> (&'static str, String) {
 }
 
 fn decode_event(row: &AnyRow) -> Result<StoredEvent, StoreError> {
-    let kind: String = row.try_get(5)?;
-    let payload: String = row.try_get(6)?;
+    let kind: String = row.try_get(6)?;
+    let payload: String = row.try_get(7)?;
     let corrupt = || StoreError::Corrupt { column: "payload", value: format!("{kind} {payload}") };
     let fields: serde_json::Value = serde_json::from_str(&payload).map_err(|_| corrupt())?;
     let event =
@@ -255,7 +256,8 @@ fn decode_event(row: &AnyRow) -> Result<StoredEvent, StoreError> {
         tx_index: from_db("tx_index", row.try_get(1)?)?,
         log_index: from_db("log_index", row.try_get(2)?)?,
         block_hash: parse_db("block_hash", row.try_get(3)?)?,
-        contract: parse_db("contract", row.try_get(4)?)?,
+        time: from_db("block_time", row.try_get(4)?)?,
+        contract: parse_db("contract", row.try_get(5)?)?,
         event,
     })
 }

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use alloy::primitives::Address;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -18,7 +17,7 @@ use futures::{Stream, StreamExt};
 use utoipa::IntoParams;
 
 use super::api::{MAX_EXACT, StreamPath, stream_key};
-use super::store::{Stored, StreamKey, live};
+use super::store::{Stored, StreamKey, following, retry_after};
 use crate::api::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::api::params::Params;
 use crate::auth::SignedIn;
@@ -153,7 +152,8 @@ async fn start(services: &Services, stream: &StreamKey, query: &Params) -> Resul
 /// The stream's messages from offset `from` on, until the server stops or `reader` may no longer
 /// read. Access is checked again before the first message of each new block the server stands at:
 /// a subscription that ends (or a stream removed) ends the feed within a block, and a burst of
-/// messages within one block costs one check.
+/// messages within one block costs one check. A store failing for a moment does not end it (see
+/// [`following`]); a check that cannot be made holds the next message back until it can.
 async fn checked_feed(
     services: Arc<Services>,
     stream: StreamKey,
@@ -161,22 +161,41 @@ async fn checked_feed(
     from: u64,
 ) -> impl Stream<Item = Stored> + Send + 'static {
     let closed = services.streams.closed();
-    let feed = live(services.streams.store.clone(), stream.clone(), from).take_until(closed);
-    let checked_at = Arc::new(AtomicU64::new(services.models.as_of().await));
-    feed.then(move |item| {
-        let (services, stream, checked_at) = (services.clone(), stream.clone(), checked_at.clone());
-        async move {
-            let stored = item.ok()?;
+    let mut checked_at = services.models.as_of().await;
+    let feed = async_stream::stream! {
+        let mut messages = std::pin::pin!(following(services.streams.store.clone(), stream.clone(), from));
+        while let Some(stored) = messages.next().await {
             let block = services.models.as_of().await;
-            if checked_at.swap(block, Ordering::Relaxed) != block {
-                service::full_access(&services, &stream, reader).await.ok()?;
+            if block != checked_at {
+                if !may_still_read(&services, &stream, reader).await {
+                    return;
+                }
+                checked_at = block;
             }
-            Some(stored)
+            yield stored;
         }
-    })
-    .take_while(|item| std::future::ready(item.is_some()))
-    .filter_map(std::future::ready)
+    };
+    feed.take_until(closed)
 }
+
+/// Whether `reader` may still read `stream`. False when refused, and when the check could not be
+/// made after a few tries: the feed then ends, and the reader may connect again.
+async fn may_still_read(services: &Services, stream: &StreamKey, reader: Option<Address>) -> bool {
+    for attempt in 1..=CHECK_TRIES {
+        let error = match service::full_access(services, stream, reader).await {
+            Ok(()) => return true,
+            Err(ApiError::Unexpected(error)) => error.to_string(),
+            Err(ApiError::Unavailable { reason, .. }) => reason,
+            Err(_refused) => return false,
+        };
+        tracing::warn!(target: "streams", %stream, attempt, %error, "a reader's access could not be checked");
+        tokio::time::sleep(retry_after(attempt)).await;
+    }
+    false
+}
+
+/// Tries of an access check that fails for reasons other than a refusal.
+const CHECK_TRIES: u32 = 5;
 
 /// How often a quiet socket is pinged: keeps proxies from closing it, and finds clients that are gone.
 const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(15);

@@ -10,7 +10,7 @@
 //! again. Messages older than the server's retention leave by the stream's `max_age`.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alloy::primitives::{Address, B256};
@@ -47,7 +47,8 @@ pub struct Nats {
     /// Replicas of each JetStream stream (1 on a single NATS server; 3 in a cluster).
     replicas: usize,
     streams: tokio::sync::Mutex<HashMap<StreamKey, jetstream::stream::Stream>>,
-    feeds: Mutex<HashMap<StreamKey, broadcast::Sender<Stored>>>,
+    /// One NATS consumer per followed stream, shared by its readers on this instance.
+    feeds: Arc<Mutex<HashMap<StreamKey, broadcast::Sender<Stored>>>>,
 }
 
 fn hex(product: &B256) -> String {
@@ -92,7 +93,7 @@ impl Nats {
             max_age,
             replicas,
             streams: tokio::sync::Mutex::new(HashMap::new()),
-            feeds: Mutex::new(HashMap::new()),
+            feeds: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
@@ -260,7 +261,7 @@ impl StreamStore for Nats {
         let mut messages = consumer.messages().await.context("following a stream on NATS")?;
         let (feed, receiver) = broadcast::channel(FEED_CAPACITY);
         self.feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key.clone(), feed.clone());
-        let name = key.to_string();
+        let (name, key, feeds) = (key.to_string(), key.clone(), self.feeds.clone());
         tokio::spawn(async move {
             let mut idle = tokio::time::interval(Duration::from_secs(30));
             loop {
@@ -278,6 +279,12 @@ impl StreamStore for Nats {
                 if feed.receiver_count() == 0 {
                     break;
                 }
+            }
+            // Closing the channel tells its readers to watch again: a consumer NATS ended is not
+            // left in the map, where new readers would wait on it forever.
+            let mut feeds = feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if feeds.get(&key).is_some_and(|kept| kept.same_channel(&feed)) {
+                feeds.remove(&key);
             }
         });
         Ok(receiver)

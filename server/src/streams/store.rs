@@ -152,3 +152,42 @@ pub fn live(store: std::sync::Arc<dyn StreamStore>, stream: StreamKey, from: u64
         }
     })
 }
+
+/// [`live`] that a failure does not end: after an error (a NATS consumer lost while another
+/// instance dies, a store that does not answer for a moment) it follows again from the first offset
+/// not yet sent, after a pause that grows while the failures go on. What a reader gets is still
+/// every message once, in order. It never ends by itself: whoever reads it stops when done.
+pub fn following(
+    store: std::sync::Arc<dyn StreamStore>,
+    stream: StreamKey,
+    from: u64,
+) -> impl Stream<Item = Stored> + Send {
+    async_stream::stream! {
+        let mut next = from;
+        let mut failures = 0u32;
+        loop {
+            let mut messages = live(store.clone(), stream.clone(), next);
+            while let Some(item) = futures::StreamExt::next(&mut messages).await {
+                match item {
+                    Ok(stored) => {
+                        failures = 0;
+                        next = stored.offset + 1;
+                        yield stored;
+                    }
+                    Err(error) => {
+                        tracing::warn!(target: "streams", %stream, next, %error, "a live feed follows again after an error");
+                        break;
+                    }
+                }
+            }
+            failures += 1;
+            tokio::time::sleep(retry_after(failures)).await;
+        }
+    }
+}
+
+/// The pause before the `attempt`-th try again: 100 ms, doubling, at most 5 s.
+pub fn retry_after(attempt: u32) -> std::time::Duration {
+    let millis = 100u64 << attempt.saturating_sub(1).min(6);
+    std::time::Duration::from_millis(millis.min(5_000))
+}

@@ -76,6 +76,44 @@ async fn a_product_is_created_updated_deleted_and_redeployed_by_its_owner() {
     send(chain.marketplace(BUYER).buy(id, U256::from(20), price, beneficiary)).await;
 }
 
+/// A product priced at 0 is open data: anyone subscribes with `buy` and a maximum of 0, paying nothing
+/// and needing no allowance, and has the subscription a payment would give; a price the seller sets
+/// afterwards is refused to such a buyer rather than charged.
+#[tokio::test]
+async fn a_free_product_is_subscribed_to_without_paying() {
+    let chain = Chain::start().await;
+    let (beneficiary, days) = (chain.address(OTHER), U256::from(86_400));
+    let id = chain.create_product(OWNER, "Open data", beneficiary, U256::ZERO, U256::from(3600)).await;
+    let buyer = chain.address(BUYER);
+    let (buyer_before, beneficiary_before) = (chain.data_balance(buyer).await, chain.data_balance(beneficiary).await);
+
+    let market = chain.marketplace(BUYER);
+    let receipt = send(market.buy(id, days, U256::ZERO, beneficiary)).await;
+    let bought = event::<Marketplace::Purchased>(&receipt);
+    assert_eq!((bought.subscriber, bought.price), (buyer, U256::ZERO));
+    let subscription = market.getSubscription(id, buyer).call().await.unwrap();
+    assert!(subscription.isValid);
+    assert_eq!(subscription.endTimestamp, U256::from(chain.timestamp().await) + days);
+    assert_eq!(chain.data_balance(buyer).await, buyer_before, "the buyer paid nothing");
+    assert_eq!(chain.data_balance(beneficiary).await, beneficiary_before);
+
+    // The minimum still holds for a new subscription.
+    let error = revert::<E, _, _>(chain.marketplace(MEMBER).buy(id, U256::from(60), U256::ZERO, beneficiary)).await;
+    assert_eq!(
+        error,
+        E::SubscriptionTooShort(Marketplace::SubscriptionTooShort {
+            addSeconds: U256::from(60),
+            minimumSubscriptionSeconds: U256::from(3600),
+        })
+    );
+
+    // Once the seller sets a price, a buyer who agreed to 0 is refused, not charged.
+    let price = U256::from(PRICE_PER_SECOND);
+    send(chain.marketplace(OWNER).updateProduct(id, "Open data".into(), beneficiary, price, U256::from(3600))).await;
+    let error = revert::<E, _, _>(market.buy(id, days, U256::ZERO, beneficiary)).await;
+    assert_eq!(error, E::TermsChanged(Marketplace::TermsChanged { productId: id, pricePerSecond: price, beneficiary }));
+}
+
 #[tokio::test]
 async fn bad_product_terms_are_refused() {
     let (chain, id) = setup().await;
@@ -86,8 +124,6 @@ async fn bad_product_terms_are_refused() {
     let error =
         revert::<E, _, _>(owner.createProduct(weather, "x".into(), beneficiary, U256::from(1), U256::ZERO)).await;
     assert_eq!(error, E::ProductExists(Marketplace::ProductExists { productId: id }));
-    let error = revert::<E, _, _>(market.createProduct(other, "x".into(), beneficiary, U256::ZERO, U256::ZERO)).await;
-    assert_eq!(error, E::FreeProduct(Marketplace::FreeProduct {}));
     let error =
         revert::<E, _, _>(market.createProduct(other, "x".into(), Address::ZERO, U256::from(1), U256::ZERO)).await;
     assert_eq!(error, E::ZeroAddress(Marketplace::ZeroAddress {}));

@@ -885,7 +885,8 @@ impl World {
         let mut events = Vec::new();
         for log in &logs {
             let mut at = decode::position(log).unwrap();
-            if at.timestamp.is_none() && decode::is_commit(log) {
+            // Every kept event carries its block's time; a node may leave it out of the log.
+            if at.timestamp.is_none() {
                 let block = provider.get_block_by_number(at.key.block.into()).await.unwrap().unwrap();
                 at.timestamp = Some(block.header.timestamp);
             }

@@ -187,6 +187,11 @@ pub fn CategoryField(state: EditorState) -> impl IntoView {
 fn exact_price(draft: &Draft) -> Option<String> {
     let period = draft.period();
     let price = coop::amount::parse_units(draft.price.trim(), DATA_DECIMALS).ok()?;
+    if price.is_zero() {
+        return Some(
+            "Free: anyone may subscribe without paying, and the subscription is recorded like a paid one.".to_owned(),
+        );
+    }
     let per_second = coop::amount::per_second(price, period);
     if per_second.is_zero() {
         return None;
@@ -239,7 +244,7 @@ pub fn PriceFields(state: EditorState) -> impl IntoView {
                     </select>
                 </div>
             </div>
-            <FieldMessage state field=DraftField::Price hint="for example 5 or 0.25; buyers pay by the second" />
+            <FieldMessage state field=DraftField::Price hint="for example 5 or 0.25, or 0 for a free product; buyers pay by the second" />
             <p class="mt-1 text-xs text-stone-600" data-testid="price-per-second">
                 {move || state.draft.with(exact_price)}
             </p>

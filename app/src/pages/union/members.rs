@@ -1,4 +1,4 @@
-//! The member list: every address that ever joined, parted ones too, with status, join block,
+//! The member list: every address that ever joined, parted ones too, with status, join time,
 //! earnings and withdrawals; searched by address and filtered by status through the URL (a plain GET
 //! form, so it works without JavaScript); the owner can remove active members.
 
@@ -6,7 +6,7 @@ use alloy_primitives::Address;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::format::data_exact;
+use super::format::{data_exact, utc};
 use crate::unions::{
     MEMBERS_PAGE, MemberPage, MemberQuery, MemberRow, MemberStatus, RemoveMember, live, union_members,
 };
@@ -152,7 +152,9 @@ fn Member(
         <tr class="border-t border-stone-100" data-member=address.clone()>
             <td class=format!("{CELL} font-mono text-xs break-all")>{address.clone()}</td>
             <td class=CELL><StatusBadge active=member.active /></td>
-            <td class=format!("{CELL} tabular-nums")>{format!("block {}", member.first_joined_block)}</td>
+            <td class=format!("{CELL} tabular-nums") title=format!("block {}", member.first_joined_block)>
+                {utc(member.first_joined_at)}
+            </td>
             <td class=format!("{CELL} tabular-nums")>{data_exact(member.earnings)}</td>
             <td class=format!("{CELL} tabular-nums")>{data_exact(member.withdrawn)}</td>
             <Show when=move || is_owner.get()>

@@ -64,6 +64,7 @@ fn Dashboard(initial: UnionStats) -> impl IntoView {
     let stats = live(initial, block, move || async move { get_union_stats(union).await.ok()? });
     let is_owner = Signal::derive(move || wallet.signed_in().is_some_and(|who| who.address == owner));
     let as_of = Signal::derive(move || stats.with(|s| s.as_of_block));
+    let now = Signal::derive(move || stats.with(|s| s.chain_time));
     let fee = Signal::derive(move || stats.with(|s| s.admin_fee_percent.clone()));
     let product_links = products
         .into_iter()
@@ -79,7 +80,9 @@ fn Dashboard(initial: UnionStats) -> impl IntoView {
                 <p class="mt-1 flex flex-wrap gap-x-3 text-sm text-stone-600">
                     <span>"Owner " <span class="break-all font-mono text-xs">{owner.to_checksum(None)}</span></span>
                     <span class="flex gap-2">"Products: " {product_links}</span>
-                    <span data-as-of=move || as_of.get()>{move || format!("As of block {}", as_of.get())}</span>
+                    <span data-as-of=move || as_of.get()>
+                        {move || format!("As of {} (block {})", format::utc(now.get()), as_of.get())}
+                    </span>
                     <span>{move || stats.with(commit_line)}</span>
                 </p>
             </header>
@@ -87,7 +90,7 @@ fn Dashboard(initial: UnionStats) -> impl IntoView {
             {view! { <moved::Moved stats /> }.into_any()}
             {view! { <tiles::StatTiles stats /> }.into_any()}
             {view! { <protection::Protection stats /> }.into_any()}
-            {view! { <charts::UnionCharts union block as_of /> }.into_any()}
+            {view! { <charts::UnionCharts union block now /> }.into_any()}
             {view! { <contributions::UnionContributions union block /> }.into_any()}
             {view! { <members::MemberList union block is_owner /> }.into_any()}
             <Show
