@@ -15,6 +15,20 @@ export async function rpc(method, params = []) {
   return body.result;
 }
 
+/**
+ * Stops the chain from mining, so a transaction stays pending: `coop dev` runs anvil with a block
+ * every second, which `evm_setAutomine(false)` alone does not stop.
+ */
+export async function pauseMining() {
+  await rpc("evm_setAutomine", [false]);
+  await rpc("evm_setIntervalMining", [0]);
+}
+
+/** Mines again as `coop dev` does: a block every second. */
+export async function resumeMining() {
+  await rpc("evm_setIntervalMining", [1]);
+}
+
 /** Moves the chain's clock past a freeze period and mines a block at the new time. */
 export async function passTime(seconds) {
   await rpc("evm_increaseTime", [seconds]);

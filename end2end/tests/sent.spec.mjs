@@ -1,7 +1,7 @@
 // A transaction sent from a page is remembered in the browser: after a reload and on another page
 // the header still shows it, with its hash, until it is mined (then how it ended, until dismissed).
 import { test, expect } from "../support/fixtures.mjs";
-import { rpc } from "../support/unions.mjs";
+import { pauseMining, resumeMining, rpc } from "../support/unions.mjs";
 
 test("a pending transaction survives a reload and another page, and shows how it ended", async ({ page, wallet }) => {
   await wallet.useAccount(1); // the seller of the demo's weather stations
@@ -17,7 +17,7 @@ test("a pending transaction survives a reload and another page, and shows how it
   await expect(grant).toBeVisible();
 
   const sent = page.getByTestId("sent-tx");
-  await rpc("evm_setAutomine", [false]);
+  await pauseMining();
   try {
     await grant.getByLabel("Address").fill(wallet.accounts[8]);
     await grant.getByLabel("Days").fill("2");
@@ -36,7 +36,7 @@ test("a pending transaction survives a reload and another page, and shows how it
 
     await rpc("evm_mine", []);
   } finally {
-    await rpc("evm_setAutomine", [true]);
+    await resumeMining();
   }
   await expect(sent).toContainText(/Granting access: confirmed in block \d+\./, { timeout: 20_000 });
   await sent.getByRole("button", { name: "Dismiss" }).click();
