@@ -295,8 +295,13 @@ test("a seller publishes a free product and anyone subscribes to it without payi
   await expect(page.getByTestId("price-per-second")).toContainText("Free: anyone may subscribe without paying");
   await page.getByRole("button", { name: "Publish" }).click();
   await expect(page.getByTestId("tx-progress")).toContainText("Confirmed in block", { timeout: 30_000 });
-  const [saved] = (await drafts(page)).filter((draft) => draft.name === "Open noise levels");
-  expect((await (await page.request.get(`/api/v1/products/${saved.productId}`)).json()).pricePerSecond).toBe("0");
+  // The draft learns its product's id once the listing is mined.
+  const published = async () => (await drafts(page)).find((draft) => draft.name === "Open noise levels")?.productId;
+  await expect.poll(published, { timeout: 20_000 }).toMatch(/^0x[0-9a-f]{64}$/);
+  const saved = { productId: await published() };
+  await expect
+    .poll(async () => (await (await page.request.get(`/api/v1/products/${saved.productId}`)).json()).pricePerSecond, { timeout: 20_000 })
+    .toBe("0");
 
   // The marketplace marks it free; its page offers a subscription for nothing instead of the checkout.
   await expect(async () => {

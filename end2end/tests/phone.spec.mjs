@@ -1,6 +1,6 @@
-// Phones: every page fits a 360-414 px screen without scrolling sideways, the header folds its
-// links into a menu with touch targets of at least 44 px, and a mistyped address in a link is
-// named as such instead of being taken for "no wallet".
+// Phones: every page fits a 360-414 px screen without scrolling sideways and has no control (button,
+// field, menu) under 44 px; the header folds its links into a menu with touch targets of at least
+// 44 px; and a mistyped address in a link is named as such instead of being taken for "no wallet".
 import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
 import { everyPage } from "../support/pages.mjs";
 
@@ -8,6 +8,17 @@ const WIDTHS = [360, 390, 414];
 
 async function sidewaysOverflow(page) {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+/** The controls a thumb presses (buttons, fields, menus) that are less than 44 px tall, named. */
+async function smallTargets(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll("button, select, textarea, summary, input:not([type=checkbox]):not([type=radio]):not([type=hidden]), a[role=button]")]
+      // A visually hidden file input is pressed through its label.
+      .filter((element) => element.checkVisibility() && !element.classList.contains("sr-only"))
+      .filter((element) => element.getBoundingClientRect().height < 44)
+      .map((element) => `${element.tagName.toLowerCase()} "${(element.textContent || element.getAttribute("aria-label") || element.name || "").trim().slice(0, 30)}" (${Math.round(element.getBoundingClientRect().height)} px)`),
+  );
 }
 
 /** The elements that reach past the right edge, to name in a failure. */
@@ -25,12 +36,16 @@ for (const width of WIDTHS) {
     // Every page in turn, each loaded and hydrated: more than one test's usual minute on a busy machine.
     test.setTimeout(240_000);
     await page.setViewportSize({ width, height: 800 });
+    const small = {};
     for (const path of await everyPage(page)) {
       await page.goto(path);
       await page.waitForFunction(() => window.__coopHydrated === true);
       const past = await sidewaysOverflow(page);
       expect(past, `${path} at ${width} px: ${(await overflowing(page)).join(", ")}`).toBeLessThanOrEqual(0);
+      const found = await smallTargets(page);
+      if (found.length > 0) small[path] = found;
     }
+    expect(small, `controls under 44 px at ${width} px, by page`).toEqual({});
   });
 }
 

@@ -25,7 +25,7 @@ const REFRESH_MS: u64 = 12_000;
 /// What the page says when the server gave no quote at all.
 const NO_PRICES: &str = "prices are not available right now; try again in a moment";
 
-const INPUT: &str = "mt-1 w-full rounded-lg border border-stone-300 px-3 py-2 text-sm";
+const INPUT: &str = "mt-1 min-h-11 w-full rounded-lg border border-stone-300 px-3 py-2 text-sm";
 
 /// A quote and the buyer's clock when it arrived (the deadline counts from it).
 type Dated = (CheckoutQuote, u64);
@@ -335,7 +335,7 @@ fn SlippageAndDeadline(choices: Choices) -> impl IntoView {
     let Choices { slippage, minutes, .. } = choices;
     view! {
         <details class="text-sm">
-            <summary class="cursor-pointer text-stone-600">"Slippage and deadline"</summary>
+            <summary class="flex min-h-11 cursor-pointer items-center text-stone-600">"Slippage and deadline"</summary>
             <div class="mt-2 grid grid-cols-2 gap-3 sm:max-w-sm">
                 <label>"Slippage (%)"
                     <input class=INPUT aria-label="Slippage (%)" prop:value=slippage on:input=move |ev| slippage.set(event_target_value(&ev)) />

@@ -75,9 +75,9 @@ pub fn HomePage() -> impl IntoView {
                                 aria-selected=move || (role.get() == tab).to_string()
                                 class=move || {
                                     if role.get() == tab {
-                                        "rounded-md bg-white px-4 py-2 text-sm font-medium shadow"
+                                        "min-h-11 rounded-md bg-white px-4 py-2 text-sm font-medium shadow"
                                     } else {
-                                        "rounded-md px-4 py-2 text-sm text-stone-600 hover:text-stone-900"
+                                        "min-h-11 rounded-md px-4 py-2 text-sm text-stone-600 hover:text-stone-900"
                                     }
                                 }
                                 on:click=move |_| set_role.set(tab)

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::state::EditorState;
 use crate::products::{Category, Draft, DraftField, DraftKind};
 
-pub const INPUT: &str = "mt-1 w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm \
+pub const INPUT: &str = "mt-1 min-h-11 w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm \
                          focus:border-emerald-600 focus:outline-none aria-[invalid=true]:border-red-600";
 
 /// The hint under a field, or its message when it is wrong.

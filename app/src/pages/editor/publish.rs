@@ -23,8 +23,8 @@ pub enum Listing {
     Unlisted,
 }
 
-const PRIMARY: &str = "rounded-lg bg-emerald-700 px-5 py-2.5 text-sm font-medium text-white hover:bg-emerald-800 disabled:cursor-not-allowed disabled:opacity-50";
-const SECONDARY: &str = "rounded-lg border border-stone-300 bg-white px-4 py-2.5 text-sm font-medium hover:bg-stone-100 disabled:cursor-not-allowed disabled:opacity-50";
+const PRIMARY: &str = "min-h-11 rounded-lg bg-emerald-700 px-5 py-2.5 text-sm font-medium text-white hover:bg-emerald-800 disabled:cursor-not-allowed disabled:opacity-50";
+const SECONDARY: &str = "min-h-11 rounded-lg border border-stone-300 bg-white px-4 py-2.5 text-sm font-medium hover:bg-stone-100 disabled:cursor-not-allowed disabled:opacity-50";
 
 /// Why the wallet cannot publish now, in words; `None` when it can.
 pub fn wallet_blocker(wallet: Wallet) -> Option<String> {

@@ -59,14 +59,14 @@ fn SearchForm(query: Memo<MemberQuery>) -> impl IntoView {
                     name="search"
                     value=current.search
                     placeholder="0x12ab… or any hex digits"
-                    class="w-56 rounded-lg border border-stone-300 px-3 py-1.5 font-mono text-sm"
+                    class="min-h-11 w-56 rounded-lg border border-stone-300 px-3 py-1.5 font-mono text-sm"
                 />
             </label>
             <label class="text-sm">
                 <span class="block text-xs text-stone-500">"Status"</span>
-                <select name="status" class="rounded-lg border border-stone-300 px-2 py-1.5 text-sm">{options}</select>
+                <select name="status" class="min-h-11 rounded-lg border border-stone-300 px-2 py-1.5 text-sm">{options}</select>
             </label>
-            <button type="submit" class="rounded-full bg-stone-800 px-4 py-1.5 text-sm font-medium text-white hover:bg-stone-900">
+            <button type="submit" class="min-h-11 rounded-full bg-stone-800 px-4 py-1.5 text-sm font-medium text-white hover:bg-stone-900">
                 "Search"
             </button>
         </form>
