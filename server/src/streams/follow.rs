@@ -153,7 +153,8 @@ async fn start(services: &Services, stream: &StreamKey, query: &Params) -> Resul
 /// read. Access is checked again before the first message of each new block the server stands at:
 /// a subscription that ends (or a stream removed) ends the feed within a block, and a burst of
 /// messages within one block costs one check. A store failing for a moment does not end it (see
-/// [`following`]); a check that cannot be made holds the next message back until it can.
+/// [`following`]); a check that cannot be made holds the next message back while it is tried again,
+/// and ends the feed after a few tries.
 async fn checked_feed(
     services: Arc<Services>,
     stream: StreamKey,
