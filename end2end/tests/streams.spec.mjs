@@ -32,7 +32,8 @@ test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
   test("anyone sees a product's streams and the seller's preview, each message signed", async ({ page }) => {
-    await page.goto("/");
+    // Found by a search: products other tests list may push it past the home page's first page.
+    await page.goto("/?q=commuter");
     await page.getByRole("link", { name: "Commuter journeys" }).click();
     const stream = page.locator('article[data-stream="journeys"]');
     await expect(stream.getByRole("heading", { name: "journeys" })).toBeVisible();
@@ -50,7 +51,7 @@ test.describe("without JavaScript", () => {
 test("a subscriber who signs in reads all the messages, checked in the browser", async ({ page, wallet }) => {
   const errors = collectPageErrors(page);
   await wallet.useAccount(BUYER);
-  await page.goto("/");
+  await page.goto("/?q=commuter");
   await open(page, new URL(await page.getByRole("link", { name: "Commuter journeys" }).getAttribute("href"), page.url()).pathname);
   const stream = page.locator('article[data-stream="journeys"]');
   await expect(stream.getByTestId("stream-access")).toContainText("A preview");
