@@ -11,11 +11,11 @@ export CARGO_TARGET_DIR ?= /var/tmp/coop-target
 export LEPTOS_OUTPUT_NAME := coop
 export LEPTOS_SITE_ROOT := $(CURDIR)/target/site
 
-.PHONY: dev test setup build release serve fmt lint contracts e2e
+.PHONY: dev test setup build release serve fmt lint contracts e2e bundle
 
 dev: ## install what is missing, start a local chain, serve http://127.0.0.1:3000
 	scripts/setup.sh
-	cargo leptos build --frontend-only
+	cargo leptos build --frontend-only --split
 	cargo build -p coop-server
 	"$(CARGO_TARGET_DIR)/debug/coop" dev
 
@@ -27,7 +27,7 @@ setup:
 	scripts/setup.sh
 
 build:
-	cargo leptos build --frontend-only
+	cargo leptos build --frontend-only --split
 	cargo build -p coop-server
 
 # What runs in production: the release server and the optimized wasm bundle (wasm-release profile,
@@ -36,7 +36,7 @@ build:
 release: ## build target/release/coop and its site in target/site, as deploy/ runs them
 	scripts/setup.sh
 	rm -rf target/site
-	LEPTOS_HASH_FILES=true cargo leptos build --release --frontend-only
+	LEPTOS_HASH_FILES=true cargo leptos build --release --frontend-only --split
 	cargo build --release -p coop-server
 	node scripts/compress-site.mjs target/site
 
@@ -48,3 +48,7 @@ lint:
 
 e2e:
 	scripts/test.sh e2e
+
+bundle: ## what a first visit downloads from the release site, beside a bare Leptos app (README figures)
+	scripts/setup.sh --test
+	scripts/bundle.sh

@@ -12,9 +12,10 @@ export LEPTOS_SITE_ROOT="$PWD/target/site"
 what="${1:-all}"
 
 # The wasm bundle, CSS and assets through cargo-leptos; the server with plain cargo, so it shares its
-# build with the tests and clippy (cargo-leptos would build it with other RUSTFLAGS).
+# build with the tests and clippy (cargo-leptos would build it with other RUSTFLAGS). `--split` puts
+# each page's code in a chunk of its own (app/src/routes.rs); without it the bundle would not load.
 build_site() {
-  cargo leptos build --frontend-only
+  cargo leptos build --frontend-only --split
   cargo build -p coop-server
 }
 

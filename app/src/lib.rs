@@ -10,6 +10,7 @@ pub mod market;
 pub mod named;
 pub mod pages;
 pub mod products;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod schemas;
 pub mod streams;
@@ -19,16 +20,14 @@ pub mod wallet;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{ParamSegment, SsrMode, StaticSegment};
+use leptos_router::{Lazy, ParamSegment, SsrMode, StaticSegment};
 
 use crate::components::layout::{Footer, Header};
-use crate::pages::earnings::EarningsPage;
 use crate::pages::home::HomePage;
-use crate::pages::join::JoinPage;
 use crate::pages::not_found::NotFound;
-use crate::pages::product::ProductPage;
-use crate::pages::purchases::PurchasesPage;
-use crate::pages::union::UnionPage;
+use crate::routes::{
+    EarningsRoute, EditProductRoute, JoinRoute, NewProductRoute, ProductRoute, PurchasesRoute, SellRoute, UnionRoute,
+};
 
 /// The port `T` the server put into the request's extensions, or the refusal that `service` is not
 /// there to ask (a page rendered without a server behind it).
@@ -75,14 +74,14 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=NotFound>
                         // Whole pages at once: their content reads without JavaScript, and the status (404) is right.
                         <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
-                        <Route path=(StaticSegment("products"), StaticSegment("new")) view=crate::pages::editor::NewProductPage />
-                        <Route path=(StaticSegment("products"), ParamSegment("id"), StaticSegment("edit")) view=crate::pages::editor::EditProductPage />
-                        <Route path=(StaticSegment("products"), ParamSegment("id")) view=ProductPage ssr=SsrMode::Async />
-                        <Route path=(StaticSegment("unions"), ParamSegment("address")) view=UnionPage ssr=SsrMode::Async />
-                        <Route path=StaticSegment("earnings") view=EarningsPage ssr=SsrMode::Async />
-                        <Route path=(StaticSegment("join"), ParamSegment("union")) view=JoinPage ssr=SsrMode::Async />
-                        <Route path=StaticSegment("purchases") view=PurchasesPage />
-                        <Route path=StaticSegment("sell") view=crate::pages::sell::SellerPage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("products"), StaticSegment("new")) view={Lazy::<NewProductRoute>::new()} />
+                        <Route path=(StaticSegment("products"), ParamSegment("id"), StaticSegment("edit")) view={Lazy::<EditProductRoute>::new()} />
+                        <Route path=(StaticSegment("products"), ParamSegment("id")) view={Lazy::<ProductRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("unions"), ParamSegment("address")) view={Lazy::<UnionRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=StaticSegment("earnings") view={Lazy::<EarningsRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("join"), ParamSegment("union")) view={Lazy::<JoinRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=StaticSegment("purchases") view={Lazy::<PurchasesRoute>::new()} />
+                        <Route path=StaticSegment("sell") view={Lazy::<SellRoute>::new()} ssr=SsrMode::Async />
                     </Routes>
                 </main>
                 <Footer />

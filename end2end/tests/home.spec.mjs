@@ -61,3 +61,43 @@ test("the injected test wallet announces itself and signs with an anvil key", as
   expect(outcome.rejected).toBe(4001);
   expect(outcome.signature).toMatch(/^0x[0-9a-f]{130}$/);
 });
+
+/** The bundle files (`/pkg/…` wasm and JS) the page has fetched since `page` was opened. */
+function bundleFiles(page) {
+  const files = [];
+  page.on("requestfinished", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.startsWith("/pkg/") && /\.(wasm|js)$/.test(path)) files.push(path);
+  });
+  return files;
+}
+
+// A page's own code (`app::routes`) and the wallet's actions are chunks of their own, loaded when
+// first needed: a first visit to the marketplace downloads neither the product page nor the wallet.
+test("a first visit to the home page loads no other page's code, and a product page loads its own", async ({ page }) => {
+  const errors = collectPageErrors(page);
+  const files = bundleFiles(page);
+  await page.goto("/?q=commuter");
+  await page.waitForFunction(() => window.__coopHydrated === true);
+  await page.waitForLoadState("networkidle");
+  expect(files.some((file) => file.endsWith(".wasm"))).toBe(true);
+  expect(files.filter((file) => /split_|chunk_/.test(file))).toEqual([]);
+
+  await page.getByRole("link", { name: /Commuter journeys/ }).first().click();
+  await expect(page.getByRole("heading", { level: 1, name: /Commuter journeys/ })).toBeVisible();
+  expect(files.some((file) => /product_route/.test(file))).toBe(true);
+  expect(files.some((file) => /editor|union_route|earnings_route/.test(file))).toBe(false);
+  expect(errors).toEqual([]);
+});
+
+test("a first visit loads the wallet's code only when Connect is clicked", async ({ page, wallet }) => {
+  const files = bundleFiles(page);
+  await page.goto("/");
+  await page.waitForFunction(() => window.__coopHydrated === true);
+  await page.waitForLoadState("networkidle");
+  expect(files.filter((file) => /connect/.test(file))).toEqual([]);
+  await page.getByRole("button", { name: "Connect wallet" }).click();
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  expect(files.some((file) => /connect/.test(file))).toBe(true);
+  expect(wallet.address).toMatch(/^0x/);
+});

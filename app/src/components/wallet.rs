@@ -115,14 +115,7 @@ fn ConnectButton() -> impl IntoView {
             let _ = button.focus();
         }
     };
-    let on_click = move |_| {
-        let wallets = wallet.wallets.get_untracked();
-        if wallets.len() > 1 {
-            choosing.update(|open| *open = !*open);
-        } else {
-            wallet.connect(None);
-        }
-    };
+    let on_click = move |_| wallet.connect_or_choose(choosing);
     view! {
         <button
             type="button"

@@ -1,7 +1,7 @@
 //! The live connection to one wallet: connecting, restoring last visit's connection without a prompt,
 //! following account and chain changes, switching (or adding) Coop's chain, and disconnecting.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use alloy_primitives::Address;
 use leptos::prelude::*;
@@ -26,10 +26,15 @@ struct Current {
 
 thread_local! {
     static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+    static STARTED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Starts discovery, learns Coop's chain, and restores last visit's wallet if there was one.
+/// Once per page: the first connect, or a returning visitor's page after hydration, starts it.
 pub fn start(wallet: Wallet) {
+    if STARTED.replace(true) {
+        return;
+    }
     discovery::start(wallet);
     leptos::task::spawn_local(async move {
         let _ = load_chain(wallet).await;

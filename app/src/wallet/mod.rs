@@ -16,6 +16,8 @@ pub mod transaction;
 pub mod typed_data;
 
 #[cfg(feature = "hydrate")]
+mod actions;
+#[cfg(feature = "hydrate")]
 mod connection;
 #[cfg(feature = "hydrate")]
 mod discovery;
@@ -189,12 +191,34 @@ pub fn provide_wallet() -> Wallet {
     };
     provide_context(wallet);
     #[cfg(feature = "hydrate")]
-    {
-        // Effects run once hydration is done, so the first render matches the server's.
-        Effect::new(move |_| connection::start(wallet));
-        Effect::new(move |_| sent::watch(wallet));
-    }
+    TO_START.with(|to_start| to_start.set(Some(wallet)));
     wallet
+}
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// The wallet [`provide_wallet`] made, until [`start_after_hydration`] starts it.
+    static TO_START: std::cell::Cell<Option<Wallet>> = const { std::cell::Cell::new(None) };
+}
+
+/// Restores last visit's connection and follows the transactions remembered from it; called by the
+/// hydrate entry once the whole page is hydrated.
+///
+/// Not earlier: a page whose code is still loading hydrates later than the header, and a wallet
+/// that reconnects meanwhile would change the header under the hydration, which then never ends.
+/// A first visit has nothing to restore and loads no wallet code until a click asks for it.
+#[cfg(feature = "hydrate")]
+pub fn start_after_hydration() {
+    let Some(wallet) = TO_START.with(std::cell::Cell::take) else { return };
+    let remembered_wallet = js::remembered_wallet().is_some();
+    if remembered_wallet {
+        // At once, not when the code has loaded: "Connect wallet" must not show (nor be clicked)
+        // while the remembered wallet is on its way back.
+        wallet.status.set(WalletStatus::Reconnecting);
+    }
+    if remembered_wallet || js::has_remembered_sent() {
+        leptos::task::spawn_local(actions::start(wallet));
+    }
 }
 
 /// The wallet context that [`provide_wallet`] put in place.
@@ -206,6 +230,7 @@ impl Wallet {
     /// Remembers a sent transaction, in the page and in the browser's storage.
     #[cfg(feature = "hydrate")]
     pub(crate) fn remember_sent(&self, tx: sent::SentTx) {
+        sent::watch(*self);
         js::remember_sent(&tx);
         self.sent.update(|all| {
             if !all.iter().any(|tracked| tracked.tx.hash == tx.hash) {
@@ -270,11 +295,20 @@ impl Wallet {
         }
     }
 
+    /// "Connect wallet": with several wallets in the browser, opens the list to choose from
+    /// (`choosing`), else asks the only one for access.
+    pub fn connect_or_choose(&self, choosing: RwSignal<bool>) {
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(actions::connect_or_choose(*self, choosing));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = choosing;
+    }
+
     /// Asks the wallet for access. With several wallets, `rdns` says which; `None` takes the only one
     /// (or the legacy `window.ethereum`).
     pub fn connect(&self, rdns: Option<String>) {
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(connection::connect(*self, rdns));
+        leptos::task::spawn_local(actions::connect(*self, rdns));
         #[cfg(not(feature = "hydrate"))]
         let _ = rdns;
     }
@@ -282,29 +316,24 @@ impl Wallet {
     /// Forgets the connection (and asks the wallet to forget it too, where it can), and signs out.
     pub fn disconnect(&self) {
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(connection::disconnect(*self));
+        leptos::task::spawn_local(actions::disconnect(*self));
     }
 
     /// Asks the wallet to switch to Coop's chain, adding it to the wallet first if it does not know it.
     pub fn switch_chain(&self) {
         #[cfg(feature = "hydrate")]
-        {
-            let wallet = *self;
-            leptos::task::spawn_local(async move {
-                let _ = connection::switch_chain(wallet).await;
-            });
-        }
+        leptos::task::spawn_local(actions::switch_chain(*self));
     }
 
     /// Signs in with Ethereum: a nonce from the server, a message signed in the wallet, a session.
     pub fn sign_in(&self) {
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(session::sign_in(*self));
+        leptos::task::spawn_local(actions::sign_in(*self));
     }
 
     pub fn sign_out(&self) {
         #[cfg(feature = "hydrate")]
-        leptos::task::spawn_local(session::sign_out(*self));
+        leptos::task::spawn_local(actions::sign_out(*self));
     }
 
     /// Asks the wallet to sign `message` (EIP-191 `personal_sign`) with the connected account, on

@@ -120,9 +120,17 @@ mod watch {
     /// Asks in a row that find the transaction unknown to the node before it counts as dropped.
     const UNKNOWN_TO_DROP: u32 = 3;
 
+    thread_local! {
+        static WATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
     /// Shows the transactions remembered from before the reload, then follows every pending one
-    /// (through the connected wallet) until it is mined or dropped. Runs for the page's lifetime.
+    /// (through the connected wallet) until it is mined or dropped. Runs for the page's lifetime,
+    /// from the first call on (a returning visitor's page, or the first transaction sent).
     pub fn watch(wallet: Wallet) {
+        if WATCHING.replace(true) {
+            return;
+        }
         let remembered = js::remembered_sent();
         wallet.sent.update(|all| {
             for tx in remembered {
