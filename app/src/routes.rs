@@ -3,7 +3,7 @@
 //! A release bundle built with `cargo leptos build --split` keeps each page's code (and what only it
 //! uses) in a chunk of its own, fetched when the router first needs that page: a phone opening the
 //! marketplace downloads the marketplace, not the editor and the checkout. The server renders every
-//! page in full as before, and names the chunks the page needs so the browser preloads them.
+//! page in full as before; in the browser, hydration waits for the page's chunk.
 //!
 //! Each route carries no data of its own: a page loads what it shows through its resources, as it
 //! would without splitting.

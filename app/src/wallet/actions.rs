@@ -1,6 +1,6 @@
-//! What a click in the wallet corner starts, each loaded from a chunk of its own on first use in a
-//! split bundle (see `crate::routes`): a visitor who only browses never downloads the code that
-//! connects, switches chains or signs in.
+//! What a click in the wallet corner starts, and the restoring of a returning visitor's wallet, each
+//! loaded from a chunk of its own on first use in a split bundle (see `crate::routes`): a first-time
+//! visitor who only browses never downloads the code that connects, switches chains or signs in.
 
 use leptos::prelude::*;
 

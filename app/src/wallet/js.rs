@@ -56,13 +56,13 @@ pub fn remember_wallet(rdns: &str) {
     }
 }
 
-/// The transactions sent from these pages and not yet known to be mined or dropped; an entry the
-/// page cannot read is left out.
 /// Whether transactions are remembered, without reading them (the first page needs no more).
 pub fn has_remembered_sent() -> bool {
     storage().and_then(|storage| storage.get_item(SENT_KEY).ok().flatten()).is_some_and(|text| text != "[]")
 }
 
+/// The transactions sent from these pages and not yet known to be mined or dropped; an entry the
+/// page cannot read is left out.
 pub fn remembered_sent() -> Vec<SentTx> {
     storage()
         .and_then(|storage| storage.get_item(SENT_KEY).ok().flatten())
