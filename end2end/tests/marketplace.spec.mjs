@@ -132,7 +132,9 @@ test("screenshots of the home page, a product page, a seller's page and the phon
   await page.waitForFunction(() => window.__coopHydrated === true);
   await page.screenshot({ path: "docs/screenshots/home.png", fullPage: true });
   await page.getByRole("link", { name: "Commuter journeys" }).click();
-  await expect(page.getByRole("heading", { name: "Commuter journeys" })).toBeVisible();
+  // The product page's own heading, not the card's: the page's code arrives a moment after the click.
+  await expect(page).toHaveURL(/\/products\/0x/);
+  await expect(page.getByRole("heading", { level: 1, name: "Commuter journeys" })).toBeVisible();
   await page.screenshot({ path: "docs/screenshots/product.png", fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto("/");
