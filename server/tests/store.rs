@@ -16,7 +16,7 @@ use coop::engine::AdminFee;
 use coop_server::chain_event::{ChainEvent, ProductFields, UnionCreated};
 use coop_server::store::CHECK_TIMEOUT;
 use coop_server::store::{
-    Checkpoint, Filed, IndexedRange, JoinState, NonceUse, Store, StoreError, StoredBook, StoredEvent,
+    Checkpoint, Contribution, Filed, IndexedRange, JoinState, NonceUse, Store, StoreError, StoredBook, StoredEvent,
 };
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -638,11 +638,11 @@ mod more_cases {
     pub async fn contributions_add_up_per_union_day_and_publisher(db: &Db) {
         let (a, b, c) = (Address::repeat_byte(0xa1), Address::repeat_byte(0xb2), Address::repeat_byte(0xc3));
         let other_union = Address::repeat_byte(0xee);
-        db.store.count_contributions(DU, 100, &[(a, 3), (b, 1)]).await.unwrap();
-        db.store.count_contributions(DU, 100, &[(a, 2)]).await.unwrap();
-        db.store.count_contributions(DU, 102, &[(b, 7), (c, 1)]).await.unwrap();
-        db.store.count_contributions(DU, 90, &[(c, 50)]).await.unwrap();
-        db.store.count_contributions(other_union, 100, &[(a, 1000)]).await.unwrap();
+        let count = |union, day, publisher, messages| Contribution { union, day, publisher, messages };
+        db.store.count_contributions(&[count(DU, 100, a, 3), count(DU, 100, b, 1)]).await.unwrap();
+        db.store.count_contributions(&[count(DU, 100, a, 2)]).await.unwrap();
+        db.store.count_contributions(&[count(DU, 102, b, 7), count(DU, 102, c, 1)]).await.unwrap();
+        db.store.count_contributions(&[count(DU, 90, c, 50), count(other_union, 100, a, 1000)]).await.unwrap();
 
         let days = db.store.contributions_by_day(DU, 95).await.unwrap();
         assert_eq!(days, [(100, 6, 2), (102, 8, 2)], "day, messages, publishers; day 90 is before 95");

@@ -25,6 +25,7 @@ use governor::{DefaultKeyedRateLimiter, InsufficientCapacity, Quota, RateLimiter
 use crate::http::{ApiError, ErrorCode, Services};
 use crate::live::Models;
 use crate::service::unions::at_chain_time;
+use crate::store::Contribution;
 use crate::streams::store::{AppendError, BatchError, MAX_READ, Stored, StreamKey, StreamStore};
 
 /// How far a message's timestamp may be from the server's clock.
@@ -45,7 +46,15 @@ pub struct Streams {
     /// Each union's contributions as last read, and when: read again after [`TALLY_AGE`], or at once
     /// after this instance stored messages for the union. One entry per union the chain has shown.
     tallies: Arc<std::sync::Mutex<HashMap<Address, (std::time::Instant, Contributions)>>>,
+    /// Contributions counted and not yet written, per union, day and publisher (see
+    /// [`count_contributions`]).
+    uncounted: Arc<std::sync::Mutex<Uncounted>>,
+    /// Held while writing them.
+    counting: Arc<tokio::sync::Mutex<()>>,
 }
+
+/// Messages per (union, day, publisher).
+type Uncounted = HashMap<(Address, u64, Address), u64>;
 
 /// How long a union's contributions are answered from memory: every dashboard shows them, and the
 /// store is asked twice for them.
@@ -55,7 +64,14 @@ impl Streams {
     pub fn new(store: Arc<dyn StreamStore>, per_publisher_per_second: NonZeroU32) -> Self {
         let quota = Quota::per_second(per_publisher_per_second).allow_burst(per_publisher_per_second);
         let closing = Arc::new(tokio::sync::watch::channel(false).0);
-        Self { store, publishers: Arc::new(RateLimiter::keyed(quota)), closing, tallies: Arc::default() }
+        Self {
+            store,
+            publishers: Arc::new(RateLimiter::keyed(quota)),
+            closing,
+            tallies: Arc::default(),
+            uncounted: Arc::default(),
+            counting: Arc::default(),
+        }
     }
 
     /// Ends every live feed, now and from now on.
@@ -427,8 +443,13 @@ async fn authorise(services: &Services, product: &B256, messages: &[SignedMessag
 }
 
 /// Adds what each publisher just published to the tally of the union the product pays, if it pays
-/// one (the dashboard's "who contributes"). The messages are stored whatever happens here: a tally
-/// that cannot be written is said in the log and comes short by them.
+/// one (the dashboard's "who contributes"), and returns once it is written. The messages are stored
+/// whatever happens here: a tally that cannot be written is said in the log and comes short by them.
+///
+/// Requests arriving while a write is under way share the next one: each adds its counts, waits for
+/// the write before it, and then either finds its counts written by another or writes everything
+/// waiting in one transaction. So many publishers sending one message at a time cost a few writes,
+/// not one each.
 async fn count_contributions(services: &Services, product: &B256, counts: &[(Address, u64)], now_millis: u64) {
     let union = {
         let models = services.models.read().await;
@@ -437,12 +458,31 @@ async fn count_contributions(services: &Services, product: &B256, counts: &[(Add
     };
     let Some(union) = union else { return };
     let day = now_millis / 86_400_000;
-    if let Err(error) = services.store.count_contributions(union, day, counts).await {
-        tracing::warn!(target: "streams", %union, "the contributions of {} publishers were not counted: {error}", counts.len());
+    let streams = &services.streams;
+    let uncounted = || streams.uncounted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    {
+        let mut uncounted = uncounted();
+        for &(publisher, messages) in counts {
+            *uncounted.entry((union, day, publisher)).or_default() += messages;
+        }
+    }
+    let _counting = streams.counting.lock().await;
+    let batch: Vec<Contribution> = std::mem::take(&mut *uncounted())
+        .into_iter()
+        .map(|((union, day, publisher), messages)| Contribution { union, day, publisher, messages })
+        .collect();
+    if batch.is_empty() {
+        return;
+    }
+    if let Err(error) = services.store.count_contributions(&batch).await {
+        tracing::warn!(target: "streams", "the contributions of {} publishers were not counted: {error}", batch.len());
     }
     // After the write, so the next dashboard reads it (a read already under way may keep the old tally
     // for a second at most).
-    services.streams.tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&union);
+    let mut tallies = streams.tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for counted in &batch {
+        tallies.remove(&counted.union);
+    }
 }
 
 /// How many days of contributions the dashboard shows, today included.

@@ -24,6 +24,7 @@ pub use chain_log::{Checkpoint, IndexedRange, LogPosition};
 pub use joins::{Filed, JoinRequest, JoinSecret, JoinState};
 pub use leadership::{CHECK_TIMEOUT, Lease};
 pub use sessions::NonceUse;
+pub use streams::Contribution;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

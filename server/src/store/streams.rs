@@ -8,6 +8,16 @@ use sqlx::Row;
 
 use super::{Store, StoreError, hex};
 
+/// Messages one publisher sent to the streams of one union's products on one day (days since the
+/// epoch): the union dashboard's "who contributes".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Contribution {
+    pub union: Address,
+    pub day: u64,
+    pub publisher: Address,
+    pub messages: u64,
+}
+
 fn corrupt(column: &'static str, value: impl ToString) -> StoreError {
     StoreError::Corrupt { column, value: value.to_string() }
 }
@@ -170,25 +180,20 @@ impl Store {
         Ok(revoked.rows_affected())
     }
 
-    /// Adds `counts` (publisher, messages) to what each sent to the streams of `union`'s products on
-    /// `day` (days since the epoch).
-    pub async fn count_contributions(
-        &self,
-        union: Address,
-        day: u64,
-        counts: &[(Address, u64)],
-    ) -> Result<(), StoreError> {
+    /// Adds each of `counts` to what its publisher sent to the streams of its union's products on its
+    /// day, in one transaction.
+    pub async fn count_contributions(&self, counts: &[Contribution]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for (publisher, messages) in counts {
+        for &Contribution { union, day, publisher, messages } in counts {
             sqlx::query(
                 "INSERT INTO stream_contributions (union_address, publisher, day, messages) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (union_address, day, publisher) \
                  DO UPDATE SET messages = stream_contributions.messages + excluded.messages",
             )
             .bind(hex(&union))
-            .bind(hex(publisher))
+            .bind(hex(&publisher))
             .bind(to_db(day, "stream_contributions.day")?)
-            .bind(to_db(*messages, "stream_contributions.messages")?)
+            .bind(to_db(messages, "stream_contributions.messages")?)
             .execute(&mut *tx)
             .await?;
         }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use alloy::primitives::{Address, Bytes};
 use anyhow::Context;
@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use coop::stream::{Message, SignedMessage};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
 use sqlx::{Row, SqlitePool};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::store::{AppendError, BatchError, Stored, StreamKey, StreamStore};
 
@@ -40,11 +40,36 @@ CREATE TABLE IF NOT EXISTS stream_heads (
 );
 ";
 
+/// How many publish requests one transaction takes at most.
+const MOST_IN_GROUP: usize = 256;
+
 pub struct Embedded {
     pool: SqlitePool,
-    /// One append at a time: the offset and the sequence check are decided together.
-    writer: tokio::sync::Mutex<()>,
-    feeds: Mutex<HashMap<StreamKey, broadcast::Sender<Stored>>>,
+    /// Appends waiting for the writer (see [`write`]).
+    appends: mpsc::Sender<Append>,
+    /// Held while the writer writes a group, and while trimming.
+    writer: Arc<tokio::sync::Mutex<()>>,
+    feeds: Arc<Feeds>,
+}
+
+/// One request's messages, and where to answer.
+struct Append {
+    messages: Vec<SignedMessage>,
+    received_at: u64,
+    answer: oneshot::Sender<Result<Vec<u64>, BatchError>>,
+}
+
+/// Each stream's live feed.
+#[derive(Default)]
+struct Feeds(Mutex<HashMap<StreamKey, broadcast::Sender<Stored>>>);
+
+impl Feeds {
+    fn of(&self, stream: &StreamKey) -> broadcast::Sender<Stored> {
+        let mut feeds = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Feeds nobody reads any more are dropped as new ones are made.
+        feeds.retain(|_, feed| feed.receiver_count() > 0);
+        feeds.entry(stream.clone()).or_insert_with(|| broadcast::channel(FEED_CAPACITY).0).clone()
+    }
 }
 
 impl Embedded {
@@ -73,17 +98,154 @@ impl Embedded {
         Self::from_pool(pool).await
     }
 
+    /// Starts the writer, which lives as long as the store.
     async fn from_pool(pool: SqlitePool) -> anyhow::Result<Self> {
         sqlx::raw_sql(sqlx::AssertSqlSafe(SCHEMA)).execute(&pool).await?;
-        Ok(Self { pool, writer: tokio::sync::Mutex::new(()), feeds: Mutex::new(HashMap::new()) })
+        let (appends, waiting) = mpsc::channel(4 * MOST_IN_GROUP);
+        let writer = Arc::new(tokio::sync::Mutex::new(()));
+        let feeds = Arc::new(Feeds::default());
+        tokio::spawn(write(pool.clone(), waiting, writer.clone(), feeds.clone()));
+        Ok(Self { pool, appends, writer, feeds })
     }
+}
 
-    fn feed(&self, stream: &StreamKey) -> broadcast::Sender<Stored> {
-        let mut feeds = self.feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Feeds nobody reads any more are dropped as new ones are made.
-        feeds.retain(|_, feed| feed.receiver_count() > 0);
-        feeds.entry(stream.clone()).or_insert_with(|| broadcast::channel(FEED_CAPACITY).0).clone()
+/// The one writer: takes the appends waiting, up to [`MOST_IN_GROUP`], and stores them in one
+/// transaction, each request under a savepoint of its own, so one request's refusal leaves the
+/// others stored and each request is still all or none. One commit for many requests is what lets
+/// publishers that send one message at a time be many: the commit is the costly part. Live readers
+/// hear of messages only once they are committed, in offset order.
+async fn write(
+    pool: SqlitePool,
+    mut waiting: mpsc::Receiver<Append>,
+    writer: Arc<tokio::sync::Mutex<()>>,
+    feeds: Arc<Feeds>,
+) {
+    let mut group = Vec::with_capacity(MOST_IN_GROUP);
+    while waiting.recv_many(&mut group, MOST_IN_GROUP).await > 0 {
+        let _writing = writer.lock().await;
+        let answers = write_group(&pool, &group).await;
+        for (append, answer) in group.drain(..).zip(answers) {
+            let answer = answer.map(|start| {
+                let Some(first) = append.messages.first() else { return Vec::new() };
+                let feed = feeds.of(&StreamKey::of(first));
+                let mut offsets = Vec::with_capacity(append.messages.len());
+                for (offset, message) in (start..).zip(append.messages) {
+                    // Nobody listening is not an error.
+                    let _ = feed.send(Stored { offset, received_at: append.received_at, message });
+                    offsets.push(offset);
+                }
+                offsets
+            });
+            // The publisher may have gone away meanwhile; its messages are stored all the same.
+            let _ = append.answer.send(answer);
+        }
     }
+}
+
+/// Stores a group of appends in one transaction; for each, the offset of its first message or why
+/// it was refused. A commit that fails refuses them all.
+async fn write_group(pool: &SqlitePool, group: &[Append]) -> Vec<Result<u64, BatchError>> {
+    let mut tx = match pool.begin().await {
+        Ok(tx) => tx,
+        Err(error) => return refuse_all(group, &error),
+    };
+    let mut answers = Vec::with_capacity(group.len());
+    for append in group {
+        let placed = match sqlx::query("SAVEPOINT one_append").execute(&mut *tx).await {
+            Ok(_) => append_in(&mut tx, &append.messages, append.received_at).await,
+            Err(error) => Err(BatchError { at: 0, error: AppendError::Store(error.into()) }),
+        };
+        let end = if placed.is_ok() { "RELEASE one_append" } else { "ROLLBACK TO one_append; RELEASE one_append" };
+        let placed = match sqlx::raw_sql(end).execute(&mut *tx).await {
+            Ok(_) => placed,
+            // The transaction cannot be trusted any more: nothing of this group is kept.
+            Err(error) => return refuse_all(group, &error),
+        };
+        answers.push(placed);
+    }
+    match tx.commit().await {
+        Ok(()) => answers,
+        Err(error) => refuse_all(group, &error),
+    }
+}
+
+fn refuse_all(group: &[Append], error: &sqlx::Error) -> Vec<Result<u64, BatchError>> {
+    let refusal = || BatchError { at: 0, error: AppendError::Store(anyhow::anyhow!("storing messages: {error}")) };
+    group.iter().map(|_| Err(refusal())).collect()
+}
+
+/// Stores one request's messages inside the writer's transaction: their sequence numbers checked
+/// against each publisher's last, at the stream's next offsets. The offset of the first.
+async fn append_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    messages: &[SignedMessage],
+    received_at: u64,
+) -> Result<u64, BatchError> {
+    let Some(first) = messages.first() else { return Ok(0) };
+    let key = StreamKey::of(first).to_string();
+    let failed = |at: usize| move |error: sqlx::Error| BatchError { at, error: AppendError::Store(error.into()) };
+    // Each publisher's last sequence number, stored or earlier in this batch.
+    let mut last: HashMap<Address, Option<u64>> = HashMap::new();
+    for (at, message) in messages.iter().enumerate() {
+        let publisher = message.message.publisher;
+        let previous = match last.get(&publisher) {
+            Some(previous) => *previous,
+            None => {
+                let stored: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(sequence) FROM messages WHERE stream = ? AND publisher = ?")
+                        .bind(&key)
+                        .bind(format!("{publisher:#x}"))
+                        .fetch_one(&mut **tx)
+                        .await
+                        .map_err(failed(at))?;
+                stored.map(from_db).transpose().map_err(|error| BatchError { at, error: error.into() })?
+            }
+        };
+        let sent = message.message.sequence;
+        if let Some(last) = previous
+            && sent <= last
+        {
+            return Err(BatchError { at, error: AppendError::SequenceNotAfter { publisher, last, sent } });
+        }
+        last.insert(publisher, Some(sent));
+    }
+    let next: Option<i64> = sqlx::query_scalar("SELECT next_position FROM stream_heads WHERE stream = ?")
+        .bind(&key)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(failed(0))?;
+    let start = next.unwrap_or(0);
+    let received = to_db(received_at).map_err(|error| BatchError { at: 0, error: error.into() })?;
+    for (at, message) in messages.iter().enumerate() {
+        let numbers = to_db(message.message.sequence).and_then(|n| Ok((n, to_db(message.message.timestamp)?)));
+        let (sequence, timestamp) = numbers.map_err(|error| BatchError { at, error: error.into() })?;
+        sqlx::query(
+            "INSERT INTO messages (stream, position, received_at, publisher, sequence, timestamp, signer, signature, content) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key)
+        .bind(start + at as i64)
+        .bind(received)
+        .bind(format!("{:#x}", message.message.publisher))
+        .bind(sequence)
+        .bind(timestamp)
+        .bind(format!("{:#x}", message.signer))
+        .bind(message.signature.to_vec())
+        .bind(message.message.content.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(failed(at))?;
+    }
+    sqlx::query(
+        "INSERT INTO stream_heads (stream, next_position) VALUES (?, ?) \
+         ON CONFLICT (stream) DO UPDATE SET next_position = excluded.next_position",
+    )
+    .bind(&key)
+    .bind(start + messages.len() as i64)
+    .execute(&mut **tx)
+    .await
+    .map_err(failed(0))?;
+    from_db(start).map_err(|error| BatchError { at: 0, error: error.into() })
 }
 
 fn to_db(value: u64) -> anyhow::Result<i64> {
@@ -126,91 +288,21 @@ impl StreamStore for Embedded {
         offsets.first().copied().context("one message stored, yet no offset").map_err(AppendError::Store)
     }
 
-    /// All or none: the batch is one transaction.
+    /// All or none: the messages go into the writer's next transaction together (see [`write`]).
     async fn append_all(&self, messages: Vec<SignedMessage>, received_at: u64) -> Result<Vec<u64>, BatchError> {
-        let Some(first) = messages.first() else { return Ok(Vec::new()) };
-        let stream = StreamKey::of(first);
-        let key = stream.to_string();
-        let failed = |at: usize| move |error: sqlx::Error| BatchError { at, error: AppendError::Store(error.into()) };
-        let _writing = self.writer.lock().await;
-        let mut tx = self.pool.begin().await.map_err(failed(0))?;
-        // Each publisher's last sequence number, stored or earlier in this batch.
-        let mut last: HashMap<Address, Option<u64>> = HashMap::new();
-        for (at, message) in messages.iter().enumerate() {
-            if StreamKey::of(message) != stream {
-                let error =
-                    anyhow::anyhow!("a batch goes to one stream; this message is for {}", StreamKey::of(message));
-                return Err(BatchError { at, error: AppendError::Store(error) });
-            }
-            let publisher = message.message.publisher;
-            let previous = match last.get(&publisher) {
-                Some(previous) => *previous,
-                None => {
-                    let stored: Option<i64> =
-                        sqlx::query_scalar("SELECT MAX(sequence) FROM messages WHERE stream = ? AND publisher = ?")
-                            .bind(&key)
-                            .bind(format!("{publisher:#x}"))
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(failed(at))?;
-                    stored.map(from_db).transpose().map_err(|error| BatchError { at, error: error.into() })?
-                }
-            };
-            let sent = message.message.sequence;
-            if let Some(last) = previous
-                && sent <= last
-            {
-                return Err(BatchError { at, error: AppendError::SequenceNotAfter { publisher, last, sent } });
-            }
-            last.insert(publisher, Some(sent));
+        if messages.is_empty() {
+            return Ok(Vec::new());
         }
-        let next: Option<i64> = sqlx::query_scalar("SELECT next_position FROM stream_heads WHERE stream = ?")
-            .bind(&key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(failed(0))?;
-        let start = next.unwrap_or(0);
-        let received = to_db(received_at).map_err(|error| BatchError { at: 0, error: error.into() })?;
-        for (at, message) in messages.iter().enumerate() {
-            let numbers = to_db(message.message.sequence).and_then(|n| Ok((n, to_db(message.message.timestamp)?)));
-            let (sequence, timestamp) = numbers.map_err(|error| BatchError { at, error: error.into() })?;
-            sqlx::query(
-                "INSERT INTO messages (stream, position, received_at, publisher, sequence, timestamp, signer, signature, content) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&key)
-            .bind(start + at as i64)
-            .bind(received)
-            .bind(format!("{:#x}", message.message.publisher))
-            .bind(sequence)
-            .bind(timestamp)
-            .bind(format!("{:#x}", message.signer))
-            .bind(message.signature.to_vec())
-            .bind(message.message.content.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(failed(at))?;
+        let stream = StreamKey::of(&messages[0]);
+        if let Some(at) = messages.iter().position(|message| StreamKey::of(message) != stream) {
+            let error =
+                anyhow::anyhow!("a batch goes to one stream; this message is for {}", StreamKey::of(&messages[at]));
+            return Err(BatchError { at, error: AppendError::Store(error) });
         }
-        sqlx::query(
-            "INSERT INTO stream_heads (stream, next_position) VALUES (?, ?) \
-             ON CONFLICT (stream) DO UPDATE SET next_position = excluded.next_position",
-        )
-        .bind(&key)
-        .bind(start + messages.len() as i64)
-        .execute(&mut *tx)
-        .await
-        .map_err(failed(0))?;
-        tx.commit().await.map_err(failed(0))?;
-        let start = from_db(start).map_err(|error| BatchError { at: 0, error: error.into() })?;
-        // Sent while still holding the writer, so live readers get messages in offset order. Nobody
-        // listening is not an error.
-        let feed = self.feed(&stream);
-        let mut offsets = Vec::with_capacity(messages.len());
-        for (offset, message) in (start..).zip(messages) {
-            let _ = feed.send(Stored { offset, received_at, message });
-            offsets.push(offset);
-        }
-        Ok(offsets)
+        let (answer, answered) = oneshot::channel();
+        let gone = || BatchError { at: 0, error: AppendError::Store(anyhow::anyhow!("the message store is closing")) };
+        self.appends.send(Append { messages, received_at, answer }).await.map_err(|_| gone())?;
+        answered.await.map_err(|_| gone())?
     }
 
     async fn read(&self, stream: &StreamKey, from: u64, limit: usize) -> anyhow::Result<Vec<Stored>> {
@@ -264,7 +356,7 @@ impl StreamStore for Embedded {
     }
 
     async fn watch(&self, stream: &StreamKey) -> anyhow::Result<broadcast::Receiver<Stored>> {
-        Ok(self.feed(stream).subscribe())
+        Ok(self.feeds.of(stream).subscribe())
     }
 
     async fn trim(&self, stream: &StreamKey, before: u64) -> anyhow::Result<u64> {
