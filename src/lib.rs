@@ -10,6 +10,8 @@ pub mod contracts;
 pub mod book;
 /// The Data Union engine: events in chain order, O(1) per event, snapshots, member figures.
 pub mod engine;
+/// Read tokens: a program's own signed, short-lived permission to read as its address.
+pub mod read_token;
 /// The JSON reports of the offline commands `coop replay` and `coop book`.
 pub mod report;
 /// Product streams: messages, the bytes their signatures cover, and app key grants.

@@ -43,6 +43,8 @@ pub mod ports;
 pub mod products;
 /// `coop publish`: the reference client that publishes JSON Lines to a product stream.
 pub mod publish;
+/// `coop read-token`: a read token for a server, as an `Authorization` header.
+pub mod read_token;
 /// The chain role (indexer and operator), held by one instance at a time.
 pub mod role;
 /// The chain's JSON-RPC client, with request deadlines.

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use coop_server::config::Config;
 use coop_server::deploy::{DeployArgs, deploy_with_existing_to_file};
 use coop_server::startup::{Server, shutdown_signal};
-use coop_server::{dev, migrate, offline, publish, telemetry};
+use coop_server::{dev, migrate, offline, publish, read_token, telemetry};
 use std::future::Future;
 
 /// Rendering a page allocates many small strings from every worker thread at once; mimalloc's
@@ -51,6 +51,9 @@ enum Command {
     /// Publish JSON Lines from stdin to a product stream, each line one message, signed with the
     /// key in COOP_PUBLISH_KEY (an app key the publisher granted, or the publisher's own).
     Publish(publish::PublishArgs),
+    /// Print an Authorization header's value with a read token for the server, signed with the key
+    /// in COOP_READ_KEY: reading streams without a session, for an hour at most.
+    ReadToken(read_token::ReadTokenArgs),
     /// Move a union of the previous contracts to a union of the current ones, every member's
     /// earnings intact; run it again until it says everything has moved (key in COOP_OWNER_KEY).
     Migrate(migrate::MigrateArgs),
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Dev => run_async(cli.config, dev::run),
         Command::Deploy(args) => run_async(cli.config, move |config| deploy(config, args)),
         Command::Publish(args) => run_publish(&args),
+        Command::ReadToken(args) => run_read_token(&args),
         Command::Migrate(args) => run_async(cli.config, move |config| run_migration(config, args)),
     }
 }
@@ -90,6 +94,26 @@ fn run_publish(args: &publish::PublishArgs) -> ExitCode {
         }
         Err(error) => {
             eprintln!("coop publish: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_read_token(args: &read_token::ReadTokenArgs) -> ExitCode {
+    let header = (|| {
+        let key = std::env::var("COOP_READ_KEY").context("set COOP_READ_KEY to the reader's private key")?;
+        let key: alloy::signers::local::PrivateKeySigner =
+            key.trim().parse().context("COOP_READ_KEY is not a private key (0x and 64 hex digits)")?;
+        let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+        runtime.block_on(read_token::make(args, &key))
+    })();
+    match header {
+        Ok(header) => {
+            println!("{header}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("coop read-token: {error:#}");
             ExitCode::FAILURE
         }
     }

@@ -7,6 +7,7 @@
 
 pub(crate) mod handlers;
 mod origin;
+mod reading;
 mod session;
 mod verify;
 
@@ -14,6 +15,7 @@ use app::wallet::CHAIN_INFO_PATH;
 use app::wallet::session::{ME_PATH, NONCE_PATH, SIGN_IN_PATH, SIGN_OUT_PATH};
 
 pub use origin::{PublicOrigin, authority};
+pub use reading::Reading;
 pub use session::{SESSION_COOKIE, SignedIn, provide_session_reader, session_layer};
 pub use verify::{Expected, SignInError, check_message, signature_bytes};
 

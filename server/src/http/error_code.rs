@@ -61,6 +61,7 @@ error_codes! {
         NonceExpired = "nonce_expired",
         NonceUnknown = "nonce_unknown",
         NotSignedIn = "not_signed_in",
+        InvalidReadToken = "invalid_read_token",
         NotOwner = "not_owner",
         // Join requests and secrets.
         StaleRequest = "stale_request",

@@ -19,7 +19,7 @@ use crate::api::openapi::params::ProductPath;
 use crate::api::openapi::schemas::{Address as AnyAddress, AnswerAddress, Hash, Signature};
 use crate::api::openapi::{BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized};
 use crate::api::params::{self, Params};
-use crate::auth::SignedIn;
+use crate::auth::{Reading, SignedIn};
 use crate::http::{ApiError, ErrorCode, RouteTable, Services};
 use crate::service::streams::{self as service, Access, HistoryQuery};
 
@@ -456,28 +456,30 @@ fn history_query(query: &Params) -> Result<HistoryQuery, ApiError> {
 /// Read a stream's messages
 ///
 /// By offset, and by publisher timestamp with `since` and `until`. The owner and subscribers with an
-/// active subscription (signed in) read everything; anyone else reads the public preview, if the
-/// seller shows one.
+/// active subscription (signed in, or with a read token) read everything; anyone else reads the
+/// public preview, if the seller shows one.
 #[utoipa::path(
     get,
     path = "/api/v1/products/{id}/streams/{stream}/messages",
     operation_id = "readMessages",
     params(StreamPath, HistoryParams),
+    security((), ("session" = []), ("readToken" = [])),
     responses(
         (status = 200, description = "A page of messages", body = History),
         (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
     )
 )]
 async fn history(
     State(services): State<Arc<Services>>,
-    who: Option<SignedIn>,
+    who: Option<Reading>,
     segments: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Json<History>, ApiError> {
     let stream = stream_key(segments)?;
     let query = history_query(&Params::from_query(query)?)?;
-    let (access, messages) = service::history(&services, &stream, who.map(|who| who.0), query).await?;
+    let (access, messages) = service::history(&services, &stream, who.map(|who| who.reader), query).await?;
     let next = messages.last().map_or(query.from.max(access.first_offset()), |last| last.offset + 1);
     let access = match access {
         Access::Full => "full",
@@ -506,13 +508,13 @@ fn format_schema() -> utoipa::openapi::Object {
 /// holds one page of messages at a time, whatever the stream's size. JSON Lines: each line a message
 /// as the history answers it. CSV: a header, then `offset,receivedAt,publisher,sequence,timestamp,
 /// signer,signature,content` per message, the content as its JSON text in quotes. The owner and
-/// subscribers only (signed in).
+/// subscribers only (signed in, or with a read token).
 #[utoipa::path(
     get,
     path = "/api/v1/products/{id}/streams/{stream}/download",
     operation_id = "downloadStream",
     params(StreamPath, DownloadParams),
-    security(("session" = [])),
+    security(("session" = []), ("readToken" = [])),
     responses(
         (status = 200, description = "The messages", content((String = "application/x-ndjson"), (String = "text/csv"))),
         (status = 400, response = BadRequest),
@@ -523,7 +525,7 @@ fn format_schema() -> utoipa::openapi::Object {
 )]
 async fn download(
     State(services): State<Arc<Services>>,
-    who: Option<SignedIn>,
+    who: Option<Reading>,
     segments: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -533,7 +535,7 @@ async fn download(
         None => "jsonl",
         Some(_) => query.choice("format", &["jsonl", "csv"])?,
     };
-    service::full_access(&services, &stream, who.map(|who| who.0)).await?;
+    service::full_access(&services, &stream, who.map(|who| who.reader)).await?;
     let end = services.streams.store.next_offset(&stream).await.map_err(ApiError::Unexpected)?;
     let store = services.streams.store.clone();
     let csv = format == "csv";

@@ -20,7 +20,7 @@ use super::api::{MAX_EXACT, StreamPath, stream_key};
 use super::store::{Stored, StreamKey, following, retry_after};
 use crate::api::openapi::{BadRequest, Forbidden, NotFound, Unauthorized};
 use crate::api::params::Params;
-use crate::auth::SignedIn;
+use crate::auth::Reading;
 use crate::http::{ApiError, ErrorCode, Services};
 use crate::service::streams as service;
 
@@ -39,14 +39,14 @@ struct LiveParams {
 ///
 /// Server-Sent Events: each message is an event whose `id` is its offset and whose data is the
 /// message as JSON. A client that reconnects with `Last-Event-ID` resumes after it, with no gap and
-/// no duplicate. The owner and subscribers only (signed in); an expired subscription is cut off at
-/// the next message.
+/// no duplicate. The owner and subscribers only (signed in, or with a read token); an expired
+/// subscription is cut off at the next message, and a feed opened with a read token ends with it.
 #[utoipa::path(
     get,
     path = "/api/v1/products/{id}/streams/{stream}/live",
     operation_id = "followStream",
     params(StreamPath, LiveParams),
-    security(("session" = [])),
+    security(("session" = []), ("readToken" = [])),
     responses(
         (status = 200, description = "text/event-stream of messages", content_type = "text/event-stream", body = String),
         (status = 400, response = BadRequest),
@@ -57,7 +57,7 @@ struct LiveParams {
 )]
 pub async fn sse(
     State(services): State<Arc<Services>>,
-    who: Option<SignedIn>,
+    who: Option<Reading>,
     headers: HeaderMap,
     segments: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
@@ -85,7 +85,8 @@ pub async fn sse(
 /// `offset`. To resume, connect again with `from` set to the last offset received plus one: no gap,
 /// no duplicate. The server sends nothing else but a ping every 15 s, reads nothing but pings,
 /// pongs and the close, and closes the socket when the reader's access ends (within a block of its
-/// subscription ending) or when it stops. The owner and subscribers only (signed in). A browser
+/// subscription ending), when a read token it was opened with ends, or when it stops. The owner
+/// and subscribers only (signed in, or with a read token). A browser
 /// page of another site may not open it (403 `cross_site`): it would read with its visitor's
 /// session.
 #[utoipa::path(
@@ -93,7 +94,7 @@ pub async fn sse(
     path = "/api/v1/products/{id}/streams/{stream}/socket",
     operation_id = "followStreamSocket",
     params(StreamPath, LiveParams),
-    security(("session" = [])),
+    security(("session" = []), ("readToken" = [])),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol; then one text frame per message"),
         (status = 400, response = BadRequest),
@@ -104,7 +105,7 @@ pub async fn sse(
 )]
 pub async fn socket(
     State(services): State<Arc<Services>>,
-    who: Option<SignedIn>,
+    who: Option<Reading>,
     headers: HeaderMap,
     segments: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
@@ -130,15 +131,14 @@ pub async fn socket(
 /// The stream asked for, who asks, and the query, once the reader may read it all.
 async fn reader_of(
     services: &Services,
-    who: Option<SignedIn>,
+    who: Option<Reading>,
     segments: Result<Path<(String, String)>, PathRejection>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<(StreamKey, Option<Address>, Params), ApiError> {
+) -> Result<(StreamKey, Option<Reading>, Params), ApiError> {
     let stream = stream_key(segments)?;
     let query = Params::from_query(query)?;
-    let reader = who.map(|who| who.0);
-    service::full_access(services, &stream, reader).await?;
-    Ok((stream, reader, query))
+    service::full_access(services, &stream, who.map(|who| who.reader)).await?;
+    Ok((stream, who, query))
 }
 
 /// The `from` asked for, or the next offset.
@@ -154,14 +154,27 @@ async fn start(services: &Services, stream: &StreamKey, query: &Params) -> Resul
 /// a subscription that ends (or a stream removed) ends the feed within a block, and a burst of
 /// messages within one block costs one check. A store failing for a moment does not end it (see
 /// [`following`]); a check that cannot be made holds the next message back while it is tried again,
-/// and ends the feed after a few tries.
+/// and ends the feed after a few tries. A feed opened with a read token ends when the token does.
 async fn checked_feed(
     services: Arc<Services>,
     stream: StreamKey,
-    reader: Option<Address>,
+    who: Option<Reading>,
     from: u64,
 ) -> impl Stream<Item = Stored> + Send + 'static {
-    let closed = services.streams.closed();
+    let reader = who.map(|who| who.reader);
+    let token_ends = who.and_then(|who| who.until).map(|until| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        tokio::time::sleep(std::time::Duration::from_secs(until).saturating_sub(now))
+    });
+    let closed = futures::future::select(
+        Box::pin(services.streams.closed()),
+        Box::pin(async move {
+            match token_ends {
+                Some(sleep) => sleep.await,
+                None => std::future::pending().await,
+            }
+        }),
+    );
     let mut checked_at = services.models.as_of().await;
     let feed = async_stream::stream! {
         let mut messages = std::pin::pin!(following(services.streams.store.clone(), stream.clone(), from));

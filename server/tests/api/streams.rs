@@ -9,9 +9,10 @@ use alloy::primitives::{Address, B256, U256, hex};
 use alloy::providers::ext::AnvilApi;
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
+use coop::read_token::ReadToken;
 use coop::stream::{AppKeyGrant, SignedMessage, Unchecked};
 use reqwest::StatusCode;
-use reqwest::header::COOKIE;
+use reqwest::header::{AUTHORIZATION, COOKIE};
 use serde_json::{Value, json};
 
 use crate::chain::{AGENT, BUYER, MEMBER, OTHER, OWNER, send};
@@ -615,4 +616,113 @@ async fn an_app_publishes_a_batch_at_once_and_a_bad_message_in_it_is_named_and_s
     let (status, reply) = post(&app, &batch_path, None, json!({"messages": [by_key(4), by_key(3)]})).await;
     assert_eq!((status, code(&reply).0), (StatusCode::CONFLICT, Some("sequence_not_after")), "{reply}");
     assert_eq!(stored().await["messages"].as_array().unwrap().len(), 4);
+}
+
+/// A read token for `domain` and `chain_id` until `expires`, signed by `signer`, as the header sends it.
+fn read_token(signer: &PrivateKeySigner, domain: &str, chain_id: u64, expires: u64) -> String {
+    let text = ReadToken::text(signer.address(), domain, chain_id, expires);
+    let signature = signer.sign_message_sync(text.as_bytes()).unwrap();
+    let token = ReadToken { reader: signer.address(), expires, signature: signature.as_bytes().to_vec().into() };
+    format!("Bearer {token}")
+}
+
+/// A program reads with a token its own key signed, without a session: history, download and the
+/// live feed, which ends with the token. A token for another site or chain, an expired one, one that
+/// lasts too long and a malformed header are refused naming the header; a token reads only.
+#[tokio::test]
+async fn a_program_reads_with_a_read_token_it_signed_and_a_bad_token_is_refused() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let (_, id, _) = union_product_with_stream(&app).await;
+    send(chain.marketplace(OWNER).grantSubscription(id, U256::from(3600u64), chain.address(BUYER))).await;
+    app.caught_up().await;
+    let publisher = chain.signer(OWNER);
+    let messages = format!("/api/v1/products/{id}/streams/gps/messages");
+    for sequence in 1..=3 {
+        let (status, _) =
+            post(&app, &messages, None, message(id, publisher.address(), &publisher, sequence, "{}")).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let read = |path: &str, authorization: &str| {
+        app.client.get(app.url(path)).header(AUTHORIZATION, authorization.to_owned()).send()
+    };
+    let domain = app.address.to_string();
+    let now = millis() / 1000;
+    let buyer = chain.signer(BUYER);
+    let token = read_token(&buyer, &domain, 31337, now + 600);
+
+    let history: Value = read(&messages, &token).await.unwrap().json().await.unwrap();
+    assert_eq!((history["access"].as_str(), history["messages"].as_array().map(Vec::len)), (Some("full"), Some(3)));
+    let download = format!("/api/v1/products/{id}/streams/gps/download");
+    let reply = read(&download, &token).await.unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    assert_eq!(reply.text().await.unwrap().lines().count(), 3);
+
+    let stranger = read_token(&chain.signer(OTHER), &domain, 31337, now + 600);
+    let history: Value = read(&messages, &stranger).await.unwrap().json().await.unwrap();
+    assert_eq!(history["access"], "preview", "a token reads as its signer: a stranger sees the preview");
+    let reply = read(&download, &stranger).await.unwrap();
+    assert_eq!(reply.status(), StatusCode::FORBIDDEN);
+
+    let refused = [
+        (read_token(&buyer, "c00p.example", 31337, now + 600), "for this server and chain"),
+        (read_token(&buyer, &domain, 1, now + 600), "for this server and chain"),
+        (read_token(&buyer, &domain, 31337, now - 1), "ended"),
+        (read_token(&buyer, &domain, 31337, now + 7200), "more than 60 minutes ahead"),
+        ("Bearer coop-read.0x12".to_owned(), "coop-read.<reader address>"),
+        (token.replace("Bearer ", "Basic "), "is not `Bearer <read token>`"),
+    ];
+    for (authorization, why) in refused {
+        let reply = read(&messages, &authorization).await.unwrap();
+        assert_eq!(reply.status(), StatusCode::UNAUTHORIZED, "{authorization}");
+        let body: Value = reply.json().await.unwrap();
+        assert_eq!(code(&body), (Some("invalid_read_token"), Some("Authorization")), "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(why), "{why}: {body}");
+    }
+
+    let owner = read_token(&publisher, &domain, 31337, now + 600);
+    let reply = app
+        .client
+        .put(app.url(&format!("/api/v1/products/{id}/streams/gps")))
+        .header(AUTHORIZATION, owner)
+        .json(&json!({"description": "changed by a token"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::UNAUTHORIZED, "an owner's token does not change a stream");
+
+    // A live feed opened with a token that ends in 3 s delivers, then ends with the token.
+    let short = read_token(&buyer, &domain, 31337, now + 3);
+    let mut feed = read(&format!("/api/v1/products/{id}/streams/gps/live?from=0"), &short).await.unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
+    let mut text = String::new();
+    while !text.contains("id: 2") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), feed.chunk()).await.expect("within 10 s");
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().expect("the feed stays open while the token lasts")));
+    }
+    let end = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Ok(Some(_)) = feed.chunk().await {}
+    });
+    end.await.expect("the feed ends within 10 s of its token");
+}
+
+/// `coop read-token` signs a token for the server its URL names, and the token reads.
+#[tokio::test]
+async fn coop_read_token_makes_a_header_that_reads() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let (_, id, _) = union_product_with_stream(&app).await;
+    let args = coop_server::read_token::ReadTokenArgs { server: app.url("/").parse().unwrap(), minutes: 5 };
+    let header = coop_server::read_token::make(&args, &chain.signer(OWNER)).await.unwrap();
+    let reply = app
+        .client
+        .get(app.url(&format!("/api/v1/products/{id}/streams/gps/download")))
+        .header(AUTHORIZATION, header)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK, "the owner reads with its token");
+    let too_long = coop_server::read_token::ReadTokenArgs { server: app.url("/").parse().unwrap(), minutes: 61 };
+    let refused = coop_server::read_token::make(&too_long, &chain.signer(OWNER)).await.unwrap_err();
+    assert!(refused.to_string().contains("1 to 60 minutes"), "{refused}");
 }

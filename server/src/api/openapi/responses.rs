@@ -6,7 +6,7 @@ use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, ToResponse, ToSchema};
 
@@ -16,6 +16,8 @@ use crate::http::ErrorBody;
 
 /// The name of the security scheme of the signed-in operations.
 pub const SESSION: &str = "session";
+/// The name of the read-token security scheme (`coop::read_token`).
+pub const READ_TOKEN: &str = "readToken";
 
 const RETRY_AFTER: &str = "Retry-After";
 
@@ -91,6 +93,15 @@ impl Modify for Layers {
         );
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(SESSION, SecurityScheme::ApiKey(ApiKey::Cookie(session)));
+        let read_token = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("coop-read.<reader>.<expires>.<signature>")
+            .description(Some(
+                "A program's read token: its key's EIP-191 signature of the token's text, which names this \
+                 server's domain, the chain and an end at most an hour ahead (docs/streams.md). Reads only.",
+            ))
+            .build();
+        components.add_security_scheme(READ_TOKEN, SecurityScheme::Http(read_token));
     }
 }
 
