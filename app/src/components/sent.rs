@@ -1,7 +1,5 @@
 //! The transactions sent from these pages, under the header on every page: pending ones (also after
 //! a reload) with their hash, and how each ended until the person dismisses it.
-//!
-//! The list is a `#[lazy]` view: a page with no transaction to show does not load its code.
 
 use leptos::prelude::*;
 
@@ -12,21 +10,16 @@ use crate::wallet::use_wallet;
 pub fn SentTransactions() -> impl IntoView {
     let wallet = use_wallet();
     let any = move || wallet.sent.with(|all| !all.is_empty());
-    move || any().then(|| Suspend::new(sent_list()))
-}
-
-#[leptos::lazy]
-async fn sent_list() -> AnyView {
-    let wallet = use_wallet();
     view! {
-        // A polite live region, so a screen reader hears a transaction end without losing its place.
-        <ul class="mx-auto flex max-w-6xl flex-col gap-1 px-3 pb-2 sm:px-4" aria-label="Your transactions" aria-live="polite">
-            <For each=move || wallet.sent.get() key=|tracked| (tracked.tx.hash, tracked.state) let:tracked>
-                <SentRow tracked />
-            </For>
-        </ul>
+        <Show when=any>
+            // A polite live region, so a screen reader hears a transaction end without losing its place.
+            <ul class="mx-auto flex max-w-6xl flex-col gap-1 px-3 pb-2 sm:px-4" aria-label="Your transactions" aria-live="polite">
+                <For each=move || wallet.sent.get() key=|tracked| (tracked.tx.hash, tracked.state) let:tracked>
+                    <SentRow tracked />
+                </For>
+            </ul>
+        </Show>
     }
-    .into_any()
 }
 
 #[component]

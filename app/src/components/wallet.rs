@@ -3,18 +3,13 @@
 //!
 //! Rendered on the server with the session's signed-in address, so a signed-in visitor sees it at
 //! once, and signing out works as a plain form post without JavaScript.
-//!
-//! A first visit shows only the "Connect wallet" button. Everything else here (the account menu,
-//! the chooser, the network warning, the connected address, the notice) is a `#[lazy]` view: in a
-//! split bundle (see `crate::routes`) its code arrives when it is first shown, not with every page.
 
-use alloy_primitives::Address;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys;
 
 use crate::wallet::session::SIGN_OUT_PATH;
-use crate::wallet::{SignInState, SignedInAs, WalletError, WalletInfo, WalletStatus, short_address, use_wallet};
+use crate::wallet::{SignInState, SignedInAs, WalletInfo, WalletStatus, short_address, use_wallet};
 
 const BUTTON: &str = "inline-flex min-h-11 items-center gap-2 rounded-full px-4 py-2 text-sm font-medium shadow-sm \
                       transition focus:outline-none focus-visible:ring-2 focus-visible:ring-emerald-500 \
@@ -27,42 +22,16 @@ const MENU_ITEM: &str =
 #[component]
 pub fn WalletMenu() -> impl IntoView {
     let wallet = use_wallet();
-    let wrong_network = move || wallet.is_connected() && !wallet.is_right_chain();
     view! {
         <div class="relative flex items-center gap-2">
-            {move || wrong_network().then(|| Suspend::new(network_warning()))}
+            <NetworkWarning />
             {move || match wallet.signed_in() {
-                Some(who) => Suspend::new(account_menu(who)).into_any(),
+                Some(who) => view! { <AccountMenu who /> }.into_any(),
                 None => view! { <ConnectOrSignIn /> }.into_any(),
             }}
-            {move || wallet.error.get().map(|error| Suspend::new(wallet_notice(error)))}
+            <WalletNotice />
         </div>
     }
-}
-
-#[leptos::lazy]
-async fn network_warning() -> AnyView {
-    view! { <NetworkWarning /> }.into_any()
-}
-
-#[leptos::lazy]
-async fn account_menu(who: SignedInAs) -> AnyView {
-    view! { <AccountMenu who /> }.into_any()
-}
-
-#[leptos::lazy]
-async fn wallet_notice(error: WalletError) -> AnyView {
-    view! { <WalletNotice error /> }.into_any()
-}
-
-#[leptos::lazy]
-async fn connected(address: Address) -> AnyView {
-    view! { <AddressAndSignIn address /> }.into_any()
-}
-
-#[leptos::lazy]
-async fn wallet_chooser(choosing: RwSignal<bool>, button: NodeRef<leptos::html::Button>) -> AnyView {
-    view! { <WalletChooser choosing button /> }.into_any()
 }
 
 /// A panel that opens under the wallet corner: as wide as it needs on a desktop, never wider than
@@ -73,28 +42,31 @@ const POPOVER: &str = "absolute right-0 top-full mt-2 max-w-[calc(100vw-5rem)] r
 #[component]
 fn NetworkWarning() -> impl IntoView {
     let wallet = use_wallet();
+    let wrong = move || wallet.is_connected() && !wallet.is_right_chain();
     view! {
-        <button
-            type="button"
-            class=format!("{BUTTON} bg-amber-700 text-white hover:bg-amber-800")
-            title="Your wallet is on another network"
-            aria-label=move || format!("Switch to {}", wallet.chain_name())
-            disabled=move || wallet.switching.get()
-            on:click=move |_| wallet.switch_chain()
-        >
-            <span class="h-2 w-2 rounded-full bg-white" aria-hidden="true"></span>
-            {move || {
-                if wallet.switching.get() {
-                    view! { <span>"Switching…"</span> }.into_any()
-                } else {
-                    view! {
-                        <span class="sm:hidden">"Wrong network"</span>
-                        <span class="hidden sm:inline">{format!("Switch to {}", wallet.chain_name())}</span>
+        <Show when=wrong>
+            <button
+                type="button"
+                class=format!("{BUTTON} bg-amber-700 text-white hover:bg-amber-800")
+                title="Your wallet is on another network"
+                aria-label=move || format!("Switch to {}", wallet.chain_name())
+                disabled=move || wallet.switching.get()
+                on:click=move |_| wallet.switch_chain()
+            >
+                <span class="h-2 w-2 rounded-full bg-white" aria-hidden="true"></span>
+                {move || {
+                    if wallet.switching.get() {
+                        view! { <span>"Switching…"</span> }.into_any()
+                    } else {
+                        view! {
+                            <span class="sm:hidden">"Wrong network"</span>
+                            <span class="hidden sm:inline">{format!("Switch to {}", wallet.chain_name())}</span>
+                        }
+                            .into_any()
                     }
-                        .into_any()
-                }
-            }}
-        </button>
+                }}
+            </button>
+        </Show>
     }
 }
 
@@ -103,7 +75,23 @@ fn NetworkWarning() -> impl IntoView {
 fn ConnectOrSignIn() -> impl IntoView {
     let wallet = use_wallet();
     move || match (wallet.status.get(), wallet.address.get()) {
-        (WalletStatus::Connected, Some(address)) => Suspend::new(connected(address)).into_any(),
+        (WalletStatus::Connected, Some(address)) => {
+            let signing = move || wallet.sign_in.get() == SignInState::SigningIn;
+            view! {
+                <span class="hidden font-mono text-sm text-stone-600 sm:inline" title=address.to_checksum(None)>
+                    {short_address(&address)}
+                </span>
+                <button
+                    type="button"
+                    class=format!("{BUTTON} {PRIMARY}")
+                    disabled=move || signing() || !wallet.is_right_chain()
+                    on:click=move |_| wallet.sign_in()
+                >
+                    {move || if signing() { "Check your wallet…" } else { "Sign in" }}
+                </button>
+            }
+            .into_any()
+        }
         (WalletStatus::Connecting | WalletStatus::Reconnecting, _) => view! {
             <button type="button" class=format!("{BUTTON} {SECONDARY}") disabled=true>
                 "Connecting…"
@@ -114,32 +102,19 @@ fn ConnectOrSignIn() -> impl IntoView {
     }
 }
 
-/// A connected wallet's address, and "Sign in".
-#[component]
-fn AddressAndSignIn(address: Address) -> impl IntoView {
-    let wallet = use_wallet();
-    let signing = move || wallet.sign_in.get() == SignInState::SigningIn;
-    view! {
-        <span class="hidden font-mono text-sm text-stone-600 sm:inline" title=address.to_checksum(None)>
-            {short_address(&address)}
-        </span>
-        <button
-            type="button"
-            class=format!("{BUTTON} {PRIMARY}")
-            disabled=move || signing() || !wallet.is_right_chain()
-            on:click=move |_| wallet.sign_in()
-        >
-            {move || if signing() { "Check your wallet…" } else { "Sign in" }}
-        </button>
-    }
-}
-
 /// "Connect wallet"; with several wallets in the browser, a list to choose from.
 #[component]
 fn ConnectButton() -> impl IntoView {
     let wallet = use_wallet();
     let choosing = RwSignal::new(false);
     let button = NodeRef::<leptos::html::Button>::new();
+    // Closing without a choice gives the focus back to where the keyboard user was.
+    let cancel = move || {
+        choosing.set(false);
+        if let Some(button) = button.get_untracked() {
+            let _ = button.focus();
+        }
+    };
     let on_click = move |_| wallet.connect_or_choose(choosing);
     view! {
         <button
@@ -152,25 +127,21 @@ fn ConnectButton() -> impl IntoView {
         >
             "Connect wallet"
         </button>
-        {move || choosing.get().then(|| Suspend::new(wallet_chooser(choosing, button)))}
+        <Show when=move || choosing.get()>
+            <WalletChooser on_choose=move |rdns| {
+                choosing.set(false);
+                wallet.connect(Some(rdns));
+            } on_cancel=cancel />
+        </Show>
     }
 }
 
-/// The installed wallets to choose from; `choosing` closes it, and the focus returns to `button`.
 #[component]
-fn WalletChooser(choosing: RwSignal<bool>, button: NodeRef<leptos::html::Button>) -> impl IntoView {
+fn WalletChooser(
+    on_choose: impl Fn(String) + Copy + Send + Sync + 'static,
+    on_cancel: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let wallet = use_wallet();
-    let on_choose = move |rdns| {
-        choosing.set(false);
-        wallet.connect(Some(rdns));
-    };
-    // Closing without a choice gives the focus back to where the keyboard user was.
-    let on_cancel = move || {
-        choosing.set(false);
-        if let Some(button) = button.get_untracked() {
-            let _ = button.focus();
-        }
-    };
     let dialog = NodeRef::<leptos::html::Div>::new();
     // Opening moves the focus into the chooser, so a keyboard user lands on the first wallet.
     Effect::new(move |_| {
@@ -296,27 +267,31 @@ fn AccountMenu(who: SignedInAs) -> impl IntoView {
 
 /// The last problem, in plain words, with a way to dismiss it.
 #[component]
-fn WalletNotice(error: WalletError) -> impl IntoView {
+fn WalletNotice() -> impl IntoView {
     let wallet = use_wallet();
-    let tone = if error.is_rejection() {
-        "border-stone-200 bg-white text-stone-700"
-    } else {
-        "border-red-200 bg-red-50 text-red-800"
-    };
-    view! {
-        <div
-            role="alert"
-            class=format!("{POPOVER} z-30 flex w-80 items-start gap-3 p-3 text-sm {tone}")
-        >
-            <p class="flex-1">{error.to_string()}</p>
-            <button
-                type="button"
-                class="rounded-full px-2 text-stone-500 hover:bg-stone-100"
-                aria-label="Dismiss"
-                on:click=move |_| wallet.error.set(None)
-            >
-                "×"
-            </button>
-        </div>
+    move || {
+        wallet.error.get().map(|error| {
+            let tone = if error.is_rejection() {
+                "border-stone-200 bg-white text-stone-700"
+            } else {
+                "border-red-200 bg-red-50 text-red-800"
+            };
+            view! {
+                <div
+                    role="alert"
+                    class=format!("{POPOVER} z-30 flex w-80 items-start gap-3 p-3 text-sm {tone}")
+                >
+                    <p class="flex-1">{error.to_string()}</p>
+                    <button
+                        type="button"
+                        class="rounded-full px-2 text-stone-500 hover:bg-stone-100"
+                        aria-label="Dismiss"
+                        on:click=move |_| wallet.error.set(None)
+                    >
+                        "×"
+                    </button>
+                </div>
+            }
+        })
     }
 }
