@@ -76,9 +76,7 @@ fn main() -> ExitCode {
 
 fn run_publish(args: &publish::PublishArgs) -> ExitCode {
     let published = (|| {
-        let key = std::env::var("COOP_PUBLISH_KEY").context("set COOP_PUBLISH_KEY to the app key's private key")?;
-        let key: alloy::signers::local::PrivateKeySigner =
-            key.trim().parse().context("COOP_PUBLISH_KEY is not a private key (0x and 64 hex digits)")?;
+        let key = key_from_env("COOP_PUBLISH_KEY", "the app key's")?;
         let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
         runtime.block_on(publish::run(args, &key, std::io::stdin().lock()))
     })();
@@ -99,11 +97,15 @@ fn run_publish(args: &publish::PublishArgs) -> ExitCode {
     }
 }
 
+/// The private key in the environment variable `name`; `whose` says whose key it should be.
+fn key_from_env(name: &str, whose: &str) -> anyhow::Result<alloy::signers::local::PrivateKeySigner> {
+    let key = std::env::var(name).with_context(|| format!("set {name} to {whose} private key"))?;
+    key.trim().parse().with_context(|| format!("{name} is not a private key (0x and 64 hex digits)"))
+}
+
 fn run_read_token(args: &read_token::ReadTokenArgs) -> ExitCode {
     let header = (|| {
-        let key = std::env::var("COOP_READ_KEY").context("set COOP_READ_KEY to the reader's private key")?;
-        let key: alloy::signers::local::PrivateKeySigner =
-            key.trim().parse().context("COOP_READ_KEY is not a private key (0x and 64 hex digits)")?;
+        let key = key_from_env("COOP_READ_KEY", "the reader's")?;
         let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
         runtime.block_on(read_token::make(args, &key))
     })();
