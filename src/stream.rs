@@ -289,6 +289,10 @@ pub struct StreamDefinition {
     pub example: Option<Content>,
     /// Days a message is kept; 0 keeps it as long as the server keeps anything.
     pub retention_days: u32,
+    /// The most bytes of messages kept, as the store counts them (each message's JSON text with its
+    /// signature and envelope): past it the oldest go first. 0 keeps as much as the server keeps.
+    #[serde(default)]
+    pub retention_bytes: u64,
     /// How many of the newest messages anyone may read, on the product page, without a subscription.
     pub public_preview: u32,
 }
@@ -297,6 +301,32 @@ pub struct StreamDefinition {
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 /// The most messages a seller may show as a public preview.
 pub const MAX_PUBLIC_PREVIEW: u32 = 100;
+/// The longest retention a seller may set, in days.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+/// The least a seller may keep of a stream, in bytes, unless it keeps as much as the server does.
+pub const MIN_RETENTION_BYTES: u64 = 1_000_000;
+
+impl StreamDefinition {
+    /// What is wrong with what the seller set, with the field's API name; `None` when it is fine.
+    pub fn problem(&self) -> Option<(&'static str, String)> {
+        if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
+            return Some(("description", format!("a description is at most {MAX_DESCRIPTION_CHARS} characters")));
+        }
+        if self.retention_days > MAX_RETENTION_DAYS {
+            return Some(("retentionDays", format!("retention is at most {MAX_RETENTION_DAYS} days")));
+        }
+        if self.retention_bytes != 0 && self.retention_bytes < MIN_RETENTION_BYTES {
+            return Some((
+                "retentionBytes",
+                format!("keep at least {MIN_RETENTION_BYTES} bytes (1 MB), or 0 for as much as the server keeps"),
+            ));
+        }
+        if self.public_preview > MAX_PUBLIC_PREVIEW {
+            return Some(("publicPreview", format!("a preview shows at most {MAX_PUBLIC_PREVIEW} messages")));
+        }
+        None
+    }
+}
 
 /// An app key as the server keeps it: the grant, the publisher's signature of it, and whether it
 /// was revoked (seconds since the epoch).

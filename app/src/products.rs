@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+use crate::streams::StreamSettings;
 
 crate::named::named_enum! {
     /// What a product is filed under on the marketplace.
@@ -42,6 +43,8 @@ crate::named::named_enum! {
 
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
+/// The most streams a draft may describe.
+pub const MAX_DRAFT_STREAMS: usize = 20;
 /// The longest minimum subscription the editor offers, in days.
 pub const MAX_MINIMUM_DAYS: u32 = 3_650;
 /// The longest freeze period the editor offers a Data Union, in days.
@@ -113,7 +116,7 @@ pub fn check_contact(contact: &str) -> Result<(), String> {
     feature = "ssr",
     schema(description = "A product as the seller typed it in the editor; every field is text as typed, so a draft \
         may be incomplete. Wrong fields are refused with 400 naming the field (`name`, `description`, `category`, \
-        `cover`, `licence`, `terms`, `contact`, `price`, `period`, `minimum`, `beneficiary`, `adminFee`, `union`, `productId`, `kind`).")
+        `cover`, `licence`, `terms`, `contact`, `price`, `period`, `minimum`, `beneficiary`, `adminFee`, `union`, `productId`, `kind`, `streams`).")
 )]
 pub struct Draft {
     /// Given by the server on the first save; empty before.
@@ -154,6 +157,10 @@ pub struct Draft {
     /// A Data Union's freeze period in whole days: how long each commit of the members' earnings waits
     /// before they can withdraw with it. Fixed when the union is deployed.
     pub freeze_days: String,
+    /// The product's streams while it is not published yet. A save with a product id its seller
+    /// holds hands them to the product (created, or changed by name) and answers the draft without
+    /// them: from then on the product's streams are edited as the product's.
+    pub streams: Vec<StreamSettings>,
     /// The deployed Data Union, once deployed.
     pub union_address: String,
     /// The Marketplace product id, once published; a draft with one sets the product's description,
@@ -183,6 +190,7 @@ impl Default for Draft {
             admin_fee: "10".to_owned(),
             // The factory's minimum on a public chain.
             freeze_days: "1".to_owned(),
+            streams: Vec::new(),
             union_address: String::new(),
             product_id: String::new(),
             updated_at: 0,
@@ -207,6 +215,7 @@ crate::named::named_enum! {
         Beneficiary = "beneficiary" ("Payments go to"),
         AdminFee = "adminFee" ("Admin fee"),
         FreezeDays = "freezeDays" ("Freeze period"),
+        Streams = "streams" ("Streams"),
         Union = "union" ("Data Union"),
         ProductId = "productId" ("Product id"),
     }
@@ -314,6 +323,7 @@ impl Draft {
         let minimum_seconds = self.check_minimum(&mut check);
         let beneficiary = self.check_beneficiary(&mut check);
         self.check_union(&mut check);
+        self.check_streams(&mut check);
         if !check.errors.is_empty() {
             return Err(check.errors);
         }
@@ -415,6 +425,24 @@ impl Draft {
             Err(error) => {
                 check.fail(DraftField::Beneficiary, error.to_string());
                 None
+            }
+        }
+    }
+
+    /// Each stream as the product page would take it, each name once.
+    fn check_streams(&self, check: &mut Checker) {
+        if self.streams.len() > MAX_DRAFT_STREAMS {
+            check.fail(DraftField::Streams, format!("a product has at most {MAX_DRAFT_STREAMS} streams"));
+        }
+        for (at, stream) in self.streams.iter().enumerate() {
+            let about = match stream.name.trim() {
+                "" => format!("stream {}", at + 1),
+                name => format!("stream {} ({name})", at + 1),
+            };
+            if let Err((field, message)) = stream.definition(B256::ZERO) {
+                check.fail(DraftField::Streams, format!("{about}, {field}: {message}"));
+            } else if self.streams[..at].iter().any(|before| before.name.trim() == stream.name.trim()) {
+                check.fail(DraftField::Streams, format!("{about}: another stream has this name"));
             }
         }
     }

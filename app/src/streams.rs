@@ -2,7 +2,7 @@
 //! them for the owner and subscribers, the public preview for anyone else.
 
 use alloy_primitives::{Address, B256};
-use coop::stream::{AppKey, AppKeyGrant, SignedMessage, StreamDefinition};
+use coop::stream::{AppKey, AppKeyGrant, SignedMessage, StreamDefinition, StreamError};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -38,17 +38,53 @@ pub struct StreamOverview {
     pub latest: Vec<Delivered>,
 }
 
-/// What a seller fills in for one of its product's streams, as typed.
+/// What a seller fills in for one of its product's streams, as typed: on the product page, or in a
+/// draft before the product is published.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+// The API's own `StreamSettings` is the body of `PUT …/streams/{stream}`, which names the stream in
+// its path.
+#[cfg_attr(feature = "ssr", schema(as = DraftStream))]
 pub struct StreamSettings {
+    /// Lower-case letters, digits and dashes, 1 to 40.
     pub name: String,
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     pub description: String,
     /// An example message: the text of one JSON object, or empty for none.
     pub example: String,
     /// Days messages are kept; 0 for as long as the server keeps anything.
+    #[cfg_attr(feature = "ssr", schema(maximum = 3650))]
     pub retention_days: u32,
+    /// Bytes of messages kept (0, or at least 1000000); 0 for as much as the server keeps.
+    pub retention_bytes: u64,
     /// How many of the newest messages anyone may read.
+    #[cfg_attr(feature = "ssr", schema(maximum = 100))]
     pub public_preview: u32,
+}
+
+impl StreamSettings {
+    /// The stream of `product` these settings describe, or what is wrong with them, naming the field.
+    pub fn definition(&self, product: B256) -> Result<StreamDefinition, (&'static str, String)> {
+        let name = self.name.trim().parse().map_err(|error: StreamError| ("name", error.to_string()))?;
+        let example = match self.example.trim() {
+            "" => None,
+            text => Some(text.parse().map_err(|error: StreamError| ("example", error.to_string()))?),
+        };
+        let definition = StreamDefinition {
+            product,
+            name,
+            description: self.description.trim().to_owned(),
+            example,
+            retention_days: self.retention_days,
+            retention_bytes: self.retention_bytes,
+            public_preview: self.public_preview,
+        };
+        match definition.problem() {
+            Some(problem) => Err(problem),
+            None => Ok(definition),
+        }
+    }
 }
 
 /// Creates or changes a stream of `product`: its owner only, signed in.

@@ -1,8 +1,8 @@
-// The product editor: a seller publishes a data product (with a cover and a category) and finds it on
-// the marketplace with its price; a Data Union owner deploys the union, sets its admin fee, creates a
-// join secret and publishes; a wallet on the wrong chain is asked to switch, a refused signature
-// changes nothing, and a wrong field is named and nothing is saved; a published product is reopened,
-// changed, unpublished and republished.
+// The product editor: a seller publishes a data product (with a cover, a category and a stream
+// described in the draft) and finds it on the marketplace with its price; a Data Union owner deploys
+// the union, sets its admin fee, creates a join secret and publishes; a wallet on the wrong chain is
+// asked to switch, a refused signature changes nothing, and a wrong field is named and nothing is
+// saved; a published product is reopened, given a stream, changed, unpublished and republished.
 import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
 import { dataBalance } from "../support/unions.mjs";
 
@@ -48,6 +48,17 @@ test("a seller publishes a data product and finds it on the marketplace with its
   await expect(page.getByTestId("price-per-second")).toContainText("(23148148148148 wei)");
   await page.locator("#cover").setInputFiles({ name: "cover.png", mimeType: "image/png", buffer: COVER });
   await expect(page.getByTestId("cover-preview")).toHaveAttribute("style", /\/api\/v1\/covers\/[0-9a-f]{32}\.png/);
+  // The data it sells: a stream, kept in the draft and created with the product. A wrong name is
+  // named before anything is sent.
+  const streams = page.getByTestId("draft-streams");
+  await streams.getByRole("button", { name: "Add a stream" }).click();
+  const streamName = streams.getByLabel("Name: lower-case letters, digits and dashes");
+  await streamName.fill("Boardings");
+  await page.getByRole("button", { name: "Save draft" }).click();
+  await expect(page.locator("#streams-message")).toContainText("stream 1 (Boardings), name:");
+  await streamName.fill("boardings");
+  await streams.getByLabel("Description").fill("One message per stop and five minutes.");
+  await streams.getByLabel(/^Keep at most \(MB/).fill("50");
 
   await page.getByRole("button", { name: "Publish" }).click();
   await expect(page.getByTestId("tx-progress")).toContainText("Confirmed in block", { timeout: 30_000 });
@@ -56,6 +67,9 @@ test("a seller publishes a data product and finds it on the marketplace with its
   await page.screenshot({ path: "docs/screenshots/editor.png", fullPage: true });
   const [saved] = await drafts(page);
   expect(saved.productId).toMatch(/^0x[0-9a-f]{64}$/);
+  expect(saved.streams).toEqual([]);
+  await expect(page.getByTestId("streams-moved")).toBeVisible();
+  await expect(page.getByTestId("draft-streams")).toHaveCount(0);
 
   // The marketplace lists it (once indexed) with its price, its category and its cover.
   await expect(async () => {
@@ -79,6 +93,9 @@ test("a seller publishes a data product and finds it on the marketplace with its
   await expect(page.getByRole("link", { name: "Edit product" })).toHaveAttribute("href", `/products/${saved.productId}/edit`);
   const related = page.getByRole("region", { name: "Related products" });
   await expect(related.getByRole("listitem").first().getByRole("link")).toHaveAccessibleName("Commuter journeys");
+  const stream = page.locator('[data-stream="boardings"]');
+  await expect(stream).toContainText("One message per stop and five minutes.");
+  await expect(stream.getByTestId("stream-retention")).toHaveText("Messages are kept for 30 days, at most 50 MB (the oldest go first).");
   const terms = page.getByRole("region", { name: "Terms of use" });
   await expect(terms.getByTestId("own-terms")).toHaveText("City planning only.");
   await expect(terms.getByRole("link", { name: "trams@example.org" })).toHaveAttribute("href", "mailto:trams@example.org");
@@ -249,6 +266,13 @@ test("a seller reopens a published product, changes its price, unpublishes and r
   await expect(page.getByLabel("Name", { exact: true })).toHaveValue("Parking sensor occupancy");
   await expect(page.getByLabel("Price in DATA", { exact: true })).toHaveValue("1");
   await expect(page.getByTestId("wallet-blocker")).toHaveCount(0);
+  // Its streams are edited here as on its page.
+  const data = page.getByRole("region", { name: "Data" });
+  await expect(data).toContainText("The seller has not attached a stream of data yet.");
+  const addStream = data.getByRole("form", { name: "Add a stream" });
+  await addStream.getByLabel("Name: lower-case letters, digits and dashes").fill("occupancy");
+  await addStream.getByRole("button", { name: "Save the stream" }).click();
+  await expect(data.locator('[data-stream="occupancy"]')).toBeVisible();
 
   const step = (label) => page.getByTestId("tx-progress").filter({ hasText: label });
   await page.getByLabel("Price in DATA", { exact: true }).fill("3");

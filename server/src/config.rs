@@ -44,9 +44,13 @@ pub const KEYS: &[&str] = &[
     "messages_per_second_per_publisher",
     "member_app_origins",
     "stream_retention_days",
+    "stream_retention_bytes",
     "nats_url",
     "nats_replicas",
 ];
+
+/// The least a server may keep of one stream: 1 MB.
+const MIN_STREAM_BYTES: u64 = 1_000_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,6 +122,9 @@ pub struct Config {
     pub member_app_origins: Vec<String>,
     /// The longest any stream's messages are kept, in days (1 to 36500); a seller may choose less.
     pub stream_retention_days: u32,
+    /// The most bytes of messages any one stream keeps (at least 1 MB); a seller may choose less.
+    /// Past it the oldest messages go first.
+    pub stream_retention_bytes: u64,
     /// NATS with JetStream (`nats://host:4222`) for the messages of product streams, shared by every
     /// instance on it; unset: a SQLite file in `data_dir`, for one instance.
     pub nats_url: Option<String>,
@@ -179,6 +186,7 @@ impl Default for Config {
             messages_per_second_per_publisher: 100,
             member_app_origins: Vec::new(),
             stream_retention_days: 365,
+            stream_retention_bytes: 10 * 1024 * 1024 * 1024,
             nats_url: None,
             nats_replicas: 1,
         }
@@ -370,6 +378,16 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "stream_retention_days",
                 message: format!("{} is not between 1 and 36500", self.stream_retention_days),
+            });
+        }
+        if !(MIN_STREAM_BYTES..=i64::MAX as u64).contains(&self.stream_retention_bytes) {
+            return Err(ConfigError::Invalid {
+                key: "stream_retention_bytes",
+                message: format!(
+                    "{} is not between {MIN_STREAM_BYTES} (1 MB) and {}",
+                    self.stream_retention_bytes,
+                    i64::MAX
+                ),
             });
         }
         if !(1..=1_000_000).contains(&self.messages_per_second_per_publisher) {
@@ -601,6 +619,7 @@ mod tests {
             rejected_key(with("messages_per_second_per_publisher", 0)).contains("messages_per_second_per_publisher")
         );
         assert!(rejected_key(with("stream_retention_days", 0)).contains("stream_retention_days"));
+        assert!(rejected_key(with("stream_retention_bytes", 1000)).contains("stream_retention_bytes"));
         assert!(rejected_key(with("nats_url", "http://127.0.0.1:4222")).contains("nats_url"));
         assert!(rejected_key(with("nats_replicas", 2)).contains("nats_replicas"));
         assert_eq!(

@@ -48,8 +48,8 @@ pub struct Server {
     /// The point of the stored log the read models were built from.
     loaded: LogPosition,
     limiters: Limiters,
-    /// The longest any stream keeps its messages, in days.
-    stream_retention_days: u32,
+    /// The most any stream keeps of its messages.
+    stream_retention: crate::service::streams::Retention,
 }
 
 /// The chain at `rpc_url`, checked to be the one the config names.
@@ -201,7 +201,10 @@ impl Server {
             validate: false,
             loaded,
             limiters,
-            stream_retention_days: config.stream_retention_days,
+            stream_retention: crate::service::streams::Retention {
+                days: config.stream_retention_days,
+                bytes: config.stream_retention_bytes,
+            },
         })
     }
 
@@ -246,8 +249,7 @@ impl Server {
         tracing::info!(target: "startup", "listening on http://{address}");
         let trimming = tokio::spawn(limits::forget_idle_clients(self.limiters.ip, self.limiters.accounts));
         let cleaning = tokio::spawn(crate::products::covers::clean_unused_covers(services.store.clone()));
-        let forgetting =
-            tokio::spawn(crate::service::streams::trim_expired(services.clone(), self.stream_retention_days));
+        let forgetting = tokio::spawn(crate::service::streams::trim_expired(services.clone(), self.stream_retention));
         // Live feeds never finish by themselves: they end when the server stops taking requests.
         let streams = services.streams.clone();
         let shutdown = async move {
@@ -262,6 +264,8 @@ impl Server {
         for worker in workers {
             let _ = worker.await;
         }
+        // The contributions counted since the last write, before the store closes.
+        crate::service::streams::write_contributions(&services.streams, &services.store).await;
         self.services.store.close().await;
         Ok(())
     }
@@ -300,7 +304,7 @@ fn router(
         .layer(axum::middleware::from_fn_with_state(ServiceMarket::new(services.clone()), provide_market))
         .layer(axum::middleware::from_fn_with_state(ChainCheckout::new(services.clone()), provide_checkout))
         .layer(axum::middleware::from_fn_with_state(
-            crate::products::StoreEditor::new(services.store.clone()),
+            crate::products::StoreEditor::new(services.store.clone(), services.models.clone()),
             crate::products::provide_editor,
         ))
         .layer(axum::middleware::from_fn_with_state(ServiceUnions::new(services.clone()), provide_unions))

@@ -599,6 +599,8 @@ mod more_cases {
             description: format!("about {name}"),
             example: (preview > 0).then(|| "{\"a\":1}".parse().unwrap()),
             retention_days: 30,
+            // Past 2^32: the column holds 64 bits.
+            retention_bytes: 5_000_000_000 * u64::from(preview),
             public_preview: preview,
         };
         db.store.save_stream_definition(&definition("gps", 0), 100).await.unwrap();

@@ -1,6 +1,6 @@
 //! The `StreamStore` conformance suite: every implementation keeps one order, refuses sequence
-//! numbers that do not go forward (in batches too), reads by offset and by time, trims without
-//! forgetting who sent what, and feeds live readers from any offset without a gap or a duplicate.
+//! numbers that do not go forward (in batches too), reads by offset and by time, trims by time and
+//! by bytes without forgetting who sent what, and feeds live readers from any offset without a gap or a duplicate.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -104,6 +104,36 @@ async fn conformance(store: Arc<dyn StreamStore>) {
     assert_eq!(store.append_all(Vec::new(), 100).await.unwrap(), Vec::<u64>::new());
 }
 
+/// Past a number of bytes the oldest messages go first, except those received from a time on; the
+/// newest are always kept and offsets never go back.
+async fn keeps_the_newest_bytes(store: Arc<dyn StreamStore>) {
+    let stream = key("sized");
+    let padded = |sequence: u64| {
+        let mut message = message(&stream, 1, sequence, 1_000);
+        message.message.content = format!("{{\"pad\":\"{}\"}}", "x".repeat(1000)).parse().unwrap();
+        message
+    };
+    for sequence in 1..=40 {
+        // Received at 1 to 40.
+        assert_eq!(store.append(padded(sequence), sequence).await.unwrap(), sequence - 1);
+    }
+    let offsets = |stored: Vec<Stored>| stored.iter().map(|s| s.offset).collect::<Vec<_>>();
+    assert_eq!(store.keep_bytes(&stream, 1_000_000, u64::MAX).await.unwrap(), 0, "under the limit: nothing goes");
+
+    let forgotten = store.keep_bytes(&stream, 10_000, u64::MAX).await.unwrap();
+    let left = store.read(&stream, 0, 100).await.unwrap();
+    assert_eq!(forgotten as usize + left.len(), 40);
+    let kept: usize = left.iter().map(|s| s.message.message.content.as_str().len()).sum();
+    assert!((5..=9).contains(&left.len()) && kept <= 10_000, "{} messages, {kept} bytes of content", left.len());
+    assert_eq!(offsets(left), (forgotten..40).collect::<Vec<_>>(), "the newest, in order");
+
+    // Whatever the limit, what was received from 36 on stays.
+    store.keep_bytes(&stream, 1, 36).await.unwrap();
+    assert_eq!(offsets(store.read(&stream, 0, 100).await.unwrap()), [35, 36, 37, 38, 39]);
+    assert_eq!(store.next_offset(&stream).await.unwrap(), 40, "offsets never go back");
+    assert_eq!(store.last_sequence(&stream, Address::repeat_byte(1)).await.unwrap(), Some(40));
+}
+
 /// A store that keeps a batch whole: a refused message leaves nothing of its batch.
 async fn batches_are_whole(store: Arc<dyn StreamStore>) {
     let stream = key("whole");
@@ -161,6 +191,7 @@ async fn racing_requests_are_each_whole(store: Arc<dyn StreamStore>) {
 #[tokio::test]
 async fn embedded_in_memory() {
     conformance(Arc::new(Embedded::in_memory().await.unwrap())).await;
+    keeps_the_newest_bytes(Arc::new(Embedded::in_memory().await.unwrap())).await;
     batches_are_whole(Arc::new(Embedded::in_memory().await.unwrap())).await;
     racing_requests_are_each_whole(Arc::new(Embedded::in_memory().await.unwrap())).await;
 }
@@ -180,6 +211,8 @@ async fn nats_jetstream() {
     let Some(server) = nats::TestNats::start() else { return };
     let store = Nats::connect(&server.url, Duration::from_secs(3600), 1).await.unwrap();
     conformance(Arc::new(store)).await;
+    let store = Nats::connect(&server.url, Duration::from_secs(3600), 1).await.unwrap();
+    keeps_the_newest_bytes(Arc::new(store)).await;
 }
 
 /// Two instances on one NATS: what one stores, the other reads and follows live, in order, once;
@@ -256,6 +289,9 @@ impl StreamStore for Flaky {
     }
     async fn trim(&self, stream: &StreamKey, before: u64) -> anyhow::Result<u64> {
         self.inner.trim(stream, before).await
+    }
+    async fn keep_bytes(&self, stream: &StreamKey, most: u64, received_from: u64) -> anyhow::Result<u64> {
+        self.inner.keep_bytes(stream, most, received_from).await
     }
 }
 

@@ -4,6 +4,7 @@
 //! as on the server.
 
 use alloy_primitives::{Address, B256};
+use coop::stream::StreamDefinition;
 use leptos::prelude::*;
 
 use crate::components::error_notice::ErrorNotice;
@@ -58,6 +59,7 @@ fn StreamEditor(product: B256, changed: RwSignal<u32>) -> impl IntoView {
     let description = RwSignal::new(String::new());
     let example = RwSignal::new(String::new());
     let retention_days = RwSignal::new(30u32);
+    let retention_megabytes = RwSignal::new(0u32);
     let public_preview = RwSignal::new(3u32);
     let problem = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
@@ -68,6 +70,7 @@ fn StreamEditor(product: B256, changed: RwSignal<u32>) -> impl IntoView {
             description: description.get_untracked(),
             example: example.get_untracked(),
             retention_days: retention_days.get_untracked(),
+            retention_bytes: u64::from(retention_megabytes.get_untracked()) * BYTES_PER_MB,
             public_preview: public_preview.get_untracked(),
         };
         problem.set(None);
@@ -92,6 +95,7 @@ fn StreamEditor(product: B256, changed: RwSignal<u32>) -> impl IntoView {
             <TextField label="Description" value=description />
             <div class="sm:col-span-2"><TextField label="Example message (one JSON object), optional" value=example /></div>
             <NumberField label="Keep messages for (days; 0: as long as the server keeps any)" value=retention_days />
+            <NumberField label="Keep at most (MB, the oldest go first; 0: as much as the server keeps)" value=retention_megabytes />
             <NumberField label="Newest messages anyone may read" value=public_preview />
             <div class="sm:col-span-2">
                 <button
@@ -163,6 +167,7 @@ fn StreamCard(overview: StreamOverview, is_owner: Signal<bool>, changed: RwSigna
                 <p class="mt-1 text-sm text-stone-700">{definition.description.clone()}</p>
             })}
             <p class="mt-2 text-sm text-stone-600" data-testid="stream-access">{access}</p>
+            <p class="mt-1 text-xs text-stone-500" data-testid="stream-retention">{retention_line(&definition)}</p>
             // Focusable, so a keyboard can scroll a table wider than a phone.
             <div class="mt-3 overflow-x-auto" tabindex="0" role="region" aria-label=format!("Messages of {name}")>
                 <table class="w-full text-left text-sm">
@@ -190,6 +195,23 @@ fn StreamCard(overview: StreamOverview, is_owner: Signal<bool>, changed: RwSigna
             </p>
         </article>
     }
+}
+
+/// Bytes in the megabyte the editor asks for.
+const BYTES_PER_MB: u64 = 1_000_000;
+
+/// How long and how much of a stream is kept, as its seller set it.
+fn retention_line(definition: &StreamDefinition) -> String {
+    let days = match definition.retention_days {
+        0 => "as long as this server keeps any".to_owned(),
+        days => format!("for {}", counted(u64::from(days), "day")),
+    };
+    let bytes = match definition.retention_bytes {
+        0 => String::new(),
+        bytes if bytes % BYTES_PER_MB == 0 => format!(", at most {} MB (the oldest go first)", bytes / BYTES_PER_MB),
+        bytes => format!(", at most {bytes} bytes (the oldest go first)"),
+    };
+    format!("Messages are kept {days}{bytes}.")
 }
 
 /// What the visitor may read of a stream of `count` messages, `shown` of them on the page.

@@ -154,6 +154,7 @@ pub async fn streams(chain: &DevChain, config: &crate::config::Config) -> anyhow
             description: description.to_owned(),
             example: None,
             retention_days: 30,
+            retention_bytes: 0,
             public_preview: 3,
         };
         store.save_stream_definition(&definition, (now / 1000) as i64).await?;

@@ -73,23 +73,9 @@ impl Streams for SessionStreams {
     fn save_stream(&self, product: B256, settings: StreamSettings) -> Answer<'_, StreamDefinition> {
         Box::pin(async move {
             let Some(who) = self.reader().await? else { return Err(AppError::NotSignedIn) };
-            let name = settings
-                .name
-                .trim()
-                .parse()
-                .map_err(|error: coop::stream::StreamError| AppError::BadRequest(format!("name: {error}")))?;
-            let example = match settings.example.trim() {
-                "" => None,
-                text => Some(text.parse().map_err(|error| AppError::BadRequest(format!("example: {error}")))?),
-            };
-            let definition = StreamDefinition {
-                product,
-                name,
-                description: settings.description.trim().to_owned(),
-                example,
-                retention_days: settings.retention_days,
-                public_preview: settings.public_preview,
-            };
+            let definition = settings
+                .definition(product)
+                .map_err(|(field, message)| AppError::BadRequest(format!("{field}: {message}")))?;
             service::save_definition(&self.services, who, definition).await.map_err(refused)
         })
     }

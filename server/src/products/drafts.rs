@@ -16,6 +16,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use coop::stream::StreamDefinition;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -25,6 +26,7 @@ use crate::api::params;
 use crate::auth::SignedIn;
 use crate::http::ErrorCode;
 use crate::http::{ApiError, RouteTable, Services};
+use crate::live::ReadModels;
 use crate::store::{Store, StoreError};
 
 pub(crate) fn routes(table: RouteTable) -> RouteTable {
@@ -63,8 +65,9 @@ impl From<StoreError> for SaveError {
 }
 
 /// Checks and stores `draft` for `owner` (a new one when its id is empty), and the product's
-/// metadata when it has a product id. Answers the draft as stored.
-pub async fn save(store: &Store, owner: Address, mut draft: Draft) -> Result<Draft, SaveError> {
+/// metadata when it has a product id. A draft with a product id and streams hands its streams to
+/// the product (see [`Draft::streams`]). Answers the draft as stored.
+pub async fn save(store: &Store, models: &ReadModels, owner: Address, mut draft: Draft) -> Result<Draft, SaveError> {
     if let Err(errors) = draft.check(Stage::Draft) {
         return Err(SaveError::Invalid(errors));
     }
@@ -78,6 +81,18 @@ pub async fn save(store: &Store, owner: Address, mut draft: Draft) -> Result<Dra
                 "you describe {described} products, the most one seller may; remove a draft's product id first"
             )));
         }
+    }
+    let streams = match product {
+        Some(product) if !draft.streams.is_empty() => streams_for(models, owner, product, &draft).await?,
+        _ => Vec::new(),
+    };
+    // Stored before the draft lets go of them: a save that fails after this leaves them in the
+    // draft, and the next save hands them over again, the same.
+    for stream in &streams {
+        store.save_stream_definition(stream, now).await?;
+    }
+    if !streams.is_empty() {
+        draft.streams.clear();
     }
     if draft.id.is_empty() {
         let kept = store.draft_count(owner).await?;
@@ -94,6 +109,42 @@ pub async fn save(store: &Store, owner: Address, mut draft: Draft) -> Result<Dra
     }
     tracing::info!(target: "products", %owner, id = draft.id, "draft saved");
     Ok(draft)
+}
+
+/// The streams `draft` hands to `product`, if `owner` holds it: the chain shows `owner` as its
+/// owner, or it is not listed yet and is the id the marketplace gives `owner` for the draft's name
+/// (the product a seller is publishing; the id is derived from the seller, so nobody else can
+/// list it).
+async fn streams_for(
+    models: &ReadModels,
+    owner: Address,
+    product: B256,
+    draft: &Draft,
+) -> Result<Vec<StreamDefinition>, SaveError> {
+    let listed_owner = models.read().await.catalog.product(&product).map(|listed| listed.owner);
+    let holds = match listed_owner {
+        Some(listed) => listed == owner,
+        None => app::products::product_id(owner, draft.name.trim()) == product,
+    };
+    if !holds {
+        return Err(SaveError::Invalid(vec![FieldError {
+            field: DraftField::ProductId,
+            message: "streams go only to a product of yours; this product id is another seller's".to_owned(),
+        }]));
+    }
+    // Checked with the draft already.
+    draft
+        .streams
+        .iter()
+        .map(|stream| {
+            stream.definition(product).map_err(|(field, message)| {
+                SaveError::Invalid(vec![FieldError {
+                    field: DraftField::Streams,
+                    message: format!("{field}: {message}"),
+                }])
+            })
+        })
+        .collect()
 }
 
 impl From<SaveError> for ApiError {
@@ -174,7 +225,7 @@ async fn create(
     json: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let draft = Draft { id: String::new(), ..params::body(json)? };
-    let saved = save(&services.store, who.0, draft).await?;
+    let saved = save(&services.store, &services.models, who.0, draft).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }
 
@@ -233,7 +284,7 @@ async fn replace(
 ) -> Result<Json<Draft>, ApiError> {
     let id = params::path(id)?;
     let draft = Draft { id, ..params::body(json)? };
-    Ok(Json(save(&services.store, who.0, draft).await?))
+    Ok(Json(save(&services.store, &services.models, who.0, draft).await?))
 }
 
 /// Delete a draft
@@ -268,11 +319,12 @@ async fn remove(
 #[derive(Clone)]
 pub struct StoreEditor {
     store: Store,
+    models: ReadModels,
 }
 
 impl StoreEditor {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(store: Store, models: ReadModels) -> Self {
+        Self { store, models }
     }
 }
 
@@ -306,7 +358,7 @@ impl Editor for StoreEditor {
     }
 
     fn save(&self, owner: Address, draft: Draft) -> Answer<'_, Draft> {
-        Box::pin(async move { save(&self.store, owner, draft).await.map_err(editor_error) })
+        Box::pin(async move { save(&self.store, &self.models, owner, draft).await.map_err(editor_error) })
     }
 
     fn delete(&self, owner: Address, id: String) -> Answer<'_, ()> {

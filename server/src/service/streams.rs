@@ -12,28 +12,24 @@
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use alloy::primitives::Bytes;
 use alloy::primitives::{Address, B256};
-use coop::stream::{
-    AppKey, AppKeyGrant, MAX_DESCRIPTION_CHARS, MAX_PUBLIC_PREVIEW, Message, SignedMessage, StreamDefinition,
-    StreamError, StreamName, Unchecked,
-};
+use coop::stream::{AppKey, AppKeyGrant, Message, SignedMessage, StreamDefinition, StreamError, StreamName, Unchecked};
 use governor::{DefaultKeyedRateLimiter, InsufficientCapacity, Quota, RateLimiter};
 
 use crate::http::{ApiError, ErrorCode, Services};
 use crate::live::Models;
 use crate::service::unions::at_chain_time;
-use crate::store::Contribution;
+use crate::store::{Contribution, Store};
 use crate::streams::store::{AppendError, BatchError, MAX_READ, Stored, StreamKey, StreamStore};
 
 /// How far a message's timestamp may be from the server's clock.
 pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(10 * 60);
 /// The longest an app key may be granted for.
 pub const MAX_GRANT: Duration = Duration::from_secs(366 * 24 * 60 * 60);
-/// The longest retention a seller may set, in days.
-pub const MAX_RETENTION_DAYS: u32 = 3650;
 
 /// The messages and what limits their publishers; cheap to clone.
 #[derive(Clone)]
@@ -49,9 +45,24 @@ pub struct Streams {
     /// Contributions counted and not yet written, per union, day and publisher (see
     /// [`count_contributions`]).
     uncounted: Arc<std::sync::Mutex<Uncounted>>,
+    /// Whether a write of them is waiting to start.
+    write_scheduled: Arc<AtomicBool>,
     /// Held while writing them.
-    counting: Arc<tokio::sync::Mutex<()>>,
+    writing: Arc<tokio::sync::Mutex<()>>,
+    /// Each product's stream definitions as last read, and when: read again after
+    /// [`DEFINITIONS_AGE`], or at once after this instance changed them. Every live reader checks
+    /// its stream at each new block, all at once.
+    definitions: Arc<std::sync::Mutex<HashMap<B256, ReadDefinitions>>>,
+    /// Held while reading them, so that readers checking at once read once.
+    reading_definitions: Arc<tokio::sync::Mutex<()>>,
 }
+
+/// How long a product's stream definitions are answered from memory: a change made through another
+/// instance shows here within it.
+const DEFINITIONS_AGE: Duration = Duration::from_secs(1);
+
+/// A product's stream definitions, and when they were read.
+type ReadDefinitions = (std::time::Instant, Arc<Vec<StreamDefinition>>);
 
 /// Messages per (union, day, publisher).
 type Uncounted = HashMap<(Address, u64, Address), u64>;
@@ -70,7 +81,10 @@ impl Streams {
             closing,
             tallies: Arc::default(),
             uncounted: Arc::default(),
-            counting: Arc::default(),
+            write_scheduled: Arc::default(),
+            writing: Arc::default(),
+            definitions: Arc::default(),
+            reading_definitions: Arc::default(),
         }
     }
 
@@ -105,7 +119,33 @@ fn owner_of(models: &Models, product: &B256) -> Result<Address, ApiError> {
 /// A product's streams; 404 for a product the chain has not shown.
 pub async fn definitions(services: &Services, product: B256) -> Result<Vec<StreamDefinition>, ApiError> {
     owner_of(&*services.models.read().await, &product)?;
-    Ok(services.store.stream_definitions(&product).await?)
+    Ok(stored_definitions(services, product).await?.to_vec())
+}
+
+/// `product`'s stream definitions, from memory when read within [`DEFINITIONS_AGE`].
+async fn stored_definitions(services: &Services, product: B256) -> Result<Arc<Vec<StreamDefinition>>, ApiError> {
+    let streams = &services.streams;
+    let fresh = || {
+        let cached = streams.definitions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cached.get(&product).filter(|(read_at, _)| read_at.elapsed() < DEFINITIONS_AGE).map(|(_, kept)| kept.clone())
+    };
+    if let Some(kept) = fresh() {
+        return Ok(kept);
+    }
+    let _reading = streams.reading_definitions.lock().await;
+    if let Some(kept) = fresh() {
+        return Ok(kept);
+    }
+    let read_at = std::time::Instant::now();
+    let read = Arc::new(services.store.stream_definitions(&product).await?);
+    let mut cached = streams.definitions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    cached.insert(product, (read_at, read.clone()));
+    Ok(read)
+}
+
+/// Forgets what memory holds of `product`'s definitions, after this instance changed them.
+fn definitions_changed(services: &Services, product: &B256) {
+    services.streams.definitions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(product);
 }
 
 /// One stream's definition; 404 when the product or the stream is not there.
@@ -126,18 +166,13 @@ pub async fn save_definition(
     who: Address,
     definition: StreamDefinition,
 ) -> Result<StreamDefinition, ApiError> {
-    if definition.description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(invalid(format!("a description is at most {MAX_DESCRIPTION_CHARS} characters"), "description"));
-    }
-    if definition.retention_days > MAX_RETENTION_DAYS {
-        return Err(invalid(format!("retention is at most {MAX_RETENTION_DAYS} days"), "retentionDays"));
-    }
-    if definition.public_preview > MAX_PUBLIC_PREVIEW {
-        return Err(invalid(format!("a preview shows at most {MAX_PUBLIC_PREVIEW} messages"), "publicPreview"));
+    if let Some((field, message)) = definition.problem() {
+        return Err(invalid(message, field));
     }
     owner_only(services, who, &definition.product).await?;
     let now = (unix_millis() / 1000) as i64;
     services.store.save_stream_definition(&definition, now).await?;
+    definitions_changed(services, &definition.product);
     Ok(definition)
 }
 
@@ -147,6 +182,7 @@ pub async fn delete_definition(services: &Services, who: Address, stream: &Strea
     if !services.store.delete_stream_definition(&stream.product, stream.name.as_str()).await? {
         return Err(ApiError::NotFound(format!("product {} has no stream `{}`", stream.product, stream.name)));
     }
+    definitions_changed(services, &stream.product);
     Ok(())
 }
 
@@ -443,13 +479,11 @@ async fn authorise(services: &Services, product: &B256, messages: &[SignedMessag
 }
 
 /// Adds what each publisher just published to the tally of the union the product pays, if it pays
-/// one (the dashboard's "who contributes"), and returns once it is written. The messages are stored
-/// whatever happens here: a tally that cannot be written is said in the log and comes short by them.
-///
-/// Requests arriving while a write is under way share the next one: each adds its counts, waits for
-/// the write before it, and then either finds its counts written by another or writes everything
-/// waiting in one transaction. So many publishers sending one message at a time cost a few writes,
-/// not one each.
+/// one (the dashboard's "who contributes"). The tally is written after the answer, off the publish
+/// path: a publish waits for its messages' commit, not for a second one. Requests arriving while a
+/// write is under way share the next one, so many publishers sending one message at a time cost a
+/// few writes, not one each. A dashboard read writes what is waiting first, and so does a server that
+/// stops; a crash loses at most the counts of the write under way (the messages are kept).
 async fn count_contributions(services: &Services, product: &B256, counts: &[(Address, u64)], now_millis: u64) {
     let union = {
         let models = services.models.read().await;
@@ -457,28 +491,44 @@ async fn count_contributions(services: &Services, product: &B256, counts: &[(Add
         beneficiary.filter(|beneficiary| models.unions.get(beneficiary).is_some())
     };
     let Some(union) = union else { return };
-    let day = now_millis / 86_400_000;
-    let streams = &services.streams;
-    let uncounted = || streams.uncounted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    {
-        let mut uncounted = uncounted();
-        for &(publisher, messages) in counts {
-            *uncounted.entry((union, day, publisher)).or_default() += messages;
+    services.streams.count(&services.store, union, now_millis / 86_400_000, counts);
+}
+
+impl Streams {
+    /// Adds `counts` (messages per publisher) to `union`'s tally of `day`, and makes sure a write
+    /// of everything counted is on its way.
+    fn count(&self, store: &Store, union: Address, day: u64, counts: &[(Address, u64)]) {
+        {
+            let mut uncounted = self.uncounted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for &(publisher, messages) in counts {
+                *uncounted.entry((union, day, publisher)).or_default() += messages;
+            }
+        }
+        // One write waiting at a time; it takes whatever is counted by the time it starts.
+        if !self.write_scheduled.swap(true, Ordering::AcqRel) {
+            let (streams, store) = (self.clone(), store.clone());
+            tokio::spawn(async move { write_contributions(&streams, &store).await });
         }
     }
-    let _counting = streams.counting.lock().await;
-    let batch: Vec<Contribution> = std::mem::take(&mut *uncounted())
-        .into_iter()
-        .map(|((union, day, publisher), messages)| Contribution { union, day, publisher, messages })
-        .collect();
+}
+
+/// Writes every contribution counted and not yet written, in one transaction.
+pub async fn write_contributions(streams: &Streams, store: &Store) {
+    let _writing = streams.writing.lock().await;
+    // Cleared before taking the counts: a count added after the take schedules the next write.
+    streams.write_scheduled.store(false, Ordering::Release);
+    let batch: Vec<Contribution> =
+        std::mem::take(&mut *streams.uncounted.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+            .into_iter()
+            .map(|((union, day, publisher), messages)| Contribution { union, day, publisher, messages })
+            .collect();
     if batch.is_empty() {
         return;
     }
-    if let Err(error) = services.store.count_contributions(&batch).await {
+    if let Err(error) = store.count_contributions(&batch).await {
         tracing::warn!(target: "streams", "the contributions of {} publishers were not counted: {error}", batch.len());
     }
-    // After the write, so the next dashboard reads it (a read already under way may keep the old tally
-    // for a second at most).
+    // After the write, so the next dashboard reads it.
     let mut tallies = streams.tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     for counted in &batch {
         tallies.remove(&counted.union);
@@ -508,6 +558,7 @@ pub async fn contributions(services: &Services, union: Address) -> Result<Contri
     if services.models.unions().await.get(&union).is_none() {
         return Err(ApiError::NotFound(format!("no Data Union {union}")));
     }
+    write_contributions(&services.streams, &services.store).await;
     let tallies = || services.streams.tallies.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((read_at, tally)) = tallies().get(&union)
         && read_at.elapsed() < TALLY_AGE
@@ -618,36 +669,69 @@ fn no_read(who: Address, stream: &StreamKey) -> ApiError {
     }
 }
 
-/// How many days a stream's messages are kept: the seller's choice, at most the server's maximum
-/// (`stream_retention_days`), which is also what "0" (as long as the server keeps anything) means.
-pub fn retention_days(definition: &StreamDefinition, server_maximum: u32) -> u32 {
-    match definition.retention_days {
-        0 => server_maximum,
-        days => days.min(server_maximum),
+/// The most a server keeps of any one stream (`stream_retention_days`, `stream_retention_bytes`);
+/// a seller may choose less.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub days: u32,
+    pub bytes: u64,
+}
+
+impl Retention {
+    /// How many days `definition`'s messages are kept: the seller's choice, at most the server's,
+    /// which is also what "0" (as long as the server keeps anything) means.
+    pub fn days_of(&self, definition: &StreamDefinition) -> u32 {
+        match definition.retention_days {
+            0 => self.days,
+            days => days.min(self.days),
+        }
+    }
+
+    /// How many bytes of `definition`'s messages are kept, likewise.
+    pub fn bytes_of(&self, definition: &StreamDefinition) -> u64 {
+        match definition.retention_bytes {
+            0 => self.bytes,
+            bytes => bytes.min(self.bytes),
+        }
     }
 }
 
-/// Forgets, once an hour, the messages older than each stream's retention.
-pub async fn trim_expired(services: Arc<Services>, server_maximum: u32) {
+/// How long every message is kept whatever a stream's bytes: a replay is refused by its publisher's
+/// last sequence number while its timestamp could still pass (received within [`MAX_CLOCK_SKEW`] of
+/// its timestamp, replayed within it again).
+const ALWAYS_KEPT: Duration = Duration::from_secs(2 * MAX_CLOCK_SKEW.as_secs());
+
+/// Forgets, once an hour, the messages older than each stream's retention, and the oldest of a
+/// stream past its bytes.
+pub async fn trim_expired(services: Arc<Services>, most: Retention) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every.tick().await;
-        let definitions = match services.store.all_stream_definitions().await {
-            Ok(definitions) => definitions,
-            Err(error) => {
-                tracing::warn!(target: "streams", %error, "reading the streams to trim failed");
-                continue;
-            }
-        };
-        for definition in definitions {
-            let days = u64::from(retention_days(&definition, server_maximum));
-            let before = unix_millis().saturating_sub(days * 86_400_000);
-            let stream = StreamKey { product: definition.product, name: definition.name };
-            match services.streams.store.trim(&stream, before).await {
-                Ok(0) => {}
-                Ok(forgotten) => tracing::info!(target: "streams", %stream, forgotten, "old messages forgotten"),
-                Err(error) => tracing::warn!(target: "streams", %stream, %error, "trimming failed"),
-            }
+        trim_all(&services, most).await;
+    }
+}
+
+/// One round of [`trim_expired`].
+pub async fn trim_all(services: &Services, most: Retention) {
+    let definitions = match services.store.all_stream_definitions().await {
+        Ok(definitions) => definitions,
+        Err(error) => {
+            tracing::warn!(target: "streams", %error, "reading the streams to trim failed");
+            return;
+        }
+    };
+    for definition in definitions {
+        let now = unix_millis();
+        let before = now.saturating_sub(u64::from(most.days_of(&definition)) * 86_400_000);
+        let bytes = most.bytes_of(&definition);
+        let stream = StreamKey { product: definition.product, name: definition.name };
+        let store = &services.streams.store;
+        let by_age = store.trim(&stream, before).await;
+        let by_bytes = store.keep_bytes(&stream, bytes, now.saturating_sub(ALWAYS_KEPT.as_millis() as u64)).await;
+        match (by_age, by_bytes) {
+            (Ok(0), Ok(0)) => {}
+            (Ok(old), Ok(over)) => tracing::info!(target: "streams", %stream, old, over, "messages forgotten"),
+            (Err(error), _) | (_, Err(error)) => tracing::warn!(target: "streams", %stream, %error, "trimming failed"),
         }
     }
 }
@@ -798,18 +882,49 @@ pub fn stream_name(text: &str) -> Result<StreamName, ApiError> {
 mod tests {
     use super::*;
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_contribution_counted_at_once_is_written_once() {
+        let folder = tempfile::tempdir().unwrap();
+        let store =
+            Store::open(&format!("sqlite://{}?mode=rwc", folder.path().join("coop.db").display())).await.unwrap();
+        let messages = Arc::new(crate::streams::embedded::Embedded::in_memory().await.unwrap());
+        let streams = Streams::new(messages, NonZeroU32::new(10).unwrap());
+        let (union, day) = (Address::repeat_byte(0xdd), 20_000);
+        let publishers: Vec<Address> = (1..=4).map(Address::repeat_byte).collect();
+        let tasks: Vec<_> = (0..200u64)
+            .map(|n| {
+                let (streams, store) = (streams.clone(), store.clone());
+                let publisher = publishers[n as usize % publishers.len()];
+                tokio::spawn(async move { streams.count(&store, union, day, &[(publisher, n % 3 + 1)]) })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        write_contributions(&streams, &store).await;
+        let expected: u64 = (0..200u64).map(|n| n % 3 + 1).sum();
+        let days = store.contributions_by_day(union, day).await.unwrap();
+        assert_eq!(days, [(day, expected, 4)], "every count written, none twice");
+        assert!(streams.uncounted.lock().unwrap().is_empty());
+    }
+
     #[test]
-    fn a_stream_keeps_its_messages_as_long_as_its_seller_says_and_the_server_allows() {
-        let definition = |days| StreamDefinition {
+    fn a_stream_keeps_its_messages_as_long_and_as_much_as_its_seller_says_and_the_server_allows() {
+        let definition = |days, bytes| StreamDefinition {
             product: B256::ZERO,
             name: "gps".parse().unwrap(),
             description: String::new(),
             example: None,
             retention_days: days,
+            retention_bytes: bytes,
             public_preview: 0,
         };
-        assert_eq!(retention_days(&definition(0), 365), 365, "0: as long as the server keeps anything");
-        assert_eq!(retention_days(&definition(30), 365), 30);
-        assert_eq!(retention_days(&definition(3650), 365), 365, "never past the server's maximum");
+        let most = Retention { days: 365, bytes: 1 << 30 };
+        assert_eq!(most.days_of(&definition(0, 0)), 365, "0: as long as the server keeps anything");
+        assert_eq!(most.days_of(&definition(30, 0)), 30);
+        assert_eq!(most.days_of(&definition(3650, 0)), 365, "never past the server's maximum");
+        assert_eq!(most.bytes_of(&definition(0, 0)), 1 << 30, "0: as much as the server keeps");
+        assert_eq!(most.bytes_of(&definition(0, 5 << 20)), 5 << 20);
+        assert_eq!(most.bytes_of(&definition(0, 1 << 40)), 1 << 30, "never past the server's maximum");
     }
 }

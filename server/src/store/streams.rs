@@ -28,6 +28,7 @@ fn definition(row: &sqlx::any::AnyRow) -> Result<StreamDefinition, StoreError> {
     let example: String = row.try_get("example")?;
     let retention_days: i64 = row.try_get("retention_days")?;
     let public_preview: i64 = row.try_get("public_preview")?;
+    let retention_bytes: i64 = row.try_get("retention_bytes")?;
     Ok(StreamDefinition {
         product: product.parse().map_err(|_| corrupt("stream_definitions.product_id", &product))?,
         name: name.parse().map_err(|_| corrupt("stream_definitions.name", &name))?,
@@ -38,6 +39,8 @@ fn definition(row: &sqlx::any::AnyRow) -> Result<StreamDefinition, StoreError> {
         },
         retention_days: u32::try_from(retention_days)
             .map_err(|_| corrupt("stream_definitions.retention_days", retention_days))?,
+        retention_bytes: u64::try_from(retention_bytes)
+            .map_err(|_| corrupt("stream_definitions.retention_bytes", retention_bytes))?,
         public_preview: u32::try_from(public_preview)
             .map_err(|_| corrupt("stream_definitions.public_preview", public_preview))?,
     })
@@ -93,10 +96,11 @@ impl Store {
     pub async fn save_stream_definition(&self, definition: &StreamDefinition, now: i64) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO stream_definitions \
-             (product_id, name, description, example, retention_days, public_preview, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+             (product_id, name, description, example, retention_days, public_preview, created_at, updated_at, \
+             retention_bytes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) \
              ON CONFLICT (product_id, name) DO UPDATE SET description = $3, example = $4, retention_days = $5, \
-             public_preview = $6, updated_at = $7",
+             public_preview = $6, updated_at = $7, retention_bytes = $8",
         )
         .bind(definition.product.to_string())
         .bind(definition.name.as_str())
@@ -105,6 +109,8 @@ impl Store {
         .bind(i64::from(definition.retention_days))
         .bind(i64::from(definition.public_preview))
         .bind(now)
+        // Bounded by the server's maximum before it is saved, so it fits.
+        .bind(i64::try_from(definition.retention_bytes).unwrap_or(i64::MAX))
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -70,6 +70,8 @@ struct StreamView {
     example: Option<serde_json::Value>,
     /// Days messages are kept; 0 for as long as the server keeps anything.
     retention_days: u32,
+    /// The most bytes of messages kept (the oldest go first); 0 for as much as the server keeps.
+    retention_bytes: u64,
     /// How many of the newest messages anyone may read without a subscription.
     public_preview: u32,
 }
@@ -82,6 +84,7 @@ impl From<StreamDefinition> for StreamView {
             description: definition.description,
             example: definition.example.and_then(|example| serde_json::from_str(example.as_str()).ok()),
             retention_days: definition.retention_days,
+            retention_bytes: definition.retention_bytes,
             public_preview: definition.public_preview,
         }
     }
@@ -127,6 +130,11 @@ struct Settings {
     #[serde(default, deserialize_with = "params::whole")]
     #[schema(minimum = 0, maximum = 3650)]
     retention_days: u32,
+    /// The most bytes of messages kept, at least 1 MB (1000000): past it the oldest go first,
+    /// though every message of the last 20 minutes is kept. 0 keeps as much as the server keeps.
+    #[serde(default, deserialize_with = "params::whole")]
+    #[schema(minimum = 0)]
+    retention_bytes: u64,
     /// How many of the newest messages anyone may read without a subscription.
     #[serde(default, deserialize_with = "params::whole")]
     #[schema(minimum = 0, maximum = 100)]
@@ -176,6 +184,7 @@ async fn save(
         description: settings.description,
         example,
         retention_days: settings.retention_days,
+        retention_bytes: settings.retention_bytes,
         public_preview: settings.public_preview,
     };
     Ok(Json(service::save_definition(&services, who.0, definition).await?.into()))

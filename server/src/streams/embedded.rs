@@ -40,6 +40,10 @@ CREATE TABLE IF NOT EXISTS stream_heads (
 );
 ";
 
+/// What a message is counted beyond its content and signature, for [`StreamStore::keep_bytes`]: its
+/// offset, times, publisher, sequence number and signer as stored, rounded up.
+const ENVELOPE_BYTES: u16 = 128;
+
 /// How many publish requests one transaction takes at most.
 const MOST_IN_GROUP: usize = 256;
 
@@ -366,6 +370,30 @@ impl StreamStore for Embedded {
             .bind(to_db(before)?)
             .execute(&self.pool)
             .await?;
+        Ok(deleted.rows_affected())
+    }
+
+    async fn keep_bytes(&self, stream: &StreamKey, most: u64, received_from: u64) -> anyhow::Result<u64> {
+        let _writing = self.writer.lock().await;
+        // The newest message that does not fit (counting it and every newer one), and every older
+        // one, but none from the first message received at or after `received_from` on.
+        let deleted = sqlx::query(
+            "DELETE FROM messages WHERE stream = ?1 AND position <= ( \
+                 SELECT position FROM ( \
+                     SELECT position, SUM(length(CAST(content AS BLOB)) + length(signature) + ?4) \
+                         OVER (ORDER BY position DESC) AS with_newer \
+                     FROM messages WHERE stream = ?1) \
+                 WHERE with_newer > ?2 ORDER BY position DESC LIMIT 1) \
+             AND position < (SELECT COALESCE(MIN(position), ?5) FROM messages WHERE stream = ?1 AND received_at >= ?3)",
+        )
+        .bind(stream.to_string())
+        // Beyond SQLite's integers is as good as no limit, and no time yet.
+        .bind(i64::try_from(most).unwrap_or(i64::MAX))
+        .bind(i64::try_from(received_from).unwrap_or(i64::MAX))
+        .bind(i64::from(ENVELOPE_BYTES))
+        .bind(i64::MAX)
+        .execute(&self.pool)
+        .await?;
         Ok(deleted.rows_affected())
     }
 }

@@ -150,9 +150,10 @@ async fn start(services: &Services, stream: &StreamKey, query: &Params) -> Resul
 }
 
 /// The stream's messages from offset `from` on, until the server stops or `reader` may no longer
-/// read. Access is checked again before the first message of each new block the server stands at:
-/// a subscription that ends (or a stream removed) ends the feed within a block, and a burst of
-/// messages within one block costs one check. A store failing for a moment does not end it (see
+/// read. Access is checked again before the first message after each change of the read models (a
+/// new block, mostly): a subscription that ends ends the feed within a block, a stream removed
+/// within a second more (see `DEFINITIONS_AGE`), and a burst of messages within one block costs
+/// one check. A store failing for a moment does not end it (see
 /// [`following`]); a check that cannot be made holds the next message back while it is tried again,
 /// and ends the feed after a few tries. A feed opened with a read token ends when the token does.
 async fn checked_feed(
@@ -175,16 +176,18 @@ async fn checked_feed(
             }
         }),
     );
-    let mut checked_at = services.models.as_of().await;
+    // The read models' version, not their block: it is read without a lock, and changes after a
+    // reorg too.
+    let mut checked_at = services.models.version();
     let feed = async_stream::stream! {
         let mut messages = std::pin::pin!(following(services.streams.store.clone(), stream.clone(), from));
         while let Some(stored) = messages.next().await {
-            let block = services.models.as_of().await;
-            if block != checked_at {
+            let version = services.models.version();
+            if version != checked_at {
                 if !may_still_read(&services, &stream, reader).await {
                     return;
                 }
-                checked_at = block;
+                checked_at = version;
             }
             yield stored;
         }

@@ -295,6 +295,30 @@ impl StreamStore for Nats {
         if last == 0 || first > last {
             return Ok(0);
         }
+        let keep_from = self.first_received_from(key, first, last, before).await?;
+        self.purge_before(key, first, keep_from).await
+    }
+
+    async fn keep_bytes(&self, key: &StreamKey, most: u64, received_from: u64) -> anyhow::Result<u64> {
+        let state = self.stream(key).await?.info().await.context("asking NATS about a stream")?.state.clone();
+        if state.messages == 0 || state.bytes <= most {
+            return Ok(0);
+        }
+        // JetStream tells a stream's bytes, not each message's: the newest `most` bytes' worth of
+        // messages of the average size.
+        let average = state.bytes.div_ceil(state.messages).max(1);
+        let by_bytes = (state.last_sequence + 1).saturating_sub(most / average);
+        let (first, last) = (state.first_sequence, state.last_sequence);
+        let recent = self.first_received_from(key, first, last, received_from).await?;
+        self.purge_before(key, first, by_bytes.min(recent)).await
+    }
+}
+
+impl Nats {
+    /// The JetStream sequence of the first message in `first..=last` received at or after `from`
+    /// (milliseconds since the epoch), or `last + 1`: messages are kept in the order received, so
+    /// by bisection.
+    async fn first_received_from(&self, key: &StreamKey, first: u64, last: u64, from: u64) -> anyhow::Result<u64> {
         let stream = self.stream(key).await?;
         let received = |sequence: u64| {
             let stream = stream.clone();
@@ -303,17 +327,21 @@ impl StreamStore for Nats {
                 anyhow::Ok(decode(raw.sequence, &raw.payload)?.received_at)
             }
         };
-        // Messages are kept in the order they were received: the first one received at or after
-        // `before`, by bisection over what is kept.
         let (mut low, mut high) = (first, last + 1);
         while low < high {
             let middle = low + (high - low) / 2;
-            if received(middle).await? < before { low = middle + 1 } else { high = middle }
+            if received(middle).await? < from { low = middle + 1 } else { high = middle }
         }
-        if low == first {
+        Ok(low)
+    }
+
+    /// Forgets every message before JetStream sequence `keep_from`; how many.
+    async fn purge_before(&self, key: &StreamKey, first: u64, keep_from: u64) -> anyhow::Result<u64> {
+        if keep_from <= first {
             return Ok(0);
         }
-        let purged = stream.purge().sequence(low).await.context("trimming a stream on NATS")?;
+        let stream = self.stream(key).await?;
+        let purged = stream.purge().sequence(keep_from).await.context("trimming a stream on NATS")?;
         Ok(purged.purged)
     }
 }

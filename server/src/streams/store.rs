@@ -115,6 +115,13 @@ pub trait StreamStore: Send + Sync + 'static {
     /// number any more: replays of its old messages are then refused by their stale timestamps
     /// (the service takes none older than minutes; retention is at least a day).
     async fn trim(&self, stream: &StreamKey, before: u64) -> anyhow::Result<u64>;
+
+    /// Forgets the oldest messages until what is left takes at most `most` bytes, as this store
+    /// counts them (each message's content and signature with a fixed allowance for the rest; on
+    /// NATS, the stream's stored bytes by its average message); how many. Messages received at or
+    /// after `received_from` are kept whatever their size, so a publisher's last sequence number
+    /// stays known for as long as a replay could still pass the timestamp check.
+    async fn keep_bytes(&self, stream: &StreamKey, most: u64, received_from: u64) -> anyhow::Result<u64>;
 }
 
 /// Every message from offset `from` on, then each new one as it is stored, without a gap or a

@@ -726,3 +726,64 @@ async fn coop_read_token_makes_a_header_that_reads() {
     let refused = coop_server::read_token::make(&too_long, &chain.signer(OWNER)).await.unwrap_err();
     assert!(refused.to_string().contains("1 to 60 minutes"), "{refused}");
 }
+
+/// A draft keeps its streams until its product is published; the save that records the product's
+/// id hands them to the product, and only to a product of the draft's seller. Wrong streams are
+/// refused naming the field and change nothing.
+#[tokio::test]
+async fn a_drafts_streams_go_to_its_product_once_published_and_only_to_its_sellers() {
+    let app = spawn_app_with_contracts().await;
+    let chain = app.chain();
+    let seller = signed_in(&app, &chain.signer(OWNER)).await;
+    let gps = json!({"name": "gps", "description": "Positions", "example": "{\"lat\":60.1}",
+        "retentionDays": 30, "retentionBytes": 5_000_000, "publicPreview": 3});
+    let (status, draft) = post(&app, "/api/v1/drafts", Some(&seller), json!({"name": "Buses", "streams": [gps]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    assert_eq!(draft["streams"][0]["name"], "gps", "kept in the draft while there is no product");
+    let path = format!("/api/v1/drafts/{}", draft["id"].as_str().unwrap());
+
+    let bad = [
+        (json!([{"name": "GPS"}]), "stream 1 (GPS), name: "),
+        (json!([gps, {"name": "gps"}]), "stream 2 (gps): another stream has this name"),
+        (json!([{"name": "acc", "retentionBytes": 10}]), "stream 1 (acc), retentionBytes: keep at least 1000000"),
+        (json!([{"name": "acc", "example": "[1]"}]), "stream 1 (acc), example: "),
+    ];
+    for (streams, says) in bad {
+        let (status, reply) = put(&app, &path, Some(&seller), json!({"name": "Buses", "streams": streams})).await;
+        assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, (Some("invalid_draft"), Some("streams"))));
+        assert!(reply["error"]["message"].as_str().unwrap().contains(says), "{reply}");
+    }
+    let (_, kept) = get_as(&app, &path, &seller).await;
+    assert_eq!(kept["streams"], json!([gps]), "nothing refused was saved");
+
+    // Another seller's draft naming this seller's product id hands nothing over.
+    let id = app::products::product_id(chain.address(OWNER), "Buses");
+    let other = signed_in(&app, &chain.signer(BUYER)).await;
+    let theirs = json!({"name": "Buses", "productId": id, "streams": [gps]});
+    let (status, reply) = post(&app, "/api/v1/drafts", Some(&other), theirs).await;
+    assert_eq!((status, code(&reply)), (StatusCode::BAD_REQUEST, (Some("invalid_draft"), Some("productId"))));
+
+    // Published: the save with the product id hands the streams over, before the chain shows it.
+    let (status, saved) =
+        put(&app, &path, Some(&seller), json!({"name": "Buses", "productId": id, "streams": [gps]})).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["streams"], json!([]), "the product's now");
+    let listed = chain.create_product(OWNER, "Buses", chain.address(OWNER), U256::from(1u64), U256::ZERO).await;
+    assert_eq!(listed, id);
+    app.caught_up().await;
+    let streams = app.ok(&format!("/api/v1/products/{id}/streams")).await;
+    assert_eq!(streams["streams"].as_array().unwrap().len(), 1, "{streams}");
+    let stream = &streams["streams"][0];
+    assert_eq!(
+        (&stream["name"], &stream["retentionBytes"], &stream["example"]),
+        (&json!("gps"), &json!(5_000_000), &json!({"lat": 60.1}))
+    );
+
+    // Once listed, the chain's owner decides: the other seller is still refused.
+    let (status, reply) =
+        put(&app, &format!("/api/v1/products/{id}/streams/acc"), Some(&other), json!({"description": ""})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{reply}");
+    let (status, reply) =
+        post(&app, "/api/v1/drafts", Some(&other), json!({"name": "Mine", "productId": id, "streams": [gps]})).await;
+    assert_eq!((status, code(&reply).1), (StatusCode::BAD_REQUEST, Some("productId")), "{reply}");
+}

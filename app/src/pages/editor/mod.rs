@@ -11,11 +11,12 @@ mod form;
 mod progress;
 mod publish;
 mod state;
+mod streams;
 mod terms;
 mod union;
 mod unsaved;
 
-use alloy_primitives::U256;
+use alloy_primitives::{B256, U256};
 use coop::amount::{DATA_DECIMALS, Period, entered_price, format_units};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -25,9 +26,11 @@ use self::cover::CoverField;
 use self::form::{CategoryField, DescriptionField, KindChooser, PriceFields, TextField};
 use self::publish::{Listing, PublishPanel};
 use self::state::EditorState;
+use self::streams::DraftStreams;
 use self::terms::TermsFields;
 use self::union::UnionPanel;
 use crate::market::{ProductCard, ProductState, get_product};
+use crate::pages::streams::ProductStreams;
 use crate::products::{Draft, DraftField, DraftKind, draft_of_product, load_draft, my_drafts};
 use crate::wallet::use_wallet;
 
@@ -90,7 +93,7 @@ pub fn EditProductPage() -> impl IntoView {
     view! {
         <Title text="Edit a product · Coop" />
         {not_owner}
-        <Editor state listing heading="Edit your product" />
+        <Editor state listing heading="Edit your product" opened_listed=true />
     }
 }
 
@@ -119,7 +122,14 @@ fn draft_from_chain(product: &ProductCard) -> Draft {
 }
 
 #[component]
-fn Editor(state: EditorState, listing: RwSignal<Listing>, heading: &'static str) -> impl IntoView {
+fn Editor(
+    state: EditorState,
+    listing: RwSignal<Listing>,
+    heading: &'static str,
+    /// Whether the page opened a product the chain lists (not a draft).
+    #[prop(optional)]
+    opened_listed: bool,
+) -> impl IntoView {
     let wallet = use_wallet();
     // The beneficiary follows the connected account until the seller types another one.
     Effect::new(move |_| {
@@ -134,6 +144,26 @@ fn Editor(state: EditorState, listing: RwSignal<Listing>, heading: &'static str)
     unsaved::warn_before_leaving(Signal::derive(move || state.is_dirty()));
     let published = Signal::derive(move || listing.get() != Listing::Unpublished);
     let is_union = move || state.draft.with(Draft::is_union);
+    // The published product, whose streams are its own from then on (see `streams`).
+    let product = Memo::new(move |_| state.draft.with(|draft| draft.product_id.parse::<B256>().ok()));
+    let draft_streams = move || product.get().is_none() || state.draft.with(|draft| !draft.streams.is_empty());
+    // A listed product's streams, edited as on its page; one published just now is listed once the
+    // server has read its block, so its page takes them from there.
+    let product_streams = move || {
+        let product = product.get()?;
+        let owner = wallet.address.get()?;
+        Some(if opened_listed {
+            view! { <ProductStreams product owner /> }.into_any()
+        } else {
+            view! {
+                <p class="mt-6 text-sm text-stone-600" data-testid="streams-moved">
+                    "Its streams are the product's now: add, change or remove them on "
+                    <a class="text-emerald-700 underline" href=format!("/products/{product}")>"its page"</a> "."
+                </p>
+            }
+            .into_any()
+        })
+    };
     view! {
         <section class="mx-auto grid max-w-6xl gap-8 px-4 py-10 lg:grid-cols-[1fr_18rem]">
             <div>
@@ -159,8 +189,12 @@ fn Editor(state: EditorState, listing: RwSignal<Listing>, heading: &'static str)
                     <Show when=is_union>
                         <UnionPanel state />
                     </Show>
+                    <Show when=draft_streams>
+                        <DraftStreams state />
+                    </Show>
                     <PublishPanel state listing />
                 </form>
+                {product_streams}
             </div>
             <DraftList state />
         </section>
