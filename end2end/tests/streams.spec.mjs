@@ -1,7 +1,8 @@
 // A product's data on its page: the demo streams `coop dev` seeds (12 signed messages on each demo
 // product, a preview of 3). Anyone reads the preview; the buyer of the demo Data Union product
 // (anvil account 6), signed in, reads everything; every signature checks out in the browser. Then a
-// member authorises an app key and `coop publish` publishes with it. The tests run in order.
+// member authorises an app key and `coop publish` publishes with it; a new buyer sees the preview,
+// buys in the browser, and reads live and downloads at once. The tests run in order.
 import { test, expect, collectPageErrors } from "../support/fixtures.mjs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -135,5 +136,38 @@ test("a member authorises an app key, `coop publish` feeds the union's stream wi
   const refused = publish('{"mode":"walk","minutes":6,"km":1}');
   expect(refused.status).not.toBe(0);
   expect(refused.stderr).toContain("app_key_not_granted");
+  expect(errors).toEqual([]);
+});
+
+test("a buyer sees only the preview, buys, then reads every message live and downloads them", async ({ page, wallet }) => {
+  const errors = collectPageErrors(page);
+  const NEW_BUYER = 9;
+  await wallet.useAccount(NEW_BUYER);
+  const product = await productId();
+  await open(page, `/products/${product}`);
+  await connect(page);
+  await signIn(page);
+  const stream = page.locator('article[data-stream="journeys"]');
+  await expect(stream.getByTestId("stream-access")).toContainText("A preview of the newest 3");
+  await expect(stream.getByRole("link", { name: "Download CSV" })).toHaveCount(0);
+
+  await page.getByLabel("Number of periods").fill("1");
+  await page.getByLabel("Period unit").selectOption("day");
+  await page.getByRole("radio", { name: "DATA" }).check();
+  await page.getByRole("button", { name: "Buy with DATA" }).click();
+  await expect(page.getByTestId("checkout-done")).toBeVisible({ timeout: 30_000 });
+  // Without a reload: the page asks again once the purchase is read.
+  await expect(stream.getByTestId("stream-access")).toContainText("You may read all");
+  const rows = stream.locator("tbody tr");
+  await expect(rows).toHaveCount(10);
+
+  const published = coopPublish(product, '{"mode":"bike","minutes":12,"km":3}', OWNER_KEY);
+  expect(published.stderr).toContain("published 1 messages");
+  await expect(rows.first()).toContainText('"mode":"bike"');
+  const csv = await page.request.get(await stream.getByRole("link", { name: "Download CSV" }).getAttribute("href"));
+  expect(csv.ok()).toBe(true);
+  const lines = (await csv.text()).trim().split("\n");
+  expect(lines[0]).toBe("offset,receivedAt,publisher,sequence,timestamp,signer,signature,content");
+  expect(lines[lines.length - 1]).toContain('""mode"":""bike""');
   expect(errors).toEqual([]);
 });

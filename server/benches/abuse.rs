@@ -36,6 +36,14 @@ struct Dev {
 
 impl Drop for Dev {
     fn drop(&mut self) {
+        // SIGTERM first: `coop dev` then stops its anvil too, which a kill would leave running.
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -175,11 +175,19 @@ struct Payment {
     busy: RwSignal<bool>,
     progress: RwSignal<Vec<Step>>,
     outcome: RwSignal<Option<Outcome>>,
+    /// The page's count of purchases, when it keeps one.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    purchases: Option<super::Purchases>,
 }
 
 impl Payment {
     fn new() -> Self {
-        Self { busy: RwSignal::new(false), progress: RwSignal::new(Vec::new()), outcome: RwSignal::new(None) }
+        Self {
+            busy: RwSignal::new(false),
+            progress: RwSignal::new(Vec::new()),
+            outcome: RwSignal::new(None),
+            purchases: use_context(),
+        }
     }
 
     /// Pays `order` step by step through the wallet. Afterwards the quote is asked again, so the page
@@ -201,6 +209,9 @@ impl Payment {
                         _ => U256::ZERO,
                     };
                     self.outcome.set(Some(Outcome::Bought { block: confirmed.block, end }));
+                    if let Some(super::Purchases(count)) = self.purchases {
+                        count.update(|n| *n += 1);
+                    }
                 }
                 Err(refusal) => {
                     if let Some(fresh) = refusal.fresh {

@@ -15,3 +15,8 @@ pub mod pay;
 pub mod permit;
 pub mod port;
 pub mod quote;
+
+/// Counts the purchases paid on this page, once the server has read their block: what shows what a
+/// subscription gives (the product's data) asks again when it changes.
+#[derive(Debug, Clone, Copy)]
+pub struct Purchases(pub leptos::prelude::RwSignal<u32>);

@@ -25,6 +25,7 @@ use crate::wallet::use_wallet;
 
 #[component]
 pub fn ProductPage() -> impl IntoView {
+    provide_context(crate::checkout::Purchases(RwSignal::new(0)));
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|params| params.get("id").unwrap_or_default()));
     // An id that is not `0x` and 64 hex digits names no product.

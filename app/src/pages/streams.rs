@@ -21,10 +21,14 @@ pub fn ProductStreams(product: B256, owner: Address) -> impl IntoView {
     let wallet = use_wallet();
     // Bumped when the owner adds, changes or removes a stream.
     let changed = RwSignal::new(0u32);
-    // Asked again when someone signs in or out: what they may read changes.
+    // Asked again when someone signs in or out, or buys on this page: what they may read changes.
+    let purchases = use_context::<crate::checkout::Purchases>();
     let streams = Resource::new(
-        move || (product, wallet.signed_in().map(|who| who.address), changed.get()),
-        |(product, _, _)| product_streams(product),
+        move || {
+            let bought = purchases.map(|crate::checkout::Purchases(count)| count.get());
+            (product, wallet.signed_in().map(|who| who.address), changed.get(), bought)
+        },
+        |(product, ..)| product_streams(product),
     );
     let is_owner = Signal::derive(move || wallet.signed_in().is_some_and(|who| who.address == owner));
     view! {
