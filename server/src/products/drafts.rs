@@ -82,10 +82,21 @@ pub async fn save(store: &Store, models: &ReadModels, owner: Address, mut draft:
             )));
         }
     }
+    // Every refusal before anything is stored.
+    let new = draft.id.is_empty();
+    if new {
+        let kept = store.draft_count(owner).await?;
+        if kept >= MAX_DRAFTS_PER_SELLER {
+            return Err(SaveError::Quota(format!("you keep {kept} drafts, the most one seller may; delete one first")));
+        }
+    }
     let streams = match product {
         Some(product) if !draft.streams.is_empty() => streams_for(models, owner, product, &draft).await?,
         _ => Vec::new(),
     };
+    if !new && !streams.is_empty() && store.find_draft(owner, &draft.id).await?.is_none() {
+        return Err(SaveError::NotFound);
+    }
     // Stored before the draft lets go of them: a save that fails after this leaves them in the
     // draft, and the next save hands them over again, the same.
     for stream in &streams {
@@ -94,11 +105,7 @@ pub async fn save(store: &Store, models: &ReadModels, owner: Address, mut draft:
     if !streams.is_empty() {
         draft.streams.clear();
     }
-    if draft.id.is_empty() {
-        let kept = store.draft_count(owner).await?;
-        if kept >= MAX_DRAFTS_PER_SELLER {
-            return Err(SaveError::Quota(format!("you keep {kept} drafts, the most one seller may; delete one first")));
-        }
+    if new {
         draft.id = format!("{:x}", B256::random())[..16].to_owned();
         store.insert_draft(owner, &draft, now).await?;
     } else if !store.update_draft(owner, &draft, now).await? {

@@ -483,7 +483,7 @@ async fn authorise(services: &Services, product: &B256, messages: &[SignedMessag
 /// path: a publish waits for its messages' commit, not for a second one. Requests arriving while a
 /// write is under way share the next one, so many publishers sending one message at a time cost a
 /// few writes, not one each. A dashboard read writes what is waiting first, and so does a server that
-/// stops; a crash loses at most the counts of the write under way (the messages are kept).
+/// stops; a crash loses the counts not yet written, a moment's worth (the messages are kept).
 async fn count_contributions(services: &Services, product: &B256, counts: &[(Address, u64)], now_millis: u64) {
     let union = {
         let models = services.models.read().await;
