@@ -305,6 +305,8 @@ pub const MAX_PUBLIC_PREVIEW: u32 = 100;
 pub const MAX_RETENTION_DAYS: u32 = 3650;
 /// The least a seller may keep of a stream, in bytes, unless it keeps as much as the server does.
 pub const MIN_RETENTION_BYTES: u64 = 1_000_000;
+/// The most bytes a seller may name: 2^53 - 1, which every JSON reader keeps exactly (8 PiB).
+pub const MAX_RETENTION_BYTES: u64 = (1 << 53) - 1;
 
 impl StreamDefinition {
     /// What is wrong with what the seller set, with the field's API name; `None` when it is fine.
@@ -320,6 +322,9 @@ impl StreamDefinition {
                 "retentionBytes",
                 format!("keep at least {MIN_RETENTION_BYTES} bytes (1 MB), or 0 for as much as the server keeps"),
             ));
+        }
+        if self.retention_bytes > MAX_RETENTION_BYTES {
+            return Some(("retentionBytes", format!("at most {MAX_RETENTION_BYTES} bytes")));
         }
         if self.public_preview > MAX_PUBLIC_PREVIEW {
             return Some(("publicPreview", format!("a preview shows at most {MAX_PUBLIC_PREVIEW} messages")));

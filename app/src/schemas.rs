@@ -62,3 +62,22 @@ pub fn period() -> Schema {
     let periods = coop::amount::Period::ALL.into_iter().filter(|period| *period != coop::amount::Period::Second);
     ObjectBuilder::new().schema_type(Type::String).enum_values(Some(periods.map(|period| period.name()))).into()
 }
+
+/// A stream's retention in bytes: 0 (as much as the server keeps), or at least
+/// [`coop::stream::MIN_RETENTION_BYTES`].
+pub fn retention_bytes() -> Schema {
+    let none = ObjectBuilder::new().schema_type(Type::Integer).enum_values(Some([0u64]));
+    let least = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(coop::stream::MIN_RETENTION_BYTES as f64))
+        .maximum(Some(coop::stream::MAX_RETENTION_BYTES as f64));
+    utoipa::openapi::schema::OneOfBuilder::new()
+        .item(none)
+        .item(least)
+        .description(Some(format!(
+            "0 keeps as much as the server keeps; else {} bytes (1 MB) to {}.",
+            coop::stream::MIN_RETENTION_BYTES,
+            coop::stream::MAX_RETENTION_BYTES
+        )))
+        .into()
+}

@@ -57,6 +57,7 @@ pub struct StreamSettings {
     #[cfg_attr(feature = "ssr", schema(maximum = 3650))]
     pub retention_days: u32,
     /// Bytes of messages kept (0, or at least 1000000); 0 for as much as the server keeps.
+    #[cfg_attr(feature = "ssr", schema(schema_with = crate::schemas::retention_bytes))]
     pub retention_bytes: u64,
     /// How many of the newest messages anyone may read.
     #[cfg_attr(feature = "ssr", schema(maximum = 100))]

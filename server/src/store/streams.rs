@@ -109,7 +109,7 @@ impl Store {
         .bind(i64::from(definition.retention_days))
         .bind(i64::from(definition.public_preview))
         .bind(now)
-        // Bounded by the server's maximum before it is saved, so it fits.
+        // At most `MAX_RETENTION_BYTES` (checked before a save), so it fits.
         .bind(i64::try_from(definition.retention_bytes).unwrap_or(i64::MAX))
         .execute(&self.pool)
         .await?;

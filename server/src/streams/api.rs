@@ -133,7 +133,7 @@ struct Settings {
     /// The most bytes of messages kept, at least 1 MB (1000000): past it the oldest go first,
     /// though every message of the last 20 minutes is kept. 0 keeps as much as the server keeps.
     #[serde(default, deserialize_with = "params::whole")]
-    #[schema(minimum = 0)]
+    #[schema(schema_with = app::schemas::retention_bytes)]
     retention_bytes: u64,
     /// How many of the newest messages anyone may read without a subscription.
     #[serde(default, deserialize_with = "params::whole")]

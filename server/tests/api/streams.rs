@@ -340,6 +340,8 @@ async fn bad_messages_are_refused_naming_the_field_and_nothing_is_stored() {
         (json!({"description": "x".repeat(2001)}), "description"),
         (json!({"description": "", "retentionDays": 3651}), "retentionDays"),
         (json!({"description": "", "publicPreview": 101}), "publicPreview"),
+        (json!({"description": "", "retentionBytes": 999_999}), "retentionBytes"),
+        (json!({"description": "", "retentionBytes": 1_u64 << 53}), "retentionBytes"),
     ] {
         let (status, reply) = put(&app, &settings, Some(&owner), body).await;
         assert_eq!((status, code(&reply).1), (StatusCode::BAD_REQUEST, Some(field)), "{reply}");
