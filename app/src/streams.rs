@@ -100,10 +100,11 @@ pub async fn remove_stream(product: B256, name: String) -> Result<(), AppError> 
     ssr::streams()?.remove_stream(product, name).await
 }
 
-/// The streams of product `id`, as the signed-in reader (or anyone) may read them.
+/// The streams of product `id`, as the signed-in reader (or anyone) may read them, as of block
+/// `min_block` or later (once the server has read it, within seconds; 0 for any).
 #[server(endpoint = "product_streams")]
-pub async fn product_streams(id: B256) -> Result<Vec<StreamOverview>, AppError> {
-    ssr::streams()?.overview(id).await
+pub async fn product_streams(id: B256, min_block: u64) -> Result<Vec<StreamOverview>, AppError> {
+    ssr::streams()?.overview(id, min_block).await
 }
 
 /// The grant `publisher` would sign to let app key `key` publish to `union`'s streams for `days`
@@ -152,7 +153,7 @@ pub mod ssr {
     pub type Answer<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
 
     pub trait Streams: Send + Sync {
-        fn overview(&self, product: B256) -> Answer<'_, Vec<StreamOverview>>;
+        fn overview(&self, product: B256, min_block: u64) -> Answer<'_, Vec<StreamOverview>>;
         fn prepare_app_key(
             &self,
             union: Address,

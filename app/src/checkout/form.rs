@@ -209,8 +209,8 @@ impl Payment {
                         _ => U256::ZERO,
                     };
                     self.outcome.set(Some(Outcome::Bought { block: confirmed.block, end }));
-                    if let Some(super::Purchases(count)) = self.purchases {
-                        count.update(|n| *n += 1);
+                    if let Some(super::Purchases(bought_in)) = self.purchases {
+                        bought_in.set(confirmed.block);
                     }
                 }
                 Err(refusal) => {

@@ -43,6 +43,14 @@ pub fn FreeAccess(product: ProductCard) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let progress = RwSignal::new(None::<ReadSignal<TxProgress>>);
     let busy = move || progress.get().is_some_and(|p| p.get().is_busy());
+    // Once mined, the page's streams ask again as of its block.
+    if let Some(super::Purchases(bought_in)) = use_context() {
+        Effect::new(move |_| {
+            if let Some(TxProgress::Confirmed(confirmed)) = progress.get().map(|p| p.get()) {
+                bought_in.set(confirmed.block);
+            }
+        });
+    }
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         // Without a wallet the button connects one; the subscriber presses it again.

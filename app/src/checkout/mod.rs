@@ -16,7 +16,8 @@ pub mod permit;
 pub mod port;
 pub mod quote;
 
-/// Counts the purchases paid on this page, once the server has read their block: what shows what a
-/// subscription gives (the product's data) asks again when it changes.
+/// The block of the last purchase or free subscription made on this page (0 before any): what
+/// shows what a subscription gives (the product's data) asks again when it changes, as of that
+/// block.
 #[derive(Debug, Clone, Copy)]
-pub struct Purchases(pub leptos::prelude::RwSignal<u32>);
+pub struct Purchases(pub leptos::prelude::RwSignal<u64>);

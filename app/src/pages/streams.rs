@@ -21,14 +21,15 @@ pub fn ProductStreams(product: B256, owner: Address) -> impl IntoView {
     let wallet = use_wallet();
     // Bumped when the owner adds, changes or removes a stream.
     let changed = RwSignal::new(0u32);
-    // Asked again when someone signs in or out, or buys on this page: what they may read changes.
+    // Asked again when someone signs in or out, or subscribes on this page (as of the block it was
+    // mined in): what they may read changes.
     let purchases = use_context::<crate::checkout::Purchases>();
     let streams = Resource::new(
         move || {
-            let bought = purchases.map(|crate::checkout::Purchases(count)| count.get());
-            (product, wallet.signed_in().map(|who| who.address), changed.get(), bought)
+            let bought_in = purchases.map_or(0, |crate::checkout::Purchases(block)| block.get());
+            (product, wallet.signed_in().map(|who| who.address), changed.get(), bought_in)
         },
-        |(product, ..)| product_streams(product),
+        |(product, _, _, bought_in)| product_streams(product, bought_in),
     );
     let is_owner = Signal::derive(move || wallet.signed_in().is_some_and(|who| who.address == owner));
     view! {

@@ -3,7 +3,6 @@
 //! DATA permit's nonce and domain, the current subscription) is read from the chain at that same block.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use alloy::eips::BlockId;
 use alloy::primitives::{Address, U256};
@@ -25,9 +24,6 @@ use crate::http::{ApiError, Services};
 use crate::service::market;
 use crate::service::quotes::{self, Quote};
 
-/// How long a quote after a purchase waits for the indexer to reach the purchase's block.
-const CATCH_UP: Duration = Duration::from_secs(10);
-
 #[derive(Clone)]
 pub struct ChainCheckout {
     services: Arc<Services>,
@@ -36,13 +32,6 @@ pub struct ChainCheckout {
 impl ChainCheckout {
     pub fn new(services: Arc<Services>) -> Self {
         Self { services }
-    }
-
-    async fn wait_for_block(&self, block: u64) {
-        let start = tokio::time::Instant::now();
-        while self.services.models.as_of().await < block && start.elapsed() < CATCH_UP {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
 
     async fn read_chain(&self, request: &QuoteRequest, quoted: Quote) -> anyhow::Result<CheckoutQuote> {
@@ -170,7 +159,7 @@ fn refused(error: ApiError) -> AppError {
 impl Checkout for ChainCheckout {
     fn quote(&self, request: QuoteRequest, min_block: u64) -> Answer<'_, CheckoutQuote> {
         Box::pin(async move {
-            self.wait_for_block(min_block).await;
+            super::wait_for_block(&self.services, min_block).await;
             if request.seconds.is_zero() {
                 return Err(AppError::BadRequest("`seconds` must be at least 1".to_owned()));
             }

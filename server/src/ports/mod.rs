@@ -34,3 +34,15 @@ pub(crate) fn refused(service: Service, error: ApiError) -> AppError {
         }
     }
 }
+
+/// How long a page's question "as of block N" waits for the indexer to reach N, after the page saw
+/// its own transaction mined there.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Returns once the read models stand at `block` or later, or after [`CATCH_UP`].
+async fn wait_for_block(services: &crate::http::Services, block: u64) {
+    let start = tokio::time::Instant::now();
+    while services.models.as_of().await < block && start.elapsed() < CATCH_UP {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

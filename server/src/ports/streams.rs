@@ -95,8 +95,9 @@ impl Streams for SessionStreams {
         })
     }
 
-    fn overview(&self, product: B256) -> Answer<'_, Vec<StreamOverview>> {
+    fn overview(&self, product: B256, min_block: u64) -> Answer<'_, Vec<StreamOverview>> {
         Box::pin(async move {
+            super::wait_for_block(&self.services, min_block).await;
             let reader = self.reader().await?;
             let overviews = service::overview(&self.services, product, reader, LATEST).await.map_err(refused)?;
             Ok(overviews
