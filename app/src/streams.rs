@@ -38,6 +38,9 @@ pub struct StreamOverview {
     pub latest: Vec<Delivered>,
 }
 
+/// Bytes in the megabyte the forms ask for a stream's retention in.
+pub const BYTES_PER_MB: u64 = 1_000_000;
+
 /// What a seller fills in for one of its product's streams, as typed: on the product page, or in a
 /// draft before the product is published.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

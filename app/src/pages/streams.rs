@@ -10,7 +10,9 @@ use leptos::prelude::*;
 use crate::components::error_notice::ErrorNotice;
 use crate::error::{Service, answer_or};
 use crate::market::{counted, short_address};
-use crate::streams::{Access, Delivered, StreamOverview, StreamSettings, product_streams, remove_stream, save_stream};
+use crate::streams::{
+    Access, BYTES_PER_MB, Delivered, StreamOverview, StreamSettings, product_streams, remove_stream, save_stream,
+};
 use crate::wallet::use_wallet;
 
 /// The longest content a row shows; the API gives it whole.
@@ -201,9 +203,6 @@ fn StreamCard(overview: StreamOverview, is_owner: Signal<bool>, changed: RwSigna
         </article>
     }
 }
-
-/// Bytes in the megabyte the editor asks for.
-const BYTES_PER_MB: u64 = 1_000_000;
 
 /// How long and how much of a stream is kept, as its seller set it.
 fn retention_line(definition: &StreamDefinition) -> String {

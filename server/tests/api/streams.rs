@@ -95,6 +95,14 @@ async fn union_product_with_stream(app: &TestApp) -> (Address, B256, String) {
     (du, id, owner)
 }
 
+/// [`union_product_with_stream`], with `BUYER` granted an hour's subscription; answers the product.
+async fn with_a_subscriber(app: &TestApp) -> B256 {
+    let (_, id, _) = union_product_with_stream(app).await;
+    send(app.chain().marketplace(OWNER).grantSubscription(id, U256::from(3600u64), app.chain().address(BUYER))).await;
+    app.caught_up().await;
+    id
+}
+
 #[tokio::test]
 async fn members_publish_through_app_keys_and_access_follows_the_chain() {
     let app = spawn_app_with_contracts().await;
@@ -496,9 +504,7 @@ async fn a_reader_downloads_every_message_as_json_lines_or_csv() {
 async fn a_live_feed_ends_within_a_block_of_the_subscription_ending() {
     let app = spawn_app_with_contracts().await;
     let chain = app.chain();
-    let (_, id, _) = union_product_with_stream(&app).await;
-    send(chain.marketplace(OWNER).grantSubscription(id, U256::from(3600u64), chain.address(BUYER))).await;
-    app.caught_up().await;
+    let id = with_a_subscriber(&app).await;
     let buyer = signed_in(&app, &chain.signer(BUYER)).await;
     let publisher = chain.signer(OWNER);
     let messages = format!("/api/v1/products/{id}/streams/gps/messages");
@@ -635,9 +641,7 @@ fn read_token(signer: &PrivateKeySigner, domain: &str, chain_id: u64, expires: u
 async fn a_program_reads_with_a_read_token_it_signed_and_a_bad_token_is_refused() {
     let app = spawn_app_with_contracts().await;
     let chain = app.chain();
-    let (_, id, _) = union_product_with_stream(&app).await;
-    send(chain.marketplace(OWNER).grantSubscription(id, U256::from(3600u64), chain.address(BUYER))).await;
-    app.caught_up().await;
+    let id = with_a_subscriber(&app).await;
     let publisher = chain.signer(OWNER);
     let messages = format!("/api/v1/products/{id}/streams/gps/messages");
     for sequence in 1..=3 {

@@ -7,10 +7,7 @@ use leptos::prelude::*;
 use super::form::{FieldMessage, INPUT};
 use super::state::EditorState;
 use crate::products::DraftField;
-use crate::streams::StreamSettings;
-
-/// Bytes in the megabyte the form asks for.
-const BYTES_PER_MB: u64 = 1_000_000;
+use crate::streams::{BYTES_PER_MB, StreamSettings};
 
 /// The draft's streams: each one's settings, a button to remove it and one to add another.
 #[component]
